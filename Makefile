@@ -1,0 +1,127 @@
+# heapwise - one non-recursive Makefile.
+#
+#   make            build heapwise and libheapwise.so
+#   make demo       install what is missing, build, trace tests/progs/leaky.c
+#   make check      every test; the last line is "N passed, N failed"
+#   make bench      overhead against the untraced program and heaptrack
+#   make install    PREFIX=/usr/local DESTDIR= BINDIR= LIBDIR= MANDIR=
+#   DEVELOPER=1     turn warnings into errors
+
+VERSION = 0.1
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+PKGLIBDIR = $(LIBDIR)/heapwise
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+WARNINGS = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wvla \
+	   -Wformat-security -fno-common
+ifeq ($(DEVELOPER),1)
+WARNINGS += -Werror
+endif
+BASE_CFLAGS = -std=gnu11 -O2 -g $(WARNINGS) -D_FORTIFY_SOURCE=2
+DEFINES = -DHEAPWISE_VERSION='"$(VERSION)"' -DHEAPWISE_LIBDIR='"$(PKGLIBDIR)"'
+
+DW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdw zlib 2>/dev/null)
+DW_LIBS = $(shell $(PKG_CONFIG) --libs libdw zlib 2>/dev/null || echo -ldw -lelf -lz)
+UNW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libunwind 2>/dev/null)
+UNW_LIBS = $(shell $(PKG_CONFIG) --libs libunwind 2>/dev/null || echo -lunwind)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+B = build
+
+TRACER_SRC = tracer/attach.c tracer/emit.c tracer/hooks.c
+REPORT_SRC = report/livetable.c report/profile.c report/symbols.c report/collector.c \
+	     report/build.c report/stats.c
+CMD_SRC = cmd/main.c cmd/usage.c cmd/json.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c
+
+TRACER_OBJ = $(TRACER_SRC:%.c=$(B)/%.o)
+REPORT_OBJ = $(REPORT_SRC:%.c=$(B)/%.o)
+CMD_OBJ = $(CMD_SRC:%.c=$(B)/%.o)
+
+PROGS = $(patsubst tests/progs/%.c,$(B)/progs/%,$(wildcard tests/progs/*.c))
+PROG_LIBS = $(patsubst tests/progs/lib%.c,$(B)/progs/lib%.so,$(wildcard tests/progs/lib*.c))
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test-*.c))
+BENCH_PROGS = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+MANPAGES = $(wildcard man/*.1 man/*.5)
+
+all: heapwise libheapwise.so
+
+.PHONY: all deps test-deps demo check bench install uninstall clean
+
+deps:
+	@tools/deps.sh build
+
+test-deps:
+	@tools/deps.sh test
+
+$(B)/tracer/%.o: tracer/%.c tracer/tracer.h tracer/wire.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec $(UNW_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/report/%.o: report/%.c $(wildcard report/*.h) tracer/wire.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(DEFINES) $(DW_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard report/*.h) tracer/wire.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(DEFINES) $(CFLAGS) -c $< -o $@
+
+libheapwise.so: $(TRACER_OBJ) tracer/exports.map
+	$(CC) -shared -o $@ $(TRACER_OBJ) -Wl,--version-script=tracer/exports.map \
+		-Wl,-z,now -Wl,-z,nodelete $(UNW_LIBS) -ldl -lpthread $(LDFLAGS)
+
+heapwise: $(CMD_OBJ) $(REPORT_OBJ)
+	$(CC) -o $@ $(CMD_OBJ) $(REPORT_OBJ) $(DW_LIBS) -lstdc++ $(LDFLAGS)
+
+# Test programs: unoptimized and with debug info, so their heaps and lines are exact.
+$(B)/progs/lib%.so: tests/progs/lib%.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -fPIC -shared -o $@ $<
+
+$(B)/progs/%: tests/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -fno-omit-frame-pointer -o $@ $< -lpthread -ldl
+
+$(B)/progs/static-hello: tests/progs/static-hello.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -static -o $@ $<
+
+$(B)/unit/%: tests/unit/%.c $(REPORT_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(REPORT_OBJ) $(CMOCKA_LIBS) $(DW_LIBS) -lstdc++
+
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -o $@ $< -lpthread
+
+demo: deps
+	@$(MAKE) --no-print-directory all $(B)/progs/leaky
+	./heapwise run -o $(B)/demo.hws -- $(B)/progs/leaky
+	./heapwise stats $(B)/demo.hws
+
+check: test-deps
+	@$(MAKE) --no-print-directory all $(PROGS) $(PROG_LIBS) $(UNIT_TESTS)
+	@tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_PROGS)
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 heapwise $(DESTDIR)$(BINDIR)/heapwise
+	install -m 644 libheapwise.so $(DESTDIR)$(PKGLIBDIR)/libheapwise.so
+	install -m 644 $(filter %.1,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(filter %.5,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man5/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/heapwise $(DESTDIR)$(PKGLIBDIR)/libheapwise.so
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MANPAGES))))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MANPAGES))))
+
+clean:
+	rm -rf $(B) heapwise libheapwise.so

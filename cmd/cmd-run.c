@@ -1,0 +1,480 @@
+/*
+ * cmd-run.c - `heapwise run`: start a program with the tracer preloaded,
+ * drain its events while it runs, then write the profile and a summary.
+ *
+ * heapwise stays the program's parent and keeps out of its way: the
+ * program gets heapwise's stdin/stdout/stderr and the signal dispositions
+ * heapwise was started with, signals sent to heapwise by another process
+ * are passed on, and heapwise exits with the program's status.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libgen.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "../report/collector.h"
+#include "../report/profile.h"
+#include "../tracer/wire.h"
+#include "builtin.h"
+#include "summary.h"
+#include "usage.h"
+
+#ifndef HEAPWISE_VERSION
+#define HEAPWISE_VERSION "0.1"
+#endif
+#ifndef HEAPWISE_LIBDIR
+#define HEAPWISE_LIBDIR "/usr/local/lib/heapwise"
+#endif
+
+static const char run_usage[] =
+	"usage: heapwise run [-o FILE] [-d N] [-i MS] [-t N] [-n N] [-q] [--] PROGRAM [ARGS...]\n"
+	"\n"
+	"  -o, --output FILE          write the profile to FILE (default heapwise.PROGRAM.PID.hws)\n"
+	"  -d, --max-depth N          keep at most N frames per stack (1-256, default 64)\n"
+	"  -i, --interval MS          sample heap and RSS every MS milliseconds (1-60000, default 10)\n"
+	"  -t, --temporary-threshold N\n"
+	"                             count a block as temporary when it is freed with at most\n"
+	"                             N other allocations in between (default 1)\n"
+	"  -n, --top N                list N sites in the summary (default 5, 0 for none)\n"
+	"  -q, --quiet                print no summary, only errors\n"
+	"  -h, --help                 show this help\n";
+
+static const struct option run_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "max-depth", required_argument, NULL, 'd' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "temporary-threshold", required_argument, NULL, 't' },
+	{ "top", required_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct run_options {
+	const char *output;
+	struct collector_options collect;
+	unsigned top;
+	int quiet;
+};
+
+/* Signals heapwise passes on to the program when someone sends them to it. */
+static const int forwarded[] = { SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
+#define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
+
+static struct sigaction saved_actions[NFORWARDED + 1];	/* +1: SIGPIPE */
+static volatile sig_atomic_t child_pid;
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------ */
+/* Finding the program and the tracer                                  */
+/* ------------------------------------------------------------------ */
+
+/* Resolve prog as execvp would; returns 0 with path filled, or -errno. */
+static int find_program(const char *prog, char path[PATH_MAX])
+{
+	const char *dirs = getenv("PATH");
+	int last = -ENOENT;
+
+	if (strchr(prog, '/')) {
+		if (snprintf(path, PATH_MAX, "%s", prog) >= PATH_MAX)
+			return -ENAMETOOLONG;
+		return access(path, X_OK) == 0 ? 0 : -errno;
+	}
+	if (!dirs)
+		dirs = "/usr/local/bin:/usr/bin:/bin";
+	while (*dirs) {
+		size_t len = strcspn(dirs, ":");
+
+		if (snprintf(path, PATH_MAX, "%.*s/%s", (int)(len ? len : 1), len ? dirs : ".", prog) < PATH_MAX) {
+			struct stat st;
+
+			if (access(path, X_OK) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+				return 0;
+			if (errno == EACCES)
+				last = -EACCES;
+		}
+		dirs += len;
+		if (*dirs == ':')
+			dirs++;
+	}
+	return last;
+}
+
+/*
+ * Refuse what LD_PRELOAD cannot trace, with the reason: static programs (no
+ * dynamic loader), 32-bit programs (the tracer is 64-bit), set-user-ID and
+ * set-group-ID programs (the loader ignores LD_PRELOAD for them). Scripts
+ * are fine: their interpreter is what runs.
+ */
+static int check_program(const char *path)
+{
+	unsigned char ident[EI_NIDENT];
+	Elf64_Ehdr eh;
+	struct stat st;
+	int fd, ret = 0;
+
+	if (stat(path, &st) < 0)
+		return error("cannot run '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return error("cannot run '%s': not a regular file", path);
+	if (st.st_mode & (S_ISUID | S_ISGID))
+		return error("cannot trace '%s': it is set-user-ID or set-group-ID, and the dynamic "
+			     "loader ignores LD_PRELOAD for such programs", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;	/* execute-only: let exec decide */
+	if (pread(fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) || memcmp(ident, ELFMAG, SELFMAG) != 0)
+		goto out;	/* a script or something exec understands */
+	if (ident[EI_CLASS] != ELFCLASS64) {
+		ret = error("cannot trace '%s': it is a 32-bit program and heapwise traces 64-bit ones", path);
+		goto out;
+	}
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+		goto out;
+	{
+		int dynamic = 0;
+
+		for (unsigned i = 0; i < eh.e_phnum && !dynamic; i++) {
+			Elf64_Phdr ph;
+			off_t at = (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize);
+
+			if (pread(fd, &ph, sizeof(ph), at) != (ssize_t)sizeof(ph))
+				break;
+			dynamic = ph.p_type == PT_INTERP;
+		}
+		if (!dynamic)
+			ret = error("cannot trace '%s': it is statically linked, so LD_PRELOAD cannot "
+				    "reach its allocator", path);
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+/* The tracer next to us (build tree), or in the installed layout. */
+static int find_tracer(char path[PATH_MAX])
+{
+	const char *env = getenv("HEAPWISE_LIB");
+	char self[PATH_MAX], *dir;
+	ssize_t n;
+
+	if (env && *env) {
+		if (access(env, R_OK) < 0)
+			return error("cannot use HEAPWISE_LIB '%s': %s", env, strerror(errno));
+		snprintf(path, PATH_MAX, "%s", env);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		dir = dirname(self);
+		snprintf(path, PATH_MAX, "%s/libheapwise.so", dir);
+		if (access(path, R_OK) == 0)
+			return 0;
+		snprintf(path, PATH_MAX, "%s/../lib/heapwise/libheapwise.so", dir);
+		if (access(path, R_OK) == 0)
+			return 0;
+	}
+	snprintf(path, PATH_MAX, "%s/libheapwise.so", HEAPWISE_LIBDIR);
+	if (access(path, R_OK) == 0)
+		return 0;
+	return error("cannot find libheapwise.so next to heapwise or in %s (set HEAPWISE_LIB)",
+		     HEAPWISE_LIBDIR);
+}
+
+/* ------------------------------------------------------------------ */
+/* Signals                                                             */
+/* ------------------------------------------------------------------ */
+
+static void forward_signal(int sig, siginfo_t *info, void *ctx)
+{
+	(void)ctx;
+	/* from the terminal, the program got it too (same process group) */
+	if (child_pid > 0 && info->si_code <= 0 && sig != SIGCONT)
+		kill((pid_t)child_pid, sig);
+	else if (child_pid > 0 && sig == SIGCONT)
+		kill((pid_t)child_pid, SIGCONT);
+}
+
+static void install_forwarding(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = forward_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NFORWARDED; i++)
+		sigaction(forwarded[i], &sa, &saved_actions[i]);
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, &saved_actions[NFORWARDED]);	/* a closed stderr must not kill us */
+}
+
+static void restore_signals(void)
+{
+	for (size_t i = 0; i < NFORWARDED; i++)
+		sigaction(forwarded[i], &saved_actions[i], NULL);
+	sigaction(SIGPIPE, &saved_actions[NFORWARDED], NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Starting the program                                                */
+/* ------------------------------------------------------------------ */
+
+static int prepend_preload(const char *tracer)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *value;
+	int ret;
+
+	if (old && *old)
+		ret = asprintf(&value, "%s:%s", tracer, old);
+	else
+		ret = asprintf(&value, "%s", tracer);
+	if (ret < 0)
+		return -1;
+	ret = setenv("LD_PRELOAD", value, 1);
+	free(value);
+	return ret;
+}
+
+/* In the child: become the traced program. Never returns. */
+static void exec_program(struct collector *c, const char *tracer, const char *path,
+			 char **argv, int report_fd)
+{
+	char shm[64];
+	int err;
+
+	restore_signals();
+	collector_mark_traced(c, getpid());
+	snprintf(shm, sizeof(shm), "/proc/%d/fd/%d", (int)getppid(), collector_fd(c));
+	if (setenv(WIRE_ENV_SHM, shm, 1) < 0 || prepend_preload(tracer) < 0) {
+		err = ENOMEM;
+	} else {
+		execv(path, argv);
+		err = errno;
+	}
+	if (write(report_fd, &err, sizeof(err)) < 0)
+		_exit(127);
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+static void set_meta(struct profile *p, char **argv, int argc, const char *path)
+{
+	char buf[PATH_MAX], when[64];
+	size_t len = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	buf[0] = '\0';
+	for (int i = 0; i < argc && len < sizeof(buf) - 1; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? " " : "", argv[i]);
+	profile_set_meta(p, "command", buf);
+	profile_set_meta(p, "program", path);
+	if (getcwd(buf, sizeof(buf)))
+		profile_set_meta(p, "cwd", buf);
+	if (gethostname(buf, sizeof(buf)) == 0)
+		profile_set_meta(p, "host", buf);
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	profile_set_meta(p, "finished", when);
+	profile_set_meta(p, "heapwise", HEAPWISE_VERSION);
+}
+
+/* ------------------------------------------------------------------ */
+/* The command                                                         */
+/* ------------------------------------------------------------------ */
+
+static int parse_run_options(int argc, char **argv, struct run_options *o)
+{
+	unsigned long long v;
+	int opt;
+
+	o->output = NULL;
+	o->collect = (struct collector_options)COLLECTOR_OPTIONS_INIT;
+	o->top = 5;
+	o->quiet = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+o:d:i:t:n:qh", run_options, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'd':
+			if (parse_number(optarg, 1, WIRE_MAX_DEPTH, &v) < 0)
+				return usage_error(run_usage, "--max-depth takes a number from 1 to %d, not '%s'",
+						   WIRE_MAX_DEPTH, optarg);
+			o->collect.max_depth = (unsigned)v;
+			break;
+		case 'i':
+			if (parse_number(optarg, 1, 60000, &v) < 0)
+				return usage_error(run_usage, "--interval takes milliseconds from 1 to 60000, not '%s'", optarg);
+			o->collect.sample_interval_ns = v * 1000000ull;
+			break;
+		case 't':
+			if (parse_number(optarg, 0, 1000000, &v) < 0)
+				return usage_error(run_usage, "--temporary-threshold takes a number from 0 to 1000000, not '%s'", optarg);
+			o->collect.temporary_threshold = (unsigned)v;
+			break;
+		case 'n':
+			if (parse_number(optarg, 0, 1000000, &v) < 0)
+				return usage_error(run_usage, "--top takes a number, not '%s'", optarg);
+			o->top = (unsigned)v;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return -1;
+		default:
+			fputs(run_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error(run_usage, "no program to run");
+	return 0;
+}
+
+/* Drain until the program exits; returns its wait status. */
+static int collect_until_exit(struct collector *c, pid_t pid, struct rusage *ru)
+{
+	unsigned idle = 0;
+	int status;
+
+	for (;;) {
+		size_t n = collector_drain(c, 0);
+		pid_t r;
+
+		collector_tick(c, monotonic_ns());
+		r = wait4(pid, &status, WNOHANG, ru);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return 0;
+		if (n) {
+			idle = 0;
+			continue;
+		}
+		/* nothing came: back off from 50 us to 1 ms */
+		struct timespec ts = { 0, idle < 20 ? 50000 : 1000000 };
+		nanosleep(&ts, NULL);
+		idle++;
+	}
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_options o;
+	struct collector *c = NULL;
+	struct profile p;
+	struct rusage ru;
+	char path[PATH_MAX], tracer[PATH_MAX], output[PATH_MAX], err[PROFILE_ERRLEN];
+	int report[2] = { -1, -1 }, status = 0, exec_err = 0, ret;
+	pid_t pid;
+	ssize_t n;
+
+	ret = parse_run_options(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	argv += optind;
+	argc -= optind;
+
+	ret = find_program(argv[0], path);
+	if (ret < 0) {
+		error("cannot run '%s': %s", argv[0], strerror(-ret));
+		return ret == -ENOENT ? 127 : 126;
+	}
+	if (check_program(path) || find_tracer(tracer))
+		return 1;
+	if (o.output)
+		snprintf(output, sizeof(output), "%s", o.output);
+	if (collector_new(&c, &o.collect, err) < 0)
+		return error("%s", err);
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		ret = error("cannot create a pipe: %s", strerror(errno));
+		goto out;
+	}
+
+	fflush(NULL);
+	install_forwarding();
+	pid = fork();
+	if (pid < 0) {
+		restore_signals();
+		ret = error("cannot fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		exec_program(c, tracer, path, argv, report[1]);
+	child_pid = pid;
+	collector_start(c, pid, monotonic_ns());
+	close(report[1]);
+	report[1] = -1;
+	while ((n = read(report[0], &exec_err, sizeof(exec_err))) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof(exec_err)) {
+		waitpid(pid, NULL, 0);
+		restore_signals();
+		error("cannot run '%s': %s", path, strerror(exec_err));
+		ret = exec_err == ENOENT ? 127 : 126;
+		goto out;
+	}
+
+	memset(&ru, 0, sizeof(ru));
+	status = collect_until_exit(c, pid, &ru);
+	child_pid = 0;
+	restore_signals();
+	collector_finish(c, status, (uint64_t)ru.ru_maxrss * 1024, monotonic_ns());
+
+	if (!o.output)
+		snprintf(output, sizeof(output), "heapwise.%s.%d.hws", basename(path), (int)pid);
+	ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	if (!collector_attached(c))
+		warning("the program was never traced: the tracer did not attach (see HEAPWISE_DEBUG=1 "
+			"in heapwise-run(1))");
+	if (profile_init(&p) < 0) {
+		error("out of memory");
+		goto out;
+	}
+	set_meta(&p, argv, argc, path);
+	if (collector_build_profile(c, &p, err) < 0 || profile_write(&p, output, err) < 0) {
+		error("%s", err);
+		profile_release(&p);
+		goto out;
+	}
+	if (!o.quiet) {
+		summary_print(stderr, &p, "heapwise: ", o.top);
+		fprintf(stderr, "heapwise: profile written to %s\n", output);
+	}
+	profile_release(&p);
+out:
+	if (report[0] >= 0)
+		close(report[0]);
+	if (report[1] >= 0)
+		close(report[1]);
+	if (c)
+		collector_done(c);
+	collector_free(c);
+	return ret;
+}

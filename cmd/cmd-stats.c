@@ -1,0 +1,180 @@
+/*
+ * cmd-stats.c - `heapwise stats FILE`: the totals of a run, its snapshots
+ * and its top sites by bytes not freed, as text or JSON.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/profile.h"
+#include "../report/stats.h"
+#include "builtin.h"
+#include "json.h"
+#include "summary.h"
+#include "usage.h"
+
+static const char stats_usage[] =
+	"usage: heapwise stats [--format text|json] [-n N] FILE\n"
+	"\n"
+	"  -f, --format FORMAT   text (default) or json\n"
+	"  -n, --top N           list N sites by bytes not freed (default 10)\n"
+	"  -h, --help            show this help\n";
+
+static const struct option stats_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "top", required_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void print_text(const struct profile *p, unsigned top)
+{
+	char size[64], when[64];
+
+	summary_print(stdout, p, "", top);
+	printf("snapshots:\n");
+	for (size_t i = 0; i < p->nsnapshots; i++) {
+		const struct profile_snapshot *s = &p->snapshots[i];
+
+		format_bytes(s->bytes, size, sizeof(size));
+		format_duration(s->t_ns, when, sizeof(when));
+		printf("  %zu %-8s at %10s  %8llu blocks  %s\n", i + 1, profile_str(p, s->name), when,
+		       (unsigned long long)s->nblocks, size);
+	}
+}
+
+static void json_site(struct json *j, const struct profile *p, const struct stats_row *r)
+{
+	const struct profile_frame *f = r->frame == PROFILE_NONE ? NULL : &p->frames[r->frame];
+
+	json_open(j, '{');
+	json_key(j, "function");
+	json_string(j, f ? profile_str(p, f->function) : "");
+	json_key(j, "file");
+	json_string(j, f ? profile_str(p, f->file) : "");
+	json_key(j, "line");
+	json_u64(j, f ? f->line : 0);
+	json_key(j, "module");
+	json_string(j, f && f->module != PROFILE_NONE ? profile_str(p, p->modules[f->module].path) : "");
+	json_key(j, "blocks");
+	json_u64(j, r->blocks);
+	json_key(j, "bytes");
+	json_u64(j, r->bytes);
+	json_key(j, "allocations");
+	json_u64(j, r->allocations);
+	json_key(j, "bytes_allocated");
+	json_u64(j, r->bytes_allocated);
+	json_close(j, '}');
+}
+
+static int print_json(const struct profile *p, unsigned top)
+{
+	const struct profile_totals *t = &p->totals;
+	struct json j = JSON_INIT(stdout);
+	struct stats_row *rows = NULL;
+	size_t nrows = 0;
+	const struct { const char *key; uint64_t value; } fields[] = {
+		{ "allocations", t->allocations },
+		{ "frees", t->frees },
+		{ "bytes_allocated", t->bytes_allocated },
+		{ "bytes_freed", t->bytes_freed },
+		{ "peak_bytes", t->peak_bytes },
+		{ "peak_blocks", t->peak_blocks },
+		{ "peak_time_ns", t->peak_t_ns },
+		{ "live_blocks", t->live_blocks },
+		{ "live_bytes", t->live_bytes },
+		{ "temporary_allocations", t->temporary },
+		{ "temporary_threshold", t->temporary_threshold },
+		{ "lost_events", t->lost_events },
+		{ "unknown_frees", t->unknown_frees },
+		{ "truncated_stacks", t->truncated_stacks },
+		{ "stacks_dropped", t->stacks_dropped },
+		{ "exec_released_blocks", t->exec_released_blocks },
+		{ "exec_released_bytes", t->exec_released_bytes },
+		{ "images", t->images },
+		{ "threads", t->threads },
+		{ "duration_ns", t->duration_ns },
+		{ "max_depth", t->max_depth },
+		{ "exit_status", t->exit_code },
+		{ "term_signal", t->term_signal },
+		{ "peak_rss_bytes", t->peak_rss_bytes },
+		{ "pid", t->pid },
+	};
+
+	if (stats_by_location(p, profile_find_snapshot((struct profile *)p, "exit"), &rows, &nrows) < 0)
+		return error("out of memory");
+	json_open(&j, '{');
+	json_key(&j, "command");
+	json_string(&j, profile_get_meta(p, "command"));
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		json_key(&j, fields[i].key);
+		json_u64(&j, fields[i].value);
+	}
+	json_key(&j, "snapshots");
+	json_open(&j, '[');
+	for (size_t i = 0; i < p->nsnapshots; i++) {
+		const struct profile_snapshot *s = &p->snapshots[i];
+
+		json_open(&j, '{');
+		json_key(&j, "name");
+		json_string(&j, profile_str(p, s->name));
+		json_key(&j, "time_ns");
+		json_u64(&j, s->t_ns);
+		json_key(&j, "blocks");
+		json_u64(&j, s->nblocks);
+		json_key(&j, "bytes");
+		json_u64(&j, s->bytes);
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_key(&j, "top_sites");
+	json_open(&j, '[');
+	for (size_t i = 0, shown = 0; i < nrows && shown < top; i++) {
+		if (!rows[i].blocks)
+			continue;
+		json_site(&j, p, &rows[i]);
+		shown++;
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	free(rows);
+	return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	const char *format = "text";
+	unsigned long long top = 10;
+	char err[PROFILE_ERRLEN];
+	struct profile p;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "f:n:h", stats_options, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			format = optarg;
+			break;
+		case 'n':
+			if (parse_number(optarg, 0, 1000000, &top) < 0)
+				return usage_error(stats_usage, "--top takes a number, not '%s'", optarg);
+			break;
+		case 'h':
+			fputs(stats_usage, stdout);
+			return 0;
+		default:
+			fputs(stats_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (strcmp(format, "text") && strcmp(format, "json"))
+		return usage_error(stats_usage, "unknown format '%s' (text or json)", format);
+	if (optind != argc - 1)
+		return usage_error(stats_usage, optind >= argc ? "no profile given" : "too many arguments");
+	if (profile_read(&p, argv[optind], err) < 0)
+		return error("%s", err);
+	ret = strcmp(format, "json") == 0 ? print_json(&p, (unsigned)top) : (print_text(&p, (unsigned)top), 0);
+	profile_release(&p);
+	return ret;
+}

@@ -1,0 +1,92 @@
+/*
+ * summary.c - print a profile's totals, snapshots and top sites as text.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/profile.h"
+#include "../report/stats.h"
+#include "summary.h"
+
+void summary_describe_exit(const struct profile *p, char *buf, size_t len)
+{
+	const struct profile_totals *t = &p->totals;
+
+	if (t->term_signal) {
+		const char *abbrev = sigabbrev_np((int)t->term_signal);
+
+		snprintf(buf, len, "was killed by signal %llu (SIG%s), status %llu",
+			 (unsigned long long)t->term_signal, abbrev ? abbrev : "?",
+			 (unsigned long long)t->exit_code);
+	} else {
+		snprintf(buf, len, "exited with code %llu", (unsigned long long)t->exit_code);
+	}
+}
+
+int summary_print(FILE *out, const struct profile *p, const char *prefix, unsigned top)
+{
+	const struct profile_totals *t = &p->totals;
+	const struct profile_snapshot *exit_snap;
+	struct stats_row *rows = NULL;
+	char a[64], b[64], c[64], where[512];
+	const char *cmdline = profile_get_meta(p, "command");
+	size_t nrows = 0, shown = 0;
+
+	summary_describe_exit(p, where, sizeof(where));
+	format_duration(t->duration_ns, a, sizeof(a));
+	fprintf(out, "%s%s %s after %s\n", prefix, cmdline ? cmdline : "the program", where, a);
+	format_bytes(t->bytes_allocated, a, sizeof(a));
+	fprintf(out, "%s%llu allocations, %llu frees, %s allocated\n", prefix,
+		(unsigned long long)t->allocations, (unsigned long long)t->frees, a);
+	format_bytes(t->peak_bytes, a, sizeof(a));
+	format_duration(t->peak_t_ns, b, sizeof(b));
+	fprintf(out, "%speak heap %s in %llu blocks at %s\n", prefix, a,
+		(unsigned long long)t->peak_blocks, b);
+	format_bytes(t->live_bytes, a, sizeof(a));
+	fprintf(out, "%sstill allocated at exit: %llu blocks, %s\n", prefix,
+		(unsigned long long)t->live_blocks, a);
+	if (t->peak_rss_bytes) {
+		format_bytes(t->peak_rss_bytes, a, sizeof(a));
+		fprintf(out, "%speak RSS %s\n", prefix, a);
+	}
+	fprintf(out, "%stemporary allocations: %llu (freed with at most %llu allocation%s in between)\n",
+		prefix, (unsigned long long)t->temporary, (unsigned long long)t->temporary_threshold,
+		t->temporary_threshold == 1 ? "" : "s");
+	if (t->exec_released_blocks) {
+		format_bytes(t->exec_released_bytes, a, sizeof(a));
+		fprintf(out, "%sreleased by exec: %llu blocks, %s (%llu images)\n", prefix,
+			(unsigned long long)t->exec_released_blocks, a, (unsigned long long)t->images);
+	}
+
+	exit_snap = profile_find_snapshot((struct profile *)p, "exit");
+	if (stats_by_location(p, exit_snap, &rows, &nrows) < 0)
+		return -ENOMEM;
+	if (top && t->live_blocks) {
+		fprintf(out, "%stop sites by bytes not freed:\n", prefix);
+		for (size_t i = 0; i < nrows && shown < top; i++) {
+			if (!rows[i].blocks)
+				continue;
+			format_bytes(rows[i].bytes, a, sizeof(a));
+			stats_describe_frame(p, rows[i].frame, where, sizeof(where));
+			fprintf(out, "%s  %10s in %6llu blocks  %s\n", prefix, a,
+				(unsigned long long)rows[i].blocks, where);
+			shown++;
+		}
+	}
+	free(rows);
+
+	fprintf(out, "%slost events: %llu\n", prefix, (unsigned long long)t->lost_events);
+	if (t->unknown_frees)
+		fprintf(out, "%sfrees of blocks allocated before tracing began: %llu\n", prefix,
+			(unsigned long long)t->unknown_frees);
+	if (t->truncated_stacks)
+		fprintf(out, "%sstacks cut at %llu frames: %llu\n", prefix,
+			(unsigned long long)t->max_depth, (unsigned long long)t->truncated_stacks);
+	if (t->stacks_dropped)
+		fprintf(out, "%sallocations recorded without a stack (table full): %llu\n", prefix,
+			(unsigned long long)t->stacks_dropped);
+	(void)c;
+	return 0;
+}

@@ -1,0 +1,415 @@
+/*
+ * build.c - turn what the collector saw into a profile: read the module
+ * log and the stack table out of shared memory, symbolize every frame that
+ * a recorded stack uses (while the binaries are still on disk), and cut
+ * the peak and exit snapshots.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "../tracer/wire.h"
+#include "collector-internal.h"
+#include "symbols.h"
+
+#define MAX_INLINE	32	/* frames one return address may expand into */
+
+/* (image, ip) -> the profile frames it expands to. */
+struct frame_key {
+	uint64_t ip;
+	uint32_t image;
+	uint32_t first;		/* into the expansion list */
+	uint32_t count;		/* 0 = empty slot */
+	uint32_t pad;
+};
+
+struct builder {
+	struct collector *c;
+	struct profile *p;
+	struct symbolizer *sym;
+	uint32_t *module_of_log;	/* log index -> profile module */
+	size_t frames_cap;		/* capacity of p->frames */
+	struct frame_key *cache;
+	size_t cache_cap, cache_count;
+	uint32_t *expansion;		/* frame indices, by runs */
+	size_t nexpansion, expansion_cap;
+	uint32_t *stack_map;		/* wire stack id -> profile stack, 0 = not yet */
+	uint32_t max_stack;
+};
+
+static int grow_array(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 256;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = realloc(*arr, n * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Modules                                                             */
+/* ------------------------------------------------------------------ */
+
+static int add_modules(struct builder *b)
+{
+	struct wire_header *h = b->c->hdr;
+	struct wire_module *log = wire_modules(h);
+	uint32_t used = __atomic_load_n(&h->modules_used, __ATOMIC_ACQUIRE);
+	size_t cap = 0;
+
+	if (used > h->module_capacity)
+		used = h->module_capacity;
+	b->module_of_log = calloc(used + 1, sizeof(*b->module_of_log));
+	if (!b->module_of_log)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < used; i++) {
+		struct wire_module *m = &log[i];
+		struct profile_module *pm;
+		char path[WIRE_PATH_MAX];
+		size_t k;
+
+		b->module_of_log[i] = PROFILE_NONE;
+		if (!__atomic_load_n(&m->ready, __ATOMIC_ACQUIRE))
+			continue;
+		for (k = 0; k < b->p->nmodules; k++) {
+			pm = &b->p->modules[k];
+			if (pm->image == m->image && pm->bias == m->bias && pm->start == m->start)
+				break;
+		}
+		b->module_of_log[i] = (uint32_t)k;
+		if (k < b->p->nmodules)
+			continue;
+		if (grow_array((void **)&b->p->modules, &cap, k + 1, sizeof(*pm)) < 0)
+			return -ENOMEM;
+		memcpy(path, m->path, sizeof(path));
+		path[sizeof(path) - 1] = '\0';
+		pm = &b->p->modules[k];
+		*pm = (struct profile_module){
+			.path = profile_intern(b->p, path),
+			.bias = m->bias, .start = m->start, .end = m->end, .image = m->image,
+		};
+		b->p->nmodules++;
+		if (symbolizer_add_module(b->sym, m->image, (int)k, path, m->bias) == 0)
+			pm->build_id = profile_intern(b->p, symbolizer_build_id(b->sym, m->image, (int)k));
+	}
+	return 0;
+}
+
+/* The module of that image whose range holds ip, or PROFILE_NONE. */
+static uint32_t module_by_range(const struct profile *p, uint32_t image, uint64_t ip)
+{
+	for (size_t i = 0; i < p->nmodules; i++)
+		if (p->modules[i].image == image && ip >= p->modules[i].start && ip < p->modules[i].end)
+			return (uint32_t)i;
+	return PROFILE_NONE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames and stacks                                                   */
+/* ------------------------------------------------------------------ */
+
+static struct frame_key *cache_slot(struct builder *b, uint32_t image, uint64_t ip)
+{
+	uint64_t h = (ip ^ ((uint64_t)image << 48)) * 0x9e3779b97f4a7c15ull;
+	size_t i = (size_t)(h >> 16) & (b->cache_cap - 1);
+
+	while (b->cache[i].count && (b->cache[i].ip != ip || b->cache[i].image != image))
+		i = (i + 1) & (b->cache_cap - 1);
+	return &b->cache[i];
+}
+
+static int cache_grow(struct builder *b)
+{
+	struct frame_key *old = b->cache;
+	size_t oldcap = b->cache_cap;
+
+	b->cache_cap = oldcap ? oldcap * 2 : 4096;
+	b->cache = calloc(b->cache_cap, sizeof(*b->cache));
+	if (!b->cache)
+		return -ENOMEM;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].count)
+			*cache_slot(b, old[i].image, old[i].ip) = old[i];
+	free(old);
+	return 0;
+}
+
+/* The run of profile frames one return address expands to. */
+static struct frame_key *resolve_ip(struct builder *b, uint32_t image, uint64_t ip)
+{
+	struct sym_frame out[MAX_INLINE];
+	struct profile *p = b->p;
+	struct frame_key *k;
+	int n;
+
+	if ((b->cache_count + 1) * 2 > b->cache_cap && cache_grow(b) < 0)
+		return NULL;
+	k = cache_slot(b, image, ip);
+	if (k->count)
+		return k;
+
+	n = symbolizer_resolve(b->sym, image, ip, out, MAX_INLINE);
+	if (grow_array((void **)&p->frames, &b->frames_cap, p->nframes + (size_t)n, sizeof(*p->frames)) < 0 ||
+	    grow_array((void **)&b->expansion, &b->expansion_cap, b->nexpansion + (size_t)n,
+		       sizeof(*b->expansion)) < 0)
+		return NULL;
+	k->ip = ip;
+	k->image = image;
+	k->first = (uint32_t)b->nexpansion;
+	k->count = (uint32_t)n;
+	b->cache_count++;
+	for (int i = 0; i < n; i++) {
+		struct profile_frame *f = &p->frames[p->nframes];
+
+		*f = (struct profile_frame){
+			.ip = ip,
+			.module = out[i].module >= 0 ? (uint32_t)out[i].module
+						     : module_by_range(p, image, ip),
+			.function = profile_intern(p, out[i].function),
+			.file = profile_intern(p, out[i].file),
+			.line = out[i].line,
+			.flags = out[i].inlined ? PROFILE_FRAME_INLINED : 0,
+		};
+		b->expansion[b->nexpansion++] = (uint32_t)p->nframes++;
+	}
+	return k;
+}
+
+/* The profile stack for a wire stack id, created on first use. */
+static int map_stack(struct builder *b, uint32_t id, size_t *stacks_cap, size_t *sf_cap)
+{
+	struct wire_header *h = b->c->hdr;
+	struct profile *p = b->p;
+	struct wire_stack *slot;
+	uint64_t *frames;
+	uint32_t first, depth;
+
+	if (id == 0 || b->stack_map[id])
+		return 0;
+	if (grow_array((void **)&p->stacks, stacks_cap, p->nstacks + 1, sizeof(*p->stacks)) < 0)
+		return -ENOMEM;
+	b->stack_map[id] = (uint32_t)p->nstacks;
+	first = (uint32_t)p->nstack_frames;
+	depth = 0;
+	slot = &wire_stacks(h)[id - 1];
+	if (__atomic_load_n(&slot->ready, __ATOMIC_ACQUIRE) &&
+	    (uint64_t)slot->first + slot->depth <= h->frame_capacity) {
+		frames = wire_frames(h) + slot->first;
+		for (uint32_t i = 0; i < slot->depth && i < WIRE_MAX_DEPTH; i++) {
+			/* the slot keeps only the image's low bits; images are few */
+			uint32_t image = slot->image ? slot->image : b->c->image;
+			struct frame_key *k = resolve_ip(b, image, frames[i]);
+
+			if (!k)
+				return -ENOMEM;
+			if (grow_array((void **)&p->stack_frames, sf_cap,
+				       p->nstack_frames + k->count, sizeof(uint32_t)) < 0)
+				return -ENOMEM;
+			memcpy(p->stack_frames + p->nstack_frames, b->expansion + k->first,
+			       k->count * sizeof(uint32_t));
+			p->nstack_frames += k->count;
+			depth += k->count;
+		}
+	}
+	p->stacks[p->nstacks++] = (struct profile_stack){ first, depth };
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Snapshots                                                           */
+/* ------------------------------------------------------------------ */
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct profile_block *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int add_snapshot(struct builder *b, const char *name, uint64_t t_ns, uint64_t stamp,
+			struct profile_block *blocks, size_t n)
+{
+	struct profile *p = b->p;
+	struct profile_snapshot *s = realloc(p->snapshots, (p->nsnapshots + 1) * sizeof(*s));
+
+	if (!s) {
+		free(blocks);
+		return -ENOMEM;
+	}
+	p->snapshots = s;
+	qsort(blocks, n, sizeof(*blocks), by_addr);
+	/* generation: earlier snapshots taken after the block was born */
+	for (size_t i = 0; i < n; i++) {
+		blocks[i].generation = 0;
+		for (size_t k = 0; k < p->nsnapshots; k++)
+			if (s[k].stamp >= blocks[i].stamp)
+				blocks[i].generation++;
+	}
+	s = &s[p->nsnapshots++];
+	*s = (struct profile_snapshot){
+		.name = profile_intern(p, name), .t_ns = t_ns, .stamp = stamp,
+		.nblocks = n, .blocks = blocks,
+	};
+	for (size_t i = 0; i < n; i++)
+		s->bytes += blocks[i].size;
+	return 0;
+}
+
+static struct profile_block to_block(struct builder *b, const struct live_block *l)
+{
+	return (struct profile_block){ l->addr, l->size, l->stamp, b->stack_map[l->stack], 0 };
+}
+
+static int add_snapshots(struct builder *b)
+{
+	struct collector *c = b->c;
+	size_t n = 0, pos = 0, cap = c->live.count + c->freed_since_peak.len + 1;
+	struct profile_block *blocks = malloc(cap * sizeof(*blocks));
+	struct live_block *l;
+
+	if (!blocks)
+		return -ENOMEM;
+	if (c->peak_bytes > 0) {
+		while ((l = livetable_next(&c->live, &pos)))
+			if (l->stamp <= c->peak_stamp)
+				blocks[n++] = to_block(b, l);
+		for (size_t i = 0; i < c->freed_since_peak.len; i++)
+			blocks[n++] = to_block(b, &c->freed_since_peak.items[i]);
+		for (size_t i = 0; i < n; i++) {
+			struct profile_site *site = &b->p->sites[blocks[i].stack];
+
+			site->peak_blocks++;
+			site->peak_bytes += blocks[i].size;
+		}
+		if (add_snapshot(b, "peak", c->peak_ns, c->peak_stamp, blocks, n) < 0)
+			return -ENOMEM;
+		blocks = malloc(cap * sizeof(*blocks));
+		if (!blocks)
+			return -ENOMEM;
+	}
+	n = pos = 0;
+	while ((l = livetable_next(&c->live, &pos)))
+		blocks[n++] = to_block(b, l);
+	return add_snapshot(b, "exit", c->end_ns - c->start_ns, c->window.base - 1, blocks, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* The whole profile                                                   */
+/* ------------------------------------------------------------------ */
+
+static void fill_totals(struct collector *c, struct profile_totals *t)
+{
+	struct wire_header *h = c->hdr;
+	int st = c->wait_status;
+
+	t->allocations = c->allocations;
+	t->frees = c->frees;
+	t->bytes_allocated = c->bytes_allocated;
+	t->bytes_freed = c->bytes_freed;
+	t->peak_bytes = c->peak_bytes;
+	t->peak_blocks = c->peak_blocks;
+	t->peak_t_ns = c->peak_ns;
+	t->live_blocks = c->live.count;
+	t->live_bytes = c->heap_bytes;
+	t->lost_events = __atomic_load_n(&h->lost_events, __ATOMIC_ACQUIRE) +
+			 c->skipped_stamps + c->lost_internal;
+	t->unknown_frees = c->unknown_frees;
+	t->truncated_stacks = __atomic_load_n(&h->truncated_stacks, __ATOMIC_ACQUIRE);
+	t->stacks_dropped = __atomic_load_n(&h->stacks_dropped, __ATOMIC_ACQUIRE);
+	t->temporary = c->temporary;
+	t->temporary_threshold = c->opt.temporary_threshold;
+	t->exec_released_blocks = c->exec_released_blocks;
+	t->exec_released_bytes = c->exec_released_bytes;
+	t->images = __atomic_load_n(&h->image, __ATOMIC_ACQUIRE);
+	t->threads = __atomic_load_n(&h->threads_seen, __ATOMIC_ACQUIRE);
+	t->duration_ns = c->end_ns - c->start_ns;
+	t->max_depth = c->opt.max_depth;
+	if (WIFSIGNALED(st)) {
+		t->term_signal = (uint64_t)WTERMSIG(st);
+		t->exit_code = 128 + t->term_signal;
+	} else {
+		t->exit_code = (uint64_t)WEXITSTATUS(st);
+	}
+	t->peak_rss_bytes = c->peak_rss;
+	t->pid = (uint64_t)c->pid;
+}
+
+int collector_build_profile(struct collector *c, struct profile *p, char err[PROFILE_ERRLEN])
+{
+	struct builder b = { .c = c, .p = p };
+	size_t stacks_cap = 0, sf_cap = 0, nsites = 0;
+	uint32_t nslots = c->hdr->stack_slots;
+	int ret = -ENOMEM;
+
+	if (symbolizer_new(&b.sym) < 0)
+		goto out;
+	b.stack_map = calloc((size_t)nslots + 1, sizeof(*b.stack_map));
+	if (!b.stack_map || add_modules(&b) < 0)
+		goto out;
+
+	/* stack 0 of the profile is the empty stack (unknown) */
+	if (grow_array((void **)&p->stacks, &stacks_cap, 1, sizeof(*p->stacks)) < 0)
+		goto out;
+	p->stacks[0] = (struct profile_stack){ 0, 0 };
+	p->nstacks = 1;
+	for (uint32_t id = 1; id <= nslots; id++)
+		if (c->sites[id].allocations && map_stack(&b, id, &stacks_cap, &sf_cap) < 0)
+			goto out;
+
+	p->sites = calloc(p->nstacks, sizeof(*p->sites));
+	if (!p->sites)
+		goto out;
+	for (uint32_t id = 0; id <= nslots; id++) {
+		struct site_counters *s = &c->sites[id];
+		struct profile_site *ps;
+
+		if (!s->allocations)
+			continue;
+		ps = &p->sites[b.stack_map[id]];
+		ps->stack = b.stack_map[id];
+		ps->allocations += s->allocations;
+		ps->bytes_allocated += s->bytes_allocated;
+		ps->frees += s->frees;
+		ps->temporary += s->temporary;
+		ps->live_blocks += s->live_blocks;
+		ps->live_bytes += s->live_bytes;
+	}
+	p->nsites = p->nstacks;
+	if (add_snapshots(&b) < 0)
+		goto out;
+	/* keep only stacks that allocated (site 0 may be empty) */
+	for (size_t i = 0; i < p->nsites; i++)
+		if (p->sites[i].allocations)
+			p->sites[nsites++] = p->sites[i];
+	p->nsites = nsites;
+
+	if (c->nsamples) {
+		p->samples = malloc(c->nsamples * sizeof(*p->samples));
+		if (!p->samples)
+			goto out;
+		memcpy(p->samples, c->samples, c->nsamples * sizeof(*p->samples));
+		p->nsamples = c->nsamples;
+	}
+	fill_totals(c, &p->totals);
+	ret = 0;
+out:
+	if (ret < 0)
+		snprintf(err, PROFILE_ERRLEN, "out of memory while building the profile");
+	symbolizer_free(b.sym);
+	free(b.module_of_log);
+	free(b.cache);
+	free(b.expansion);
+	free(b.stack_map);
+	return ret;
+}

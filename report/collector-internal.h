@@ -1,0 +1,84 @@
+/*
+ * collector-internal.h - the collector's state, shared by collector.c
+ * (draining, replaying) and build.c (turning it into a profile). Nothing
+ * outside those two files includes it.
+ */
+#ifndef HEAPWISE_COLLECTOR_INTERNAL_H
+#define HEAPWISE_COLLECTOR_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "collector.h"
+#include "livetable.h"
+
+struct wire_header;
+
+/* What one stack id did so far. */
+struct site_counters {
+	uint64_t allocations;
+	uint64_t bytes_allocated;
+	uint64_t frees;
+	uint64_t temporary;
+	uint64_t live_blocks;
+	uint64_t live_bytes;
+};
+
+/* Records waiting for their stamp's turn; slot i holds stamp s when
+ * s & (capacity - 1) == i and slot.stamp == s (0 = empty). */
+struct reorder {
+	struct wire_record *slots;
+	size_t capacity;	/* a power of two */
+	uint64_t base;		/* the next stamp to replay */
+	uint64_t pending;	/* records in the window */
+	uint64_t gap_since_ns;	/* when base was first found missing, 0 if not */
+};
+
+struct block_list {
+	struct live_block *items;
+	size_t len, cap;
+};
+
+/* What the collector last saw of a ring, to notice idle ones. */
+struct ring_seen {
+	uint64_t head;
+	uint64_t since_ns;	/* when head last moved */
+};
+
+struct collector {
+	struct collector_options opt;
+	struct wire_header *hdr;	/* the shared region */
+	uint64_t size;			/* its size */
+	int memfd;
+	int statm_fd;			/* /proc/PID/statm of the program */
+	pid_t pid;
+
+	uint64_t start_ns, now_ns, end_ns;	/* CLOCK_MONOTONIC */
+	uint64_t next_sample_ns, interval_ns, last_reclaim_ns;
+	int wait_status;
+
+	struct reorder window;
+	struct livetable live;
+	struct site_counters *sites;	/* indexed by stack id, STACK_SLOTS + 1 */
+	struct ring_seen *ring_seen;	/* indexed by ring */
+	uint32_t image;			/* image of the last EXEC replayed */
+
+	uint64_t allocations, frees, bytes_allocated, bytes_freed;
+	uint64_t heap_bytes;		/* live bytes now */
+	uint64_t peak_bytes, peak_blocks, peak_stamp, peak_ns;
+	struct block_list freed_since_peak;	/* freed after the peak, allocated before */
+	uint64_t temporary;
+	uint64_t unknown_frees;		/* frees of addresses never seen allocated */
+	uint64_t stale_blocks;		/* live blocks whose address came back: free lost */
+	uint64_t skipped_stamps;	/* stamps that never arrived */
+	uint64_t late_events;		/* records that came after we gave up on them */
+	uint64_t lost_internal;		/* records the collector could not keep (memory) */
+	uint64_t exec_released_blocks, exec_released_bytes;
+	uint64_t rings_reclaimed;
+	uint64_t peak_rss;
+
+	struct profile_sample *samples;
+	size_t nsamples, samples_cap;
+};
+
+#endif

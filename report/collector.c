@@ -1,0 +1,533 @@
+/*
+ * collector.c - drain the tracer's rings and replay events in stamp order.
+ *
+ * Overview. Each traced thread writes records into its own ring. The
+ * collector copies every delivered record out at once (so producers never
+ * wait on our processing) into a reorder window indexed by stamp, then
+ * replays the window from the lowest stamp not yet replayed for as long as
+ * stamps are contiguous. A missing stamp is an event some thread stamped
+ * but has not published yet; we wait for it, up to GAP_TIMEOUT_NS, and at
+ * the end of the run (final drain) we count it as lost.
+ *
+ * Replaying maintains the live table, per-stack counters, the heap peak,
+ * and what is needed to rebuild the live set at the peak without copying it
+ * each time the peak moves: every block freed after the peak that was
+ * allocated before it is remembered ("freed since peak"); a new peak
+ * forgets them. The peak snapshot is then the live blocks allocated before
+ * the peak plus that list.
+ *
+ * This file does not print; the profile is built in build.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "../tracer/wire.h"
+#include "collector.h"
+#include "collector-internal.h"
+
+#define RING_COUNT		512
+#define RING_RECORDS		32768		/* 1 MiB per ring */
+#define STACK_SLOTS		(1u << 20)
+#define FRAME_CAPACITY		(1ull << 23)
+#define MODULE_CAPACITY		4096
+#define GAP_TIMEOUT_NS		(2ull * 1000000000ull)
+#define RECLAIM_PERIOD_NS	(50ull * 1000000ull)
+#define IDLE_PROBE_NS		(500ull * 1000000ull)
+#define MAX_SAMPLES		20000
+
+static int fail(char err[PROFILE_ERRLEN], int ret, const char *what)
+{
+	snprintf(err, PROFILE_ERRLEN, "%s: %s", what, strerror(-ret));
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The region                                                          */
+/* ------------------------------------------------------------------ */
+
+int collector_new(struct collector **out, const struct collector_options *opt,
+		  char err[PROFILE_ERRLEN])
+{
+	struct collector *c = calloc(1, sizeof(*c));
+	struct wire_header *h;
+	uint64_t off, stride;
+	int ret;
+
+	if (!c)
+		return fail(err, -ENOMEM, "cannot set up the collector");
+	c->opt = *opt;
+	c->memfd = -1;
+	c->statm_fd = -1;
+
+	stride = sizeof(struct wire_ring) + (uint64_t)RING_RECORDS * sizeof(struct wire_record);
+	off = 4096;
+	c->size = off + RING_COUNT * stride;
+	c->size = (c->size + 4095) & ~4095ull;
+	uint64_t stacks_off = c->size;
+	c->size += (uint64_t)STACK_SLOTS * sizeof(struct wire_stack);
+	uint64_t frames_off = c->size;
+	c->size += FRAME_CAPACITY * sizeof(uint64_t);
+	uint64_t modules_off = c->size;
+	c->size += (uint64_t)MODULE_CAPACITY * sizeof(struct wire_module);
+	c->size = (c->size + 4095) & ~4095ull;
+
+	c->memfd = memfd_create("heapwise", MFD_CLOEXEC);
+	if (c->memfd < 0) {
+		ret = fail(err, -errno, "cannot create shared memory (memfd_create)");
+		goto fail;
+	}
+	if (ftruncate(c->memfd, (off_t)c->size) < 0) {
+		ret = fail(err, -errno, "cannot size shared memory");
+		goto fail;
+	}
+	c->hdr = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, c->memfd, 0);
+	if (c->hdr == MAP_FAILED) {
+		c->hdr = NULL;
+		ret = fail(err, -errno, "cannot map shared memory");
+		goto fail;
+	}
+	h = c->hdr;
+	h->version = WIRE_VERSION;
+	h->max_depth = opt->max_depth;
+	h->total_size = c->size;
+	h->ring_count = RING_COUNT;
+	h->ring_records = RING_RECORDS;
+	h->rings_offset = off;
+	h->ring_stride = stride;
+	h->stacks_offset = stacks_off;
+	h->stack_slots = STACK_SLOTS;
+	h->frames_offset = frames_off;
+	h->frame_capacity = FRAME_CAPACITY;
+	h->modules_offset = modules_off;
+	h->module_capacity = MODULE_CAPACITY;
+	h->collector_pid = getpid();
+	h->traced_pid = -1;
+	h->stamp = 1;
+	wire_ring_at(h, 0)->state = WIRE_RING_OWNED;	/* the shared ring is never claimed */
+	__atomic_store_n(&h->magic, WIRE_MAGIC, __ATOMIC_RELEASE);
+
+	c->ring_seen = calloc(RING_COUNT, sizeof(*c->ring_seen));
+	c->sites = calloc(STACK_SLOTS + 1, sizeof(*c->sites));	/* untouched pages cost nothing */
+	if (!c->ring_seen || !c->sites) {
+		ret = fail(err, -ENOMEM, "cannot set up the collector");
+		goto fail;
+	}
+	c->window.base = 1;
+	*out = c;
+	return 0;
+fail:
+	collector_free(c);
+	return ret;
+}
+
+void collector_free(struct collector *c)
+{
+	if (!c)
+		return;
+	if (c->hdr)
+		munmap(c->hdr, c->size);
+	if (c->memfd >= 0)
+		close(c->memfd);
+	if (c->statm_fd >= 0)
+		close(c->statm_fd);
+	livetable_release(&c->live);
+	free(c->window.slots);
+	free(c->freed_since_peak.items);
+	free(c->samples);
+	free(c->ring_seen);
+	free(c->sites);
+	free(c);
+}
+
+int collector_fd(const struct collector *c)
+{
+	return c->memfd;
+}
+
+void collector_mark_traced(struct collector *c, pid_t pid)
+{
+	__atomic_store_n(&c->hdr->traced_pid, pid, __ATOMIC_RELEASE);
+}
+
+void collector_start(struct collector *c, pid_t pid, uint64_t now_ns)
+{
+	char path[64];
+
+	c->pid = pid;
+	c->start_ns = now_ns;
+	c->now_ns = now_ns;
+	c->next_sample_ns = now_ns;
+	c->interval_ns = c->opt.sample_interval_ns;
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	c->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	__atomic_store_n(&c->hdr->heartbeat_ns, now_ns, __ATOMIC_RELEASE);
+}
+
+int collector_attached(const struct collector *c)
+{
+	return __atomic_load_n(&c->hdr->image, __ATOMIC_ACQUIRE) > 0;
+}
+
+void collector_done(struct collector *c)
+{
+	__atomic_store_n(&c->hdr->collector_done, 1, __ATOMIC_RELEASE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Replaying events                                                    */
+/* ------------------------------------------------------------------ */
+
+static int remember_freed(struct collector *c, const struct live_block *b)
+{
+	struct block_list *l = &c->freed_since_peak;
+
+	if (l->len == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		struct live_block *n = realloc(l->items, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		l->items = n;
+		l->cap = cap;
+	}
+	l->items[l->len++] = *b;
+	return 0;
+}
+
+/* A block leaves the live set (freed, or dropped at exec). */
+static void block_gone(struct collector *c, const struct live_block *b)
+{
+	struct site_counters *s = &c->sites[b->stack];
+
+	s->live_blocks--;
+	s->live_bytes -= b->size;
+	c->heap_bytes -= b->size;
+	if (b->stamp <= c->peak_stamp && remember_freed(c, b) < 0)
+		c->lost_internal++;
+}
+
+static void replay_alloc(struct collector *c, const struct wire_record *r)
+{
+	struct live_block b = {
+		.addr = r->addr, .size = r->size, .stamp = r->stamp,
+		.ordinal = c->allocations, .stack = r->stack,
+	};
+	struct site_counters *s;
+	struct live_block old;
+
+	if (b.stack > STACK_SLOTS)
+		b.stack = 0;
+	if (livetable_remove(&c->live, b.addr, &old) == 0) {
+		/* its free never came (lost): the address is reused, so it is gone */
+		block_gone(c, &old);
+		c->stale_blocks++;
+	}
+	if (livetable_insert(&c->live, &b) < 0) {
+		c->lost_internal++;
+		return;
+	}
+	s = &c->sites[b.stack];
+	s->allocations++;
+	s->bytes_allocated += b.size;
+	s->live_blocks++;
+	s->live_bytes += b.size;
+	c->allocations++;
+	c->bytes_allocated += b.size;
+	c->heap_bytes += b.size;
+	if (c->heap_bytes > c->peak_bytes) {
+		c->peak_bytes = c->heap_bytes;
+		c->peak_blocks = c->live.count;
+		c->peak_stamp = b.stamp;
+		c->peak_ns = c->now_ns - c->start_ns;
+		c->freed_since_peak.len = 0;
+	}
+}
+
+static void replay_free(struct collector *c, const struct wire_record *r)
+{
+	struct live_block b;
+
+	if (livetable_remove(&c->live, r->addr, &b) < 0) {
+		c->unknown_frees++;
+		return;
+	}
+	c->frees++;
+	c->bytes_freed += b.size;
+	c->sites[b.stack].frees++;
+	if (c->allocations - b.ordinal <= (uint64_t)c->opt.temporary_threshold + 1) {
+		c->temporary++;
+		c->sites[b.stack].temporary++;
+	}
+	block_gone(c, &b);
+}
+
+/* A new image replaced the old one: the old heap is gone with it. */
+static void replay_exec(struct collector *c, const struct wire_record *r)
+{
+	struct live_block *b;
+	size_t pos = 0;
+
+	c->image = (uint32_t)r->addr;
+	if (c->image <= 1)
+		return;
+	while ((b = livetable_next(&c->live, &pos))) {
+		c->exec_released_blocks++;
+		c->exec_released_bytes += b->size;
+		block_gone(c, b);
+	}
+	livetable_clear(&c->live);
+}
+
+static void replay(struct collector *c, const struct wire_record *r)
+{
+	switch (r->kind) {
+	case WIRE_REC_ALLOC:
+		replay_alloc(c, r);
+		break;
+	case WIRE_REC_FREE:
+		replay_free(c, r);
+		break;
+	case WIRE_REC_EXEC:
+		replay_exec(c, r);
+		break;
+	default:
+		break;	/* NOP, or a kind this collector does not know */
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The reorder window                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Make the window hold stamps up to `stamp`. */
+static int window_reserve(struct reorder *w, uint64_t stamp)
+{
+	size_t cap = w->capacity ? w->capacity : 65536;
+	struct wire_record *slots;
+
+	if (stamp - w->base < w->capacity)
+		return 0;
+	while (stamp - w->base >= cap)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->capacity; i++)
+		if (w->slots[i].stamp)
+			slots[w->slots[i].stamp & (cap - 1)] = w->slots[i];
+	free(w->slots);
+	w->slots = slots;
+	w->capacity = cap;
+	return 0;
+}
+
+static void window_put(struct collector *c, const struct wire_record *r)
+{
+	struct reorder *w = &c->window;
+
+	if (r->stamp < w->base) {
+		/* arrived after we gave up waiting for it: replay out of order */
+		c->late_events++;
+		replay(c, r);
+		return;
+	}
+	if (window_reserve(w, r->stamp) < 0) {
+		c->lost_internal++;
+		return;
+	}
+	w->slots[r->stamp & (w->capacity - 1)] = *r;
+	w->pending++;
+}
+
+/* Replay contiguous stamps; on a gap wait, or skip it when final or stale. */
+static void window_replay(struct collector *c, int final)
+{
+	struct reorder *w = &c->window;
+
+	while (w->pending) {
+		struct wire_record *slot = &w->slots[w->base & (w->capacity - 1)];
+
+		if (slot->stamp == w->base) {
+			replay(c, slot);
+			slot->stamp = 0;
+			w->base++;
+			w->pending--;
+			w->gap_since_ns = 0;
+			continue;
+		}
+		/* stamp w->base is still in flight */
+		if (!final) {
+			if (!w->gap_since_ns)
+				w->gap_since_ns = c->now_ns;
+			if (c->now_ns - w->gap_since_ns < GAP_TIMEOUT_NS)
+				return;
+		}
+		c->skipped_stamps++;
+		w->base++;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Draining                                                            */
+/* ------------------------------------------------------------------ */
+
+static size_t drain_ring(struct collector *c, struct wire_ring *r)
+{
+	struct wire_record *recs = wire_ring_records(r);
+	uint64_t mask = c->hdr->ring_records - 1;
+	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
+
+	if (head - tail > c->hdr->ring_records)
+		return 0;	/* a corrupt head: never read past the ring */
+	for (uint64_t t = tail; t < head; t++)
+		window_put(c, &recs[t & mask]);
+	__atomic_store_n(&r->tail, head, __ATOMIC_RELEASE);
+	return (size_t)(head - tail);
+}
+
+size_t collector_drain(struct collector *c, int final)
+{
+	struct wire_header *h = c->hdr;
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < h->ring_count; i++) {
+		struct wire_ring *r = wire_ring_at(h, i);
+		uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+
+		if (state == WIRE_RING_FREE)
+			continue;
+		n += drain_ring(c, r);
+	}
+	window_replay(c, final);
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ticks                                                               */
+/* ------------------------------------------------------------------ */
+
+static int thread_gone(const struct collector *c, int tid)
+{
+	return tid > 0 && syscall(SYS_tgkill, c->pid, tid, 0) < 0 && errno == ESRCH;
+}
+
+/* Hand rings of exited threads (or of an image exec replaced) back. */
+static void reclaim_rings(struct collector *c)
+{
+	struct wire_header *h = c->hdr;
+	uint32_t image = __atomic_load_n(&h->image, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 1; i < h->ring_count; i++) {
+		struct wire_ring *r = wire_ring_at(h, i);
+		struct ring_seen *seen = &c->ring_seen[i];
+		uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+		uint64_t head;
+		int gone = 0;
+
+		if (state != WIRE_RING_OWNED && state != WIRE_RING_EXITING)
+			continue;
+		head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+		if (head != seen->head) {
+			seen->head = head;
+			seen->since_ns = c->now_ns;
+		}
+		if (r->image < image)
+			gone = 1;
+		else if (state == WIRE_RING_EXITING ||
+			 c->now_ns - seen->since_ns > IDLE_PROBE_NS)
+			gone = thread_gone(c, r->tid);
+		if (!gone)
+			continue;
+		drain_ring(c, r);	/* whatever it published before dying */
+		__atomic_store_n(&r->head, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->tail, 0, __ATOMIC_RELAXED);
+		seen->head = 0;
+		__atomic_store_n(&r->state, WIRE_RING_FREE, __ATOMIC_RELEASE);
+		c->rings_reclaimed++;
+	}
+}
+
+static uint64_t read_rss(struct collector *c)
+{
+	char buf[128];
+	unsigned long pages_total, pages_rss;
+	ssize_t n;
+
+	if (c->statm_fd < 0)
+		return 0;
+	n = pread(c->statm_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%lu %lu", &pages_total, &pages_rss) != 2)
+		return 0;
+	return (uint64_t)pages_rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void take_sample(struct collector *c)
+{
+	struct profile_sample *s;
+
+	if (c->nsamples == MAX_SAMPLES) {
+		/* halve the resolution rather than grow without bound */
+		for (size_t i = 0; i < c->nsamples / 2; i++)
+			c->samples[i] = c->samples[2 * i + 1];
+		c->nsamples /= 2;
+		c->interval_ns *= 2;
+	}
+	if (c->nsamples == c->samples_cap) {
+		size_t cap = c->samples_cap ? c->samples_cap * 2 : 1024;
+
+		s = realloc(c->samples, cap * sizeof(*s));
+		if (!s)
+			return;
+		c->samples = s;
+		c->samples_cap = cap;
+	}
+	s = &c->samples[c->nsamples++];
+	s->t_ns = c->now_ns - c->start_ns;
+	s->stamp = c->window.base - 1;
+	s->heap_bytes = c->heap_bytes;
+	s->rss_bytes = read_rss(c);
+	if (!s->rss_bytes && c->nsamples > 1)
+		s->rss_bytes = s[-1].rss_bytes;	/* the program is gone: last known */
+	s->allocations = c->allocations;
+	s->frees = c->frees;
+	if (s->rss_bytes > c->peak_rss)
+		c->peak_rss = s->rss_bytes;
+}
+
+void collector_tick(struct collector *c, uint64_t now_ns)
+{
+	c->now_ns = now_ns;
+	__atomic_store_n(&c->hdr->heartbeat_ns, now_ns, __ATOMIC_RELEASE);
+	if (now_ns >= c->next_sample_ns) {
+		take_sample(c);
+		c->next_sample_ns = now_ns + c->interval_ns;
+	}
+	if (now_ns - c->last_reclaim_ns >= RECLAIM_PERIOD_NS) {
+		reclaim_rings(c);
+		c->last_reclaim_ns = now_ns;
+	}
+}
+
+void collector_finish(struct collector *c, int wait_status, uint64_t maxrss_bytes, uint64_t now_ns)
+{
+	c->now_ns = now_ns;
+	collector_drain(c, 1);
+	take_sample(c);
+	collector_done(c);
+	c->wait_status = wait_status;
+	c->end_ns = now_ns;
+	if (maxrss_bytes > c->peak_rss)
+		c->peak_rss = maxrss_bytes;
+}

@@ -1,0 +1,69 @@
+/*
+ * collector.h - the consumer side of the tracer's shared memory.
+ *
+ * A collector owns the memfd region the tracer writes into. While the
+ * traced program runs, the caller drains it often (collector_drain) and
+ * ticks it (collector_tick: heartbeat, timeline, reclaiming rings of dead
+ * threads); at the end it turns what it saw into a profile.
+ *
+ * Events are replayed in the order of their stamps, not in the order the
+ * rings deliver them, so a block freed on one thread and reused at once on
+ * another is matched exactly (see tracer/wire.h).
+ */
+#ifndef HEAPWISE_COLLECTOR_H
+#define HEAPWISE_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "profile.h"
+
+struct collector_options {
+	unsigned max_depth;		/* frames kept per stack, 1..WIRE_MAX_DEPTH */
+	unsigned temporary_threshold;	/* "temporary": freed with at most this many allocations between */
+	uint64_t sample_interval_ns;	/* timeline period */
+};
+
+#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull }
+
+struct collector;
+
+/* Create the region. Returns 0, or -errno with err filled. */
+int collector_new(struct collector **out, const struct collector_options *opt,
+		  char err[PROFILE_ERRLEN]);
+void collector_free(struct collector *c);
+
+/* The memfd (close-on-exec); the tracer opens it as /proc/OURPID/fd/N. */
+int collector_fd(const struct collector *c);
+
+/* In the child, after fork and before exec: this process is the one to trace. */
+void collector_mark_traced(struct collector *c, pid_t pid);
+
+/* The program started (its pid; now, CLOCK_MONOTONIC ns). */
+void collector_start(struct collector *c, pid_t pid, uint64_t now_ns);
+
+/*
+ * Move every delivered record out of the rings and replay those whose turn
+ * has come. With final set the program is gone: replay everything and
+ * count stamps that will never arrive as lost. Returns records drained.
+ */
+size_t collector_drain(struct collector *c, int final);
+
+/* Heartbeat, timeline sample when due, reclaim rings of exited threads. */
+void collector_tick(struct collector *c, uint64_t now_ns);
+
+/* Did the tracer ever attach? */
+int collector_attached(const struct collector *c);
+
+/* Stop for good: a tracer still waiting for ring space gives up at once. */
+void collector_done(struct collector *c);
+
+/* The program ended (wait status, peak RSS from rusage in bytes, now). */
+void collector_finish(struct collector *c, int wait_status, uint64_t maxrss_bytes, uint64_t now_ns);
+
+/* Fill p (profile_init'ed by the caller) with totals, symbolized stacks,
+ * sites, timeline and the peak and exit snapshots. */
+int collector_build_profile(struct collector *c, struct profile *p, char err[PROFILE_ERRLEN]);
+
+#endif

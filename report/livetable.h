@@ -1,0 +1,47 @@
+/*
+ * livetable.h - the set of live blocks, keyed by address.
+ *
+ * Open addressing with linear probing and backward-shift deletion, so
+ * removals leave no tombstones and the table stays fast under the
+ * malloc/free churn of a real program. Grows by doubling at 1/2 load.
+ */
+#ifndef HEAPWISE_LIVETABLE_H
+#define HEAPWISE_LIVETABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct live_block {
+	uint64_t addr;		/* 0 marks an empty slot (no block lives at 0) */
+	uint64_t size;		/* bytes requested */
+	uint64_t stamp;		/* stamp of the allocation */
+	uint64_t ordinal;	/* how many allocations came before it */
+	uint32_t stack;		/* stack id */
+	uint32_t pad;
+};
+
+struct livetable {
+	struct live_block *slots;	/* capacity entries */
+	size_t capacity;		/* a power of two */
+	size_t count;			/* live entries */
+};
+
+#define LIVETABLE_INIT { NULL, 0, 0 }
+
+/* Add b (b->addr != 0). Returns 0, -EEXIST if the address is live already
+ * (the old entry is left in place), -ENOMEM. */
+int livetable_insert(struct livetable *t, const struct live_block *b);
+
+/* Remove the block at addr and copy it to *out. Returns 0 or -ENOENT. */
+int livetable_remove(struct livetable *t, uint64_t addr, struct live_block *out);
+
+/* The block at addr, or NULL. The pointer lasts until the next change. */
+struct live_block *livetable_find(struct livetable *t, uint64_t addr);
+
+void livetable_clear(struct livetable *t);
+void livetable_release(struct livetable *t);
+
+/* Iterate: for (i = 0; (b = livetable_next(t, &i)); ) ... */
+struct live_block *livetable_next(struct livetable *t, size_t *pos);
+
+#endif

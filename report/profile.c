@@ -1,0 +1,721 @@
+/*
+ * profile.c - build, write and read .hws profiles.
+ *
+ * The file is a header, a section table and sections (man/heapwise-format.5).
+ * Each section has a CRC-32 (zlib); the reader checks the magic, the
+ * version, the file size, every section's bounds and CRC, then every count
+ * and index inside, before anything else sees the data. A file that fails
+ * any check is rejected whole with a message naming what is wrong.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "profile.h"
+
+#define FILE_MAGIC	"HWSPROF\n"
+
+enum section_type {
+	SEC_META = 1,
+	SEC_TOTALS = 2,
+	SEC_STRINGS = 3,
+	SEC_MODULES = 4,
+	SEC_FRAMES = 5,
+	SEC_STACKS = 6,
+	SEC_SITES = 7,
+	SEC_TIMELINE = 8,
+	SEC_SNAPSHOT = 9,
+};
+
+struct file_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t nsections;
+	uint64_t file_size;
+};
+
+struct section_entry {
+	uint32_t type;
+	uint32_t flags;
+	uint64_t offset;
+	uint64_t size;
+	uint32_t crc;
+	uint32_t pad;
+};
+
+struct snapshot_head {
+	uint32_t name;
+	uint32_t flags;
+	uint64_t t_ns;
+	uint64_t stamp;
+	uint64_t nblocks;
+};
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the .hws format is little-endian");
+_Static_assert(sizeof(struct profile_frame) == 32, "frame record is 32 bytes");
+_Static_assert(sizeof(struct profile_site) == 72, "site record is 72 bytes");
+_Static_assert(sizeof(struct profile_block) == 32, "block record is 32 bytes");
+_Static_assert(sizeof(struct profile_module) == 40, "module record is 40 bytes");
+
+static int fail(char err[PROFILE_ERRLEN], int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, PROFILE_ERRLEN, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building                                                            */
+/* ------------------------------------------------------------------ */
+
+struct intern_table {
+	uint32_t *slots;	/* string offsets, 0 = empty */
+	size_t capacity, count;
+};
+
+int profile_init(struct profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->strings_cap = 4096;
+	p->strings = calloc(1, p->strings_cap);
+	if (!p->strings)
+		return -ENOMEM;
+	p->strings_len = 1;
+	return 0;
+}
+
+void profile_release(struct profile *p)
+{
+	struct intern_table *it = p->intern;
+
+	for (size_t i = 0; i < p->nsnapshots; i++)
+		free(p->snapshots[i].blocks);
+	free(p->snapshots);
+	free(p->strings);
+	free(p->meta);
+	free(p->modules);
+	free(p->frames);
+	free(p->stacks);
+	free(p->stack_frames);
+	free(p->sites);
+	free(p->samples);
+	if (it)
+		free(it->slots);
+	free(it);
+	memset(p, 0, sizeof(*p));
+}
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+static int intern_grow(struct profile *p, struct intern_table *it)
+{
+	size_t cap = it->capacity ? it->capacity * 2 : 1024;
+	uint32_t *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < it->capacity; i++) {
+		uint32_t off = it->slots[i];
+		size_t j;
+
+		if (!off)
+			continue;
+		for (j = str_hash(p->strings + off) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = off;
+	}
+	free(it->slots);
+	it->slots = slots;
+	it->capacity = cap;
+	return 0;
+}
+
+uint32_t profile_intern(struct profile *p, const char *s)
+{
+	struct intern_table *it = p->intern;
+	size_t len, j;
+	uint32_t off;
+
+	if (!s || !*s)
+		return 0;
+	if (!it) {
+		it = calloc(1, sizeof(*it));
+		if (!it)
+			return 0;
+		p->intern = it;
+	}
+	if ((it->count + 1) * 2 > it->capacity && intern_grow(p, it) < 0)
+		return 0;
+	for (j = str_hash(s) & (it->capacity - 1); it->slots[j]; j = (j + 1) & (it->capacity - 1))
+		if (strcmp(p->strings + it->slots[j], s) == 0)
+			return it->slots[j];
+	len = strlen(s) + 1;
+	if (p->strings_len + len > UINT32_MAX)
+		return 0;
+	if (p->strings_len + len > p->strings_cap) {
+		size_t cap = p->strings_cap * 2;
+		char *n;
+
+		while (cap < p->strings_len + len)
+			cap *= 2;
+		n = realloc(p->strings, cap);
+		if (!n)
+			return 0;
+		p->strings = n;
+		p->strings_cap = cap;
+	}
+	off = (uint32_t)p->strings_len;
+	memcpy(p->strings + off, s, len);
+	p->strings_len += len;
+	it->slots[j] = off;
+	it->count++;
+	return off;
+}
+
+int profile_set_meta(struct profile *p, const char *key, const char *value)
+{
+	struct profile_meta *m = realloc(p->meta, (p->nmeta + 1) * sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	p->meta = m;
+	m[p->nmeta].key = profile_intern(p, key);
+	m[p->nmeta].value = profile_intern(p, value ? value : "");
+	p->nmeta++;
+	return 0;
+}
+
+const char *profile_get_meta(const struct profile *p, const char *key)
+{
+	for (size_t i = p->nmeta; i-- > 0;)
+		if (strcmp(profile_str(p, p->meta[i].key), key) == 0)
+			return profile_str(p, p->meta[i].value);
+	return NULL;
+}
+
+struct profile_snapshot *profile_find_snapshot(struct profile *p, const char *name)
+{
+	char *end;
+	unsigned long n;
+
+	for (size_t i = 0; i < p->nsnapshots; i++)
+		if (strcmp(profile_str(p, p->snapshots[i].name), name) == 0)
+			return &p->snapshots[i];
+	n = strtoul(name, &end, 10);
+	if (*name && !*end && n >= 1 && n <= p->nsnapshots)
+		return &p->snapshots[n - 1];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+/* ------------------------------------------------------------------ */
+
+/* A growable byte buffer for one section. */
+struct outbuf {
+	char *data;
+	size_t len, cap;
+	int failed;
+};
+
+static void put(struct outbuf *b, const void *data, size_t len)
+{
+	if (b->failed)
+		return;
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *n;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		n = realloc(b->data, cap);
+		if (!n) {
+			b->failed = 1;
+			return;
+		}
+		b->data = n;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
+static void put32(struct outbuf *b, uint32_t v)
+{
+	put(b, &v, sizeof(v));
+}
+
+static void put64(struct outbuf *b, uint64_t v)
+{
+	put(b, &v, sizeof(v));
+}
+
+struct writer {
+	struct outbuf body;	/* all sections, back to back */
+	struct section_entry *table;
+	size_t nsections;
+	int failed;
+};
+
+/* Close the section that started at body offset `start`. */
+static void end_section(struct writer *w, uint32_t type, size_t start)
+{
+	struct section_entry *t = realloc(w->table, (w->nsections + 1) * sizeof(*t));
+
+	if (!t) {
+		w->failed = 1;
+		return;
+	}
+	w->table = t;
+	t[w->nsections] = (struct section_entry){
+		.type = type,
+		.offset = start,
+		.size = w->body.len - start,
+		.crc = (uint32_t)crc32(0L, (const Bytef *)w->body.data + start, (uInt)(w->body.len - start)),
+	};
+	w->nsections++;
+	/* keep sections 8-byte aligned */
+	while (w->body.len % 8)
+		put(&w->body, "", 1);
+}
+
+static void write_sections(struct writer *w, const struct profile *p)
+{
+	struct outbuf *b = &w->body;
+	size_t start;
+
+	start = b->len;
+	put32(b, (uint32_t)p->nmeta);
+	for (size_t i = 0; i < p->nmeta; i++) {
+		put32(b, p->meta[i].key);
+		put32(b, p->meta[i].value);
+	}
+	end_section(w, SEC_META, start);
+
+	start = b->len;
+	put32(b, (uint32_t)PROFILE_TOTALS_COUNT);
+	put32(b, 0);
+	put(b, &p->totals, sizeof(p->totals));
+	end_section(w, SEC_TOTALS, start);
+
+	start = b->len;
+	put(b, p->strings, p->strings_len);
+	end_section(w, SEC_STRINGS, start);
+
+	start = b->len;
+	put64(b, p->nmodules);
+	put(b, p->modules, p->nmodules * sizeof(*p->modules));
+	end_section(w, SEC_MODULES, start);
+
+	start = b->len;
+	put64(b, p->nframes);
+	put(b, p->frames, p->nframes * sizeof(*p->frames));
+	end_section(w, SEC_FRAMES, start);
+
+	start = b->len;
+	put64(b, p->nstacks);
+	put64(b, p->nstack_frames);
+	put(b, p->stacks, p->nstacks * sizeof(*p->stacks));
+	put(b, p->stack_frames, p->nstack_frames * sizeof(*p->stack_frames));
+	end_section(w, SEC_STACKS, start);
+
+	start = b->len;
+	put64(b, p->nsites);
+	put(b, p->sites, p->nsites * sizeof(*p->sites));
+	end_section(w, SEC_SITES, start);
+
+	start = b->len;
+	put64(b, p->nsamples);
+	put(b, p->samples, p->nsamples * sizeof(*p->samples));
+	end_section(w, SEC_TIMELINE, start);
+
+	for (size_t i = 0; i < p->nsnapshots; i++) {
+		const struct profile_snapshot *s = &p->snapshots[i];
+		struct snapshot_head h = { s->name, s->flags, s->t_ns, s->stamp, s->nblocks };
+
+		start = b->len;
+		put(b, &h, sizeof(h));
+		put(b, s->blocks, s->nblocks * sizeof(*s->blocks));
+		end_section(w, SEC_SNAPSHOT, start);
+	}
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int profile_write(const struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+{
+	struct writer w = { { NULL, 0, 0, 0 }, NULL, 0, 0 };
+	struct file_header h;
+	char *tmp = NULL;
+	size_t table_len, data_start;
+	int fd = -1, ret;
+
+	write_sections(&w, p);
+	if (w.failed || w.body.failed) {
+		ret = fail(err, -ENOMEM, "out of memory while writing '%s'", path);
+		goto out;
+	}
+	table_len = w.nsections * sizeof(*w.table);
+	data_start = sizeof(h) + table_len;
+	for (size_t i = 0; i < w.nsections; i++)
+		w.table[i].offset += data_start;
+	memcpy(h.magic, FILE_MAGIC, 8);
+	h.version = PROFILE_VERSION;
+	h.nsections = (uint32_t)w.nsections;
+	h.file_size = data_start + w.body.len;
+
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
+		tmp = NULL;
+		ret = fail(err, -ENOMEM, "out of memory while writing '%s'", path);
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = fail(err, -errno, "cannot create '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	if ((ret = write_all(fd, &h, sizeof(h))) < 0 ||
+	    (ret = write_all(fd, w.table, table_len)) < 0 ||
+	    (ret = write_all(fd, w.body.data, w.body.len)) < 0) {
+		fail(err, ret, "cannot write '%s': %s", tmp, strerror(-ret));
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		ret = fail(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		ret = fail(err, -errno, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	free(w.body.data);
+	free(w.table);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+/* A bounds-checked cursor over one section. */
+struct cursor {
+	const char *data;
+	uint64_t len, pos;
+	int bad;
+};
+
+static int take(struct cursor *c, void *out, uint64_t len)
+{
+	if (c->bad || len > c->len - c->pos) {
+		c->bad = 1;
+		return -1;
+	}
+	memcpy(out, c->data + c->pos, len);
+	c->pos += len;
+	return 0;
+}
+
+static uint64_t take64(struct cursor *c)
+{
+	uint64_t v = 0;
+
+	take(c, &v, sizeof(v));
+	return v;
+}
+
+static uint32_t take32(struct cursor *c)
+{
+	uint32_t v = 0;
+
+	take(c, &v, sizeof(v));
+	return v;
+}
+
+/* Copy an array of n records of size each, checking n against what is left. */
+static void *take_array(struct cursor *c, uint64_t n, size_t size)
+{
+	void *out;
+
+	if (c->bad || n > (c->len - c->pos) / size) {
+		c->bad = 1;
+		return NULL;
+	}
+	out = malloc(n ? n * size : 1);
+	if (!out) {
+		c->bad = 1;
+		return NULL;
+	}
+	take(c, out, n * size);
+	return out;
+}
+
+static const char *section_name(uint32_t type)
+{
+	static const char *const names[] = {
+		"?", "meta", "totals", "strings", "modules", "frames",
+		"stacks", "sites", "timeline", "snapshot",
+	};
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
+}
+
+static int load_section(struct profile *p, uint32_t type, struct cursor *c)
+{
+	switch (type) {
+	case SEC_META: {
+		uint32_t n = take32(c);
+
+		if (c->bad || n > (c->len - c->pos) / sizeof(struct profile_meta))
+			return -1;
+		p->meta = take_array(c, n, sizeof(*p->meta));
+		p->nmeta = n;
+		break;
+	}
+	case SEC_TOTALS: {
+		uint32_t n = take32(c);
+
+		take32(c);
+		if (n > PROFILE_TOTALS_COUNT)
+			n = PROFILE_TOTALS_COUNT;	/* newer writer: ignore the rest */
+		take(c, &p->totals, n * sizeof(uint64_t));
+		c->pos = c->len;
+		break;
+	}
+	case SEC_STRINGS:
+		if (c->len == 0 || c->data[0] != '\0' || c->data[c->len - 1] != '\0' || c->len > UINT32_MAX)
+			return -1;
+		free(p->strings);
+		p->strings = take_array(c, c->len, 1);
+		p->strings_len = p->strings_cap = c->len;
+		break;
+	case SEC_MODULES:
+		p->nmodules = take64(c);
+		p->modules = take_array(c, p->nmodules, sizeof(*p->modules));
+		break;
+	case SEC_FRAMES:
+		p->nframes = take64(c);
+		p->frames = take_array(c, p->nframes, sizeof(*p->frames));
+		break;
+	case SEC_STACKS:
+		p->nstacks = take64(c);
+		p->nstack_frames = take64(c);
+		p->stacks = take_array(c, p->nstacks, sizeof(*p->stacks));
+		p->stack_frames = take_array(c, p->nstack_frames, sizeof(*p->stack_frames));
+		break;
+	case SEC_SITES:
+		p->nsites = take64(c);
+		p->sites = take_array(c, p->nsites, sizeof(*p->sites));
+		break;
+	case SEC_TIMELINE:
+		p->nsamples = take64(c);
+		p->samples = take_array(c, p->nsamples, sizeof(*p->samples));
+		break;
+	case SEC_SNAPSHOT: {
+		struct profile_snapshot *s = realloc(p->snapshots, (p->nsnapshots + 1) * sizeof(*s));
+		struct snapshot_head h;
+
+		if (!s)
+			return -1;
+		p->snapshots = s;
+		s = &s[p->nsnapshots];
+		memset(s, 0, sizeof(*s));
+		if (take(c, &h, sizeof(h)) < 0)
+			return -1;
+		s->name = h.name;
+		s->flags = h.flags;
+		s->t_ns = h.t_ns;
+		s->stamp = h.stamp;
+		s->nblocks = h.nblocks;
+		s->blocks = take_array(c, h.nblocks, sizeof(*s->blocks));
+		if (!s->blocks)
+			return -1;
+		p->nsnapshots++;
+		for (uint64_t i = 0; i < s->nblocks; i++)
+			s->bytes += s->blocks[i].size;
+		break;
+	}
+	default:
+		c->pos = c->len;	/* a newer section: skip it */
+		break;
+	}
+	if (c->bad || c->pos != c->len)
+		return -1;
+	return 0;
+}
+
+/* Check every cross-reference; returns a message, or NULL when consistent. */
+static const char *check_references(const struct profile *p)
+{
+	if (!p->strings || p->strings_len == 0)
+		return "no string table";
+	for (size_t i = 0; i < p->nmeta; i++)
+		if (p->meta[i].key >= p->strings_len || p->meta[i].value >= p->strings_len)
+			return "a metadata entry points outside the string table";
+	for (size_t i = 0; i < p->nmodules; i++)
+		if (p->modules[i].path >= p->strings_len || p->modules[i].build_id >= p->strings_len)
+			return "a module points outside the string table";
+	for (size_t i = 0; i < p->nframes; i++) {
+		const struct profile_frame *f = &p->frames[i];
+
+		if (f->function >= p->strings_len || f->file >= p->strings_len)
+			return "a frame points outside the string table";
+		if (f->module != PROFILE_NONE && f->module >= p->nmodules)
+			return "a frame names a module that does not exist";
+	}
+	for (size_t i = 0; i < p->nstack_frames; i++)
+		if (p->stack_frames[i] >= p->nframes)
+			return "a stack names a frame that does not exist";
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (p->stacks[i].first > p->nstack_frames ||
+		    p->stacks[i].depth > p->nstack_frames - p->stacks[i].first)
+			return "a stack runs past the frame list";
+	for (size_t i = 0; i < p->nsites; i++)
+		if (p->sites[i].stack >= p->nstacks)
+			return "a site names a stack that does not exist";
+	for (size_t i = 0; i < p->nsnapshots; i++) {
+		const struct profile_snapshot *s = &p->snapshots[i];
+
+		if (s->name >= p->strings_len)
+			return "a snapshot name points outside the string table";
+		for (uint64_t j = 0; j < s->nblocks; j++)
+			if (s->blocks[j].stack >= p->nstacks)
+				return "a snapshot block names a stack that does not exist";
+	}
+	return NULL;
+}
+
+int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+{
+	struct file_header h;
+	struct section_entry *table = NULL;
+	char *data = NULL;
+	struct stat st;
+	const char *why;
+	int fd, ret;
+	ssize_t n;
+
+	memset(p, 0, sizeof(*p));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ret = fail(err, -EINVAL, "'%s' is not a regular file", path);
+		goto out;
+	}
+	data = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!data) {
+		ret = fail(err, -ENOMEM, "'%s' is too large to load", path);
+		goto out;
+	}
+	for (off_t got = 0; got < st.st_size; got += n) {
+		n = pread(fd, data + got, (size_t)(st.st_size - got), got);
+		if (n <= 0) {
+			ret = fail(err, -EIO, "cannot read '%s': %s", path, n < 0 ? strerror(errno) : "short read");
+			goto out;
+		}
+	}
+	if ((size_t)st.st_size < sizeof(h) || memcmp(data, FILE_MAGIC, 8) != 0) {
+		ret = fail(err, -EINVAL, "'%s' is not a heapwise profile", path);
+		goto out;
+	}
+	memcpy(&h, data, sizeof(h));
+	if (h.version != PROFILE_VERSION) {
+		ret = fail(err, -EINVAL, "'%s' has format version %u; this heapwise reads version %d",
+			   path, h.version, PROFILE_VERSION);
+		goto out;
+	}
+	if (h.file_size != (uint64_t)st.st_size) {
+		ret = fail(err, -EINVAL, "'%s' is truncated or corrupt: %llu bytes, header says %llu",
+			   path, (unsigned long long)st.st_size, (unsigned long long)h.file_size);
+		goto out;
+	}
+	if (h.nsections > ((uint64_t)st.st_size - sizeof(h)) / sizeof(*table)) {
+		ret = fail(err, -EINVAL, "'%s' is corrupt: its section table is larger than the file", path);
+		goto out;
+	}
+	table = (struct section_entry *)(data + sizeof(h));
+	if (profile_init(p) < 0) {
+		ret = fail(err, -ENOMEM, "out of memory reading '%s'", path);
+		goto out;
+	}
+	for (uint32_t i = 0; i < h.nsections; i++) {
+		struct section_entry e;
+		struct cursor c;
+
+		memcpy(&e, &table[i], sizeof(e));
+		if (e.offset > (uint64_t)st.st_size || e.size > (uint64_t)st.st_size - e.offset) {
+			ret = fail(err, -EINVAL, "'%s' is corrupt: section %u (%s) lies outside the file",
+				   path, i, section_name(e.type));
+			goto out;
+		}
+		if ((uint32_t)crc32(0L, (const Bytef *)data + e.offset, (uInt)e.size) != e.crc) {
+			ret = fail(err, -EINVAL, "'%s' is corrupt: checksum mismatch in section %u (%s)",
+				   path, i, section_name(e.type));
+			goto out;
+		}
+		c = (struct cursor){ data + e.offset, e.size, 0, 0 };
+		if (load_section(p, e.type, &c) < 0) {
+			ret = fail(err, -EINVAL, "'%s' is corrupt: section %u (%s) is malformed",
+				   path, i, section_name(e.type));
+			goto out;
+		}
+	}
+	why = check_references(p);
+	if (why) {
+		ret = fail(err, -EINVAL, "'%s' is corrupt: %s", path, why);
+		goto out;
+	}
+	if (p->nstacks == 0) {
+		ret = fail(err, -EINVAL, "'%s' is corrupt: it has no stack table", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		profile_release(p);
+	free(data);
+	close(fd);
+	return ret;
+}

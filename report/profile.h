@@ -1,0 +1,176 @@
+/*
+ * profile.h - a heapwise profile in memory, and the .hws file that holds it.
+ *
+ * The collector fills one at the end of a run; profile_read() rebuilds one
+ * from a file. Everything a report needs is here, symbolized: a profile can
+ * be read on a machine that never saw the binaries. The file layout is
+ * described in man/heapwise-format.5; this header is its reference.
+ *
+ * Invariants of a profile that profile_read() returned (it checks them all,
+ * so reports may rely on them):
+ *  - every string offset is < strings_len, and strings[0] == '\0';
+ *  - every frame's module is < nmodules or PROFILE_NONE;
+ *  - every stack's frames lie inside stack_frames[], every index < nframes;
+ *  - every site's and block's stack is < nstacks (stack 0 is the empty stack).
+ */
+#ifndef HEAPWISE_PROFILE_H
+#define HEAPWISE_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROFILE_ERRLEN		256
+#define PROFILE_NONE		UINT32_MAX
+#define PROFILE_VERSION		1
+
+#define PROFILE_FRAME_INLINED	1	/* an inlined call inside the next frame */
+
+struct profile_module {
+	uint32_t path;		/* string offset */
+	uint32_t build_id;	/* string offset: hex, "" when none */
+	uint64_t bias;
+	uint64_t start, end;
+	uint32_t image;
+	uint32_t pad;
+};
+
+struct profile_frame {
+	uint64_t ip;		/* return address as recorded (not adjusted) */
+	uint32_t module;	/* index, or PROFILE_NONE */
+	uint32_t function;	/* string offset, 0 when unknown */
+	uint32_t file;		/* string offset, 0 when unknown */
+	uint32_t line;		/* 0 when unknown */
+	uint32_t flags;		/* PROFILE_FRAME_* */
+	uint32_t pad;
+};
+
+struct profile_stack {
+	uint32_t first;		/* index into stack_frames */
+	uint32_t depth;		/* frames, innermost first */
+};
+
+/* What one stack did over the run. */
+struct profile_site {
+	uint32_t stack;
+	uint32_t pad;
+	uint64_t allocations;	/* blocks allocated over the run */
+	uint64_t bytes_allocated;
+	uint64_t frees;		/* of those, freed */
+	uint64_t temporary;	/* freed almost at once (see totals.temporary_threshold) */
+	uint64_t live_blocks;	/* still allocated at exit */
+	uint64_t live_bytes;
+	uint64_t peak_blocks;	/* allocated at the moment of the heap peak */
+	uint64_t peak_bytes;
+};
+
+struct profile_sample {
+	uint64_t t_ns;		/* since the program started */
+	uint64_t stamp;		/* events replayed by then */
+	uint64_t heap_bytes;	/* live heap */
+	uint64_t rss_bytes;	/* resident set of the program */
+	uint64_t allocations;	/* allocations so far */
+	uint64_t frees;
+};
+
+struct profile_block {
+	uint64_t addr;
+	uint64_t size;
+	uint64_t stamp;		/* when it was allocated */
+	uint32_t stack;
+	uint32_t generation;	/* earlier snapshots it was already live in */
+};
+
+struct profile_snapshot {
+	uint32_t name;		/* string offset: "exit", "peak", a label */
+	uint32_t flags;
+	uint64_t t_ns;
+	uint64_t stamp;		/* taken after this many events */
+	uint64_t nblocks;
+	struct profile_block *blocks;	/* sorted by address */
+	uint64_t bytes;		/* sum of the blocks' sizes (derived) */
+};
+
+/* Run-wide counters. Stored as a list of u64 in this order. */
+struct profile_totals {
+	uint64_t allocations;
+	uint64_t frees;
+	uint64_t bytes_allocated;
+	uint64_t bytes_freed;
+	uint64_t peak_bytes;
+	uint64_t peak_blocks;
+	uint64_t peak_t_ns;
+	uint64_t live_blocks;		/* at exit */
+	uint64_t live_bytes;
+	uint64_t lost_events;		/* events the tracer or the collector lost */
+	uint64_t unknown_frees;		/* frees of blocks never seen allocated */
+	uint64_t truncated_stacks;	/* stacks cut at max_depth */
+	uint64_t stacks_dropped;	/* allocations recorded without a stack */
+	uint64_t temporary;		/* allocations freed almost at once */
+	uint64_t temporary_threshold;	/* "almost": at most this many allocations in between */
+	uint64_t exec_released_blocks;	/* blocks dropped because the image exec'd */
+	uint64_t exec_released_bytes;
+	uint64_t images;		/* images traced (exec adds one) */
+	uint64_t threads;		/* threads that allocated or freed */
+	uint64_t duration_ns;		/* wall time of the program */
+	uint64_t max_depth;		/* frames kept per stack */
+	uint64_t exit_code;		/* exit status, or 128+signal */
+	uint64_t term_signal;		/* signal that ended it, 0 if none */
+	uint64_t peak_rss_bytes;
+	uint64_t pid;
+	uint64_t start_unix;		/* wall-clock start, seconds */
+};
+
+#define PROFILE_TOTALS_COUNT (sizeof(struct profile_totals) / sizeof(uint64_t))
+
+struct profile_meta {
+	uint32_t key;		/* string offsets */
+	uint32_t value;
+};
+
+struct profile {
+	char *strings;			/* NUL-separated; offset 0 is "" */
+	size_t strings_len, strings_cap;
+	struct profile_meta *meta;
+	size_t nmeta;
+	struct profile_totals totals;
+	struct profile_module *modules;
+	size_t nmodules;
+	struct profile_frame *frames;
+	size_t nframes;
+	struct profile_stack *stacks;
+	size_t nstacks;
+	uint32_t *stack_frames;
+	size_t nstack_frames;
+	struct profile_site *sites;
+	size_t nsites;
+	struct profile_sample *samples;
+	size_t nsamples;
+	struct profile_snapshot *snapshots;
+	size_t nsnapshots;
+	void *intern;			/* string dedup while building (not stored) */
+};
+
+/* An empty profile with strings[0] == "". Returns 0 or -ENOMEM. */
+int profile_init(struct profile *p);
+void profile_release(struct profile *p);
+
+/* Add a string (deduplicated); returns its offset, 0 on failure. */
+uint32_t profile_intern(struct profile *p, const char *s);
+static inline const char *profile_str(const struct profile *p, uint32_t off)
+{
+	return p->strings + off;
+}
+
+int profile_set_meta(struct profile *p, const char *key, const char *value);
+const char *profile_get_meta(const struct profile *p, const char *key);	/* NULL if absent */
+
+/* Write p to path (atomically: a temporary file renamed into place). */
+int profile_write(const struct profile *p, const char *path, char err[PROFILE_ERRLEN]);
+
+/* Read and check a file. On failure *p is left empty and err says why. */
+int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN]);
+
+/* The snapshot called name ("exit", "peak", a label, or a 1-based number); NULL if none. */
+struct profile_snapshot *profile_find_snapshot(struct profile *p, const char *name);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * stats.h - group a snapshot's blocks, or a run's sites, by where they were
+ * allocated, and format sizes the way reports print them.
+ *
+ * The grouping frame of a stack is its first frame outside the allocator's
+ * own wrappers (operator new, strdup, ... : see stats.c), so a block made
+ * by `new Foo` is charged to the line that said `new`, not to libstdc++.
+ */
+#ifndef HEAPWISE_STATS_H
+#define HEAPWISE_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+/* One group of blocks or sites with the same grouping location. */
+struct stats_row {
+	uint32_t frame;		/* the grouping frame, PROFILE_NONE when the stack is empty */
+	uint64_t blocks;	/* live blocks (snapshot) */
+	uint64_t bytes;		/* live bytes (snapshot) */
+	uint64_t allocations;	/* over the run (sites) */
+	uint64_t bytes_allocated;
+	uint64_t temporary;
+	uint64_t peak_bytes;
+};
+
+/* The first frame of a stack outside allocator wrappers; PROFILE_NONE if empty. */
+uint32_t stats_grouping_frame(const struct profile *p, uint32_t stack);
+
+/*
+ * Group the blocks of snapshot s by grouping location (function, file,
+ * line), adding the run-wide site counters of the same locations, and
+ * sort by live bytes, largest first. *rows is malloc'ed. Returns 0 or
+ * -ENOMEM.
+ */
+int stats_by_location(const struct profile *p, const struct profile_snapshot *s,
+		      struct stats_row **rows, size_t *nrows);
+
+/* "function file:line", "function", or "module+0xoff" / "0xaddr". */
+void stats_describe_frame(const struct profile *p, uint32_t frame, char *buf, size_t len);
+
+/* "1.2 MiB", "420 B": binary units, one decimal above KiB. */
+void format_bytes(uint64_t bytes, char *buf, size_t len);
+
+/* "1.234 s", "12 ms". */
+void format_duration(uint64_t ns, char *buf, size_t len);
+
+#endif

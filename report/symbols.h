@@ -1,0 +1,44 @@
+/*
+ * symbols.h - turn return addresses into functions, files and lines.
+ *
+ * Built on elfutils' libdwfl: one Dwfl per traced image, fed the module log
+ * (path and load bias of every object), so addresses resolve offline after
+ * the program is gone, as long as the binaries are still on disk. Inlined
+ * calls come out as frames of their own, innermost first.
+ */
+#ifndef HEAPWISE_SYMBOLS_H
+#define HEAPWISE_SYMBOLS_H
+
+#include <stdint.h>
+
+struct symbolizer;
+
+/* One frame of a resolved address. Strings live until symbolizer_free(). */
+struct sym_frame {
+	const char *function;	/* demangled; NULL when unknown */
+	const char *file;	/* NULL when unknown */
+	uint32_t line;		/* 0 when unknown */
+	int inlined;		/* an inlined call inside the next frame */
+	int module;		/* the module's id from symbolizer_add_module, -1 if none */
+};
+
+int symbolizer_new(struct symbolizer **out);
+void symbolizer_free(struct symbolizer *s);
+
+/* Make an object known for addresses of the given image; id is the
+ * caller's name for it, returned in sym_frame.module. */
+int symbolizer_add_module(struct symbolizer *s, uint32_t image, int id, const char *path,
+			  uint64_t bias);
+
+/*
+ * Resolve a return address (looked up at ip - 1) into at most max frames,
+ * innermost first. Returns how many were written: at least 1 (a frame with
+ * only .module, or nothing, set when the address is unknown).
+ */
+int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
+		       struct sym_frame *out, int max);
+
+/* The module's GNU build-id in hex, "" when it has none. */
+const char *symbolizer_build_id(struct symbolizer *s, uint32_t image, int id);
+
+#endif

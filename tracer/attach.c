@@ -1,0 +1,308 @@
+/*
+ * attach.c - find the real allocator, map the collector's region, keep the
+ * module log, and step aside in forked children.
+ *
+ * Attaching happens once per image, in our constructor: read HEAPWISE_SHM,
+ * check the header, and only if this process is the one heapwise started
+ * (same pid: an exec'd image of it counts, a forked child does not) map the
+ * region and start recording. Anything unexpected leaves tracing off and
+ * the program untouched.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "tracer.h"
+
+struct real_allocator hw_real;
+struct wire_header *hw_hdr;
+int hw_active;
+uint32_t hw_image;
+int hw_modules_dirty;
+void *hw_real_dlopen;		/* read by the dlopen trampoline in hooks.c */
+
+static int debug_on;		/* HEAPWISE_DEBUG was set */
+static int bootstrapping;	/* inside dlsym: allocations come from the pool */
+static uintptr_t own_start, own_end;	/* libheapwise.so's mapped range */
+
+/* Memory handed out while dlsym itself allocates, before hw_real exists. */
+static char bootstrap_pool[64 * 1024] __attribute__((aligned(64)));
+static size_t bootstrap_used;
+
+/* ------------------------------------------------------------------ */
+/* Bootstrap                                                           */
+/* ------------------------------------------------------------------ */
+
+void *hw_bootstrap_alloc(size_t size)
+{
+	size_t at = __atomic_fetch_add(&bootstrap_used, (size + 63) & ~(size_t)63, __ATOMIC_RELAXED);
+
+	if (at + size > sizeof(bootstrap_pool)) {
+		static const char msg[] = "heapwise: bootstrap pool exhausted before the real allocator was found\n";
+		ssize_t ignored = write(2, msg, sizeof(msg) - 1);
+		(void)ignored;
+		abort();
+	}
+	return bootstrap_pool + at;
+}
+
+int hw_in_bootstrap_pool(const void *p)
+{
+	return (const char *)p >= bootstrap_pool && (const char *)p < bootstrap_pool + sizeof(bootstrap_pool);
+}
+
+static void *must_find(const char *name)
+{
+	void *fn = dlsym(RTLD_NEXT, name);
+
+	if (!fn) {
+		static const char msg[] = "heapwise: cannot find the real allocator function ";
+		ssize_t ignored = write(2, msg, sizeof(msg) - 1);
+		ignored = write(2, name, strlen(name));
+		ignored = write(2, "\n", 1);
+		(void)ignored;
+		abort();
+	}
+	return fn;
+}
+
+void hw_bootstrap(void)
+{
+	if (hw_real.free || bootstrapping)
+		return;
+	bootstrapping = 1;
+	hw_real.calloc = must_find("calloc");
+	hw_real.malloc = must_find("malloc");
+	hw_real.realloc = must_find("realloc");
+	hw_real.posix_memalign = must_find("posix_memalign");
+	hw_real.aligned_alloc = must_find("aligned_alloc");
+	hw_real.memalign = must_find("memalign");
+	hw_real.valloc = must_find("valloc");
+	hw_real.pvalloc = must_find("pvalloc");
+	hw_real.dlclose = must_find("dlclose");
+	hw_real_dlopen = must_find("dlopen");
+	__atomic_store_n(&hw_real.free, (void (*)(void *))must_find("free"), __ATOMIC_RELEASE);
+	bootstrapping = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages and paths, without stdio                                   */
+/* ------------------------------------------------------------------ */
+
+void hw_debug(const char *msg)
+{
+	static const char prefix[] = "heapwise tracer: ";
+	ssize_t ignored;
+
+	if (!debug_on)
+		return;
+	ignored = write(2, prefix, sizeof(prefix) - 1);
+	ignored = write(2, msg, strlen(msg));
+	ignored = write(2, "\n", 1);
+	(void)ignored;
+}
+
+void hw_proc_path(char buf[64], int pid, const char *leaf)
+{
+	char digits[16];
+	int n = 0;
+	char *p = buf;
+
+	do {
+		digits[n++] = (char)('0' + pid % 10);
+		pid /= 10;
+	} while (pid > 0 && n < 15);
+	memcpy(p, "/proc/", 6);
+	p += 6;
+	while (n > 0)
+		*p++ = digits[--n];
+	*p++ = '/';
+	strncpy(p, leaf, 64 - (size_t)(p - buf) - 1);
+	buf[63] = '\0';
+}
+
+int hw_own_frame(uint64_t ip)
+{
+	return ip >= own_start && ip < own_end;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module log                                                          */
+/* ------------------------------------------------------------------ */
+
+static int module_logged(uint64_t bias, uint64_t start)
+{
+	struct wire_module *m = wire_modules(hw_hdr);
+	uint32_t used = __atomic_load_n(&hw_hdr->modules_used, __ATOMIC_ACQUIRE);
+
+	if (used > hw_hdr->module_capacity)
+		used = hw_hdr->module_capacity;
+	for (uint32_t i = 0; i < used; i++)
+		if (m[i].image == hw_image && m[i].bias == bias && m[i].start == start &&
+		    __atomic_load_n(&m[i].ready, __ATOMIC_ACQUIRE))
+			return 1;
+	return 0;
+}
+
+static int log_one_module(struct dl_phdr_info *info, size_t size, void *first)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	char path[PATH_MAX];
+	const char *name = info->dlpi_name;
+	struct wire_module *m;
+	uint32_t at;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (ph->p_vaddr < lo)
+			lo = ph->p_vaddr;
+		if (ph->p_vaddr + ph->p_memsz > hi)
+			hi = ph->p_vaddr + ph->p_memsz;
+	}
+	if (hi == 0)
+		return 0;
+	lo += info->dlpi_addr;
+	hi += info->dlpi_addr;
+
+	if (own_end == 0 && (uintptr_t)hw_own_frame >= lo && (uintptr_t)hw_own_frame < hi) {
+		own_start = lo;
+		own_end = hi;
+	}
+	if (*(int *)first) {
+		/* the main program comes first, with an empty name */
+		*(int *)first = 0;
+		if (!name || !*name) {
+			ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+			if (n <= 0)
+				return 0;
+			path[n] = '\0';
+			name = path;
+		}
+	}
+	if (!name || !*name || strncmp(name, "linux-vdso", 10) == 0 || strncmp(name, "linux-gate", 10) == 0)
+		return 0;
+	if (name[0] != '/' && name != path && realpath(name, path))
+		name = path;
+	if (module_logged(info->dlpi_addr, lo))
+		return 0;
+
+	at = __atomic_fetch_add(&hw_hdr->modules_used, 1, __ATOMIC_ACQ_REL);
+	if (at >= hw_hdr->module_capacity)
+		return 1;
+	m = &wire_modules(hw_hdr)[at];
+	m->bias = info->dlpi_addr;
+	m->start = lo;
+	m->end = hi;
+	m->image = hw_image;
+	strncpy(m->path, name, sizeof(m->path) - 1);
+	m->path[sizeof(m->path) - 1] = '\0';
+	__atomic_store_n(&m->ready, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * Append every loaded object not yet in the log. Called with the guard set:
+ * dl_iterate_phdr takes the loader's lock and realpath may allocate. One
+ * thread at a time does it; the others carry on, their stacks resolve as
+ * soon as the log has the object.
+ */
+void hw_log_modules(void)
+{
+	static int busy;
+	int first = 1;
+
+	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&hw_modules_dirty, 0, __ATOMIC_RELAXED);
+	dl_iterate_phdr(log_one_module, &first);
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Attach                                                              */
+/* ------------------------------------------------------------------ */
+
+static void in_forked_child(void)
+{
+	/* the parent's rings are not ours: this process runs untraced */
+	hw_active = 0;
+}
+
+/* Map the region named by HEAPWISE_SHM if it is meant for this process. */
+static void attach(void)
+{
+	const char *path = getenv(WIRE_ENV_SHM);
+	struct wire_header probe;
+	void *map;
+	int fd;
+
+	if (!path || !*path)
+		return;
+	if (getauxval(AT_SECURE)) {
+		hw_debug("secure-execution program: not traced");
+		return;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		hw_debug("cannot open the collector's region (is heapwise still running?)");
+		return;
+	}
+	if (pread(fd, &probe, sizeof(probe), 0) != (ssize_t)sizeof(probe) ||
+	    probe.magic != WIRE_MAGIC || probe.version != WIRE_VERSION) {
+		hw_debug("the collector's region has another version: not traced");
+		close(fd);
+		return;
+	}
+	if (probe.traced_pid != getpid()) {
+		close(fd);	/* a child of the traced program: not ours to trace */
+		return;
+	}
+	map = mmap(NULL, probe.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		hw_debug("cannot map the collector's region: not traced");
+		return;
+	}
+	hw_hdr = map;
+	if (__atomic_load_n(&hw_hdr->collector_done, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&hw_hdr->tracer_state, __ATOMIC_ACQUIRE) == WIRE_TRACER_DISABLED) {
+		munmap(map, probe.total_size);
+		hw_hdr = NULL;
+		return;
+	}
+	hw_image = __atomic_add_fetch(&hw_hdr->image, 1, __ATOMIC_ACQ_REL);
+	hw_log_modules();
+	hw_emit_init();
+	pthread_atfork(NULL, NULL, in_forked_child);
+	__atomic_store_n(&hw_hdr->tracer_state, WIRE_TRACER_ATTACHED, __ATOMIC_RELEASE);
+	hw_active = 1;
+	hw_emit_exec(hw_image);
+	hw_debug("attached");
+}
+
+__attribute__((constructor)) static void heapwise_init(void)
+{
+	int saved = errno;
+
+	debug_on = getenv(WIRE_ENV_DEBUG) != NULL;
+	hw_bootstrap();
+	hw_thread.guard = 1;
+	attach();
+	hw_thread.guard = 0;
+	errno = saved;
+}

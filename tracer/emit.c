@@ -1,0 +1,451 @@
+/*
+ * emit.c - turn one allocator event into a stamped record in a ring.
+ *
+ * The hot path of the tracer: unwind (libunwind's unw_backtrace with its
+ * per-thread trace cache), intern the stack in the shared table, reserve a
+ * slot in the calling thread's own ring, take a stamp, write, publish. No
+ * lock is taken unless the thread found no ring of its own (ring 0), no
+ * stdio, no allocation through the hooked allocator.
+ *
+ * Terms: a thread "claims" a ring by CAS on its state; "reserving" n slots
+ * means waiting, boundedly, until the collector has drained enough; a
+ * "stamp" is the next value of the global counter hdr->stamp (see wire.h).
+ */
+#define _GNU_SOURCE
+#define UNW_LOCAL_ONLY
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <libunwind.h>
+
+#include "tracer.h"
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+#define WAIT_LIMIT_NS	(10ull * 1000000000ull)	/* longest a thread waits for ring space */
+#define STALE_NS	(200ull * 1000000ull)	/* heartbeat age that makes us look closer */
+#define STACK_PROBES	256			/* linear probes before giving up on a stack */
+
+__thread struct thread_state hw_thread __attribute__((tls_model("initial-exec")));
+
+static pthread_key_t exit_key;		/* its destructor marks our ring EXITING */
+static int exit_key_ok;			/* 1 once exit_key exists */
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t take_stamp(void)
+{
+	return __atomic_fetch_add(&hw_hdr->stamp, 1, __ATOMIC_SEQ_CST);
+}
+
+static void count_lost(uint64_t n)
+{
+	__atomic_fetch_add(&hw_hdr->lost_events, n, __ATOMIC_RELAXED);
+}
+
+/*
+ * Is the collector gone for good? Called only when a ring stays full: a
+ * fresh heartbeat says no at once; a stale one is confirmed from
+ * /proc/PID/stat (a killed collector may linger as a zombie, which kill(0)
+ * would still call alive).
+ */
+static int collector_gone(void)
+{
+	char path[64], buf[256];
+	uint64_t beat = __atomic_load_n(&hw_hdr->heartbeat_ns, __ATOMIC_ACQUIRE);
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	if (__atomic_load_n(&hw_hdr->collector_done, __ATOMIC_ACQUIRE))
+		return 1;
+	if (now_ns() - beat < STALE_NS)
+		return 0;
+	hw_proc_path(path, hw_hdr->collector_pid, "stat");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+static void disable_tracing(void)
+{
+	__atomic_store_n(&hw_hdr->tracer_state, WIRE_TRACER_DISABLED, __ATOMIC_RELEASE);
+	hw_active = 0;
+	hw_debug("collector gone: tracing stopped, the program runs on");
+}
+
+/* ------------------------------------------------------------------ */
+/* Rings                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Claim a free ring for this thread, the lowest-numbered one, so that rings
+ * (and their resident pages) freed by exited threads are reused first.
+ * NULL when every ring is taken.
+ */
+static struct wire_ring *ring_claim(void)
+{
+	for (uint32_t i = 1; i < hw_hdr->ring_count; i++) {
+		struct wire_ring *r = wire_ring_at(hw_hdr, i);
+		uint32_t expect = WIRE_RING_FREE;
+
+		if (__atomic_load_n(&r->state, __ATOMIC_RELAXED) != WIRE_RING_FREE)
+			continue;
+		/* tid and image first, so the collector never sees an owner-less ring */
+		if (!__atomic_compare_exchange_n(&r->state, &expect, WIRE_RING_CLAIMING, 0,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		r->tid = (int32_t)syscall(SYS_gettid);
+		r->image = hw_image;
+		__atomic_store_n(&r->state, WIRE_RING_OWNED, __ATOMIC_RELEASE);
+		return r;
+	}
+	return NULL;
+}
+
+/* Find this thread's ring, claiming one on its first event. */
+static struct wire_ring *thread_ring(struct thread_state *t)
+{
+	struct wire_ring *r;
+
+	if (likely(t->ring))
+		return t->ring;
+	__atomic_fetch_add(&hw_hdr->threads_seen, 1, __ATOMIC_RELAXED);
+	r = ring_claim();
+	if (!r) {
+		t->shared = 1;
+		t->ring = wire_ring_at(hw_hdr, 0);
+		return t->ring;
+	}
+	t->ring = r;
+	t->head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
+	t->tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	if (exit_key_ok && !t->registered) {
+		/* may allocate; the guard is set */
+		if (pthread_setspecific(exit_key, r) == 0)
+			t->registered = 1;
+	}
+	return r;
+}
+
+/*
+ * Make room for n records after *head in ring r. Returns 0 when there is
+ * room, -1 when the wait limit passed or the collector is gone (the caller
+ * counts the loss). Waits by yielding, then by short sleeps.
+ */
+static int ring_wait(struct wire_ring *r, uint64_t head, uint64_t *tail_seen, unsigned n)
+{
+	uint64_t cap = hw_hdr->ring_records;
+	uint64_t start = 0;
+
+	for (unsigned spins = 0;; spins++) {
+		*tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+		if (head - *tail_seen + n <= cap)
+			return 0;
+		if (!hw_active)
+			return -1;
+		if (spins < 64) {
+			sched_yield();
+			continue;
+		}
+		if (!start)
+			start = now_ns();
+		if ((spins & 63) == 0 && collector_gone()) {
+			disable_tracing();
+			return -1;
+		}
+		if (now_ns() - start > WAIT_LIMIT_NS)
+			return -1;
+		struct timespec ts = { 0, 50000 };
+		syscall(SYS_nanosleep, &ts, NULL);	/* not a cancellation point */
+	}
+}
+
+static void shared_lock(struct wire_ring *r)
+{
+	while (__atomic_exchange_n(&r->lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void shared_unlock(struct wire_ring *r)
+{
+	__atomic_store_n(&r->lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Reserve n slots in the calling thread's ring. For ring 0 the lock is
+ * taken and stays held until ring_commit(). Returns the ring, or NULL when
+ * the events must be counted lost.
+ */
+static struct wire_ring *ring_reserve(struct thread_state *t, unsigned n)
+{
+	struct wire_ring *r = thread_ring(t);
+
+	if (unlikely(t->shared)) {
+		shared_lock(r);
+		t->head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
+	}
+	if (likely(t->head - t->tail_seen + n <= hw_hdr->ring_records))
+		return r;
+	if (ring_wait(r, t->head, &t->tail_seen, n) == 0)
+		return r;
+	if (t->shared)
+		shared_unlock(r);
+	return NULL;
+}
+
+static void ring_put(struct thread_state *t, struct wire_ring *r, const struct wire_record *rec)
+{
+	struct wire_record *slot = &wire_ring_records(r)[t->head & (hw_hdr->ring_records - 1)];
+
+	*slot = *rec;
+	t->head++;
+}
+
+static void ring_commit(struct thread_state *t, struct wire_ring *r)
+{
+	__atomic_store_n(&r->head, t->head, __ATOMIC_RELEASE);
+	if (unlikely(t->shared))
+		shared_unlock(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Stacks                                                              */
+/* ------------------------------------------------------------------ */
+
+static uint64_t stack_hash(const uint64_t *frames, unsigned depth)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)hw_image << 32) ^ depth;
+
+	for (unsigned i = 0; i < depth; i++) {
+		h ^= frames[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h ? h : 1;
+}
+
+/*
+ * Return the id of this stack in the shared table, adding it if new; 0 when
+ * the table or the frame pool is full (counted in stacks_dropped).
+ */
+static uint32_t stack_intern(const uint64_t *frames, unsigned depth)
+{
+	struct wire_stack *slots = wire_stacks(hw_hdr);
+	uint32_t mask = hw_hdr->stack_slots - 1;
+	uint64_t h = stack_hash(frames, depth);
+	uint32_t i = (uint32_t)h & mask;
+
+	for (unsigned probe = 0; probe < STACK_PROBES; probe++, i = (i + 1) & mask) {
+		uint64_t k = __atomic_load_n(&slots[i].hash, __ATOMIC_ACQUIRE);
+		uint64_t expect = 0, first;
+
+		if (k == h)
+			return i + 1;
+		if (k != 0)
+			continue;
+		if (!__atomic_compare_exchange_n(&slots[i].hash, &expect, h, 0,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			if (expect == h)
+				return i + 1;
+			continue;
+		}
+		first = __atomic_fetch_add(&hw_hdr->frames_used, depth, __ATOMIC_RELAXED);
+		if (first + depth > hw_hdr->frame_capacity) {
+			depth = 0;
+			first = 0;
+			__atomic_fetch_add(&hw_hdr->stacks_dropped, 1, __ATOMIC_RELAXED);
+		}
+		memcpy(wire_frames(hw_hdr) + first, frames, depth * sizeof(*frames));
+		slots[i].first = (uint32_t)first;
+		slots[i].depth = (uint16_t)depth;
+		slots[i].image = (uint8_t)hw_image;
+		__atomic_store_n(&slots[i].ready, 1, __ATOMIC_RELEASE);
+		return i + 1;
+	}
+	__atomic_fetch_add(&hw_hdr->stacks_dropped, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Unwind the caller's stack (our own frames left out) and intern it. */
+static uint32_t current_stack(void)
+{
+	uint64_t buf[WIRE_MAX_DEPTH + 16];
+	unsigned want = hw_hdr->max_depth;
+	int got = unw_backtrace((void **)buf, (int)(want + 9));
+	unsigned skip = 0, depth;
+
+	if (got <= 0)
+		return stack_intern(buf, 0);
+	while (skip < (unsigned)got && skip < 8 && hw_own_frame(buf[skip]))
+		skip++;
+	depth = (unsigned)got - skip;
+	if (depth > want) {
+		depth = want;
+		__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
+	}
+	return stack_intern(buf + skip, depth);
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+/* ------------------------------------------------------------------ */
+
+void hw_emit_alloc(void *p, size_t size, int fn)
+{
+	struct thread_state *t = &hw_thread;
+	struct wire_record rec;
+	struct wire_ring *r;
+	int saved = errno;
+
+	t->guard = 1;
+	if (unlikely(hw_modules_dirty))
+		hw_log_modules();
+	rec.stack = current_stack();
+	rec.addr = (uintptr_t)p;
+	rec.size = size;
+	rec.kind = WIRE_REC_ALLOC;
+	rec.fn = (uint16_t)fn;
+	r = ring_reserve(t, 1);
+	if (r) {
+		rec.stamp = take_stamp();
+		ring_put(t, r, &rec);
+		ring_commit(t, r);
+	} else {
+		count_lost(1);
+	}
+	t->guard = 0;
+	errno = saved;
+}
+
+void hw_emit_free(void *p)
+{
+	struct thread_state *t = &hw_thread;
+	struct wire_record rec = { .addr = (uintptr_t)p, .kind = WIRE_REC_FREE, .fn = WIRE_FN_FREE };
+	struct wire_ring *r;
+	int saved = errno;
+
+	t->guard = 1;
+	r = ring_reserve(t, 1);
+	if (r) {
+		rec.stamp = take_stamp();
+		ring_put(t, r, &rec);
+		ring_commit(t, r);
+	} else {
+		count_lost(1);
+	}
+	t->guard = 0;
+	errno = saved;
+}
+
+void hw_emit_exec(uint32_t image)
+{
+	struct thread_state *t = &hw_thread;
+	struct wire_record rec = { .addr = image, .kind = WIRE_REC_EXEC };
+	struct wire_ring *r;
+
+	t->guard = 1;
+	r = ring_reserve(t, 1);
+	if (r) {
+		rec.stamp = take_stamp();
+		ring_put(t, r, &rec);
+		ring_commit(t, r);
+	}
+	t->guard = 0;
+}
+
+/*
+ * realloc, traced. The old block's stamp is taken before the real call (so
+ * a thread that gets the address back at once is ordered after us) and the
+ * new block's after it. The guard stays set across the real call so that a
+ * signal handler allocating on this thread cannot write into the ring
+ * between our two records; such nested calls pass through untraced.
+ * realloc(p, 0) frees p in glibc and returns NULL; a failed realloc leaves
+ * p alone and its stamp is delivered as a NOP.
+ */
+void *hw_traced_realloc(void *p, size_t size, int fn)
+{
+	struct thread_state *t = &hw_thread;
+	struct wire_record rec;
+	struct wire_ring *r;
+	uint64_t free_stamp;
+	void *q;
+	int saved;
+
+	t->guard = 1;
+	r = ring_reserve(t, 2);
+	if (!r) {
+		q = hw_real.realloc(p, size);
+		count_lost(q || size == 0 ? 2 : 0);
+		t->guard = 0;
+		return q;
+	}
+	free_stamp = take_stamp();
+	q = hw_real.realloc(p, size);
+	saved = errno;
+
+	rec = (struct wire_record){ .stamp = free_stamp, .addr = (uintptr_t)p,
+				    .kind = WIRE_REC_FREE, .fn = (uint16_t)fn };
+	if (!q && size != 0)
+		rec.kind = WIRE_REC_NOP;
+	ring_put(t, r, &rec);
+	if (q) {
+		if (unlikely(hw_modules_dirty))
+			hw_log_modules();
+		rec = (struct wire_record){ .addr = (uintptr_t)q, .size = size,
+					    .kind = WIRE_REC_ALLOC, .fn = (uint16_t)fn };
+		rec.stack = current_stack();
+		rec.stamp = take_stamp();
+		ring_put(t, r, &rec);
+	}
+	ring_commit(t, r);
+	t->guard = 0;
+	errno = saved;
+	return q;
+}
+
+/*
+ * pthread key destructor: the thread is exiting. It may still free things
+ * (TLS of other libraries, glibc's own), so it keeps its ring; the
+ * collector frees the ring once the thread id is gone and the ring drained.
+ */
+void hw_thread_exit(void *ring)
+{
+	struct wire_ring *r = ring;
+
+	if (hw_hdr && r)
+		__atomic_store_n(&r->state, WIRE_RING_EXITING, __ATOMIC_RELEASE);
+}
+
+void hw_emit_init(void)
+{
+	uint64_t buf[8];
+
+	if (pthread_key_create(&exit_key, hw_thread_exit) == 0)
+		exit_key_ok = 1;
+	/* libunwind's first call per process allocates; do it now, guarded */
+	unw_backtrace((void **)buf, 8);
+}

@@ -1,0 +1,74 @@
+/*
+ * tracer.h - what the pieces of the preloaded tracer share with each other.
+ *
+ * hooks.c holds the allocator entry points, emit.c turns one event into a
+ * stamped record in the calling thread's ring, attach.c finds the real
+ * allocator, maps the collector's region and keeps the module log. Nothing
+ * here is exported from libheapwise.so: the shim is built with hidden
+ * visibility and only the allocator symbols are public.
+ */
+#ifndef HEAPWISE_TRACER_H
+#define HEAPWISE_TRACER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+/* The allocator we stand in front of, found with dlsym(RTLD_NEXT). */
+struct real_allocator {
+	void *(*malloc)(size_t);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void (*free)(void *);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	int (*dlclose)(void *);
+};
+
+/*
+ * Per-thread state. initial-exec TLS, trivially destructible, so reading it
+ * never allocates and thread teardown never runs code of ours on it.
+ */
+struct thread_state {
+	struct wire_ring *ring;	/* our ring, or NULL before the first event */
+	uint64_t head;		/* records written to ring (mirror of ring->head) */
+	uint64_t tail_seen;	/* last ring->tail we read */
+	uint8_t guard;		/* set while inside the tracer: nested calls pass through */
+	uint8_t shared;		/* 1: we found no free ring and use ring 0 */
+	uint8_t registered;	/* 1: the exit destructor is armed */
+};
+
+extern struct real_allocator hw_real;
+extern struct wire_header *hw_hdr;	/* the mapped region, NULL when not attached */
+extern int hw_active;			/* 1 while events are recorded */
+extern uint32_t hw_image;		/* our image number */
+extern int hw_modules_dirty;		/* set by dlopen: log modules at the next event */
+extern __thread struct thread_state hw_thread __attribute__((tls_model("initial-exec")));
+
+/* attach.c */
+void hw_bootstrap(void);		/* resolve hw_real; safe to call repeatedly */
+int hw_in_bootstrap_pool(const void *p);	/* memory handed out before hw_real existed */
+void *hw_bootstrap_alloc(size_t size);
+void hw_log_modules(void);		/* append new objects to the module log */
+void hw_debug(const char *msg);		/* one line to stderr when HEAPWISE_DEBUG is set */
+int hw_own_frame(uint64_t ip);		/* is ip inside libheapwise.so? */
+void hw_proc_path(char buf[64], int pid, const char *leaf);	/* "/proc/PID/leaf", no stdio */
+
+/* emit.c */
+/*
+ * Each emit function is called with hw_active set and hw_thread.guard clear;
+ * it sets the guard, preserves errno, and never fails visibly: an event that
+ * cannot be delivered is counted in hdr->lost_events.
+ */
+void hw_emit_alloc(void *p, size_t size, int fn);
+void hw_emit_free(void *p);
+void hw_emit_exec(uint32_t image);
+void *hw_traced_realloc(void *p, size_t size, int fn);	/* the whole realloc, traced */
+void hw_thread_exit(void *ring);	/* pthread key destructor */
+void hw_emit_init(void);		/* once, at attach: key, unwinder priming */
+
+#endif

@@ -1,0 +1,199 @@
+/*
+ * wire.h - the shared-memory layout between the tracer and the collector.
+ *
+ * This is the one header report/ includes from tracer/. The collector
+ * (`heapwise run`) creates a memfd, lays this layout into it and hands its
+ * path to the traced program; the preloaded tracer maps it and writes into it.
+ * Nothing here allocates or links code: it is types, constants and the rules
+ * each side must follow.
+ *
+ * The region, in order:
+ *
+ *   struct wire_header                  counters, geometry, the global stamp
+ *   struct wire_ring    x ring_count    per-thread single-producer rings;
+ *                                       ring 0 is shared, behind a spin lock,
+ *                                       for threads that found no free ring
+ *   struct wire_stack   x stack_slots   lock-free hash table of stacks
+ *   uint64_t            x frame_capacity  the frames the stacks point into
+ *   struct wire_module  x module_capacity append-only log of loaded objects
+ *
+ * Ordering rules (what makes the collector exact):
+ *
+ *  - Every record carries a stamp from one global counter (hdr->stamp), and
+ *    every stamp taken is delivered in exactly one record (a realloc that
+ *    fails still delivers its stamp as WIRE_REC_NOP). The collector can thus
+ *    replay events in the order stamps were taken and knows when one is
+ *    still in flight.
+ *  - A free takes its stamp before the real free; an allocation takes its
+ *    stamp after the real allocator returned. So when one thread frees an
+ *    address and another gets it back at once, the free's stamp is lower.
+ *  - A ring is single-producer: only its owning thread advances head, only
+ *    the collector advances tail. Records are written, then head is stored
+ *    with release; the collector loads head with acquire.
+ *  - A stack slot is claimed by CAS on its hash; its frames are written and
+ *    then `ready` is stored with release. A record naming a stack id is
+ *    published after the slot was claimed, and the collector reads frames
+ *    only once it has seen `ready`.
+ */
+#ifndef HEAPWISE_WIRE_H
+#define HEAPWISE_WIRE_H
+
+#include <stdint.h>
+
+#define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
+#define WIRE_VERSION		1
+
+#define WIRE_ENV_SHM		"HEAPWISE_SHM"	/* path the tracer opens: /proc/PID/fd/N */
+#define WIRE_ENV_DEBUG		"HEAPWISE_DEBUG"	/* set: the tracer says why it did not attach */
+
+#define WIRE_CACHELINE		64
+#define WIRE_MAX_DEPTH		256	/* hard cap on recorded frames per stack */
+#define WIRE_PATH_MAX		512	/* module paths longer than this are cut */
+
+/* Record kinds. */
+enum wire_rec_kind {
+	WIRE_REC_ALLOC = 1,	/* addr, size, stack: a block came into being */
+	WIRE_REC_FREE = 2,	/* addr: a block was handed back */
+	WIRE_REC_NOP = 3,	/* a stamp that turned out to deliver nothing */
+	WIRE_REC_EXEC = 4,	/* a new image attached; addr = its image number */
+};
+
+/* The entry point that produced a record (wire_record.fn). */
+enum wire_fn {
+	WIRE_FN_MALLOC = 1,
+	WIRE_FN_CALLOC,
+	WIRE_FN_REALLOC,
+	WIRE_FN_REALLOCARRAY,
+	WIRE_FN_POSIX_MEMALIGN,
+	WIRE_FN_ALIGNED_ALLOC,
+	WIRE_FN_MEMALIGN,
+	WIRE_FN_VALLOC,
+	WIRE_FN_PVALLOC,
+	WIRE_FN_FREE,
+	WIRE_FN_COUNT
+};
+
+/* One event, 32 bytes; rings hold a power-of-two number of them. */
+struct wire_record {
+	uint64_t stamp;		/* from wire_header.stamp, unique, never 0 */
+	uint64_t addr;		/* block address */
+	uint64_t size;		/* requested size (ALLOC), 0 otherwise */
+	uint32_t stack;		/* stack id (ALLOC), 0 = unknown */
+	uint16_t kind;		/* enum wire_rec_kind */
+	uint16_t fn;		/* enum wire_fn */
+};
+
+/* Ring states (wire_ring.state). */
+enum wire_ring_state {
+	WIRE_RING_FREE = 0,	/* nobody owns it; a thread may claim it by CAS */
+	WIRE_RING_OWNED = 1,	/* a live thread writes into it */
+	WIRE_RING_EXITING = 2,	/* its thread ran its exit destructors */
+	WIRE_RING_CLAIMING = 3,	/* a thread is filling in tid and image */
+};
+
+struct wire_ring {
+	/* written by the claiming thread, read by the collector */
+	uint32_t state;		/* enum wire_ring_state, atomic */
+	int32_t tid;		/* owner thread id */
+	uint32_t image;		/* image number of the owner (see WIRE_REC_EXEC) */
+	uint32_t lock;		/* ring 0 only: spin lock between producers */
+	char pad0[WIRE_CACHELINE - 16];
+	uint64_t head;		/* producer: records written (atomic, release) */
+	char pad1[WIRE_CACHELINE - 8];
+	uint64_t tail;		/* collector: records consumed (atomic, release) */
+	char pad2[WIRE_CACHELINE - 8];
+	/* struct wire_record records[ring_records] follows */
+};
+
+/* One slot of the stack table; id = slot index + 1. */
+struct wire_stack {
+	uint64_t hash;		/* 0 = empty; claimed by CAS */
+	uint32_t first;		/* index of the first frame in the frame pool */
+	uint16_t depth;		/* number of frames */
+	uint8_t image;		/* image number (low bits) the frames belong to */
+	uint8_t ready;		/* 1 once first/depth/frames are written (release) */
+};
+
+/* One entry of the module log: an object mapped into the traced image. */
+struct wire_module {
+	uint64_t bias;		/* load bias (l_addr) */
+	uint64_t start;		/* lowest mapped address of its PT_LOAD segments */
+	uint64_t end;		/* one past the highest */
+	uint32_t image;		/* image number it was seen in */
+	uint32_t ready;		/* 1 once written (release) */
+	char path[WIRE_PATH_MAX];
+};
+
+struct wire_header {
+	uint64_t magic;		/* WIRE_MAGIC */
+	uint32_t version;	/* WIRE_VERSION */
+	uint32_t max_depth;	/* frames kept per stack, <= WIRE_MAX_DEPTH */
+	uint64_t total_size;	/* bytes in the whole region */
+	uint32_t ring_count;	/* rings, ring 0 being the shared one */
+	uint32_t ring_records;	/* records per ring, a power of two */
+	uint64_t rings_offset;	/* offsets from the start of the region */
+	uint64_t ring_stride;	/* bytes from one ring to the next */
+	uint64_t stacks_offset;
+	uint32_t stack_slots;	/* a power of two */
+	uint32_t module_capacity;
+	uint64_t frames_offset;
+	uint64_t frame_capacity;
+	uint64_t modules_offset;
+	int32_t collector_pid;	/* heapwise, to tell whether it still lives */
+	int32_t traced_pid;	/* the process to trace; others leave the region alone */
+	char pad0[WIRE_CACHELINE - 8];
+
+	/* Hot, shared by all producers: alone on its line. */
+	uint64_t stamp;		/* next stamp (atomic fetch-add); starts at 1 */
+	char pad1[WIRE_CACHELINE - 8];
+
+	/* Rarely written. All atomic. */
+	uint64_t frames_used;	/* frame pool cursor */
+	uint64_t lost_events;	/* events the tracer could not deliver */
+	uint64_t truncated_stacks;	/* stacks cut at max_depth */
+	uint64_t stacks_dropped;	/* allocations whose stack found no room */
+	uint64_t heartbeat_ns;	/* CLOCK_MONOTONIC of the collector's last loop */
+	uint32_t modules_used;	/* module log cursor */
+	uint32_t image;		/* images attached so far (exec bumps it) */
+	uint32_t tracer_state;	/* enum wire_tracer_state */
+	uint32_t threads_seen;	/* threads that claimed a ring or used ring 0 */
+	uint32_t collector_done;	/* the collector stopped draining for good */
+	uint32_t pad2;
+};
+
+enum wire_tracer_state {
+	WIRE_TRACER_WAITING = 0,	/* nobody attached yet */
+	WIRE_TRACER_ATTACHED = 1,	/* tracing */
+	WIRE_TRACER_DISABLED = 2,	/* gave up (collector gone): no more events */
+};
+
+static inline struct wire_ring *wire_ring_at(struct wire_header *h, uint32_t i)
+{
+	return (struct wire_ring *)((char *)h + h->rings_offset + (uint64_t)i * h->ring_stride);
+}
+
+static inline struct wire_record *wire_ring_records(struct wire_ring *r)
+{
+	return (struct wire_record *)(r + 1);
+}
+
+static inline struct wire_stack *wire_stacks(struct wire_header *h)
+{
+	return (struct wire_stack *)((char *)h + h->stacks_offset);
+}
+
+static inline uint64_t *wire_frames(struct wire_header *h)
+{
+	return (uint64_t *)((char *)h + h->frames_offset);
+}
+
+static inline struct wire_module *wire_modules(struct wire_header *h)
+{
+	return (struct wire_module *)((char *)h + h->modules_offset);
+}
+
+_Static_assert(sizeof(struct wire_record) == 32, "wire_record is 32 bytes");
+_Static_assert(sizeof(struct wire_ring) == 3 * WIRE_CACHELINE, "ring header is 3 lines");
+_Static_assert(sizeof(struct wire_stack) == 16, "wire_stack is 16 bytes");
+
+#endif
