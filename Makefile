@@ -42,7 +42,7 @@ TRACER_OBJ = $(TRACER_SRC:%.c=$(B)/%.o)
 REPORT_OBJ = $(REPORT_SRC:%.c=$(B)/%.o)
 CMD_OBJ = $(CMD_SRC:%.c=$(B)/%.o)
 
-PROGS = $(patsubst tests/progs/%.c,$(B)/progs/%,$(wildcard tests/progs/*.c))
+PROGS = $(patsubst tests/progs/%.c,$(B)/progs/%,$(filter-out tests/progs/lib%.c,$(wildcard tests/progs/*.c)))
 PROG_LIBS = $(patsubst tests/progs/lib%.c,$(B)/progs/lib%.so,$(wildcard tests/progs/lib*.c))
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test-*.c))
 BENCH_PROGS = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))

@@ -39,6 +39,8 @@ struct file_header {
 	uint32_t version;
 	uint32_t nsections;
 	uint64_t file_size;
+	uint32_t crc;		/* CRC-32 of the whole file with this field zero */
+	uint32_t reserved;	/* 0 */
 };
 
 struct section_entry {
@@ -396,6 +398,11 @@ int profile_write(const struct profile *p, const char *path, char err[PROFILE_ER
 	h.version = PROFILE_VERSION;
 	h.nsections = (uint32_t)w.nsections;
 	h.file_size = data_start + w.body.len;
+	h.crc = 0;
+	h.reserved = 0;
+	h.crc = (uint32_t)crc32(crc32(crc32(0L, (const Bytef *)&h, sizeof(h)),
+				      (const Bytef *)w.table, (uInt)table_len),
+				(const Bytef *)w.body.data, (uInt)w.body.len);
 
 	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
 		tmp = NULL;
@@ -670,6 +677,17 @@ int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 		ret = fail(err, -EINVAL, "'%s' is truncated or corrupt: %llu bytes, header says %llu",
 			   path, (unsigned long long)st.st_size, (unsigned long long)h.file_size);
 		goto out;
+	}
+	{
+		struct file_header zeroed = h;
+
+		zeroed.crc = 0;
+		if (h.reserved != 0 ||
+		    (uint32_t)crc32(crc32(0L, (const Bytef *)&zeroed, sizeof(zeroed)),
+				    (const Bytef *)data + sizeof(h), (uInt)(st.st_size - (off_t)sizeof(h))) != h.crc) {
+			ret = fail(err, -EINVAL, "'%s' is corrupt: file checksum mismatch", path);
+			goto out;
+		}
 	}
 	if (h.nsections > ((uint64_t)st.st_size - sizeof(h)) / sizeof(*table)) {
 		ret = fail(err, -EINVAL, "'%s' is corrupt: its section table is larger than the file", path);
