@@ -343,6 +343,7 @@ static void fill_totals(struct collector *c, struct profile_totals *t)
 	}
 	t->peak_rss_bytes = c->peak_rss;
 	t->pid = (uint64_t)c->pid;
+	t->start_unix = c->start_unix;
 }
 
 int collector_build_profile(struct collector *c, struct profile *p, char err[PROFILE_ERRLEN])

@@ -54,6 +54,7 @@ struct collector {
 	pid_t pid;
 
 	uint64_t start_ns, now_ns, end_ns;	/* CLOCK_MONOTONIC */
+	uint64_t start_unix;			/* wall clock at start, seconds */
 	uint64_t next_sample_ns, interval_ns, last_reclaim_ns;
 	int wait_status;
 

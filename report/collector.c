@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -163,6 +164,7 @@ void collector_start(struct collector *c, pid_t pid, uint64_t now_ns)
 
 	c->pid = pid;
 	c->start_ns = now_ns;
+	c->start_unix = (uint64_t)time(NULL);
 	c->now_ns = now_ns;
 	c->next_sample_ns = now_ns;
 	c->interval_ns = c->opt.sample_interval_ns;

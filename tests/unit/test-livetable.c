@@ -1,0 +1,115 @@
+/*
+ * test-livetable.c - the live table against a plain array model, through
+ * growth and the backward-shift deletions that keep clusters intact.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <cmocka.h>
+
+#include "../../report/livetable.h"
+
+static void insert_find_remove(void **state)
+{
+	struct livetable t = LIVETABLE_INIT;
+	struct live_block b = { .addr = 0x1000, .size = 24, .stamp = 7, .stack = 3 }, out;
+
+	(void)state;
+	assert_int_equal(livetable_insert(&t, &b), 0);
+	assert_int_equal(livetable_insert(&t, &b), -EEXIST);
+	assert_non_null(livetable_find(&t, 0x1000));
+	assert_int_equal(livetable_find(&t, 0x1000)->size, 24);
+	assert_null(livetable_find(&t, 0x2000));
+	assert_int_equal(livetable_remove(&t, 0x1000, &out), 0);
+	assert_int_equal(out.stamp, 7);
+	assert_int_equal(out.stack, 3);
+	assert_int_equal(livetable_remove(&t, 0x1000, &out), -ENOENT);
+	assert_int_equal(t.count, 0);
+	livetable_release(&t);
+}
+
+/* Random inserts and removes of addresses that collide in the low bits,
+ * checked against a model after every step. */
+static void random_against_model(void **state)
+{
+	enum { N = 20000 };
+	struct livetable t = LIVETABLE_INIT;
+	uint64_t *model = calloc(N, sizeof(*model));	/* model[i]: size+1 of block i, 0 = free */
+	unsigned seed = 12345;
+
+	(void)state;
+	for (int step = 0; step < 400000; step++) {
+		unsigned i = (unsigned)rand_r(&seed) % N;
+		uint64_t addr = 0x7f0000000000ull + (uint64_t)i * 4096;	/* same low bits */
+
+		if (model[i]) {
+			struct live_block out;
+
+			assert_int_equal(livetable_remove(&t, addr, &out), 0);
+			assert_int_equal(out.size + 1, model[i]);
+			model[i] = 0;
+		} else {
+			struct live_block b = { .addr = addr, .size = (uint64_t)step };
+
+			assert_int_equal(livetable_insert(&t, &b), 0);
+			model[i] = (uint64_t)step + 1;
+		}
+		if (step % 50000 == 0) {
+			size_t live = 0;
+
+			for (unsigned k = 0; k < N; k++) {
+				struct live_block *f = livetable_find(&t, 0x7f0000000000ull + (uint64_t)k * 4096);
+
+				if (model[k]) {
+					assert_non_null(f);
+					assert_int_equal(f->size + 1, model[k]);
+					live++;
+				} else {
+					assert_null(f);
+				}
+			}
+			assert_int_equal(live, t.count);
+		}
+	}
+	free(model);
+	livetable_release(&t);
+}
+
+static void iterate_and_clear(void **state)
+{
+	struct livetable t = LIVETABLE_INIT;
+	struct live_block *b;
+	uint64_t sum = 0;
+	size_t pos = 0, n = 0;
+
+	(void)state;
+	for (uint64_t a = 1; a <= 10000; a++) {
+		struct live_block x = { .addr = a * 16, .size = a };
+
+		assert_int_equal(livetable_insert(&t, &x), 0);
+	}
+	while ((b = livetable_next(&t, &pos))) {
+		sum += b->size;
+		n++;
+	}
+	assert_int_equal(n, 10000);
+	assert_int_equal(sum, 10000ull * 10001 / 2);
+	livetable_clear(&t);
+	assert_int_equal(t.count, 0);
+	assert_null(livetable_find(&t, 16));
+	livetable_release(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(insert_find_remove),
+		cmocka_unit_test(random_against_model),
+		cmocka_unit_test(iterate_and_clear),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,90 @@
+/*
+ * test-stats.c - size formatting and grouping by the first frame outside
+ * allocator wrappers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../report/profile.h"
+#include "../../report/stats.h"
+
+static void sizes(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	format_bytes(0, buf, sizeof(buf));
+	assert_string_equal(buf, "0 B");
+	format_bytes(1023, buf, sizeof(buf));
+	assert_string_equal(buf, "1023 B");
+	format_bytes(1024, buf, sizeof(buf));
+	assert_string_equal(buf, "1.0 KiB");
+	format_bytes(1258291, buf, sizeof(buf));
+	assert_string_equal(buf, "1.2 MiB");
+	format_duration(12000000, buf, sizeof(buf));
+	assert_string_equal(buf, "12 ms");
+	format_duration(1234000000, buf, sizeof(buf));
+	assert_string_equal(buf, "1.234 s");
+}
+
+/* Two stacks: new -> parse.c:10 and strdup -> parse.c:10 group together;
+ * malloc -> main.c:5 is its own group. */
+static void grouping_skips_wrappers(void **state)
+{
+	struct profile p;
+	struct stats_row *rows;
+	size_t n;
+	const char *names[] = { "operator new(unsigned long)", "parse", "strdup", "main" };
+	const char *files[] = { "", "parse.c", "", "main.c" };
+	uint32_t lines[] = { 0, 10, 0, 5 };
+
+	(void)state;
+	assert_int_equal(profile_init(&p), 0);
+	p.frames = calloc(4, sizeof(*p.frames));
+	for (int i = 0; i < 4; i++)
+		p.frames[i] = (struct profile_frame){ .ip = 0x1000u + (unsigned)i, .module = PROFILE_NONE,
+						      .function = profile_intern(&p, names[i]),
+						      .file = profile_intern(&p, files[i]), .line = lines[i] };
+	p.nframes = 4;
+	p.stack_frames = calloc(5, sizeof(uint32_t));
+	memcpy(p.stack_frames, (uint32_t[]){ 0, 1, 2, 1, 3 }, 5 * sizeof(uint32_t));
+	p.nstack_frames = 5;
+	p.stacks = calloc(4, sizeof(*p.stacks));
+	p.stacks[1] = (struct profile_stack){ 0, 2 };	/* new, parse */
+	p.stacks[2] = (struct profile_stack){ 2, 2 };	/* strdup, parse */
+	p.stacks[3] = (struct profile_stack){ 4, 1 };	/* main */
+	p.nstacks = 4;
+	p.snapshots = calloc(1, sizeof(*p.snapshots));
+	p.snapshots[0].nblocks = 3;
+	p.snapshots[0].blocks = calloc(3, sizeof(struct profile_block));
+	p.snapshots[0].blocks[0] = (struct profile_block){ .addr = 1, .size = 100, .stack = 1 };
+	p.snapshots[0].blocks[1] = (struct profile_block){ .addr = 2, .size = 50, .stack = 2 };
+	p.snapshots[0].blocks[2] = (struct profile_block){ .addr = 3, .size = 120, .stack = 3 };
+	p.nsnapshots = 1;
+
+	assert_int_equal(stats_grouping_frame(&p, 1), 1);
+	assert_int_equal(stats_grouping_frame(&p, 2), 1);
+	assert_int_equal(stats_grouping_frame(&p, 0), PROFILE_NONE);
+	assert_int_equal(stats_by_location(&p, &p.snapshots[0], &rows, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].bytes, 150);
+	assert_int_equal(rows[0].blocks, 2);
+	assert_int_equal(rows[0].frame, 1);
+	assert_int_equal(rows[1].bytes, 120);
+	free(rows);
+	profile_release(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sizes),
+		cmocka_unit_test(grouping_skips_wrappers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
