@@ -1,0 +1,65 @@
+#!/bin/sh
+# run.sh - `make bench`: the overhead of heapwise against the untraced
+# program and against heaptrack (when installed), on four workloads:
+#   (a) one thread, 1M malloc/free pairs over 10,000 live blocks, mixed sizes
+#   (b) the same on two threads (1M pairs each)
+#   (c) 500k pairs made 16-32 frames deep
+#   (d) python3 (PYTHONMALLOC=malloc) building, dumping and loading a large JSON document
+# The three ways of running a workload are interleaved, RUNS times each
+# (default 5, set BENCH_RUNS), and the medians are printed with ratios.
+# Peak RSS is the summed resident set of the whole process tree (the
+# profiler's own processes included).
+cd "$(dirname "$0")/.." || exit 1
+runs=${BENCH_RUNS:-5}
+B=build/bench
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/heapwise-bench.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+python=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+have_heaptrack=0
+command -v heaptrack >/dev/null 2>&1 && have_heaptrack=1
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "nan" }'; }
+
+# bench NAME ENV... -- COMMAND...
+bench() {
+	name=$1
+	shift
+	envs=
+	while [ "$1" != "--" ]; do envs="$envs $1"; shift; done
+	shift
+	: > "$tmp/base"; : > "$tmp/hw"; : > "$tmp/ht"
+	for i in $(seq 1 "$runs"); do
+		env $envs "$B/measure" "$@" >> "$tmp/base" 2>/dev/null
+		env $envs "$B/measure" ./heapwise run -q -o "$tmp/p.hws" -- "$@" >> "$tmp/hw" 2>/dev/null
+		if [ "$have_heaptrack" = 1 ]; then
+			env $envs "$B/measure" heaptrack -o "$tmp/ht.$i" "$@" 2>/dev/null | tail -1 >> "$tmp/ht"
+			rm -f "$tmp"/ht.$i*
+		fi
+	done
+	base=$(cut -d' ' -f1 "$tmp/base" | median)
+	hw=$(cut -d' ' -f1 "$tmp/hw" | median)
+	hwrss=$(cut -d' ' -f2 "$tmp/hw" | median)
+	if [ "$have_heaptrack" = 1 ]; then
+		ht=$(cut -d' ' -f1 "$tmp/ht" | median)
+		htrss=$(cut -d' ' -f2 "$tmp/ht" | median)
+	else
+		ht=nan; htrss=nan
+	fi
+	awk -v n="$name" -v b="$base" -v h="$hw" -v t="$ht" -v hr="$hwrss" -v tr="$htrss" 'BEGIN {
+		r1 = b > 0 ? sprintf("%.1fx", h / b) : "-";
+		r2 = t != "nan" && t > 0 ? sprintf("%.2fx", h / t) : "-";
+		printf "%-28s %8.3f %9.3f %9s %8s %12s %7d %7s\n", n, b, h, (t == "nan" ? "-" : sprintf("%.3f", t)), r1, r2, hr / 1024, (tr == "nan" ? "-" : sprintf("%d", tr / 1024))
+	}'
+}
+
+echo "median of $runs runs; wall seconds; peak RSS of the process tree in MiB"
+printf "%-28s %8s %9s %9s %8s %12s %7s %7s\n" workload untraced heapwise heaptrack hw/base hw/heaptrack hw-MiB ht-MiB
+bench "(a) churn, 1 thread" -- "$B/churn" 1 1000000
+bench "(b) churn, 2 threads" -- "$B/churn" 2 1000000
+bench "(c) 16-32 frames deep" -- "$B/deepalloc" 500000
+if [ -n "$python" ]; then
+	bench "(d) python3 json" PYTHONMALLOC=malloc -- "$python" bench/json_workload.py
+else
+	echo "(d) python3 json: skipped, python3 is not installed"
+fi
