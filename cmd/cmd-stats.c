@@ -100,6 +100,7 @@ static int print_json(const struct profile *p, unsigned top)
 		{ "term_signal", t->term_signal },
 		{ "peak_rss_bytes", t->peak_rss_bytes },
 		{ "pid", t->pid },
+		{ "ring_waits", t->ring_waits },
 	};
 
 	if (stats_by_location(p, profile_find_snapshot((struct profile *)p, "exit"), &rows, &nrows) < 0)

@@ -344,6 +344,7 @@ static void fill_totals(struct collector *c, struct profile_totals *t)
 	t->peak_rss_bytes = c->peak_rss;
 	t->pid = (uint64_t)c->pid;
 	t->start_unix = c->start_unix;
+	t->ring_waits = __atomic_load_n(&h->ring_waits, __ATOMIC_ACQUIRE);
 }
 
 int collector_build_profile(struct collector *c, struct profile *p, char err[PROFILE_ERRLEN])
@@ -364,21 +365,21 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 		goto out;
 	p->stacks[0] = (struct profile_stack){ 0, 0 };
 	p->nstacks = 1;
-	for (uint32_t id = 1; id <= nslots; id++)
-		if (c->sites[id].allocations && map_stack(&b, id, &stacks_cap, &sf_cap) < 0)
+	for (size_t i = 1; i < c->nsites; i++)
+		if (map_stack(&b, c->sites[i].stack, &stacks_cap, &sf_cap) < 0)
 			goto out;
 
 	p->sites = calloc(p->nstacks, sizeof(*p->sites));
 	if (!p->sites)
 		goto out;
-	for (uint32_t id = 0; id <= nslots; id++) {
-		struct site_counters *s = &c->sites[id];
+	for (size_t i = 0; i < c->nsites; i++) {
+		struct site_counters *s = &c->sites[i];
 		struct profile_site *ps;
 
 		if (!s->allocations)
 			continue;
-		ps = &p->sites[b.stack_map[id]];
-		ps->stack = b.stack_map[id];
+		ps = &p->sites[b.stack_map[s->stack]];
+		ps->stack = b.stack_map[s->stack];
 		ps->allocations += s->allocations;
 		ps->bytes_allocated += s->bytes_allocated;
 		ps->frees += s->frees;

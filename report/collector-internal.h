@@ -16,6 +16,8 @@ struct wire_header;
 
 /* What one stack id did so far. */
 struct site_counters {
+	uint32_t stack;			/* the stack id these count */
+	uint32_t pad;
 	uint64_t allocations;
 	uint64_t bytes_allocated;
 	uint64_t frees;
@@ -60,7 +62,9 @@ struct collector {
 
 	struct reorder window;
 	struct livetable live;
-	struct site_counters *sites;	/* indexed by stack id, STACK_SLOTS + 1 */
+	uint32_t *site_of_stack;		/* stack id -> index in sites, 0 = none yet */
+	struct site_counters *sites;	/* dense; sites[0] is the unknown stack */
+	size_t nsites, sites_cap;
 	struct ring_seen *ring_seen;	/* indexed by ring */
 	uint32_t image;			/* image of the last EXEC replayed */
 

@@ -116,8 +116,11 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	__atomic_store_n(&h->magic, WIRE_MAGIC, __ATOMIC_RELEASE);
 
 	c->ring_seen = calloc(RING_COUNT, sizeof(*c->ring_seen));
-	c->sites = calloc(STACK_SLOTS + 1, sizeof(*c->sites));	/* untouched pages cost nothing */
-	if (!c->ring_seen || !c->sites) {
+	c->site_of_stack = calloc(STACK_SLOTS + 1, sizeof(*c->site_of_stack));
+	c->sites_cap = 1024;
+	c->sites = calloc(c->sites_cap, sizeof(*c->sites));
+	c->nsites = 1;		/* sites[0]: allocations with no stack */
+	if (!c->ring_seen || !c->site_of_stack || !c->sites) {
 		ret = fail(err, -ENOMEM, "cannot set up the collector");
 		goto fail;
 	}
@@ -144,6 +147,7 @@ void collector_free(struct collector *c)
 	free(c->freed_since_peak.items);
 	free(c->samples);
 	free(c->ring_seen);
+	free(c->site_of_stack);
 	free(c->sites);
 	free(c);
 }
@@ -204,10 +208,33 @@ static int remember_freed(struct collector *c, const struct live_block *b)
 	return 0;
 }
 
+/* The counters of a stack id, created on its first allocation; NULL
+ * only when out of memory. */
+static struct site_counters *site_for(struct collector *c, uint32_t stack)
+{
+	uint32_t i = c->site_of_stack[stack];
+
+	if (i || stack == 0)
+		return &c->sites[i];
+	if (c->nsites == c->sites_cap) {
+		struct site_counters *n = realloc(c->sites, c->sites_cap * 2 * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		c->sites = n;
+		c->sites_cap *= 2;
+	}
+	i = (uint32_t)c->nsites++;
+	memset(&c->sites[i], 0, sizeof(c->sites[i]));
+	c->sites[i].stack = stack;
+	c->site_of_stack[stack] = i;
+	return &c->sites[i];
+}
+
 /* A block leaves the live set (freed, or dropped at exec). */
 static void block_gone(struct collector *c, const struct live_block *b)
 {
-	struct site_counters *s = &c->sites[b->stack];
+	struct site_counters *s = &c->sites[c->site_of_stack[b->stack]];
 
 	s->live_blocks--;
 	s->live_bytes -= b->size;
@@ -220,7 +247,7 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 {
 	struct live_block b = {
 		.addr = r->addr, .size = r->size, .stamp = r->stamp,
-		.ordinal = c->allocations, .stack = r->stack,
+		.ordinal = (uint32_t)c->allocations, .stack = r->stack,
 	};
 	struct site_counters *s;
 	struct live_block old;
@@ -232,11 +259,11 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 		block_gone(c, &old);
 		c->stale_blocks++;
 	}
-	if (livetable_insert(&c->live, &b) < 0) {
+	s = site_for(c, b.stack);
+	if (!s || livetable_insert(&c->live, &b) < 0) {
 		c->lost_internal++;
 		return;
 	}
-	s = &c->sites[b.stack];
 	s->allocations++;
 	s->bytes_allocated += b.size;
 	s->live_blocks++;
@@ -255,6 +282,7 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 
 static void replay_free(struct collector *c, const struct wire_record *r)
 {
+	struct site_counters *site;
 	struct live_block b;
 
 	if (livetable_remove(&c->live, r->addr, &b) < 0) {
@@ -263,10 +291,11 @@ static void replay_free(struct collector *c, const struct wire_record *r)
 	}
 	c->frees++;
 	c->bytes_freed += b.size;
-	c->sites[b.stack].frees++;
-	if (c->allocations - b.ordinal <= (uint64_t)c->opt.temporary_threshold + 1) {
+	site = &c->sites[c->site_of_stack[b.stack]];
+	site->frees++;
+	if ((uint32_t)c->allocations - b.ordinal <= (uint64_t)c->opt.temporary_threshold + 1) {
 		c->temporary++;
-		c->sites[b.stack].temporary++;
+		site->temporary++;
 	}
 	block_gone(c, &b);
 }
@@ -349,6 +378,10 @@ static void window_put(struct collector *c, const struct wire_record *r)
 	w->pending++;
 }
 
+/* How far ahead of replay the live-table slots are prefetched: the table is
+ * far larger than the caches, and each lookup would otherwise wait on memory. */
+#define PREFETCH_AHEAD	12
+
 /* Replay contiguous stamps; on a gap wait, or skip it when final or stale. */
 static void window_replay(struct collector *c, int final)
 {
@@ -356,7 +389,13 @@ static void window_replay(struct collector *c, int final)
 
 	while (w->pending) {
 		struct wire_record *slot = &w->slots[w->base & (w->capacity - 1)];
+		struct wire_record *ahead = &w->slots[(w->base + PREFETCH_AHEAD) & (w->capacity - 1)];
 
+		if (ahead->stamp == w->base + PREFETCH_AHEAD) {
+			livetable_prefetch(&c->live, ahead->addr);
+			if (ahead->kind == WIRE_REC_ALLOC && ahead->stack <= STACK_SLOTS)
+				__builtin_prefetch(&c->site_of_stack[ahead->stack]);
+		}
 		if (slot->stamp == w->base) {
 			replay(c, slot);
 			slot->stamp = 0;

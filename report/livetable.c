@@ -8,17 +8,22 @@
 
 #include "livetable.h"
 
+/* Fibonacci hashing, then multiply-shift onto [0, capacity). */
 static size_t slot_of(const struct livetable *t, uint64_t addr)
 {
-	/* malloc addresses share low bits; mix before masking */
-	uint64_t h = addr * 0x9e3779b97f4a7c15ull;
+	uint64_t h = (addr ^ (addr >> 29)) * 0x9e3779b97f4a7c15ull;
 
-	return (size_t)(h >> 20) & (t->capacity - 1);
+	return (size_t)(((unsigned __int128)h * t->capacity) >> 64);
+}
+
+static size_t next_slot(const struct livetable *t, size_t i)
+{
+	return i + 1 == t->capacity ? 0 : i + 1;
 }
 
 static int grow(struct livetable *t)
 {
-	size_t cap = t->capacity ? t->capacity * 2 : 4096;
+	size_t cap = t->capacity ? t->capacity + t->capacity / 2 : 4096;
 	struct live_block *old = t->slots;
 	size_t oldcap = t->capacity;
 
@@ -34,7 +39,7 @@ static int grow(struct livetable *t)
 		size_t j = slot_of(t, old[i].addr);
 
 		while (t->slots[j].addr)
-			j = (j + 1) & (cap - 1);
+			j = next_slot(t, j);
 		t->slots[j] = old[i];
 	}
 	free(old);
@@ -45,9 +50,9 @@ int livetable_insert(struct livetable *t, const struct live_block *b)
 {
 	size_t i;
 
-	if ((t->count + 1) * 2 > t->capacity && grow(t) < 0)
+	if ((t->count + 1) * 10 > t->capacity * 7 && grow(t) < 0)
 		return -ENOMEM;
-	for (i = slot_of(t, b->addr); t->slots[i].addr; i = (i + 1) & (t->capacity - 1))
+	for (i = slot_of(t, b->addr); t->slots[i].addr; i = next_slot(t, i))
 		if (t->slots[i].addr == b->addr)
 			return -EEXIST;
 	t->slots[i] = *b;
@@ -59,7 +64,7 @@ struct live_block *livetable_find(struct livetable *t, uint64_t addr)
 {
 	if (!t->capacity)
 		return NULL;
-	for (size_t i = slot_of(t, addr); t->slots[i].addr; i = (i + 1) & (t->capacity - 1))
+	for (size_t i = slot_of(t, addr); t->slots[i].addr; i = next_slot(t, i))
 		if (t->slots[i].addr == addr)
 			return &t->slots[i];
 	return NULL;
@@ -68,7 +73,7 @@ struct live_block *livetable_find(struct livetable *t, uint64_t addr)
 int livetable_remove(struct livetable *t, uint64_t addr, struct live_block *out)
 {
 	struct live_block *b = livetable_find(t, addr);
-	size_t mask = t->capacity - 1, i, j;
+	size_t i, j;
 
 	if (!b)
 		return -ENOENT;
@@ -76,7 +81,7 @@ int livetable_remove(struct livetable *t, uint64_t addr, struct live_block *out)
 		*out = *b;
 	/* backward shift: pull later entries of the cluster into the hole */
 	i = (size_t)(b - t->slots);
-	for (j = (i + 1) & mask; t->slots[j].addr; j = (j + 1) & mask) {
+	for (j = next_slot(t, i); t->slots[j].addr; j = next_slot(t, j)) {
 		size_t home = slot_of(t, t->slots[j].addr);
 
 		/* move j to i unless its home lies cyclically in (i, j] */
@@ -88,6 +93,12 @@ int livetable_remove(struct livetable *t, uint64_t addr, struct live_block *out)
 	t->slots[i].addr = 0;
 	t->count--;
 	return 0;
+}
+
+void livetable_prefetch(const struct livetable *t, uint64_t addr)
+{
+	if (t->capacity)
+		__builtin_prefetch(&t->slots[slot_of(t, addr)], 1);
 }
 
 struct live_block *livetable_next(struct livetable *t, size_t *pos)

@@ -118,6 +118,7 @@ struct profile_totals {
 	uint64_t peak_rss_bytes;
 	uint64_t pid;
 	uint64_t start_unix;		/* wall-clock start, seconds */
+	uint64_t ring_waits;		/* times the program waited for the collector */
 };
 
 #define PROFILE_TOTALS_COUNT (sizeof(struct profile_totals) / sizeof(uint64_t))

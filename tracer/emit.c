@@ -161,6 +161,7 @@ static int ring_wait(struct wire_ring *r, uint64_t head, uint64_t *tail_seen, un
 	uint64_t cap = hw_hdr->ring_records;
 	uint64_t start = 0;
 
+	__atomic_fetch_add(&hw_hdr->ring_waits, 1, __ATOMIC_RELAXED);
 	for (unsigned spins = 0;; spins++) {
 		*tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 		if (head - *tail_seen + n <= cap)
@@ -295,12 +296,13 @@ static uint32_t current_stack(void)
 {
 	uint64_t buf[WIRE_MAX_DEPTH + 16];
 	unsigned want = hw_hdr->max_depth;
-	int got = unw_backtrace((void **)buf, (int)(want + 9));
+	/* our own frames (the hook, this file) are at most 3; one more tells a cut */
+	int got = unw_backtrace((void **)buf, (int)(want + 4));
 	unsigned skip = 0, depth;
 
 	if (got <= 0)
 		return stack_intern(buf, 0);
-	while (skip < (unsigned)got && skip < 8 && hw_own_frame(buf[skip]))
+	while (skip < (unsigned)got && skip < 3 && hw_own_frame(buf[skip]))
 		skip++;
 	depth = (unsigned)got - skip;
 	if (depth > want) {

@@ -159,6 +159,7 @@ struct wire_header {
 	uint32_t threads_seen;	/* threads that claimed a ring or used ring 0 */
 	uint32_t collector_done;	/* the collector stopped draining for good */
 	uint32_t pad2;
+	uint64_t ring_waits;	/* times a thread found its ring full and waited */
 };
 
 enum wire_tracer_state {
