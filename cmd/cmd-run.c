@@ -31,8 +31,6 @@
 #include "summary.h"
 #include "usage.h"
 
-#define DRAIN_BUSY	16384	/* records per drain above which we drain again at once */
-
 #ifndef HEAPWISE_VERSION
 #define HEAPWISE_VERSION "0.1"
 #endif
@@ -360,15 +358,12 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 }
 
 /*
- * Drain until the program exits; returns its wait status. Draining in
- * batches matters: a collector that chases each record as it is written
- * pulls the producer's cache lines away from it on every write. So after
- * each drain we pause briefly, and only skip the pause when a lot came in
- * (rings filling up).
+ * Replay until the program exits; returns its wait status. The collector's
+ * drain thread empties the rings meanwhile, so nothing here can make the
+ * program wait.
  */
 static int collect_until_exit(struct collector *c, pid_t pid, struct rusage *ru)
 {
-	unsigned idle = 0;
 	int status;
 
 	for (;;) {
@@ -381,12 +376,11 @@ static int collect_until_exit(struct collector *c, pid_t pid, struct rusage *ru)
 			return status;
 		if (r < 0 && errno != EINTR)
 			return 0;
-		if (n >= DRAIN_BUSY)
-			continue;
-		idle = n ? 0 : idle + 1;
-		/* 200 us between batches while events flow, up to 1 ms when idle */
-		struct timespec ts = { 0, idle < 20 ? 200000 : 1000000 };
-		nanosleep(&ts, NULL);
+		if (!n) {
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 }
 
@@ -435,6 +429,10 @@ int cmd_run(int argc, char **argv)
 		exec_program(c, tracer, path, argv, report[1]);
 	child_pid = pid;
 	collector_start(c, pid, monotonic_ns());
+	if ((ret = collector_start_draining(c)) < 0) {
+		/* replaying on this thread works too, only less smoothly */
+		warning("cannot start the drain thread: %s", strerror(-ret));
+	}
 	close(report[1]);
 	report[1] = -1;
 	while ((n = read(report[0], &exec_err, sizeof(exec_err))) < 0 && errno == EINTR)

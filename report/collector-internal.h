@@ -6,6 +6,7 @@
 #ifndef HEAPWISE_COLLECTOR_INTERNAL_H
 #define HEAPWISE_COLLECTOR_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -41,6 +42,13 @@ struct block_list {
 	size_t len, cap;
 };
 
+/* Records copied out of the rings, waiting for replay. */
+struct chunk {
+	struct chunk *next;
+	size_t n;			/* records used */
+	struct wire_record recs[16384];
+};
+
 /* What the collector last saw of a ring, to notice idle ones. */
 struct ring_seen {
 	uint64_t head;
@@ -57,8 +65,21 @@ struct collector {
 
 	uint64_t start_ns, now_ns, end_ns;	/* CLOCK_MONOTONIC */
 	uint64_t start_unix;			/* wall clock at start, seconds */
-	uint64_t next_sample_ns, interval_ns, last_reclaim_ns;
+	uint64_t next_sample_ns, interval_ns;
+	uint64_t last_reclaim_ns, now_reclaim_ns;	/* the drain thread's clock */
 	int wait_status;
+
+	/* The drain thread moves records from the rings into chunks; the
+	 * caller's thread replays them. Only the drain thread touches ring
+	 * tails while it runs. */
+	pthread_t drainer;
+	int draining;			/* the drain thread runs */
+	int stop_draining;		/* atomic: asks it to stop */
+	pthread_mutex_t queue_lock;	/* guards the fields below */
+	struct chunk *queue_head, *queue_tail;	/* full chunks, oldest first */
+	struct chunk *spare;		/* replayed chunks, for reuse */
+	uint64_t queued;		/* records in the queue */
+	struct chunk *filling;		/* the chunk being filled (drainer's) */
 
 	struct reorder window;
 	struct livetable live;

@@ -1,9 +1,11 @@
 /*
  * collector.c - drain the tracer's rings and replay events in stamp order.
  *
- * Overview. Each traced thread writes records into its own ring. The
- * collector copies every delivered record out at once (so producers never
- * wait on our processing) into a reorder window indexed by stamp, then
+ * Overview. Each traced thread writes records into its own ring. A drain
+ * thread copies every delivered record out at once into chunks (so
+ * producers never wait on our processing, however long a replay step
+ * takes); the caller's thread moves chunks into a reorder window indexed
+ * by stamp, then
  * replays the window from the lowest stamp not yet replayed for as long as
  * stamps are contiguous. A missing stamp is an event some thread stamped
  * but has not published yet; we wait for it, up to GAP_TIMEOUT_NS, and at
@@ -21,6 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +38,7 @@
 #include "collector-internal.h"
 
 #define RING_COUNT		512
-#define RING_RECORDS		32768		/* 1 MiB per ring */
+#define RING_RECORDS		65536		/* 2 MiB per ring, touched only as used */
 #define STACK_SLOTS		(1u << 20)
 #define FRAME_CAPACITY		(1ull << 23)
 #define MODULE_CAPACITY		4096
@@ -43,6 +46,8 @@
 #define RECLAIM_PERIOD_NS	(50ull * 1000000ull)
 #define IDLE_PROBE_NS		(500ull * 1000000ull)
 #define MAX_SAMPLES		20000
+#define MAX_QUEUED		(4ull << 20)	/* records waiting for replay before we stop pulling */
+#define DRAIN_BUSY		16384		/* records per pull above which we pull again at once */
 
 static int fail(char err[PROFILE_ERRLEN], int ret, const char *what)
 {
@@ -125,6 +130,7 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 		goto fail;
 	}
 	c->window.base = 1;
+	pthread_mutex_init(&c->queue_lock, NULL);
 	*out = c;
 	return 0;
 fail:
@@ -132,10 +138,25 @@ fail:
 	return ret;
 }
 
+static void free_chunks(struct chunk *k)
+{
+	while (k) {
+		struct chunk *next = k->next;
+
+		free(k);
+		k = next;
+	}
+}
+
 void collector_free(struct collector *c)
 {
 	if (!c)
 		return;
+	collector_stop_draining(c);
+	free_chunks(c->queue_head);
+	free_chunks(c->spare);
+	free(c->filling);
+	pthread_mutex_destroy(&c->queue_lock);
 	if (c->hdr)
 		munmap(c->hdr, c->size);
 	if (c->memfd >= 0)
@@ -420,35 +441,129 @@ static void window_replay(struct collector *c, int final)
 /* Draining                                                            */
 /* ------------------------------------------------------------------ */
 
-static size_t drain_ring(struct collector *c, struct wire_ring *r)
-{
-	struct wire_record *recs = wire_ring_records(r);
-	uint64_t mask = c->hdr->ring_records - 1;
-	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
+static void reclaim_rings(struct collector *c);
 
-	if (head - tail > c->hdr->ring_records)
-		return 0;	/* a corrupt head: never read past the ring */
-	for (uint64_t t = tail; t < head; t++)
-		window_put(c, &recs[t & mask]);
-	__atomic_store_n(&r->tail, head, __ATOMIC_RELEASE);
-	return (size_t)(head - tail);
+/* A chunk to fill: a spare one if any. NULL when out of memory. */
+static struct chunk *get_chunk(struct collector *c)
+{
+	struct chunk *k;
+
+	pthread_mutex_lock(&c->queue_lock);
+	k = c->spare;
+	if (k)
+		c->spare = k->next;
+	pthread_mutex_unlock(&c->queue_lock);
+	if (!k)
+		k = malloc(sizeof(*k));
+	if (k) {
+		k->next = NULL;
+		k->n = 0;
+	}
+	return k;
 }
 
-size_t collector_drain(struct collector *c, int final)
+static void queue_chunk(struct collector *c, struct chunk *k)
+{
+	pthread_mutex_lock(&c->queue_lock);
+	if (c->queue_tail)
+		c->queue_tail->next = k;
+	else
+		c->queue_head = k;
+	c->queue_tail = k;
+	c->queued += k->n;
+	pthread_mutex_unlock(&c->queue_lock);
+}
+
+/* Copy what ring r published into chunks and hand the space back. */
+static size_t pull_ring(struct collector *c, struct wire_ring *r)
+{
+	struct wire_record *recs = wire_ring_records(r);
+	uint64_t size = c->hdr->ring_records, mask = size - 1;
+	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
+	uint64_t t = tail;
+
+	if (head - tail > size)
+		return 0;	/* a corrupt head: never read past the ring */
+	while (t < head) {
+		struct chunk *k = c->filling;
+		uint64_t n = head - t, room, first;
+
+		if (!k || k->n == sizeof(k->recs) / sizeof(k->recs[0])) {
+			if (k)
+				queue_chunk(c, k);
+			k = c->filling = get_chunk(c);
+			if (!k)
+				break;	/* leave the rest in the ring: the producer waits */
+		}
+		room = sizeof(k->recs) / sizeof(k->recs[0]) - k->n;
+		if (n > room)
+			n = room;
+		first = t & mask;
+		if (n > size - first)
+			n = size - first;	/* up to the ring's end; the rest next turn */
+		memcpy(&k->recs[k->n], &recs[first], n * sizeof(*recs));
+		k->n += n;
+		t += n;
+	}
+	__atomic_store_n(&r->tail, t, __ATOMIC_RELEASE);
+	return (size_t)(t - tail);
+}
+
+/* Pull every ring once and queue what we got. Returns records pulled. */
+static size_t pull_rings(struct collector *c)
 {
 	struct wire_header *h = c->hdr;
 	size_t n = 0;
 
 	for (uint32_t i = 0; i < h->ring_count; i++) {
 		struct wire_ring *r = wire_ring_at(h, i);
-		uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
 
-		if (state == WIRE_RING_FREE)
-			continue;
-		n += drain_ring(c, r);
+		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != WIRE_RING_FREE)
+			n += pull_ring(c, r);
+	}
+	if (c->filling && c->filling->n) {
+		queue_chunk(c, c->filling);
+		c->filling = NULL;
+	}
+	return n;
+}
+
+size_t collector_drain(struct collector *c, int final)
+{
+	struct chunk *list, *k, *last = NULL;
+	size_t n = 0;
+
+	if (!c->draining) {
+		/* no drain thread (not started, or stopped): its work is ours */
+		__atomic_store_n(&c->hdr->heartbeat_ns, c->now_ns, __ATOMIC_RELEASE);
+		pull_rings(c);
+		if (c->now_ns - c->last_reclaim_ns >= RECLAIM_PERIOD_NS) {
+			c->now_reclaim_ns = c->now_ns;
+			reclaim_rings(c);
+			c->last_reclaim_ns = c->now_ns;
+		}
+	}
+	pthread_mutex_lock(&c->queue_lock);
+	list = c->queue_head;
+	c->queue_head = c->queue_tail = NULL;
+	c->queued = 0;
+	pthread_mutex_unlock(&c->queue_lock);
+
+	for (k = list; k; last = k, k = k->next) {
+		for (size_t i = 0; i < k->n; i++)
+			window_put(c, &k->recs[i]);
+		n += k->n;
+		/* replay as we go, so the window stays small */
+		window_replay(c, 0);
 	}
 	window_replay(c, final);
+	if (last) {
+		pthread_mutex_lock(&c->queue_lock);
+		last->next = c->spare;
+		c->spare = list;
+		pthread_mutex_unlock(&c->queue_lock);
+	}
 	return n;
 }
 
@@ -479,16 +594,16 @@ static void reclaim_rings(struct collector *c)
 		head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 		if (head != seen->head) {
 			seen->head = head;
-			seen->since_ns = c->now_ns;
+			seen->since_ns = c->now_reclaim_ns;
 		}
 		if (r->image < image)
 			gone = 1;
 		else if (state == WIRE_RING_EXITING ||
-			 c->now_ns - seen->since_ns > IDLE_PROBE_NS)
+			 c->now_reclaim_ns - seen->since_ns > IDLE_PROBE_NS)
 			gone = thread_gone(c, r->tid);
 		if (!gone)
 			continue;
-		drain_ring(c, r);	/* whatever it published before dying */
+		pull_ring(c, r);	/* whatever it published before dying */
 		__atomic_store_n(&r->head, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->tail, 0, __ATOMIC_RELAXED);
 		seen->head = 0;
@@ -550,20 +665,88 @@ static void take_sample(struct collector *c)
 void collector_tick(struct collector *c, uint64_t now_ns)
 {
 	c->now_ns = now_ns;
-	__atomic_store_n(&c->hdr->heartbeat_ns, now_ns, __ATOMIC_RELEASE);
 	if (now_ns >= c->next_sample_ns) {
 		take_sample(c);
 		c->next_sample_ns = now_ns + c->interval_ns;
 	}
-	if (now_ns - c->last_reclaim_ns >= RECLAIM_PERIOD_NS) {
-		reclaim_rings(c);
-		c->last_reclaim_ns = now_ns;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The drain thread: pull, beat, reclaim, nap. It pauses between pulls so
+ * that it reads the rings in batches (chasing each record as it is written
+ * would pull the producer's cache lines away on every write), and stops
+ * pulling while too much waits for replay, so that a slow replay turns into
+ * backpressure instead of unbounded memory.
+ */
+static void *drain_thread(void *arg)
+{
+	struct collector *c = arg;
+	unsigned idle = 0;
+
+	while (!__atomic_load_n(&c->stop_draining, __ATOMIC_ACQUIRE)) {
+		uint64_t now = monotonic_ns();
+		size_t n = 0;
+		struct timespec nap;
+
+		__atomic_store_n(&c->hdr->heartbeat_ns, now, __ATOMIC_RELEASE);
+		pthread_mutex_lock(&c->queue_lock);
+		int full = c->queued >= MAX_QUEUED;
+		pthread_mutex_unlock(&c->queue_lock);
+		if (!full)
+			n = pull_rings(c);
+		if (now - c->last_reclaim_ns >= RECLAIM_PERIOD_NS) {
+			c->now_reclaim_ns = now;
+			reclaim_rings(c);
+			c->last_reclaim_ns = now;
+		}
+		if (n >= DRAIN_BUSY)
+			continue;
+		idle = n ? 0 : idle + 1;
+		nap = (struct timespec){ 0, idle < 20 ? 200000 : 1000000 };
+		nanosleep(&nap, NULL);
 	}
+	return NULL;
+}
+
+int collector_start_draining(struct collector *c)
+{
+	sigset_t all, old;
+	int ret;
+
+	if (c->draining)
+		return 0;
+	/* the thread must never take a signal meant for heapwise */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&c->drainer, NULL, drain_thread, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret)
+		return -ret;
+	c->draining = 1;
+	return 0;
+}
+
+void collector_stop_draining(struct collector *c)
+{
+	if (!c->draining)
+		return;
+	__atomic_store_n(&c->stop_draining, 1, __ATOMIC_RELEASE);
+	pthread_join(c->drainer, NULL);
+	c->draining = 0;
 }
 
 void collector_finish(struct collector *c, int wait_status, uint64_t maxrss_bytes, uint64_t now_ns)
 {
 	c->now_ns = now_ns;
+	collector_stop_draining(c);
 	collector_drain(c, 1);
 	take_sample(c);
 	collector_done(c);

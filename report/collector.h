@@ -44,13 +44,22 @@ void collector_mark_traced(struct collector *c, pid_t pid);
 void collector_start(struct collector *c, pid_t pid, uint64_t now_ns);
 
 /*
- * Move every delivered record out of the rings and replay those whose turn
- * has come. With final set the program is gone: replay everything and
- * count stamps that will never arrive as lost. Returns records drained.
+ * Start the drain thread: from now on it moves records out of the rings
+ * (and keeps the heartbeat, and hands rings of exited threads back), so the
+ * program never waits on replay. Returns 0 or -errno.
+ */
+int collector_start_draining(struct collector *c);
+void collector_stop_draining(struct collector *c);
+
+/*
+ * Replay the records drained so far whose turn has come (without a drain
+ * thread, pull them from the rings first). With final set the program is
+ * gone: replay everything and count stamps that will never arrive as
+ * lost. Returns records replayed.
  */
 size_t collector_drain(struct collector *c, int final);
 
-/* Heartbeat, timeline sample when due, reclaim rings of exited threads. */
+/* Timeline sample when due. */
 void collector_tick(struct collector *c, uint64_t now_ns);
 
 /* Did the tracer ever attach? */

@@ -400,9 +400,23 @@ int profile_write(const struct profile *p, const char *path, char err[PROFILE_ER
 	h.file_size = data_start + w.body.len;
 	h.crc = 0;
 	h.reserved = 0;
-	h.crc = (uint32_t)crc32(crc32(crc32(0L, (const Bytef *)&h, sizeof(h)),
-				      (const Bytef *)w.table, (uInt)table_len),
-				(const Bytef *)w.body.data, (uInt)w.body.len);
+	{
+		/* the body's CRC from the sections' ones: no second pass over it */
+		uLong crc = crc32(crc32(0L, (const Bytef *)&h, sizeof(h)), (const Bytef *)w.table, (uInt)table_len);
+		uint64_t at = 0;
+
+		for (size_t i = 0; i < w.nsections; i++) {
+			uint64_t start = w.table[i].offset - data_start, end = start + w.table[i].size;
+
+			if (start > at)
+				crc = crc32(crc, (const Bytef *)w.body.data + at, (uInt)(start - at));
+			crc = crc32_combine(crc, w.table[i].crc, (z_off_t)w.table[i].size);
+			at = end;
+		}
+		if (w.body.len > at)
+			crc = crc32(crc, (const Bytef *)w.body.data + at, (uInt)(w.body.len - at));
+		h.crc = (uint32_t)crc;
+	}
 
 	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
 		tmp = NULL;
