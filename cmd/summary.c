@@ -30,7 +30,7 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	const struct profile_totals *t = &p->totals;
 	const struct profile_snapshot *exit_snap;
 	struct stats_row *rows = NULL;
-	char a[64], b[64], c[64], where[512];
+	char a[64], b[64], where[512];
 	const char *cmdline = profile_get_meta(p, "command");
 	size_t nrows = 0, shown = 0;
 
@@ -87,6 +87,5 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	if (t->stacks_dropped)
 		fprintf(out, "%sallocations recorded without a stack (table full): %llu\n", prefix,
 			(unsigned long long)t->stacks_dropped);
-	(void)c;
 	return 0;
 }

@@ -522,8 +522,14 @@ static const char *section_name(uint32_t type)
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
 
-static int load_section(struct profile *p, uint32_t type, struct cursor *c)
+static int load_section(struct profile *p, uint32_t type, struct cursor *c, unsigned *seen)
 {
+	/* every section but snapshots appears once; a second copy is damage */
+	if (type < 32 && type != SEC_SNAPSHOT) {
+		if (*seen & (1u << type))
+			return -1;
+		*seen |= 1u << type;
+	}
 	switch (type) {
 	case SEC_META: {
 		uint32_t n = take32(c);
@@ -654,6 +660,7 @@ int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 	char *data = NULL;
 	struct stat st;
 	const char *why;
+	unsigned seen = 0;
 	int fd, ret;
 	ssize_t n;
 
@@ -728,7 +735,7 @@ int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 			goto out;
 		}
 		c = (struct cursor){ data + e.offset, e.size, 0, 0 };
-		if (load_section(p, e.type, &c) < 0) {
+		if (load_section(p, e.type, &c, &seen) < 0) {
 			ret = fail(err, -EINVAL, "'%s' is corrupt: section %u (%s) is malformed",
 				   path, i, section_name(e.type));
 			goto out;

@@ -375,6 +375,8 @@ void hw_emit_exec(uint32_t image)
 		rec.stamp = take_stamp();
 		ring_put(t, r, &rec);
 		ring_commit(t, r);
+	} else {
+		count_lost(1);
 	}
 	t->guard = 0;
 }

@@ -49,13 +49,18 @@ EXPORT void *malloc(size_t size)
 
 EXPORT void *calloc(size_t n, size_t size)
 {
+	size_t bytes;
 	void *p;
 
+	if (__builtin_mul_overflow(n, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (booting() || !hw_real.calloc)
-		return hw_bootstrap_alloc(n * size);	/* the pool is zeroed */
+		return hw_bootstrap_alloc(bytes);	/* the pool is zeroed */
 	p = hw_real.calloc(n, size);
 	if (p && tracing())
-		hw_emit_alloc(p, n * size, WIRE_FN_CALLOC);
+		hw_emit_alloc(p, bytes, WIRE_FN_CALLOC);
 	return p;
 }
 
