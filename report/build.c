@@ -233,7 +233,7 @@ static int map_stack(struct builder *b, uint32_t id, size_t *stacks_cap, size_t 
 /*
  * Sort blocks by address: an LSD radix sort on 16-bit digits (addresses
  * fit in 48 bits), four times faster than qsort on a peak of millions of
- * blocks. Falls back to insertion order untouched when out of memory.
+ * blocks. Returns 0, or -ENOMEM with the blocks left as they were.
  */
 static int sort_by_addr(struct profile_block *blocks, size_t n)
 {

@@ -66,7 +66,7 @@ struct collector {
 	uint64_t start_ns, now_ns, end_ns;	/* CLOCK_MONOTONIC */
 	uint64_t start_unix;			/* wall clock at start, seconds */
 	uint64_t next_sample_ns, interval_ns;
-	uint64_t last_reclaim_ns, now_reclaim_ns;	/* the drain thread's clock */
+	uint64_t last_reclaim_ns;		/* drain side: rings last reclaimed */
 	int wait_status;
 
 	/* The drain thread moves records from the rings into chunks; the

@@ -5,9 +5,8 @@
  * thread copies every delivered record out at once into chunks (so
  * producers never wait on our processing, however long a replay step
  * takes); the caller's thread moves chunks into a reorder window indexed
- * by stamp, then
- * replays the window from the lowest stamp not yet replayed for as long as
- * stamps are contiguous. A missing stamp is an event some thread stamped
+ * by stamp, then replays the window from the lowest stamp not yet replayed
+ * for as long as stamps are contiguous. A missing stamp is an event some thread stamped
  * but has not published yet; we wait for it, up to GAP_TIMEOUT_NS, and at
  * the end of the run (final drain) we count it as lost.
  *
@@ -441,7 +440,7 @@ static void window_replay(struct collector *c, int final)
 /* Draining                                                            */
 /* ------------------------------------------------------------------ */
 
-static void reclaim_rings(struct collector *c);
+static void drain_step(struct collector *c, uint64_t now, size_t *pulled);
 
 /* A chunk to fill: a spare one if any. NULL when out of memory. */
 static struct chunk *get_chunk(struct collector *c)
@@ -534,16 +533,8 @@ size_t collector_drain(struct collector *c, int final)
 	struct chunk *list, *k, *last = NULL;
 	size_t n = 0;
 
-	if (!c->draining) {
-		/* no drain thread (not started, or stopped): its work is ours */
-		__atomic_store_n(&c->hdr->heartbeat_ns, c->now_ns, __ATOMIC_RELEASE);
-		pull_rings(c);
-		if (c->now_ns - c->last_reclaim_ns >= RECLAIM_PERIOD_NS) {
-			c->now_reclaim_ns = c->now_ns;
-			reclaim_rings(c);
-			c->last_reclaim_ns = c->now_ns;
-		}
-	}
+	if (!c->draining)
+		drain_step(c, c->now_ns, NULL);	/* no drain thread: its work is ours */
 	pthread_mutex_lock(&c->queue_lock);
 	list = c->queue_head;
 	c->queue_head = c->queue_tail = NULL;
@@ -577,7 +568,7 @@ static int thread_gone(const struct collector *c, int tid)
 }
 
 /* Hand rings of exited threads (or of an image exec replaced) back. */
-static void reclaim_rings(struct collector *c)
+static void reclaim_rings(struct collector *c, uint64_t now)
 {
 	struct wire_header *h = c->hdr;
 	uint32_t image = __atomic_load_n(&h->image, __ATOMIC_ACQUIRE);
@@ -594,12 +585,12 @@ static void reclaim_rings(struct collector *c)
 		head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 		if (head != seen->head) {
 			seen->head = head;
-			seen->since_ns = c->now_reclaim_ns;
+			seen->since_ns = now;
 		}
 		if (r->image < image)
 			gone = 1;
 		else if (state == WIRE_RING_EXITING ||
-			 c->now_reclaim_ns - seen->since_ns > IDLE_PROBE_NS)
+			 now - seen->since_ns > IDLE_PROBE_NS)
 			gone = thread_gone(c, r->tid);
 		if (!gone)
 			continue;
@@ -680,11 +671,34 @@ static uint64_t monotonic_ns(void)
 }
 
 /*
- * The drain thread: pull, beat, reclaim, nap. It pauses between pulls so
+ * One round of the drain thread's work: beat, pull (unless too much waits
+ * for replay, so that a slow replay turns into backpressure instead of
+ * unbounded memory), and now and then reclaim rings. *pulled, if given,
+ * gets the records pulled.
+ */
+static void drain_step(struct collector *c, uint64_t now, size_t *pulled)
+{
+	size_t n = 0;
+	int full;
+
+	__atomic_store_n(&c->hdr->heartbeat_ns, now, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&c->queue_lock);
+	full = c->queued >= MAX_QUEUED;
+	pthread_mutex_unlock(&c->queue_lock);
+	if (!full)
+		n = pull_rings(c);
+	if (now - c->last_reclaim_ns >= RECLAIM_PERIOD_NS) {
+		reclaim_rings(c, now);
+		c->last_reclaim_ns = now;
+	}
+	if (pulled)
+		*pulled = n;
+}
+
+/*
+ * The drain thread: drain_step, then nap. It pauses between pulls so
  * that it reads the rings in batches (chasing each record as it is written
- * would pull the producer's cache lines away on every write), and stops
- * pulling while too much waits for replay, so that a slow replay turns into
- * backpressure instead of unbounded memory.
+ * would pull the producer's cache lines away on every write).
  */
 static void *drain_thread(void *arg)
 {
@@ -692,21 +706,10 @@ static void *drain_thread(void *arg)
 	unsigned idle = 0;
 
 	while (!__atomic_load_n(&c->stop_draining, __ATOMIC_ACQUIRE)) {
-		uint64_t now = monotonic_ns();
-		size_t n = 0;
 		struct timespec nap;
+		size_t n;
 
-		__atomic_store_n(&c->hdr->heartbeat_ns, now, __ATOMIC_RELEASE);
-		pthread_mutex_lock(&c->queue_lock);
-		int full = c->queued >= MAX_QUEUED;
-		pthread_mutex_unlock(&c->queue_lock);
-		if (!full)
-			n = pull_rings(c);
-		if (now - c->last_reclaim_ns >= RECLAIM_PERIOD_NS) {
-			c->now_reclaim_ns = now;
-			reclaim_rings(c);
-			c->last_reclaim_ns = now;
-		}
+		drain_step(c, monotonic_ns(), &n);
 		if (n >= DRAIN_BUSY)
 			continue;
 		idle = n ? 0 : idle + 1;

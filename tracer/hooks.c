@@ -91,7 +91,8 @@ static void *realloc_from_pool(void *p, size_t size)
 	return q;
 }
 
-EXPORT void *realloc(void *p, size_t size)
+/* realloc and reallocarray, once the size is known; fn tags the record. */
+static void *resize(void *p, size_t size, int fn)
 {
 	void *q;
 
@@ -104,10 +105,15 @@ EXPORT void *realloc(void *p, size_t size)
 	if (!p) {
 		q = hw_real.realloc(NULL, size);
 		if (q)
-			hw_emit_alloc(q, size, WIRE_FN_REALLOC);
+			hw_emit_alloc(q, size, fn);
 		return q;
 	}
-	return hw_traced_realloc(p, size, WIRE_FN_REALLOC);
+	return hw_traced_realloc(p, size, fn);
+}
+
+EXPORT void *realloc(void *p, size_t size)
+{
+	return resize(p, size, WIRE_FN_REALLOC);
 }
 
 /* glibc's reallocarray calls realloc through the PLT; do its job here so
@@ -115,25 +121,12 @@ EXPORT void *realloc(void *p, size_t size)
 EXPORT void *reallocarray(void *p, size_t n, size_t size)
 {
 	size_t bytes;
-	void *q;
 
 	if (__builtin_mul_overflow(n, size, &bytes)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (booting())
-		return hw_bootstrap_alloc(bytes);
-	if (hw_in_bootstrap_pool(p))
-		return realloc_from_pool(p, bytes);
-	if (!tracing())
-		return hw_real.realloc(p, bytes);
-	if (!p) {
-		q = hw_real.realloc(NULL, bytes);
-		if (q)
-			hw_emit_alloc(q, bytes, WIRE_FN_REALLOCARRAY);
-		return q;
-	}
-	return hw_traced_realloc(p, bytes, WIRE_FN_REALLOCARRAY);
+	return resize(p, bytes, WIRE_FN_REALLOCARRAY);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t size)
