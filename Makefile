@@ -35,7 +35,7 @@ B = build
 
 TRACER_SRC = tracer/attach.c tracer/emit.c tracer/hooks.c
 REPORT_SRC = report/livetable.c report/profile.c report/symbols.c report/collector.c \
-	     report/build.c report/stats.c
+	     report/build.c report/stats.c report/scopes.c
 CMD_SRC = cmd/main.c cmd/usage.c cmd/json.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c
 
 TRACER_OBJ = $(TRACER_SRC:%.c=$(B)/%.o)

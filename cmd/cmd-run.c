@@ -390,6 +390,7 @@ int cmd_run(int argc, char **argv)
 	struct collector *c = NULL;
 	struct profile p;
 	struct rusage ru;
+	uint64_t t0, t1;
 	char path[PATH_MAX], tracer[PATH_MAX], output[PATH_MAX], err[PROFILE_ERRLEN];
 	int report[2] = { -1, -1 }, status = 0, exec_err = 0, ret;
 	pid_t pid;
@@ -462,11 +463,21 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	set_meta(&p, argv, argc, path);
-	if (collector_build_profile(c, &p, err) < 0 || profile_write(&p, output, err) < 0) {
+	t0 = monotonic_ns();
+	if (collector_build_profile(c, &p, err) < 0) {
 		error("%s", err);
 		profile_release(&p);
 		goto out;
 	}
+	t1 = monotonic_ns();
+	if (profile_write(&p, output, err) < 0) {
+		error("%s", err);
+		profile_release(&p);
+		goto out;
+	}
+	if (getenv("HEAPWISE_DEBUG"))
+		fprintf(stderr, "heapwise: debug: profile built in %.3f s, written in %.3f s\n",
+			(double)(t1 - t0) / 1e9, (double)(monotonic_ns() - t1) / 1e9);
 	if (!o.quiet) {
 		summary_print(stderr, &p, "heapwise: ", o.top);
 		fprintf(stderr, "heapwise: profile written to %s\n", output);

@@ -6,9 +6,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #include "../tracer/wire.h"
@@ -37,8 +39,18 @@ struct builder {
 	uint32_t *expansion;		/* frame indices, by runs */
 	size_t nexpansion, expansion_cap;
 	uint32_t *stack_map;		/* wire stack id -> profile stack, 0 = not yet */
-	uint32_t max_stack;
+	uint32_t peak_name, exit_name;	/* interned snapshot names */
+	int snapshot_ret;		/* add_snapshots' result */
+	uint64_t snapshot_ns;		/* how long they took */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static int grow_array(void **arr, size_t *cap, size_t need, size_t size)
 {
@@ -186,8 +198,26 @@ static struct frame_key *resolve_ip(struct builder *b, uint32_t image, uint64_t 
 	return k;
 }
 
-/* The profile stack for a wire stack id, created on first use. */
-static int map_stack(struct builder *b, uint32_t id, size_t *stacks_cap, size_t *sf_cap)
+/* Profile stack ids for every wire stack a site uses, in site order:
+ * the snapshots need only these, not the frames. */
+static int number_stacks(struct builder *b)
+{
+	struct collector *c = b->c;
+	struct profile *p = b->p;
+
+	p->nstacks = 1;	/* stack 0 of the profile is the empty stack (unknown) */
+	for (size_t i = 1; i < c->nsites; i++) {
+		uint32_t id = c->sites[i].stack;
+
+		if (id && !b->stack_map[id])
+			b->stack_map[id] = (uint32_t)p->nstacks++;
+	}
+	p->stacks = calloc(p->nstacks, sizeof(*p->stacks));
+	return p->stacks ? 0 : -ENOMEM;
+}
+
+/* The frames of wire stack id, symbolized, as its profile stack. */
+static int symbolize_stack(struct builder *b, uint32_t id, size_t *sf_cap)
 {
 	struct wire_header *h = b->c->hdr;
 	struct profile *p = b->p;
@@ -195,11 +225,8 @@ static int map_stack(struct builder *b, uint32_t id, size_t *stacks_cap, size_t 
 	uint64_t *frames;
 	uint32_t first, depth;
 
-	if (id == 0 || b->stack_map[id])
+	if (id == 0)
 		return 0;
-	if (grow_array((void **)&p->stacks, stacks_cap, p->nstacks + 1, sizeof(*p->stacks)) < 0)
-		return -ENOMEM;
-	b->stack_map[id] = (uint32_t)p->nstacks;
 	first = (uint32_t)p->nstack_frames;
 	depth = 0;
 	slot = &wire_stacks(h)[id - 1];
@@ -222,7 +249,17 @@ static int map_stack(struct builder *b, uint32_t id, size_t *stacks_cap, size_t 
 			depth += k->count;
 		}
 	}
-	p->stacks[p->nstacks++] = (struct profile_stack){ first, depth };
+	p->stacks[b->stack_map[id]] = (struct profile_stack){ first, depth };
+	return 0;
+}
+
+static int symbolize_stacks(struct builder *b)
+{
+	size_t sf_cap = 0;
+
+	for (size_t i = 1; i < b->c->nsites; i++)
+		if (symbolize_stack(b, b->c->sites[i].stack, &sf_cap) < 0)
+			return -ENOMEM;
 	return 0;
 }
 
@@ -273,7 +310,7 @@ static int sort_by_addr(struct profile_block *blocks, size_t n)
 	return 0;
 }
 
-static int add_snapshot(struct builder *b, const char *name, uint64_t t_ns, uint64_t stamp,
+static int add_snapshot(struct builder *b, uint32_t name, uint64_t t_ns, uint64_t stamp,
 			struct profile_block *blocks, size_t n)
 {
 	struct profile *p = b->p;
@@ -288,16 +325,16 @@ static int add_snapshot(struct builder *b, const char *name, uint64_t t_ns, uint
 		free(blocks);
 		return -ENOMEM;
 	}
-	/* generation: earlier snapshots taken after the block was born */
+	/* generation: snapshots taken before this one, after the block was born */
 	for (size_t i = 0; i < n; i++) {
 		blocks[i].generation = 0;
 		for (size_t k = 0; k < p->nsnapshots; k++)
-			if (s[k].stamp >= blocks[i].stamp)
+			if (s[k].stamp < stamp && s[k].stamp >= blocks[i].stamp)
 				blocks[i].generation++;
 	}
 	s = &s[p->nsnapshots++];
 	*s = (struct profile_snapshot){
-		.name = profile_intern(p, name), .t_ns = t_ns, .stamp = stamp,
+		.name = name, .t_ns = t_ns, .stamp = stamp,
 		.nblocks = n, .blocks = blocks,
 	};
 	for (size_t i = 0; i < n; i++)
@@ -310,37 +347,67 @@ static struct profile_block to_block(struct builder *b, const struct live_block 
 	return (struct profile_block){ l->addr, l->size, l->stamp, b->stack_map[l->stack], 0 };
 }
 
+/*
+ * The peak and exit snapshots. The live table and the list of blocks freed
+ * since the peak are released as soon as both are copied out, before the
+ * sorting: they are the largest things the collector holds.
+ */
 static int add_snapshots(struct builder *b)
 {
 	struct collector *c = b->c;
-	size_t n = 0, pos = 0, cap = c->live.count + c->freed_since_peak.len + 1;
-	struct profile_block *blocks = malloc(cap * sizeof(*blocks));
+	size_t npeak = 0, nexit = 0, pos = 0;
+	struct profile_block *peak = NULL, *exit_blocks;
 	struct live_block *l;
+	int ret = -ENOMEM;
 
-	if (!blocks)
-		return -ENOMEM;
-	if (c->peak_bytes > 0) {
-		while ((l = livetable_next(&c->live, &pos)))
-			if (l->stamp <= c->peak_stamp)
-				blocks[n++] = to_block(b, l);
-		for (size_t i = 0; i < c->freed_since_peak.len; i++)
-			blocks[n++] = to_block(b, &c->freed_since_peak.items[i]);
-		for (size_t i = 0; i < n; i++) {
-			struct profile_site *site = &b->p->sites[blocks[i].stack];
+	exit_blocks = malloc((c->live.count + 1) * sizeof(*exit_blocks));
+	if (c->peak_bytes > 0)
+		peak = malloc((c->live.count + c->freed_since_peak.len + 1) * sizeof(*peak));
+	if (!exit_blocks || (c->peak_bytes > 0 && !peak))
+		goto out;
+	while ((l = livetable_next(&c->live, &pos))) {
+		exit_blocks[nexit++] = to_block(b, l);
+		if (peak && l->stamp <= c->peak_stamp)
+			peak[npeak++] = to_block(b, l);
+	}
+	for (size_t i = 0; peak && i < c->freed_since_peak.len; i++)
+		peak[npeak++] = to_block(b, &c->freed_since_peak.items[i]);
+	livetable_release(&c->live);
+	free(c->freed_since_peak.items);
+	c->freed_since_peak = (struct block_list){ NULL, 0, 0 };
+
+	if (peak) {
+		for (size_t i = 0; i < npeak; i++) {
+			struct profile_site *site = &b->p->sites[peak[i].stack];
 
 			site->peak_blocks++;
-			site->peak_bytes += blocks[i].size;
+			site->peak_bytes += peak[i].size;
 		}
-		if (add_snapshot(b, "peak", c->peak_ns, c->peak_stamp, blocks, n) < 0)
-			return -ENOMEM;
-		blocks = malloc(cap * sizeof(*blocks));
-		if (!blocks)
-			return -ENOMEM;
+		ret = add_snapshot(b, b->peak_name, c->peak_ns, c->peak_stamp, peak, npeak);
+		peak = NULL;	/* add_snapshot owns it, also on failure */
+		if (ret < 0) {
+			free(exit_blocks);
+			return ret;
+		}
 	}
-	n = pos = 0;
-	while ((l = livetable_next(&c->live, &pos)))
-		blocks[n++] = to_block(b, l);
-	return add_snapshot(b, "exit", c->end_ns - c->start_ns, c->window.base - 1, blocks, n);
+	return add_snapshot(b, b->exit_name, c->end_ns - c->start_ns, c->window.base - 1,
+			    exit_blocks, nexit);
+out:
+	free(peak);
+	free(exit_blocks);
+	return ret;
+}
+
+/* The snapshots are cut on a thread of their own while the frames are
+ * symbolized: the two take about as long, and touch disjoint data. */
+static void *snapshot_thread(void *arg)
+{
+	struct builder *b = arg;
+	uint64_t t0 = now_ns();
+
+	b->snapshot_ret = add_snapshots(b);
+	b->snapshot_ns = now_ns() - t0;
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -389,25 +456,15 @@ static void fill_totals(struct collector *c, struct profile_totals *t)
 int collector_build_profile(struct collector *c, struct profile *p, char err[PROFILE_ERRLEN])
 {
 	struct builder b = { .c = c, .p = p };
-	size_t stacks_cap = 0, sf_cap = 0, nsites = 0;
+	size_t nsites = 0;
 	uint32_t nslots = c->hdr->stack_slots;
-	int ret = -ENOMEM;
+	pthread_t snapshots;
+	uint64_t t0, t1;
+	int threaded = 0, ret = -ENOMEM;
 
-	if (symbolizer_new(&b.sym) < 0)
-		goto out;
 	b.stack_map = calloc((size_t)nslots + 1, sizeof(*b.stack_map));
-	if (!b.stack_map || add_modules(&b) < 0)
+	if (!b.stack_map || number_stacks(&b) < 0)
 		goto out;
-
-	/* stack 0 of the profile is the empty stack (unknown) */
-	if (grow_array((void **)&p->stacks, &stacks_cap, 1, sizeof(*p->stacks)) < 0)
-		goto out;
-	p->stacks[0] = (struct profile_stack){ 0, 0 };
-	p->nstacks = 1;
-	for (size_t i = 1; i < c->nsites; i++)
-		if (map_stack(&b, c->sites[i].stack, &stacks_cap, &sf_cap) < 0)
-			goto out;
-
 	p->sites = calloc(p->nstacks, sizeof(*p->sites));
 	if (!p->sites)
 		goto out;
@@ -427,8 +484,32 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 		ps->live_bytes += s->live_bytes;
 	}
 	p->nsites = p->nstacks;
-	if (add_snapshots(&b) < 0)
+	fill_totals(c, &p->totals);	/* before the snapshots release the live set */
+	b.peak_name = profile_intern(p, "peak");
+	b.exit_name = profile_intern(p, "exit");
+	if (!b.peak_name || !b.exit_name)
 		goto out;
+
+	/* from here until the join, the snapshot side owns p->snapshots and
+	 * p->sites, this side everything else */
+	threaded = pthread_create(&snapshots, NULL, snapshot_thread, &b) == 0;
+	if (!threaded)
+		snapshot_thread(&b);
+	t0 = now_ns();
+	if (symbolizer_new(&b.sym) == 0 && add_modules(&b) == 0 && symbolize_stacks(&b) == 0)
+		ret = 0;
+	t1 = now_ns();
+	if (threaded)
+		pthread_join(snapshots, NULL);
+	if (getenv("HEAPWISE_DEBUG"))
+		fprintf(stderr, "heapwise: debug: %zu frames symbolized in %.3f s, snapshots cut in %.3f s%s\n",
+			p->nframes, (double)(t1 - t0) / 1e9, (double)b.snapshot_ns / 1e9,
+			threaded ? " (side by side)" : "");
+	if (ret < 0 || b.snapshot_ret < 0) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
 	/* keep only stacks that allocated (site 0 may be empty) */
 	for (size_t i = 0; i < p->nsites; i++)
 		if (p->sites[i].allocations)
@@ -436,13 +517,13 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 	p->nsites = nsites;
 
 	if (c->nsamples) {
+		ret = -ENOMEM;
 		p->samples = malloc(c->nsamples * sizeof(*p->samples));
 		if (!p->samples)
 			goto out;
 		memcpy(p->samples, c->samples, c->nsamples * sizeof(*p->samples));
 		p->nsamples = c->nsamples;
 	}
-	fill_totals(c, &p->totals);
 	ret = 0;
 out:
 	if (ret < 0)

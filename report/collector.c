@@ -45,7 +45,7 @@
 #define RECLAIM_PERIOD_NS	(50ull * 1000000ull)
 #define IDLE_PROBE_NS		(500ull * 1000000ull)
 #define MAX_SAMPLES		20000
-#define MAX_QUEUED		(4ull << 20)	/* records waiting for replay before we stop pulling */
+#define MAX_QUEUED		(1ull << 20)	/* records waiting for replay before we stop pulling */
 #define DRAIN_BUSY		16384		/* records per pull above which we pull again at once */
 
 static int fail(char err[PROFILE_ERRLEN], int ret, const char *what)

@@ -72,7 +72,8 @@ void collector_done(struct collector *c);
 void collector_finish(struct collector *c, int wait_status, uint64_t maxrss_bytes, uint64_t now_ns);
 
 /* Fill p (profile_init'ed by the caller) with totals, symbolized stacks,
- * sites, timeline and the peak and exit snapshots. */
+ * sites, timeline and the peak and exit snapshots. It uses up the live set
+ * (released once copied out, to keep heapwise small): call it once, last. */
 int collector_build_profile(struct collector *c, struct profile *p, char err[PROFILE_ERRLEN]);
 
 #endif

@@ -230,134 +230,26 @@ struct profile_snapshot *profile_find_snapshot(struct profile *p, const char *na
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */
 
-/* A growable byte buffer for one section. */
-struct outbuf {
-	char *data;
-	size_t len, cap;
-	int failed;
-};
-
-static void put(struct outbuf *b, const void *data, size_t len)
-{
-	if (b->failed)
-		return;
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *n;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		n = realloc(b->data, cap);
-		if (!n) {
-			b->failed = 1;
-			return;
-		}
-		b->data = n;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-}
-
-static void put32(struct outbuf *b, uint32_t v)
-{
-	put(b, &v, sizeof(v));
-}
-
-static void put64(struct outbuf *b, uint64_t v)
-{
-	put(b, &v, sizeof(v));
-}
+/*
+ * The writer streams sections straight to the file through a small buffer,
+ * so a profile of millions of blocks never sits in memory twice. Each
+ * section's CRC is taken as its bytes pass; the header and the section
+ * table go in last, at the front, where space was left for them.
+ */
+#define WRITE_BUFFER	(1u << 20)
 
 struct writer {
-	struct outbuf body;	/* all sections, back to back */
+	int fd;
+	int error;		/* first -errno, 0 if none */
+	char *buf;
+	size_t used;		/* bytes in buf */
+	uint64_t offset;	/* file offset of buf[0] */
+	uLong file_crc;		/* of everything after the table, so far */
+	uLong section_crc;	/* of the open section, so far */
+	uint64_t section_start;	/* its file offset */
 	struct section_entry *table;
-	size_t nsections;
-	int failed;
+	size_t nsections, capacity;
 };
-
-/* Close the section that started at body offset `start`. */
-static void end_section(struct writer *w, uint32_t type, size_t start)
-{
-	struct section_entry *t = realloc(w->table, (w->nsections + 1) * sizeof(*t));
-
-	if (!t) {
-		w->failed = 1;
-		return;
-	}
-	w->table = t;
-	t[w->nsections] = (struct section_entry){
-		.type = type,
-		.offset = start,
-		.size = w->body.len - start,
-		.crc = (uint32_t)crc32(0L, (const Bytef *)w->body.data + start, (uInt)(w->body.len - start)),
-	};
-	w->nsections++;
-	/* keep sections 8-byte aligned */
-	while (w->body.len % 8)
-		put(&w->body, "", 1);
-}
-
-static void write_sections(struct writer *w, const struct profile *p)
-{
-	struct outbuf *b = &w->body;
-	size_t start;
-
-	start = b->len;
-	put32(b, (uint32_t)p->nmeta);
-	for (size_t i = 0; i < p->nmeta; i++) {
-		put32(b, p->meta[i].key);
-		put32(b, p->meta[i].value);
-	}
-	end_section(w, SEC_META, start);
-
-	start = b->len;
-	put32(b, (uint32_t)PROFILE_TOTALS_COUNT);
-	put32(b, 0);
-	put(b, &p->totals, sizeof(p->totals));
-	end_section(w, SEC_TOTALS, start);
-
-	start = b->len;
-	put(b, p->strings, p->strings_len);
-	end_section(w, SEC_STRINGS, start);
-
-	start = b->len;
-	put64(b, p->nmodules);
-	put(b, p->modules, p->nmodules * sizeof(*p->modules));
-	end_section(w, SEC_MODULES, start);
-
-	start = b->len;
-	put64(b, p->nframes);
-	put(b, p->frames, p->nframes * sizeof(*p->frames));
-	end_section(w, SEC_FRAMES, start);
-
-	start = b->len;
-	put64(b, p->nstacks);
-	put64(b, p->nstack_frames);
-	put(b, p->stacks, p->nstacks * sizeof(*p->stacks));
-	put(b, p->stack_frames, p->nstack_frames * sizeof(*p->stack_frames));
-	end_section(w, SEC_STACKS, start);
-
-	start = b->len;
-	put64(b, p->nsites);
-	put(b, p->sites, p->nsites * sizeof(*p->sites));
-	end_section(w, SEC_SITES, start);
-
-	start = b->len;
-	put64(b, p->nsamples);
-	put(b, p->samples, p->nsamples * sizeof(*p->samples));
-	end_section(w, SEC_TIMELINE, start);
-
-	for (size_t i = 0; i < p->nsnapshots; i++) {
-		const struct profile_snapshot *s = &p->snapshots[i];
-		struct snapshot_head h = { s->name, s->flags, s->t_ns, s->stamp, s->nblocks };
-
-		start = b->len;
-		put(b, &h, sizeof(h));
-		put(b, s->blocks, s->nblocks * sizeof(*s->blocks));
-		end_section(w, SEC_SNAPSHOT, start);
-	}
-}
 
 static int write_all(int fd, const void *data, size_t len)
 {
@@ -377,71 +269,210 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int profile_write(const struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+static void flush(struct writer *w)
 {
-	struct writer w = { { NULL, 0, 0, 0 }, NULL, 0, 0 };
-	struct file_header h;
-	char *tmp = NULL;
-	size_t table_len, data_start;
-	int fd = -1, ret;
+	int ret;
 
-	write_sections(&w, p);
-	if (w.failed || w.body.failed) {
-		ret = fail(err, -ENOMEM, "out of memory while writing '%s'", path);
-		goto out;
+	if (!w->used || w->error)
+		return;
+	ret = write_all(w->fd, w->buf, w->used);
+	if (ret < 0)
+		w->error = ret;
+	w->offset += w->used;
+	w->used = 0;
+}
+
+/* Bytes to the file, outside any checksum. */
+static void put_raw(struct writer *w, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len && !w->error) {
+		size_t n = WRITE_BUFFER - w->used;
+
+		if (n > len)
+			n = len;
+		memcpy(w->buf + w->used, p, n);
+		w->used += n;
+		p += n;
+		len -= n;
+		if (w->used == WRITE_BUFFER)
+			flush(w);
 	}
-	table_len = w.nsections * sizeof(*w.table);
-	data_start = sizeof(h) + table_len;
-	for (size_t i = 0; i < w.nsections; i++)
-		w.table[i].offset += data_start;
+}
+
+/* Bytes of the open section. */
+static void put(struct writer *w, const void *data, size_t len)
+{
+	if (!len)
+		return;	/* zlib's crc32 of a NULL buffer is its initial value */
+	w->section_crc = crc32_z(w->section_crc, (const Bytef *)data, len);
+	put_raw(w, data, len);
+}
+
+static void put32(struct writer *w, uint32_t v)
+{
+	put(w, &v, sizeof(v));
+}
+
+static void put64(struct writer *w, uint64_t v)
+{
+	put(w, &v, sizeof(v));
+}
+
+static uint64_t position(const struct writer *w)
+{
+	return w->offset + w->used;
+}
+
+static void begin_section(struct writer *w)
+{
+	w->section_crc = crc32(0L, Z_NULL, 0);
+	w->section_start = position(w);
+}
+
+static void end_section(struct writer *w, uint32_t type)
+{
+	static const char zeros[8];
+	uint64_t end = position(w);
+
+	if (w->nsections < w->capacity)
+		w->table[w->nsections++] = (struct section_entry){
+			.type = type,
+			.offset = w->section_start,
+			.size = end - w->section_start,
+			.crc = (uint32_t)w->section_crc,
+		};
+	else
+		w->error = -EINVAL;	/* the table was sized wrong: a bug */
+	/* the file's CRC from the section's: no second pass over the bytes */
+	w->file_crc = crc32_combine(w->file_crc, w->section_crc, (z_off_t)(end - w->section_start));
+	/* keep sections 8-byte aligned */
+	if (end % 8) {
+		w->file_crc = crc32_z(w->file_crc, (const Bytef *)zeros, 8 - end % 8);
+		put_raw(w, zeros, 8 - end % 8);
+	}
+}
+
+static void write_sections(struct writer *w, const struct profile *p)
+{
+	begin_section(w);
+	put32(w, (uint32_t)p->nmeta);
+	for (size_t i = 0; i < p->nmeta; i++) {
+		put32(w, p->meta[i].key);
+		put32(w, p->meta[i].value);
+	}
+	end_section(w, SEC_META);
+
+	begin_section(w);
+	put32(w, (uint32_t)PROFILE_TOTALS_COUNT);
+	put32(w, 0);
+	put(w, &p->totals, sizeof(p->totals));
+	end_section(w, SEC_TOTALS);
+
+	begin_section(w);
+	put(w, p->strings, p->strings_len);
+	end_section(w, SEC_STRINGS);
+
+	begin_section(w);
+	put64(w, p->nmodules);
+	put(w, p->modules, p->nmodules * sizeof(*p->modules));
+	end_section(w, SEC_MODULES);
+
+	begin_section(w);
+	put64(w, p->nframes);
+	put(w, p->frames, p->nframes * sizeof(*p->frames));
+	end_section(w, SEC_FRAMES);
+
+	begin_section(w);
+	put64(w, p->nstacks);
+	put64(w, p->nstack_frames);
+	put(w, p->stacks, p->nstacks * sizeof(*p->stacks));
+	put(w, p->stack_frames, p->nstack_frames * sizeof(*p->stack_frames));
+	end_section(w, SEC_STACKS);
+
+	begin_section(w);
+	put64(w, p->nsites);
+	put(w, p->sites, p->nsites * sizeof(*p->sites));
+	end_section(w, SEC_SITES);
+
+	begin_section(w);
+	put64(w, p->nsamples);
+	put(w, p->samples, p->nsamples * sizeof(*p->samples));
+	end_section(w, SEC_TIMELINE);
+
+	for (size_t i = 0; i < p->nsnapshots; i++) {
+		const struct profile_snapshot *s = &p->snapshots[i];
+		struct snapshot_head h = { s->name, s->flags, s->t_ns, s->stamp, s->nblocks };
+
+		begin_section(w);
+		put(w, &h, sizeof(h));
+		put(w, s->blocks, s->nblocks * sizeof(*s->blocks));
+		end_section(w, SEC_SNAPSHOT);
+	}
+}
+
+/* The header and table, written last at the front of the file. */
+static int write_front(struct writer *w, size_t table_len)
+{
+	struct file_header h;
+	uLong crc;
+
 	memcpy(h.magic, FILE_MAGIC, 8);
 	h.version = PROFILE_VERSION;
-	h.nsections = (uint32_t)w.nsections;
-	h.file_size = data_start + w.body.len;
+	h.nsections = (uint32_t)w->nsections;
+	h.file_size = position(w);
 	h.crc = 0;
 	h.reserved = 0;
-	{
-		/* the body's CRC from the sections' ones: no second pass over it */
-		uLong crc = crc32(crc32(0L, (const Bytef *)&h, sizeof(h)), (const Bytef *)w.table, (uInt)table_len);
-		uint64_t at = 0;
+	crc = crc32(0L, (const Bytef *)&h, sizeof(h));
+	crc = crc32_z(crc, (const Bytef *)w->table, table_len);
+	h.crc = (uint32_t)crc32_combine(crc, w->file_crc, (z_off_t)(h.file_size - sizeof(h) - table_len));
+	if (pwrite(w->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    pwrite(w->fd, w->table, table_len, sizeof(h)) != (ssize_t)table_len)
+		return errno ? -errno : -EIO;
+	return 0;
+}
 
-		for (size_t i = 0; i < w.nsections; i++) {
-			uint64_t start = w.table[i].offset - data_start, end = start + w.table[i].size;
+int profile_write(const struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+{
+	struct writer w = { .fd = -1 };
+	size_t table_len;
+	char *tmp = NULL;
+	int ret;
 
-			if (start > at)
-				crc = crc32(crc, (const Bytef *)w.body.data + at, (uInt)(start - at));
-			crc = crc32_combine(crc, w.table[i].crc, (z_off_t)w.table[i].size);
-			at = end;
-		}
-		if (w.body.len > at)
-			crc = crc32(crc, (const Bytef *)w.body.data + at, (uInt)(w.body.len - at));
-		h.crc = (uint32_t)crc;
-	}
-
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
+	/* eight fixed sections, then one per snapshot */
+	w.capacity = 8 + p->nsnapshots;
+	table_len = w.capacity * sizeof(*w.table);
+	w.table = calloc(w.capacity, sizeof(*w.table));
+	w.buf = malloc(WRITE_BUFFER);
+	if (!w.table || !w.buf || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
 		tmp = NULL;
 		ret = fail(err, -ENOMEM, "out of memory while writing '%s'", path);
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w.fd < 0) {
 		ret = fail(err, -errno, "cannot create '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
-	if ((ret = write_all(fd, &h, sizeof(h))) < 0 ||
-	    (ret = write_all(fd, w.table, table_len)) < 0 ||
-	    (ret = write_all(fd, w.body.data, w.body.len)) < 0) {
-		fail(err, ret, "cannot write '%s': %s", tmp, strerror(-ret));
+	w.offset = sizeof(struct file_header) + table_len;
+	if (lseek(w.fd, (off_t)w.offset, SEEK_SET) < 0) {
+		w.error = -errno;
+	} else {
+		w.file_crc = crc32(0L, Z_NULL, 0);
+		write_sections(&w, p);
+		flush(&w);
+	}
+	if (!w.error)
+		w.error = write_front(&w, table_len);
+	if (!w.error && close(w.fd) < 0)
+		w.error = -errno;
+	w.fd = -1;
+	if (w.error) {
+		ret = fail(err, w.error, "cannot write '%s': %s", tmp, strerror(-w.error));
 		unlink(tmp);
 		goto out;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		ret = fail(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	fd = -1;
 	if (rename(tmp, path) < 0) {
 		ret = fail(err, -errno, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
 		unlink(tmp);
@@ -449,10 +480,12 @@ int profile_write(const struct profile *p, const char *path, char err[PROFILE_ER
 	}
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
+	if (w.fd >= 0) {
+		close(w.fd);
+		unlink(tmp);
+	}
 	free(tmp);
-	free(w.body.data);
+	free(w.buf);
 	free(w.table);
 	return ret;
 }
@@ -704,8 +737,8 @@ int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 
 		zeroed.crc = 0;
 		if (h.reserved != 0 ||
-		    (uint32_t)crc32(crc32(0L, (const Bytef *)&zeroed, sizeof(zeroed)),
-				    (const Bytef *)data + sizeof(h), (uInt)(st.st_size - (off_t)sizeof(h))) != h.crc) {
+		    (uint32_t)crc32_z(crc32(0L, (const Bytef *)&zeroed, sizeof(zeroed)),
+				    (const Bytef *)data + sizeof(h), (z_size_t)st.st_size - sizeof(h)) != h.crc) {
 			ret = fail(err, -EINVAL, "'%s' is corrupt: file checksum mismatch", path);
 			goto out;
 		}
@@ -729,7 +762,7 @@ int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 				   path, i, section_name(e.type));
 			goto out;
 		}
-		if ((uint32_t)crc32(0L, (const Bytef *)data + e.offset, (uInt)e.size) != e.crc) {
+		if ((uint32_t)crc32_z(0L, (const Bytef *)data + e.offset, (z_size_t)e.size) != e.crc) {
 			ret = fail(err, -EINVAL, "'%s' is corrupt: checksum mismatch in section %u (%s)",
 				   path, i, section_name(e.type));
 			goto out;

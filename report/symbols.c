@@ -3,8 +3,9 @@
  *
  * For each image we report every logged object to a Dwfl at its load bias
  * (dwfl_report_elf), the way eu-addr2line -p does for a live process, but
- * from files only. An address resolves to its innermost scope chain
- * (dwarf_getscopes); each DW_TAG_inlined_subroutine becomes a frame whose
+ * from files only. An address resolves to its chain of functions and
+ * inlined calls (scopes.h, a per-unit cache in place of dwarf_getscopes,
+ * which rewalks the whole unit for every address); each DW_TAG_inlined_subroutine becomes a frame whose
  * line is the one inside it, and the call site (DW_AT_call_file/line) is
  * the line of the frame that contains it. Without DWARF we fall back to
  * the ELF symbol table (function only).
@@ -17,6 +18,7 @@
 #include <elfutils/libdwfl.h>
 #include <dwarf.h>
 
+#include "scopes.h"
 #include "symbols.h"
 
 /* libstdc++'s demangler: the one C++ toolchains use. */
@@ -41,9 +43,13 @@ struct symbolizer {
 	size_t nmodules;
 	char **strings;		/* names we own (demangled) */
 	size_t nstrings;
+	struct scope_cache *scopes;
 	char *debuginfo_path;
 	Dwfl_Callbacks callbacks;
 };
+
+/* Functions and inlined calls one address may sit in. */
+#define MAX_SCOPES	64
 
 int symbolizer_new(struct symbolizer **out)
 {
@@ -51,6 +57,11 @@ int symbolizer_new(struct symbolizer **out)
 
 	if (!s)
 		return -ENOMEM;
+	s->scopes = scope_cache_new();
+	if (!s->scopes) {
+		free(s);
+		return -ENOMEM;
+	}
 	s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
 	s->callbacks.section_address = dwfl_offline_section_address;
 	s->callbacks.debuginfo_path = &s->debuginfo_path;
@@ -69,6 +80,7 @@ void symbolizer_free(struct symbolizer *s)
 	for (size_t i = 0; i < s->nstrings; i++)
 		free(s->strings[i]);
 	free(s->strings);
+	scope_cache_free(s->scopes);
 	free(s->modules);
 	free(s->images);
 	free(s);
@@ -185,7 +197,7 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 	Dwarf_Addr addr = ip ? ip - 1 : 0, bias = 0;
 	Dwfl_Module *mod;
 	Dwfl_Line *line;
-	Dwarf_Die *cudie, *scopes = NULL;
+	Dwarf_Die *cudie, scopes[MAX_SCOPES];
 	const char *file = NULL;
 	int lineno = 0, n = 0, nscopes;
 
@@ -200,16 +212,13 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
 
 	cudie = dwfl_module_addrdie(mod, addr, &bias);
-	nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
+	nscopes = cudie ? scope_cache_lookup(s->scopes, cudie, addr - bias, scopes, MAX_SCOPES) : 0;
 	for (int i = 0; i < nscopes && n < max; i++) {
 		Dwarf_Die *die = &scopes[i];
 		int tag = dwarf_tag(die);
 		Dwarf_Attribute attr;
 		Dwarf_Word val;
 
-		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine &&
-		    tag != DW_TAG_entry_point)
-			continue;
 		out[n] = (struct sym_frame){
 			.function = demangle(s, scope_name(die)),
 			.file = file,
@@ -233,7 +242,6 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 				file = dwarf_filesrc(files, val, NULL, NULL);
 		}
 	}
-	free(scopes);
 	if (n == 0) {
 		/* no DWARF scope: the symbol table still names the function */
 		GElf_Sym sym;

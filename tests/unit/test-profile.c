@@ -61,7 +61,8 @@ static void round_trip(void **state)
 	(void)state;
 	build(&p);
 	assert_int_equal(profile_write(&p, path, err), 0);
-	assert_int_equal(profile_read(&q, path, err), 0);
+	if (profile_read(&q, path, err) < 0)
+		fail_msg("%s", err);
 	assert_string_equal(profile_get_meta(&q, "command"), "./app --flag");
 	assert_int_equal(q.totals.allocations, 3000);
 	assert_int_equal(q.nmodules, 1);
