@@ -46,7 +46,8 @@ struct block_list {
 struct chunk {
 	struct chunk *next;
 	size_t n;			/* records used */
-	struct wire_record recs[16384];
+	uint64_t since_ns;		/* when its first record was pulled */
+	struct wire_record recs[8192];
 };
 
 /* What the collector last saw of a ring, to notice idle ones. */
@@ -78,8 +79,10 @@ struct collector {
 	pthread_mutex_t queue_lock;	/* guards the fields below */
 	struct chunk *queue_head, *queue_tail;	/* full chunks, oldest first */
 	struct chunk *spare;		/* replayed chunks, for reuse */
-	uint64_t queued;		/* records in the queue */
+	size_t nspare;
+	uint64_t queued;		/* chunks in the queue */
 	struct chunk *filling;		/* the chunk being filled (drainer's) */
+	uint64_t pull_ns;		/* when the current pull began (drainer's) */
 
 	struct reorder window;
 	struct livetable live;
@@ -94,6 +97,7 @@ struct collector {
 	uint64_t peak_bytes, peak_blocks, peak_stamp, peak_ns;
 	struct block_list freed_since_peak;	/* freed after the peak, allocated before */
 	uint64_t temporary;
+	uint64_t *recent_stamps;	/* of the last temporary_threshold + 1 allocations */
 	uint64_t unknown_frees;		/* frees of addresses never seen allocated */
 	uint64_t stale_blocks;		/* live blocks whose address came back: free lost */
 	uint64_t skipped_stamps;	/* stamps that never arrived */

@@ -38,15 +38,19 @@
 
 #define RING_COUNT		512
 #define RING_RECORDS		65536		/* 2 MiB per ring, touched only as used */
-#define STACK_SLOTS		(1u << 20)
+#define STACK_SLOTS		(1u << 20)	/* ids 1..STACK_SLOTS must fit LIVE_MAX_STACK */
 #define FRAME_CAPACITY		(1ull << 23)
 #define MODULE_CAPACITY		4096
 #define GAP_TIMEOUT_NS		(2ull * 1000000000ull)
 #define RECLAIM_PERIOD_NS	(50ull * 1000000ull)
 #define IDLE_PROBE_NS		(500ull * 1000000ull)
 #define MAX_SAMPLES		20000
-#define MAX_QUEUED		(1ull << 20)	/* records waiting for replay before we stop pulling */
+#define MAX_QUEUED		64		/* chunks waiting for replay before we stop pulling */
+#define MAX_SPARE		16		/* replayed chunks kept for reuse */
+#define PARTIAL_AGE_NS		(20ull * 1000000ull)	/* a part-filled chunk waits at most this */
 #define DRAIN_BUSY		16384		/* records per pull above which we pull again at once */
+
+_Static_assert(STACK_SLOTS <= LIVE_MAX_STACK, "stack ids must fit a live_block");
 
 static int fail(char err[PROFILE_ERRLEN], int ret, const char *what)
 {
@@ -124,7 +128,8 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	c->sites_cap = 1024;
 	c->sites = calloc(c->sites_cap, sizeof(*c->sites));
 	c->nsites = 1;		/* sites[0]: allocations with no stack */
-	if (!c->ring_seen || !c->site_of_stack || !c->sites) {
+	c->recent_stamps = calloc((size_t)c->opt.temporary_threshold + 1, sizeof(*c->recent_stamps));
+	if (!c->ring_seen || !c->site_of_stack || !c->sites || !c->recent_stamps) {
 		ret = fail(err, -ENOMEM, "cannot set up the collector");
 		goto fail;
 	}
@@ -169,6 +174,7 @@ void collector_free(struct collector *c)
 	free(c->ring_seen);
 	free(c->site_of_stack);
 	free(c->sites);
+	free(c->recent_stamps);
 	free(c);
 }
 
@@ -267,13 +273,16 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 {
 	struct live_block b = {
 		.addr = r->addr, .size = r->size, .stamp = r->stamp,
-		.ordinal = (uint32_t)c->allocations, .stack = r->stack,
+		.stack = r->stack <= STACK_SLOTS ? r->stack : 0,
 	};
 	struct site_counters *s;
 	struct live_block old;
 
-	if (b.stack > STACK_SLOTS)
-		b.stack = 0;
+	if (r->size > LIVE_MAX_SIZE) {
+		/* larger than the table records: a 8 TiB block, say so */
+		c->lost_internal++;
+		return;
+	}
 	if (livetable_remove(&c->live, b.addr, &old) == 0) {
 		/* its free never came (lost): the address is reused, so it is gone */
 		block_gone(c, &old);
@@ -288,6 +297,7 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 	s->bytes_allocated += b.size;
 	s->live_blocks++;
 	s->live_bytes += b.size;
+	c->recent_stamps[c->allocations % (c->opt.temporary_threshold + 1)] = b.stamp;
 	c->allocations++;
 	c->bytes_allocated += b.size;
 	c->heap_bytes += b.size;
@@ -298,6 +308,20 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 		c->peak_ns = c->now_ns - c->start_ns;
 		c->freed_since_peak.len = 0;
 	}
+}
+
+/*
+ * Freed with at most temporary_threshold allocations after it? The last
+ * threshold + 1 allocation stamps are kept; the block qualifies when it is
+ * no older than the first of them.
+ */
+static int is_temporary(const struct collector *c, const struct live_block *b)
+{
+	uint64_t window = (uint64_t)c->opt.temporary_threshold + 1;
+
+	if (c->allocations <= window)
+		return 1;
+	return b->stamp >= c->recent_stamps[(c->allocations - window) % window];
 }
 
 static void replay_free(struct collector *c, const struct wire_record *r)
@@ -313,7 +337,7 @@ static void replay_free(struct collector *c, const struct wire_record *r)
 	c->bytes_freed += b.size;
 	site = &c->sites[c->site_of_stack[b.stack]];
 	site->frees++;
-	if ((uint32_t)c->allocations - b.ordinal <= (uint64_t)c->opt.temporary_threshold + 1) {
+	if (is_temporary(c, &b)) {
 		c->temporary++;
 		site->temporary++;
 	}
@@ -449,14 +473,17 @@ static struct chunk *get_chunk(struct collector *c)
 
 	pthread_mutex_lock(&c->queue_lock);
 	k = c->spare;
-	if (k)
+	if (k) {
 		c->spare = k->next;
+		c->nspare--;
+	}
 	pthread_mutex_unlock(&c->queue_lock);
 	if (!k)
 		k = malloc(sizeof(*k));
 	if (k) {
 		k->next = NULL;
 		k->n = 0;
+		k->since_ns = 0;
 	}
 	return k;
 }
@@ -469,7 +496,7 @@ static void queue_chunk(struct collector *c, struct chunk *k)
 	else
 		c->queue_head = k;
 	c->queue_tail = k;
-	c->queued += k->n;
+	c->queued++;
 	pthread_mutex_unlock(&c->queue_lock);
 }
 
@@ -495,6 +522,8 @@ static size_t pull_ring(struct collector *c, struct wire_ring *r)
 			if (!k)
 				break;	/* leave the rest in the ring: the producer waits */
 		}
+		if (!k->n)
+			k->since_ns = c->pull_ns;
 		room = sizeof(k->recs) / sizeof(k->recs[0]) - k->n;
 		if (n > room)
 			n = room;
@@ -509,20 +538,29 @@ static size_t pull_ring(struct collector *c, struct wire_ring *r)
 	return (size_t)(t - tail);
 }
 
-/* Pull every ring once and queue what we got. Returns records pulled. */
-static size_t pull_rings(struct collector *c)
+/*
+ * Pull every ring once and queue the chunks filled. A part-filled chunk
+ * is queued too when asked (flush), when the rings were idle, or when it
+ * has waited PARTIAL_AGE_NS; otherwise it fills on: queuing a chunk per
+ * pull would spend a chunk's memory on a few records. Returns records
+ * pulled.
+ */
+static size_t pull_rings(struct collector *c, uint64_t now, int flush)
 {
 	struct wire_header *h = c->hdr;
+	struct chunk *k;
 	size_t n = 0;
 
+	c->pull_ns = now;
 	for (uint32_t i = 0; i < h->ring_count; i++) {
 		struct wire_ring *r = wire_ring_at(h, i);
 
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != WIRE_RING_FREE)
 			n += pull_ring(c, r);
 	}
-	if (c->filling && c->filling->n) {
-		queue_chunk(c, c->filling);
+	k = c->filling;
+	if (k && k->n && (flush || !n || now - k->since_ns >= PARTIAL_AGE_NS)) {
+		queue_chunk(c, k);
 		c->filling = NULL;
 	}
 	return n;
@@ -530,7 +568,7 @@ static size_t pull_rings(struct collector *c)
 
 size_t collector_drain(struct collector *c, int final)
 {
-	struct chunk *list, *k, *last = NULL;
+	struct chunk *list, *k;
 	size_t n = 0;
 
 	if (!c->draining)
@@ -541,7 +579,7 @@ size_t collector_drain(struct collector *c, int final)
 	c->queued = 0;
 	pthread_mutex_unlock(&c->queue_lock);
 
-	for (k = list; k; last = k, k = k->next) {
+	for (k = list; k; k = k->next) {
 		for (size_t i = 0; i < k->n; i++)
 			window_put(c, &k->recs[i]);
 		n += k->n;
@@ -549,11 +587,17 @@ size_t collector_drain(struct collector *c, int final)
 		window_replay(c, 0);
 	}
 	window_replay(c, final);
-	if (last) {
+	while ((k = list)) {
+		list = k->next;
 		pthread_mutex_lock(&c->queue_lock);
-		last->next = c->spare;
-		c->spare = list;
+		if (c->nspare < MAX_SPARE) {
+			k->next = c->spare;
+			c->spare = k;
+			c->nspare++;
+			k = NULL;
+		}
 		pthread_mutex_unlock(&c->queue_lock);
+		free(k);
 	}
 	return n;
 }
@@ -686,7 +730,7 @@ static void drain_step(struct collector *c, uint64_t now, size_t *pulled)
 	full = c->queued >= MAX_QUEUED;
 	pthread_mutex_unlock(&c->queue_lock);
 	if (!full)
-		n = pull_rings(c);
+		n = pull_rings(c, now, !c->draining);
 	if (now - c->last_reclaim_ns >= RECLAIM_PERIOD_NS) {
 		reclaim_rings(c, now);
 		c->last_reclaim_ns = now;

@@ -8,39 +8,51 @@
 
 #include "livetable.h"
 
-/* Fibonacci hashing, then multiply-shift onto [0, capacity). */
-static size_t slot_of(const struct livetable *t, uint64_t addr)
-{
-	uint64_t h = (addr ^ (addr >> 29)) * 0x9e3779b97f4a7c15ull;
+#define SEGMENT_BITS	6
+#define FIRST_CAPACITY	256	/* slots of a segment at its first insert */
 
-	return (size_t)(((unsigned __int128)h * t->capacity) >> 64);
+/* Fibonacci hashing: the top bits pick the segment, the rest the slot. */
+static uint64_t hash_of(uint64_t addr)
+{
+	return (addr ^ (addr >> 29)) * 0x9e3779b97f4a7c15ull;
 }
 
-static size_t next_slot(const struct livetable *t, size_t i)
+static struct livetable_segment *segment_of(struct livetable *t, uint64_t h)
 {
-	return i + 1 == t->capacity ? 0 : i + 1;
+	return &t->segments[h >> (64 - SEGMENT_BITS)];
 }
 
-static int grow(struct livetable *t)
+/* Multiply-shift of the hash's remaining bits onto [0, capacity). */
+static size_t slot_of(const struct livetable_segment *s, uint64_t h)
 {
-	size_t cap = t->capacity ? t->capacity + t->capacity / 2 : 4096;
-	struct live_block *old = t->slots;
-	size_t oldcap = t->capacity;
+	return (size_t)(((unsigned __int128)(h << SEGMENT_BITS) * s->capacity) >> 64);
+}
 
-	t->slots = calloc(cap, sizeof(*t->slots));
-	if (!t->slots) {
-		t->slots = old;
+static size_t next_slot(const struct livetable_segment *s, size_t i)
+{
+	return i + 1 == s->capacity ? 0 : i + 1;
+}
+
+static int grow(struct livetable_segment *s)
+{
+	size_t cap = s->capacity ? s->capacity + s->capacity / 2 : FIRST_CAPACITY;
+	struct live_block *old = s->slots;
+	size_t oldcap = s->capacity;
+
+	s->slots = calloc(cap, sizeof(*s->slots));
+	if (!s->slots) {
+		s->slots = old;
 		return -ENOMEM;
 	}
-	t->capacity = cap;
+	s->capacity = cap;
 	for (size_t i = 0; i < oldcap; i++) {
 		if (!old[i].addr)
 			continue;
-		size_t j = slot_of(t, old[i].addr);
+		size_t j = slot_of(s, hash_of(old[i].addr));
 
-		while (t->slots[j].addr)
-			j = next_slot(t, j);
-		t->slots[j] = old[i];
+		while (s->slots[j].addr)
+			j = next_slot(s, j);
+		s->slots[j] = old[i];
 	}
 	free(old);
 	return 0;
@@ -48,30 +60,38 @@ static int grow(struct livetable *t)
 
 int livetable_insert(struct livetable *t, const struct live_block *b)
 {
+	uint64_t h = hash_of(b->addr);
+	struct livetable_segment *s = segment_of(t, h);
 	size_t i;
 
-	if ((t->count + 1) * 10 > t->capacity * 7 && grow(t) < 0)
+	if ((s->count + 1) * 10 > s->capacity * 7 && grow(s) < 0)
 		return -ENOMEM;
-	for (i = slot_of(t, b->addr); t->slots[i].addr; i = next_slot(t, i))
-		if (t->slots[i].addr == b->addr)
+	for (i = slot_of(s, h); s->slots[i].addr; i = next_slot(s, i))
+		if (s->slots[i].addr == b->addr)
 			return -EEXIST;
-	t->slots[i] = *b;
+	s->slots[i] = *b;
+	s->count++;
 	t->count++;
 	return 0;
 }
 
 struct live_block *livetable_find(struct livetable *t, uint64_t addr)
 {
-	if (!t->capacity)
+	uint64_t h = hash_of(addr);
+	struct livetable_segment *s = segment_of(t, h);
+
+	if (!s->capacity)
 		return NULL;
-	for (size_t i = slot_of(t, addr); t->slots[i].addr; i = next_slot(t, i))
-		if (t->slots[i].addr == addr)
-			return &t->slots[i];
+	for (size_t i = slot_of(s, h); s->slots[i].addr; i = next_slot(s, i))
+		if (s->slots[i].addr == addr)
+			return &s->slots[i];
 	return NULL;
 }
 
 int livetable_remove(struct livetable *t, uint64_t addr, struct live_block *out)
 {
+	uint64_t h = hash_of(addr);
+	struct livetable_segment *s = segment_of(t, h);
 	struct live_block *b = livetable_find(t, addr);
 	size_t i, j;
 
@@ -80,48 +100,71 @@ int livetable_remove(struct livetable *t, uint64_t addr, struct live_block *out)
 	if (out)
 		*out = *b;
 	/* backward shift: pull later entries of the cluster into the hole */
-	i = (size_t)(b - t->slots);
-	for (j = next_slot(t, i); t->slots[j].addr; j = next_slot(t, j)) {
-		size_t home = slot_of(t, t->slots[j].addr);
+	i = (size_t)(b - s->slots);
+	for (j = next_slot(s, i); s->slots[j].addr; j = next_slot(s, j)) {
+		size_t home = slot_of(s, hash_of(s->slots[j].addr));
 
 		/* move j to i unless its home lies cyclically in (i, j] */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
-			t->slots[i] = t->slots[j];
+			s->slots[i] = s->slots[j];
 			i = j;
 		}
 	}
-	t->slots[i].addr = 0;
+	s->slots[i].addr = 0;
+	s->count--;
 	t->count--;
 	return 0;
 }
 
-void livetable_prefetch(const struct livetable *t, uint64_t addr)
+void livetable_prefetch(struct livetable *t, uint64_t addr)
 {
-	if (t->capacity)
-		__builtin_prefetch(&t->slots[slot_of(t, addr)], 1);
+	uint64_t h = hash_of(addr);
+	struct livetable_segment *s = segment_of(t, h);
+
+	if (s->capacity)
+		__builtin_prefetch(&s->slots[slot_of(s, h)], 1);
 }
+
+/* *pos holds the segment in its high bits and the slot in the low ones. */
+#define POS_SHIFT	40
 
 struct live_block *livetable_next(struct livetable *t, size_t *pos)
 {
-	while (*pos < t->capacity) {
-		struct live_block *b = &t->slots[(*pos)++];
+	size_t seg = *pos >> POS_SHIFT, i = *pos & (((size_t)1 << POS_SHIFT) - 1);
 
-		if (b->addr)
-			return b;
+	for (; seg < LIVETABLE_SEGMENTS; seg++, i = 0) {
+		struct livetable_segment *s = &t->segments[seg];
+
+		while (i < s->capacity) {
+			struct live_block *b = &s->slots[i++];
+
+			if (b->addr) {
+				*pos = (seg << POS_SHIFT) | i;
+				return b;
+			}
+		}
 	}
+	*pos = (size_t)LIVETABLE_SEGMENTS << POS_SHIFT;
 	return NULL;
 }
 
 void livetable_clear(struct livetable *t)
 {
-	if (t->slots)
-		memset(t->slots, 0, t->capacity * sizeof(*t->slots));
+	for (size_t k = 0; k < LIVETABLE_SEGMENTS; k++) {
+		struct livetable_segment *s = &t->segments[k];
+
+		if (s->slots)
+			memset(s->slots, 0, s->capacity * sizeof(*s->slots));
+		s->count = 0;
+	}
 	t->count = 0;
 }
 
 void livetable_release(struct livetable *t)
 {
-	free(t->slots);
-	t->slots = NULL;
-	t->capacity = t->count = 0;
+	for (size_t k = 0; k < LIVETABLE_SEGMENTS; k++) {
+		free(t->segments[k].slots);
+		t->segments[k] = (struct livetable_segment){ NULL, 0, 0 };
+	}
+	t->count = 0;
 }

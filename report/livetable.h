@@ -4,9 +4,11 @@
  * Open addressing with linear probing and backward-shift deletion, so
  * removals leave no tombstones and the table stays fast under the
  * malloc/free churn of a real program. Slots are found by multiply-shift
- * hashing onto any capacity, so the table grows by half at 70% load
- * instead of doubling: a heap of millions of blocks costs about 32 bytes
- * per block over 0.5-0.7 of load.
+ * hashing onto any capacity, so a table grows by half at 70% load instead
+ * of doubling: a heap of millions of blocks costs about 24 bytes per block
+ * over 0.5-0.7 of load. The table is 64 segments, picked by the hash's top
+ * bits and grown one at a time, so a growth never holds the old and the
+ * new copy of the whole table at once (that was 2.5 times the table).
  */
 #ifndef HEAPWISE_LIVETABLE_H
 #define HEAPWISE_LIVETABLE_H
@@ -14,21 +16,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* 24 bytes: the table holds millions of these. */
 struct live_block {
 	uint64_t addr;		/* 0 marks an empty slot (no block lives at 0) */
-	uint64_t size;		/* bytes requested */
 	uint64_t stamp;		/* stamp of the allocation */
-	uint32_t ordinal;	/* allocations before it, modulo 2^32 */
-	uint32_t stack;		/* stack id */
+	uint64_t size : 43;	/* bytes requested, up to LIVE_MAX_SIZE */
+	uint64_t stack : 21;	/* stack id, up to LIVE_MAX_STACK */
 };
 
-struct livetable {
+#define LIVE_MAX_SIZE	((1ull << 43) - 1)	/* 8 TiB */
+#define LIVE_MAX_STACK	((1u << 21) - 1)
+
+#define LIVETABLE_SEGMENTS	64
+
+struct livetable_segment {
 	struct live_block *slots;	/* capacity entries */
 	size_t capacity;		/* any size */
 	size_t count;			/* live entries */
 };
 
-#define LIVETABLE_INIT { NULL, 0, 0 }
+struct livetable {
+	struct livetable_segment segments[LIVETABLE_SEGMENTS];
+	size_t count;			/* live entries in all */
+};
+
+#define LIVETABLE_INIT { .count = 0 }
 
 /* Add b (b->addr != 0). Returns 0, -EEXIST if the address is live already
  * (the old entry is left in place), -ENOMEM. */
@@ -41,7 +53,7 @@ int livetable_remove(struct livetable *t, uint64_t addr, struct live_block *out)
 struct live_block *livetable_find(struct livetable *t, uint64_t addr);
 
 /* Start loading the slot where addr lives (or would), ahead of a lookup. */
-void livetable_prefetch(const struct livetable *t, uint64_t addr);
+void livetable_prefetch(struct livetable *t, uint64_t addr);
 
 void livetable_clear(struct livetable *t);
 void livetable_release(struct livetable *t);
