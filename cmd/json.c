@@ -91,3 +91,15 @@ void json_null(struct json *j)
 	before_value(j);
 	fputs("null", j->out);
 }
+
+void json_i64(struct json *j, int64_t v)
+{
+	before_value(j);
+	fprintf(j->out, "%" PRId64, v);
+}
+
+void json_bool(struct json *j, int v)
+{
+	before_value(j);
+	fputs(v ? "true" : "false", j->out);
+}

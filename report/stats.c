@@ -20,12 +20,32 @@ static const char *const alloc_wrappers[] = {
 	"__gnu_cxx::__new_allocator*", "std::allocator_traits*",
 };
 
-static int is_wrapper(const char *function)
+int stats_is_alloc_wrapper(const char *function, const char *const *extra, size_t nextra)
 {
 	for (size_t i = 0; i < sizeof(alloc_wrappers) / sizeof(alloc_wrappers[0]); i++)
 		if (fnmatch(alloc_wrappers[i], function, 0) == 0)
 			return 1;
+	for (size_t i = 0; i < nextra; i++)
+		if (fnmatch(extra[i], function, 0) == 0)
+			return 1;
 	return 0;
+}
+
+uint32_t stats_grouping_index(const struct profile *p, uint32_t stack, const char *const *extra,
+			      size_t nextra)
+{
+	const struct profile_stack *st = &p->stacks[stack];
+
+	if (st->depth == 0)
+		return 0;
+	for (uint32_t i = 0; i < st->depth; i++) {
+		uint32_t f = p->stack_frames[st->first + i];
+		const char *fn = profile_str(p, p->frames[f].function);
+
+		if (!*fn || !stats_is_alloc_wrapper(fn, extra, nextra))
+			return i;
+	}
+	return st->depth - 1;
 }
 
 uint32_t stats_grouping_frame(const struct profile *p, uint32_t stack)
@@ -34,14 +54,7 @@ uint32_t stats_grouping_frame(const struct profile *p, uint32_t stack)
 
 	if (st->depth == 0)
 		return PROFILE_NONE;
-	for (uint32_t i = 0; i < st->depth; i++) {
-		uint32_t f = p->stack_frames[st->first + i];
-		const char *fn = profile_str(p, p->frames[f].function);
-
-		if (!*fn || !is_wrapper(fn))
-			return f;
-	}
-	return p->stack_frames[st->first + st->depth - 1];
+	return p->stack_frames[st->first + stats_grouping_index(p, stack, NULL, 0)];
 }
 
 /* Rows are keyed by (function, file, line) of their grouping frame. */

@@ -25,6 +25,15 @@ struct stats_row {
 	uint64_t peak_bytes;
 };
 
+/* Is function one of the allocator's wrappers, or matched by one of the
+ * extra fnmatch patterns (the user's own: xmalloc, g_malloc, ...)? */
+int stats_is_alloc_wrapper(const char *function, const char *const *extra, size_t nextra);
+
+/* The position in the stack of its first frame outside allocator wrappers
+ * (the last frame when all are wrappers); 0 for an empty stack. */
+uint32_t stats_grouping_index(const struct profile *p, uint32_t stack, const char *const *extra,
+			      size_t nextra);
+
 /* The first frame of a stack outside allocator wrappers; PROFILE_NONE if empty. */
 uint32_t stats_grouping_frame(const struct profile *p, uint32_t stack);
 

@@ -1,0 +1,429 @@
+/*
+ * cmd-diff.c - `heapwise diff OLD NEW`: what changed between two snapshots,
+ * of one run or of two, with tracemalloc's compare_to semantics and order
+ * (largest absolute size difference first), and a gate for CI.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/group.h"
+#include "../report/stats.h"
+#include "builtin.h"
+#include "gate.h"
+#include "json.h"
+#include "report-args.h"
+#include "selector.h"
+#include "table.h"
+#include "usage.h"
+
+static const char diff_usage[] =
+	"usage: heapwise diff [--by KIND] [--ignore-lines] [--fail-if EXPR] [-n N] [--format FORMAT] "
+	"[OPTIONS] OLD[@SNAP] NEW[@SNAP]\n"
+	"\n"
+	"  -b, --by KIND            lineno (default), function, file, module or traceback\n"
+	"      --ignore-lines       match places by module, function and file only\n"
+	"      --fail-if EXPR       exit 3 when EXPR holds, e.g. 'total.size_diff > 1MiB'; repeatable\n"
+	"  -n, --limit N            show N places (default 10, 0 for all)\n"
+	"  -c, --cumulative         count every frame of a stack, once per block\n"
+	"      --alloc-fn NAME      treat NAME (a pattern) as an allocator wrapper; repeatable\n"
+	"  -i, --include PATTERN    keep only blocks whose file, function or module matches; repeatable\n"
+	"  -x, --exclude PATTERN    drop blocks whose file, function or module matches; repeatable\n"
+	"      --all-frames         match --include/--exclude against every frame\n"
+	"  -g, --generation N       only blocks that survived N earlier snapshots (2 means 2 or more)\n"
+	"  -f, --format FORMAT      text (default), json, csv or markdown\n"
+	"  -h, --help               show this help\n";
+
+enum {
+	OPT_IGNORE_LINES = 300,
+	OPT_FAIL_IF,
+};
+
+static const struct option diff_options[] = {
+	{ "by", required_argument, NULL, 'b' },
+	{ "ignore-lines", no_argument, NULL, OPT_IGNORE_LINES },
+	{ "fail-if", required_argument, NULL, OPT_FAIL_IF },
+	{ "limit", required_argument, NULL, 'n' },
+	{ "cumulative", no_argument, NULL, 'c' },
+	{ "alloc-fn", required_argument, NULL, REPORT_OPT_ALLOC_FN },
+	{ "include", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "all-frames", no_argument, NULL, REPORT_OPT_ALL_FRAMES },
+	{ "generation", required_argument, NULL, 'g' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One place in either snapshot. */
+struct diff_row {
+	const struct group_table *table;	/* the side it is described from */
+	const struct group_row *row;
+	struct gate_values v;
+};
+
+struct diff {
+	struct group_table old, new;
+	struct diff_row *rows;
+	size_t n;
+	struct gate_values total;
+	struct gate *gates;
+	size_t ngates;
+	int *tripped;		/* per gate */
+};
+
+static int64_t abs64(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+/* tracemalloc's order: |size_diff|, size, |count_diff|, count; then key. */
+static int by_change(const void *a, const void *b)
+{
+	const struct diff_row *x = a, *y = b;
+
+	if (abs64(x->v.size_diff) != abs64(y->v.size_diff))
+		return abs64(x->v.size_diff) < abs64(y->v.size_diff) ? 1 : -1;
+	if (x->v.size != y->v.size)
+		return x->v.size < y->v.size ? 1 : -1;
+	if (abs64(x->v.count_diff) != abs64(y->v.count_diff))
+		return abs64(x->v.count_diff) < abs64(y->v.count_diff) ? 1 : -1;
+	if (x->v.count != y->v.count)
+		return x->v.count < y->v.count ? 1 : -1;
+	return strcmp(x->row->key, y->row->key);
+}
+
+static int compare(struct diff *d)
+{
+	d->rows = calloc(d->old.n + d->new.n + 1, sizeof(*d->rows));
+	if (!d->rows)
+		return -1;
+	for (size_t i = 0; i < d->new.n; i++) {
+		const struct group_row *r = &d->new.rows[i];
+		const struct group_row *o = group_find(&d->old, r->key);
+		int64_t osize = o ? (int64_t)o->size : 0, ocount = o ? (int64_t)o->count : 0;
+
+		if (!r->size && !osize)
+			continue;	/* a place with no live blocks on either side */
+		d->rows[d->n++] = (struct diff_row){ &d->new, r,
+			{ (int64_t)r->size, (int64_t)r->size - osize, (int64_t)r->count, (int64_t)r->count - ocount } };
+	}
+	for (size_t i = 0; i < d->old.n; i++) {
+		const struct group_row *o = &d->old.rows[i];
+
+		if (o->size && !group_find(&d->new, o->key))
+			d->rows[d->n++] = (struct diff_row){ &d->old, o,
+				{ 0, -(int64_t)o->size, 0, -(int64_t)o->count } };
+	}
+	qsort(d->rows, d->n, sizeof(*d->rows), by_change);
+	d->total = (struct gate_values){
+		(int64_t)d->new.size, (int64_t)d->new.size - (int64_t)d->old.size,
+		(int64_t)d->new.count, (int64_t)d->new.count - (int64_t)d->old.count,
+	};
+	return 0;
+}
+
+/* Check every gate; returns how many held. */
+static size_t check_gates(struct diff *d)
+{
+	size_t held = 0;
+
+	for (size_t g = 0; g < d->ngates; g++) {
+		const struct gate *gate = &d->gates[g];
+
+		d->tripped[g] = 0;
+		if (gate->scope == GATE_TOTAL)
+			d->tripped[g] = gate_holds(gate, &d->total);
+		else
+			for (size_t i = 0; i < d->n && !d->tripped[g]; i++)
+				d->tripped[g] = gate_holds(gate, &d->rows[i].v);
+		held += d->tripped[g] != 0;
+	}
+	return held;
+}
+
+static void format_signed(int64_t v, int bytes, char *buf, size_t len)
+{
+	char abs[32];
+
+	if (bytes)
+		format_bytes((uint64_t)abs64(v), abs, sizeof(abs));
+	else
+		snprintf(abs, sizeof(abs), "%llu", (unsigned long long)abs64(v));
+	snprintf(buf, len, "%c%s", v < 0 ? '-' : '+', abs);
+}
+
+/* "size=1.2 MiB (+640 KiB), count=3000 (+1500), average=420 B" */
+static void format_change(const struct gate_values *v, char *buf, size_t len)
+{
+	char size[32], sdiff[40], cdiff[40], avg[32];
+
+	format_bytes((uint64_t)v->size, size, sizeof(size));
+	format_signed(v->size_diff, 1, sdiff, sizeof(sdiff));
+	format_signed(v->count_diff, 0, cdiff, sizeof(cdiff));
+	format_bytes(v->count ? (uint64_t)(v->size / v->count) : 0, avg, sizeof(avg));
+	snprintf(buf, len, "size=%s (%s), count=%lld (%s), average=%s", size, sdiff, (long long)v->count,
+		 cdiff, avg);
+}
+
+static void report_gates(const struct diff *d, enum group_by by)
+{
+	char where[1024], value[40];
+
+	for (size_t g = 0; g < d->ngates; g++) {
+		const struct gate *gate = &d->gates[g];
+		int bytes = gate->field == GATE_SIZE || gate->field == GATE_SIZE_DIFF;
+
+		if (!d->tripped[g])
+			continue;
+		if (gate->scope == GATE_TOTAL) {
+			format_signed(gate_field_value(gate, &d->total), bytes, value, sizeof(value));
+			fprintf(stderr, "heapwise: gate tripped: %s (total is %s)\n", gate->text, value);
+			continue;
+		}
+		fprintf(stderr, "heapwise: gate tripped: %s, by:\n", gate->text);
+		for (size_t i = 0; i < d->n; i++) {
+			if (!gate_holds(gate, &d->rows[i].v))
+				continue;
+			group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
+			format_signed(gate_field_value(gate, &d->rows[i].v), bytes, value, sizeof(value));
+			fprintf(stderr, "heapwise:     %s: %s\n", where, value);
+		}
+	}
+}
+
+static void print_text(const struct diff *d, enum group_by by, size_t n)
+{
+	char where[1024], change[256];
+
+	for (size_t i = 0; i < n; i++) {
+		group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
+		format_change(&d->rows[i].v, change, sizeof(change));
+		printf("%s: %s\n", where, change);
+	}
+	format_change(&d->total, change, sizeof(change));
+	printf("total: %s\n", change);
+}
+
+static void json_values(struct json *j, const struct gate_values *v)
+{
+	json_key(j, "size");
+	json_i64(j, v->size);
+	json_key(j, "size_diff");
+	json_i64(j, v->size_diff);
+	json_key(j, "count");
+	json_i64(j, v->count);
+	json_key(j, "count_diff");
+	json_i64(j, v->count_diff);
+}
+
+static void print_json(const struct diff *d, const struct profile_snapshot *so,
+		       const struct profile_snapshot *sn, enum group_by by, size_t n)
+{
+	struct json j = JSON_INIT(stdout);
+
+	json_open(&j, '{');
+	json_key(&j, "old");
+	json_open(&j, '{');
+	report_json_snapshot(&j, d->old.profile, so);
+	json_close(&j, '}');
+	json_key(&j, "new");
+	json_open(&j, '{');
+	report_json_snapshot(&j, d->new.profile, sn);
+	json_close(&j, '}');
+	json_key(&j, "by");
+	json_string(&j, report_group_name(by));
+	json_key(&j, "total");
+	json_open(&j, '{');
+	json_values(&j, &d->total);
+	json_close(&j, '}');
+	json_key(&j, "sites");
+	json_open(&j, '[');
+	for (size_t i = 0; i < n; i++) {
+		json_open(&j, '{');
+		report_json_place(&j, d->rows[i].table->profile, d->rows[i].row->frame, by);
+		json_values(&j, &d->rows[i].v);
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_key(&j, "gate");
+	json_open(&j, '{');
+	json_key(&j, "tripped");
+	json_bool(&j, check_gates((struct diff *)d) > 0);
+	json_key(&j, "conditions");
+	json_open(&j, '[');
+	for (size_t g = 0; g < d->ngates; g++) {
+		json_open(&j, '{');
+		json_key(&j, "expr");
+		json_string(&j, d->gates[g].text);
+		json_key(&j, "tripped");
+		json_bool(&j, d->tripped[g]);
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	json_close(&j, '}');
+	putchar('\n');
+}
+
+static void print_csv(const struct diff *d, enum group_by by, size_t n)
+{
+	char where[1024];
+
+	printf("place,function,file,line,module,size,size_diff,count,count_diff\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct gate_values *v = &d->rows[i].v;
+		struct report_place pl;
+
+		group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
+		report_place_of(d->rows[i].table->profile, d->rows[i].row->frame, by, &pl);
+		csv_field(stdout, where);
+		putchar(',');
+		csv_field(stdout, pl.function);
+		putchar(',');
+		csv_field(stdout, pl.file);
+		printf(",%u,", pl.line);
+		csv_field(stdout, pl.module);
+		printf(",%lld,%lld,%lld,%lld\n", (long long)v->size, (long long)v->size_diff,
+		       (long long)v->count, (long long)v->count_diff);
+	}
+}
+
+static void print_markdown(const struct diff *d, enum group_by by, size_t n)
+{
+	char where[1024], size[32], sdiff[40], cdiff[40];
+
+	printf("**heapwise diff**: ");
+	format_bytes((uint64_t)d->total.size, size, sizeof(size));
+	format_signed(d->total.size_diff, 1, sdiff, sizeof(sdiff));
+	format_signed(d->total.count_diff, 0, cdiff, sizeof(cdiff));
+	printf("%s (%s), %lld blocks (%s)", size, sdiff, (long long)d->total.count, cdiff);
+	for (size_t g = 0; g < d->ngates; g++)
+		if (d->tripped[g])
+			printf("; **gate tripped**: `%s`", d->gates[g].text);
+	printf("\n\n| %s | size | change | count | change |\n|---|---:|---:|---:|---:|\n",
+	       report_group_name(by));
+	for (size_t i = 0; i < n; i++) {
+		const struct gate_values *v = &d->rows[i].v;
+
+		group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
+		format_bytes((uint64_t)v->size, size, sizeof(size));
+		format_signed(v->size_diff, 1, sdiff, sizeof(sdiff));
+		format_signed(v->count_diff, 0, cdiff, sizeof(cdiff));
+		printf("| `");
+		markdown_cell(stdout, where);
+		printf("` | %s | %s | %lld | %s |\n", size, sdiff, (long long)v->count, cdiff);
+	}
+	format_bytes((uint64_t)d->total.size, size, sizeof(size));
+	format_signed(d->total.size_diff, 1, sdiff, sizeof(sdiff));
+	format_signed(d->total.count_diff, 0, cdiff, sizeof(cdiff));
+	printf("| **total** | %s | %s | %lld | %s |\n", size, sdiff, (long long)d->total.count, cdiff);
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	struct report_args r;
+	struct diff d = { 0 };
+	struct profile po, pn;
+	const struct profile_snapshot *so, *sn;
+	unsigned long long limit = 10;
+	size_t n, held;
+	char why[256];
+	int opt, ret = EXIT_USAGE, loaded = 0;
+
+	report_args_init(&r);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, REPORT_SHORT_OPTIONS "n:h", diff_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(diff_usage, stdout);
+			ret = 0;
+			goto out;
+		case OPT_IGNORE_LINES:
+			r.group.ignore_lines = 1;
+			break;
+		case OPT_FAIL_IF: {
+			struct gate *g = realloc(d.gates, (d.ngates + 1) * sizeof(*g));
+
+			if (!g) {
+				ret = error("out of memory");
+				goto out;
+			}
+			d.gates = g;
+			if (gate_parse(optarg, &d.gates[d.ngates], why, sizeof(why)) < 0) {
+				ret = usage_error(diff_usage, "--fail-if: %s", why);
+				goto out;
+			}
+			d.ngates++;
+			break;
+		}
+		case 'n':
+			if (parse_number(optarg, 0, 100000000, &limit) < 0) {
+				ret = usage_error(diff_usage, "--limit takes a number, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case '?':
+			fputs(diff_usage, stderr);
+			goto out;
+		default:
+			if (report_args_parse(&r, diff_usage, opt, optarg) != 0)
+				goto out;
+		}
+	}
+	if (argc - optind != 2) {
+		ret = usage_error(diff_usage, argc - optind < 2 ? "diff needs OLD and NEW" : "too many arguments");
+		goto out;
+	}
+	d.tripped = calloc(d.ngates + 1, sizeof(*d.tripped));
+	if (!d.tripped) {
+		ret = error("out of memory");
+		goto out;
+	}
+	if (selector_open(argv[optind], &po, &so) != 0) {
+		ret = 1;
+		goto out;
+	}
+	if (selector_open(argv[optind + 1], &pn, &sn) != 0) {
+		profile_release(&po);
+		ret = 1;
+		goto out;
+	}
+	loaded = 1;
+	if (group_snapshot(&po, so, &r.group, &d.old) < 0 || group_snapshot(&pn, sn, &r.group, &d.new) < 0 ||
+	    compare(&d) < 0) {
+		ret = error("out of memory");
+		goto out;
+	}
+	held = check_gates(&d);
+	n = limit && d.n > limit ? (size_t)limit : d.n;
+	switch (r.format) {
+	case REPORT_JSON:
+		print_json(&d, so, sn, r.group.by, n);
+		break;
+	case REPORT_CSV:
+		print_csv(&d, r.group.by, n);
+		break;
+	case REPORT_MARKDOWN:
+		print_markdown(&d, r.group.by, n);
+		break;
+	default:
+		print_text(&d, r.group.by, n);
+	}
+	fflush(stdout);
+	report_gates(&d, r.group.by);
+	ret = held ? EXIT_GATE : 0;
+out:
+	group_release(&d.old);
+	group_release(&d.new);
+	if (loaded) {
+		profile_release(&po);
+		profile_release(&pn);
+	}
+	free(d.rows);
+	free(d.gates);
+	free(d.tripped);
+	report_args_release(&r);
+	return ret;
+}

@@ -1,0 +1,428 @@
+/*
+ * cmd-top.c - `heapwise top FILE[@SNAP]`: where a snapshot's memory is,
+ * grouped by line, function, file, module or traceback, the way
+ * tracemalloc's Snapshot.statistics prints it; and with --growth, the
+ * places whose memory grew in each of the last snapshots.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/group.h"
+#include "../report/stats.h"
+#include "builtin.h"
+#include "json.h"
+#include "report-args.h"
+#include "selector.h"
+#include "table.h"
+#include "usage.h"
+
+static const char top_usage[] =
+	"usage: heapwise top [--by KIND] [--sort KEY] [-n N] [--cumulative] [--growth] [--format FORMAT] "
+	"[OPTIONS] FILE[@SNAP]\n"
+	"\n"
+	"  -b, --by KIND            lineno (default), function, file, module or traceback\n"
+	"  -s, --sort KEY           size (default), count, allocated, allocations, temporary or peak\n"
+	"  -n, --limit N            show N groups (default 10, 0 for all)\n"
+	"  -c, --cumulative         count every frame of a stack, once per block\n"
+	"      --alloc-fn NAME      treat NAME (a pattern) as an allocator wrapper; repeatable\n"
+	"  -i, --include PATTERN    keep only blocks whose file, function or module matches; repeatable\n"
+	"  -x, --exclude PATTERN    drop blocks whose file, function or module matches; repeatable\n"
+	"      --all-frames         match --include/--exclude against every frame\n"
+	"  -g, --generation N       only blocks that survived N earlier snapshots (2 means 2 or more)\n"
+	"      --most-recent-first  print tracebacks innermost frame first\n"
+	"      --growth             places whose live bytes grew in each of the last K snapshots\n"
+	"  -k, --snapshots K        K for --growth (default 3)\n"
+	"  -f, --format FORMAT      text (default), json, csv or markdown\n"
+	"  -h, --help               show this help\n";
+
+enum {
+	OPT_MOST_RECENT_FIRST = 300,
+	OPT_GROWTH,
+};
+
+static const struct option top_options[] = {
+	{ "by", required_argument, NULL, 'b' },
+	{ "sort", required_argument, NULL, 's' },
+	{ "limit", required_argument, NULL, 'n' },
+	{ "cumulative", no_argument, NULL, 'c' },
+	{ "alloc-fn", required_argument, NULL, REPORT_OPT_ALLOC_FN },
+	{ "include", required_argument, NULL, 'i' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "all-frames", no_argument, NULL, REPORT_OPT_ALL_FRAMES },
+	{ "generation", required_argument, NULL, 'g' },
+	{ "most-recent-first", no_argument, NULL, OPT_MOST_RECENT_FIRST },
+	{ "growth", no_argument, NULL, OPT_GROWTH },
+	{ "snapshots", required_argument, NULL, 'k' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct top_options {
+	struct report_args r;
+	enum group_sort sort;
+	const char *sort_name;
+	unsigned long long limit;
+	int most_recent_first;
+	int growth;
+	unsigned long long growth_snapshots;
+};
+
+static const struct { const char *name; enum group_sort sort; } sorts[] = {
+	{ "size", SORT_SIZE }, { "count", SORT_COUNT }, { "allocated", SORT_ALLOCATED },
+	{ "allocations", SORT_ALLOCATIONS }, { "temporary", SORT_TEMPORARY }, { "peak", SORT_PEAK },
+};
+
+static uint64_t sort_value(const struct group_row *r, enum group_sort s)
+{
+	switch (s) {
+	case SORT_ALLOCATED:
+		return r->bytes_allocated;
+	case SORT_ALLOCATIONS:
+		return r->allocations;
+	case SORT_TEMPORARY:
+		return r->temporary;
+	case SORT_PEAK:
+		return r->peak_bytes;
+	default:
+		return r->size;
+	}
+}
+
+static void print_frame_line(const struct profile *p, uint32_t frame, void *arg)
+{
+	char where[1024];
+	const struct profile_frame *f = &p->frames[frame];
+
+	(void)arg;
+	stats_describe_frame(p, frame, where, sizeof(where));
+	printf("  %s%s\n", where, f->flags & PROFILE_FRAME_INLINED ? " (inlined)" : "");
+}
+
+/* "size=1.2 MiB, count=3000, average=420 B" and the sort key's counter. */
+static void print_counts(const struct top_options *o, const struct group_row *r)
+{
+	char size[32], avg[32], extra[32];
+
+	format_bytes(r->size, size, sizeof(size));
+	format_bytes(r->count ? r->size / r->count : 0, avg, sizeof(avg));
+	printf("size=%s, count=%llu, average=%s", size, (unsigned long long)r->count, avg);
+	if (o->sort == SORT_ALLOCATED || o->sort == SORT_PEAK) {
+		format_bytes(sort_value(r, o->sort), extra, sizeof(extra));
+		printf(", %s=%s", o->sort_name, extra);
+	} else if (o->sort == SORT_ALLOCATIONS || o->sort == SORT_TEMPORARY) {
+		printf(", %s=%llu", o->sort_name, (unsigned long long)sort_value(r, o->sort));
+	}
+}
+
+static void print_text(const struct top_options *o, const struct group_table *t, size_t n)
+{
+	char where[1024];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct group_row *r = &t->rows[i];
+
+		if (o->r.group.by == GROUP_TRACEBACK) {
+			print_counts(o, r);
+			putchar('\n');
+			if (r->frame == PROFILE_NONE)
+				printf("  <unknown stack>\n");
+			group_frames(t, r, o->most_recent_first, print_frame_line, NULL);
+			continue;
+		}
+		group_describe(t, r, o->r.group.by, where, sizeof(where));
+		printf("%s: ", where);
+		print_counts(o, r);
+		putchar('\n');
+	}
+}
+
+static void json_frame(const struct profile *p, uint32_t frame, void *arg)
+{
+	struct json *j = arg;
+
+	report_json_place(j, p, frame, GROUP_LINENO);
+}
+
+static void print_json(const struct top_options *o, const struct profile *p,
+		       const struct profile_snapshot *s, const struct group_table *t, size_t n)
+{
+	struct json j = JSON_INIT(stdout);
+
+	json_open(&j, '{');
+	report_json_snapshot(&j, p, s);
+	json_key(&j, "by");
+	json_string(&j, report_group_name(o->r.group.by));
+	json_key(&j, "total");
+	json_open(&j, '{');
+	json_key(&j, "size");
+	json_u64(&j, t->size);
+	json_key(&j, "count");
+	json_u64(&j, t->count);
+	json_close(&j, '}');
+	json_key(&j, "groups");
+	json_open(&j, '[');
+	for (size_t i = 0; i < n; i++) {
+		const struct group_row *r = &t->rows[i];
+		const struct { const char *key; uint64_t v; } fields[] = {
+			{ "size", r->size }, { "count", r->count },
+			{ "average", r->count ? r->size / r->count : 0 },
+			{ "old_size", r->old_size },
+			{ "allocations", r->allocations }, { "bytes_allocated", r->bytes_allocated },
+			{ "temporary", r->temporary }, { "peak_bytes", r->peak_bytes },
+		};
+
+		json_open(&j, '{');
+		report_json_place(&j, p, r->frame, o->r.group.by);
+		for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+			json_key(&j, fields[k].key);
+			json_u64(&j, fields[k].v);
+		}
+		if (o->r.group.by == GROUP_TRACEBACK) {
+			json_key(&j, "frames");
+			json_open(&j, '[');
+			group_frames(t, r, o->most_recent_first, json_frame, &j);
+			json_close(&j, ']');
+		}
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	putchar('\n');
+}
+
+static void print_csv(const struct top_options *o, const struct group_table *t, size_t n)
+{
+	char where[1024];
+
+	printf("place,function,file,line,module,size,count,average,allocations,bytes_allocated,"
+	       "temporary,peak_bytes\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct group_row *r = &t->rows[i];
+		struct report_place pl;
+
+		group_describe(t, r, o->r.group.by, where, sizeof(where));
+		report_place_of(t->profile, r->frame, o->r.group.by, &pl);
+		csv_field(stdout, where);
+		putchar(',');
+		csv_field(stdout, pl.function);
+		putchar(',');
+		csv_field(stdout, pl.file);
+		printf(",%u,", pl.line);
+		csv_field(stdout, pl.module);
+		printf(",%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)r->size,
+		       (unsigned long long)r->count, (unsigned long long)(r->count ? r->size / r->count : 0),
+		       (unsigned long long)r->allocations, (unsigned long long)r->bytes_allocated,
+		       (unsigned long long)r->temporary, (unsigned long long)r->peak_bytes);
+	}
+}
+
+static void print_markdown(const struct top_options *o, const struct profile *p,
+			   const struct profile_snapshot *s, const struct group_table *t, size_t n)
+{
+	char where[1024], size[32], avg[32], total[32];
+
+	format_bytes(t->size, total, sizeof(total));
+	printf("**heapwise top** `%s` snapshot `%s`: %s in %llu blocks\n\n", profile_get_meta(p, "command"),
+	       profile_str(p, s->name), total, (unsigned long long)t->count);
+	printf("| %s | size | count | average |\n|---|---:|---:|---:|\n", report_group_name(o->r.group.by));
+	for (size_t i = 0; i < n; i++) {
+		const struct group_row *r = &t->rows[i];
+
+		group_describe(t, r, o->r.group.by, where, sizeof(where));
+		format_bytes(r->size, size, sizeof(size));
+		format_bytes(r->count ? r->size / r->count : 0, avg, sizeof(avg));
+		printf("| `");
+		markdown_cell(stdout, where);
+		printf("` | %s | %llu | %s |\n", size, (unsigned long long)r->count, avg);
+	}
+}
+
+/* Places whose live bytes grew at each of the last K snapshot steps. */
+static int print_growth(const struct top_options *o, const struct profile *p)
+{
+	const struct profile_snapshot *series[64];
+	struct group_table tables[64];
+	size_t nseries = 0, k = (size_t)o->growth_snapshots, shown = 0;
+	char where[1024], size[32], grew[32], old[32];
+	struct json j = JSON_INIT(stdout);
+	int ret = 0;
+
+	/* the run's snapshots in time order, the peak left out: it is no step */
+	for (size_t i = 0; i < p->nsnapshots; i++)
+		if (strcmp(profile_str(p, p->snapshots[i].name), "peak") != 0 && nseries < 64)
+			series[nseries++] = &p->snapshots[i];
+	if (nseries < k + 1)
+		return error("--growth over %zu steps needs %zu snapshots besides the peak; the profile has %zu "
+			     "(take more with run --snapshot-every or heapwise snapshot)", k, k + 1, nseries);
+	memset(tables, 0, sizeof(tables));
+	for (size_t i = 0; i <= k; i++)
+		if (group_snapshot(p, series[nseries - 1 - k + i], &o->r.group, &tables[i]) < 0) {
+			ret = error("out of memory");
+			goto out;
+		}
+	group_sort(&tables[k], SORT_SIZE);
+	if (o->r.format == REPORT_JSON) {
+		json_open(&j, '{');
+		json_key(&j, "steps");
+		json_u64(&j, k);
+		json_key(&j, "groups");
+		json_open(&j, '[');
+	}
+	for (size_t r = 0; r < tables[k].n && (!o->limit || shown < o->limit); r++) {
+		const struct group_row *last = &tables[k].rows[r];
+		uint64_t prev = 0, first = 0;
+		int grows = 1;
+
+		for (size_t i = 0; i <= k && grows; i++) {
+			const struct group_row *x = i == k ? last : group_find(&tables[i], last->key);
+			uint64_t v = x ? x->size : 0;
+
+			if (i == 0)
+				first = v;
+			else if (v <= prev)
+				grows = 0;
+			prev = v;
+		}
+		if (!grows)
+			continue;
+		shown++;
+		if (o->r.format == REPORT_JSON) {
+			json_open(&j, '{');
+			report_json_place(&j, p, last->frame, o->r.group.by);
+			json_key(&j, "size");
+			json_u64(&j, last->size);
+			json_key(&j, "count");
+			json_u64(&j, last->count);
+			json_key(&j, "growth");
+			json_u64(&j, last->size - first);
+			json_key(&j, "old_size");
+			json_u64(&j, last->old_size);
+			json_close(&j, '}');
+			continue;
+		}
+		group_describe(&tables[k], last, o->r.group.by, where, sizeof(where));
+		format_bytes(last->size, size, sizeof(size));
+		format_bytes(last->size - first, grew, sizeof(grew));
+		format_bytes(last->old_size, old, sizeof(old));
+		printf("%s: size=%s, count=%llu, grew %s over %zu snapshots, old generations %s\n", where, size,
+		       (unsigned long long)last->count, grew, k, old);
+	}
+	if (o->r.format == REPORT_JSON) {
+		json_close(&j, ']');
+		json_close(&j, '}');
+		putchar('\n');
+	} else if (!shown) {
+		printf("no place grew in each of the last %zu snapshots\n", k);
+	}
+out:
+	for (size_t i = 0; i <= k; i++)
+		group_release(&tables[i]);
+	return ret;
+}
+
+static int parse_top_option(struct top_options *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case 's':
+		for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
+			if (strcmp(arg, sorts[i].name) == 0) {
+				o->sort = sorts[i].sort;
+				o->sort_name = sorts[i].name;
+				return 0;
+			}
+		return usage_error(top_usage, "unknown sort key '%s' (size, count, allocated, allocations, "
+				   "temporary or peak)", arg);
+	case 'n':
+		if (parse_number(arg, 0, 100000000, &o->limit) < 0)
+			return usage_error(top_usage, "--limit takes a number, not '%s'", arg);
+		return 0;
+	case OPT_MOST_RECENT_FIRST:
+		o->most_recent_first = 1;
+		return 0;
+	case OPT_GROWTH:
+		o->growth = 1;
+		return 0;
+	case 'k':
+		if (parse_number(arg, 1, 63, &o->growth_snapshots) < 0)
+			return usage_error(top_usage, "--snapshots takes a number from 1 to 63, not '%s'", arg);
+		return 0;
+	default:
+		return report_args_parse(&o->r, top_usage, opt, arg);
+	}
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top_options o = { .sort = SORT_SIZE, .sort_name = "size", .limit = 10, .growth_snapshots = 3 };
+	const struct profile_snapshot *s;
+	struct group_table t;
+	struct profile p;
+	size_t n;
+	int opt, ret;
+
+	report_args_init(&o.r);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, REPORT_SHORT_OPTIONS "s:n:k:h", top_options, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(top_usage, stdout);
+			report_args_release(&o.r);
+			return 0;
+		}
+		if (opt == '?' || (ret = parse_top_option(&o, opt, optarg)) != 0) {
+			if (opt == '?')
+				fputs(top_usage, stderr);
+			report_args_release(&o.r);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		report_args_release(&o.r);
+		return usage_error(top_usage, optind >= argc ? "no profile given" : "too many arguments");
+	}
+	if (o.growth && o.r.format != REPORT_TEXT && o.r.format != REPORT_JSON) {
+		report_args_release(&o.r);
+		return usage_error(top_usage, "--growth prints text or json");
+	}
+	if (selector_open(argv[optind], &p, &s) != 0) {
+		report_args_release(&o.r);
+		return 1;
+	}
+	if (o.growth) {
+		ret = print_growth(&o, &p);
+		goto out;
+	}
+	if (group_snapshot(&p, s, &o.r.group, &t) < 0) {
+		group_release(&t);
+		ret = error("out of memory");
+		goto out;
+	}
+	group_sort(&t, o.sort);
+	n = t.n;
+	/* groups with nothing to show for the chosen counter are noise */
+	while (n && sort_value(&t.rows[n - 1], o.sort) == 0 && t.rows[n - 1].size == 0)
+		n--;
+	if (o.limit && n > o.limit)
+		n = (size_t)o.limit;
+	switch (o.r.format) {
+	case REPORT_JSON:
+		print_json(&o, &p, s, &t, n);
+		break;
+	case REPORT_CSV:
+		print_csv(&o, &t, n);
+		break;
+	case REPORT_MARKDOWN:
+		print_markdown(&o, &p, s, &t, n);
+		break;
+	default:
+		print_text(&o, &t, n);
+	}
+	group_release(&t);
+	ret = 0;
+out:
+	profile_release(&p);
+	report_args_release(&o.r);
+	return ret;
+}

@@ -1,0 +1,151 @@
+/*
+ * report-args.c - options and JSON pieces shared by top and diff.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report-args.h"
+#include "usage.h"
+
+static const char *const group_names[] = {
+	[GROUP_LINENO] = "lineno", [GROUP_FUNCTION] = "function", [GROUP_FILE] = "file",
+	[GROUP_MODULE] = "module", [GROUP_TRACEBACK] = "traceback",
+};
+
+static const char *const format_names[] = {
+	[REPORT_TEXT] = "text", [REPORT_JSON] = "json", [REPORT_CSV] = "csv",
+	[REPORT_MARKDOWN] = "markdown",
+};
+
+void report_args_init(struct report_args *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->group = (struct group_options)GROUP_OPTIONS_INIT;
+	r->format = REPORT_TEXT;
+}
+
+void report_args_release(struct report_args *r)
+{
+	free(r->alloc_fns);
+	free(r->include);
+	free(r->exclude);
+	memset(r, 0, sizeof(*r));
+}
+
+static int append(const char ***list, size_t *n, const char *s)
+{
+	const char **l = realloc(*list, (*n + 1) * sizeof(*l));
+
+	if (!l)
+		return -1;
+	l[(*n)++] = s;
+	*list = l;
+	return 0;
+}
+
+int report_args_parse(struct report_args *r, const char *usage, int opt, const char *arg)
+{
+	struct group_options *g = &r->group;
+	unsigned long long n;
+
+	switch (opt) {
+	case 'b':
+		for (size_t i = 0; i < sizeof(group_names) / sizeof(group_names[0]); i++)
+			if (strcmp(arg, group_names[i]) == 0) {
+				g->by = (enum group_by)i;
+				return 0;
+			}
+		return usage_error(usage, "unknown grouping '%s' (lineno, function, file, module or traceback)", arg);
+	case 'c':
+		g->cumulative = 1;
+		return 0;
+	case 'i':
+		if (append(&r->include, &g->ninclude, arg) < 0)
+			return error("out of memory");
+		g->include = r->include;
+		return 0;
+	case 'x':
+		if (append(&r->exclude, &g->nexclude, arg) < 0)
+			return error("out of memory");
+		g->exclude = r->exclude;
+		return 0;
+	case REPORT_OPT_ALLOC_FN:
+		if (append(&r->alloc_fns, &g->nalloc_fns, arg) < 0)
+			return error("out of memory");
+		g->alloc_fns = r->alloc_fns;
+		return 0;
+	case REPORT_OPT_ALL_FRAMES:
+		g->all_frames = 1;
+		return 0;
+	case 'g':
+		if (parse_number(arg, 0, 2, &n) < 0)
+			return usage_error(usage, "--generation takes 0, 1 or 2 (2 or more), not '%s'", arg);
+		g->generation = (int)n;
+		return 0;
+	case 'f':
+		for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
+			if (strcmp(arg, format_names[i]) == 0) {
+				r->format = (enum report_format)i;
+				return 0;
+			}
+		return usage_error(usage, "unknown format '%s' (text, json, csv or markdown)", arg);
+	default:
+		return usage_error(usage, "unknown option");
+	}
+}
+
+const char *report_group_name(enum group_by by)
+{
+	return group_names[by];
+}
+
+void report_place_of(const struct profile *p, uint32_t frame, enum group_by by, struct report_place *out)
+{
+	const struct profile_frame *f;
+
+	memset(out, 0, sizeof(*out));
+	out->function = out->file = out->module = "";
+	if (frame == PROFILE_NONE)
+		return;
+	f = &p->frames[frame];
+	if (f->module != PROFILE_NONE)
+		out->module = profile_str(p, p->modules[f->module].path);
+	if (by == GROUP_MODULE)
+		return;
+	if (by != GROUP_FILE)
+		out->function = profile_str(p, f->function);
+	if (by != GROUP_MODULE)
+		out->file = profile_str(p, f->file);
+	if (by == GROUP_LINENO || by == GROUP_TRACEBACK)
+		out->line = f->line;
+}
+
+void report_json_place(struct json *j, const struct profile *p, uint32_t frame, enum group_by by)
+{
+	struct report_place pl;
+
+	report_place_of(p, frame, by, &pl);
+	json_key(j, "function");
+	json_string(j, pl.function);
+	json_key(j, "file");
+	json_string(j, pl.file);
+	json_key(j, "line");
+	json_u64(j, pl.line);
+	json_key(j, "module");
+	json_string(j, pl.module);
+}
+
+void report_json_snapshot(struct json *j, const struct profile *p, const struct profile_snapshot *s)
+{
+	json_key(j, "snapshot");
+	json_open(j, '{');
+	json_key(j, "name");
+	json_string(j, profile_str(p, s->name));
+	json_key(j, "time_ns");
+	json_u64(j, s->t_ns);
+	json_key(j, "blocks");
+	json_u64(j, s->nblocks);
+	json_key(j, "bytes");
+	json_u64(j, s->bytes);
+	json_close(j, '}');
+}

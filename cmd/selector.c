@@ -1,0 +1,52 @@
+/*
+ * selector.c - read FILE@SNAP (see selector.h).
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "selector.h"
+#include "usage.h"
+
+int selector_open(const char *arg, struct profile *p, const struct profile_snapshot **snap)
+{
+	char err[PROFILE_ERRLEN], *file;
+	const char *name = "exit", *at = strrchr(arg, '@');
+	int ret;
+
+	if (access(arg, F_OK) == 0 || !at) {
+		file = strdup(arg);
+	} else {
+		file = strndup(arg, (size_t)(at - arg));
+		name = at + 1;
+	}
+	if (!file)
+		return error("out of memory");
+	if (!*name) {
+		free(file);
+		return error("'%s' names no snapshot after '@' (try @exit, @peak or a number)", arg);
+	}
+	ret = profile_read(p, file, err);
+	if (ret < 0) {
+		free(file);
+		return error("%s", err);
+	}
+	*snap = profile_find_snapshot(p, name);
+	if (!*snap) {
+		char list[512];
+		size_t len = 0;
+
+		list[0] = '\0';
+		for (size_t i = 0; i < p->nsnapshots && len < sizeof(list) - 64; i++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%zu %s", i ? ", " : "",
+						i + 1, profile_str(p, p->snapshots[i].name));
+		error("'%s' has no snapshot '%s' (it has: %s)", file, name, p->nsnapshots ? list : "none");
+		profile_release(p);
+		free(file);
+		return 1;
+	}
+	free(file);
+	return 0;
+}

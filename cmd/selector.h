@@ -1,0 +1,20 @@
+/*
+ * selector.h - `FILE@SNAP`: a profile and one of its snapshots.
+ *
+ * SNAP is a snapshot's name (exit, peak, a label) or its number as
+ * `heapwise stats` lists them (1 is the first). A bare FILE means
+ * FILE@exit. A FILE whose own name holds '@' still works: the whole
+ * argument is tried as a file first.
+ */
+#ifndef HEAPWISE_SELECTOR_H
+#define HEAPWISE_SELECTOR_H
+
+#include "../report/profile.h"
+
+/*
+ * Read the profile that arg names into p and point *snap at the selected
+ * snapshot. Returns 0, or 1 after printing an error (p is then released).
+ */
+int selector_open(const char *arg, struct profile *p, const struct profile_snapshot **snap);
+
+#endif

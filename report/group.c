@@ -1,0 +1,440 @@
+/*
+ * group.c - snapshot statistics by place (see group.h).
+ *
+ * Each stack is mapped once to the rows it counts toward (one, or with
+ * cumulative every distinct place along it) and to whether the filters
+ * keep it; then sites add the run-wide counters and blocks the live ones.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "group.h"
+#include "stats.h"
+
+/* A growable string for building keys. */
+struct text {
+	char *s;
+	size_t len, cap;
+	int failed;
+};
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+	if (t->failed)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		char *p;
+
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		p = realloc(t->s, cap);
+		if (!p) {
+			t->failed = 1;
+			return;
+		}
+		t->s = p;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->len, s, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+}
+
+static void text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static const char *module_name(const struct profile *p, const struct profile_frame *f)
+{
+	if (f->module == PROFILE_NONE)
+		return "?";
+	return base_name(profile_str(p, p->modules[f->module].path));
+}
+
+static uint64_t module_offset(const struct profile *p, const struct profile_frame *f)
+{
+	return f->module == PROFILE_NONE ? f->ip : f->ip - p->modules[f->module].bias;
+}
+
+/* The key of one frame; fields are separated by \x1f, frames by \x1e. */
+static void frame_key(const struct profile *p, uint32_t frame, enum group_by by, int ignore_lines,
+		      struct text *key)
+{
+	const struct profile_frame *f = &p->frames[frame];
+	const char *fn = profile_str(p, f->function), *file = profile_str(p, f->file);
+	char num[32];
+
+	text_str(key, module_name(p, f));
+	if (by == GROUP_MODULE)
+		return;
+	text_add(key, "\x1f", 1);
+	if (by == GROUP_FILE && *file) {
+		text_str(key, file);
+		return;
+	}
+	if (!*fn && !*file) {
+		snprintf(num, sizeof(num), "+0x%llx", (unsigned long long)module_offset(p, f));
+		text_str(key, num);
+		return;
+	}
+	text_str(key, fn);
+	if (by == GROUP_FUNCTION || by == GROUP_FILE)
+		return;
+	text_add(key, "\x1f", 1);
+	text_str(key, file);
+	if (!ignore_lines) {
+		snprintf(num, sizeof(num), "\x1f%u", f->line);
+		text_str(key, num);
+	}
+}
+
+static int frame_matches(const struct profile *p, uint32_t frame, const char *pattern)
+{
+	const struct profile_frame *f = &p->frames[frame];
+	const char *fn = profile_str(p, f->function), *file = profile_str(p, f->file);
+	const char *module = f->module == PROFILE_NONE ? "" : profile_str(p, p->modules[f->module].path);
+
+	return (*fn && fnmatch(pattern, fn, 0) == 0) ||
+	       (*file && (fnmatch(pattern, file, 0) == 0 || fnmatch(pattern, base_name(file), 0) == 0)) ||
+	       (*module && (fnmatch(pattern, module, 0) == 0 ||
+			    fnmatch(pattern, base_name(module), 0) == 0));
+}
+
+/* Does any of the patterns match the stack (its frames from `from` on, or
+ * only the grouping one)? */
+static int stack_matches(const struct profile *p, uint32_t stack, uint32_t from, int all_frames,
+			 const char *const *patterns, size_t npatterns)
+{
+	const struct profile_stack *st = &p->stacks[stack];
+	uint32_t end = all_frames ? st->depth : (from < st->depth ? from + 1 : from);
+
+	for (size_t k = 0; k < npatterns; k++)
+		for (uint32_t i = from; i < end; i++)
+			if (frame_matches(p, p->stack_frames[st->first + i], patterns[k]))
+				return 1;
+	return 0;
+}
+
+static uint64_t hash_key(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+static int rehash(struct group_table *t)
+{
+	size_t n = t->nslots ? t->nslots * 2 : 256;
+	uint32_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t r = 0; r < t->n; r++) {
+		size_t i = hash_key(t->rows[r].key) & (n - 1);
+
+		while (slots[i])
+			i = (i + 1) & (n - 1);
+		slots[i] = (uint32_t)r + 1;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->nslots = n;
+	return 0;
+}
+
+struct group_row *group_find(const struct group_table *t, const char *key)
+{
+	if (!t->nslots)
+		return NULL;
+	for (size_t i = hash_key(key) & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1))
+		if (strcmp(t->rows[t->slots[i] - 1].key, key) == 0)
+			return &t->rows[t->slots[i] - 1];
+	return NULL;
+}
+
+/* The row of key, made if new; returns its index or -ENOMEM. */
+static long row_for(struct group_table *t, const char *key, uint32_t frame, uint32_t stack,
+		    uint32_t from)
+{
+	struct group_row *r;
+	size_t i;
+
+	if ((r = group_find(t, key)))
+		return r - t->rows;
+	if ((t->n + 1) * 2 > t->nslots && rehash(t) < 0)
+		return -ENOMEM;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct group_row *rows = realloc(t->rows, cap * sizeof(*rows));
+
+		if (!rows)
+			return -ENOMEM;
+		t->rows = rows;
+		t->cap = cap;
+	}
+	r = &t->rows[t->n];
+	*r = (struct group_row){ .frame = frame, .stack = stack, .depth_from = from };
+	r->key = strdup(key);
+	if (!r->key)
+		return -ENOMEM;
+	for (i = hash_key(key) & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1))
+		;
+	t->slots[i] = (uint32_t)t->n + 1;
+	return (long)t->n++;
+}
+
+/* Which rows each stack counts toward: rows[first[s] .. first[s] + count[s]). */
+struct stack_rows {
+	uint32_t *first, *count;
+	uint32_t *rows;
+	size_t n, cap;
+};
+
+static int push_row(struct stack_rows *sr, uint32_t row)
+{
+	if (sr->n == sr->cap) {
+		size_t cap = sr->cap ? sr->cap * 2 : 1024;
+		uint32_t *n = realloc(sr->rows, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		sr->rows = n;
+		sr->cap = cap;
+	}
+	sr->rows[sr->n++] = row;
+	return 0;
+}
+
+/* Map stack s to its rows (none when the filters drop it). */
+static int map_stack(struct group_table *t, const struct group_options *o, uint32_t s,
+		     struct stack_rows *sr, struct text *key)
+{
+	const struct profile *p = t->profile;
+	const struct profile_stack *st = &p->stacks[s];
+	uint32_t from = stats_grouping_index(p, s, o->alloc_fns, o->nalloc_fns);
+	long row;
+
+	sr->first[s] = (uint32_t)sr->n;
+	sr->count[s] = 0;
+	if (o->ninclude && !stack_matches(p, s, from, o->all_frames, o->include, o->ninclude))
+		return 0;
+	if (o->nexclude && stack_matches(p, s, from, o->all_frames, o->exclude, o->nexclude))
+		return 0;
+	key->len = 0;
+	text_add(key, "", 0);
+	if (st->depth == 0) {
+		row = row_for(t, key->s ? key->s : "", PROFILE_NONE, s, 0);
+	} else if (o->by == GROUP_TRACEBACK) {
+		for (uint32_t i = from; i < st->depth; i++) {
+			if (i > from)
+				text_add(key, "\x1e", 1);
+			frame_key(p, p->stack_frames[st->first + i], GROUP_LINENO, o->ignore_lines, key);
+		}
+		row = key->failed ? -ENOMEM : row_for(t, key->s, p->stack_frames[st->first + from], s, from);
+	} else if (!o->cumulative) {
+		frame_key(p, p->stack_frames[st->first + from], o->by, o->ignore_lines, key);
+		row = key->failed ? -ENOMEM : row_for(t, key->s, p->stack_frames[st->first + from], s, from);
+	} else {
+		/* every distinct place along the stack, once (recursion counts once) */
+		for (uint32_t i = from; i < st->depth; i++) {
+			uint32_t f = p->stack_frames[st->first + i], k;
+			int seen = 0;
+
+			key->len = 0;
+			frame_key(p, f, o->by, o->ignore_lines, key);
+			row = key->failed ? -ENOMEM : row_for(t, key->s, f, s, i);
+			if (row < 0)
+				return -ENOMEM;
+			for (k = 0; k < sr->count[s]; k++)
+				seen |= sr->rows[sr->first[s] + k] == (uint32_t)row;
+			if (seen)
+				continue;
+			if (push_row(sr, (uint32_t)row) < 0)
+				return -ENOMEM;
+			sr->count[s]++;
+		}
+		return 0;
+	}
+	if (row < 0 || push_row(sr, (uint32_t)row) < 0)
+		return -ENOMEM;
+	sr->count[s] = 1;
+	return 0;
+}
+
+static int wanted_generation(const struct group_options *o, uint32_t generation)
+{
+	if (o->generation < 0)
+		return 1;
+	if (o->generation >= 2)
+		return generation >= 2;
+	return generation == (uint32_t)o->generation;
+}
+
+int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
+		   const struct group_options *o, struct group_table *t)
+{
+	struct stack_rows sr = { 0 };
+	struct text key = { 0 };
+	int ret = -ENOMEM;
+
+	memset(t, 0, sizeof(*t));
+	t->profile = p;
+	sr.first = calloc(p->nstacks ? p->nstacks : 1, sizeof(*sr.first));
+	sr.count = calloc(p->nstacks ? p->nstacks : 1, sizeof(*sr.count));
+	if (!sr.first || !sr.count)
+		goto out;
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (map_stack(t, o, (uint32_t)i, &sr, &key) < 0)
+			goto out;
+	for (size_t i = 0; i < p->nsites; i++) {
+		const struct profile_site *site = &p->sites[i];
+
+		for (uint32_t k = 0; k < sr.count[site->stack]; k++) {
+			struct group_row *r = &t->rows[sr.rows[sr.first[site->stack] + k]];
+
+			r->allocations += site->allocations;
+			r->bytes_allocated += site->bytes_allocated;
+			r->temporary += site->temporary;
+			r->peak_bytes += site->peak_bytes;
+		}
+	}
+	for (uint64_t i = 0; s && i < s->nblocks; i++) {
+		const struct profile_block *b = &s->blocks[i];
+
+		if (!sr.count[b->stack] || !wanted_generation(o, b->generation))
+			continue;
+		t->size += b->size;
+		t->count++;
+		for (uint32_t k = 0; k < sr.count[b->stack]; k++) {
+			struct group_row *r = &t->rows[sr.rows[sr.first[b->stack] + k]];
+
+			r->size += b->size;
+			r->count++;
+			if (b->generation >= 1)
+				r->old_size += b->size;
+		}
+	}
+	ret = 0;
+out:
+	free(sr.first);
+	free(sr.count);
+	free(sr.rows);
+	free(key.s);
+	return ret;
+}
+
+void group_release(struct group_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->rows[i].key);
+	free(t->rows);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+static uint64_t field(const struct group_row *r, enum group_sort by)
+{
+	switch (by) {
+	case SORT_COUNT:
+		return r->count;
+	case SORT_ALLOCATED:
+		return r->bytes_allocated;
+	case SORT_ALLOCATIONS:
+		return r->allocations;
+	case SORT_TEMPORARY:
+		return r->temporary;
+	case SORT_PEAK:
+		return r->peak_bytes;
+	case SORT_SIZE:
+	default:
+		return r->size;
+	}
+}
+
+static int by_field(const void *a, const void *b, void *arg)
+{
+	const struct group_row *x = a, *y = b;
+	enum group_sort by = *(const enum group_sort *)arg;
+	uint64_t fx = field(x, by), fy = field(y, by);
+
+	if (fx != fy)
+		return fx < fy ? 1 : -1;
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+void group_sort(struct group_table *t, enum group_sort by)
+{
+	qsort_r(t->rows, t->n, sizeof(*t->rows), by_field, &by);
+	/* the rows moved: index them again */
+	free(t->slots);
+	t->slots = NULL;
+	t->nslots = 0;
+	if (rehash(t) < 0) {
+		free(t->slots);
+		t->slots = NULL;
+		t->nslots = 0;
+	}
+}
+
+void group_describe(const struct group_table *t, const struct group_row *r, enum group_by by,
+		    char *buf, size_t len)
+{
+	const struct profile *p = t->profile;
+	const struct profile_frame *f;
+	const char *fn, *file;
+
+	if (r->frame == PROFILE_NONE) {
+		snprintf(buf, len, "<unknown stack>");
+		return;
+	}
+	f = &p->frames[r->frame];
+	fn = profile_str(p, f->function);
+	file = profile_str(p, f->file);
+	if (by == GROUP_MODULE) {
+		snprintf(buf, len, "%s", f->module == PROFILE_NONE ? "?" :
+			 profile_str(p, p->modules[f->module].path));
+	} else if (by == GROUP_FILE && *file) {
+		snprintf(buf, len, "%s", file);
+	} else if ((by == GROUP_LINENO || by == GROUP_TRACEBACK) && *file) {
+		snprintf(buf, len, "%s:%u", file, f->line);
+	} else if (*fn) {
+		snprintf(buf, len, "%s", fn);
+	} else {
+		snprintf(buf, len, "%s+0x%llx", module_name(p, f),
+			 (unsigned long long)module_offset(p, f));
+	}
+}
+
+void group_frames(const struct group_table *t, const struct group_row *r, int most_recent_first,
+		  void (*fn)(const struct profile *p, uint32_t frame, void *arg), void *arg)
+{
+	const struct profile *p = t->profile;
+	const struct profile_stack *st = &p->stacks[r->stack];
+
+	if (r->frame == PROFILE_NONE)
+		return;
+	for (uint32_t k = 0; k + r->depth_from < st->depth; k++) {
+		uint32_t i = most_recent_first ? r->depth_from + k : st->depth - 1 - k;
+
+		fn(p, p->stack_frames[st->first + i], arg);
+	}
+}
