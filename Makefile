@@ -36,7 +36,7 @@ B = build
 TRACER_SRC = tracer/attach.c tracer/emit.c tracer/hooks.c
 REPORT_SRC = report/livetable.c report/profile.c report/symbols.c report/collector.c \
 	     report/build.c report/stats.c report/scopes.c report/group.c
-CMD_SRC = cmd/main.c cmd/usage.c cmd/json.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/gate.c cmd/selector.c cmd/table.c cmd/report-args.c
+CMD_SRC = cmd/main.c cmd/usage.c cmd/json.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/gate.c cmd/selector.c cmd/table.c cmd/report-args.c
 
 TRACER_OBJ = $(TRACER_SRC:%.c=$(B)/%.o)
 REPORT_OBJ = $(REPORT_SRC:%.c=$(B)/%.o)
@@ -86,6 +86,14 @@ $(B)/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -fno-omit-frame-pointer -o $@ $< -lpthread -ldl
 
+# The same program built again with three lines added at its top, under
+# the same source path (tests/progs/phases.c) and binary name: a rebuild
+# where every site moved, for `diff --ignore-lines`.
+$(B)/progs/moved/phases: tests/progs/phases.c
+	@mkdir -p $(B)/moved-src/tests/progs $(@D)
+	{ printf '/* moved */\n\n\n'; cat $<; } > $(B)/moved-src/tests/progs/phases.c
+	cd $(B)/moved-src && $(CC) -O0 -g -fno-omit-frame-pointer -o $(abspath $@) tests/progs/phases.c
+
 $(B)/progs/static-hello: tests/progs/static-hello.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -static -o $@ $<
@@ -104,7 +112,7 @@ demo: deps
 	./heapwise stats $(B)/demo.hws
 
 check: test-deps
-	@$(MAKE) --no-print-directory all $(PROGS) $(PROG_LIBS) $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all $(PROGS) $(PROG_LIBS) $(UNIT_TESTS) $(B)/progs/moved/phases
 	@tests/run.sh
 
 bench: deps

@@ -39,9 +39,11 @@
 #endif
 
 static const char run_usage[] =
-	"usage: heapwise run [-o FILE] [-d N] [-i MS] [-t N] [-n N] [-q] [--] PROGRAM [ARGS...]\n"
+	"usage: heapwise run [-o FILE] [-s SECS] [-d N] [-i MS] [-t N] [-n N] [-q] [--] PROGRAM [ARGS...]\n"
 	"\n"
 	"  -o, --output FILE          write the profile to FILE (default heapwise.PROGRAM.PID.hws)\n"
+	"  -s, --snapshot-every SECS  take a snapshot every SECS seconds (0.01-86400; also on\n"
+	"                             `heapwise snapshot PID`, and always at the peak and exit)\n"
 	"  -d, --max-depth N          keep at most N frames per stack (1-256, default 64)\n"
 	"  -i, --interval MS          sample heap and RSS every MS milliseconds (1-60000, default 10)\n"
 	"  -t, --temporary-threshold N\n"
@@ -53,6 +55,7 @@ static const char run_usage[] =
 
 static const struct option run_options[] = {
 	{ "output", required_argument, NULL, 'o' },
+	{ "snapshot-every", required_argument, NULL, 's' },
 	{ "max-depth", required_argument, NULL, 'd' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "temporary-threshold", required_argument, NULL, 't' },
@@ -315,11 +318,21 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 	o->top = 5;
 	o->quiet = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+o:d:i:t:n:qh", run_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+o:s:d:i:t:n:qh", run_options, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			o->output = optarg;
 			break;
+		case 's': {
+			char *end;
+			double secs = strtod(optarg, &end);
+
+			if (end == optarg || *end || !(secs >= 0.01 && secs <= 86400))
+				return usage_error(run_usage, "--snapshot-every takes seconds from 0.01 to 86400, not '%s'",
+						   optarg);
+			o->collect.snapshot_every_ns = (uint64_t)(secs * 1e9);
+			break;
+		}
 		case 'd':
 			if (parse_number(optarg, 1, WIRE_MAX_DEPTH, &v) < 0)
 				return usage_error(run_usage, "--max-depth takes a number from 1 to %d, not '%s'",

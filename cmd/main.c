@@ -23,6 +23,7 @@ static const struct cmd_struct commands[] = {
 	{ "run", cmd_run, "run a program and trace its heap" },
 	{ "stats", cmd_stats, "show the totals and snapshots of a profile" },
 	{ "diff", cmd_diff, "compare two snapshots; gate CI on the change" },
+	{ "snapshot", cmd_snapshot, "take a snapshot of a running traced program now" },
 	{ "top", cmd_top, "where a snapshot's memory is, by line, function, file or traceback" },
 };
 

@@ -40,6 +40,9 @@ struct builder {
 	size_t nexpansion, expansion_cap;
 	uint32_t *stack_map;		/* wire stack id -> profile stack, 0 = not yet */
 	uint32_t peak_name, exit_name;	/* interned snapshot names */
+	uint32_t *run_names;		/* of the snapshots taken during the run */
+	uint64_t *gen_stamps;		/* stamps of the snapshots added that count for generations */
+	size_t ngen_stamps;
 	int snapshot_ret;		/* add_snapshots' result */
 	uint64_t snapshot_ns;		/* how long they took */
 };
@@ -310,8 +313,13 @@ static int sort_by_addr(struct profile_block *blocks, size_t n)
 	return 0;
 }
 
+/*
+ * Add a snapshot (in stamp order). A block's generation is how many of the
+ * snapshots before it were taken after the block was born: the ones taken
+ * during the run, not the peak, which is a moment found afterwards.
+ */
 static int add_snapshot(struct builder *b, uint32_t name, uint64_t t_ns, uint64_t stamp,
-			struct profile_block *blocks, size_t n)
+			struct profile_block *blocks, size_t n, int is_peak)
 {
 	struct profile *p = b->p;
 	struct profile_snapshot *s = realloc(p->snapshots, (p->nsnapshots + 1) * sizeof(*s));
@@ -325,13 +333,21 @@ static int add_snapshot(struct builder *b, uint32_t name, uint64_t t_ns, uint64_
 		free(blocks);
 		return -ENOMEM;
 	}
-	/* generation: snapshots taken before this one, after the block was born */
 	for (size_t i = 0; i < n; i++) {
-		blocks[i].generation = 0;
-		for (size_t k = 0; k < p->nsnapshots; k++)
-			if (s[k].stamp < stamp && s[k].stamp >= blocks[i].stamp)
-				blocks[i].generation++;
+		size_t lo = 0, hi = b->ngen_stamps;
+
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (b->gen_stamps[mid] < blocks[i].stamp)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		blocks[i].generation = (uint32_t)(b->ngen_stamps - lo);
 	}
+	if (!is_peak)
+		b->gen_stamps[b->ngen_stamps++] = stamp;
 	s = &s[p->nsnapshots++];
 	*s = (struct profile_snapshot){
 		.name = name, .t_ns = t_ns, .stamp = stamp,
@@ -347,23 +363,44 @@ static struct profile_block to_block(struct builder *b, const struct live_block 
 	return (struct profile_block){ l->addr, l->size, l->stamp, b->stack_map[l->stack], 0 };
 }
 
+/* A snapshot to add, from wherever its blocks are. */
+struct pending_snapshot {
+	uint32_t name;
+	uint64_t t_ns, stamp;
+	struct profile_block *blocks;	/* peak and exit: made already */
+	size_t n;
+	int is_peak;
+	struct run_snapshot *run;	/* one taken during the run: converted when added */
+};
+
+static int by_stamp(const void *a, const void *b)
+{
+	const struct pending_snapshot *x = a, *y = b;
+
+	return x->stamp < y->stamp ? -1 : x->stamp > y->stamp;
+}
+
 /*
- * The peak and exit snapshots. The live table and the list of blocks freed
- * since the peak are released as soon as both are copied out, before the
- * sorting: they are the largest things the collector holds.
+ * All snapshots, in the order they were taken: those cut during the run,
+ * the peak and the exit. The live table and the list of blocks freed since
+ * the peak are released as soon as peak and exit are copied out, before
+ * the sorting: they are the largest things the collector holds.
  */
 static int add_snapshots(struct builder *b)
 {
 	struct collector *c = b->c;
-	size_t npeak = 0, nexit = 0, pos = 0;
+	size_t npeak = 0, nexit = 0, pos = 0, nall = 0;
 	struct profile_block *peak = NULL, *exit_blocks;
+	struct pending_snapshot *all;
 	struct live_block *l;
 	int ret = -ENOMEM;
 
+	all = calloc(c->nsnapshots + 2, sizeof(*all));
+	b->gen_stamps = calloc(c->nsnapshots + 2, sizeof(*b->gen_stamps));
 	exit_blocks = malloc((c->live.count + 1) * sizeof(*exit_blocks));
 	if (c->peak_bytes > 0)
 		peak = malloc((c->live.count + c->freed_since_peak.len + 1) * sizeof(*peak));
-	if (!exit_blocks || (c->peak_bytes > 0 && !peak))
+	if (!all || !b->gen_stamps || !exit_blocks || (c->peak_bytes > 0 && !peak))
 		goto out;
 	while ((l = livetable_next(&c->live, &pos))) {
 		exit_blocks[nexit++] = to_block(b, l);
@@ -376,23 +413,44 @@ static int add_snapshots(struct builder *b)
 	free(c->freed_since_peak.items);
 	c->freed_since_peak = (struct block_list){ NULL, 0, 0 };
 
-	if (peak) {
-		for (size_t i = 0; i < npeak; i++) {
-			struct profile_site *site = &b->p->sites[peak[i].stack];
+	for (size_t i = 0; i < npeak; i++) {
+		struct profile_site *site = &b->p->sites[peak[i].stack];
 
-			site->peak_blocks++;
-			site->peak_bytes += peak[i].size;
-		}
-		ret = add_snapshot(b, b->peak_name, c->peak_ns, c->peak_stamp, peak, npeak);
-		peak = NULL;	/* add_snapshot owns it, also on failure */
-		if (ret < 0) {
-			free(exit_blocks);
-			return ret;
-		}
+		site->peak_blocks++;
+		site->peak_bytes += peak[i].size;
 	}
-	return add_snapshot(b, b->exit_name, c->end_ns - c->start_ns, c->window.base - 1,
-			    exit_blocks, nexit);
+	for (size_t i = 0; i < c->nsnapshots; i++)
+		all[nall++] = (struct pending_snapshot){ b->run_names[i], c->snapshots[i].t_ns,
+			c->snapshots[i].stamp, NULL, 0, 0, &c->snapshots[i] };
+	if (peak)
+		all[nall++] = (struct pending_snapshot){ b->peak_name, c->peak_ns, c->peak_stamp, peak, npeak, 1, NULL };
+	peak = NULL;
+	/* the exit is last even when no event came after the last snapshot */
+	qsort(all, nall, sizeof(*all), by_stamp);
+	all[nall++] = (struct pending_snapshot){ b->exit_name, c->end_ns - c->start_ns, c->window.base - 1,
+		exit_blocks, nexit, 0, NULL };
+	exit_blocks = NULL;
+
+	ret = 0;
+	for (size_t i = 0; i < nall; i++) {
+		struct pending_snapshot *s = &all[i];
+
+		if (s->run) {
+			s->n = s->run->nblocks;
+			s->blocks = malloc((s->n + 1) * sizeof(*s->blocks));
+			for (size_t k = 0; s->blocks && k < s->n; k++)
+				s->blocks[k] = to_block(b, &s->run->blocks[k]);
+			free(s->run->blocks);
+			s->run->blocks = NULL;
+		}
+		/* add_snapshot owns the blocks, also on failure */
+		if (ret == 0 && (!s->blocks || add_snapshot(b, s->name, s->t_ns, s->stamp, s->blocks, s->n, s->is_peak) < 0))
+			ret = -ENOMEM;
+		else if (ret < 0)
+			free(s->blocks);
+	}
 out:
+	free(all);
 	free(peak);
 	free(exit_blocks);
 	return ret;
@@ -487,8 +545,12 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 	fill_totals(c, &p->totals);	/* before the snapshots release the live set */
 	b.peak_name = profile_intern(p, "peak");
 	b.exit_name = profile_intern(p, "exit");
-	if (!b.peak_name || !b.exit_name)
+	b.run_names = calloc(c->nsnapshots + 1, sizeof(*b.run_names));
+	if (!b.peak_name || !b.exit_name || !b.run_names)
 		goto out;
+	for (size_t i = 0; i < c->nsnapshots; i++)
+		if (!(b.run_names[i] = profile_intern(p, c->snapshots[i].name)))
+			goto out;
 
 	/* from here until the join, the snapshot side owns p->snapshots and
 	 * p->sites, this side everything else */
@@ -533,5 +595,7 @@ out:
 	free(b.cache);
 	free(b.expansion);
 	free(b.stack_map);
+	free(b.run_names);
+	free(b.gen_stamps);
 	return ret;
 }

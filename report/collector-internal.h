@@ -12,6 +12,7 @@
 
 #include "collector.h"
 #include "livetable.h"
+#include "../tracer/wire.h"
 
 struct wire_header;
 
@@ -40,6 +41,16 @@ struct reorder {
 struct block_list {
 	struct live_block *items;
 	size_t len, cap;
+};
+
+/* A snapshot cut while the program ran: its live set, unsorted. */
+struct run_snapshot {
+	char name[WIRE_LABEL_MAX];
+	uint64_t t_ns;		/* since the start */
+	uint64_t stamp;		/* events up to this stamp are in it */
+	struct live_block *blocks;
+	size_t nblocks;
+	uint64_t bytes;
 };
 
 /* Records copied out of the rings, waiting for replay. */
@@ -109,6 +120,15 @@ struct collector {
 
 	struct profile_sample *samples;
 	size_t nsamples, samples_cap;
+
+	struct run_snapshot *snapshots;	/* taken during the run, in order */
+	size_t nsnapshots;
+	uint64_t next_snapshot_ns;	/* the next --snapshot-every one */
+	uint64_t requests_seen;		/* snapshot_requests already taken up */
+	int pending;			/* a snapshot waits for replay to reach its stamp */
+	int pending_requested;		/* ... asked for by `heapwise snapshot` */
+	char pending_name[WIRE_LABEL_MAX];
+	uint64_t pending_stamp, pending_ns;
 };
 
 #endif

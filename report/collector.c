@@ -175,6 +175,9 @@ void collector_free(struct collector *c)
 	free(c->site_of_stack);
 	free(c->sites);
 	free(c->recent_stamps);
+	for (size_t i = 0; i < c->nsnapshots; i++)
+		free(c->snapshots[i].blocks);
+	free(c->snapshots);
 	free(c);
 }
 
@@ -198,6 +201,7 @@ void collector_start(struct collector *c, pid_t pid, uint64_t now_ns)
 	c->now_ns = now_ns;
 	c->next_sample_ns = now_ns;
 	c->interval_ns = c->opt.sample_interval_ns;
+	c->next_snapshot_ns = now_ns + c->opt.snapshot_every_ns;
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
 	c->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
 	__atomic_store_n(&c->hdr->heartbeat_ns, now_ns, __ATOMIC_RELEASE);
@@ -697,6 +701,81 @@ static void take_sample(struct collector *c)
 		c->peak_rss = s->rss_bytes;
 }
 
+/* ------------------------------------------------------------------ */
+/* Snapshots during the run                                            */
+/* ------------------------------------------------------------------ */
+
+/* Copy the live set as it is now (replay has reached the pending stamp). */
+static void cut_snapshot(struct collector *c)
+{
+	struct wire_header *h = c->hdr;
+	struct run_snapshot *s = realloc(c->snapshots, (c->nsnapshots + 1) * sizeof(*s));
+	struct live_block *b;
+	size_t pos = 0, n = 0;
+	int ok = 0;
+
+	if (s) {
+		c->snapshots = s;
+		s = &s[c->nsnapshots];
+		*s = (struct run_snapshot){ .t_ns = c->pending_ns, .stamp = c->pending_stamp };
+		memcpy(s->name, c->pending_name, sizeof(s->name));
+		s->blocks = malloc((c->live.count + 1) * sizeof(*s->blocks));
+		if (s->blocks) {
+			while ((b = livetable_next(&c->live, &pos))) {
+				s->blocks[n++] = *b;
+				s->bytes += b->size;
+			}
+			s->nblocks = n;
+			c->nsnapshots++;
+			ok = 1;
+		}
+	}
+	if (!ok)
+		c->lost_internal++;	/* the snapshot is missing from the profile */
+	c->pending = 0;
+	if (c->pending_requested) {
+		/* the requester still holds the lock: tell it the name we gave */
+		memcpy(h->request_label, c->pending_name, sizeof(h->request_label));
+		__atomic_store_n(&h->last_snapshot_blocks, ok ? s->nblocks : 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->last_snapshot_bytes, ok ? s->bytes : 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->last_snapshot_ok, ok ? 1 : 2, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->snapshots_served, c->requests_seen, __ATOMIC_RELEASE);
+	}
+}
+
+/* Wait for replay to reach every event so far, then cut a snapshot. */
+static void schedule_snapshot(struct collector *c, int requested)
+{
+	c->pending = 1;
+	c->pending_requested = requested;
+	c->pending_stamp = __atomic_load_n(&c->hdr->stamp, __ATOMIC_ACQUIRE) - 1;
+	c->pending_ns = c->now_ns - c->start_ns;
+}
+
+/* Take up a request or a due periodic snapshot; cut the pending one once
+ * replay has caught up with it (or at the end, final). */
+static void snapshot_tick(struct collector *c, int final)
+{
+	struct wire_header *h = c->hdr;
+	uint64_t requests = __atomic_load_n(&h->snapshot_requests, __ATOMIC_ACQUIRE);
+
+	if (!c->pending && requests > c->requests_seen && !final) {
+		/* the requester holds request_lock while it waits: the label is stable */
+		memcpy(c->pending_name, h->request_label, sizeof(c->pending_name));
+		c->pending_name[sizeof(c->pending_name) - 1] = '\0';
+		if (!c->pending_name[0])
+			snprintf(c->pending_name, sizeof(c->pending_name), "snapshot-%zu", c->nsnapshots + 1);
+		c->requests_seen = requests;
+		schedule_snapshot(c, 1);
+	} else if (!c->pending && c->opt.snapshot_every_ns && c->now_ns >= c->next_snapshot_ns && !final) {
+		snprintf(c->pending_name, sizeof(c->pending_name), "auto-%zu", c->nsnapshots + 1);
+		c->next_snapshot_ns = c->now_ns + c->opt.snapshot_every_ns;
+		schedule_snapshot(c, 0);
+	}
+	if (c->pending && (final || c->window.base > c->pending_stamp))
+		cut_snapshot(c);
+}
+
 void collector_tick(struct collector *c, uint64_t now_ns)
 {
 	c->now_ns = now_ns;
@@ -704,6 +783,7 @@ void collector_tick(struct collector *c, uint64_t now_ns)
 		take_sample(c);
 		c->next_sample_ns = now_ns + c->interval_ns;
 	}
+	snapshot_tick(c, 0);
 }
 
 static uint64_t monotonic_ns(void)
@@ -795,6 +875,7 @@ void collector_finish(struct collector *c, int wait_status, uint64_t maxrss_byte
 	c->now_ns = now_ns;
 	collector_stop_draining(c);
 	collector_drain(c, 1);
+	snapshot_tick(c, 1);
 	take_sample(c);
 	collector_done(c);
 	c->wait_status = wait_status;

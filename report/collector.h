@@ -23,9 +23,10 @@ struct collector_options {
 	unsigned max_depth;		/* frames kept per stack, 1..WIRE_MAX_DEPTH */
 	unsigned temporary_threshold;	/* "temporary": freed with at most this many allocations between */
 	uint64_t sample_interval_ns;	/* timeline period */
+	uint64_t snapshot_every_ns;	/* take a snapshot this often, 0 = never */
 };
 
-#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull }
+#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull, 0 }
 
 struct collector;
 

@@ -41,7 +41,8 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
-#define WIRE_VERSION		1
+#define WIRE_VERSION		2
+#define WIRE_LABEL_MAX		64	/* bytes of a snapshot label, with its NUL */
 
 #define WIRE_ENV_SHM		"HEAPWISE_SHM"	/* path the tracer opens: /proc/PID/fd/N */
 #define WIRE_ENV_DEBUG		"HEAPWISE_DEBUG"	/* set: the tracer says why it did not attach */
@@ -160,6 +161,20 @@ struct wire_header {
 	uint32_t collector_done;	/* the collector stopped draining for good */
 	uint32_t pad2;
 	uint64_t ring_waits;	/* times a thread found its ring full and waited */
+
+	/*
+	 * Snapshot requests from `heapwise snapshot` (another process). A
+	 * requester takes request_lock (0 -> its pid), writes request_label,
+	 * bumps snapshot_requests and keeps the lock until snapshots_served
+	 * reaches its request; the collector then publishes what it took.
+	 */
+	int32_t request_lock;
+	uint32_t last_snapshot_ok;	/* 1: the last one served was taken, 2: no memory for it */
+	uint64_t snapshot_requests;
+	uint64_t snapshots_served;
+	uint64_t last_snapshot_blocks;
+	uint64_t last_snapshot_bytes;
+	char request_label[WIRE_LABEL_MAX];
 };
 
 enum wire_tracer_state {

@@ -1,0 +1,93 @@
+#!/bin/sh
+# Snapshots during a run: `heapwise snapshot PID` at three known points of
+# tests/progs/phases.c (by heapwise's pid and by the program's), generations,
+# selectors, and --snapshot-every.
+. "$(dirname "$0")/lib.sh"
+
+# phases_with_snapshots PROFILE: run phases, snapshot p1 p2 p3 after each phase
+phases_with_snapshots() {
+	mkfifo "$T/ctl"
+	"$HW" run -q -o "$1" -- "$P/phases" < "$T/ctl" > "$T/out" &
+	hw=$!
+	exec 3> "$T/ctl"
+	for n in 1 2 3; do
+		i=0
+		while ! grep -q "ready $n" "$T/out" 2>/dev/null && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+		# the first by heapwise's pid, the others by the program's
+		if [ $n = 1 ]; then target=$hw; else target=$(pgrep -n -P "$hw"); fi
+		"$HW" snapshot --label "p$n" "$target" >> "$T/snap.out" 2>> "$T/snap.err"
+		echo go >&3
+	done
+	exec 3>&-
+	wait "$hw"
+	run_status=$?
+	rm -f "$T/ctl"
+}
+
+phases_with_snapshots "$T/ph.hws"
+expect "run exits with the program's status" "$run_status" 0
+expect "snapshot says what it took" "$(cat "$T/snap.out")" "snapshot p1 taken: 150 blocks, 107.4 KiB
+snapshot p2 taken: 230 blocks, 315.3 KiB
+snapshot p3 taken: 320 blocks, 373.0 KiB"
+expect "snapshot prints no errors" "$(cat "$T/snap.err")" ""
+
+stats_json "$T/ph.hws" > "$T/s.json"
+expect "snapshots in time order, peak by its time" \
+	"$(json "$T/s.json" '" ".join("%s:%d:%d" % (s["name"], s["blocks"], s["bytes"]) for s in j["snapshots"])')" \
+	"p1:150:110000 p2:230:322880 p3:320:381920 peak:420:481920 exit:420:481920"
+expect "snapshot times increase" \
+	"$(json "$T/s.json" 'all(a["time_ns"] <= b["time_ns"] for a, b in zip(j["snapshots"], j["snapshots"][1:]))')" True
+
+# selectors: by label, by number, @exit, bare file
+"$HW" top -f json "$T/ph.hws@p2" > "$T/t.json"
+expect "FILE@p2 selects p2" "$(json "$T/t.json" 'j["snapshot"]["name"], j["total"]["count"]')" "('p2', 230)"
+"$HW" top -f json "$T/ph.hws@2" > "$T/t.json"
+expect "FILE@2 selects the second" "$(json "$T/t.json" 'j["snapshot"]["name"]')" "p2"
+"$HW" top -f json "$T/ph.hws" > "$T/t.json"
+expect "a bare FILE is @exit" "$(json "$T/t.json" 'j["snapshot"]["name"]')" "exit"
+"$HW" top "$T/ph.hws@p9" 2> "$T/err"
+expect "an unknown snapshot: status 1" "$?" 1
+expect "an unknown snapshot: says which exist" "$(cat "$T/err")" \
+	"heapwise: error: '$T/ph.hws' has no snapshot 'p9' (it has: 1 p1, 2 p2, 3 p3, 4 peak, 5 exit)"
+
+# generations at exit: site A's blocks of phases 1-4 survived 3, 2, 1, 0 of
+# p1..p3 (the peak is not counted); C's 20 survivors 2
+gen() { "$HW" top -f json -g "$1" "$T/ph.hws" > "$T/g.json"; json "$T/g.json" '[(g["line"], g["count"], g["size"]) for g in j["groups"]]'; }
+expect "generation 2+ at exit" "$(gen 2)" "[(20, 200, 200000), (30, 20, 81920)]"
+expect "generation 1 at exit" "$(gen 1)" "[(20, 100, 100000)]"
+expect "generation 0 at exit" "$(gen 0)" "[(20, 100, 100000)]"
+"$HW" top -f json -g 1 "$T/ph.hws@p3" > "$T/g.json"
+expect "generation 1 at p3" "$(json "$T/g.json" '[(g["line"], g["count"]) for g in j["groups"]]')" "[(20, 100), (30, 20)]"
+
+# growth: A grew at each of the last 3 steps (p1 -> p2 -> p3 -> exit), C did not
+"$HW" top --growth -k 3 "$T/ph.hws" > "$T/growth"
+expect "growth finds site A only" "$(cat "$T/growth")" \
+	"tests/progs/phases.c:20: size=390.6 KiB, count=400, grew 293.0 KiB over 3 snapshots, old generations 293.0 KiB"
+"$HW" top --growth -k 3 -f json "$T/ph.hws" > "$T/g.json"
+expect "growth as json" "$(json "$T/g.json" '[(g["function"], g["size"], g["growth"], g["old_size"]) for g in j["groups"]]')" \
+	"[('site_a', 400000, 300000, 300000)]"
+"$HW" top --growth -k 5 "$T/ph.hws" 2> "$T/err"
+expect "growth needs enough snapshots" "$?" 1
+
+# refused requests
+"$HW" snapshot 999999999 2> "$T/err"
+expect "no such process: status 1" "$?" 1
+"$HW" snapshot $$ 2> "$T/err"
+expect_match "an untraced process: says so" "$(cat "$T/err")" "is not traced by heapwise run"
+"$HW" snapshot --label exit $$ 2> "$T/err"
+expect "a reserved label: status 2" "$?" 2
+
+# --snapshot-every: a program that lives 0.6 s gets snapshots every 0.1 s
+"$HW" run -q -s 0.1 -o "$T/every.hws" -- sh -c 'sleep 0.6' 
+stats_json "$T/every.hws" > "$T/e.json"
+expect "--snapshot-every takes about one per period" \
+	"$(json "$T/e.json" '3 <= len([s for s in j["snapshots"] if s["name"].startswith("auto-")]) <= 7')" True
+"$HW" run -s 0 -- true 2> "$T/err"
+expect "--snapshot-every 0: status 2" "$?" 2
+
+# a diff between two snapshots of the run: B only in p1 shows with size 0
+expect "diff p1 p2" "$("$HW" diff "$T/ph.hws@p1" "$T/ph.hws@p2")" \
+"tests/progs/phases.c:30: size=120.0 KiB (+120.0 KiB), count=30 (+30), average=4.0 KiB
+tests/progs/phases.c:20: size=195.3 KiB (+97.7 KiB), count=200 (+100), average=1000 B
+tests/progs/phases.c:25: size=0 B (-9.8 KiB), count=0 (-50), average=0 B
+total: size=315.3 KiB (+207.9 KiB), count=230 (+80), average=1.4 KiB"
