@@ -28,11 +28,88 @@ static const struct option stats_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The moment the program's RSS was furthest above its live heap. */
+struct rss_gap {
+	int known;
+	uint64_t t_ns, rss, heap;	/* at the largest gap */
+	uint64_t end_rss, end_heap;	/* at the last sample */
+};
+
+static void rss_gap_of(const struct profile *p, struct rss_gap *g)
+{
+	/* the last sample is taken after the program ended: its RSS is the
+	 * last one read, from before the final events, so it is left out */
+	size_t n = p->nsamples > 1 ? p->nsamples - 1 : p->nsamples;
+
+	memset(g, 0, sizeof(*g));
+	for (size_t i = 0; i < n; i++) {
+		const struct profile_sample *s = &p->samples[i];
+
+		if (!s->rss_bytes)
+			continue;
+		if (!g->known || s->rss_bytes - (s->rss_bytes > s->heap_bytes ? s->heap_bytes : s->rss_bytes) >
+				 g->rss - (g->rss > g->heap ? g->heap : g->rss)) {
+			g->t_ns = s->t_ns;
+			g->rss = s->rss_bytes;
+			g->heap = s->heap_bytes;
+		}
+		g->known = 1;
+		g->end_rss = s->rss_bytes;
+		g->end_heap = s->heap_bytes;
+	}
+}
+
+static uint64_t gap(uint64_t rss, uint64_t heap)
+{
+	return rss > heap ? rss - heap : 0;
+}
+
+static void print_memory(const struct profile *p)
+{
+	const struct profile_totals *t = &p->totals;
+	char a[32], b[32], c[32], when[32];
+	struct rss_gap g;
+
+	format_bytes(t->live_bytes, a, sizeof(a));
+	format_bytes(t->peak_bytes, b, sizeof(b));
+	printf("traced memory: current %s (at exit), peak %s\n", a, b);
+	rss_gap_of(p, &g);
+	if (g.known) {
+		format_bytes(gap(g.rss, g.heap), a, sizeof(a));
+		format_bytes(g.rss, b, sizeof(b));
+		format_bytes(g.heap, c, sizeof(c));
+		format_duration(g.t_ns, when, sizeof(when));
+		printf("resident beyond the live heap: at most %s, at %s (RSS %s, live heap %s)\n", a, when, b, c);
+		format_bytes(gap(g.end_rss, g.end_heap), a, sizeof(a));
+		format_bytes(g.end_rss, b, sizeof(b));
+		format_bytes(g.end_heap, c, sizeof(c));
+		printf("resident beyond the live heap at the last sample: %s (RSS %s, live heap %s)\n", a, b, c);
+	}
+	if (!p->has_sizes)
+		return;
+	printf("allocation sizes over the run:\n");
+	for (unsigned k = 0; k < PROFILE_SIZE_BUCKETS; k++) {
+		const struct profile_size_bucket *s = &p->sizes[k];
+		uint64_t lo = k ? 1ull << (k - 1) : 0, hi = k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0;
+
+		if (!s->count)
+			continue;
+		format_bytes(lo, a, sizeof(a));
+		format_bytes(hi, b, sizeof(b));
+		format_bytes(s->bytes, c, sizeof(c));
+		if (lo == hi)
+			printf("  %10s   %-10s %10llu allocations  %10s\n", a, "", (unsigned long long)s->count, c);
+		else
+			printf("  %10s - %-10s %10llu allocations  %10s\n", a, b, (unsigned long long)s->count, c);
+	}
+}
+
 static void print_text(const struct profile *p, unsigned top)
 {
 	char size[64], when[64];
 
 	summary_print(stdout, p, "", top);
+	print_memory(p);
 	printf("snapshots:\n");
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		const struct profile_snapshot *s = &p->snapshots[i];
@@ -126,6 +203,41 @@ static int print_json(const struct profile *p, unsigned top)
 		json_u64(&j, s->nblocks);
 		json_key(&j, "bytes");
 		json_u64(&j, s->bytes);
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	{
+		struct rss_gap g;
+
+		rss_gap_of(p, &g);
+		json_key(&j, "rss_vs_heap");
+		json_open(&j, '{');
+		json_key(&j, "max_gap_bytes");
+		json_u64(&j, gap(g.rss, g.heap));
+		json_key(&j, "max_gap_time_ns");
+		json_u64(&j, g.t_ns);
+		json_key(&j, "rss_at_max_gap");
+		json_u64(&j, g.rss);
+		json_key(&j, "heap_at_max_gap");
+		json_u64(&j, g.heap);
+		json_key(&j, "end_gap_bytes");
+		json_u64(&j, gap(g.end_rss, g.end_heap));
+		json_close(&j, '}');
+	}
+	json_key(&j, "size_histogram");
+	json_open(&j, '[');
+	for (unsigned k = 0; p->has_sizes && k < PROFILE_SIZE_BUCKETS; k++) {
+		if (!p->sizes[k].count)
+			continue;
+		json_open(&j, '{');
+		json_key(&j, "min");
+		json_u64(&j, k ? 1ull << (k - 1) : 0);
+		json_key(&j, "max");
+		json_u64(&j, k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0);
+		json_key(&j, "count");
+		json_u64(&j, p->sizes[k].count);
+		json_key(&j, "bytes");
+		json_u64(&j, p->sizes[k].bytes);
 		json_close(&j, '}');
 	}
 	json_close(&j, ']');

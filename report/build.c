@@ -543,6 +543,8 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 	}
 	p->nsites = p->nstacks;
 	fill_totals(c, &p->totals);	/* before the snapshots release the live set */
+	memcpy(p->sizes, c->sizes, sizeof(p->sizes));
+	p->has_sizes = 1;
 	b.peak_name = profile_intern(p, "peak");
 	b.exit_name = profile_intern(p, "exit");
 	b.run_names = calloc(c->nsnapshots + 1, sizeof(*b.run_names));

@@ -104,6 +104,7 @@ struct collector {
 	uint32_t image;			/* image of the last EXEC replayed */
 
 	uint64_t allocations, frees, bytes_allocated, bytes_freed;
+	struct profile_size_bucket sizes[PROFILE_SIZE_BUCKETS];	/* allocations by size */
 	uint64_t heap_bytes;		/* live bytes now */
 	uint64_t peak_bytes, peak_blocks, peak_stamp, peak_ns;
 	struct block_list freed_since_peak;	/* freed after the peak, allocated before */

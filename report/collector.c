@@ -302,6 +302,8 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 	s->live_blocks++;
 	s->live_bytes += b.size;
 	c->recent_stamps[c->allocations % (c->opt.temporary_threshold + 1)] = b.stamp;
+	c->sizes[profile_size_bucket(b.size)].count++;
+	c->sizes[profile_size_bucket(b.size)].bytes += b.size;
 	c->allocations++;
 	c->bytes_allocated += b.size;
 	c->heap_bytes += b.size;

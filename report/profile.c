@@ -32,6 +32,7 @@ enum section_type {
 	SEC_SITES = 7,
 	SEC_TIMELINE = 8,
 	SEC_SNAPSHOT = 9,
+	SEC_SIZES = 10,
 };
 
 struct file_header {
@@ -401,6 +402,12 @@ static void write_sections(struct writer *w, const struct profile *p)
 	put(w, p->samples, p->nsamples * sizeof(*p->samples));
 	end_section(w, SEC_TIMELINE);
 
+	begin_section(w);
+	put32(w, PROFILE_SIZE_BUCKETS);
+	put32(w, 0);
+	put(w, p->sizes, sizeof(p->sizes));
+	end_section(w, SEC_SIZES);
+
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		const struct profile_snapshot *s = &p->snapshots[i];
 		struct snapshot_head h = { s->name, s->flags, s->t_ns, s->stamp, s->nblocks };
@@ -440,8 +447,8 @@ int profile_write(const struct profile *p, const char *path, char err[PROFILE_ER
 	char *tmp = NULL;
 	int ret;
 
-	/* eight fixed sections, then one per snapshot */
-	w.capacity = 8 + p->nsnapshots;
+	/* nine fixed sections, then one per snapshot */
+	w.capacity = 9 + p->nsnapshots;
 	table_len = w.capacity * sizeof(*w.table);
 	w.table = calloc(w.capacity, sizeof(*w.table));
 	w.buf = malloc(WRITE_BUFFER);
@@ -550,7 +557,7 @@ static const char *section_name(uint32_t type)
 {
 	static const char *const names[] = {
 		"?", "meta", "totals", "strings", "modules", "frames",
-		"stacks", "sites", "timeline", "snapshot",
+		"stacks", "sites", "timeline", "snapshot", "sizes",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -634,6 +641,19 @@ static int load_section(struct profile *p, uint32_t type, struct cursor *c, unsi
 		p->nsnapshots++;
 		for (uint64_t i = 0; i < s->nblocks; i++)
 			s->bytes += s->blocks[i].size;
+		break;
+	}
+	case SEC_SIZES: {
+		uint32_t n = take32(c);
+
+		take32(c);
+		if (c->bad || n > (c->len - c->pos) / sizeof(struct profile_size_bucket))
+			return -1;
+		if (n > PROFILE_SIZE_BUCKETS)
+			n = PROFILE_SIZE_BUCKETS;	/* newer writer: ignore the rest */
+		take(c, p->sizes, n * sizeof(struct profile_size_bucket));
+		c->pos = c->len;
+		p->has_sizes = 1;
 		break;
 	}
 	default:

@@ -90,6 +90,15 @@ struct profile_snapshot {
 	uint64_t bytes;		/* sum of the blocks' sizes (derived) */
 };
 
+/* Allocations over the run by size: bucket 0 holds size 0, bucket k sizes
+ * from 2^(k-1) to 2^k - 1. */
+#define PROFILE_SIZE_BUCKETS	65
+
+struct profile_size_bucket {
+	uint64_t count;
+	uint64_t bytes;
+};
+
 /* Run-wide counters. Stored as a list of u64 in this order. */
 struct profile_totals {
 	uint64_t allocations;
@@ -148,8 +157,16 @@ struct profile {
 	size_t nsamples;
 	struct profile_snapshot *snapshots;
 	size_t nsnapshots;
+	struct profile_size_bucket sizes[PROFILE_SIZE_BUCKETS];
+	int has_sizes;			/* the file had the histogram (older ones do not) */
 	void *intern;			/* string dedup while building (not stored) */
 };
+
+/* The histogram bucket of an allocation of that size. */
+static inline unsigned profile_size_bucket(uint64_t size)
+{
+	return size ? 64 - (unsigned)__builtin_clzll(size) : 0;
+}
 
 /* An empty profile with strings[0] == "". Returns 0 or -ENOMEM. */
 int profile_init(struct profile *p);

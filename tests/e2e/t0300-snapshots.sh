@@ -91,3 +91,23 @@ expect "diff p1 p2" "$("$HW" diff "$T/ph.hws@p1" "$T/ph.hws@p2")" \
 tests/progs/phases.c:20: size=195.3 KiB (+97.7 KiB), count=200 (+100), average=1000 B
 tests/progs/phases.c:25: size=0 B (-9.8 KiB), count=0 (-50), average=0 B
 total: size=315.3 KiB (+207.9 KiB), count=230 (+80), average=1.4 KiB"
+
+# stats: allocation sizes over the run, traced memory, RSS against the heap
+"$HW" stats "$T/ph.hws" > "$T/stats.txt"
+expect "stats: traced memory" "$(grep '^traced memory' "$T/stats.txt")" \
+	"traced memory: current 470.6 KiB (at exit), peak 470.6 KiB"
+expect "stats: size histogram" "$(sed -n '/^allocation sizes/,/^snapshots/p' "$T/stats.txt" | sed '1d;$d' | tr -s ' ')" \
+" 128 B - 255 B 50 allocations 9.8 KiB
+ 512 B - 1023 B 400 allocations 390.6 KiB
+ 4.0 KiB - 8.0 KiB 30 allocations 120.0 KiB"
+expect "stats json: size histogram" "$(json "$T/s.json" '[(b["min"], b["max"], b["count"], b["bytes"]) for b in j["size_histogram"]]')" \
+	"[(128, 255, 50, 10000), (512, 1023, 400, 400000), (4096, 8191, 30, 122880)]"
+expect "stats json: rss against heap" \
+	"$(json "$T/s.json" 'j["rss_vs_heap"]["rss_at_max_gap"] > 0 and j["rss_vs_heap"]["max_gap_bytes"] == max(0, j["rss_vs_heap"]["rss_at_max_gap"] - j["rss_vs_heap"]["heap_at_max_gap"])')" True
+
+# memory the allocator keeps: fragment.c frees 99% of 50 MiB of small blocks
+# but keeps every 100th, so glibc cannot give the heap back
+"$HW" run -q -o "$T/frag.hws" -- "$P/fragment"
+stats_json "$T/frag.hws" > "$T/f.json"
+expect "rss against heap: the kept 50 MiB show, the live heap is 500 KB" \
+	"$(json "$T/f.json" '(j["rss_vs_heap"]["max_gap_bytes"] > 45 << 20, j["rss_vs_heap"]["heap_at_max_gap"])')" "(True, 512000)"

@@ -130,3 +130,13 @@ tests/progs/phases.c:33: size=80.0 KiB (+0 B), count=20 (+0), average=4.0 KiB
 total: size=470.6 KiB (+0 B), count=420 (+0), average=1.1 KiB"
 "$HW" diff --ignore-lines --fail-if 'site.size_diff != 0' "$T/base.hws" "$T/moved.hws" > /dev/null
 expect "moved lines: the gate sees no change" "$?" 0
+
+# without symbols, places match by their offset in the module
+mkdir -p "$T/stripped"
+cp "$P/phases" "$T/stripped/phases" && strip "$T/stripped/phases"
+"$HW" run -q -o "$T/s1.hws" -- "$T/stripped/phases" < /dev/null > /dev/null
+"$HW" run -q -o "$T/s2.hws" -- "$T/stripped/phases" 150 < /dev/null > /dev/null
+"$HW" diff "$T/s1.hws" "$T/s2.hws" > "$T/sd"
+expect_match "stripped: module+offset, matched across runs" "$(sed -n 1p "$T/sd")" \
+	'^phases\+0x[0-9a-f]+: size=439.5 KiB \(\+48.8 KiB\), count=450 \(\+50\), average=1000 B$'
+expect "stripped: two places and the total" "$(wc -l < "$T/sd")" 3
