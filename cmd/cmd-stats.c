@@ -42,6 +42,8 @@ static void rss_gap_of(const struct profile *p, struct rss_gap *g)
 	size_t n = p->nsamples > 1 ? p->nsamples - 1 : p->nsamples;
 
 	memset(g, 0, sizeof(*g));
+	if (n < 2)
+		return;	/* one sample, at the start: the run was too short to say */
 	for (size_t i = 0; i < n; i++) {
 		const struct profile_sample *s = &p->samples[i];
 
