@@ -22,17 +22,12 @@ static const char diff_usage[] =
 	"usage: heapwise diff [--by KIND] [--ignore-lines] [--fail-if EXPR] [-n N] [--format FORMAT] "
 	"[OPTIONS] OLD[@SNAP] NEW[@SNAP]\n"
 	"\n"
-	"  -b, --by KIND            lineno (default), function, file, module or traceback\n"
+	REPORT_BY_HELP
 	"      --ignore-lines       match places by module, function and file only\n"
 	"      --fail-if EXPR       exit 3 when EXPR holds, e.g. 'total.size_diff > 1MiB'; repeatable\n"
 	"  -n, --limit N            show N places (default 10, 0 for all)\n"
-	"  -c, --cumulative         count every frame of a stack, once per block\n"
-	"      --alloc-fn NAME      treat NAME (a pattern) as an allocator wrapper; repeatable\n"
-	"  -i, --include PATTERN    keep only blocks whose file, function or module matches; repeatable\n"
-	"  -x, --exclude PATTERN    drop blocks whose file, function or module matches; repeatable\n"
-	"      --all-frames         match --include/--exclude against every frame\n"
-	"  -g, --generation N       only blocks that survived N earlier snapshots (2 means 2 or more)\n"
-	"  -f, --format FORMAT      text (default), json, csv or markdown\n"
+	REPORT_GROUPING_HELP
+	REPORT_FORMAT_HELP
 	"  -h, --help               show this help\n";
 
 enum {
@@ -41,17 +36,10 @@ enum {
 };
 
 static const struct option diff_options[] = {
-	{ "by", required_argument, NULL, 'b' },
+	REPORT_LONG_OPTIONS,
 	{ "ignore-lines", no_argument, NULL, OPT_IGNORE_LINES },
 	{ "fail-if", required_argument, NULL, OPT_FAIL_IF },
 	{ "limit", required_argument, NULL, 'n' },
-	{ "cumulative", no_argument, NULL, 'c' },
-	{ "alloc-fn", required_argument, NULL, REPORT_OPT_ALLOC_FN },
-	{ "include", required_argument, NULL, 'i' },
-	{ "exclude", required_argument, NULL, 'x' },
-	{ "all-frames", no_argument, NULL, REPORT_OPT_ALL_FRAMES },
-	{ "generation", required_argument, NULL, 'g' },
-	{ "format", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -219,7 +207,7 @@ static void json_values(struct json *j, const struct gate_values *v)
 }
 
 static void print_json(const struct diff *d, const struct profile_snapshot *so,
-		       const struct profile_snapshot *sn, enum group_by by, size_t n)
+		       const struct profile_snapshot *sn, enum group_by by, size_t n, size_t held)
 {
 	struct json j = JSON_INIT(stdout);
 
@@ -250,7 +238,7 @@ static void print_json(const struct diff *d, const struct profile_snapshot *so,
 	json_key(&j, "gate");
 	json_open(&j, '{');
 	json_key(&j, "tripped");
-	json_bool(&j, check_gates((struct diff *)d) > 0);
+	json_bool(&j, held > 0);
 	json_key(&j, "conditions");
 	json_open(&j, '[');
 	for (size_t g = 0; g < d->ngates; g++) {
@@ -400,7 +388,7 @@ int cmd_diff(int argc, char **argv)
 	n = limit && d.n > limit ? (size_t)limit : d.n;
 	switch (r.format) {
 	case REPORT_JSON:
-		print_json(&d, so, sn, r.group.by, n);
+		print_json(&d, so, sn, r.group.by, n, held);
 		break;
 	case REPORT_CSV:
 		print_csv(&d, r.group.by, n);

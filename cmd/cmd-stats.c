@@ -35,6 +35,11 @@ struct rss_gap {
 	uint64_t end_rss, end_heap;	/* at the last sample */
 };
 
+static uint64_t gap(uint64_t rss, uint64_t heap)
+{
+	return rss > heap ? rss - heap : 0;
+}
+
 static void rss_gap_of(const struct profile *p, struct rss_gap *g)
 {
 	/* the last sample is taken after the program ended: its RSS is the
@@ -49,8 +54,7 @@ static void rss_gap_of(const struct profile *p, struct rss_gap *g)
 
 		if (!s->rss_bytes)
 			continue;
-		if (!g->known || s->rss_bytes - (s->rss_bytes > s->heap_bytes ? s->heap_bytes : s->rss_bytes) >
-				 g->rss - (g->rss > g->heap ? g->heap : g->rss)) {
+		if (!g->known || gap(s->rss_bytes, s->heap_bytes) > gap(g->rss, g->heap)) {
 			g->t_ns = s->t_ns;
 			g->rss = s->rss_bytes;
 			g->heap = s->heap_bytes;
@@ -59,11 +63,6 @@ static void rss_gap_of(const struct profile *p, struct rss_gap *g)
 		g->end_rss = s->rss_bytes;
 		g->end_heap = s->heap_bytes;
 	}
-}
-
-static uint64_t gap(uint64_t rss, uint64_t heap)
-{
-	return rss > heap ? rss - heap : 0;
 }
 
 static void print_memory(const struct profile *p)

@@ -22,19 +22,14 @@ static const char top_usage[] =
 	"usage: heapwise top [--by KIND] [--sort KEY] [-n N] [--cumulative] [--growth] [--format FORMAT] "
 	"[OPTIONS] FILE[@SNAP]\n"
 	"\n"
-	"  -b, --by KIND            lineno (default), function, file, module or traceback\n"
+	REPORT_BY_HELP
 	"  -s, --sort KEY           size (default), count, allocated, allocations, temporary or peak\n"
 	"  -n, --limit N            show N groups (default 10, 0 for all)\n"
-	"  -c, --cumulative         count every frame of a stack, once per block\n"
-	"      --alloc-fn NAME      treat NAME (a pattern) as an allocator wrapper; repeatable\n"
-	"  -i, --include PATTERN    keep only blocks whose file, function or module matches; repeatable\n"
-	"  -x, --exclude PATTERN    drop blocks whose file, function or module matches; repeatable\n"
-	"      --all-frames         match --include/--exclude against every frame\n"
-	"  -g, --generation N       only blocks that survived N earlier snapshots (2 means 2 or more)\n"
+	REPORT_GROUPING_HELP
 	"      --most-recent-first  print tracebacks innermost frame first\n"
 	"      --growth             places whose live bytes grew in each of the last K snapshots\n"
 	"  -k, --snapshots K        K for --growth (default 3)\n"
-	"  -f, --format FORMAT      text (default), json, csv or markdown\n"
+	REPORT_FORMAT_HELP
 	"  -h, --help               show this help\n";
 
 enum {
@@ -43,19 +38,12 @@ enum {
 };
 
 static const struct option top_options[] = {
-	{ "by", required_argument, NULL, 'b' },
+	REPORT_LONG_OPTIONS,
 	{ "sort", required_argument, NULL, 's' },
 	{ "limit", required_argument, NULL, 'n' },
-	{ "cumulative", no_argument, NULL, 'c' },
-	{ "alloc-fn", required_argument, NULL, REPORT_OPT_ALLOC_FN },
-	{ "include", required_argument, NULL, 'i' },
-	{ "exclude", required_argument, NULL, 'x' },
-	{ "all-frames", no_argument, NULL, REPORT_OPT_ALL_FRAMES },
-	{ "generation", required_argument, NULL, 'g' },
 	{ "most-recent-first", no_argument, NULL, OPT_MOST_RECENT_FIRST },
 	{ "growth", no_argument, NULL, OPT_GROWTH },
 	{ "snapshots", required_argument, NULL, 'k' },
-	{ "format", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -74,22 +62,6 @@ static const struct { const char *name; enum group_sort sort; } sorts[] = {
 	{ "size", SORT_SIZE }, { "count", SORT_COUNT }, { "allocated", SORT_ALLOCATED },
 	{ "allocations", SORT_ALLOCATIONS }, { "temporary", SORT_TEMPORARY }, { "peak", SORT_PEAK },
 };
-
-static uint64_t sort_value(const struct group_row *r, enum group_sort s)
-{
-	switch (s) {
-	case SORT_ALLOCATED:
-		return r->bytes_allocated;
-	case SORT_ALLOCATIONS:
-		return r->allocations;
-	case SORT_TEMPORARY:
-		return r->temporary;
-	case SORT_PEAK:
-		return r->peak_bytes;
-	default:
-		return r->size;
-	}
-}
 
 static void print_frame_line(const struct profile *p, uint32_t frame, void *arg)
 {
@@ -110,10 +82,10 @@ static void print_counts(const struct top_options *o, const struct group_row *r)
 	format_bytes(r->count ? r->size / r->count : 0, avg, sizeof(avg));
 	printf("size=%s, count=%llu, average=%s", size, (unsigned long long)r->count, avg);
 	if (o->sort == SORT_ALLOCATED || o->sort == SORT_PEAK) {
-		format_bytes(sort_value(r, o->sort), extra, sizeof(extra));
+		format_bytes(group_sort_value(r, o->sort), extra, sizeof(extra));
 		printf(", %s=%s", o->sort_name, extra);
 	} else if (o->sort == SORT_ALLOCATIONS || o->sort == SORT_TEMPORARY) {
-		printf(", %s=%llu", o->sort_name, (unsigned long long)sort_value(r, o->sort));
+		printf(", %s=%llu", o->sort_name, (unsigned long long)group_sort_value(r, o->sort));
 	}
 }
 
@@ -402,7 +374,7 @@ int cmd_top(int argc, char **argv)
 	group_sort(&t, o.sort);
 	n = t.n;
 	/* groups with nothing to show for the chosen counter are noise */
-	while (n && sort_value(&t.rows[n - 1], o.sort) == 0 && t.rows[n - 1].size == 0)
+	while (n && group_sort_value(&t.rows[n - 1], o.sort) == 0 && t.rows[n - 1].size == 0)
 		n--;
 	if (o.limit && n > o.limit)
 		n = (size_t)o.limit;

@@ -114,8 +114,7 @@ void report_place_of(const struct profile *p, uint32_t frame, enum group_by by, 
 		return;
 	if (by != GROUP_FILE)
 		out->function = profile_str(p, f->function);
-	if (by != GROUP_MODULE)
-		out->file = profile_str(p, f->file);
+	out->file = profile_str(p, f->file);
 	if (by == GROUP_LINENO || by == GROUP_TRACEBACK)
 		out->line = f->line;
 }

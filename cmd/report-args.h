@@ -21,6 +21,28 @@ struct report_args {
 #define REPORT_OPT_ALLOC_FN	256
 #define REPORT_OPT_ALL_FRAMES	257
 
+/* Their help lines and long options, for a command's usage text and table. */
+#define REPORT_BY_HELP \
+	"  -b, --by KIND            lineno (default), function, file, module or traceback\n"
+#define REPORT_GROUPING_HELP \
+	"  -c, --cumulative         count every frame of a stack, once per block\n" \
+	"      --alloc-fn NAME      treat NAME (a pattern) as an allocator wrapper; repeatable\n" \
+	"  -i, --include PATTERN    keep only blocks whose file, function or module matches; repeatable\n" \
+	"  -x, --exclude PATTERN    drop blocks whose file, function or module matches; repeatable\n" \
+	"      --all-frames         match --include/--exclude against every frame\n" \
+	"  -g, --generation N       only blocks that survived N earlier snapshots (2 means 2 or more)\n"
+#define REPORT_FORMAT_HELP \
+	"  -f, --format FORMAT      text (default), json, csv or markdown\n"
+#define REPORT_LONG_OPTIONS \
+	{ "by", required_argument, NULL, 'b' }, \
+	{ "cumulative", no_argument, NULL, 'c' }, \
+	{ "alloc-fn", required_argument, NULL, REPORT_OPT_ALLOC_FN }, \
+	{ "include", required_argument, NULL, 'i' }, \
+	{ "exclude", required_argument, NULL, 'x' }, \
+	{ "all-frames", no_argument, NULL, REPORT_OPT_ALL_FRAMES }, \
+	{ "generation", required_argument, NULL, 'g' }, \
+	{ "format", required_argument, NULL, 'f' }
+
 void report_args_init(struct report_args *r);
 void report_args_release(struct report_args *r);
 

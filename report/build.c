@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "../tracer/wire.h"
+#include "array.h"
 #include "collector-internal.h"
 #include "symbols.h"
 
@@ -55,23 +56,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int grow_array(void **arr, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 256;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = realloc(*arr, n * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = n;
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Modules                                                             */
 /* ------------------------------------------------------------------ */
@@ -105,7 +89,7 @@ static int add_modules(struct builder *b)
 		b->module_of_log[i] = (uint32_t)k;
 		if (k < b->p->nmodules)
 			continue;
-		if (grow_array((void **)&b->p->modules, &cap, k + 1, sizeof(*pm)) < 0)
+		if (array_grow((void **)&b->p->modules, &cap, k + 1, sizeof(*pm)) < 0)
 			return -ENOMEM;
 		memcpy(path, m->path, sizeof(path));
 		path[sizeof(path) - 1] = '\0';
@@ -175,8 +159,8 @@ static struct frame_key *resolve_ip(struct builder *b, uint32_t image, uint64_t 
 		return k;
 
 	n = symbolizer_resolve(b->sym, image, ip, out, MAX_INLINE);
-	if (grow_array((void **)&p->frames, &b->frames_cap, p->nframes + (size_t)n, sizeof(*p->frames)) < 0 ||
-	    grow_array((void **)&b->expansion, &b->expansion_cap, b->nexpansion + (size_t)n,
+	if (array_grow((void **)&p->frames, &b->frames_cap, p->nframes + (size_t)n, sizeof(*p->frames)) < 0 ||
+	    array_grow((void **)&b->expansion, &b->expansion_cap, b->nexpansion + (size_t)n,
 		       sizeof(*b->expansion)) < 0)
 		return NULL;
 	k->ip = ip;
@@ -243,7 +227,7 @@ static int symbolize_stack(struct builder *b, uint32_t id, size_t *sf_cap)
 
 			if (!k)
 				return -ENOMEM;
-			if (grow_array((void **)&p->stack_frames, sf_cap,
+			if (array_grow((void **)&p->stack_frames, sf_cap,
 				       p->nstack_frames + k->count, sizeof(uint32_t)) < 0)
 				return -ENOMEM;
 			memcpy(p->stack_frames + p->nstack_frames, b->expansion + k->first,

@@ -279,6 +279,7 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 		.addr = r->addr, .size = r->size, .stamp = r->stamp,
 		.stack = r->stack <= STACK_SLOTS ? r->stack : 0,
 	};
+	unsigned bucket = profile_size_bucket(r->size);
 	struct site_counters *s;
 	struct live_block old;
 
@@ -302,8 +303,8 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 	s->live_blocks++;
 	s->live_bytes += b.size;
 	c->recent_stamps[c->allocations % (c->opt.temporary_threshold + 1)] = b.stamp;
-	c->sizes[profile_size_bucket(b.size)].count++;
-	c->sizes[profile_size_bucket(b.size)].bytes += b.size;
+	c->sizes[bucket].count++;
+	c->sizes[bucket].bytes += b.size;
 	c->allocations++;
 	c->bytes_allocated += b.size;
 	c->heap_bytes += b.size;

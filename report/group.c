@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "group.h"
 #include "stats.h"
 
@@ -178,15 +179,8 @@ static long row_for(struct group_table *t, const char *key, uint32_t frame, uint
 		return r - t->rows;
 	if ((t->n + 1) * 2 > t->nslots && rehash(t) < 0)
 		return -ENOMEM;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct group_row *rows = realloc(t->rows, cap * sizeof(*rows));
-
-		if (!rows)
-			return -ENOMEM;
-		t->rows = rows;
-		t->cap = cap;
-	}
+	if (array_grow((void **)&t->rows, &t->cap, t->n + 1, sizeof(*t->rows)) < 0)
+		return -ENOMEM;
 	r = &t->rows[t->n];
 	*r = (struct group_row){ .frame = frame, .stack = stack, .depth_from = from };
 	r->key = strdup(key);
@@ -207,15 +201,8 @@ struct stack_rows {
 
 static int push_row(struct stack_rows *sr, uint32_t row)
 {
-	if (sr->n == sr->cap) {
-		size_t cap = sr->cap ? sr->cap * 2 : 1024;
-		uint32_t *n = realloc(sr->rows, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		sr->rows = n;
-		sr->cap = cap;
-	}
+	if (array_grow((void **)&sr->rows, &sr->cap, sr->n + 1, sizeof(*sr->rows)) < 0)
+		return -ENOMEM;
 	sr->rows[sr->n++] = row;
 	return 0;
 }
@@ -347,7 +334,7 @@ void group_release(struct group_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static uint64_t field(const struct group_row *r, enum group_sort by)
+uint64_t group_sort_value(const struct group_row *r, enum group_sort by)
 {
 	switch (by) {
 	case SORT_COUNT:
@@ -370,7 +357,7 @@ static int by_field(const void *a, const void *b, void *arg)
 {
 	const struct group_row *x = a, *y = b;
 	enum group_sort by = *(const enum group_sort *)arg;
-	uint64_t fx = field(x, by), fy = field(y, by);
+	uint64_t fx = group_sort_value(x, by), fy = group_sort_value(y, by);
 
 	if (fx != fy)
 		return fx < fy ? 1 : -1;

@@ -79,6 +79,9 @@ void group_release(struct group_table *t);
 /* The row with that key, or NULL. */
 struct group_row *group_find(const struct group_table *t, const char *key);
 
+/* The counter a sort key orders by. */
+uint64_t group_sort_value(const struct group_row *r, enum group_sort by);
+
 /* Largest first by the given counter; ties by size, count, then key. */
 void group_sort(struct group_table *t, enum group_sort by);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <dwarf.h>
 
+#include "array.h"
 #include "scopes.h"
 
 struct scope_range {
@@ -46,23 +47,6 @@ void scope_cache_free(struct scope_cache *c)
 	free(c);
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap * 2 : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = realloc(*arr, n * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = n;
-	return 0;
-}
-
 static int is_function(int tag)
 {
 	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
@@ -78,14 +62,14 @@ static int add_function(struct unit_scopes *u, Dwarf_Die *die, uint32_t depth)
 	int any = 0;
 
 	while ((off = dwarf_ranges(die, off, &base, &low, &high)) > 0) {
-		if (grow((void **)&u->ranges, &u->ranges_cap, u->nranges + 1, sizeof(*u->ranges)) < 0)
+		if (array_grow((void **)&u->ranges, &u->ranges_cap, u->nranges + 1, sizeof(*u->ranges)) < 0)
 			return -ENOMEM;
 		u->ranges[u->nranges++] = (struct scope_range){ low, high, index, depth };
 		any = 1;
 	}
 	if (!any)
 		return 0;	/* a declaration, or code that was dropped */
-	if (grow((void **)&u->dies, &u->dies_cap, u->ndies + 1, sizeof(*u->dies)) < 0)
+	if (array_grow((void **)&u->dies, &u->dies_cap, u->ndies + 1, sizeof(*u->dies)) < 0)
 		return -ENOMEM;
 	u->dies[u->ndies++] = *die;
 	return 0;
@@ -123,7 +107,7 @@ static struct unit_scopes *unit_for(struct scope_cache *c, Dwarf_Die *cudie)
 			c->last = i;
 			return &c->units[i];
 		}
-	if (grow((void **)&c->units, &c->cap, c->nunits + 1, sizeof(*c->units)) < 0)
+	if (array_grow((void **)&c->units, &c->cap, c->nunits + 1, sizeof(*c->units)) < 0)
 		return NULL;
 	u = &c->units[c->nunits];
 	*u = (struct unit_scopes){ .cu = cudie->cu };
