@@ -50,8 +50,11 @@ static const char run_usage[] =
 	"                             count a block as temporary when it is freed with at most\n"
 	"                             N other allocations in between (default 1)\n"
 	"  -n, --top N                list N sites in the summary (default 5, 0 for none)\n"
+	"      --no-scan              do not scan the heap for leaks when the program exits\n"
 	"  -q, --quiet                print no summary, only errors\n"
 	"  -h, --help                 show this help\n";
+
+enum { OPT_NO_SCAN = 256 };
 
 static const struct option run_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -61,6 +64,7 @@ static const struct option run_options[] = {
 	{ "temporary-threshold", required_argument, NULL, 't' },
 	{ "top", required_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "no-scan", no_argument, NULL, OPT_NO_SCAN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -357,6 +361,9 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		case 'q':
 			o->quiet = 1;
 			break;
+		case OPT_NO_SCAN:
+			o->collect.scan_at_exit = 0;
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			return -1;
@@ -384,6 +391,8 @@ static int collect_until_exit(struct collector *c, pid_t pid, struct rusage *ru)
 		pid_t r;
 
 		collector_tick(c, monotonic_ns());
+		if (collector_reaped(c, &status))
+			return status;	/* a scan saw it end, and collected it */
 		r = wait4(pid, &status, WNOHANG, ru);
 		if (r == pid)
 			return status;

@@ -25,6 +25,7 @@ static const struct cmd_struct commands[] = {
 	{ "diff", cmd_diff, "compare two snapshots; gate CI on the change" },
 	{ "snapshot", cmd_snapshot, "take a snapshot of a running traced program now" },
 	{ "top", cmd_top, "where a snapshot's memory is, by line, function, file or traceback" },
+	{ "leaks", cmd_leaks, "what leaked: memcheck's kinds, owners and cycles, from a scan" },
 };
 
 static const char main_usage[] =

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "../tracer/wire.h"
+#include "addrsort.h"
 #include "array.h"
 #include "collector-internal.h"
 #include "symbols.h"
@@ -255,49 +256,6 @@ static int symbolize_stacks(struct builder *b)
 /* ------------------------------------------------------------------ */
 
 /*
- * Sort blocks by address: an LSD radix sort on 16-bit digits (addresses
- * fit in 48 bits), four times faster than qsort on a peak of millions of
- * blocks. Returns 0, or -ENOMEM with the blocks left as they were.
- */
-static int sort_by_addr(struct profile_block *blocks, size_t n)
-{
-	struct profile_block *tmp = malloc(n ? n * sizeof(*tmp) : 1), *src = blocks, *dst = tmp;
-	size_t *count = calloc(65536, sizeof(*count));
-
-	if (!tmp || !count) {
-		free(tmp);
-		free(count);
-		return -ENOMEM;
-	}
-	for (int shift = 0; shift < 64; shift += 16) {
-		size_t sum = 0;
-
-		memset(count, 0, 65536 * sizeof(*count));
-		for (size_t i = 0; i < n; i++)
-			count[(src[i].addr >> shift) & 0xffff]++;
-		if (count[(src[0].addr >> shift) & 0xffff] == n && n)
-			continue;	/* all equal in this digit */
-		for (size_t d = 0; d < 65536; d++) {
-			size_t c = count[d];
-
-			count[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i].addr >> shift) & 0xffff]++] = src[i];
-		struct profile_block *t = src;
-
-		src = dst;
-		dst = t;
-	}
-	if (src != blocks)
-		memcpy(blocks, src, n * sizeof(*blocks));
-	free(tmp);
-	free(count);
-	return 0;
-}
-
-/*
  * Add a snapshot (in stamp order). A block's generation is how many of the
  * snapshots before it were taken after the block was born: the ones taken
  * during the run, not the peak, which is a moment found afterwards.
@@ -313,7 +271,7 @@ static int add_snapshot(struct builder *b, uint32_t name, uint64_t t_ns, uint64_
 		return -ENOMEM;
 	}
 	p->snapshots = s;
-	if (sort_by_addr(blocks, n) < 0) {
+	if (sort_by_addr(blocks, n, sizeof(*blocks)) < 0) {
 		free(blocks);
 		return -ENOMEM;
 	}
@@ -424,8 +382,11 @@ static int add_snapshots(struct builder *b)
 			s->blocks = malloc((s->n + 1) * sizeof(*s->blocks));
 			for (size_t k = 0; s->blocks && k < s->n; k++)
 				s->blocks[k] = to_block(b, &s->run->blocks[k]);
-			free(s->run->blocks);
-			s->run->blocks = NULL;
+			s->run->profile_index = b->p->nsnapshots;
+			if (!s->run->scan) {
+				free(s->run->blocks);	/* a scanned one keeps them for attach_scans */
+				s->run->blocks = NULL;
+			}
 		}
 		/* add_snapshot owns the blocks, also on failure */
 		if (ret == 0 && (!s->blocks || add_snapshot(b, s->name, s->t_ns, s->stamp, s->blocks, s->n, s->is_peak) < 0))
@@ -438,6 +399,163 @@ out:
 	free(peak);
 	free(exit_blocks);
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scans                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Name a root: the symbol, frame function, register or mapping. */
+static struct profile_root name_root(struct builder *b, const struct scan_result *r,
+				     const struct scan_root *sr, uint32_t image)
+{
+	struct profile *p = b->p;
+	struct profile_root out = { .kind = sr->kind, .tid = (uint32_t)sr->tid, .addr = sr->addr,
+				    .module = PROFILE_NONE };
+	char buf[64];
+
+	switch (sr->kind) {
+	case PROFILE_ROOT_GLOBAL: {
+		uint32_t used = __atomic_load_n(&b->c->hdr->modules_used, __ATOMIC_ACQUIRE);
+		uint64_t off = 0;
+		const char *sym = symbolizer_symbol(b->sym, image, sr->addr, &off);
+
+		if (sr->index < used && b->module_of_log[sr->index] != PROFILE_NONE)
+			out.module = b->module_of_log[sr->index];
+		if (sym) {
+			out.name = profile_intern(p, sym);
+			out.offset = off;
+		} else if (out.module != PROFILE_NONE) {
+			out.offset = sr->addr - p->modules[out.module].bias;
+		}
+		break;
+	}
+	case PROFILE_ROOT_STACK: {
+		struct frame_key *k = sr->ip ? resolve_ip(b, image, sr->ip) : NULL;
+
+		out.frame = sr->index;
+		out.offset = sr->addr - sr->base;
+		if (k && k->count) {
+			/* the frame's own function: the last of its inline chain */
+			const struct profile_frame *f = &p->frames[b->expansion[k->first + k->count - 1]];
+
+			out.name = f->function;
+			out.module = f->module;
+		}
+		break;
+	}
+	case PROFILE_ROOT_REGISTER:
+		scan_register_name(sr->index, buf, sizeof(buf));
+		out.name = profile_intern(p, buf);
+		break;
+	case PROFILE_ROOT_TLS:
+		out.offset = sr->addr - sr->base;	/* from the thread pointer, may be negative */
+		break;
+	case PROFILE_ROOT_MAPPING:
+		out.name = sr->index < r->npaths ? profile_intern(p, r->paths[sr->index]) : 0;
+		out.offset = sr->addr - sr->base;
+		break;
+	default:
+		break;
+	}
+	return out;
+}
+
+static int by_target(const void *a, const void *b)
+{
+	const struct profile_edge *x = a, *y = b;
+
+	if (x->to != y->to)
+		return x->to < y->to ? -1 : 1;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/*
+ * Give profile snapshot ps the heap graph of run snapshot rs. Their
+ * blocks are matched by address and birth stamp: for a snapshot cut at
+ * the scan they are the same, for the exit snapshot some blocks may have
+ * been freed or made after the exit scan (by destructors that ran after
+ * ours); edges of the freed go, the new ones are listed as not scanned.
+ */
+static int attach_scan(struct builder *b, struct profile_snapshot *ps, struct run_snapshot *rs)
+{
+	const struct scan_result *r = rs->scan;
+	struct profile_scan *sc = calloc(1, sizeof(*sc));
+	uint32_t *map = malloc((rs->nblocks + 1) * sizeof(*map));
+	uint8_t *seen = calloc(ps->nblocks + 1, 1);
+	size_t i = 0, j = 0;
+	int ret = -ENOMEM;
+
+	if (!sc || !map || !seen)
+		goto out;
+	while (i < rs->nblocks) {
+		while (j < ps->nblocks && ps->blocks[j].addr < rs->blocks[i].addr)
+			j++;
+		map[i] = PROFILE_NONE;
+		if (j < ps->nblocks && ps->blocks[j].addr == rs->blocks[i].addr &&
+		    ps->blocks[j].stamp == rs->blocks[i].stamp) {
+			map[i] = (uint32_t)j;
+			seen[j] = 1;
+		}
+		i++;
+	}
+	*sc = (struct profile_scan){
+		.stop_ns = rs->scan_stop_ns, .threads = r->threads, .root_bytes = r->root_bytes,
+		.heap_bytes = r->heap_bytes, .unreadable_bytes = r->unreadable_bytes,
+	};
+	sc->roots = malloc((r->nroots + 1) * sizeof(*sc->roots));
+	sc->edges = malloc((r->nedges + 1) * sizeof(*sc->edges));
+	sc->unscanned = malloc((ps->nblocks + 1) * sizeof(*sc->unscanned));
+	if (!sc->roots || !sc->edges || !sc->unscanned)
+		goto out;
+	for (size_t k = 0; k < r->nroots; k++)
+		sc->roots[sc->nroots++] = name_root(b, r, &r->roots[k], rs->scan_image);
+	for (size_t k = 0; k < r->nedges; k++) {
+		struct profile_edge e = r->edges[k];
+
+		if (e.to >= rs->nblocks || map[e.to] == PROFILE_NONE)
+			continue;
+		e.to = map[e.to];
+		if (!(e.from & PROFILE_EDGE_ROOT)) {
+			if (e.from >= rs->nblocks || map[e.from] == PROFILE_NONE)
+				continue;
+			e.from = map[e.from];
+		}
+		sc->edges[sc->nedges++] = e;
+	}
+	qsort(sc->edges, sc->nedges, sizeof(*sc->edges), by_target);
+	for (size_t k = 0; k < ps->nblocks; k++)
+		if (!seen[k])
+			sc->unscanned[sc->nunscanned++] = (uint32_t)k;
+	ps->scan = sc;
+	sc = NULL;
+	ret = 0;
+out:
+	profile_scan_free(sc);
+	free(map);
+	free(seen);
+	return ret;
+}
+
+/* Every scan to the snapshot it belongs to; the exit scan to "exit". */
+static int attach_scans(struct builder *b)
+{
+	struct collector *c = b->c;
+	struct profile *p = b->p;
+
+	for (size_t i = 0; i < c->nsnapshots; i++) {
+		struct run_snapshot *rs = &c->snapshots[i];
+
+		if (rs->scan && rs->blocks && rs->profile_index < p->nsnapshots &&
+		    attach_scan(b, &p->snapshots[rs->profile_index], rs) < 0)
+			return -ENOMEM;
+		run_snapshot_release(rs);
+	}
+	if (c->exit_scan && p->nsnapshots && attach_scan(b, &p->snapshots[p->nsnapshots - 1], c->exit_scan) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 /* The snapshots are cut on a thread of their own while the frames are
@@ -553,10 +671,12 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 		fprintf(stderr, "heapwise: debug: %zu frames symbolized in %.3f s, snapshots cut in %.3f s%s\n",
 			p->nframes, (double)(t1 - t0) / 1e9, (double)b.snapshot_ns / 1e9,
 			threaded ? " (side by side)" : "");
-	if (ret < 0 || b.snapshot_ret < 0) {
+	if (ret < 0 || b.snapshot_ret < 0 || attach_scans(&b) < 0) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (c->scan_error[0])
+		profile_set_meta(p, "scan-error", c->scan_error);
 
 	/* keep only stacks that allocated (site 0 may be empty) */
 	for (size_t i = 0; i < p->nsites; i++)

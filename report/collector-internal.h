@@ -1,7 +1,7 @@
 /*
  * collector-internal.h - the collector's state, shared by collector.c
- * (draining, replaying) and build.c (turning it into a profile). Nothing
- * outside those two files includes it.
+ * (draining, replaying), collector-scan.c (reachability scans) and build.c
+ * (turning it into a profile). Nothing outside those files includes it.
  */
 #ifndef HEAPWISE_COLLECTOR_INTERNAL_H
 #define HEAPWISE_COLLECTOR_INTERNAL_H
@@ -12,6 +12,7 @@
 
 #include "collector.h"
 #include "livetable.h"
+#include "scan.h"
 #include "../tracer/wire.h"
 
 struct wire_header;
@@ -43,7 +44,8 @@ struct block_list {
 	size_t len, cap;
 };
 
-/* A snapshot cut while the program ran: its live set, unsorted. */
+/* A snapshot cut while the program ran: its live set, unsorted unless
+ * scanned (then sorted by address, the order the scan's edges use). */
 struct run_snapshot {
 	char name[WIRE_LABEL_MAX];
 	uint64_t t_ns;		/* since the start */
@@ -51,6 +53,10 @@ struct run_snapshot {
 	struct live_block *blocks;
 	size_t nblocks;
 	uint64_t bytes;
+	struct scan_result *scan;	/* the heap graph, when scanned */
+	uint64_t scan_stop_ns;		/* how long the program was stopped */
+	uint32_t scan_image;		/* the image the scan saw */
+	size_t profile_index;		/* build.c: where it went in the profile */
 };
 
 /* Records copied out of the rings, waiting for replay. */
@@ -130,6 +136,30 @@ struct collector {
 	int pending_requested;		/* ... asked for by `heapwise snapshot` */
 	char pending_name[WIRE_LABEL_MAX];
 	uint64_t pending_stamp, pending_ns;
+
+	/* Reachability (collector-scan.c). */
+	struct run_snapshot *exit_scan;	/* the scan when the program exited */
+	int exit_scan_served;		/* the tracer's request was answered */
+	char scan_error[WIRE_MESSAGE_MAX];	/* why the last scan failed, "" if none */
+	int program_reaped;		/* the program ended while stopped: we have its status */
+	int program_status;
 };
+
+/* collector-scan.c */
+/*
+ * Stop the program, catch replay up with it, cut a snapshot of the live
+ * blocks and scan them. Returns the snapshot (appended to c->snapshots, or
+ * kept as c->exit_scan when at_exit), or NULL with c->scan_error set.
+ * Called on the thread that started the program (ptrace wants its
+ * tracer to be one thread).
+ */
+struct run_snapshot *collector_scan(struct collector *c, const char *name, int at_exit);
+
+/* Answer the tracer's exit request or a `heapwise snapshot --scan` one. */
+void collector_scan_tick(struct collector *c);
+
+/* Free what a run snapshot holds (not the struct). */
+void run_snapshot_release(struct run_snapshot *s);
+
 
 #endif

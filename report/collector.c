@@ -118,6 +118,7 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	h->modules_offset = modules_off;
 	h->module_capacity = MODULE_CAPACITY;
 	h->collector_pid = getpid();
+	h->scan_at_exit = opt->scan_at_exit ? 1 : 0;
 	h->traced_pid = -1;
 	h->stamp = 1;
 	wire_ring_at(h, 0)->state = WIRE_RING_OWNED;	/* the shared ring is never claimed */
@@ -176,8 +177,12 @@ void collector_free(struct collector *c)
 	free(c->sites);
 	free(c->recent_stamps);
 	for (size_t i = 0; i < c->nsnapshots; i++)
-		free(c->snapshots[i].blocks);
+		run_snapshot_release(&c->snapshots[i]);
 	free(c->snapshots);
+	if (c->exit_scan) {
+		run_snapshot_release(c->exit_scan);
+		free(c->exit_scan);
+	}
 	free(c);
 }
 
@@ -786,7 +791,20 @@ void collector_tick(struct collector *c, uint64_t now_ns)
 		take_sample(c);
 		c->next_sample_ns = now_ns + c->interval_ns;
 	}
+	collector_scan_tick(c);
 	snapshot_tick(c, 0);
+}
+
+int collector_reaped(const struct collector *c, int *status)
+{
+	if (c->program_reaped)
+		*status = c->program_status;
+	return c->program_reaped;
+}
+
+const char *collector_scan_error(const struct collector *c)
+{
+	return c->scan_error[0] ? c->scan_error : NULL;
 }
 
 static uint64_t monotonic_ns(void)

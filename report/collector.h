@@ -24,9 +24,10 @@ struct collector_options {
 	unsigned temporary_threshold;	/* "temporary": freed with at most this many allocations between */
 	uint64_t sample_interval_ns;	/* timeline period */
 	uint64_t snapshot_every_ns;	/* take a snapshot this often, 0 = never */
+	int scan_at_exit;		/* scan the heap for leaks when the program exits */
 };
 
-#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull, 0 }
+#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull, 0, 1 }
 
 struct collector;
 
@@ -62,6 +63,15 @@ size_t collector_drain(struct collector *c, int final);
 
 /* Timeline sample when due. */
 void collector_tick(struct collector *c, uint64_t now_ns);
+
+/*
+ * A scan stops the program with ptrace; if the program ended meanwhile,
+ * its wait status was collected there. Returns 1 with *status set then.
+ */
+int collector_reaped(const struct collector *c, int *status);
+
+/* Why the last scan could not be made, or NULL. */
+const char *collector_scan_error(const struct collector *c);
 
 /* Did the tracer ever attach? */
 int collector_attached(const struct collector *c);

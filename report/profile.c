@@ -33,6 +33,7 @@ enum section_type {
 	SEC_TIMELINE = 8,
 	SEC_SNAPSHOT = 9,
 	SEC_SIZES = 10,
+	SEC_SCAN = 11,		/* the reachability scan of the snapshot just before */
 };
 
 struct file_header {
@@ -101,8 +102,10 @@ void profile_release(struct profile *p)
 {
 	struct intern_table *it = p->intern;
 
-	for (size_t i = 0; i < p->nsnapshots; i++)
+	for (size_t i = 0; i < p->nsnapshots; i++) {
 		free(p->snapshots[i].blocks);
+		profile_scan_free(p->snapshots[i].scan);
+	}
 	free(p->snapshots);
 	free(p->strings);
 	free(p->meta);
@@ -116,6 +119,16 @@ void profile_release(struct profile *p)
 		free(it->slots);
 	free(it);
 	memset(p, 0, sizeof(*p));
+}
+
+void profile_scan_free(struct profile_scan *scan)
+{
+	if (!scan)
+		return;
+	free(scan->roots);
+	free(scan->edges);
+	free(scan->unscanned);
+	free(scan);
 }
 
 static uint64_t str_hash(const char *s)
@@ -416,6 +429,17 @@ static void write_sections(struct writer *w, const struct profile *p)
 		put(w, &h, sizeof(h));
 		put(w, s->blocks, s->nblocks * sizeof(*s->blocks));
 		end_section(w, SEC_SNAPSHOT);
+		if (s->scan) {
+			const struct profile_scan *sc = s->scan;
+
+			begin_section(w);
+			put64(w, i);
+			put(w, sc, 8 * sizeof(uint64_t));	/* stop_ns .. nunscanned */
+			put(w, sc->roots, sc->nroots * sizeof(*sc->roots));
+			put(w, sc->edges, sc->nedges * sizeof(*sc->edges));
+			put(w, sc->unscanned, sc->nunscanned * sizeof(*sc->unscanned));
+			end_section(w, SEC_SCAN);
+		}
 	}
 }
 
@@ -447,8 +471,10 @@ int profile_write(const struct profile *p, const char *path, char err[PROFILE_ER
 	char *tmp = NULL;
 	int ret;
 
-	/* nine fixed sections, then one per snapshot */
+	/* nine fixed sections, then one per snapshot and one per scan */
 	w.capacity = 9 + p->nsnapshots;
+	for (size_t i = 0; i < p->nsnapshots; i++)
+		w.capacity += p->snapshots[i].scan != NULL;
 	table_len = w.capacity * sizeof(*w.table);
 	w.table = calloc(w.capacity, sizeof(*w.table));
 	w.buf = malloc(WRITE_BUFFER);
@@ -557,7 +583,7 @@ static const char *section_name(uint32_t type)
 {
 	static const char *const names[] = {
 		"?", "meta", "totals", "strings", "modules", "frames",
-		"stacks", "sites", "timeline", "snapshot", "sizes",
+		"stacks", "sites", "timeline", "snapshot", "sizes", "scan",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -565,7 +591,7 @@ static const char *section_name(uint32_t type)
 static int load_section(struct profile *p, uint32_t type, struct cursor *c, unsigned *seen)
 {
 	/* every section but snapshots appears once; a second copy is damage */
-	if (type < 32 && type != SEC_SNAPSHOT) {
+	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SCAN) {
 		if (*seen & (1u << type))
 			return -1;
 		*seen |= 1u << type;
@@ -656,6 +682,23 @@ static int load_section(struct profile *p, uint32_t type, struct cursor *c, unsi
 		p->has_sizes = 1;
 		break;
 	}
+	case SEC_SCAN: {
+		uint64_t at = take64(c);
+		struct profile_scan *sc;
+
+		if (c->bad || at >= p->nsnapshots || p->snapshots[at].scan)
+			return -1;
+		sc = calloc(1, sizeof(*sc));
+		if (!sc)
+			return -1;
+		p->snapshots[at].scan = sc;
+		if (take(c, sc, 8 * sizeof(uint64_t)) < 0)
+			return -1;
+		sc->roots = take_array(c, sc->nroots, sizeof(*sc->roots));
+		sc->edges = take_array(c, sc->nedges, sizeof(*sc->edges));
+		sc->unscanned = take_array(c, sc->nunscanned, sizeof(*sc->unscanned));
+		break;
+	}
 	default:
 		c->pos = c->len;	/* a newer section: skip it */
 		break;
@@ -665,9 +708,39 @@ static int load_section(struct profile *p, uint32_t type, struct cursor *c, unsi
 	return 0;
 }
 
+static const char *check_scan(const struct profile *p, const struct profile_snapshot *s)
+{
+	const struct profile_scan *sc = s->scan;
+
+	for (uint64_t i = 0; i < sc->nroots; i++) {
+		const struct profile_root *r = &sc->roots[i];
+
+		if (r->kind == 0 || r->kind >= PROFILE_ROOT_KINDS || r->name >= p->strings_len ||
+		    (r->module != PROFILE_NONE && r->module >= p->nmodules))
+			return "a scan root is malformed";
+	}
+	for (uint64_t i = 0; i < sc->nedges; i++) {
+		const struct profile_edge *e = &sc->edges[i];
+		uint64_t from = e->from & ~PROFILE_EDGE_ROOT;
+
+		if (e->to >= s->nblocks || e->heuristic >= PROFILE_HEURISTICS ||
+		    from >= ((e->from & PROFILE_EDGE_ROOT) ? sc->nroots : s->nblocks))
+			return "a scan edge names a block or root that does not exist";
+		if (i && (e->to < sc->edges[i - 1].to ||
+			  (e->to == sc->edges[i - 1].to && e->from < sc->edges[i - 1].from)))
+			return "the scan edges are out of order";
+	}
+	for (uint64_t i = 0; i < sc->nunscanned; i++)
+		if (sc->unscanned[i] >= s->nblocks)
+			return "a scan names a block that does not exist";
+	return NULL;
+}
+
 /* Check every cross-reference; returns a message, or NULL when consistent. */
 static const char *check_references(const struct profile *p)
 {
+	const char *why;
+
 	if (!p->strings || p->strings_len == 0)
 		return "no string table";
 	for (size_t i = 0; i < p->nmeta; i++)
@@ -702,6 +775,8 @@ static const char *check_references(const struct profile *p)
 		for (uint64_t j = 0; j < s->nblocks; j++)
 			if (s->blocks[j].stack >= p->nstacks)
 				return "a snapshot block names a stack that does not exist";
+		if (s->scan && (why = check_scan(p, s)))
+			return why;
 	}
 	return NULL;
 }

@@ -80,6 +80,67 @@ struct profile_block {
 	uint32_t generation;	/* earlier snapshots it was already live in */
 };
 
+/*
+ * Reachability: what a scan of the stopped program found pointing at the
+ * blocks of a snapshot (see heapwise-leaks(1)). A root is one word outside
+ * the heap that holds a pointer to a block; an edge is one pointer.
+ */
+enum profile_root_kind {
+	PROFILE_ROOT_GLOBAL = 1,	/* data of a loaded object: name = symbol, module set */
+	PROFILE_ROOT_STACK = 2,		/* a thread's stack: name = the frame's function */
+	PROFILE_ROOT_REGISTER = 3,	/* a thread's register: name = the register */
+	PROFILE_ROOT_TLS = 4,		/* a thread's static TLS or thread descriptor */
+	PROFILE_ROOT_MAPPING = 5,	/* other memory the program mapped: name = path, "" if anonymous */
+	PROFILE_ROOT_LOADER = 6,	/* a block the dynamic loader made: reachable by rule */
+	PROFILE_ROOT_KINDS
+};
+
+struct profile_root {
+	uint32_t kind;		/* enum profile_root_kind */
+	uint32_t tid;		/* stack, register, TLS: the thread */
+	uint64_t addr;		/* where the pointer is stored; 0 for a register */
+	uint64_t offset;	/* of the pointer inside what name names: the symbol, the
+				 * frame (from its stack pointer), the TLS (from the thread
+				 * pointer), the mapping, the register file */
+	uint32_t name;		/* string offset, 0 when unknown */
+	uint32_t module;	/* global: the module, else PROFILE_NONE */
+	uint32_t frame;		/* stack: frame number, 0 innermost */
+	uint32_t pad;
+};
+
+/* memcheck's heuristics: an interior pointer that counts as a start pointer. */
+enum profile_heuristic {
+	PROFILE_HEUR_NONE = 0,
+	PROFILE_HEUR_STDSTRING = 1,	/* libstdc++'s old COW std::string */
+	PROFILE_HEUR_LENGTH64 = 2,	/* a 64-bit length before the data (sqlite) */
+	PROFILE_HEUR_NEWARRAY = 3,	/* new T[] with an element count before it */
+	PROFILE_HEUR_MULTIPLE_INHERITANCE = 4,	/* a base-class subobject with its own vtable */
+	PROFILE_HEURISTICS
+};
+
+#define PROFILE_EDGE_ROOT	0x80000000u	/* edge.from is a root index, not a block */
+#define PROFILE_TARGET_MAX	((1u << 28) - 1)	/* edge.target saturates here */
+
+struct profile_edge {
+	uint32_t from;		/* block index in the snapshot, or PROFILE_EDGE_ROOT | root */
+	uint32_t to;		/* block index */
+	uint32_t offset;	/* of the pointer inside a block (saturated at UINT32_MAX) */
+	uint32_t target : 28;	/* how far into `to` it points: 0 = a start pointer */
+	uint32_t heuristic : 4;	/* enum profile_heuristic, for an interior pointer */
+};
+
+struct profile_scan {
+	uint64_t stop_ns;		/* how long the program was stopped */
+	uint64_t threads;		/* threads stopped and scanned */
+	uint64_t root_bytes;		/* bytes of roots read */
+	uint64_t heap_bytes;		/* bytes of blocks read */
+	uint64_t unreadable_bytes;	/* bytes that could not be read */
+	uint64_t nroots, nedges, nunscanned;
+	struct profile_root *roots;
+	struct profile_edge *edges;	/* sorted by to, then from */
+	uint32_t *unscanned;		/* blocks born after the scan (not in the graph) */
+};
+
 struct profile_snapshot {
 	uint32_t name;		/* string offset: "exit", "peak", a label */
 	uint32_t flags;
@@ -88,6 +149,7 @@ struct profile_snapshot {
 	uint64_t nblocks;
 	struct profile_block *blocks;	/* sorted by address */
 	uint64_t bytes;		/* sum of the blocks' sizes (derived) */
+	struct profile_scan *scan;	/* NULL when not scanned */
 };
 
 /* Allocations over the run by size: bucket 0 holds size 0, bucket k sizes
@@ -181,6 +243,12 @@ static inline const char *profile_str(const struct profile *p, uint32_t off)
 
 int profile_set_meta(struct profile *p, const char *key, const char *value);
 const char *profile_get_meta(const struct profile *p, const char *key);	/* NULL if absent */
+
+_Static_assert(offsetof(struct profile_scan, roots) == 8 * sizeof(uint64_t),
+	       "the scan header is the eight counters written as they are");
+
+/* Free a scan and everything it holds (NULL is fine). */
+void profile_scan_free(struct profile_scan *scan);
 
 /* Write p to path (atomically: a temporary file renamed into place). */
 int profile_write(const struct profile *p, const char *path, char err[PROFILE_ERRLEN]);

@@ -256,6 +256,23 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 	return n;
 }
 
+const char *symbolizer_symbol(struct symbolizer *s, uint32_t image, uint64_t addr, uint64_t *offset)
+{
+	Dwfl *dwfl = dwfl_for(s, image, 0);
+	Dwfl_Module *mod;
+	GElf_Sym sym;
+	GElf_Off off = 0;
+	const char *name;
+
+	if (!dwfl || !(mod = dwfl_addrmodule(dwfl, addr)))
+		return NULL;
+	name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	if (!name || !*name)
+		return NULL;
+	*offset = off;
+	return demangle(s, name);
+}
+
 const char *symbolizer_build_id(struct symbolizer *s, uint32_t image, int id)
 {
 	static const char hex[] = "0123456789abcdef";

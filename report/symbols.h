@@ -38,6 +38,10 @@ int symbolizer_add_module(struct symbolizer *s, uint32_t image, int id, const ch
 int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		       struct sym_frame *out, int max);
 
+/* The symbol (a function or a data object) holding addr, and addr's
+ * offset in it; NULL when no symbol covers addr. */
+const char *symbolizer_symbol(struct symbolizer *s, uint32_t image, uint64_t addr, uint64_t *offset);
+
 /* The module's GNU build-id in hex, "" when it has none. */
 const char *symbolizer_build_id(struct symbolizer *s, uint32_t image, int id);
 

@@ -7,6 +7,11 @@
  * (same pid: an exec'd image of it counts, a forked child does not) map the
  * region and start recording. Anything unexpected leaves tracing off and
  * the program untouched.
+ *
+ * At exit (our destructor, which the loader runs after the program's own
+ * atexit handlers and destructors, or a direct call of _exit) the tracer
+ * asks the collector for its reachability scan and waits for it, so the
+ * scan sees the heap as the program leaves it.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -19,8 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/auxv.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "tracer.h"
 
@@ -243,6 +250,23 @@ static void in_forked_child(void)
 	hw_active = 0;
 }
 
+/*
+ * glibc's static TLS size, for the collector's scan of each thread's TLS.
+ * _dl_get_tls_static_info is GLIBC_PRIVATE but stable since glibc 2.0;
+ * without it the collector scans a page on each side of the thread pointer.
+ */
+static void publish_tls_size(void)
+{
+	void (*info)(size_t *, size_t *) =
+		(void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+	size_t size = 0, align = 0;
+
+	if (info)
+		info(&size, &align);
+	hw_hdr->static_tls_size = size;
+	hw_hdr->static_tls_align = align;
+}
+
 /* Map the region named by HEAPWISE_SHM if it is meant for this process. */
 static void attach(void)
 {
@@ -286,6 +310,7 @@ static void attach(void)
 		return;
 	}
 	hw_image = __atomic_add_fetch(&hw_hdr->image, 1, __ATOMIC_ACQ_REL);
+	publish_tls_size();
 	hw_log_modules();
 	hw_emit_init();
 	pthread_atfork(NULL, NULL, in_forked_child);
@@ -304,5 +329,45 @@ __attribute__((constructor)) static void heapwise_init(void)
 	hw_thread.guard = 1;
 	attach();
 	hw_thread.guard = 0;
+	errno = saved;
+}
+
+/* ------------------------------------------------------------------ */
+/* Exit                                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Ask for the exit scan and wait until the collector has done it. Only the
+ * traced process itself asks (not a vfork child calling _exit, which shares
+ * our memory and our hw_active), and only once. The wait ends when the
+ * collector answers or is gone: never a hang.
+ */
+void hw_exit_scan(void)
+{
+	struct wire_header *h = hw_hdr;
+	uint32_t expected = WIRE_SCAN_NONE;
+
+	if (!h || !hw_active || (pid_t)syscall(SYS_getpid) != h->traced_pid ||
+	    !__atomic_load_n(&h->scan_at_exit, __ATOMIC_ACQUIRE))
+		return;
+	h->exit_scan_tid = (int32_t)syscall(SYS_gettid);
+	if (!__atomic_compare_exchange_n(&h->exit_scan, &expected, WIRE_SCAN_REQUESTED, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	while (__atomic_load_n(&h->exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
+		struct timespec nap = { 0, 50 * 1000000 };
+
+		if (hw_collector_gone())
+			break;
+		/* a shared futex: the collector wakes it through its own mapping */
+		syscall(SYS_futex, &h->exit_scan, FUTEX_WAIT, WIRE_SCAN_REQUESTED, &nap, NULL, 0);
+	}
+}
+
+__attribute__((destructor)) static void heapwise_fini(void)
+{
+	int saved = errno;
+
+	hw_exit_scan();
 	errno = saved;
 }

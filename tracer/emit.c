@@ -65,7 +65,7 @@ static void count_lost(uint64_t n)
  * /proc/PID/stat (a killed collector may linger as a zombie, which kill(0)
  * would still call alive).
  */
-static int collector_gone(void)
+int hw_collector_gone(void)
 {
 	char path[64], buf[256];
 	uint64_t beat = __atomic_load_n(&hw_hdr->heartbeat_ns, __ATOMIC_ACQUIRE);
@@ -174,7 +174,7 @@ static int ring_wait(struct wire_ring *r, uint64_t head, uint64_t *tail_seen, un
 		}
 		if (!start)
 			start = now_ns();
-		if ((spins & 63) == 0 && collector_gone()) {
+		if ((spins & 63) == 0 && hw_collector_gone()) {
 			disable_tracing();
 			return -1;
 		}

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <malloc.h>
+#include <sys/syscall.h>
 
 #include "tracer.h"
 
@@ -243,4 +244,21 @@ EXPORT int dlclose(void *handle)
 	if (tracing())
 		hw_modules_dirty = 1;
 	return ret;
+}
+
+/*
+ * A program that ends with _exit skips the destructors; the exit scan
+ * still happens. exit() reaches the kernel through glibc's internal alias
+ * and never comes here: the destructor covers it.
+ */
+EXPORT void _exit(int status)
+{
+	hw_exit_scan();
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+EXPORT void _Exit(int status)
+{
+	_exit(status);
 }

@@ -70,5 +70,9 @@ void hw_emit_exec(uint32_t image);
 void *hw_traced_realloc(void *p, size_t size, int fn);	/* the whole realloc, traced */
 void hw_thread_exit(void *ring);	/* pthread key destructor */
 void hw_emit_init(void);		/* once, at attach: key, unwinder priming */
+int hw_collector_gone(void);		/* heapwise exited or stopped draining for good */
+
+/* attach.c: the program is exiting; let the collector scan it first. */
+void hw_exit_scan(void);
 
 #endif

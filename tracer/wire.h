@@ -41,8 +41,9 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
-#define WIRE_VERSION		2
+#define WIRE_VERSION		3
 #define WIRE_LABEL_MAX		64	/* bytes of a snapshot label, with its NUL */
+#define WIRE_MESSAGE_MAX	256	/* bytes of an error message, with its NUL */
 
 #define WIRE_ENV_SHM		"HEAPWISE_SHM"	/* path the tracer opens: /proc/PID/fd/N */
 #define WIRE_ENV_DEBUG		"HEAPWISE_DEBUG"	/* set: the tracer says why it did not attach */
@@ -175,6 +176,31 @@ struct wire_header {
 	uint64_t last_snapshot_blocks;
 	uint64_t last_snapshot_bytes;
 	char request_label[WIRE_LABEL_MAX];
+
+	/*
+	 * Reachability scans. The collector sets scan_at_exit; the tracer,
+	 * when the program exits, sets exit_scan to WIRE_SCAN_REQUESTED and
+	 * waits (futex on exit_scan) until the collector stored
+	 * WIRE_SCAN_DONE, or the collector is gone. A `heapwise snapshot
+	 * --scan` requester sets request_scan before bumping
+	 * snapshot_requests and reads last_scan_* once served.
+	 */
+	uint32_t scan_at_exit;
+	uint32_t exit_scan;		/* enum wire_scan_state */
+	int32_t exit_scan_tid;		/* the thread waiting in exit */
+	uint32_t request_scan;
+	uint64_t static_tls_size;	/* glibc's static TLS per thread, TCB included; 0 unknown */
+	uint64_t static_tls_align;
+	int32_t last_scan_status;	/* 0: scanned; else -errno, why not */
+	uint32_t pad3;
+	uint64_t last_scan_stop_ns;	/* how long the program was stopped */
+	char last_scan_error[WIRE_MESSAGE_MAX];
+};
+
+enum wire_scan_state {
+	WIRE_SCAN_NONE = 0,
+	WIRE_SCAN_REQUESTED = 1,	/* the tracer waits in exit */
+	WIRE_SCAN_DONE = 2,		/* scanned (or given up): go on exiting */
 };
 
 enum wire_tracer_state {
@@ -211,5 +237,6 @@ static inline struct wire_module *wire_modules(struct wire_header *h)
 _Static_assert(sizeof(struct wire_record) == 32, "wire_record is 32 bytes");
 _Static_assert(sizeof(struct wire_ring) == 3 * WIRE_CACHELINE, "ring header is 3 lines");
 _Static_assert(sizeof(struct wire_stack) == 16, "wire_stack is 16 bytes");
+_Static_assert(sizeof(struct wire_header) <= 4096, "the header fits before the first ring");
 
 #endif

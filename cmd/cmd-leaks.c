@@ -1,0 +1,160 @@
+/*
+ * cmd-leaks.c - `heapwise leaks FILE[@SNAP]`: what a scanned snapshot
+ * lost, in memcheck's kinds and memcheck's shape, with the indirect leaks
+ * folded under the block that owns them and leaked cycles shown whole.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/leaks.h"
+#include "../report/stats.h"
+#include "builtin.h"
+#include "gate.h"
+#include "json.h"
+#include "leak-report.h"
+#include "selector.h"
+#include "suppress.h"
+#include "usage.h"
+
+static const char leaks_usage[] =
+	"usage: heapwise leaks [--kinds KINDS] [--suppressions FILE] [--fail-on KINDS] [-n N] "
+	"[--depth N] [--format FORMAT] FILE[@SNAP]\n"
+	"\n"
+	"  -k, --kinds KINDS          loss records to list: definite, indirect, possible, reachable\n"
+	"                             or all, comma-separated (default definite,possible)\n"
+	"  -s, --suppressions FILE    LeakSanitizer suppressions (leak:PATTERN); repeatable\n"
+	"      --fail-on KINDS        exit with status 3 when any block of these kinds is lost\n"
+	"                             and not suppressed\n"
+	"  -n, --limit N              list at most N loss records (default 0: all)\n"
+	"  -d, --depth N              frames per loss record (default 12, 0 for all)\n"
+	"  -f, --format FORMAT        text (default), json or markdown\n"
+	"  -h, --help                 show this help\n";
+
+enum { OPT_FAIL_ON = 300 };
+
+static const struct option leaks_options[] = {
+	{ "kinds", required_argument, NULL, 'k' },
+	{ "suppressions", required_argument, NULL, 's' },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "limit", required_argument, NULL, 'n' },
+	{ "depth", required_argument, NULL, 'd' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_kinds(const char *option, const char *arg, unsigned *mask)
+{
+	const char *bad = arg;
+	size_t badlen = strlen(arg);
+
+	if (leak_kinds_parse(arg, mask, &bad, &badlen) < 0)
+		return usage_error(leaks_usage, "%s takes definite, indirect, possible, reachable or all, "
+				   "comma-separated, not '%.*s'", option, (int)badlen, bad);
+	return 0;
+}
+
+static int is_suppressed(uint32_t stack, void *arg)
+{
+	const struct leak_report *r = arg;
+
+	return suppressions_match(r->suppressions, r->p, stack);
+}
+
+int cmd_leaks(int argc, char **argv)
+{
+	struct suppressions supp = { 0 };
+	struct leak_report r = { .kinds = (1u << LEAK_DEFINITE) | (1u << LEAK_POSSIBLE), .depth = 12,
+				 .suppressions = &supp };
+	struct leak_analysis a;
+	struct profile p;
+	const struct profile_snapshot *s;
+	unsigned fail_on = 0;
+	unsigned long long v;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "k:s:n:d:f:h", leaks_options, NULL)) != -1) {
+		switch (opt) {
+		case 'k':
+			if ((ret = parse_kinds("--kinds", optarg, &r.kinds)))
+				goto out;
+			break;
+		case 's':
+			if ((ret = suppressions_load(&supp, optarg)))
+				goto out;
+			break;
+		case OPT_FAIL_ON:
+			if ((ret = parse_kinds("--fail-on", optarg, &fail_on)))
+				goto out;
+			break;
+		case 'n':
+			if (parse_number(optarg, 0, 1000000000, &v) < 0) {
+				ret = usage_error(leaks_usage, "--limit takes a number, not '%s'", optarg);
+				goto out;
+			}
+			r.limit = (size_t)v;
+			break;
+		case 'd':
+			if (parse_number(optarg, 0, 100000, &v) < 0) {
+				ret = usage_error(leaks_usage, "--depth takes a number, not '%s'", optarg);
+				goto out;
+			}
+			r.depth = (unsigned)v;
+			break;
+		case 'f':
+			if (leak_report_format(optarg, &r.format) < 0) {
+				ret = usage_error(leaks_usage, "--format takes text, json or markdown, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'h':
+			fputs(leaks_usage, stdout);
+			ret = 0;
+			goto out;
+		default:
+			fputs(leaks_usage, stderr);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		ret = usage_error(leaks_usage, optind >= argc ? "no profile given" : "one profile at a time");
+		goto out;
+	}
+	if ((ret = selector_open(argv[optind], &p, &s)))
+		goto out;
+	if (!s->scan) {
+		const char *why = profile_get_meta(&p, "scan-error");
+
+		ret = error("snapshot '%s' of '%s' has no reachability scan: %s", profile_str(&p, s->name),
+			    argv[optind], why ? why : "scans are taken at exit (unless --no-scan) and by "
+			    "`heapwise snapshot --scan`");
+		profile_release(&p);
+		goto out;
+	}
+	if (leaks_analyze(s, &a) < 0) {
+		ret = error("out of memory");
+		profile_release(&p);
+		goto out;
+	}
+	r.p = &p;
+	r.a = &a;
+	if (supp.n)
+		leaks_suppress(&a, is_suppressed, &r);
+	ret = leak_report_print(&r, stdout) < 0 ? error("out of memory") : 0;
+	for (int k = 0; ret == 0 && k < LEAK_REACHABLE + 1; k++)
+		if ((fail_on & (1u << k)) && a.totals[k].blocks) {
+			fprintf(stderr, "heapwise: %s: %llu bytes in %llu blocks (--fail-on %s)\n", leak_kind_name(k),
+				(unsigned long long)a.totals[k].bytes, (unsigned long long)a.totals[k].blocks,
+				leak_kind_keyword(k));
+			ret = EXIT_GATE;
+		}
+	leaks_release(&a);
+	profile_release(&p);
+out:
+	suppressions_release(&supp);
+	return ret;
+}

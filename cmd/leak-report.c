@@ -1,0 +1,586 @@
+/*
+ * leak-report.c - loss records, cycles and the LEAK SUMMARY.
+ *
+ * A loss record is the blocks of one kind allocated at one stack, as in
+ * memcheck; records are listed largest first (direct and owned bytes). A
+ * definitely lost record lists what its blocks own, grouped by where it
+ * was allocated, instead of a separate record for every indirect leak.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/stats.h"
+#include "json.h"
+#include "leak-report.h"
+#include "report-args.h"
+#include "table.h"
+
+struct owned {
+	uint32_t stack;		/* one of them: they share the grouping frame */
+	uint64_t blocks, bytes;
+};
+
+struct record {
+	enum leak_kind kind;
+	uint32_t stack;
+	uint64_t blocks, bytes;		/* the record's own blocks */
+	uint64_t owned_blocks, owned_bytes;
+	struct owned *owned;		/* largest first */
+	size_t nowned;
+	size_t first_cycle;		/* a cycle one of its blocks is in, or SIZE_MAX */
+};
+
+struct records {
+	struct record *items;
+	size_t n;
+};
+
+void format_commas(uint64_t v, char *buf, size_t len)
+{
+	char digits[32];
+	int n = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)v);
+	size_t at = 0;
+
+	for (int i = 0; i < n && at + 2 < len; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[at++] = ',';
+		buf[at++] = digits[i];
+	}
+	buf[at] = '\0';
+}
+
+int leak_report_format(const char *name, enum leak_format *out)
+{
+	if (strcmp(name, "text") == 0)
+		*out = LEAK_TEXT;
+	else if (strcmp(name, "json") == 0)
+		*out = LEAK_JSON;
+	else if (strcmp(name, "markdown") == 0)
+		*out = LEAK_MARKDOWN;
+	else
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Grouping blocks into records                                        */
+/* ------------------------------------------------------------------ */
+
+struct keyed {
+	uint64_t key;		/* kind << 32 | stack, or record << 32 | stack */
+	uint64_t size;
+	uint32_t block;
+};
+
+static int by_key(const void *x, const void *y)
+{
+	const struct keyed *a = x, *b = y;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->block < b->block ? -1 : a->block > b->block;
+}
+
+static int by_total(const void *x, const void *y)
+{
+	const struct record *a = x, *b = y;
+	uint64_t ta = a->bytes + a->owned_bytes, tb = b->bytes + b->owned_bytes;
+
+	if (ta != tb)
+		return ta > tb ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return a->stack < b->stack ? -1 : a->stack > b->stack;
+}
+
+static int by_owned(const void *x, const void *y)
+{
+	const struct owned *a = x, *b = y;
+
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return a->stack < b->stack ? -1 : a->stack > b->stack;
+}
+
+static void records_release(struct records *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		free(rs->items[i].owned);
+	free(rs->items);
+}
+
+static int make_records(const struct leak_report *r, struct records *rs)
+{
+	const struct leak_analysis *a = r->a;
+	const struct profile_snapshot *s = a->snapshot;
+	struct keyed *keys = malloc((s->nblocks + 1) * sizeof(*keys));
+	uint32_t *record_of = malloc((s->nblocks + 1) * sizeof(*record_of));
+	size_t n = 0, nowned = 0;
+	int ret = -ENOMEM;
+
+	rs->items = NULL;
+	rs->n = 0;
+	if (!keys || !record_of)
+		goto out;
+	for (uint32_t i = 0; i < s->nblocks; i++) {
+		record_of[i] = LEAK_NONE;
+		if (!a->suppressed[i] && (r->kinds & (1u << a->kind[i])))
+			keys[n++] = (struct keyed){ (uint64_t)a->kind[i] << 32 | s->blocks[i].stack,
+						    s->blocks[i].size, i };
+	}
+	qsort(keys, n, sizeof(*keys), by_key);
+	rs->items = calloc(n + 1, sizeof(*rs->items));
+	if (!rs->items)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct record *rec;
+
+		if (!i || keys[i].key != keys[i - 1].key)
+			rs->items[rs->n++] = (struct record){ (enum leak_kind)(keys[i].key >> 32),
+							      (uint32_t)keys[i].key, 0, 0, 0, 0, NULL, 0, SIZE_MAX };
+		rec = &rs->items[rs->n - 1];
+		rec->blocks++;
+		rec->bytes += keys[i].size;
+		record_of[keys[i].block] = (uint32_t)(rs->n - 1);
+		if (a->cycle_of[keys[i].block] != LEAK_NONE && a->cycle_of[keys[i].block] < rec->first_cycle)
+			rec->first_cycle = a->cycle_of[keys[i].block];
+	}
+
+	/* what each definitely lost record owns, by where it was allocated */
+	for (uint32_t i = 0; i < s->nblocks; i++) {
+		uint32_t o = a->owner[i];
+
+		if (a->kind[i] == LEAK_INDIRECT && !a->suppressed[i] && o != LEAK_NONE && record_of[o] != LEAK_NONE)
+			keys[nowned++] = (struct keyed){ (uint64_t)record_of[o] << 32 |
+							 stats_grouping_frame(r->p, s->blocks[i].stack),
+							 s->blocks[i].size, i };
+	}
+	qsort(keys, nowned, sizeof(*keys), by_key);
+	for (size_t i = 0; i < nowned;) {
+		struct record *rec = &rs->items[keys[i].key >> 32];
+		size_t j = i, groups = 0;
+
+		while (j < nowned && keys[j].key >> 32 == keys[i].key >> 32) {
+			if (j == i || keys[j].key != keys[j - 1].key)
+				groups++;
+			j++;
+		}
+		rec->owned = calloc(groups, sizeof(*rec->owned));
+		if (!rec->owned)
+			goto out;
+		for (size_t k = i; k < j; k++) {
+			if (k == i || keys[k].key != keys[k - 1].key)
+				rec->owned[rec->nowned++].stack = s->blocks[keys[k].block].stack;
+			rec->owned[rec->nowned - 1].blocks++;
+			rec->owned[rec->nowned - 1].bytes += keys[k].size;
+			rec->owned_blocks++;
+			rec->owned_bytes += keys[k].size;
+		}
+		qsort(rec->owned, rec->nowned, sizeof(*rec->owned), by_owned);
+		i = j;
+	}
+	qsort(rs->items, rs->n, sizeof(*rs->items), by_total);
+	if (r->limit && rs->n > r->limit) {
+		for (size_t i = r->limit; i < rs->n; i++)
+			free(rs->items[i].owned);
+		rs->n = r->limit;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		records_release(rs);
+	free(keys);
+	free(record_of);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Text                                                                */
+/* ------------------------------------------------------------------ */
+
+static void site_of(const struct profile *p, uint32_t stack, char *buf, size_t len)
+{
+	uint32_t frame = stats_grouping_frame(p, stack);
+
+	if (frame == PROFILE_NONE)
+		snprintf(buf, len, "<unknown stack>");
+	else
+		stats_describe_frame(p, frame, buf, len);
+}
+
+static void print_frames(const struct leak_report *r, uint32_t stack, FILE *out)
+{
+	const struct profile *p = r->p;
+	const struct profile_stack *st = &p->stacks[stack];
+	char where[1024];
+
+	if (!st->depth)
+		fprintf(out, "   at <unknown stack>\n");
+	for (uint32_t i = 0; i < st->depth && (!r->depth || i < r->depth); i++) {
+		stats_describe_frame(p, p->stack_frames[st->first + i], where, sizeof(where));
+		fprintf(out, "   %s %s\n", i ? "by" : "at", where);
+	}
+}
+
+static void print_record(const struct leak_report *r, const struct record *rec, size_t num, size_t total,
+			 FILE *out)
+{
+	char bytes[32], direct[32], owned[32], where[1024];
+
+	format_commas(rec->bytes + rec->owned_bytes, bytes, sizeof(bytes));
+	if (rec->kind == LEAK_DEFINITE && rec->owned_bytes) {
+		format_commas(rec->bytes, direct, sizeof(direct));
+		format_commas(rec->owned_bytes, owned, sizeof(owned));
+		fprintf(out, "%s (%s direct, %s indirect) bytes", bytes, direct, owned);
+	} else {
+		fprintf(out, "%s bytes", bytes);
+	}
+	fprintf(out, " in %llu blocks are %s in loss record %zu of %zu\n", (unsigned long long)rec->blocks,
+		leak_kind_name(rec->kind), num, total);
+	print_frames(r, rec->stack, out);
+	if (rec->first_cycle != SIZE_MAX)
+		fprintf(out, "   in leaked cycle %zu (see LEAKED CYCLES)\n", rec->first_cycle + 1);
+	if (rec->nowned) {
+		format_commas(rec->owned_bytes, owned, sizeof(owned));
+		fprintf(out, "   owns %llu indirectly lost blocks, %s bytes:\n",
+			(unsigned long long)rec->owned_blocks, owned);
+		for (size_t i = 0; i < rec->nowned; i++) {
+			format_commas(rec->owned[i].bytes, owned, sizeof(owned));
+			site_of(r->p, rec->owned[i].stack, where, sizeof(where));
+			fprintf(out, "      %s bytes in %llu blocks from %s\n", owned,
+				(unsigned long long)rec->owned[i].blocks, where);
+		}
+	}
+	fputc('\n', out);
+}
+
+/* The pointers from member b to other members of its cycle. */
+static void cycle_links(const struct leak_analysis *a, uint32_t b, uint32_t c,
+			void (*fn)(const struct profile_edge *e, void *arg), void *arg)
+{
+	const struct profile_scan *sc = a->snapshot->scan;
+
+	for (uint32_t k = a->out_first[b]; k < a->out_first[b + 1]; k++) {
+		const struct profile_edge *e = &sc->edges[a->out[k]];
+
+		if (a->cycle_of[e->to] == c)
+			fn(e, arg);
+	}
+}
+
+struct link_printer {
+	const struct profile_snapshot *s;
+	FILE *out;
+};
+
+static void print_link(const struct profile_edge *e, void *arg)
+{
+	struct link_printer *lp = arg;
+
+	fprintf(lp->out, "         +%u -> 0x%llx", e->offset, (unsigned long long)lp->s->blocks[e->to].addr);
+	if (e->target)
+		fprintf(lp->out, " (+%u)", e->target);
+	fputc('\n', lp->out);
+}
+
+static int cycle_shown(const struct leak_analysis *a, const struct leak_cycle *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (a->suppressed[c->members[i]])
+			return 0;
+	return 1;
+}
+
+static void print_cycles(const struct leak_report *r, FILE *out)
+{
+	const struct leak_analysis *a = r->a;
+	const struct profile_snapshot *s = a->snapshot;
+	struct link_printer lp = { s, out };
+	size_t shown = 0;
+	char where[1024], bytes[32];
+
+	for (size_t c = 0; c < a->ncycles; c++)
+		shown += cycle_shown(a, &a->cycles[c]);
+	if (!shown)
+		return;
+	fprintf(out, "LEAKED CYCLES: %zu\n", shown);
+	for (size_t c = 0; c < a->ncycles; c++) {
+		const struct leak_cycle *cy = &a->cycles[c];
+
+		if (!cycle_shown(a, cy))
+			continue;
+		format_commas(cy->bytes, bytes, sizeof(bytes));
+		fprintf(out, "cycle %zu: %zu blocks, %s bytes\n", c + 1, cy->n, bytes);
+		for (size_t i = 0; i < cy->n; i++) {
+			const struct profile_block *b = &s->blocks[cy->members[i]];
+
+			site_of(r->p, b->stack, where, sizeof(where));
+			fprintf(out, "   0x%llx, %llu bytes, %s, from %s\n", (unsigned long long)b->addr,
+				(unsigned long long)b->size, leak_kind_name(a->kind[cy->members[i]]), where);
+			cycle_links(a, cy->members[i], (uint32_t)c, print_link, &lp);
+		}
+	}
+	fputc('\n', out);
+}
+
+void leak_report_summary(const struct leak_analysis *a, const char *prefix, FILE *out)
+{
+	static const char *const labels[] = {
+		"definitely lost", "indirectly lost", "  possibly lost", "still reachable",
+	};
+	char bytes[32];
+
+	fprintf(out, "%sLEAK SUMMARY:\n", prefix);
+	for (int k = 0; k <= LEAK_REACHABLE; k++) {
+		format_commas(a->totals[k].bytes, bytes, sizeof(bytes));
+		fprintf(out, "%s   %s: %s bytes in %llu blocks\n", prefix, labels[k], bytes,
+			(unsigned long long)a->totals[k].blocks);
+	}
+	format_commas(a->suppressed_total.bytes, bytes, sizeof(bytes));
+	fprintf(out, "%s        suppressed: %s bytes in %llu blocks\n", prefix, bytes,
+		(unsigned long long)a->suppressed_total.blocks);
+	if (a->totals[LEAK_UNSCANNED].blocks) {
+		format_commas(a->totals[LEAK_UNSCANNED].bytes, bytes, sizeof(bytes));
+		fprintf(out, "%s       not scanned: %s bytes in %llu blocks (made after the scan)\n", prefix,
+			bytes, (unsigned long long)a->totals[LEAK_UNSCANNED].blocks);
+	}
+}
+
+static void print_scan_line(const struct leak_report *r, FILE *out)
+{
+	const struct profile_snapshot *s = r->a->snapshot;
+	const struct profile_scan *sc = s->scan;
+	const char *cmd = profile_get_meta(r->p, "command");
+	char stop[32], roots[32], heap[32];
+
+	format_duration(sc->stop_ns, stop, sizeof(stop));
+	format_bytes(sc->root_bytes, roots, sizeof(roots));
+	format_bytes(sc->heap_bytes, heap, sizeof(heap));
+	fprintf(out, "Snapshot '%s' of %s: scanned with the program stopped for %s (%llu threads, "
+		"%s of roots and %s of heap read",
+		profile_str(r->p, s->name), cmd ? cmd : "the program", stop, (unsigned long long)sc->threads,
+		roots, heap);
+	if (sc->unreadable_bytes) {
+		format_bytes(sc->unreadable_bytes, heap, sizeof(heap));
+		fprintf(out, ", %s unreadable", heap);
+	}
+	fprintf(out, ")\n\n");
+}
+
+static void print_text(const struct leak_report *r, const struct records *rs, FILE *out)
+{
+	print_scan_line(r, out);
+	for (size_t i = 0; i < rs->n; i++)
+		print_record(r, &rs->items[i], i + 1, rs->n, out);
+	print_cycles(r, out);
+	leak_report_summary(r->a, "", out);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON                                                                */
+/* ------------------------------------------------------------------ */
+
+static void json_count(struct json *j, const char *key, const struct leak_count *c)
+{
+	json_key(j, key);
+	json_open(j, '{');
+	json_key(j, "blocks");
+	json_u64(j, c->blocks);
+	json_key(j, "bytes");
+	json_u64(j, c->bytes);
+	json_close(j, '}');
+}
+
+static void json_site(struct json *j, const struct profile *p, uint32_t stack)
+{
+	uint32_t frame = stats_grouping_frame(p, stack);
+
+	json_key(j, "site");
+	json_open(j, '{');
+	if (frame != PROFILE_NONE)
+		report_json_place(j, p, frame, GROUP_LINENO);
+	json_close(j, '}');
+}
+
+struct json_links {
+	struct json *j;
+	const struct profile_snapshot *s;
+};
+
+static void json_link(const struct profile_edge *e, void *arg)
+{
+	struct json_links *jl = arg;
+
+	json_open(jl->j, '{');
+	json_key(jl->j, "offset");
+	json_u64(jl->j, e->offset);
+	json_key(jl->j, "to");
+	json_u64(jl->j, jl->s->blocks[e->to].addr);
+	json_key(jl->j, "target_offset");
+	json_u64(jl->j, e->target);
+	json_close(jl->j, '}');
+}
+
+static void print_json(const struct leak_report *r, const struct records *rs, FILE *out)
+{
+	const struct leak_analysis *a = r->a;
+	const struct profile_snapshot *s = a->snapshot;
+	const struct profile *p = r->p;
+	struct json j = JSON_INIT(out);
+	struct json_links jl = { &j, s };
+
+	json_open(&j, '{');
+	report_json_snapshot(&j, p, s);
+	json_key(&j, "scan");
+	json_open(&j, '{');
+	json_key(&j, "stopped_ns");
+	json_u64(&j, s->scan->stop_ns);
+	json_key(&j, "threads");
+	json_u64(&j, s->scan->threads);
+	json_key(&j, "root_bytes");
+	json_u64(&j, s->scan->root_bytes);
+	json_key(&j, "heap_bytes");
+	json_u64(&j, s->scan->heap_bytes);
+	json_key(&j, "unreadable_bytes");
+	json_u64(&j, s->scan->unreadable_bytes);
+	json_close(&j, '}');
+	for (int k = 0; k < LEAK_KINDS; k++)
+		json_count(&j, leak_kind_keyword(k), &a->totals[k]);
+	json_count(&j, "suppressed", &a->suppressed_total);
+
+	json_key(&j, "cycles");
+	json_open(&j, '[');
+	for (size_t c = 0; c < a->ncycles; c++) {
+		const struct leak_cycle *cy = &a->cycles[c];
+
+		if (!cycle_shown(a, cy))
+			continue;
+		json_open(&j, '{');
+		json_key(&j, "blocks");
+		json_u64(&j, cy->n);
+		json_key(&j, "bytes");
+		json_u64(&j, cy->bytes);
+		json_key(&j, "members");
+		json_open(&j, '[');
+		for (size_t i = 0; i < cy->n; i++) {
+			const struct profile_block *b = &s->blocks[cy->members[i]];
+
+			json_open(&j, '{');
+			json_key(&j, "address");
+			json_u64(&j, b->addr);
+			json_key(&j, "size");
+			json_u64(&j, b->size);
+			json_key(&j, "kind");
+			json_string(&j, leak_kind_keyword(a->kind[cy->members[i]]));
+			json_site(&j, p, b->stack);
+			json_key(&j, "pointers");
+			json_open(&j, '[');
+			cycle_links(a, cy->members[i], (uint32_t)c, json_link, &jl);
+			json_close(&j, ']');
+			json_close(&j, '}');
+		}
+		json_close(&j, ']');
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+
+	json_key(&j, "records");
+	json_open(&j, '[');
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct record *rec = &rs->items[i];
+		const struct profile_stack *st = &p->stacks[rec->stack];
+
+		json_open(&j, '{');
+		json_key(&j, "kind");
+		json_string(&j, leak_kind_keyword(rec->kind));
+		json_key(&j, "blocks");
+		json_u64(&j, rec->blocks);
+		json_key(&j, "bytes");
+		json_u64(&j, rec->bytes);
+		json_key(&j, "indirect_blocks");
+		json_u64(&j, rec->owned_blocks);
+		json_key(&j, "indirect_bytes");
+		json_u64(&j, rec->owned_bytes);
+		json_key(&j, "frames");
+		json_open(&j, '[');
+		for (uint32_t f = 0; f < st->depth && (!r->depth || f < r->depth); f++) {
+			json_open(&j, '{');
+			report_json_place(&j, p, p->stack_frames[st->first + f], GROUP_LINENO);
+			json_close(&j, '}');
+		}
+		json_close(&j, ']');
+		json_key(&j, "owns");
+		json_open(&j, '[');
+		for (size_t k = 0; k < rec->nowned; k++) {
+			json_open(&j, '{');
+			json_key(&j, "blocks");
+			json_u64(&j, rec->owned[k].blocks);
+			json_key(&j, "bytes");
+			json_u64(&j, rec->owned[k].bytes);
+			json_site(&j, p, rec->owned[k].stack);
+			json_close(&j, '}');
+		}
+		json_close(&j, ']');
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	fputc('\n', out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Markdown                                                            */
+/* ------------------------------------------------------------------ */
+
+static void print_markdown(const struct leak_report *r, const struct records *rs, FILE *out)
+{
+	const struct leak_analysis *a = r->a;
+	const char *cmd = profile_get_meta(r->p, "command");
+	char bytes[32], where[1024], stop[32];
+
+	format_duration(a->snapshot->scan->stop_ns, stop, sizeof(stop));
+	fprintf(out, "### Leaks: ");
+	markdown_cell(out, cmd ? cmd : "the program");
+	fprintf(out, " (snapshot ");
+	markdown_cell(out, profile_str(r->p, a->snapshot->name));
+	fprintf(out, ", stopped %s for the scan)\n\n| kind | bytes | blocks |\n|---|---:|---:|\n", stop);
+	for (int k = 0; k <= LEAK_REACHABLE; k++) {
+		format_commas(a->totals[k].bytes, bytes, sizeof(bytes));
+		fprintf(out, "| %s | %s | %llu |\n", leak_kind_name(k), bytes, (unsigned long long)a->totals[k].blocks);
+	}
+	format_commas(a->suppressed_total.bytes, bytes, sizeof(bytes));
+	fprintf(out, "| suppressed | %s | %llu |\n", bytes, (unsigned long long)a->suppressed_total.blocks);
+	if (!rs->n)
+		return;
+	fprintf(out, "\n| # | kind | bytes | blocks | allocated at |\n|---:|---|---:|---:|---|\n");
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct record *rec = &rs->items[i];
+
+		format_commas(rec->bytes + rec->owned_bytes, bytes, sizeof(bytes));
+		site_of(r->p, rec->stack, where, sizeof(where));
+		fprintf(out, "| %zu | %s | %s", i + 1, leak_kind_name(rec->kind), bytes);
+		if (rec->owned_bytes)
+			fprintf(out, " (%llu indirect)", (unsigned long long)rec->owned_bytes);
+		fprintf(out, " | %llu | ", (unsigned long long)rec->blocks);
+		markdown_cell(out, where);
+		fprintf(out, " |\n");
+	}
+}
+
+int leak_report_print(const struct leak_report *r, FILE *out)
+{
+	struct records rs;
+
+	if (make_records(r, &rs) < 0)
+		return -ENOMEM;
+	if (r->format == LEAK_JSON)
+		print_json(r, &rs, out);
+	else if (r->format == LEAK_MARKDOWN)
+		print_markdown(r, &rs, out);
+	else
+		print_text(r, &rs, out);
+	records_release(&rs);
+	return 0;
+}

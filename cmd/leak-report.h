@@ -1,0 +1,38 @@
+/*
+ * leak-report.h - print a leak analysis: loss records with owners, leaked
+ * cycles and memcheck's LEAK SUMMARY, as text, JSON or Markdown. Used by
+ * `heapwise leaks` and by `heapwise run`'s summary.
+ */
+#ifndef HEAPWISE_LEAK_REPORT_H
+#define HEAPWISE_LEAK_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../report/leaks.h"
+#include "suppress.h"
+
+enum leak_format { LEAK_TEXT, LEAK_JSON, LEAK_MARKDOWN };
+
+struct leak_report {
+	const struct profile *p;
+	struct leak_analysis *a;
+	const struct suppressions *suppressions;
+	unsigned kinds;			/* loss records to list: 1 << enum leak_kind */
+	size_t limit;			/* records at most, 0 for all */
+	unsigned depth;			/* frames per record, 0 for all */
+	enum leak_format format;
+};
+
+int leak_report_format(const char *name, enum leak_format *out);
+
+/* The whole report. Returns 0 or -ENOMEM. */
+int leak_report_print(const struct leak_report *r, FILE *out);
+
+/* memcheck's LEAK SUMMARY lines, each after prefix. */
+void leak_report_summary(const struct leak_analysis *a, const char *prefix, FILE *out);
+
+/* "1,234": memcheck's way of writing byte counts. */
+void format_commas(uint64_t v, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * collector-scan.c - reachability scans, seen from the collector.
+ *
+ * A scan stops every thread of the program (world.c), stops our drain
+ * thread and replays everything the program published before it stopped,
+ * so the live table is the heap as it is; then it cuts a snapshot of the
+ * live blocks, scans the program's memory for pointers into them (scan.c)
+ * and lets the program go. The program is stopped from the first ptrace
+ * stop to the last detach; that time is kept with the snapshot.
+ *
+ * If a thread was stopped between taking a stamp and publishing its
+ * record, replay cannot pass that stamp; the program is then let go for a
+ * moment and stopped again, a few times, before the scan goes ahead with
+ * the events replayed so far.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "../tracer/wire.h"
+#include "addrsort.h"
+#include "collector-internal.h"
+#include "world.h"
+
+#define CATCH_UP_TRIES	10
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int rings_empty(const struct collector *c)
+{
+	struct wire_header *h = c->hdr;
+
+	for (uint32_t i = 0; i < h->ring_count; i++) {
+		struct wire_ring *r = wire_ring_at(h, i);
+
+		if (__atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE))
+			return 0;
+	}
+	return 1;
+}
+
+/* Replay all that the stopped program published. Returns 1 when replay
+ * reached every stamp taken, 0 when one is still in a stopped thread. */
+static int catch_up(struct collector *c)
+{
+	do
+		collector_drain(c, 0);
+	while (!rings_empty(c));
+	collector_drain(c, 0);
+	return c->window.pending == 0 &&
+	       c->window.base == __atomic_load_n(&c->hdr->stamp, __ATOMIC_ACQUIRE);
+}
+
+/* Which blocks did the dynamic loader make (its code called malloc)? */
+static uint8_t *loader_blocks(struct collector *c, const struct live_block *blocks, size_t n)
+{
+	struct wire_header *h = c->hdr;
+	struct wire_module *log = wire_modules(h);
+	uint32_t used = __atomic_load_n(&h->modules_used, __ATOMIC_ACQUIRE);
+	uint64_t lo = 0, hi = 0;
+	uint8_t *loader = calloc(n + 1, 1);
+
+	if (!loader)
+		return NULL;
+	for (uint32_t i = 0; i < used && i < h->module_capacity; i++) {
+		const char *base = strrchr(log[i].path, '/');
+
+		if (__atomic_load_n(&log[i].ready, __ATOMIC_ACQUIRE) && log[i].image == c->image &&
+		    strncmp(base ? base + 1 : log[i].path, "ld-linux", 8) == 0) {
+			lo = log[i].start;
+			hi = log[i].end;
+		}
+	}
+	for (size_t i = 0; hi && i < n; i++) {
+		struct wire_stack *slot;
+		uint64_t ip;
+
+		if (!blocks[i].stack)
+			continue;
+		slot = &wire_stacks(h)[blocks[i].stack - 1];
+		if (!__atomic_load_n(&slot->ready, __ATOMIC_ACQUIRE) || !slot->depth ||
+		    slot->first >= h->frame_capacity)
+			continue;
+		ip = wire_frames(h)[slot->first];
+		loader[i] = ip >= lo && ip < hi;
+	}
+	return loader;
+}
+
+/* The loaded objects of the current image; heapwise's own tracer is not
+ * the program's and its data is not a root. */
+static struct scan_module *scan_modules(struct collector *c, size_t *n)
+{
+	struct wire_header *h = c->hdr;
+	struct wire_module *log = wire_modules(h);
+	uint32_t used = __atomic_load_n(&h->modules_used, __ATOMIC_ACQUIRE);
+	struct scan_module *mods = calloc(used + 1, sizeof(*mods));
+
+	*n = 0;
+	for (uint32_t i = 0; mods && i < used && i < h->module_capacity; i++) {
+		const char *base = strrchr(log[i].path, '/');
+
+		if (!__atomic_load_n(&log[i].ready, __ATOMIC_ACQUIRE) || log[i].image != c->image)
+			continue;
+		log[i].path[WIRE_PATH_MAX - 1] = '\0';
+		mods[*n] = (struct scan_module){ log[i].path, log[i].bias, i,
+			strcmp(base ? base + 1 : log[i].path, "libheapwise.so") == 0 };
+		(*n)++;
+	}
+	return mods;
+}
+
+/* Cut the live table into a snapshot sorted by address, and scan it. */
+static struct run_snapshot *cut_and_scan(struct collector *c, const struct world *w, const char *name)
+{
+	struct run_snapshot *s = calloc(1, sizeof(*s));
+	struct scan_block *blocks = NULL;
+	struct scan_module *mods = NULL;
+	uint8_t *loader = NULL;
+	struct live_block *b;
+	size_t pos = 0, n = 0, nmods = 0;
+	char err[SCAN_ERRLEN];
+	int ret = -ENOMEM;
+
+	if (!s)
+		goto out;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->t_ns = c->now_ns - c->start_ns;
+	s->stamp = c->window.base - 1;
+	s->scan_image = c->image;
+	s->blocks = malloc((c->live.count + 1) * sizeof(*s->blocks));
+	s->scan = calloc(1, sizeof(*s->scan));
+	if (!s->blocks || !s->scan)
+		goto out;
+	while ((b = livetable_next(&c->live, &pos))) {
+		s->blocks[n++] = *b;
+		s->bytes += b->size;
+	}
+	s->nblocks = n;
+	blocks = malloc((n + 1) * sizeof(*blocks));
+	if (sort_by_addr(s->blocks, n, sizeof(*s->blocks)) < 0 || !blocks)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		blocks[i] = (struct scan_block){ s->blocks[i].addr, s->blocks[i].size };
+	loader = loader_blocks(c, s->blocks, n);
+	mods = scan_modules(c, &nmods);
+	if (!loader || !mods)
+		goto out;
+	{
+		struct scan_input in = {
+			.world = w, .blocks = blocks, .nblocks = n, .loader = loader,
+			.modules = mods, .nmodules = nmods,
+			.static_tls_size = __atomic_load_n(&c->hdr->static_tls_size, __ATOMIC_ACQUIRE),
+		};
+
+		ret = scan_program(&in, s->scan, err);
+		if (ret < 0)
+			snprintf(c->scan_error, sizeof(c->scan_error), "%s", err);
+	}
+out:
+	if (ret == -ENOMEM)
+		snprintf(c->scan_error, sizeof(c->scan_error), "out of memory for the scan");
+	free(blocks);
+	free(loader);
+	free(mods);
+	if (ret < 0 && s) {
+		free(s->blocks);
+		free(s->scan);
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+struct run_snapshot *collector_scan(struct collector *c, const char *name, int at_exit)
+{
+	struct run_snapshot *s = NULL;
+	struct world w;
+	char err[WORLD_ERRLEN];
+	uint64_t t0 = 0, stopped = 0;
+	int caught_up = 0, ret = 0;
+
+	c->scan_error[0] = '\0';
+	collector_stop_draining(c);
+	for (int try = 0; try < CATCH_UP_TRIES; try++) {
+		t0 = monotonic_ns();
+		ret = world_stop(&w, c->pid, err);
+		if (ret < 0)
+			break;
+		caught_up = catch_up(c);
+		if (caught_up || try == CATCH_UP_TRIES - 1)
+			break;
+		stopped += monotonic_ns() - t0;
+		world_resume(&w);
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	if (ret < 0) {
+		snprintf(c->scan_error, sizeof(c->scan_error), "cannot stop the program: %.200s", err);
+	} else {
+		c->now_ns = monotonic_ns();
+		s = cut_and_scan(c, &w, name);
+		world_resume(&w);
+		stopped += monotonic_ns() - t0;
+	}
+	if (w.program_ended) {
+		c->program_reaped = 1;
+		c->program_status = w.program_status;
+	}
+	if (collector_start_draining(c) < 0)
+		collector_drain(c, 0);	/* replay goes on from the caller's loop */
+	if (!s)
+		return NULL;
+	s->scan_stop_ns = stopped;
+	if (!caught_up)
+		c->lost_internal++;	/* a stamp in flight: the scan may miss its block */
+	if (at_exit) {
+		c->exit_scan = s;
+		return s;
+	}
+	{
+		struct run_snapshot *all = realloc(c->snapshots, (c->nsnapshots + 1) * sizeof(*all));
+
+		if (!all) {
+			snprintf(c->scan_error, sizeof(c->scan_error), "out of memory for the scan");
+			run_snapshot_release(s);
+			free(s);
+			return NULL;
+		}
+		c->snapshots = all;
+		all[c->nsnapshots] = *s;
+		free(s);
+		return &all[c->nsnapshots++];
+	}
+}
+
+void run_snapshot_release(struct run_snapshot *s)
+{
+	free(s->blocks);
+	s->blocks = NULL;
+	if (s->scan) {
+		scan_result_release(s->scan);
+		free(s->scan);
+		s->scan = NULL;
+	}
+}
+
+/* Tell the requester of `heapwise snapshot --scan` what came of it. */
+static void answer_request(struct collector *c, const struct run_snapshot *s)
+{
+	struct wire_header *h = c->hdr;
+
+	memcpy(h->request_label, s ? s->name : h->request_label, sizeof(h->request_label));
+	snprintf(h->last_scan_error, sizeof(h->last_scan_error), "%s", c->scan_error);
+	__atomic_store_n(&h->last_scan_status, s ? 0 : -1, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->last_scan_stop_ns, s ? s->scan_stop_ns : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->last_snapshot_blocks, s ? s->nblocks : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->last_snapshot_bytes, s ? s->bytes : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->last_snapshot_ok, s ? 1 : 2, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->snapshots_served, c->requests_seen, __ATOMIC_RELEASE);
+}
+
+void collector_scan_tick(struct collector *c)
+{
+	struct wire_header *h = c->hdr;
+	uint64_t requests = __atomic_load_n(&h->snapshot_requests, __ATOMIC_ACQUIRE);
+
+	if (!c->exit_scan_served &&
+	    __atomic_load_n(&h->exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
+		collector_scan(c, "exit", 1);
+		c->exit_scan_served = 1;
+		__atomic_store_n(&h->exit_scan, WIRE_SCAN_DONE, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &h->exit_scan, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
+	if (!c->pending && requests > c->requests_seen &&
+	    __atomic_load_n(&h->request_scan, __ATOMIC_ACQUIRE)) {
+		char name[WIRE_LABEL_MAX];
+
+		/* the requester holds request_lock while it waits: the label is stable */
+		memcpy(name, h->request_label, sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+		if (!name[0])
+			snprintf(name, sizeof(name), "snapshot-%zu", c->nsnapshots + 1);
+		c->requests_seen = requests;
+		answer_request(c, collector_scan(c, name, 0));
+	}
+}

@@ -1,0 +1,87 @@
+/*
+ * procmaps.c - read /proc/PID/maps into a sorted array of mappings.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array.h"
+#include "procmaps.h"
+
+static unsigned parse_perms(const char *p)
+{
+	return (p[0] == 'r' ? MAP_PERM_READ : 0) | (p[1] == 'w' ? MAP_PERM_WRITE : 0) |
+	       (p[2] == 'x' ? MAP_PERM_EXEC : 0) | (p[3] == 's' ? MAP_PERM_SHARED : 0);
+}
+
+int procmaps_read(struct proc_maps *m, pid_t pid)
+{
+	char path[64], *line = NULL;
+	size_t linecap = 0, cap = 0;
+	FILE *f;
+	int ret = 0;
+
+	m->items = NULL;
+	m->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (getline(&line, &linecap, f) > 0) {
+		struct proc_mapping *pm;
+		char perms[8];
+		uint64_t start, end, offset, inode;
+		int name_at = 0;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*x:%*x %" SCNu64 " %n",
+			   &start, &end, perms, &offset, &inode, &name_at) < 5)
+			continue;
+		if (array_grow((void **)&m->items, &cap, m->n + 1, sizeof(*m->items)) < 0) {
+			ret = -ENOMEM;
+			break;
+		}
+		line[strcspn(line, "\n")] = '\0';
+		pm = &m->items[m->n];
+		*pm = (struct proc_mapping){ start, end, offset, inode, parse_perms(perms),
+					     strdup(name_at ? line + name_at : "") };
+		if (!pm->path) {
+			ret = -ENOMEM;
+			break;
+		}
+		m->n++;
+	}
+	free(line);
+	fclose(f);
+	if (ret == 0 && m->n == 0)
+		ret = -ESRCH;	/* a zombie has no map */
+	if (ret < 0)
+		procmaps_release(m);
+	return ret;
+}
+
+void procmaps_release(struct proc_maps *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->items[i].path);
+	free(m->items);
+	m->items = NULL;
+	m->n = 0;
+}
+
+const struct proc_mapping *procmaps_find(const struct proc_maps *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->items[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->n && m->items[lo].start <= addr ? &m->items[lo] : NULL;
+}

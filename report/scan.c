@@ -1,0 +1,866 @@
+/*
+ * scan.c - the heap graph of a stopped program: which words point where.
+ *
+ * Overview. A pointer lookup is the inner loop (a 100 MB heap is 12.5
+ * million words), so the sorted blocks are split into clusters (runs of
+ * blocks less than CLUSTER_GAP apart: malloc's heaps, big mmapped blocks)
+ * and each cluster gets a table from every 2^shift bytes of its range to
+ * the first block that ends past them; a lookup is one range check, a
+ * short search among few clusters, one table load and a step or two.
+ *
+ * Roots are scanned first, each word at most once, in this order: each
+ * thread's static TLS and thread descriptor, its stack from the stack
+ * pointer (less the 128-byte red zone below it) to the top, its registers;
+ * the writable segments of every loaded object; then other memory the
+ * program mapped, except malloc's own heaps (they hold freed chunks with
+ * stale pointers), stacks of threads that are gone (behind a guard page)
+ * and mappings that hold live blocks (those are read block by block).
+ * Blocks are read in batches of up to BATCH_BLOCKS blocks per
+ * process_vm_readv call.
+ *
+ * Interior pointers then get a second look, as memcheck gives them:
+ * memcheck's four heuristics (std::string, length64, new[], multiple
+ * inheritance) can make one count as a start pointer; and a pointer to the
+ * exact place where glibc's next chunk header begins is malloc's own
+ * bookkeeping (bins and the top chunk live in libc's data), not the
+ * program's, and is dropped.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+#include <elfutils/libdwfl.h>
+
+#include "array.h"
+#include "procmaps.h"
+#include "scan.h"
+
+#define CLUSTER_GAP	(1ull << 20)	/* blocks further apart start a new cluster */
+#define LINES_MAX	(1ull << 24)	/* table entries per cluster at most */
+#define READ_CHUNK	(4u << 20)	/* bytes read at once */
+#define BATCH_BLOCKS	1024		/* IOV_MAX */
+#define RED_ZONE	128		/* below the stack pointer, x86-64 ABI */
+#define TCB_SCAN	4096		/* bytes scanned above the thread pointer */
+#define MAX_FRAMES	256
+#define GP_REGISTERS	(sizeof(struct user_regs_struct) / sizeof(uint64_t))
+#define XSTATE_REGISTER	1000		/* register numbers from here: xstate byte offset */
+#define PRESENT_SCAN_MIN (1ull << 20)	/* mappings larger than this: read present pages only */
+#define VTABLE_WORDS	20
+
+struct cluster {
+	uint64_t lo, hi;	/* [lo, hi): from the first block to the end of the last */
+	size_t first, last;	/* blocks [first, last) */
+	unsigned shift;
+	uint32_t *line_first;	/* per 2^shift bytes: first block ending past the line start */
+};
+
+struct frame {
+	uint64_t pc, sp;
+	int activation;
+};
+
+struct thread_frames {
+	struct frame *frames;	/* innermost first: sp ascending */
+	size_t n, cap;
+};
+
+struct range {
+	uint64_t lo, hi;
+};
+
+/* What a root word is, before we know it points anywhere. */
+struct root_kind {
+	uint32_t kind;
+	int32_t tid;
+	uint64_t base;
+	uint32_t index;
+	const struct thread_frames *frames;	/* stack roots */
+};
+
+struct scan {
+	const struct scan_input *in;
+	pid_t pid;
+	struct scan_result *out;
+	struct proc_maps maps;
+	struct cluster *clusters;
+	size_t nclusters;
+	uint64_t lo, hi;		/* of all blocks */
+	size_t roots_cap, edges_cap, paths_cap;
+	struct range *claimed;		/* root ranges scanned already, sorted */
+	size_t nclaimed, claimed_cap;
+	struct thread_frames *frames;	/* per thread of the world */
+	uint8_t *buf;			/* READ_CHUNK bytes */
+	int pagemap_fd;
+	int error;			/* -ENOMEM or -ESRCH: stop */
+};
+
+/* ------------------------------------------------------------------ */
+/* Finding the block a word points into                                */
+/* ------------------------------------------------------------------ */
+
+static uint64_t block_end(const struct scan_block *b)
+{
+	return b->addr + (b->size ? b->size : 1);	/* malloc(0) still has an address */
+}
+
+static int build_clusters(struct scan *s)
+{
+	const struct scan_block *b = s->in->blocks;
+	size_t n = s->in->nblocks, cap = 0;
+
+	for (size_t i = 0; i < n;) {
+		struct cluster *c;
+		size_t j = i + 1;
+		uint64_t nlines;
+
+		while (j < n && b[j].addr - block_end(&b[j - 1]) < CLUSTER_GAP)
+			j++;
+		if (array_grow((void **)&s->clusters, &cap, s->nclusters + 1, sizeof(*c)) < 0)
+			return -ENOMEM;
+		c = &s->clusters[s->nclusters++];
+		*c = (struct cluster){ b[i].addr, block_end(&b[j - 1]), i, j, 8, NULL };
+		while (((c->hi - c->lo) >> c->shift) >= LINES_MAX)
+			c->shift++;
+		nlines = ((c->hi - c->lo) >> c->shift) + 1;
+		c->line_first = malloc(nlines * sizeof(*c->line_first));
+		if (!c->line_first)
+			return -ENOMEM;
+		for (uint64_t k = 0, at = i; k < nlines; k++) {
+			uint64_t start = c->lo + (k << c->shift);
+
+			while (at < j && block_end(&b[at]) <= start)
+				at++;
+			c->line_first[k] = (uint32_t)at;
+		}
+		i = j;
+	}
+	if (n) {
+		s->lo = b[0].addr;
+		s->hi = block_end(&b[n - 1]);
+	}
+	return 0;
+}
+
+/* The block v points into, or -1. */
+static long find_block(const struct scan *s, uint64_t v)
+{
+	const struct scan_block *b = s->in->blocks;
+	const struct cluster *c;
+	size_t lo = 0, hi = s->nclusters, at;
+
+	if (v - s->lo >= s->hi - s->lo)
+		return -1;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->clusters[mid].hi <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == s->nclusters || v < s->clusters[lo].lo)
+		return -1;
+	c = &s->clusters[lo];
+	for (at = c->line_first[(v - c->lo) >> c->shift]; at < c->last && b[at].addr <= v; at++)
+		if (v < block_end(&b[at]))
+			return (long)at;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Results                                                             */
+/* ------------------------------------------------------------------ */
+
+static void add_edge(struct scan *s, uint32_t from, uint32_t to, uint64_t offset, uint64_t target)
+{
+	struct scan_result *r = s->out;
+
+	if (array_grow((void **)&r->edges, &s->edges_cap, r->nedges + 1, sizeof(*r->edges)) < 0) {
+		s->error = -ENOMEM;
+		return;
+	}
+	r->edges[r->nedges++] = (struct profile_edge){
+		.from = from, .to = to,
+		.offset = offset > UINT32_MAX ? UINT32_MAX : (uint32_t)offset,
+		.target = target > PROFILE_TARGET_MAX ? PROFILE_TARGET_MAX : (uint32_t)target,
+	};
+}
+
+static long add_root(struct scan *s, const struct scan_root *root)
+{
+	struct scan_result *r = s->out;
+
+	if (r->nroots >= PROFILE_EDGE_ROOT ||
+	    array_grow((void **)&r->roots, &s->roots_cap, r->nroots + 1, sizeof(*r->roots)) < 0) {
+		s->error = -ENOMEM;
+		return -1;
+	}
+	r->roots[r->nroots] = *root;
+	return (long)r->nroots++;
+}
+
+/* The frame of a thread whose stack holds address a. */
+static uint32_t frame_of(const struct thread_frames *f, uint64_t a)
+{
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (f->frames[mid].sp <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? (uint32_t)(lo - 1) : 0;
+}
+
+/* A root word at `where` holds v: if v points into a block, keep both. */
+static void root_word(struct scan *s, const struct root_kind *k, uint64_t where, uint64_t v)
+{
+	long to = find_block(s, v);
+	struct scan_root root;
+	long at;
+
+	if (to < 0)
+		return;
+	root = (struct scan_root){ .kind = k->kind, .tid = k->tid, .addr = where,
+				   .base = k->base, .index = k->index };
+	if (k->kind == PROFILE_ROOT_STACK && k->frames && k->frames->n) {
+		const struct frame *f = &k->frames->frames[frame_of(k->frames, where)];
+
+		root.index = frame_of(k->frames, where);
+		root.base = f->sp;
+		root.ip = f->activation ? f->pc + 1 : f->pc;
+	}
+	at = add_root(s, &root);
+	if (at >= 0)
+		add_edge(s, PROFILE_EDGE_ROOT | (uint32_t)at, (uint32_t)to,
+			 k->kind == PROFILE_ROOT_REGISTER ? 0 : where - root.base,
+			 v - s->in->blocks[to].addr);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the program's memory                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Read [addr, addr+len) into dst. What cannot be read (an unmapped or
+ * PROT_NONE page) is zero-filled and counted. Returns 0, or -ESRCH when
+ * the program is gone.
+ */
+static int read_memory(struct scan *s, uint64_t addr, size_t len, uint8_t *dst)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct iovec local = { dst + done, len - done };
+		struct iovec remote = { (void *)(addr + done), len - done };
+		ssize_t n = process_vm_readv(s->pid, &local, 1, &remote, 1, 0);
+
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == ESRCH)
+			return s->error = -ESRCH;
+		/* skip to the next page */
+		size_t skip = 4096 - ((addr + done) & 4095);
+
+		if (skip > len - done)
+			skip = len - done;
+		memset(dst + done, 0, skip);
+		s->out->unreadable_bytes += skip;
+		done += skip;
+	}
+	return 0;
+}
+
+/* Is the page at addr in memory (or swapped out)? Unknown counts as yes. */
+static int page_present(struct scan *s, uint64_t addr)
+{
+	uint64_t entry;
+
+	if (s->pagemap_fd < 0 ||
+	    pread(s->pagemap_fd, &entry, sizeof(entry), (off_t)(addr / 4096 * 8)) != (ssize_t)sizeof(entry))
+		return 1;
+	return (entry >> 62) != 0;	/* bit 63 present, bit 62 swapped */
+}
+
+/* Scan [lo, hi) as roots of kind k, reading it in chunks. */
+static void scan_root_range(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi,
+			    int present_only)
+{
+	lo = (lo + 7) & ~7ull;
+	hi &= ~7ull;
+	while (lo < hi && !s->error) {
+		size_t len = hi - lo > READ_CHUNK ? READ_CHUNK : (size_t)(hi - lo);
+		const uint64_t *w = (const uint64_t *)s->buf;
+
+		if (present_only && !page_present(s, lo)) {
+			uint64_t next = (lo | 4095) + 1;
+
+			lo = next < hi ? next : hi;
+			continue;
+		}
+		if (present_only && len > 4096 - (lo & 4095))
+			len = 4096 - (lo & 4095);
+		if (read_memory(s, lo, len, s->buf) < 0)
+			return;
+		s->out->root_bytes += len;
+		for (size_t i = 0; i < len / 8; i++)
+			if (w[i] - s->lo < s->hi - s->lo)
+				root_word(s, k, lo + i * 8, w[i]);
+		lo += len;
+	}
+}
+
+/* Scan the parts of [lo, hi) no earlier root range covered, and claim it. */
+static void scan_unclaimed(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi,
+			   int present_only)
+{
+	uint64_t at = lo;
+	size_t i;
+
+	if (lo >= hi)
+		return;
+	for (i = 0; i < s->nclaimed && at < hi; i++) {
+		const struct range *c = &s->claimed[i];
+
+		if (c->hi <= at)
+			continue;
+		if (c->lo >= hi)
+			break;
+		if (c->lo > at)
+			scan_root_range(s, k, at, c->lo, present_only);
+		if (c->hi > at)
+			at = c->hi;
+	}
+	if (at < hi)
+		scan_root_range(s, k, at, hi, present_only);
+
+	/* claim it: insert, keeping the list sorted (it stays short) */
+	if (array_grow((void **)&s->claimed, &s->claimed_cap, s->nclaimed + 1, sizeof(*s->claimed)) < 0) {
+		s->error = -ENOMEM;
+		return;
+	}
+	for (i = s->nclaimed; i > 0 && s->claimed[i - 1].lo > lo; i--)
+		s->claimed[i] = s->claimed[i - 1];
+	s->claimed[i] = (struct range){ lo, hi };
+	s->nclaimed++;
+}
+
+/* Scan [lo, hi) clipped to readable mappings. */
+static void scan_mapped(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < s->maps.n && !s->error; i++) {
+		const struct proc_mapping *m = &s->maps.items[i];
+		uint64_t a = m->start > lo ? m->start : lo, b = m->end < hi ? m->end : hi;
+
+		if (a < b && (m->perms & MAP_PERM_READ))
+			scan_unclaimed(s, k, a, b, 0);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Roots                                                               */
+/* ------------------------------------------------------------------ */
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct thread_frames *f = arg;
+	Dwarf_Addr pc;
+	Dwarf_Word sp;
+	bool activation;
+
+	if (!dwfl_frame_pc(state, &pc, &activation) || dwfl_frame_reg(state, 7, &sp) != 0)
+		return DWARF_CB_ABORT;	/* 7: the stack pointer on x86-64 */
+	if (f->n && sp < f->frames[f->n - 1].sp)
+		return DWARF_CB_ABORT;	/* a confused unwind: keep what is sure */
+	if (array_grow((void **)&f->frames, &f->cap, f->n + 1, sizeof(*f->frames)) < 0)
+		return DWARF_CB_ABORT;
+	f->frames[f->n++] = (struct frame){ pc, sp, activation };
+	return f->n < MAX_FRAMES ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+/* The frames of every stopped thread, to name the stack roots. Without
+ * them (no unwind info) stack roots are named by thread only. */
+static void unwind_threads(struct scan *s)
+{
+	static char *debuginfo_path;
+	static const Dwfl_Callbacks callbacks = {
+		.find_elf = dwfl_linux_proc_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.debuginfo_path = &debuginfo_path,
+	};
+	Dwfl *dwfl = dwfl_begin(&callbacks);
+
+	if (!dwfl)
+		return;
+	if (dwfl_linux_proc_report(dwfl, s->pid) == 0 && dwfl_report_end(dwfl, NULL, NULL) == 0 &&
+	    dwfl_linux_proc_attach(dwfl, s->pid, true) == 0)
+		for (size_t i = 0; i < s->in->world->n; i++)
+			dwfl_getthread_frames(dwfl, s->in->world->threads[i].tid, frame_cb, &s->frames[i]);
+	dwfl_end(dwfl);
+}
+
+static void scan_threads(struct scan *s)
+{
+	const struct world *w = s->in->world;
+
+	for (size_t i = 0; i < w->n && !s->error; i++) {
+		const struct world_thread *t = &w->threads[i];
+		const struct proc_mapping *m;
+		uint64_t fs = t->regs.fs_base, sp = t->regs.rsp;
+		uint64_t below = s->in->static_tls_size ? s->in->static_tls_size : 4096;
+		struct root_kind tls = { PROFILE_ROOT_TLS, t->tid, fs, 0, NULL };
+		struct root_kind stack = { PROFILE_ROOT_STACK, t->tid, sp, 0, &s->frames[i] };
+		struct root_kind reg = { PROFILE_ROOT_REGISTER, t->tid, 0, 0, NULL };
+		const uint64_t *gp = (const uint64_t *)&t->regs;
+
+		/* static TLS lies below the thread pointer, the descriptor above */
+		if (fs && (m = procmaps_find(&s->maps, fs)) && (m->perms & MAP_PERM_READ))
+			scan_unclaimed(s, &tls, fs - below > m->start && fs - below < fs ? fs - below : m->start,
+				       fs + TCB_SCAN < m->end ? fs + TCB_SCAN : m->end, 0);
+		if (sp && (m = procmaps_find(&s->maps, sp)) && (m->perms & MAP_PERM_READ))
+			scan_unclaimed(s, &stack, sp - RED_ZONE > m->start ? sp - RED_ZONE : m->start, m->end, 0);
+		for (uint32_t r = 0; r < GP_REGISTERS; r++) {
+			reg.index = r;
+			root_word(s, &reg, 0, gp[r]);
+		}
+		for (size_t off = 0; off + 8 <= t->xstate_len; off += 8) {
+			uint64_t v;
+
+			memcpy(&v, t->xstate + off, sizeof(v));
+			reg.index = XSTATE_REGISTER + (uint32_t)off;
+			root_word(s, &reg, 0, v);
+		}
+		s->out->root_bytes += sizeof(t->regs) + t->xstate_len;
+	}
+}
+
+/* The writable PT_LOAD segments of one object, as roots. */
+static void scan_module(struct scan *s, const struct scan_module *mod)
+{
+	struct root_kind global = { PROFILE_ROOT_GLOBAL, 0, 0, mod->id, NULL };
+	Elf64_Ehdr eh;
+	int fd = open(mod->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+		for (unsigned i = 0; i < eh.e_phnum && !s->error; i++) {
+			Elf64_Phdr ph;
+
+			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
+			    (ssize_t)sizeof(ph))
+				break;
+			if (ph.p_type == PT_LOAD && (ph.p_flags & PF_W))
+				scan_mapped(s, &global, mod->bias + ph.p_vaddr, mod->bias + ph.p_vaddr + ph.p_memsz);
+		}
+	}
+	close(fd);
+}
+
+static int is_module_path(const struct scan *s, const char *path)
+{
+	for (size_t i = 0; i < s->in->nmodules; i++)
+		if (strcmp(s->in->modules[i].path, path) == 0)
+			return 1;
+	return 0;
+}
+
+static int holds_blocks(const struct scan *s, uint64_t lo, uint64_t hi)
+{
+	const struct scan_block *b = s->in->blocks;
+	size_t a = 0, z = s->in->nblocks;
+
+	while (a < z) {
+		size_t mid = (a + z) / 2;
+
+		if (block_end(&b[mid]) <= lo)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	return a < s->in->nblocks && b[a].addr < hi;
+}
+
+static int holds_stack_pointer(const struct scan *s, const struct proc_mapping *m)
+{
+	for (size_t i = 0; i < s->in->world->n; i++) {
+		uint64_t sp = s->in->world->threads[i].regs.rsp;
+
+		if (sp >= m->start && sp < m->end)
+			return 1;
+	}
+	return 0;
+}
+
+static int no_access(const struct proc_mapping *m)
+{
+	return !(m->perms & (MAP_PERM_READ | MAP_PERM_WRITE | MAP_PERM_EXEC));
+}
+
+/*
+ * Is this other memory the program mapped, to scan as a root? Not:
+ * objects (their data is scanned from the program headers), the kernel's
+ * pages, our own shared memory, malloc's heaps (brk, and arena heaps:
+ * 64 MiB-aligned with their reserve PROT_NONE after them), stacks (a guard
+ * page before them: a live thread's stack is scanned from its stack
+ * pointer, a gone thread's not at all), and mappings with live blocks.
+ */
+static int is_program_mapping(const struct scan *s, size_t i)
+{
+	const struct proc_mapping *m = &s->maps.items[i];
+	const struct proc_mapping *prev = i ? &s->maps.items[i - 1] : NULL;
+	const struct proc_mapping *next = i + 1 < s->maps.n ? &s->maps.items[i + 1] : NULL;
+	const char *p = m->path;
+
+	if ((m->perms & (MAP_PERM_READ | MAP_PERM_WRITE)) != (MAP_PERM_READ | MAP_PERM_WRITE))
+		return 0;
+	if (strcmp(p, "[heap]") == 0 || strcmp(p, "[stack]") == 0 || strcmp(p, "[vvar]") == 0 ||
+	    strcmp(p, "[vdso]") == 0 || strcmp(p, "[vsyscall]") == 0 || strncmp(p, "/memfd:heapwise", 15) == 0)
+		return 0;
+	if (p[0] == '/' && is_module_path(s, p))
+		return 0;
+	if (!p[0] && prev && prev->end == m->start && no_access(prev))
+		return 0;	/* behind a guard page: a thread stack */
+	if (!p[0] && (m->start & ((64ull << 20) - 1)) == 0 && next && next->start == m->end && no_access(next))
+		return 0;	/* a malloc arena heap */
+	if (holds_stack_pointer(s, m) || holds_blocks(s, m->start, m->end))
+		return 0;
+	return 1;
+}
+
+static long add_path(struct scan *s, const char *path)
+{
+	struct scan_result *r = s->out;
+
+	for (size_t i = 0; i < r->npaths; i++)
+		if (strcmp(r->paths[i], path) == 0)
+			return (long)i;
+	if (array_grow((void **)&r->paths, &s->paths_cap, r->npaths + 1, sizeof(*r->paths)) < 0 ||
+	    !(r->paths[r->npaths] = strdup(path))) {
+		s->error = -ENOMEM;
+		return -1;
+	}
+	return (long)r->npaths++;
+}
+
+static void scan_mappings(struct scan *s)
+{
+	for (size_t i = 0; i < s->maps.n && !s->error; i++) {
+		const struct proc_mapping *m = &s->maps.items[i];
+		struct root_kind k = { PROFILE_ROOT_MAPPING, 0, m->start, 0, NULL };
+		long path;
+
+		if (!is_program_mapping(s, i))
+			continue;
+		path = add_path(s, m->path);
+		if (path < 0)
+			return;
+		k.index = (uint32_t)path;
+		scan_unclaimed(s, &k, m->start, m->end, m->end - m->start > PRESENT_SCAN_MIN && !m->path[0]);
+	}
+}
+
+static void add_loader_roots(struct scan *s)
+{
+	for (size_t i = 0; s->in->loader && i < s->in->nblocks && !s->error; i++) {
+		struct scan_root root = { .kind = PROFILE_ROOT_LOADER, .addr = s->in->blocks[i].addr,
+					  .index = (uint32_t)i };
+		long at;
+
+		if (!s->in->loader[i])
+			continue;
+		at = add_root(s, &root);
+		if (at >= 0)
+			add_edge(s, PROFILE_EDGE_ROOT | (uint32_t)at, (uint32_t)i, 0, 0);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Blocks                                                              */
+/* ------------------------------------------------------------------ */
+
+static void scan_block_words(struct scan *s, size_t i, uint64_t addr, const uint8_t *data, size_t len)
+{
+	const struct scan_block *b = &s->in->blocks[i];
+	uint64_t first = (addr + 7) & ~7ull;
+	uint64_t end = b->addr + b->size;
+
+	for (uint64_t a = first; a + 8 <= addr + len && a + 8 <= end; a += 8) {
+		uint64_t v;
+		long to;
+
+		memcpy(&v, data + (a - addr), sizeof(v));
+		if (v - s->lo >= s->hi - s->lo || (to = find_block(s, v)) < 0)
+			continue;
+		add_edge(s, (uint32_t)i, (uint32_t)to, a - b->addr, v - s->in->blocks[to].addr);
+	}
+	s->out->heap_bytes += len;
+}
+
+/* A block too large for one read: in pieces. */
+static void scan_large_block(struct scan *s, size_t i)
+{
+	const struct scan_block *b = &s->in->blocks[i];
+
+	for (uint64_t off = 0; off < b->size && !s->error; off += READ_CHUNK) {
+		size_t len = b->size - off > READ_CHUNK ? READ_CHUNK : (size_t)(b->size - off);
+
+		if (read_memory(s, b->addr + off, len, s->buf) < 0)
+			return;
+		scan_block_words(s, i, b->addr + off, s->buf, len);
+	}
+}
+
+static void scan_blocks(struct scan *s)
+{
+	const struct scan_block *b = s->in->blocks;
+	size_t n = s->in->nblocks;
+	struct iovec remote[BATCH_BLOCKS];
+
+	for (size_t i = 0; i < n && !s->error;) {
+		struct iovec local = { s->buf, 0 };
+		size_t count = 0, total = 0;
+		ssize_t got;
+
+		if (b[i].size > READ_CHUNK) {
+			scan_large_block(s, i++);
+			continue;
+		}
+		while (i + count < n && count < BATCH_BLOCKS && b[i + count].size <= READ_CHUNK &&
+		       total + b[i + count].size <= READ_CHUNK) {
+			remote[count] = (struct iovec){ (void *)b[i + count].addr, b[i + count].size };
+			total += b[i + count].size;
+			count++;
+		}
+		local.iov_len = total;
+		got = total ? process_vm_readv(s->pid, &local, 1, remote, count, 0) : 0;
+		if (got < 0 && errno == ESRCH) {
+			s->error = -ESRCH;
+			return;
+		}
+		if (got != (ssize_t)total) {
+			/* some block is not readable as a whole: one by one, page by page */
+			for (size_t k = 0, at = 0; k < count; at += b[i + k].size, k++)
+				if (read_memory(s, b[i + k].addr, b[i + k].size, s->buf + at) < 0)
+					return;
+		}
+		for (size_t k = 0, at = 0; k < count; at += b[i + k].size, k++)
+			scan_block_words(s, i + k, b[i + k].addr, s->buf + at, b[i + k].size);
+		i += count;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* A second look at interior pointers                                  */
+/* ------------------------------------------------------------------ */
+
+/* The first words of a block that interior pointers reach, and the
+ * malloc chunk header before it. */
+struct head {
+	uint64_t chunk;		/* glibc's size field, at addr - 8 */
+	uint64_t w[2];
+	int valid;
+};
+
+static int read_word(struct scan *s, uint64_t addr, uint64_t *v)
+{
+	struct iovec local = { v, 8 }, remote = { (void *)addr, 8 };
+
+	return process_vm_readv(s->pid, &local, 1, &remote, 1, 0) == 8 ? 0 : -1;
+}
+
+/*
+ * memcheck's test for a vtable: in a file mapping, with at least two
+ * pointers into executable file mappings (and nothing else but NULL)
+ * among its first VTABLE_WORDS + 1 words.
+ */
+static int is_vtable(struct scan *s, uint64_t addr)
+{
+	const struct proc_mapping *m = procmaps_find(&s->maps, addr);
+	uint64_t words[VTABLE_WORDS + 1];
+	size_t n, fns = 0;
+
+	if ((addr & 7) || addr < 4096 || !m || m->path[0] != '/' || !(m->perms & MAP_PERM_READ))
+		return 0;
+	n = (m->end - addr) / 8;
+	if (n > VTABLE_WORDS + 1)
+		n = VTABLE_WORDS + 1;
+	if (n == 0 || read_memory(s, addr, n * 8, (uint8_t *)words) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_mapping *f;
+
+		if (!words[i])
+			continue;
+		f = procmaps_find(&s->maps, words[i]);
+		if (!f || f->path[0] != '/' || !(f->perms & MAP_PERM_EXEC))
+			return 0;
+		if (++fns == 2)
+			return 1;
+	}
+	return 0;
+}
+
+static unsigned heuristic(struct scan *s, const struct scan_block *b, const struct head *h, uint64_t target)
+{
+	uint64_t inner;
+
+	if (target == 24 && b->size >= 16 && 24 + h->w[1] + 1 == b->size && h->w[0] <= h->w[1])
+		return PROFILE_HEUR_STDSTRING;
+	if (target == 8 && b->size >= 8 && h->w[0] > 0 && b->size - 8 == h->w[0])
+		return PROFILE_HEUR_LENGTH64;
+	if (target == 8 && b->size >= 8 && h->w[0] > 0 && (b->size - 8) % h->w[0] == 0)
+		return PROFILE_HEUR_NEWARRAY;
+	if ((target & 7) == 0 && target + 8 <= b->size && b->size >= 8 && h->w[0] >= 4096 && !(h->w[0] & 7) &&
+	    read_word(s, b->addr + target, &inner) == 0 && inner >= 4096 && !(inner & 7) &&
+	    is_vtable(s, inner) && is_vtable(s, h->w[0]))
+		return PROFILE_HEUR_MULTIPLE_INHERITANCE;
+	return PROFILE_HEUR_NONE;
+}
+
+static void review_interior(struct scan *s)
+{
+	struct scan_result *r = s->out;
+	const struct scan_block *b = s->in->blocks;
+	struct head *heads = NULL;
+	size_t kept = 0;
+
+	if (!r->nedges)
+		return;
+	heads = calloc(s->in->nblocks, sizeof(*heads));
+	if (!heads) {
+		s->error = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < r->nedges; i++) {
+		struct profile_edge e = r->edges[i];
+		const struct scan_block *t = &b[e.to];
+		struct head *h = &heads[e.to];
+
+		if (e.target != 0 && !h->valid) {
+			uint64_t words[3] = { 0, 0, 0 };
+			size_t n = t->size >= 16 ? 3 : t->size >= 8 ? 2 : 1;
+
+			read_memory(s, t->addr - 8, n * 8, (uint8_t *)words);
+			*h = (struct head){ words[0], { words[1], words[2] }, 1 };
+			if (s->error == -ESRCH)
+				break;
+		}
+		if (e.target != 0) {
+			uint64_t chunk = h->chunk & ~7ull;
+
+			/* a pointer to the next chunk's header: malloc's bin or top pointer */
+			if (!(h->chunk & 2) && chunk >= 32 && e.target == chunk - 16)
+				continue;
+			e.heuristic = heuristic(s, t, h, e.target) & 15;
+		}
+		r->edges[kept++] = e;
+	}
+	r->nedges = kept;
+	free(heads);
+}
+
+/* ------------------------------------------------------------------ */
+/* The scan                                                            */
+/* ------------------------------------------------------------------ */
+
+int scan_program(const struct scan_input *in, struct scan_result *out, char err[SCAN_ERRLEN])
+{
+	struct scan s = { .in = in, .pid = in->world->pid, .out = out, .pagemap_fd = -1 };
+	char path[64];
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->threads = (uint32_t)in->world->n;
+	ret = procmaps_read(&s.maps, s.pid);
+	if (ret < 0) {
+		snprintf(err, SCAN_ERRLEN, ret == -ESRCH ? "the program ended" : "cannot read the program's memory map: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)s.pid);
+	s.pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	s.buf = malloc(READ_CHUNK);
+	s.frames = calloc(in->world->n + 1, sizeof(*s.frames));
+	if (!s.buf || !s.frames || build_clusters(&s) < 0)
+		s.error = -ENOMEM;
+	if (!s.error)
+		unwind_threads(&s);
+	if (!s.error)
+		add_loader_roots(&s);
+	if (!s.error)
+		scan_threads(&s);
+	for (size_t i = 0; i < in->nmodules && !s.error; i++)
+		if (!in->modules[i].skip)
+			scan_module(&s, &in->modules[i]);
+	if (!s.error)
+		scan_mappings(&s);
+	if (!s.error)
+		scan_blocks(&s);
+	if (!s.error)
+		review_interior(&s);
+
+	ret = s.error;
+	if (ret == -ESRCH)
+		snprintf(err, SCAN_ERRLEN, "the program ended during the scan");
+	else if (ret < 0)
+		snprintf(err, SCAN_ERRLEN, "out of memory during the scan");
+	if (ret < 0)
+		scan_result_release(out);
+	for (size_t i = 0; i < s.nclusters; i++)
+		free(s.clusters[i].line_first);
+	free(s.clusters);
+	for (size_t i = 0; s.frames && i < in->world->n; i++)
+		free(s.frames[i].frames);
+	free(s.frames);
+	free(s.claimed);
+	free(s.buf);
+	if (s.pagemap_fd >= 0)
+		close(s.pagemap_fd);
+	procmaps_release(&s.maps);
+	return ret;
+}
+
+void scan_result_release(struct scan_result *r)
+{
+	free(r->roots);
+	free(r->edges);
+	for (size_t i = 0; i < r->npaths; i++)
+		free(r->paths[i]);
+	free(r->paths);
+	memset(r, 0, sizeof(*r));
+}
+
+void scan_register_name(uint32_t index, char *buf, size_t len)
+{
+	static const char *const gp[] = {
+		"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
+		"rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags",
+		"rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs",
+	};
+	uint32_t off = index - XSTATE_REGISTER;
+
+	if (index < sizeof(gp) / sizeof(gp[0]))
+		snprintf(buf, len, "%s", gp[index]);
+	else if (index < XSTATE_REGISTER)
+		snprintf(buf, len, "register %u", index);
+	else if (off >= 160 && off < 416)	/* the FXSAVE area's xmm0-15 */
+		snprintf(buf, len, "xmm%u", (off - 160) / 16);
+	else if (off >= 32 && off < 160)
+		snprintf(buf, len, "st%u", (off - 32) / 16);
+	else if (off >= 576 && off < 832)	/* XSAVE component 2: upper halves of ymm0-15 */
+		snprintf(buf, len, "ymm%u (upper half)", (off - 576) / 16);
+	else
+		snprintf(buf, len, "xstate+%u", off);
+}
