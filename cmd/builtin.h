@@ -17,5 +17,6 @@ int cmd_top(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
+int cmd_refs(int argc, char **argv);
 
 #endif

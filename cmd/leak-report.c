@@ -104,6 +104,41 @@ static int by_owned(const void *x, const void *y)
 	return a->stack < b->stack ? -1 : a->stack > b->stack;
 }
 
+/* Two grouping frames that print the same (one line, two calls on it). */
+static int same_place(const struct profile *p, uint32_t a, uint32_t b)
+{
+	const struct profile_frame *x, *y;
+
+	if (a == b)
+		return 1;
+	if (a == PROFILE_NONE || b == PROFILE_NONE)
+		return 0;
+	x = &p->frames[a];
+	y = &p->frames[b];
+	return x->function && x->function == y->function && x->file == y->file && x->line == y->line;
+}
+
+static void merge_same_places(const struct profile *p, struct record *rec)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rec->nowned; i++) {
+		uint32_t fi = stats_grouping_frame(p, rec->owned[i].stack);
+		size_t k;
+
+		for (k = 0; k < n; k++)
+			if (same_place(p, stats_grouping_frame(p, rec->owned[k].stack), fi))
+				break;
+		if (k < n) {
+			rec->owned[k].blocks += rec->owned[i].blocks;
+			rec->owned[k].bytes += rec->owned[i].bytes;
+		} else {
+			rec->owned[n++] = rec->owned[i];
+		}
+	}
+	rec->nowned = n;
+}
+
 static void records_release(struct records *rs)
 {
 	for (size_t i = 0; i < rs->n; i++)
@@ -178,6 +213,7 @@ static int make_records(const struct leak_report *r, struct records *rs)
 			rec->owned_blocks++;
 			rec->owned_bytes += keys[k].size;
 		}
+		merge_same_places(r->p, rec);
 		qsort(rec->owned, rec->nowned, sizeof(*rec->owned), by_owned);
 		i = j;
 	}

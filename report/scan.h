@@ -41,7 +41,7 @@ struct scan_input {
 	const uint8_t *loader;			/* per block: 1 = made by the dynamic loader */
 	const struct scan_module *modules;
 	size_t nmodules;
-	uint64_t static_tls_size;		/* glibc's, 0 when unknown */
+	uint64_t static_tls_size;		/* static TLS below the thread pointer, 0 unknown */
 };
 
 /* A root before naming: build.c turns it into a profile_root. */

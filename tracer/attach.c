@@ -251,20 +251,27 @@ static void in_forked_child(void)
 }
 
 /*
- * glibc's static TLS size, for the collector's scan of each thread's TLS.
- * _dl_get_tls_static_info is GLIBC_PRIVATE but stable since glibc 2.0;
- * without it the collector scans a page on each side of the thread pointer.
+ * How far below the thread pointer the static TLS in use reaches, for the
+ * collector's scan of each thread's TLS: the lowest TLS block of the
+ * loaded objects, seen from this thread (every thread has the same layout).
  */
+static int lowest_tls(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t tp = (uintptr_t)__builtin_thread_pointer(), data = (uintptr_t)info->dlpi_tls_data;
+	uint64_t *below = arg;
+
+	(void)size;
+	if (data && data < tp && tp - data > *below)
+		*below = tp - data;
+	return 0;
+}
+
 static void publish_tls_size(void)
 {
-	void (*info)(size_t *, size_t *) =
-		(void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
-	size_t size = 0, align = 0;
+	uint64_t below = 0;
 
-	if (info)
-		info(&size, &align);
-	hw_hdr->static_tls_size = size;
-	hw_hdr->static_tls_align = align;
+	dl_iterate_phdr(lowest_tls, &below);
+	hw_hdr->static_tls_size = (below + 63) & ~63ull;
 }
 
 /* Map the region named by HEAPWISE_SHM if it is meant for this process. */

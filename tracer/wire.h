@@ -189,8 +189,8 @@ struct wire_header {
 	uint32_t exit_scan;		/* enum wire_scan_state */
 	int32_t exit_scan_tid;		/* the thread waiting in exit */
 	uint32_t request_scan;
-	uint64_t static_tls_size;	/* glibc's static TLS per thread, TCB included; 0 unknown */
-	uint64_t static_tls_align;
+	uint64_t static_tls_size;	/* static TLS in use below the thread pointer; 0 unknown */
+	uint64_t pad4;
 	int32_t last_scan_status;	/* 0: scanned; else -errno, why not */
 	uint32_t pad3;
 	uint64_t last_scan_stop_ns;	/* how long the program was stopped */

@@ -1,0 +1,630 @@
+/*
+ * cmd-refs.c - `heapwise refs FILE[@SNAP] ADDR|SITE`: who points at a
+ * block (gc.get_referrers, valgrind's who_points_at), the shortest chain
+ * from a root to it (objgraph's find_backref_chain), and the referrer
+ * graph for Graphviz (objgraph's show_backrefs).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/leaks.h"
+#include "../report/stats.h"
+#include "builtin.h"
+#include "json.h"
+#include "report-args.h"
+#include "selector.h"
+#include "usage.h"
+
+static const char refs_usage[] =
+	"usage: heapwise refs [--chain] [--depth N] [--fan-in N] [-n N] [--format FORMAT] FILE[@SNAP] ADDR|SITE\n"
+	"\n"
+	"  ADDR                 a block's address, or any address inside it (0x...)\n"
+	"  SITE                 every block allocated at FUNCTION or FILE:LINE\n"
+	"  -c, --chain          the shortest chain of pointers from a root to the block, root first\n"
+	"  -d, --depth N        levels of referrers in the dot graph (default 3)\n"
+	"      --fan-in N       referrers shown per block in the dot graph, the rest as \"N more\"\n"
+	"                       (default 8)\n"
+	"  -n, --limit N        blocks of a site to show (default 20, 0 for all)\n"
+	"  -f, --format FORMAT  text (default), json or dot\n"
+	"  -h, --help           show this help\n";
+
+enum { OPT_FAN_IN = 300 };
+
+static const struct option refs_options[] = {
+	{ "chain", no_argument, NULL, 'c' },
+	{ "depth", required_argument, NULL, 'd' },
+	{ "fan-in", required_argument, NULL, OPT_FAN_IN },
+	{ "limit", required_argument, NULL, 'n' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+enum refs_format { REFS_TEXT, REFS_JSON, REFS_DOT };
+
+struct refs {
+	const struct profile *p;
+	const struct profile_snapshot *s;
+	const struct profile_scan *sc;
+	struct leak_analysis a;
+	int chain;
+	unsigned depth, fan_in;
+	size_t limit;
+	enum refs_format format;
+};
+
+/* ------------------------------------------------------------------ */
+/* Naming things                                                       */
+/* ------------------------------------------------------------------ */
+
+static const char *module_base(const struct profile *p, uint32_t module)
+{
+	const char *path, *slash;
+
+	if (module == PROFILE_NONE || module >= p->nmodules)
+		return "?";
+	path = profile_str(p, p->modules[module].path);
+	slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static const char *root_type(uint32_t kind)
+{
+	static const char *const names[PROFILE_ROOT_KINDS] = {
+		"?", "global", "stack", "register", "tls", "mapping", "loader",
+	};
+	return kind < PROFILE_ROOT_KINDS ? names[kind] : "?";
+}
+
+/* "global g_keep+8 in reach", "register r12 of thread 42", ... */
+static void describe_root(const struct profile *p, const struct profile_root *r, char *buf, size_t len)
+{
+	const char *name = profile_str(p, r->name);
+	int64_t off = (int64_t)r->offset;
+
+	switch (r->kind) {
+	case PROFILE_ROOT_GLOBAL:
+		if (*name)
+			snprintf(buf, len, "global %s+%" PRId64 " in %s", name, off, module_base(p, r->module));
+		else
+			snprintf(buf, len, "global data at %s+0x%" PRIx64, module_base(p, r->module), r->offset);
+		break;
+	case PROFILE_ROOT_STACK:
+		snprintf(buf, len, "stack of thread %u, frame #%u %s, at sp+%" PRId64, r->tid, r->frame,
+			 *name ? name : "??", off);
+		break;
+	case PROFILE_ROOT_REGISTER:
+		snprintf(buf, len, "register %s of thread %u", name, r->tid);
+		break;
+	case PROFILE_ROOT_TLS:
+		snprintf(buf, len, "thread-local storage of thread %u, at tp%c%" PRId64, r->tid,
+			 off < 0 ? '-' : '+', off < 0 ? -off : off);
+		break;
+	case PROFILE_ROOT_MAPPING:
+		snprintf(buf, len, "mapped memory %s at 0x%" PRIx64, *name ? name : "(anonymous)", r->addr);
+		break;
+	case PROFILE_ROOT_LOADER:
+		snprintf(buf, len, "the dynamic loader (a block it made counts as reachable)");
+		break;
+	default:
+		snprintf(buf, len, "?");
+	}
+}
+
+static void block_site(const struct profile *p, const struct profile_block *b, char *buf, size_t len)
+{
+	uint32_t frame = stats_grouping_frame(p, b->stack);
+
+	if (frame == PROFILE_NONE)
+		snprintf(buf, len, "<unknown stack>");
+	else
+		stats_describe_frame(p, frame, buf, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Finding the blocks                                                  */
+/* ------------------------------------------------------------------ */
+
+static long block_at(const struct profile_snapshot *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->nblocks;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->blocks[mid].addr + (s->blocks[mid].size ? s->blocks[mid].size : 1) <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nblocks && s->blocks[lo].addr <= addr ? (long)lo : -1;
+}
+
+static int file_matches(const char *file, const char *want, size_t len)
+{
+	size_t flen = strlen(file);
+
+	/* the whole path, or its tail after a '/' */
+	return flen >= len && strncmp(file + flen - len, want, len) == 0 &&
+	       (flen == len || file[flen - len - 1] == '/');
+}
+
+/* Does block b's allocation site match FUNCTION or FILE:LINE? */
+static int site_matches(const struct profile *p, const struct profile_block *b, const char *site)
+{
+	uint32_t frame = stats_grouping_frame(p, b->stack);
+	const struct profile_frame *f;
+	const char *colon = strrchr(site, ':');
+	unsigned long line;
+	char *end;
+
+	if (frame == PROFILE_NONE)
+		return 0;
+	f = &p->frames[frame];
+	if (colon && colon[1]) {
+		line = strtoul(colon + 1, &end, 10);
+		if (!*end)
+			return f->line == line && file_matches(profile_str(p, f->file), site, (size_t)(colon - site));
+	}
+	return strcmp(profile_str(p, f->function), site) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The shortest chain from a root                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Breadth-first search backwards from the block; via[b] is the edge that
+ * leads from b one step towards it. Returns the root edge the chain
+ * starts with, or -1 when no root reaches the block.
+ */
+static long find_chain(const struct refs *r, uint32_t target, uint32_t *via)
+{
+	const struct profile_scan *sc = r->sc;
+	size_t n = r->s->nblocks, head = 0, tail = 0;
+	uint32_t *queue = malloc((n + 1) * sizeof(*queue));
+	long found = -1;
+
+	if (!queue)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		via[i] = LEAK_NONE;
+	via[target] = UINT32_MAX - 1;	/* visited, the end */
+	queue[tail++] = target;
+	while (head < tail && found < 0) {
+		uint32_t b = queue[head++];
+
+		for (uint32_t k = r->a.in_first[b]; k < r->a.in_first[b + 1]; k++) {
+			const struct profile_edge *e = &sc->edges[k];
+
+			if (e->from & PROFILE_EDGE_ROOT) {
+				found = (long)k;
+				break;
+			}
+			if (via[e->from] == LEAK_NONE) {
+				via[e->from] = k;
+				queue[tail++] = e->from;
+			}
+		}
+	}
+	free(queue);
+	return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* Text and JSON                                                       */
+/* ------------------------------------------------------------------ */
+
+static void json_block(struct json *j, const struct refs *r, uint32_t b)
+{
+	const struct profile_block *blk = &r->s->blocks[b];
+	uint32_t frame = stats_grouping_frame(r->p, blk->stack);
+
+	json_key(j, "address");
+	json_u64(j, blk->addr);
+	json_key(j, "size");
+	json_u64(j, blk->size);
+	json_key(j, "kind");
+	json_string(j, leak_kind_keyword(r->a.kind[b]));
+	json_key(j, "site");
+	json_open(j, '{');
+	if (frame != PROFILE_NONE)
+		report_json_place(j, r->p, frame, GROUP_LINENO);
+	json_close(j, '}');
+}
+
+static void json_root(struct json *j, const struct refs *r, const struct profile_root *root)
+{
+	json_key(j, "type");
+	json_string(j, root_type(root->kind));
+	if (root->kind == PROFILE_ROOT_STACK || root->kind == PROFILE_ROOT_REGISTER || root->kind == PROFILE_ROOT_TLS) {
+		json_key(j, "thread");
+		json_u64(j, root->tid);
+	}
+	if (root->kind == PROFILE_ROOT_STACK) {
+		json_key(j, "frame");
+		json_u64(j, root->frame);
+	}
+	json_key(j, "name");
+	json_string(j, profile_str(r->p, root->name));
+	json_key(j, "module");
+	json_string(j, root->module != PROFILE_NONE ? module_base(r->p, root->module) : "");
+	json_key(j, "address");
+	json_u64(j, root->addr);
+	json_key(j, "offset");
+	json_i64(j, (int64_t)root->offset);
+}
+
+/* One referrer: the edge's source, where in it the pointer is. */
+static void print_referrer(const struct refs *r, const struct profile_edge *e, struct json *j)
+{
+	char what[1280], site[1024];
+
+	if (j) {
+		json_open(j, '{');
+		if (e->from & PROFILE_EDGE_ROOT) {
+			json_root(j, r, &r->sc->roots[e->from & ~PROFILE_EDGE_ROOT]);
+		} else {
+			json_key(j, "type");
+			json_string(j, "block");
+			json_block(j, r, e->from);
+			json_key(j, "offset");
+			json_u64(j, e->offset);
+		}
+		json_key(j, "target_offset");
+		json_u64(j, e->target);
+		json_close(j, '}');
+		return;
+	}
+	if (e->from & PROFILE_EDGE_ROOT) {
+		describe_root(r->p, &r->sc->roots[e->from & ~PROFILE_EDGE_ROOT], what, sizeof(what));
+	} else {
+		const struct profile_block *b = &r->s->blocks[e->from];
+
+		block_site(r->p, b, site, sizeof(site));
+		snprintf(what, sizeof(what), "block 0x%" PRIx64 " (%" PRIu64 " bytes, %s, from %s), at +%u", b->addr,
+			 b->size, leak_kind_name(r->a.kind[e->from]), site, e->offset);
+	}
+	printf("    %s", what);
+	if (e->target)
+		printf(" -> %u bytes into the block", e->target);
+	putchar('\n');
+}
+
+static void print_chain(const struct refs *r, uint32_t b, struct json *j)
+{
+	uint32_t *via = malloc((r->s->nblocks + 1) * sizeof(*via));
+	long start = via ? find_chain(r, b, via) : -1;
+	char what[1024], site[1024];
+	const struct profile_edge *e;
+	uint32_t at;
+
+	if (j) {
+		json_key(j, "chain");
+		if (start < 0)
+			json_null(j);
+		else
+			json_open(j, '[');
+	} else if (start < 0) {
+		printf("  no chain of pointers from a root reaches it\n");
+	} else {
+		printf("  shortest chain from a root:\n");
+	}
+	if (start < 0) {
+		free(via);
+		return;
+	}
+	e = &r->sc->edges[start];
+	if (j) {
+		json_open(j, '{');
+		json_root(j, r, &r->sc->roots[e->from & ~PROFILE_EDGE_ROOT]);
+		json_close(j, '}');
+	} else {
+		describe_root(r->p, &r->sc->roots[e->from & ~PROFILE_EDGE_ROOT], what, sizeof(what));
+		printf("    %s\n", what);
+	}
+	for (;;) {
+		const struct profile_block *blk = &r->s->blocks[e->to];
+
+		at = e->to;
+		if (j) {
+			json_open(j, '{');
+			json_key(j, "type");
+			json_string(j, "block");
+			json_block(j, r, at);
+			json_key(j, "offset");
+			json_u64(j, e->offset);
+			json_key(j, "target_offset");
+			json_u64(j, e->target);
+			json_close(j, '}');
+		} else {
+			block_site(r->p, blk, site, sizeof(site));
+			if (e->from & PROFILE_EDGE_ROOT)
+				printf("    -> 0x%" PRIx64, blk->addr);
+			else
+				printf("    at +%u -> 0x%" PRIx64, e->offset, blk->addr);
+			if (e->target)
+				printf(" (%u bytes in)", e->target);
+			printf(": %" PRIu64 " bytes from %s\n", blk->size, site);
+		}
+		if (at == b || via[at] >= UINT32_MAX - 1)
+			break;
+		e = &r->sc->edges[via[at]];
+	}
+	if (j)
+		json_close(j, ']');
+	free(via);
+}
+
+static void print_block(const struct refs *r, uint32_t b, struct json *j)
+{
+	const struct profile_block *blk = &r->s->blocks[b];
+	uint32_t first = r->a.in_first[b], last = r->a.in_first[b + 1];
+	char site[1024];
+
+	if (j) {
+		json_open(j, '{');
+		json_block(j, r, b);
+		json_key(j, "referrers");
+		json_open(j, '[');
+		for (uint32_t k = first; k < last; k++)
+			print_referrer(r, &r->sc->edges[k], j);
+		json_close(j, ']');
+		if (r->chain)
+			print_chain(r, b, j);
+		json_close(j, '}');
+		return;
+	}
+	block_site(r->p, blk, site, sizeof(site));
+	printf("0x%" PRIx64 ": %" PRIu64 " bytes, %s, allocated at %s\n", blk->addr, blk->size,
+	       leak_kind_name(r->a.kind[b]), site);
+	if (first == last)
+		printf("  nothing points to it\n");
+	else
+		printf("  pointed to by %u:\n", last - first);
+	for (uint32_t k = first; k < last; k++)
+		print_referrer(r, &r->sc->edges[k], NULL);
+	if (r->chain)
+		print_chain(r, b, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Graphviz                                                            */
+/* ------------------------------------------------------------------ */
+
+static void dot_escape(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+}
+
+/* Referrers of the chosen blocks, level by level, as a DOT digraph. */
+static int print_dot(const struct refs *r, const uint32_t *chosen, size_t nchosen)
+{
+	size_t n = r->s->nblocks, head = 0, tail = 0;
+	uint32_t *level = malloc((n + 1) * sizeof(*level)), *queue = malloc((n + 1) * sizeof(*queue));
+	uint8_t *root_done = calloc(r->sc->nroots + 1, 1);
+	char what[1024], site[1024];
+
+	if (!level || !queue || !root_done) {
+		free(level);
+		free(queue);
+		free(root_done);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		level[i] = LEAK_NONE;
+	printf("digraph referrers {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
+	       "  edge [fontname=\"monospace\", fontsize=9];\n");
+	for (size_t i = 0; i < nchosen; i++) {
+		level[chosen[i]] = 0;
+		queue[tail++] = chosen[i];
+	}
+	while (head < tail) {
+		uint32_t b = queue[head++];
+		const struct profile_block *blk = &r->s->blocks[b];
+		uint32_t first = r->a.in_first[b], last = r->a.in_first[b + 1], shown = 0;
+
+		block_site(r->p, blk, site, sizeof(site));
+		printf("  b%u [label=\"0x%" PRIx64 "\\n%" PRIu64 " bytes, %s\\n", b, blk->addr, blk->size,
+		       leak_kind_name(r->a.kind[b]));
+		dot_escape(site);
+		printf("\"%s];\n", level[b] == 0 ? ", style=filled, fillcolor=\"#ffd27f\", penwidth=2" : "");
+		if (level[b] >= r->depth)
+			continue;
+		for (uint32_t k = first; k < last; k++) {
+			const struct profile_edge *e = &r->sc->edges[k];
+
+			if (shown == r->fan_in) {
+				printf("  more%u [label=\"%u more\", shape=ellipse, style=dashed];\n  more%u -> b%u;\n",
+				       b, last - k, b, b);
+				break;
+			}
+			shown++;
+			if (e->from & PROFILE_EDGE_ROOT) {
+				uint32_t root = e->from & ~PROFILE_EDGE_ROOT;
+
+				if (!root_done[root]) {
+					root_done[root] = 1;
+					describe_root(r->p, &r->sc->roots[root], what, sizeof(what));
+					printf("  r%u [label=\"", root);
+					dot_escape(what);
+					printf("\", shape=ellipse, style=filled, fillcolor=\"#cfe8ff\"];\n");
+				}
+				printf("  r%u -> b%u", root, b);
+			} else {
+				if (level[e->from] == LEAK_NONE) {
+					level[e->from] = level[b] + 1;
+					queue[tail++] = e->from;
+				}
+				printf("  b%u -> b%u [label=\"+%u\"", e->from, b, e->offset);
+				if (e->target)
+					printf(", style=dashed, taillabel=\"%u in\"", e->target);
+				printf("]");
+			}
+			printf(";\n");
+		}
+	}
+	printf("}\n");
+	free(level);
+	free(queue);
+	free(root_done);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The command                                                         */
+/* ------------------------------------------------------------------ */
+
+static int parse_options(int argc, char **argv, struct refs *r)
+{
+	unsigned long long v;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "cd:n:f:h", refs_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			r->chain = 1;
+			break;
+		case 'd':
+			if (parse_number(optarg, 1, 1000, &v) < 0)
+				return usage_error(refs_usage, "--depth takes a number from 1 to 1000, not '%s'", optarg);
+			r->depth = (unsigned)v;
+			break;
+		case OPT_FAN_IN:
+			if (parse_number(optarg, 1, 100000, &v) < 0)
+				return usage_error(refs_usage, "--fan-in takes a number from 1, not '%s'", optarg);
+			r->fan_in = (unsigned)v;
+			break;
+		case 'n':
+			if (parse_number(optarg, 0, 1000000000, &v) < 0)
+				return usage_error(refs_usage, "--limit takes a number, not '%s'", optarg);
+			r->limit = (size_t)v;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				r->format = REFS_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				r->format = REFS_JSON;
+			else if (strcmp(optarg, "dot") == 0)
+				r->format = REFS_DOT;
+			else
+				return usage_error(refs_usage, "--format takes text, json or dot, not '%s'", optarg);
+			break;
+		case 'h':
+			fputs(refs_usage, stdout);
+			return -1;
+		default:
+			fputs(refs_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error(refs_usage, argc - optind < 2 ? "give a profile and an address or site"
+				   : "one profile and one address or site");
+	return 0;
+}
+
+/* The blocks ADDR or SITE names; *n = 0 and an error printed if none. */
+static uint32_t *choose_blocks(const struct refs *r, const char *what, size_t *n)
+{
+	uint32_t *chosen = malloc((r->s->nblocks + 1) * sizeof(*chosen));
+	char *end;
+
+	*n = 0;
+	if (!chosen) {
+		error("out of memory");
+		return NULL;
+	}
+	if (strncmp(what, "0x", 2) == 0 || strncmp(what, "0X", 2) == 0) {
+		uint64_t addr = strtoull(what, &end, 16);
+		long b = *end ? -1 : block_at(r->s, addr);
+
+		if (*end)
+			usage_error(refs_usage, "'%s' is not an address", what);
+		else if (b < 0)
+			error("no live block of snapshot '%s' holds address %s", profile_str(r->p, r->s->name), what);
+		else
+			chosen[(*n)++] = (uint32_t)b;
+		return chosen;
+	}
+	for (size_t i = 0; i < r->s->nblocks; i++)
+		if (site_matches(r->p, &r->s->blocks[i], what))
+			chosen[(*n)++] = (uint32_t)i;
+	if (!*n)
+		error("no live block of snapshot '%s' was allocated at '%s' (a function, or FILE:LINE)",
+		      profile_str(r->p, r->s->name), what);
+	return chosen;
+}
+
+int cmd_refs(int argc, char **argv)
+{
+	struct refs r = { .depth = 3, .fan_in = 8, .limit = 20 };
+	struct profile p;
+	uint32_t *chosen = NULL;
+	size_t n = 0, shown;
+	int ret;
+
+	ret = parse_options(argc, argv, &r);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (selector_open(argv[optind], &p, &r.s))
+		return 1;
+	r.p = &p;
+	r.sc = r.s->scan;
+	if (!r.sc) {
+		const char *why = profile_get_meta(&p, "scan-error");
+
+		ret = error("snapshot '%s' of '%s' has no reachability scan: %s", profile_str(&p, r.s->name),
+			    argv[optind], why ? why : "scans are taken at exit (unless --no-scan) and by "
+			    "`heapwise snapshot --scan`");
+		goto out;
+	}
+	if (leaks_analyze(r.s, &r.a) < 0) {
+		ret = error("out of memory");
+		goto out;
+	}
+	chosen = choose_blocks(&r, argv[optind + 1], &n);
+	if (!n) {
+		ret = 1;
+		goto out;
+	}
+	shown = r.limit && n > r.limit ? r.limit : n;
+	if (r.format == REFS_DOT) {
+		ret = print_dot(&r, chosen, shown) < 0 ? error("out of memory") : 0;
+	} else if (r.format == REFS_JSON) {
+		struct json j = JSON_INIT(stdout);
+
+		json_open(&j, '{');
+		report_json_snapshot(&j, &p, r.s);
+		json_key(&j, "matched");
+		json_u64(&j, n);
+		json_key(&j, "blocks");
+		json_open(&j, '[');
+		for (size_t i = 0; i < shown; i++)
+			print_block(&r, chosen[i], &j);
+		json_close(&j, ']');
+		json_close(&j, '}');
+		putchar('\n');
+	} else {
+		for (size_t i = 0; i < shown; i++) {
+			if (i)
+				putchar('\n');
+			print_block(&r, chosen[i], NULL);
+		}
+		if (shown < n)
+			printf("\n(%zu more blocks from '%s': --limit 0 shows all)\n", n - shown, argv[optind + 1]);
+	}
+out:
+	free(chosen);
+	leaks_release(&r.a);
+	profile_release(&p);
+	return ret;
+}
