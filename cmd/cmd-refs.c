@@ -532,36 +532,32 @@ static int parse_options(int argc, char **argv, struct refs *r)
 	return 0;
 }
 
-/* The blocks ADDR or SITE names; *n = 0 and an error printed if none. */
-static uint32_t *choose_blocks(const struct refs *r, const char *what, size_t *n)
+/* The blocks ADDR or SITE names, into chosen. Returns 0, or the exit
+ * status after an error message (none found, or not an address). */
+static int choose_blocks(const struct refs *r, const char *what, uint32_t *chosen, size_t *n)
 {
-	uint32_t *chosen = malloc((r->s->nblocks + 1) * sizeof(*chosen));
 	char *end;
 
 	*n = 0;
-	if (!chosen) {
-		error("out of memory");
-		return NULL;
-	}
 	if (strncmp(what, "0x", 2) == 0 || strncmp(what, "0X", 2) == 0) {
 		uint64_t addr = strtoull(what, &end, 16);
-		long b = *end ? -1 : block_at(r->s, addr);
+		long b;
 
-		if (*end)
-			usage_error(refs_usage, "'%s' is not an address", what);
-		else if (b < 0)
-			error("no live block of snapshot '%s' holds address %s", profile_str(r->p, r->s->name), what);
-		else
-			chosen[(*n)++] = (uint32_t)b;
-		return chosen;
+		if (*end || end == what + 2)
+			return usage_error(refs_usage, "'%s' is not an address", what);
+		b = block_at(r->s, addr);
+		if (b < 0)
+			return error("no live block of snapshot '%s' holds address %s", profile_str(r->p, r->s->name), what);
+		chosen[(*n)++] = (uint32_t)b;
+		return 0;
 	}
 	for (size_t i = 0; i < r->s->nblocks; i++)
 		if (site_matches(r->p, &r->s->blocks[i], what))
 			chosen[(*n)++] = (uint32_t)i;
 	if (!*n)
-		error("no live block of snapshot '%s' was allocated at '%s' (a function, or FILE:LINE)",
-		      profile_str(r->p, r->s->name), what);
-	return chosen;
+		return error("no live block of snapshot '%s' was allocated at '%s' (a function, or FILE:LINE)",
+			     profile_str(r->p, r->s->name), what);
+	return 0;
 }
 
 int cmd_refs(int argc, char **argv)
@@ -591,11 +587,13 @@ int cmd_refs(int argc, char **argv)
 		ret = error("out of memory");
 		goto out;
 	}
-	chosen = choose_blocks(&r, argv[optind + 1], &n);
-	if (!n) {
-		ret = 1;
+	chosen = malloc((r.s->nblocks + 1) * sizeof(*chosen));
+	if (!chosen) {
+		ret = error("out of memory");
 		goto out;
 	}
+	if ((ret = choose_blocks(&r, argv[optind + 1], chosen, &n)))
+		goto out;
 	shown = r.limit && n > r.limit ? r.limit : n;
 	if (r.format == REFS_DOT) {
 		ret = print_dot(&r, chosen, shown) < 0 ? error("out of memory") : 0;

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "../report/collector.h"
+#include "../report/leaks.h"
 #include "../report/profile.h"
 #include "../tracer/wire.h"
 #include "builtin.h"
@@ -39,7 +40,7 @@
 #endif
 
 static const char run_usage[] =
-	"usage: heapwise run [-o FILE] [-s SECS] [-d N] [-i MS] [-t N] [-n N] [-q] [--] PROGRAM [ARGS...]\n"
+	"usage: heapwise run [-o FILE] [-s SECS] [-d N] [-i MS] [-t N] [-n N] [-q] [--no-scan] [--error-exitcode N] [--] PROGRAM [ARGS...]\n"
 	"\n"
 	"  -o, --output FILE          write the profile to FILE (default heapwise.PROGRAM.PID.hws)\n"
 	"  -s, --snapshot-every SECS  take a snapshot every SECS seconds (0.01-86400; also on\n"
@@ -51,10 +52,14 @@ static const char run_usage[] =
 	"                             N other allocations in between (default 1)\n"
 	"  -n, --top N                list N sites in the summary (default 5, 0 for none)\n"
 	"      --no-scan              do not scan the heap for leaks when the program exits\n"
+	"      --error-exitcode N     exit with N (1-255) when the exit scan finds leaks\n"
+	"      --errors-for-leak-kinds KINDS\n"
+	"                             the leaks that count for --error-exitcode: definite,\n"
+	"                             indirect, possible, reachable or all (default definite,possible)\n"
 	"  -q, --quiet                print no summary, only errors\n"
 	"  -h, --help                 show this help\n";
 
-enum { OPT_NO_SCAN = 256 };
+enum { OPT_NO_SCAN = 256, OPT_ERROR_EXITCODE, OPT_ERRORS_FOR };
 
 static const struct option run_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -65,6 +70,8 @@ static const struct option run_options[] = {
 	{ "top", required_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-scan", no_argument, NULL, OPT_NO_SCAN },
+	{ "error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE },
+	{ "errors-for-leak-kinds", required_argument, NULL, OPT_ERRORS_FOR },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -74,6 +81,8 @@ struct run_options {
 	struct collector_options collect;
 	unsigned top;
 	int quiet;
+	int error_exitcode;		/* 0: the program's own status */
+	unsigned error_kinds;		/* 1 << enum leak_kind */
 };
 
 /* Signals heapwise passes on to the program when someone sends them to it. */
@@ -321,6 +330,8 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 	o->collect = (struct collector_options)COLLECTOR_OPTIONS_INIT;
 	o->top = 5;
 	o->quiet = 0;
+	o->error_exitcode = 0;
+	o->error_kinds = (1u << LEAK_DEFINITE) | (1u << LEAK_POSSIBLE);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:s:d:i:t:n:qh", run_options, NULL)) != -1) {
 		switch (opt) {
@@ -364,6 +375,21 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		case OPT_NO_SCAN:
 			o->collect.scan_at_exit = 0;
 			break;
+		case OPT_ERROR_EXITCODE:
+			if (parse_number(optarg, 1, 255, &v) < 0)
+				return usage_error(run_usage, "--error-exitcode takes a number from 1 to 255, not '%s'",
+						   optarg);
+			o->error_exitcode = (int)v;
+			break;
+		case OPT_ERRORS_FOR: {
+			const char *bad;
+			size_t badlen;
+
+			if (leak_kinds_parse(optarg, &o->error_kinds, &bad, &badlen) < 0)
+				return usage_error(run_usage, "--errors-for-leak-kinds takes definite, indirect, "
+						   "possible, reachable or all, comma-separated, not '%s'", optarg);
+			break;
+		}
 		case 'h':
 			fputs(run_usage, stdout);
 			return -1;
@@ -374,6 +400,8 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 	}
 	if (optind >= argc)
 		return usage_error(run_usage, "no program to run");
+	if (o->error_exitcode && !o->collect.scan_at_exit)
+		return usage_error(run_usage, "--error-exitcode needs the exit scan: drop --no-scan");
 	return 0;
 }
 
@@ -404,6 +432,41 @@ static int collect_until_exit(struct collector *c, pid_t pid, struct rusage *ru)
 			nanosleep(&ts, NULL);
 		}
 	}
+}
+
+/*
+ * --error-exitcode: the exit status when the exit scan found leaks of the
+ * kinds that count (or could not tell), else the program's.
+ */
+static int leak_status(const struct profile *p, const struct run_options *o, int status)
+{
+	const struct profile_snapshot *s = profile_find_snapshot((struct profile *)p, "exit");
+	struct leak_analysis a;
+	int leaked = 0;
+
+	if (!s || !s->scan) {
+		const char *why = profile_get_meta(p, "scan-error");
+
+		error("cannot tell whether the program leaked (--error-exitcode): %s",
+		      why ? why : "there was no exit scan (the program replaced itself with exec, or left through a raw exit_group)");
+		return o->error_exitcode;
+	}
+	if (leaks_analyze(s, &a) < 0) {
+		error("out of memory");
+		return o->error_exitcode;
+	}
+	for (int k = 0; k <= LEAK_REACHABLE; k++)
+		if ((o->error_kinds & (1u << k)) && a.totals[k].blocks) {
+			if (!leaked)
+				fprintf(stderr, "heapwise: leaks found, exiting with %d (--error-exitcode):", o->error_exitcode);
+			fprintf(stderr, "%s %s %llu blocks", leaked ? "," : "", leak_kind_name(k),
+				(unsigned long long)a.totals[k].blocks);
+			leaked = 1;
+		}
+	if (leaked)
+		fputc('\n', stderr);
+	leaks_release(&a);
+	return leaked ? o->error_exitcode : status;
 }
 
 int cmd_run(int argc, char **argv)
@@ -504,6 +567,8 @@ int cmd_run(int argc, char **argv)
 		summary_print(stderr, &p, "heapwise: ", o.top);
 		fprintf(stderr, "heapwise: profile written to %s\n", output);
 	}
+	if (o.error_exitcode && !WIFSIGNALED(status))
+		ret = leak_status(&p, &o, ret);
 	profile_release(&p);
 out:
 	if (report[0] >= 0)

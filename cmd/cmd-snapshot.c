@@ -1,6 +1,7 @@
 /*
- * cmd-snapshot.c - `heapwise snapshot PID [--label NAME]`: ask a running
- * `heapwise run` to take a snapshot now, from another terminal.
+ * cmd-snapshot.c - `heapwise snapshot PID [--label NAME] [--scan]`: ask a
+ * running `heapwise run` to take a snapshot now, from another terminal,
+ * and with --scan to stop the program and scan it for leaks too.
  *
  * PID is heapwise's or the traced program's. The request goes through the
  * shared region heapwise made for its tracer (no signal is sent to
@@ -28,14 +29,17 @@
 #include "usage.h"
 
 static const char snapshot_usage[] =
-	"usage: heapwise snapshot [--label NAME] [--timeout SECS] PID\n"
+	"usage: heapwise snapshot [--label NAME] [--scan] [--timeout SECS] PID\n"
 	"\n"
 	"  -l, --label NAME     name the snapshot (default snapshot-N); select it later as FILE@NAME\n"
+	"  -s, --scan           stop the program and scan its memory, for `heapwise leaks` and\n"
+	"                       `heapwise refs` on this snapshot\n"
 	"  -t, --timeout SECS   wait at most SECS seconds for it (default 10)\n"
 	"  -h, --help           show this help\n";
 
 static const struct option snapshot_options[] = {
 	{ "label", required_argument, NULL, 'l' },
+	{ "scan", no_argument, NULL, 's' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -194,12 +198,15 @@ int cmd_snapshot(int argc, char **argv)
 	struct wire_header *h;
 	uint64_t request, deadline;
 	size_t size;
-	char bytes[32];
-	int opt, ret = 1;
+	char bytes[32], stopped[32];
+	int opt, ret = 1, scan = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "l:t:h", snapshot_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:st:h", snapshot_options, NULL)) != -1) {
 		switch (opt) {
+		case 's':
+			scan = 1;
+			break;
 		case 'l':
 			if (!valid_label(optarg))
 				return usage_error(snapshot_usage, "bad label '%s': give 1-%d characters, not only "
@@ -234,6 +241,7 @@ int cmd_snapshot(int argc, char **argv)
 	}
 	memset(h->request_label, 0, sizeof(h->request_label));
 	strncpy(h->request_label, label, sizeof(h->request_label) - 1);
+	__atomic_store_n(&h->request_scan, (uint32_t)scan, __ATOMIC_RELEASE);
 	request = __atomic_add_fetch(&h->snapshot_requests, 1, __ATOMIC_ACQ_REL);
 	while (__atomic_load_n(&h->snapshots_served, __ATOMIC_ACQUIRE) < request) {
 		if (!collector_alive(h)) {
@@ -247,13 +255,22 @@ int cmd_snapshot(int argc, char **argv)
 		nap();
 	}
 	if (__atomic_load_n(&h->last_snapshot_ok, __ATOMIC_ACQUIRE) != 1) {
-		error("heapwise had no memory for the snapshot");
+		h->last_scan_error[sizeof(h->last_scan_error) - 1] = '\0';
+		if (scan && h->last_scan_error[0])
+			error("no snapshot: %s", h->last_scan_error);
+		else
+			error("heapwise had no memory for the snapshot");
 		goto unlock;
 	}
 	format_bytes(h->last_snapshot_bytes, bytes, sizeof(bytes));
 	h->request_label[sizeof(h->request_label) - 1] = '\0';
-	printf("snapshot %s taken: %llu blocks, %s\n", h->request_label,
+	printf("snapshot %s taken: %llu blocks, %s", h->request_label,
 	       (unsigned long long)h->last_snapshot_blocks, bytes);
+	if (scan) {
+		format_duration(h->last_scan_stop_ns, stopped, sizeof(stopped));
+		printf("; scanned, the program was stopped for %s", stopped);
+	}
+	putchar('\n');
 	ret = 0;
 unlock:
 	__atomic_store_n(&h->request_lock, 0, __ATOMIC_RELEASE);

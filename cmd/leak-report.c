@@ -273,8 +273,9 @@ static void print_record(const struct leak_report *r, const struct record *rec, 
 	} else {
 		fprintf(out, "%s bytes", bytes);
 	}
-	fprintf(out, " in %llu blocks are %s in loss record %zu of %zu\n", (unsigned long long)rec->blocks,
-		leak_kind_name(rec->kind), num, total);
+	format_commas(rec->blocks, direct, sizeof(direct));
+	fprintf(out, " in %s blocks are %s in loss record %zu of %zu\n", direct, leak_kind_name(rec->kind),
+		num, total);
 	print_frames(r, rec->stack, out);
 	if (rec->first_cycle != SIZE_MAX)
 		fprintf(out, "   in leaked cycle %zu (see LEAKED CYCLES)\n", rec->first_cycle + 1);
@@ -366,21 +367,22 @@ void leak_report_summary(const struct leak_analysis *a, const char *prefix, FILE
 	static const char *const labels[] = {
 		"definitely lost", "indirectly lost", "  possibly lost", "still reachable",
 	};
-	char bytes[32];
+	char bytes[32], blocks[32];
 
 	fprintf(out, "%sLEAK SUMMARY:\n", prefix);
 	for (int k = 0; k <= LEAK_REACHABLE; k++) {
 		format_commas(a->totals[k].bytes, bytes, sizeof(bytes));
-		fprintf(out, "%s   %s: %s bytes in %llu blocks\n", prefix, labels[k], bytes,
-			(unsigned long long)a->totals[k].blocks);
+		format_commas(a->totals[k].blocks, blocks, sizeof(blocks));
+		fprintf(out, "%s   %s: %s bytes in %s blocks\n", prefix, labels[k], bytes, blocks);
 	}
 	format_commas(a->suppressed_total.bytes, bytes, sizeof(bytes));
-	fprintf(out, "%s        suppressed: %s bytes in %llu blocks\n", prefix, bytes,
-		(unsigned long long)a->suppressed_total.blocks);
+	format_commas(a->suppressed_total.blocks, blocks, sizeof(blocks));
+	fprintf(out, "%s        suppressed: %s bytes in %s blocks\n", prefix, bytes, blocks);
 	if (a->totals[LEAK_UNSCANNED].blocks) {
 		format_commas(a->totals[LEAK_UNSCANNED].bytes, bytes, sizeof(bytes));
-		fprintf(out, "%s       not scanned: %s bytes in %llu blocks (made after the scan)\n", prefix,
-			bytes, (unsigned long long)a->totals[LEAK_UNSCANNED].blocks);
+		format_commas(a->totals[LEAK_UNSCANNED].blocks, blocks, sizeof(blocks));
+		fprintf(out, "%s       not scanned: %s bytes in %s blocks (made after the scan)\n", prefix,
+			bytes, blocks);
 	}
 }
 

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/leaks.h"
 #include "../report/profile.h"
 #include "../report/stats.h"
+#include "leak-report.h"
 #include "summary.h"
 
 void summary_describe_exit(const struct profile *p, char *buf, size_t len)
@@ -61,6 +63,18 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	}
 
 	exit_snap = profile_find_snapshot((struct profile *)p, "exit");
+	if (exit_snap && exit_snap->scan) {
+		struct leak_analysis la;
+
+		if (leaks_analyze(exit_snap, &la) < 0)
+			return -ENOMEM;
+		format_duration(exit_snap->scan->stop_ns, a, sizeof(a));
+		fprintf(out, "%sleak check at exit (the program was stopped %s for it):\n", prefix, a);
+		leak_report_summary(&la, prefix, out);
+		leaks_release(&la);
+	} else if (profile_get_meta(p, "scan-error")) {
+		fprintf(out, "%sno leak check at exit: %s\n", prefix, profile_get_meta(p, "scan-error"));
+	}
 	if (stats_by_location(p, exit_snap, &rows, &nrows) < 0)
 		return -ENOMEM;
 	if (top && t->live_blocks) {

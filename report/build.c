@@ -518,7 +518,12 @@ static int attach_scan(struct builder *b, struct profile_snapshot *ps, struct ru
 		if (e.to >= rs->nblocks || map[e.to] == PROFILE_NONE)
 			continue;
 		e.to = map[e.to];
-		if (!(e.from & PROFILE_EDGE_ROOT)) {
+		if (e.from & PROFILE_EDGE_ROOT) {
+			/* where in the root the pointer is: the root's own offset */
+			uint64_t off = sc->roots[e.from & ~PROFILE_EDGE_ROOT].offset;
+
+			e.offset = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
+		} else {
 			if (e.from >= rs->nblocks || map[e.from] == PROFILE_NONE)
 				continue;
 			e.from = map[e.from];
