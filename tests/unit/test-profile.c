@@ -49,6 +49,17 @@ static void build(struct profile *p)
 	p->snapshots[0].blocks[0] = (struct profile_block){ 0x1000, 420, 5, 1, 0 };
 	p->snapshots[0].blocks[1] = (struct profile_block){ 0x2000, 420, 9, 1, 1 };
 	p->nsnapshots = 1;
+	p->snapshots[0].scan = calloc(1, sizeof(struct profile_scan));
+	p->snapshots[0].scan->stop_ns = 1234567;
+	p->snapshots[0].scan->threads = 2;
+	p->snapshots[0].scan->nroots = 1;
+	p->snapshots[0].scan->roots = calloc(1, sizeof(struct profile_root));
+	p->snapshots[0].scan->roots[0] = (struct profile_root){ .kind = PROFILE_ROOT_GLOBAL, .addr = 0x404040,
+		.offset = 8, .name = profile_intern(p, "g_list"), .module = 0 };
+	p->snapshots[0].scan->nedges = 2;
+	p->snapshots[0].scan->edges = calloc(2, sizeof(struct profile_edge));
+	p->snapshots[0].scan->edges[0] = (struct profile_edge){ PROFILE_EDGE_ROOT | 0, 0, 8, 0, 0 };
+	p->snapshots[0].scan->edges[1] = (struct profile_edge){ 0, 1, 16, 24, PROFILE_HEUR_STDSTRING };
 	p->totals.allocations = 3000;
 	p->totals.live_bytes = 840;
 }
@@ -78,8 +89,37 @@ static void round_trip(void **state)
 	assert_null(profile_find_snapshot(&q, "peak"));
 	assert_int_equal(q.snapshots[0].bytes, 840);
 	assert_int_equal(q.snapshots[0].blocks[1].generation, 1);
+	assert_non_null(q.snapshots[0].scan);
+	assert_int_equal(q.snapshots[0].scan->stop_ns, 1234567);
+	assert_int_equal(q.snapshots[0].scan->threads, 2);
+	assert_int_equal(q.snapshots[0].scan->nroots, 1);
+	assert_string_equal(profile_str(&q, q.snapshots[0].scan->roots[0].name), "g_list");
+	assert_int_equal(q.snapshots[0].scan->nedges, 2);
+	assert_int_equal(q.snapshots[0].scan->edges[1].target, 24);
+	assert_int_equal(q.snapshots[0].scan->edges[1].heuristic, PROFILE_HEUR_STDSTRING);
+	assert_int_equal(q.snapshots[0].scan->edges[1].offset, 16);
 	profile_release(&p);
 	profile_release(&q);
+}
+
+/* Checksums right, contents wrong: an edge to a block that is not there. */
+static void bad_scan_is_rejected(void **state)
+{
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+
+	(void)state;
+	build(&p);
+	p.snapshots[0].scan->edges[1].to = 2;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "a scan edge names a block or root that does not exist"));
+	p.snapshots[0].scan->edges[1].to = 1;
+	p.snapshots[0].scan->edges[0].from = PROFILE_EDGE_ROOT | 1;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "does not exist"));
+	profile_release(&p);
 }
 
 static void damage_is_rejected(void **state)
@@ -132,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(damage_is_rejected),
+		cmocka_unit_test(bad_scan_is_rejected),
 	};
 	int ret;
 
