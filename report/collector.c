@@ -871,6 +871,7 @@ int collector_start_draining(struct collector *c)
 
 	if (c->draining)
 		return 0;
+	__atomic_store_n(&c->stop_draining, 0, __ATOMIC_RELEASE);	/* it may run again after a scan */
 	/* the thread must never take a signal meant for heapwise */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -85,3 +85,21 @@ else
 fi
 wait 2>/dev/null
 true
+
+# --- the program runs on after a scan, traced as before ----------------------------
+# steady allocates and frees 2000 blocks every 10 ms for 150 rounds; several scans
+# in the middle must not lose or delay a single event
+timeout -s KILL 60 "$HW" run -q -o "$T/steady.hws" -- "$P/steady" 150 > "$T/steady.out" &
+hw=$!
+for _ in $(seq 200); do grep -q "round 5" "$T/steady.out" 2>/dev/null && break; sleep 0.02; done
+for i in 1 2 3; do
+	"$HW" snapshot --scan --label "scan$i" "$hw" > /dev/null || not_ok "snapshot --scan $i on a busy program"
+	sleep 0.1
+done
+wait "$hw"
+expect "a busy program ends as it would" "$? $(wc -l < "$T/steady.out")" "3 150"
+stats_json "$T/steady.hws" > "$T/steady.json"
+expect "after scans, every event is there" "$(json "$T/steady.json" '(j["allocations"] >= 300000, j["lost_events"], j["frees"] >= 300000)')" \
+	"(True, 0, True)"
+"$HW" leaks -f json "$T/steady.hws@scan3" > "$T/scan3.json"
+expect "the last mid-run scan is in the profile" "$(json "$T/scan3.json" 'j["snapshot"]["name"]')" "scan3"
