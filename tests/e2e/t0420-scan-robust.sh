@@ -92,8 +92,9 @@ true
 timeout -s KILL 60 "$HW" run -q -o "$T/steady.hws" -- "$P/steady" 150 > "$T/steady.out" &
 hw=$!
 for _ in $(seq 200); do grep -q "round 5" "$T/steady.out" 2>/dev/null && break; sleep 0.02; done
+inner=$(pgrep -P "$hw")	# heapwise, under timeout
 for i in 1 2 3; do
-	"$HW" snapshot --scan --label "scan$i" "$hw" > /dev/null || not_ok "snapshot --scan $i on a busy program"
+	"$HW" snapshot --scan --label "scan$i" "$inner" > /dev/null || not_ok "snapshot --scan $i on a busy program"
 	sleep 0.1
 done
 wait "$hw"
