@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -64,6 +65,8 @@ static long tracer_of(pid_t pid)
 static void explain_refusal(pid_t pid, int errnum, char err[WORLD_ERRLEN])
 {
 	long tracer = tracer_of(pid);
+	char path[64];
+	struct stat st;
 	int scope = -1;
 	FILE *f;
 
@@ -78,8 +81,13 @@ static void explain_refusal(pid_t pid, int errnum, char err[WORLD_ERRLEN])
 			scope = -1;
 		fclose(f);
 	}
+	/* the files of a non-dumpable process are root's (proc(5)) */
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
 	if (scope >= 2)
 		snprintf(err, WORLD_ERRLEN, "ptrace is restricted on this system (kernel.yama.ptrace_scope = %d)", scope);
+	else if (geteuid() != 0 && stat(path, &st) == 0 && st.st_uid != geteuid())
+		snprintf(err, WORLD_ERRLEN, "ptrace was refused: the program made itself non-dumpable "
+			 "(prctl PR_SET_DUMPABLE) or changed its user, and heapwise is not root");
 	else
 		snprintf(err, WORLD_ERRLEN, "ptrace was refused: %s", strerror(errnum));
 }

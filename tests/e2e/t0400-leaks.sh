@@ -154,3 +154,15 @@ expect_match "already traced: run says why" "$(cat "$T/err")" \
 expect_match "already traced: leaks says why" "$(cat "$T/err")" "has no reachability scan: cannot stop the program: the program is already traced"
 "$HW" leaks -k nothing "$T/n.hws" > /dev/null 2>&1
 expect "--kinds with a bad kind: usage error" "$?" "2"
+
+# ptrace forbidden: a non-dumpable program, heapwise not root (as nobody, when we are root)
+if [ "$(id -u)" = 0 ] && have setpriv; then
+	chmod 777 "$T"
+	timeout 20 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$HW" run -o "$T/nd.hws" -- "$P/debugged" nodump 2> "$T/err"
+	expect "ptrace forbidden: the program's status" "$?" "5"
+	expect_match "ptrace forbidden: run says why" "$(cat "$T/err")" \
+		"^heapwise: no leak check at exit: cannot stop the program: ptrace was refused: the program made itself non-dumpable"
+else
+	not_ok "ptrace forbidden: not checked (needs root and setpriv to run heapwise as nobody)"
+fi

@@ -4,6 +4,8 @@
  * It forks a child that seizes it with ptrace and forwards its signals (a
  * small debugger), leaks 64 bytes and exits with code 5. A second tracer
  * (heapwise's exit scan) must be refused without the program hanging.
+ * `debugged nodump` has no debugger but makes itself non-dumpable, which
+ * forbids ptrace to anyone but root.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -34,12 +36,18 @@ static void debugger(pid_t target, int ready)
 	_exit(0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	int ready[2];
 	char c;
 	char *volatile leak;
 
+	if (argc > 1 && strcmp(argv[1], "nodump") == 0) {
+		prctl(PR_SET_DUMPABLE, 0);
+		leak = malloc(64);
+		memset(leak, 0, 64);
+		return 5;
+	}
 	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY);
 	if (pipe(ready) < 0)
 		return 1;
