@@ -51,6 +51,7 @@
 #define XSTATE_REGISTER	1000		/* register numbers from here: xstate byte offset */
 #define PRESENT_SCAN_MIN (1ull << 20)	/* mappings larger than this: read present pages only */
 #define VTABLE_WORDS	20
+#define PAGEMAP_BATCH	512		/* pagemap entries read at once: 2 MiB of memory */
 
 struct cluster {
 	uint64_t lo, hi;	/* [lo, hi): from the first block to the end of the last */
@@ -281,20 +282,8 @@ static int read_memory(struct scan *s, uint64_t addr, size_t len, uint8_t *dst)
 	return 0;
 }
 
-/* Is the page at addr in memory (or swapped out)? Unknown counts as yes. */
-static int page_present(struct scan *s, uint64_t addr)
-{
-	uint64_t entry;
-
-	if (s->pagemap_fd < 0 ||
-	    pread(s->pagemap_fd, &entry, sizeof(entry), (off_t)(addr / 4096 * 8)) != (ssize_t)sizeof(entry))
-		return 1;
-	return (entry >> 62) != 0;	/* bit 63 present, bit 62 swapped */
-}
-
 /* Scan [lo, hi) as roots of kind k, reading it in chunks. */
-static void scan_root_range(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi,
-			    int present_only)
+static void scan_words(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi)
 {
 	lo = (lo + 7) & ~7ull;
 	hi &= ~7ull;
@@ -302,14 +291,6 @@ static void scan_root_range(struct scan *s, const struct root_kind *k, uint64_t 
 		size_t len = hi - lo > READ_CHUNK ? READ_CHUNK : (size_t)(hi - lo);
 		const uint64_t *w = (const uint64_t *)s->buf;
 
-		if (present_only && !page_present(s, lo)) {
-			uint64_t next = (lo | 4095) + 1;
-
-			lo = next < hi ? next : hi;
-			continue;
-		}
-		if (present_only && len > 4096 - (lo & 4095))
-			len = 4096 - (lo & 4095);
 		if (read_memory(s, lo, len, s->buf) < 0)
 			return;
 		s->out->root_bytes += len;
@@ -317,6 +298,49 @@ static void scan_root_range(struct scan *s, const struct root_kind *k, uint64_t 
 			if (w[i] - s->lo < s->hi - s->lo)
 				root_word(s, k, lo + i * 8, w[i]);
 		lo += len;
+	}
+}
+
+/*
+ * Scan [lo, hi) as roots; with present_only, only the pages that are in
+ * memory or swapped out (from /proc/PID/pagemap, PAGEMAP_BATCH pages at a
+ * time): a large reservation the program never touched costs nothing.
+ */
+static void scan_root_range(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi,
+			    int present_only)
+{
+	uint64_t entries[PAGEMAP_BATCH];
+
+	if (!present_only || s->pagemap_fd < 0) {
+		scan_words(s, k, lo, hi);
+		return;
+	}
+	while (lo < hi && !s->error) {
+		uint64_t page = lo / 4096, last = (hi - 1) / 4096, n = last - page + 1, run = 0;
+		ssize_t got;
+
+		if (n > PAGEMAP_BATCH)
+			n = PAGEMAP_BATCH;
+		got = pread(s->pagemap_fd, entries, n * 8, (off_t)(page * 8));
+		if (got < 8) {
+			scan_words(s, k, lo, hi);	/* no pagemap after all: everything */
+			return;
+		}
+		n = (uint64_t)got / 8;
+		for (uint64_t i = 0; i <= n; i++) {
+			/* bit 63: in memory, bit 62: swapped */
+			if (i < n && (entries[i] >> 62)) {
+				run++;
+				continue;
+			}
+			if (run) {
+				uint64_t a = (page + i - run) * 4096, b = (page + i) * 4096;
+
+				scan_words(s, k, a > lo ? a : lo, b < hi ? b : hi);
+				run = 0;
+			}
+		}
+		lo = (page + n) * 4096;
 	}
 }
 
