@@ -37,7 +37,7 @@ TRACER_SRC = tracer/attach.c tracer/emit.c tracer/hooks.c
 REPORT_SRC = report/livetable.c report/profile.c report/symbols.c report/collector.c \
 	     report/build.c report/stats.c report/scopes.c report/group.c report/addrsort.c \
 	     report/procmaps.c report/world.c report/scan.c report/collector-scan.c report/leaks.c
-CMD_SRC = cmd/main.c cmd/usage.c cmd/json.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/gate.c cmd/selector.c cmd/table.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/suppress.c cmd/cmd-refs.c
+CMD_SRC = cmd/main.c cmd/usage.c cmd/json.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/gate.c cmd/selector.c cmd/table.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/suppress.c cmd/cmd-refs.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c
 
 TRACER_OBJ = $(TRACER_SRC:%.c=$(B)/%.o)
 REPORT_OBJ = $(REPORT_SRC:%.c=$(B)/%.o)

@@ -18,5 +18,6 @@ int cmd_diff(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
 int cmd_refs(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -3,6 +3,7 @@
  * of one run or of two, with tracemalloc's compare_to semantics and order
  * (largest absolute size difference first), and a gate for CI.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "gate.h"
 #include "json.h"
 #include "report-args.h"
+#include "export.h"
 #include "selector.h"
 #include "table.h"
 #include "usage.h"
@@ -28,6 +30,8 @@ static const char diff_usage[] =
 	"  -n, --limit N            show N places (default 10, 0 for all)\n"
 	REPORT_GROUPING_HELP
 	REPORT_FORMAT_HELP
+	"                           or folded: each stack with its live bytes in OLD and NEW, for\n"
+	"                           flamegraph.pl --negate / difffolded.pl output readers\n"
 	"  -h, --help               show this help\n";
 
 enum {
@@ -309,6 +313,36 @@ static void print_markdown(const struct diff *d, enum group_by by, size_t n)
 	printf("| **total** | %s | %s | %lld | %s |\n", size, sdiff, (long long)d->total.count, cdiff);
 }
 
+/* A differential folded file: "stack OLD NEW", live bytes, every stack of either. */
+static int print_folded(const struct profile *po, const struct profile_snapshot *so,
+			const struct profile *pn, const struct profile_snapshot *sn)
+{
+	struct export_ctx xo = { po, so, VALUE_LIVE_BYTES, stdout }, xn = { pn, sn, VALUE_LIVE_BYTES, stdout };
+	struct folded_line *a = NULL, *b = NULL;
+	uint64_t *va = NULL, *vb = NULL;
+	size_t na = 0, nb = 0, i = 0, k = 0;
+	int ret = -ENOMEM;
+
+	if (export_stack_values(&xo, &va) < 0 || export_stack_values(&xn, &vb) < 0 ||
+	    export_folded_lines(po, va, &a, &na) < 0 || export_folded_lines(pn, vb, &b, &nb) < 0)
+		goto out;
+	while (i < na || k < nb) {
+		int c = i == na ? 1 : k == nb ? -1 : strcmp(a[i].stack, b[k].stack);
+
+		printf("%s %llu %llu\n", c <= 0 ? a[i].stack : b[k].stack,
+		       (unsigned long long)(c <= 0 ? a[i].value : 0), (unsigned long long)(c >= 0 ? b[k].value : 0));
+		i += c <= 0;
+		k += c >= 0;
+	}
+	ret = 0;
+out:
+	export_folded_free(a, na);
+	export_folded_free(b, nb);
+	free(va);
+	free(vb);
+	return ret;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	struct report_args r;
@@ -318,7 +352,7 @@ int cmd_diff(int argc, char **argv)
 	unsigned long long limit = 10;
 	size_t n, held;
 	char why[256];
-	int opt, ret = EXIT_USAGE, loaded = 0;
+	int opt, ret = EXIT_USAGE, loaded = 0, folded = 0;
 
 	report_args_init(&r);
 	optind = 1;
@@ -355,6 +389,12 @@ int cmd_diff(int argc, char **argv)
 		case '?':
 			fputs(diff_usage, stderr);
 			goto out;
+		case 'f':
+			if (strcmp(optarg, "folded") == 0) {
+				folded = 1;
+				break;
+			}
+			/* fall through */
 		default:
 			if (report_args_parse(&r, diff_usage, opt, optarg) != 0)
 				goto out;
@@ -386,7 +426,13 @@ int cmd_diff(int argc, char **argv)
 	}
 	held = check_gates(&d);
 	n = limit && d.n > limit ? (size_t)limit : d.n;
-	switch (r.format) {
+	if (folded && print_folded(&po, so, &pn, sn) < 0) {
+		ret = error("out of memory");
+		goto out;
+	}
+	switch (folded ? -1 : (int)r.format) {
+	case -1:
+		break;
 	case REPORT_JSON:
 		print_json(&d, so, sn, r.group.by, n, held);
 		break;

@@ -27,6 +27,7 @@ static const struct cmd_struct commands[] = {
 	{ "top", cmd_top, "where a snapshot's memory is, by line, function, file or traceback" },
 	{ "leaks", cmd_leaks, "what leaked: memcheck's kinds, owners and cycles, from a scan" },
 	{ "refs", cmd_refs, "who points at a block, the chain from a root, a graph for dot" },
+	{ "export", cmd_export, "flame graphs, pprof, massif, folded stacks, JSON, CSV" },
 };
 
 static const char main_usage[] =

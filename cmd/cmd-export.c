@@ -1,0 +1,140 @@
+/*
+ * cmd-export.c - `heapwise export FILE[@SNAP] --format F [-o OUT]`: a
+ * profile in the formats other tools read (see export.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "export.h"
+#include "selector.h"
+#include "usage.h"
+
+static const char export_usage[] =
+	"usage: heapwise export --format FORMAT [--value VALUE] [--timeline] [-o OUT] FILE[@SNAP]\n"
+	"\n"
+	"  -f, --format FORMAT  folded (flamegraph.pl, inferno, speedscope), svg (a flame graph),\n"
+	"                       pprof (gzipped protobuf for go tool pprof), massif (ms_print,\n"
+	"                       massif-visualizer), json or csv (every site, its numbers and frames)\n"
+	"  -V, --value VALUE    folded and svg: live-bytes (default), live-blocks, allocated,\n"
+	"                       allocations or leaked (definitely and indirectly lost bytes)\n"
+	"  -t, --timeline       svg: heap and RSS over the run, the peak and snapshots marked\n"
+	"  -o, --output OUT     write to OUT (default standard output)\n"
+	"  -h, --help           show this help\n";
+
+static const struct option export_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "value", required_argument, NULL, 'V' },
+	{ "timeline", no_argument, NULL, 't' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+enum format { FMT_NONE, FMT_FOLDED, FMT_SVG, FMT_PPROF, FMT_MASSIF, FMT_JSON, FMT_CSV };
+
+static const struct { const char *name; enum format format; } formats[] = {
+	{ "folded", FMT_FOLDED }, { "svg", FMT_SVG }, { "pprof", FMT_PPROF },
+	{ "massif", FMT_MASSIF }, { "json", FMT_JSON }, { "csv", FMT_CSV },
+};
+
+static const struct { const char *name; enum export_value value; } values[] = {
+	{ "live-bytes", VALUE_LIVE_BYTES }, { "live-blocks", VALUE_LIVE_BLOCKS },
+	{ "allocated", VALUE_ALLOCATED }, { "allocations", VALUE_ALLOCATIONS }, { "leaked", VALUE_LEAKED },
+};
+
+int cmd_export(int argc, char **argv)
+{
+	struct export_ctx x = { .value = VALUE_LIVE_BYTES, .out = stdout };
+	enum format format = FMT_NONE;
+	const char *output = NULL, *cmd;
+	int opt, timeline = 0, value_given = 0, ret;
+	struct profile p;
+	char title[1024];
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "f:V:to:h", export_options, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			format = FMT_NONE;
+			for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+				if (strcmp(optarg, formats[i].name) == 0)
+					format = formats[i].format;
+			if (format == FMT_NONE)
+				return usage_error(export_usage, "--format takes folded, svg, pprof, massif, json or csv, "
+						   "not '%s'", optarg);
+			break;
+		case 'V':
+			value_given = 0;
+			for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+				if (strcmp(optarg, values[i].name) == 0) {
+					x.value = values[i].value;
+					value_given = 1;
+				}
+			if (!value_given)
+				return usage_error(export_usage, "--value takes live-bytes, live-blocks, allocated, "
+						   "allocations or leaked, not '%s'", optarg);
+			break;
+		case 't':
+			timeline = 1;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			fputs(export_usage, stdout);
+			return 0;
+		default:
+			fputs(export_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error(export_usage, optind >= argc ? "no profile given" : "one profile at a time");
+	if (format == FMT_NONE)
+		return usage_error(export_usage, "say which --format");
+	if (value_given && format != FMT_FOLDED && format != FMT_SVG)
+		return usage_error(export_usage, "--value applies to the folded and svg formats");
+	if (timeline && format != FMT_SVG)
+		return usage_error(export_usage, "--timeline applies to the svg format");
+	if (selector_open(argv[optind], &p, &x.s))
+		return 1;
+	x.p = &p;
+	if (x.value == VALUE_LEAKED && !x.s->scan) {
+		ret = error("snapshot '%s' has no reachability scan: --value leaked needs one",
+			    profile_str(&p, x.s->name));
+		goto out;
+	}
+	if (format == FMT_PPROF && !output && isatty(STDOUT_FILENO)) {
+		ret = error("pprof is binary: give -o FILE or redirect standard output");
+		goto out;
+	}
+	if (output && !(x.out = fopen(output, "we"))) {
+		ret = error("cannot write '%s': %m", output);
+		goto out;
+	}
+	cmd = profile_get_meta(&p, "command");
+	snprintf(title, sizeof(title), "%s: %s of snapshot %s", cmd ? cmd : "heapwise",
+		 timeline ? "heap and RSS" : export_value_name(x.value), profile_str(&p, x.s->name));
+	switch (format) {
+	case FMT_FOLDED: ret = export_folded(&x); break;
+	case FMT_SVG: ret = timeline ? export_timeline(&x, title) : export_flamegraph(&x, title); break;
+	case FMT_PPROF: ret = export_pprof(&x); break;
+	case FMT_MASSIF: ret = export_massif(&x); break;
+	case FMT_JSON: ret = export_json(&x); break;
+	case FMT_CSV: ret = export_csv(&x); break;
+	default: ret = -EINVAL; break;
+	}
+	if (fflush(x.out) != 0 || ferror(x.out))
+		ret = ret < 0 ? ret : -EIO;
+	if (output && fclose(x.out) != 0 && ret == 0)
+		ret = -EIO;
+	ret = ret < 0 ? error("cannot export '%s': %s", argv[optind], strerror(-ret)) : 0;
+out:
+	profile_release(&p);
+	return ret;
+}

@@ -1,0 +1,350 @@
+/*
+ * export-pprof.c - a profile as pprof reads it: a gzipped
+ * perftools.profiles.Profile protobuf (profile.proto in google/pprof),
+ * with Go's heap sample types alloc_objects, alloc_space, inuse_objects and
+ * inuse_space, so `go tool pprof` (also -diff_base) and speedscope read it.
+ *
+ * The protobuf is written by hand: varints and length-delimited fields,
+ * a nested message built in a buffer of its own and then copied in.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "export.h"
+
+/* A protobuf message being written. */
+struct pb {
+	uint8_t *data;
+	size_t len, cap;
+	int error;
+};
+
+static void pb_put(struct pb *b, const void *data, size_t len)
+{
+	if (b->error)
+		return;
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		uint8_t *d;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d) {
+			b->error = -ENOMEM;
+			return;
+		}
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
+static void pb_varint(struct pb *b, uint64_t v)
+{
+	uint8_t buf[10];
+	size_t n = 0;
+
+	do {
+		buf[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	pb_put(b, buf, n);
+}
+
+/* A varint field (wire type 0); zero is the default and is left out. */
+static void pb_uint(struct pb *b, unsigned field, uint64_t v)
+{
+	if (!v)
+		return;
+	pb_varint(b, (uint64_t)field << 3);
+	pb_varint(b, v);
+}
+
+/* A length-delimited field (wire type 2). */
+static void pb_bytes(struct pb *b, unsigned field, const void *data, size_t len)
+{
+	pb_varint(b, (uint64_t)field << 3 | 2);
+	pb_varint(b, len);
+	pb_put(b, data, len);
+}
+
+/* Append inner as a field of b and empty it for reuse. */
+static void pb_message(struct pb *b, unsigned field, struct pb *inner)
+{
+	if (inner->error)
+		b->error = inner->error;
+	pb_bytes(b, field, inner->data, inner->len);
+	inner->len = 0;
+}
+
+/* A packed repeated varint field. */
+static void pb_packed(struct pb *b, unsigned field, const uint64_t *v, size_t n, struct pb *tmp)
+{
+	for (size_t i = 0; i < n; i++)
+		pb_varint(tmp, v[i]);
+	pb_message(b, field, tmp);
+}
+
+/* ------------------------------------------------------------------ */
+
+struct pprof {
+	const struct profile *p;
+	struct pb out, msg, tmp;
+	uint32_t *string_index;	/* profile string offset -> pprof string index + 1 */
+	uint64_t nstrings;
+	uint32_t *function_of;	/* profile frame -> pprof function id */
+	uint32_t *location_of;	/* profile frame (first of an inline run) -> location id */
+};
+
+/* The pprof string index of a profile string, adding it to the table. */
+static uint64_t string_id(struct pprof *x, uint32_t off)
+{
+	if (!x->string_index[off]) {
+		const char *s = profile_str(x->p, off);
+
+		pb_bytes(&x->out, 6, s, strlen(s));
+		x->string_index[off] = (uint32_t)++x->nstrings;
+	}
+	return x->string_index[off] - 1;
+}
+
+/* A string that is not in the profile's table (a sample type name). */
+static uint64_t extra_string(struct pprof *x, const char *s)
+{
+	pb_bytes(&x->out, 6, s, strlen(s));
+	return x->nstrings++;
+}
+
+static void value_type(struct pprof *x, unsigned field, const char *type, const char *unit)
+{
+	uint64_t t = extra_string(x, type), u = extra_string(x, unit);
+
+	pb_uint(&x->msg, 1, t);
+	pb_uint(&x->msg, 2, u);
+	pb_message(&x->out, field, &x->msg);
+}
+
+static void mappings(struct pprof *x)
+{
+	const struct profile *p = x->p;
+
+	for (size_t i = 0; i < p->nmodules; i++) {
+		const struct profile_module *m = &p->modules[i];
+
+		pb_uint(&x->msg, 1, i + 1);
+		pb_uint(&x->msg, 2, m->start);
+		pb_uint(&x->msg, 3, m->end);
+		pb_uint(&x->msg, 4, m->start - m->bias);
+		pb_uint(&x->msg, 5, string_id(x, m->path));
+		pb_uint(&x->msg, 6, string_id(x, m->build_id));
+		pb_uint(&x->msg, 7, 1);		/* has_functions */
+		pb_uint(&x->msg, 8, 1);		/* has_filenames */
+		pb_uint(&x->msg, 9, 1);		/* has_line_numbers */
+		pb_uint(&x->msg, 10, 1);	/* has_inline_frames */
+		pb_message(&x->out, 3, &x->msg);
+	}
+}
+
+/* One pprof function per (name, file); frames share them through a hash
+ * of the two string offsets. A frame without a name gets its own. */
+static void functions(struct pprof *x)
+{
+	const struct profile *p = x->p;
+	size_t cap = 1024;
+	uint64_t *keys;
+	uint32_t *ids, next = 1;
+
+	while (cap < p->nframes * 2)
+		cap *= 2;
+	keys = calloc(cap, sizeof(*keys));
+	ids = calloc(cap, sizeof(*ids));
+	if (!keys || !ids) {
+		x->out.error = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p->nframes; i++) {
+		const struct profile_frame *f = &p->frames[i];
+		uint64_t key = (uint64_t)f->function << 32 | f->file;
+		size_t h = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+
+		if (f->function) {
+			while (ids[h] && keys[h] != key)
+				h = (h + 1) & (cap - 1);
+			if (ids[h]) {
+				x->function_of[i] = ids[h];
+				continue;
+			}
+			keys[h] = key;
+			ids[h] = next;
+		}
+		x->function_of[i] = next;
+		pb_uint(&x->msg, 1, next++);
+		if (f->function) {
+			uint64_t name = string_id(x, f->function);
+
+			pb_uint(&x->msg, 2, name);
+			pb_uint(&x->msg, 3, name);
+		} else {
+			char name[64];
+
+			snprintf(name, sizeof(name), "0x%llx", (unsigned long long)f->ip);
+			pb_uint(&x->msg, 2, extra_string(x, name));
+		}
+		pb_uint(&x->msg, 4, string_id(x, f->file));
+		pb_message(&x->out, 5, &x->msg);
+	}
+out:
+	free(keys);
+	free(ids);
+}
+
+/* A location per return address: its inline chain as lines, innermost first. */
+static void locations(struct pprof *x)
+{
+	const struct profile *p = x->p;
+	uint32_t next = 1;
+
+	for (size_t s = 0; s < p->nstacks; s++) {
+		const struct profile_stack *st = &p->stacks[s];
+
+		for (uint32_t i = 0; i < st->depth;) {
+			uint32_t first = p->stack_frames[st->first + i], n = 1;
+			const struct profile_frame *f = &p->frames[first];
+
+			while (i + n < st->depth && p->frames[p->stack_frames[st->first + i + n]].ip == f->ip &&
+			       (p->frames[p->stack_frames[st->first + i + n - 1]].flags & PROFILE_FRAME_INLINED))
+				n++;
+			if (!x->location_of[first]) {
+				x->location_of[first] = next;
+				pb_uint(&x->msg, 1, next++);
+				if (f->module != PROFILE_NONE)
+					pb_uint(&x->msg, 2, f->module + 1);
+				pb_uint(&x->msg, 3, f->ip ? f->ip - 1 : 0);
+				for (uint32_t k = 0; k < n; k++) {
+					const struct profile_frame *g = &p->frames[p->stack_frames[st->first + i + k]];
+
+					pb_uint(&x->tmp, 1, x->function_of[p->stack_frames[st->first + i + k]]);
+					pb_uint(&x->tmp, 2, g->line);
+					pb_message(&x->msg, 4, &x->tmp);
+				}
+				pb_message(&x->out, 4, &x->msg);
+			}
+			i += n;
+		}
+	}
+}
+
+static void samples(struct pprof *x, const struct export_ctx *ex)
+{
+	const struct profile *p = x->p;
+	uint64_t *inuse_blocks = calloc(p->nstacks + 1, sizeof(uint64_t));
+	uint64_t *inuse_bytes = calloc(p->nstacks + 1, sizeof(uint64_t));
+	uint64_t *alloc_blocks = calloc(p->nstacks + 1, sizeof(uint64_t));
+	uint64_t *alloc_bytes = calloc(p->nstacks + 1, sizeof(uint64_t));
+	uint64_t *ids = calloc(p->nstack_frames + 1, sizeof(uint64_t));
+
+	if (!inuse_blocks || !inuse_bytes || !alloc_blocks || !alloc_bytes || !ids) {
+		x->out.error = -ENOMEM;
+		goto out;
+	}
+	for (uint64_t i = 0; i < ex->s->nblocks; i++) {
+		inuse_blocks[ex->s->blocks[i].stack]++;
+		inuse_bytes[ex->s->blocks[i].stack] += ex->s->blocks[i].size;
+	}
+	for (size_t i = 0; i < p->nsites; i++) {
+		alloc_blocks[p->sites[i].stack] += p->sites[i].allocations;
+		alloc_bytes[p->sites[i].stack] += p->sites[i].bytes_allocated;
+	}
+	for (size_t s = 0; s < p->nstacks; s++) {
+		const struct profile_stack *st = &p->stacks[s];
+		uint64_t values[4] = { alloc_blocks[s], alloc_bytes[s], inuse_blocks[s], inuse_bytes[s] };
+		size_t n = 0;
+
+		if (!values[0] && !values[2])
+			continue;
+		for (uint32_t i = 0; i < st->depth; i++) {
+			uint32_t loc = x->location_of[p->stack_frames[st->first + i]];
+
+			if (loc)
+				ids[n++] = loc;	/* the other frames of an inline run have none */
+		}
+		pb_packed(&x->msg, 1, ids, n, &x->tmp);
+		pb_packed(&x->msg, 2, values, 4, &x->tmp);
+		pb_message(&x->out, 2, &x->msg);
+	}
+out:
+	free(inuse_blocks);
+	free(inuse_bytes);
+	free(alloc_blocks);
+	free(alloc_bytes);
+	free(ids);
+}
+
+/* gzip data onto out. */
+static int write_gzip(FILE *out, const uint8_t *data, size_t len)
+{
+	z_stream z = { 0 };
+	uint8_t buf[65536];
+	int ret;
+
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	z.next_in = (Bytef *)data;
+	z.avail_in = (uInt)len;
+	do {
+		z.next_out = buf;
+		z.avail_out = sizeof(buf);
+		ret = deflate(&z, Z_FINISH);
+		fwrite(buf, 1, sizeof(buf) - z.avail_out, out);
+	} while (ret == Z_OK);
+	deflateEnd(&z);
+	return ret == Z_STREAM_END && !ferror(out) ? 0 : -EIO;
+}
+
+int export_pprof(const struct export_ctx *ex)
+{
+	const struct profile *p = ex->p;
+	struct pprof x = { .p = p };
+	uint64_t inuse_space;
+	int ret;
+
+	x.string_index = calloc(p->strings_len + 1, sizeof(*x.string_index));
+	x.function_of = calloc(p->nframes + 1, sizeof(*x.function_of));
+	x.location_of = calloc(p->nframes + 1, sizeof(*x.location_of));
+	if (!x.string_index || !x.function_of || !x.location_of) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	string_id(&x, 0);	/* string 0 is "" */
+	value_type(&x, 1, "alloc_objects", "count");
+	value_type(&x, 1, "alloc_space", "bytes");
+	value_type(&x, 1, "inuse_objects", "count");
+	inuse_space = x.nstrings;
+	value_type(&x, 1, "inuse_space", "bytes");
+	mappings(&x);
+	functions(&x);
+	locations(&x);
+	samples(&x, ex);
+	pb_uint(&x.out, 9, p->totals.start_unix * 1000000000ull);
+	pb_uint(&x.out, 10, p->totals.duration_ns);
+	value_type(&x, 11, "space", "bytes");
+	pb_uint(&x.out, 12, 1);
+	pb_uint(&x.out, 14, inuse_space);
+	ret = x.out.error ? x.out.error : x.msg.error ? x.msg.error : x.tmp.error;
+	if (ret == 0)
+		ret = write_gzip(ex->out, x.out.data, x.out.len);
+out:
+	free(x.out.data);
+	free(x.msg.data);
+	free(x.tmp.data);
+	free(x.string_index);
+	free(x.function_of);
+	free(x.location_of);
+	return ret;
+}

@@ -1,0 +1,110 @@
+/*
+ * export-table.c - every site (stack) of a profile with its numbers and
+ * frames: run-wide counters and the selected snapshot's live blocks, as
+ * JSON or as CSV (one row per site, frames joined by ';', root first).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "export.h"
+#include "json.h"
+#include "report-args.h"
+#include "table.h"
+
+/* The snapshot's live blocks and bytes per stack. */
+static int live_by_stack(const struct export_ctx *x, uint64_t **blocks, uint64_t **bytes)
+{
+	*blocks = calloc(x->p->nstacks + 1, sizeof(uint64_t));
+	*bytes = calloc(x->p->nstacks + 1, sizeof(uint64_t));
+	if (!*blocks || !*bytes) {
+		free(*blocks);
+		free(*bytes);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < x->s->nblocks; i++) {
+		(*blocks)[x->s->blocks[i].stack]++;
+		(*bytes)[x->s->blocks[i].stack] += x->s->blocks[i].size;
+	}
+	return 0;
+}
+
+int export_json(const struct export_ctx *x)
+{
+	const struct profile *p = x->p;
+	struct json j = JSON_INIT(x->out);
+	uint64_t *blocks, *bytes;
+
+	if (live_by_stack(x, &blocks, &bytes) < 0)
+		return -ENOMEM;
+	json_open(&j, '{');
+	report_json_snapshot(&j, p, x->s);
+	json_key(&j, "allocations");
+	json_u64(&j, p->totals.allocations);
+	json_key(&j, "bytes_allocated");
+	json_u64(&j, p->totals.bytes_allocated);
+	json_key(&j, "sites");
+	json_open(&j, '[');
+	for (size_t i = 0; i < p->nsites; i++) {
+		const struct profile_site *s = &p->sites[i];
+		const struct profile_stack *st = &p->stacks[s->stack];
+
+		json_open(&j, '{');
+		json_key(&j, "live_blocks");
+		json_u64(&j, blocks[s->stack]);
+		json_key(&j, "live_bytes");
+		json_u64(&j, bytes[s->stack]);
+		json_key(&j, "allocations");
+		json_u64(&j, s->allocations);
+		json_key(&j, "bytes_allocated");
+		json_u64(&j, s->bytes_allocated);
+		json_key(&j, "frees");
+		json_u64(&j, s->frees);
+		json_key(&j, "temporary");
+		json_u64(&j, s->temporary);
+		json_key(&j, "peak_bytes");
+		json_u64(&j, s->peak_bytes);
+		json_key(&j, "frames");
+		json_open(&j, '[');
+		for (uint32_t f = 0; f < st->depth; f++) {
+			json_open(&j, '{');
+			report_json_place(&j, p, p->stack_frames[st->first + f], GROUP_LINENO);
+			json_key(&j, "address");
+			json_u64(&j, p->frames[p->stack_frames[st->first + f]].ip);
+			json_close(&j, '}');
+		}
+		json_close(&j, ']');
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	fputc('\n', x->out);
+	free(blocks);
+	free(bytes);
+	return 0;
+}
+
+int export_csv(const struct export_ctx *x)
+{
+	const struct profile *p = x->p;
+	uint64_t *blocks, *bytes;
+
+	if (live_by_stack(x, &blocks, &bytes) < 0)
+		return -ENOMEM;
+	fprintf(x->out, "live_bytes,live_blocks,allocations,bytes_allocated,frees,temporary,peak_bytes,stack\n");
+	for (size_t i = 0; i < p->nsites; i++) {
+		const struct profile_site *s = &p->sites[i];
+		char *line = export_fold_stack(p, s->stack);
+
+		fprintf(x->out, "%llu,%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned long long)bytes[s->stack],
+			(unsigned long long)blocks[s->stack], (unsigned long long)s->allocations,
+			(unsigned long long)s->bytes_allocated, (unsigned long long)s->frees,
+			(unsigned long long)s->temporary, (unsigned long long)s->peak_bytes);
+		csv_field(x->out, line ? line : "");
+		fputc('\n', x->out);
+		free(line);
+	}
+	free(blocks);
+	free(bytes);
+	return 0;
+}

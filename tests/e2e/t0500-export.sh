@@ -1,0 +1,124 @@
+#!/bin/sh
+# heapwise export: each format read back by the tool that consumes it
+# (go tool pprof, ms_print, an XML parser for the SVGs) and its numbers
+# checked against the profile's (the totals round-trip).
+. "$(dirname "$0")/lib.sh"
+
+"$HW" run -q -o "$T/l.hws" -- "$P/leaky" > /dev/null
+"$HW" run -q -o "$T/r.hws" -- "$P/reach" nothread
+"$HW" run -q -o "$T/p1.hws" -- "$P/phases" < /dev/null > /dev/null
+"$HW" run -q -o "$T/p2.hws" -- "$P/phases" 150 < /dev/null > /dev/null
+stats_json "$T/l.hws" > "$T/l.json"
+live_bytes=$(json "$T/l.json" 'j["live_bytes"]')
+live_blocks=$(json "$T/l.json" 'j["live_blocks"]')
+allocations=$(json "$T/l.json" 'j["allocations"]')
+allocated=$(json "$T/l.json" 'j["bytes_allocated"]')
+sum_last() { awk '{ s += $NF } END { print s + 0 }'; }
+
+# --- folded ---------------------------------------------------------------------
+"$HW" export -f folded "$T/l.hws" > "$T/l.folded"
+expect "folded: the exit's live bytes" "$(sum_last < "$T/l.folded")" "$live_bytes"
+expect "folded: root first, the site last" "$(grep -c '^_start;.*;main;make_node 4800$' "$T/l.folded")" "1"
+expect "folded --value live-blocks" "$("$HW" export -f folded -V live-blocks "$T/l.hws" | sum_last)" "$live_blocks"
+expect "folded --value allocated" "$("$HW" export -f folded -V allocated "$T/l.hws" | sum_last)" "$allocated"
+expect "folded --value allocations" "$("$HW" export -f folded -V allocations "$T/l.hws" | sum_last)" "$allocations"
+expect "folded --value leaked: definitely and indirectly lost" \
+	"$("$HW" export -f folded -V leaked "$T/r.hws" | sum_last)" "$((400 + 288))"
+expect "folded of the peak" "$("$HW" export -f folded "$T/l.hws@peak" | sum_last)" \
+	"$(json "$T/l.json" '[s["bytes"] for s in j["snapshots"] if s["name"] == "peak"][0]')"
+"$HW" run -q --no-scan -o "$T/ns.hws" -- "$P/leaky" > /dev/null
+"$HW" export -f folded -V leaked "$T/ns.hws" > /dev/null 2> "$T/err"
+expect "--value leaked without a scan" "$? $(cat "$T/err")" \
+	"1 heapwise: error: snapshot 'exit' has no reachability scan: --value leaked needs one"
+
+# differential folded: each stack with OLD and NEW
+"$HW" diff -f folded "$T/p1.hws" "$T/p2.hws" > "$T/d.folded"
+expect "diff --format folded" "$(sed 's/^.*;//' "$T/d.folded")" "site_a 400000 450000
+site_c 81920 81920"
+
+# --- svg flame graph ----------------------------------------------------------------
+"$HW" export -f svg -o "$T/l.svg" "$T/l.hws"
+svg() {
+	python3 - "$1" "$2" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = {"s": "http://www.w3.org/2000/svg"}
+frames = root.findall(".//s:g[@id='frames']/s:g", ns)
+print(eval(sys.argv[2]))
+EOF
+}
+expect "svg: the root holds the total" "$(svg "$T/l.svg" '[f.get("data-w") for f in frames if f.get("data-n") == "all"]')" "['$live_bytes']"
+expect "svg: a box per frame, each with its title" \
+	"$(svg "$T/l.svg" 'sorted(f.find("s:title", ns).text for f in frames if f.get("data-n") in ("make_node", "leak_buffers"))')" \
+	"['leak_buffers (10000 bytes, 67.57%)', 'make_node (4800 bytes, 32.43%)']"
+expect "svg: children fit in their parents" \
+	"$(svg "$T/l.svg" 'all(sum(int(c.get("data-w")) for c in frames if int(c.get("data-d")) == int(f.get("data-d")) + 1 and int(f.get("data-x")) <= int(c.get("data-x")) < int(f.get("data-x")) + int(f.get("data-w"))) <= int(f.get("data-w")) for f in frames)')" "True"
+expect "svg: zoom and search are there" \
+	"$(svg "$T/l.svg" '[n in root.find("s:script", ns).text for n in ("function zoom(", "function search(", "function show(")]')" \
+	"[True, True, True]"
+"$HW" export -f svg --timeline "$T/p1.hws" > "$T/t.svg"
+expect "svg --timeline: heap and RSS lines" "$(svg "$T/t.svg" 'len(root.findall("s:polyline", ns))')" "2"
+expect "svg --timeline: the peak and every snapshot marked" \
+	"$(svg "$T/t.svg" '[g.find("s:text", ns).text for g in root.findall("s:g", ns)]')" "['peak', 'exit']"
+
+# --- pprof ----------------------------------------------------------------------------
+if have go; then
+	export HOME="$T" GOCACHE="$T/go-cache" GOFLAGS=-mod=mod
+	"$HW" export -f pprof -o "$T/l.pb.gz" "$T/l.hws"
+	go tool pprof -raw "$T/l.pb.gz" > "$T/raw" 2> "$T/err"
+	expect "pprof: go tool pprof reads it" "$? $(cat "$T/err")" "0 "
+	expect "pprof: the heap sample types" "$(grep '^alloc_objects' "$T/raw")" \
+		"alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes[dflt]"
+	expect "pprof: totals as the profile's" \
+		"$(awk '/^Samples:/ { on = 1; next } /^Locations/ { on = 0 } on && /:/ { a += $1; b += $2; c += $3; d += $4 } END { print a, b, c, d }' "$T/raw")" \
+		"$allocations $allocated $live_blocks $live_bytes"
+	expect_match "pprof: functions, files and lines" "$(cat "$T/raw")" "M=1 make_node tests/progs/leaky.c:18 s=0"
+	go tool pprof -top -unit=B -sample_index=inuse_space "$T/l.pb.gz" 2>/dev/null > "$T/top"
+	expect_match "pprof -top" "$(cat "$T/top")" "^ +10000B +67\.57% +67\.57% +10000B +67\.57%  leak_buffers$"
+	"$HW" export -f pprof -o "$T/p1.pb.gz" "$T/p1.hws"
+	"$HW" export -f pprof -o "$T/p2.pb.gz" "$T/p2.hws"
+	go tool pprof -top -unit=B -sample_index=inuse_space -diff_base "$T/p1.pb.gz" "$T/p2.pb.gz" 2>/dev/null > "$T/diff"
+	expect_match "pprof -diff_base: what grew" "$(cat "$T/diff")" "^ +50000B .* site_a$"
+else
+	not_ok "go is not installed: pprof output not checked by go tool pprof" "make test-deps installs golang-go"
+fi
+
+# --- massif -----------------------------------------------------------------------------
+"$HW" export -f massif -o "$T/p1.massif" "$T/p1.hws"
+if have ms_print; then
+	ms_print "$T/p1.massif" > "$T/ms" 2> "$T/err"
+	expect "massif: ms_print reads it" "$? $(cat "$T/err")" "0 "
+	expect_match "massif: the peak is a detailed snapshot" "$(cat "$T/ms")" "^ Detailed snapshots: \[.*\(peak\).*\]$"
+	expect_match "massif: the tree's top is the whole heap" "$(cat "$T/ms")" "^100\.00% \(481,920B\) \(heap allocation functions\) malloc/new/new\[\], --alloc-fns, etc\.$"
+	expect_match "massif: the sites under it" "$(cat "$T/ms")" "^->83\.00% \(400,000B\) 0x[0-9A-F]+: site_a \(phases\.c:20\)$"
+else
+	not_ok "ms_print is not installed: massif output not checked" "make test-deps installs valgrind"
+fi
+stats_json "$T/p1.hws" > "$T/p1.json"
+expect "massif: one peak snapshot, with the peak's bytes" \
+	"$(awk -F= '/^mem_heap_B=/ { h = $2 } /^heap_tree=peak/ { print h }' "$T/p1.massif")" \
+	"$(json "$T/p1.json" '[s["bytes"] for s in j["snapshots"] if s["name"] == "peak"][0]')"
+
+# --- json and csv -------------------------------------------------------------------------
+"$HW" export -f json "$T/l.hws" > "$T/e.json"
+expect "json: sites sum to the totals" \
+	"$(json "$T/e.json" '(sum(s["live_bytes"] for s in j["sites"]), sum(s["allocations"] for s in j["sites"]), sum(s["bytes_allocated"] for s in j["sites"]))')" \
+	"($live_bytes, $allocations, $allocated)"
+expect "json: frames innermost first" "$(json "$T/e.json" 'sorted(s["frames"][0]["function"] for s in j["sites"])')" \
+	"['churn', 'leak_buffers', 'make_node']"
+"$HW" export -f csv "$T/l.hws" > "$T/e.csv"
+expect "csv: header" "$(head -1 "$T/e.csv")" "live_bytes,live_blocks,allocations,bytes_allocated,frees,temporary,peak_bytes,stack"
+expect "csv: sites sum to the totals" "$(awk -F, 'NR > 1 { a += $1; b += $3; c += $4 } END { print a, b, c }' "$T/e.csv")" \
+	"$live_bytes $allocations $allocated"
+
+# --- usage ----------------------------------------------------------------------------------
+"$HW" export "$T/l.hws" > /dev/null 2>&1
+expect "no --format: usage error" "$?" "2"
+"$HW" export -f yaml "$T/l.hws" > /dev/null 2>&1
+expect "unknown format: usage error" "$?" "2"
+"$HW" export -f folded --timeline "$T/l.hws" > /dev/null 2>&1
+expect "--timeline without svg: usage error" "$?" "2"
+"$HW" export -f json -V leaked "$T/l.hws" > /dev/null 2>&1
+expect "--value with json: usage error" "$?" "2"
+"$HW" export -f folded -o /nonexistent/dir/x "$T/l.hws" 2> "$T/err"
+expect_match "an output that cannot be written" "$? $(cat "$T/err")" "^1 heapwise: error: cannot write '/nonexistent/dir/x'"
