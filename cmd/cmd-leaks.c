@@ -126,12 +126,7 @@ int cmd_leaks(int argc, char **argv)
 	}
 	if ((ret = selector_open(argv[optind], &p, &s)))
 		goto out;
-	if (!s->scan) {
-		const char *why = profile_get_meta(&p, "scan-error");
-
-		ret = error("snapshot '%s' of '%s' has no reachability scan: %s", profile_str(&p, s->name),
-			    argv[optind], why ? why : "scans are taken at exit (unless --no-scan) and by "
-			    "`heapwise snapshot --scan`");
+	if ((ret = leak_report_need_scan(&p, s, argv[optind]))) {
 		profile_release(&p);
 		goto out;
 	}

@@ -14,6 +14,7 @@
 #include "../report/stats.h"
 #include "builtin.h"
 #include "json.h"
+#include "leak-report.h"
 #include "report-args.h"
 #include "selector.h"
 #include "usage.h"
@@ -575,14 +576,8 @@ int cmd_refs(int argc, char **argv)
 		return 1;
 	r.p = &p;
 	r.sc = r.s->scan;
-	if (!r.sc) {
-		const char *why = profile_get_meta(&p, "scan-error");
-
-		ret = error("snapshot '%s' of '%s' has no reachability scan: %s", profile_str(&p, r.s->name),
-			    argv[optind], why ? why : "scans are taken at exit (unless --no-scan) and by "
-			    "`heapwise snapshot --scan`");
+	if ((ret = leak_report_need_scan(&p, r.s, argv[optind])))
 		goto out;
-	}
 	if (leaks_analyze(r.s, &r.a) < 0) {
 		ret = error("out of memory");
 		goto out;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../report/leaks.h"
+#include "../report/stats.h"
 #include "export.h"
 
 const char *export_value_name(enum export_value v)
@@ -64,19 +65,14 @@ int export_stack_values(const struct export_ctx *x, uint64_t **out)
 
 void export_frame_name(const struct profile *p, uint32_t frame, char *buf, size_t len)
 {
-	const struct profile_frame *f = &p->frames[frame];
-	const char *fn = profile_str(p, f->function);
+	const char *fn = profile_str(p, p->frames[frame].function);
 
-	if (*fn) {
+	/* the function alone: a flame graph merges a function's lines;
+	 * without a name, module+0xoffset as everywhere else */
+	if (*fn || *profile_str(p, p->frames[frame].file))
 		snprintf(buf, len, "%s", fn);
-	} else if (f->module != PROFILE_NONE) {
-		const char *path = profile_str(p, p->modules[f->module].path), *base = strrchr(path, '/');
-
-		snprintf(buf, len, "%s+0x%llx", base ? base + 1 : path,
-			 (unsigned long long)(f->ip - p->modules[f->module].bias));
-	} else {
-		snprintf(buf, len, "0x%llx", (unsigned long long)f->ip);
-	}
+	else
+		stats_describe_frame(p, frame, buf, len);
 	for (char *c = buf; *c; c++)
 		if (*c == ';' || *c == '\n')
 			*c = ':';

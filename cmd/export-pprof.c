@@ -14,6 +14,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../report/array.h"
 #include "export.h"
 
 /* A protobuf message being written. */
@@ -27,19 +28,9 @@ static void pb_put(struct pb *b, const void *data, size_t len)
 {
 	if (b->error)
 		return;
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		uint8_t *d;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		d = realloc(b->data, cap);
-		if (!d) {
-			b->error = -ENOMEM;
-			return;
-		}
-		b->data = d;
-		b->cap = cap;
+	if (array_grow((void **)&b->data, &b->cap, b->len + len, 1) < 0) {
+		b->error = -ENOMEM;
+		return;
 	}
 	memcpy(b->data + b->len, data, len);
 	b->len += len;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/array.h"
 #include "../report/stats.h"
 #include "export.h"
 
@@ -56,15 +57,8 @@ static long add_node(struct tree *t, const char *name, size_t len, unsigned dept
 {
 	struct node *n;
 
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-
-		n = realloc(t->nodes, cap * sizeof(*n));
-		if (!n)
-			return -1;
-		t->nodes = n;
-		t->cap = cap;
-	}
+	if (array_grow((void **)&t->nodes, &t->cap, t->n + 1, sizeof(*n)) < 0)
+		return -1;
 	n = &t->nodes[t->n];
 	*n = (struct node){ strndup(name, len), 0, x, depth, 0, 0 };
 	if (!n->name)

@@ -16,6 +16,7 @@
 #include "leak-report.h"
 #include "report-args.h"
 #include "table.h"
+#include "usage.h"
 
 struct owned {
 	uint32_t stack;		/* one of them: they share the grouping frame */
@@ -62,6 +63,16 @@ int leak_report_format(const char *name, enum leak_format *out)
 	else
 		return -1;
 	return 0;
+}
+
+int leak_report_need_scan(const struct profile *p, const struct profile_snapshot *s, const char *file)
+{
+	const char *why = profile_get_meta(p, "scan-error");
+
+	if (s->scan)
+		return 0;
+	return error("snapshot '%s' of '%s' has no reachability scan: %s", profile_str(p, s->name), file,
+		     why ? why : "scans are taken at exit (unless --no-scan) and by `heapwise snapshot --scan`");
 }
 
 /* ------------------------------------------------------------------ */

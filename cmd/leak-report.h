@@ -26,6 +26,9 @@ struct leak_report {
 
 int leak_report_format(const char *name, enum leak_format *out);
 
+/* 0 when snapshot s of file has a scan; else 1, after saying why it has none. */
+int leak_report_need_scan(const struct profile *p, const struct profile_snapshot *s, const char *file);
+
 /* The whole report. Returns 0 or -ENOMEM. */
 int leak_report_print(const struct leak_report *r, FILE *out);
 

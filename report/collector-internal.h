@@ -161,5 +161,13 @@ void collector_scan_tick(struct collector *c);
 /* Free what a run snapshot holds (not the struct). */
 void run_snapshot_release(struct run_snapshot *s);
 
+/* collector.c, shared with collector-scan.c */
+/* Copy the live table into s (blocks, nblocks, bytes). Returns 0 or -ENOMEM. */
+int collector_copy_live(struct collector *c, struct run_snapshot *s);
+/* Append *s to c->snapshots; the copy kept there, or NULL without memory. */
+struct run_snapshot *collector_keep_snapshot(struct collector *c, const struct run_snapshot *s);
+/* Answer the `heapwise snapshot` request being served: s taken, or NULL. */
+void collector_serve_request(struct collector *c, const struct run_snapshot *s);
+
 
 #endif

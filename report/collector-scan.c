@@ -129,8 +129,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 	struct scan_block *blocks = NULL;
 	struct scan_module *mods = NULL;
 	uint8_t *loader = NULL;
-	struct live_block *b;
-	size_t pos = 0, n = 0, nmods = 0;
+	size_t n, nmods = 0;
 	char err[SCAN_ERRLEN];
 	int ret = -ENOMEM;
 
@@ -140,15 +139,10 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 	s->t_ns = c->now_ns - c->start_ns;
 	s->stamp = c->window.base - 1;
 	s->scan_image = c->image;
-	s->blocks = malloc((c->live.count + 1) * sizeof(*s->blocks));
 	s->scan = calloc(1, sizeof(*s->scan));
-	if (!s->blocks || !s->scan)
+	if (!s->scan || collector_copy_live(c, s) < 0)
 		goto out;
-	while ((b = livetable_next(&c->live, &pos))) {
-		s->blocks[n++] = *b;
-		s->bytes += b->size;
-	}
-	s->nblocks = n;
+	n = s->nblocks;
 	blocks = malloc((n + 1) * sizeof(*blocks));
 	if (sort_by_addr(s->blocks, n, sizeof(*s->blocks)) < 0 || !blocks)
 		goto out;
@@ -230,18 +224,14 @@ struct run_snapshot *collector_scan(struct collector *c, const char *name, int a
 		return s;
 	}
 	{
-		struct run_snapshot *all = realloc(c->snapshots, (c->nsnapshots + 1) * sizeof(*all));
+		struct run_snapshot *kept = collector_keep_snapshot(c, s);
 
-		if (!all) {
+		if (!kept) {
 			snprintf(c->scan_error, sizeof(c->scan_error), "out of memory for the scan");
 			run_snapshot_release(s);
-			free(s);
-			return NULL;
 		}
-		c->snapshots = all;
-		all[c->nsnapshots] = *s;
 		free(s);
-		return &all[c->nsnapshots++];
+		return kept;
 	}
 }
 
@@ -261,14 +251,10 @@ static void answer_request(struct collector *c, const struct run_snapshot *s)
 {
 	struct wire_header *h = c->hdr;
 
-	memcpy(h->request_label, s ? s->name : h->request_label, sizeof(h->request_label));
 	snprintf(h->last_scan_error, sizeof(h->last_scan_error), "%s", c->scan_error);
 	__atomic_store_n(&h->last_scan_status, s ? 0 : -1, __ATOMIC_RELAXED);
 	__atomic_store_n(&h->last_scan_stop_ns, s ? s->scan_stop_ns : 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->last_snapshot_blocks, s ? s->nblocks : 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->last_snapshot_bytes, s ? s->bytes : 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->last_snapshot_ok, s ? 1 : 2, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->snapshots_served, c->requests_seen, __ATOMIC_RELEASE);
+	collector_serve_request(c, s);
 }
 
 void collector_scan_tick(struct collector *c)

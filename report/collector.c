@@ -713,42 +713,60 @@ static void take_sample(struct collector *c)
 /* Snapshots during the run                                            */
 /* ------------------------------------------------------------------ */
 
+int collector_copy_live(struct collector *c, struct run_snapshot *s)
+{
+	struct live_block *b;
+	size_t pos = 0;
+
+	s->blocks = malloc((c->live.count + 1) * sizeof(*s->blocks));
+	if (!s->blocks)
+		return -ENOMEM;
+	s->nblocks = 0;
+	s->bytes = 0;
+	while ((b = livetable_next(&c->live, &pos))) {
+		s->blocks[s->nblocks++] = *b;
+		s->bytes += b->size;
+	}
+	return 0;
+}
+
+struct run_snapshot *collector_keep_snapshot(struct collector *c, const struct run_snapshot *s)
+{
+	struct run_snapshot *all = realloc(c->snapshots, (c->nsnapshots + 1) * sizeof(*all));
+
+	if (!all)
+		return NULL;
+	c->snapshots = all;
+	all[c->nsnapshots] = *s;
+	return &all[c->nsnapshots++];
+}
+
+void collector_serve_request(struct collector *c, const struct run_snapshot *s)
+{
+	struct wire_header *h = c->hdr;
+
+	/* the requester still holds the lock: tell it the name we gave */
+	if (s)
+		memcpy(h->request_label, s->name, sizeof(h->request_label));
+	__atomic_store_n(&h->last_snapshot_blocks, s ? s->nblocks : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->last_snapshot_bytes, s ? s->bytes : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->last_snapshot_ok, s ? 1 : 2, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->snapshots_served, c->requests_seen, __ATOMIC_RELEASE);
+}
+
 /* Copy the live set as it is now (replay has reached the pending stamp). */
 static void cut_snapshot(struct collector *c)
 {
-	struct wire_header *h = c->hdr;
-	struct run_snapshot *s = realloc(c->snapshots, (c->nsnapshots + 1) * sizeof(*s));
-	struct live_block *b;
-	size_t pos = 0, n = 0;
-	int ok = 0;
+	struct run_snapshot snap = { .t_ns = c->pending_ns, .stamp = c->pending_stamp }, *kept = NULL;
 
-	if (s) {
-		c->snapshots = s;
-		s = &s[c->nsnapshots];
-		*s = (struct run_snapshot){ .t_ns = c->pending_ns, .stamp = c->pending_stamp };
-		memcpy(s->name, c->pending_name, sizeof(s->name));
-		s->blocks = malloc((c->live.count + 1) * sizeof(*s->blocks));
-		if (s->blocks) {
-			while ((b = livetable_next(&c->live, &pos))) {
-				s->blocks[n++] = *b;
-				s->bytes += b->size;
-			}
-			s->nblocks = n;
-			c->nsnapshots++;
-			ok = 1;
-		}
-	}
-	if (!ok)
+	memcpy(snap.name, c->pending_name, sizeof(snap.name));
+	if (collector_copy_live(c, &snap) == 0 && !(kept = collector_keep_snapshot(c, &snap)))
+		free(snap.blocks);
+	if (!kept)
 		c->lost_internal++;	/* the snapshot is missing from the profile */
 	c->pending = 0;
-	if (c->pending_requested) {
-		/* the requester still holds the lock: tell it the name we gave */
-		memcpy(h->request_label, c->pending_name, sizeof(h->request_label));
-		__atomic_store_n(&h->last_snapshot_blocks, ok ? s->nblocks : 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&h->last_snapshot_bytes, ok ? s->bytes : 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&h->last_snapshot_ok, ok ? 1 : 2, __ATOMIC_RELAXED);
-		__atomic_store_n(&h->snapshots_served, c->requests_seen, __ATOMIC_RELEASE);
-	}
+	if (c->pending_requested)
+		collector_serve_request(c, kept);
 }
 
 /* Wait for replay to reach every event so far, then cut a snapshot. */

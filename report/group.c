@@ -27,19 +27,9 @@ static void text_add(struct text *t, const char *s, size_t n)
 {
 	if (t->failed)
 		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		char *p;
-
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		p = realloc(t->s, cap);
-		if (!p) {
-			t->failed = 1;
-			return;
-		}
-		t->s = p;
-		t->cap = cap;
+	if (array_grow((void **)&t->s, &t->cap, t->len + n + 1, 1) < 0) {
+		t->failed = 1;
+		return;
 	}
 	memcpy(t->s + t->len, s, n);
 	t->len += n;

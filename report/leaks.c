@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "leaks.h"
 
 enum state { UNREACHED, POSSIBLE, REACHABLE, INDIRECT };
@@ -202,13 +203,8 @@ static int find_cycles(struct leak_analysis *a)
 				if (ntarjan - start > 1 || self) {
 					struct leak_cycle *c;
 
-					if (a->ncycles == cap) {
-						cap = cap ? cap * 2 : 16;
-						c = realloc(a->cycles, cap * sizeof(*c));
-						if (!c)
-							goto out;
-						a->cycles = c;
-					}
+					if (array_grow((void **)&a->cycles, &cap, a->ncycles + 1, sizeof(*c)) < 0)
+						goto out;
 					c = &a->cycles[a->ncycles];
 					c->n = ntarjan - start;
 					c->members = malloc(c->n * sizeof(*c->members));

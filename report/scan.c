@@ -233,9 +233,10 @@ static void root_word(struct scan *s, const struct root_kind *k, uint64_t where,
 	root = (struct scan_root){ .kind = k->kind, .tid = k->tid, .addr = where,
 				   .base = k->base, .index = k->index };
 	if (k->kind == PROFILE_ROOT_STACK && k->frames && k->frames->n) {
-		const struct frame *f = &k->frames->frames[frame_of(k->frames, where)];
+		const struct frame *f;
 
 		root.index = frame_of(k->frames, where);
+		f = &k->frames->frames[root.index];
 		root.base = f->sp;
 		root.ip = f->activation ? f->pc + 1 : f->pc;
 	}
