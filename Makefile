@@ -29,6 +29,8 @@ DW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdw zlib 2>/dev/null)
 DW_LIBS = $(shell $(PKG_CONFIG) --libs libdw zlib 2>/dev/null || echo -ldw -lelf -lz)
 UNW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libunwind 2>/dev/null)
 UNW_LIBS = $(shell $(PKG_CONFIG) --libs libunwind 2>/dev/null || echo -lunwind)
+CURSES_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null)
+CURSES_LIBS = $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 B = build
@@ -36,8 +38,9 @@ B = build
 TRACER_SRC = tracer/attach.c tracer/emit.c tracer/hooks.c
 REPORT_SRC = report/livetable.c report/profile.c report/symbols.c report/collector.c \
 	     report/build.c report/stats.c report/scopes.c report/group.c report/addrsort.c \
-	     report/procmaps.c report/world.c report/scan.c report/collector-scan.c report/leaks.c
-CMD_SRC = cmd/main.c cmd/usage.c cmd/json.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/gate.c cmd/selector.c cmd/table.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/suppress.c cmd/cmd-refs.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c
+	     report/procmaps.c report/world.c report/scan.c report/collector-scan.c report/leaks.c report/live.c
+CMD_SRC = cmd/main.c cmd/usage.c cmd/json.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/gate.c cmd/selector.c cmd/table.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/suppress.c cmd/cmd-refs.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c \
+	  cmd/cmd-live.c cmd/live-model.c cmd/live-session.c cmd/live-batch.c cmd/tui.c cmd/tui-draw.c
 
 TRACER_OBJ = $(TRACER_SRC:%.c=$(B)/%.o)
 REPORT_OBJ = $(REPORT_SRC:%.c=$(B)/%.o)
@@ -69,14 +72,14 @@ $(B)/report/%.o: report/%.c $(wildcard report/*.h) tracer/wire.h
 
 $(B)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard report/*.h) tracer/wire.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(DEFINES) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(DEFINES) $(CURSES_CFLAGS) $(CFLAGS) -c $< -o $@
 
 libheapwise.so: $(TRACER_OBJ) tracer/exports.map
 	$(CC) -shared -o $@ $(TRACER_OBJ) -Wl,--version-script=tracer/exports.map \
 		-Wl,-z,now -Wl,-z,nodelete $(UNW_LIBS) -ldl -lpthread $(LDFLAGS)
 
 heapwise: $(CMD_OBJ) $(REPORT_OBJ)
-	$(CC) -o $@ $(CMD_OBJ) $(REPORT_OBJ) $(DW_LIBS) -lstdc++ $(LDFLAGS)
+	$(CC) -o $@ $(CMD_OBJ) $(REPORT_OBJ) $(DW_LIBS) $(CURSES_LIBS) -lpthread -lstdc++ $(LDFLAGS)
 
 # Test programs: unoptimized and with debug info, so their heaps and lines are exact.
 $(B)/progs/lib%.so: tests/progs/lib%.c

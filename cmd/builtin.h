@@ -12,6 +12,7 @@
 #define HEAPWISE_BUILTIN_H
 
 int cmd_run(int argc, char **argv);
+int cmd_live(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "../report/procmaps.h"
 #include "../report/stats.h"
 #include "../tracer/wire.h"
 #include "builtin.h"
@@ -72,22 +73,6 @@ static int open_region_fd(pid_t pid)
 	return fd;
 }
 
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	int ppid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
-		sscanf(p + 1, " %*c %d", &ppid);
-	fclose(f);
-	return ppid;
-}
-
 /* Map the region of the run that pid is (or traces); NULL with a message. */
 static struct wire_header *find_region(pid_t pid, size_t *size)
 {
@@ -100,7 +85,7 @@ static struct wire_header *find_region(pid_t pid, size_t *size)
 	for (int hops = 0; fd < 0 && at > 1 && hops < 64; hops++) {
 		fd = open_region_fd(at);
 		if (fd < 0)
-			at = parent_of(at);
+			at = procmaps_parent(at);
 	}
 	if (fd < 0) {
 		if (kill(pid, 0) < 0 && errno == ESRCH)

@@ -21,6 +21,7 @@ struct cmd_struct {
 
 static const struct cmd_struct commands[] = {
 	{ "run", cmd_run, "run a program and trace its heap" },
+	{ "live", cmd_live, "a live dashboard over a traced program (or --batch text)" },
 	{ "stats", cmd_stats, "show the totals and snapshots of a profile" },
 	{ "diff", cmd_diff, "compare two snapshots; gate CI on the change" },
 	{ "snapshot", cmd_snapshot, "take a snapshot of a running traced program now" },

@@ -17,6 +17,7 @@
 #include "addrsort.h"
 #include "array.h"
 #include "collector-internal.h"
+#include "leaks.h"
 #include "symbols.h"
 
 #define MAX_INLINE	32	/* frames one return address may expand into */
@@ -35,12 +36,17 @@ struct builder {
 	struct profile *p;
 	struct symbolizer *sym;
 	uint32_t *module_of_log;	/* log index -> profile module */
+	uint32_t module_log_len;	/* entries module_of_log holds */
+	uint32_t modules_done;		/* log entries before this one are all added */
+	size_t modules_cap;		/* capacity of p->modules */
 	size_t frames_cap;		/* capacity of p->frames */
 	struct frame_key *cache;
 	size_t cache_cap, cache_count;
 	uint32_t *expansion;		/* frame indices, by runs */
 	size_t nexpansion, expansion_cap;
 	uint32_t *stack_map;		/* wire stack id -> profile stack, 0 = not yet */
+	size_t stacks_cap, stack_frames_cap;	/* of p->stacks, p->stack_frames (live) */
+	size_t sites_done;		/* collector sites whose stacks are numbered (live) */
 	uint32_t peak_name, exit_name;	/* interned snapshot names */
 	uint32_t *run_names;		/* of the snapshots taken during the run */
 	uint64_t *gen_stamps;		/* stamps of the snapshots added that count for generations */
@@ -61,26 +67,41 @@ static uint64_t now_ns(void)
 /* Modules                                                             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Add the modules the log holds that are not added yet. The live profile
+ * calls this again and again: an entry not ready yet is taken up next time.
+ */
 static int add_modules(struct builder *b)
 {
 	struct wire_header *h = b->c->hdr;
 	struct wire_module *log = wire_modules(h);
 	uint32_t used = __atomic_load_n(&h->modules_used, __ATOMIC_ACQUIRE);
-	size_t cap = 0;
+	uint32_t first_unready = UINT32_MAX;
 
 	if (used > h->module_capacity)
 		used = h->module_capacity;
-	b->module_of_log = calloc(used + 1, sizeof(*b->module_of_log));
-	if (!b->module_of_log)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < used; i++) {
+	if (used + 1 > b->module_log_len) {
+		uint32_t *m = realloc(b->module_of_log, (used + 1) * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		for (uint32_t i = b->module_log_len; i <= used; i++)
+			m[i] = PROFILE_NONE;
+		b->module_of_log = m;
+		b->module_log_len = used + 1;
+	}
+	for (uint32_t i = b->modules_done; i < used; i++) {
 		struct wire_module *m = &log[i];
 		struct profile_module *pm;
 		char path[WIRE_PATH_MAX];
 		size_t k;
 
-		b->module_of_log[i] = PROFILE_NONE;
-		if (!__atomic_load_n(&m->ready, __ATOMIC_ACQUIRE))
+		if (!__atomic_load_n(&m->ready, __ATOMIC_ACQUIRE)) {
+			if (first_unready == UINT32_MAX)
+				first_unready = i;
+			continue;
+		}
+		if (b->module_of_log[i] != PROFILE_NONE)
 			continue;
 		for (k = 0; k < b->p->nmodules; k++) {
 			pm = &b->p->modules[k];
@@ -90,7 +111,7 @@ static int add_modules(struct builder *b)
 		b->module_of_log[i] = (uint32_t)k;
 		if (k < b->p->nmodules)
 			continue;
-		if (array_grow((void **)&b->p->modules, &cap, k + 1, sizeof(*pm)) < 0)
+		if (array_grow((void **)&b->p->modules, &b->modules_cap, k + 1, sizeof(*pm)) < 0)
 			return -ENOMEM;
 		memcpy(path, m->path, sizeof(path));
 		path[sizeof(path) - 1] = '\0';
@@ -103,6 +124,7 @@ static int add_modules(struct builder *b)
 		if (symbolizer_add_module(b->sym, m->image, (int)k, path, m->bias) == 0)
 			pm->build_id = profile_intern(b->p, symbolizer_build_id(b->sym, m->image, (int)k));
 	}
+	b->modules_done = first_unready == UINT32_MAX ? used : first_unready;
 	return 0;
 }
 
@@ -416,11 +438,10 @@ static struct profile_root name_root(struct builder *b, const struct scan_result
 
 	switch (sr->kind) {
 	case PROFILE_ROOT_GLOBAL: {
-		uint32_t used = __atomic_load_n(&b->c->hdr->modules_used, __ATOMIC_ACQUIRE);
 		uint64_t off = 0;
 		const char *sym = symbolizer_symbol(b->sym, image, sr->addr, &off);
 
-		if (sr->index < used && b->module_of_log[sr->index] != PROFILE_NONE)
+		if (sr->index < b->module_log_len && b->module_of_log[sr->index] != PROFILE_NONE)
 			out.module = b->module_of_log[sr->index];
 		if (sym) {
 			out.name = profile_intern(p, sym);
@@ -708,5 +729,201 @@ out:
 	free(b.stack_map);
 	free(b.run_names);
 	free(b.gen_stamps);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The live profile                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * While the program runs, a dashboard asks for the profile as it is now:
+ * totals, the sites with their live counters, and the timeline, without
+ * snapshots. Symbols are resolved once per return address and kept, in a
+ * builder that lives as long as the collector, so each call only adds
+ * what is new since the last.
+ */
+
+#define LIVE_SAMPLES	1024	/* timeline points sent, at most */
+
+struct live_build {
+	struct builder b;
+	struct profile p;
+};
+
+void collector_live_release(struct collector *c)
+{
+	struct live_build *lb = c->live_build;
+
+	if (!lb)
+		return;
+	symbolizer_free(lb->b.sym);
+	free(lb->b.module_of_log);
+	free(lb->b.cache);
+	free(lb->b.expansion);
+	free(lb->b.stack_map);
+	profile_release(&lb->p);
+	free(lb);
+	c->live_build = NULL;
+}
+
+static struct live_build *live_build_new(struct collector *c)
+{
+	struct live_build *lb = calloc(1, sizeof(*lb));
+
+	if (!lb)
+		return NULL;
+	c->live_build = lb;
+	lb->b.c = c;
+	lb->b.p = &lb->p;
+	lb->b.stack_map = calloc((size_t)c->hdr->stack_slots + 1, sizeof(*lb->b.stack_map));
+	if (profile_init(&lb->p) < 0 || !lb->b.stack_map || symbolizer_new(&lb->b.sym) < 0 ||
+	    array_grow((void **)&lb->p.stacks, &lb->b.stacks_cap, 1, sizeof(*lb->p.stacks)) < 0) {
+		collector_live_release(c);
+		return NULL;
+	}
+	lb->p.stacks[0] = (struct profile_stack){ 0, 0 };	/* the unknown stack */
+	lb->p.nstacks = 1;
+	return lb;
+}
+
+/* Number and symbolize the stacks of sites that appeared since last time. */
+static int add_new_stacks(struct builder *b)
+{
+	struct collector *c = b->c;
+	struct profile *p = b->p;
+
+	for (; b->sites_done < c->nsites; b->sites_done++) {
+		uint32_t id = c->sites[b->sites_done].stack;
+
+		if (!id || b->stack_map[id])
+			continue;
+		if (array_grow((void **)&p->stacks, &b->stacks_cap, p->nstacks + 1, sizeof(*p->stacks)) < 0)
+			return -ENOMEM;
+		b->stack_map[id] = (uint32_t)p->nstacks++;
+		if (symbolize_stack(b, id, &b->stack_frames_cap) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The sites as they are now, one per profile stack that allocated. */
+static int live_sites(struct builder *b)
+{
+	struct collector *c = b->c;
+	struct profile *p = b->p;
+	struct profile_site *all = calloc(p->nstacks, sizeof(*all));
+	size_t n = 0;
+
+	if (!all)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nsites; i++) {
+		const struct site_counters *s = &c->sites[i];
+		struct profile_site *ps = &all[b->stack_map[s->stack]];
+
+		ps->stack = b->stack_map[s->stack];
+		ps->allocations += s->allocations;
+		ps->bytes_allocated += s->bytes_allocated;
+		ps->frees += s->frees;
+		ps->temporary += s->temporary;
+		ps->live_blocks += s->live_blocks;
+		ps->live_bytes += s->live_bytes;
+	}
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (all[i].allocations)
+			all[n++] = all[i];
+	free(p->sites);
+	p->sites = all;
+	p->nsites = n;
+	return 0;
+}
+
+/* The timeline in at most LIVE_SAMPLES points: the highest heap of each
+ * stretch, and the latest sample last (its RSS is "now"). */
+static int live_samples(struct collector *c, struct profile *p)
+{
+	size_t n = c->nsamples, out = n <= LIVE_SAMPLES ? n : LIVE_SAMPLES;
+	struct profile_sample *s = malloc((out + 1) * sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	if (n <= LIVE_SAMPLES) {
+		memcpy(s, c->samples, n * sizeof(*s));
+	} else {
+		for (size_t k = 0; k + 1 < out; k++) {
+			size_t from = k * (n - 1) / (out - 1), to = (k + 1) * (n - 1) / (out - 1);
+
+			s[k] = c->samples[from];
+			for (size_t i = from + 1; i < to; i++)
+				if (c->samples[i].heap_bytes > s[k].heap_bytes)
+					s[k] = c->samples[i];
+		}
+		s[out - 1] = c->samples[n - 1];
+	}
+	free(p->samples);
+	p->samples = s;
+	p->nsamples = out;
+	return 0;
+}
+
+int collector_write_live(struct collector *c, int fd, const char *const *meta, char err[PROFILE_ERRLEN])
+{
+	struct live_build *lb = c->live_build ? c->live_build : live_build_new(c);
+	struct profile *p;
+
+	if (!lb || add_modules(&lb->b) < 0 || add_new_stacks(&lb->b) < 0 || live_sites(&lb->b) < 0 ||
+	    live_samples(c, &lb->p) < 0) {
+		snprintf(err, PROFILE_ERRLEN, "out of memory while building the live profile");
+		return -ENOMEM;
+	}
+	p = &lb->p;
+	fill_totals(c, &p->totals);
+	if (!c->end_ns)
+		p->totals.duration_ns = c->now_ns > c->start_ns ? c->now_ns - c->start_ns : 0;
+	memcpy(p->sizes, c->sizes, sizeof(p->sizes));
+	p->has_sizes = 1;
+	free(p->meta);
+	p->meta = NULL;
+	p->nmeta = 0;
+	for (size_t i = 0; meta && meta[i] && meta[i + 1]; i += 2)
+		if (profile_set_meta(p, meta[i], meta[i + 1]) < 0) {
+			snprintf(err, PROFILE_ERRLEN, "out of memory while building the live profile");
+			return -ENOMEM;
+		}
+	return profile_write_fd(p, fd, "the live profile", err);
+}
+
+/*
+ * How a scan classifies its blocks, memcheck's way, without building a
+ * profile: the blocks and edges as a snapshot of their own.
+ */
+int collector_scan_kinds(const struct run_snapshot *rs, struct leak_count kinds[LEAK_KINDS])
+{
+	const struct scan_result *r = rs->scan;
+	struct profile_scan sc = { .nroots = r->nroots };
+	struct profile_snapshot s = { .nblocks = rs->nblocks };
+	struct leak_analysis a;
+	int ret = -ENOMEM;
+
+	s.blocks = calloc(rs->nblocks + 1, sizeof(*s.blocks));
+	sc.edges = malloc((r->nedges + 1) * sizeof(*sc.edges));
+	if (!s.blocks || !sc.edges)
+		goto out;
+	for (size_t i = 0; i < rs->nblocks; i++)
+		s.blocks[i] = (struct profile_block){ rs->blocks[i].addr, rs->blocks[i].size,
+						      rs->blocks[i].stamp, 0, 0 };
+	for (size_t i = 0; i < r->nedges; i++)
+		if (r->edges[i].to < rs->nblocks)
+			sc.edges[sc.nedges++] = r->edges[i];
+	qsort(sc.edges, sc.nedges, sizeof(*sc.edges), by_target);
+	s.scan = &sc;
+	ret = leaks_analyze(&s, &a);
+	if (ret == 0) {
+		memcpy(kinds, a.totals, sizeof(a.totals));
+		leaks_release(&a);
+	}
+out:
+	free(s.blocks);
+	free(sc.edges);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "collector.h"
+#include "leaks.h"
 #include "livetable.h"
 #include "scan.h"
 #include "../tracer/wire.h"
@@ -143,6 +144,8 @@ struct collector {
 	char scan_error[WIRE_MESSAGE_MAX];	/* why the last scan failed, "" if none */
 	int program_reaped;		/* the program ended while stopped: we have its status */
 	int program_status;
+
+	struct live_build *live_build;	/* build.c: the live profile's symbols, kept between calls */
 };
 
 /* collector-scan.c */
@@ -160,6 +163,12 @@ void collector_scan_tick(struct collector *c);
 
 /* Free what a run snapshot holds (not the struct). */
 void run_snapshot_release(struct run_snapshot *s);
+
+/* build.c */
+/* Free what collector_write_live keeps between calls. */
+void collector_live_release(struct collector *c);
+/* Classify the blocks of a scanned run snapshot; 0, or -ENOMEM. */
+int collector_scan_kinds(const struct run_snapshot *rs, struct leak_count kinds[LEAK_KINDS]);
 
 /* collector.c, shared with collector-scan.c */
 /* Copy the live table into s (blocks, nblocks, bytes). Returns 0 or -ENOMEM. */

@@ -168,6 +168,7 @@ void collector_free(struct collector *c)
 		close(c->memfd);
 	if (c->statm_fd >= 0)
 		close(c->statm_fd);
+	collector_live_release(c);
 	livetable_release(&c->live);
 	free(c->window.slots);
 	free(c->freed_since_peak.items);
@@ -477,6 +478,7 @@ static void window_replay(struct collector *c, int final)
 /* ------------------------------------------------------------------ */
 
 static void drain_step(struct collector *c, uint64_t now, size_t *pulled);
+static uint64_t monotonic_ns(void);
 
 /* A chunk to fill: a spare one if any. NULL when out of memory. */
 static struct chunk *get_chunk(struct collector *c)
@@ -811,6 +813,70 @@ void collector_tick(struct collector *c, uint64_t now_ns)
 	}
 	collector_scan_tick(c);
 	snapshot_tick(c, 0);
+}
+
+int collector_snapshot_now(struct collector *c, const char *name, int scan,
+			   struct collector_snapshot_info *info, char err[PROFILE_ERRLEN])
+{
+	const struct run_snapshot *s;
+	size_t before = c->nsnapshots;
+	uint64_t deadline;
+
+	memset(info, 0, sizeof(*info));
+	if (c->pending) {
+		snprintf(err, PROFILE_ERRLEN, "another snapshot is being taken");
+		return -EBUSY;
+	}
+	if (name && *name)
+		snprintf(info->name, sizeof(info->name), "%s", name);
+	else
+		snprintf(info->name, sizeof(info->name), "snapshot-%zu", c->nsnapshots + 1);
+	if (scan) {
+		s = collector_scan(c, info->name, 0);
+		if (!s) {
+			snprintf(err, PROFILE_ERRLEN, "%s", c->scan_error[0] ? c->scan_error : "the scan failed");
+			return -EIO;
+		}
+		info->scanned = 1;
+		info->stop_ns = s->scan_stop_ns;
+		if (collector_scan_kinds(s, info->kinds) < 0) {
+			snprintf(err, PROFILE_ERRLEN, "out of memory while classifying the scan");
+			return -ENOMEM;
+		}
+	} else {
+		memcpy(c->pending_name, info->name, sizeof(c->pending_name));
+		schedule_snapshot(c, 0);
+		/* replay up to the events published so far; a stamp still in
+		 * flight is waited for as long as replay itself would */
+		deadline = monotonic_ns() + 5000000000ull;
+		while (c->window.base <= c->pending_stamp && monotonic_ns() < deadline) {
+			if (!collector_drain(c, 0)) {
+				struct timespec ts = { 0, 1000000 };
+
+				nanosleep(&ts, NULL);
+			}
+		}
+		cut_snapshot(c);
+		if (c->nsnapshots == before) {
+			snprintf(err, PROFILE_ERRLEN, "out of memory while taking the snapshot");
+			return -ENOMEM;
+		}
+		s = &c->snapshots[c->nsnapshots - 1];
+	}
+	info->t_ns = s->t_ns;
+	info->blocks = s->nblocks;
+	info->bytes = s->bytes;
+	return 0;
+}
+
+pid_t collector_pid(const struct collector *c)
+{
+	return c->pid;
+}
+
+int collector_wait_status(const struct collector *c)
+{
+	return c->wait_status;
 }
 
 int collector_reaped(const struct collector *c, int *status)

@@ -17,7 +17,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "leaks.h"
 #include "profile.h"
+#include "../tracer/wire.h"
 
 struct collector_options {
 	unsigned max_depth;		/* frames kept per stack, 1..WIRE_MAX_DEPTH */
@@ -72,6 +74,38 @@ int collector_reaped(const struct collector *c, int *status);
 
 /* Why the last scan could not be made, or NULL. */
 const char *collector_scan_error(const struct collector *c);
+
+/* A snapshot taken for a dashboard, as collector_snapshot_now saw it. */
+struct collector_snapshot_info {
+	char name[WIRE_LABEL_MAX];
+	uint64_t t_ns;			/* since the start */
+	uint64_t blocks, bytes;
+	int scanned;			/* kinds and stop_ns are set */
+	uint64_t stop_ns;		/* how long the scan held the program */
+	struct leak_count kinds[LEAK_KINDS];
+};
+
+/*
+ * Take a snapshot now, named name (NULL or "": snapshot-N), into the
+ * profile; with scan, stop the program and scan it for leaks too. Replays
+ * until the snapshot is cut (at most a few seconds). Call it on the thread
+ * that started the program. Returns 0 with *info filled, -EBUSY when
+ * another snapshot is being taken, or another -errno; err says why.
+ */
+int collector_snapshot_now(struct collector *c, const char *name, int scan,
+			   struct collector_snapshot_info *info, char err[PROFILE_ERRLEN]);
+
+/*
+ * Write the profile as it is now into fd (a fresh memfd) for a dashboard:
+ * totals, sites with live counters, the timeline (at most 1024 points),
+ * no snapshots; meta is NULL or key, value, ..., NULL. Call it before
+ * collector_build_profile. Returns 0 or -errno with err filled.
+ */
+int collector_write_live(struct collector *c, int fd, const char *const *meta, char err[PROFILE_ERRLEN]);
+
+/* The program's pid; its wait status once collector_finish was called. */
+pid_t collector_pid(const struct collector *c);
+int collector_wait_status(const struct collector *c);
 
 /* Did the tracer ever attach? */
 int collector_attached(const struct collector *c);

@@ -281,6 +281,10 @@ int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 	for (size_t i = 0; i < p->nsites; i++) {
 		const struct profile_site *site = &p->sites[i];
 
+		if (!s && sr.count[site->stack]) {
+			t->size += site->live_bytes;
+			t->count += site->live_blocks;
+		}
 		for (uint32_t k = 0; k < sr.count[site->stack]; k++) {
 			struct group_row *r = &t->rows[sr.rows[sr.first[site->stack] + k]];
 
@@ -288,6 +292,10 @@ int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 			r->bytes_allocated += site->bytes_allocated;
 			r->temporary += site->temporary;
 			r->peak_bytes += site->peak_bytes;
+			if (!s) {
+				r->size += site->live_bytes;
+				r->count += site->live_blocks;
+			}
 		}
 	}
 	for (uint64_t i = 0; s && i < s->nblocks; i++) {
@@ -308,9 +316,10 @@ int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 	}
 	ret = 0;
 out:
-	free(sr.first);
-	free(sr.count);
-	free(sr.rows);
+	/* kept for group_row_stacks */
+	t->stack_first = sr.first;
+	t->stack_count = sr.count;
+	t->stack_rows = sr.rows;
 	free(key.s);
 	return ret;
 }
@@ -321,6 +330,9 @@ void group_release(struct group_table *t)
 		free(t->rows[i].key);
 	free(t->rows);
 	free(t->slots);
+	free(t->stack_first);
+	free(t->stack_count);
+	free(t->stack_rows);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -414,4 +426,20 @@ void group_frames(const struct group_table *t, const struct group_row *r, int mo
 
 		fn(p, p->stack_frames[st->first + i], arg);
 	}
+}
+
+size_t group_row_stacks(const struct group_table *t, const struct group_row *r, uint32_t *out, size_t max)
+{
+	uint32_t row = (uint32_t)(r - t->rows);
+	size_t n = 0;
+
+	for (size_t i = 0; t->stack_count && i < t->profile->nstacks; i++)
+		for (uint32_t k = 0; k < t->stack_count[i]; k++)
+			if (t->stack_rows[t->stack_first[i] + k] == row) {
+				if (n < max)
+					out[n] = (uint32_t)i;
+				n++;
+				break;
+			}
+	return n;
 }

@@ -68,9 +68,12 @@ struct group_table {
 	uint32_t *slots;	/* hash of keys: row index + 1, 0 = empty */
 	size_t nslots;
 	uint64_t size, count;	/* totals of the blocks grouped (each once) */
+	uint32_t *stack_first, *stack_count, *stack_rows;	/* the rows of stack i are
+				 * stack_rows[stack_first[i] ..][.. stack_count[i]] */
 };
 
-/* Group snapshot s of p (s may be NULL: run-wide counters only). Returns
+/* Group snapshot s of p. With s NULL the live sizes and counts are the
+ * sites' own live counters (at exit, or now in a live profile). Returns
  * 0 or -ENOMEM; free with group_release even on failure. */
 int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 		   const struct group_options *o, struct group_table *t);
@@ -89,6 +92,10 @@ void group_sort(struct group_table *t, enum group_sort by);
  * "<unknown stack>": the group's name in text reports. */
 void group_describe(const struct group_table *t, const struct group_row *r, enum group_by by,
 		    char *buf, size_t len);
+
+/* The stacks grouped into row r, in stack order: the first max go to
+ * out; returns how many there are. */
+size_t group_row_stacks(const struct group_table *t, const struct group_row *r, uint32_t *out, size_t max);
 
 /* The frames of a traceback row, outermost first unless most_recent_first:
  * calls fn(frame, arg) for each. */

@@ -85,3 +85,20 @@ const struct proc_mapping *procmaps_find(const struct proc_maps *m, uint64_t add
 	}
 	return lo < m->n && m->items[lo].start <= addr ? &m->items[lo] : NULL;
 }
+
+pid_t procmaps_parent(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* the command name may hold spaces and parentheses: skip to the last ')' */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		sscanf(p + 1, " %*c %d", &ppid);
+	fclose(f);
+	return ppid;
+}

@@ -464,12 +464,11 @@ static int write_front(struct writer *w, size_t table_len)
 	return 0;
 }
 
-int profile_write(const struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+/* Stream p into fd from offset 0. Returns 0 or -errno. */
+static int write_to(const struct profile *p, int fd)
 {
-	struct writer w = { .fd = -1 };
+	struct writer w = { .fd = fd };
 	size_t table_len;
-	char *tmp = NULL;
-	int ret;
 
 	/* nine fixed sections, then one per snapshot and one per scan */
 	w.capacity = 9 + p->nsnapshots;
@@ -478,14 +477,8 @@ int profile_write(const struct profile *p, const char *path, char err[PROFILE_ER
 	table_len = w.capacity * sizeof(*w.table);
 	w.table = calloc(w.capacity, sizeof(*w.table));
 	w.buf = malloc(WRITE_BUFFER);
-	if (!w.table || !w.buf || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
-		tmp = NULL;
-		ret = fail(err, -ENOMEM, "out of memory while writing '%s'", path);
-		goto out;
-	}
-	w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (w.fd < 0) {
-		ret = fail(err, -errno, "cannot create '%s': %s", tmp, strerror(errno));
+	if (!w.table || !w.buf) {
+		w.error = -ENOMEM;
 		goto out;
 	}
 	w.offset = sizeof(struct file_header) + table_len;
@@ -498,11 +491,39 @@ int profile_write(const struct profile *p, const char *path, char err[PROFILE_ER
 	}
 	if (!w.error)
 		w.error = write_front(&w, table_len);
-	if (!w.error && close(w.fd) < 0)
-		w.error = -errno;
-	w.fd = -1;
-	if (w.error) {
-		ret = fail(err, w.error, "cannot write '%s': %s", tmp, strerror(-w.error));
+out:
+	free(w.buf);
+	free(w.table);
+	return w.error;
+}
+
+int profile_write_fd(const struct profile *p, int fd, const char *name, char err[PROFILE_ERRLEN])
+{
+	int ret = write_to(p, fd);
+
+	if (ret == -ENOMEM)
+		return fail(err, ret, "out of memory while writing '%s'", name);
+	if (ret < 0)
+		return fail(err, ret, "cannot write '%s': %s", name, strerror(-ret));
+	return 0;
+}
+
+int profile_write(const struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+{
+	char *tmp = NULL;
+	int fd, ret;
+
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		return fail(err, -ENOMEM, "out of memory while writing '%s'", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = fail(err, -errno, "cannot create '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	ret = profile_write_fd(p, fd, tmp, err);
+	if (close(fd) < 0 && ret == 0)
+		ret = fail(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
+	if (ret < 0) {
 		unlink(tmp);
 		goto out;
 	}
@@ -513,13 +534,7 @@ int profile_write(const struct profile *p, const char *path, char err[PROFILE_ER
 	}
 	ret = 0;
 out:
-	if (w.fd >= 0) {
-		close(w.fd);
-		unlink(tmp);
-	}
 	free(tmp);
-	free(w.buf);
-	free(w.table);
 	return ret;
 }
 
@@ -781,7 +796,7 @@ static const char *check_references(const struct profile *p)
 	return NULL;
 }
 
-int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFILE_ERRLEN])
 {
 	struct file_header h;
 	struct section_entry *table = NULL;
@@ -789,13 +804,10 @@ int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 	struct stat st;
 	const char *why;
 	unsigned seen = 0;
-	int fd, ret;
 	ssize_t n;
+	int ret;
 
 	memset(p, 0, sizeof(*p));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(err, -errno, "cannot open '%s': %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		ret = fail(err, -EINVAL, "'%s' is not a regular file", path);
 		goto out;
@@ -883,6 +895,18 @@ out:
 	if (ret < 0)
 		profile_release(p);
 	free(data);
+	return ret;
+}
+
+int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+{
+	int fd, ret;
+
+	memset(p, 0, sizeof(*p));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+	ret = profile_read_fd(p, fd, path, err);
 	close(fd);
 	return ret;
 }

@@ -253,8 +253,15 @@ void profile_scan_free(struct profile_scan *scan);
 /* Write p to path (atomically: a temporary file renamed into place). */
 int profile_write(const struct profile *p, const char *path, char err[PROFILE_ERRLEN]);
 
+/* Write p into fd (a seekable file, from offset 0; a memfd will do); name
+ * is what messages call it. */
+int profile_write_fd(const struct profile *p, int fd, const char *name, char err[PROFILE_ERRLEN]);
+
 /* Read and check a file. On failure *p is left empty and err says why. */
 int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN]);
+
+/* The same from an open regular file (read with pread: its offset stays). */
+int profile_read_fd(struct profile *p, int fd, const char *name, char err[PROFILE_ERRLEN]);
 
 /* The snapshot called name ("exit", "peak", a label, or a 1-based number); NULL if none. */
 struct profile_snapshot *profile_find_snapshot(struct profile *p, const char *name);

@@ -1,0 +1,312 @@
+/*
+ * live-model.c - group the run's latest profile, work out rates against
+ * the one before and growth against the mark, filter and sort the rows.
+ * Nothing here draws.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/stats.h"
+#include "live-model.h"
+
+static const char *const sort_titles[LIVE_SORTS] = {
+	[LIVE_SORT_BYTES] = "live bytes", [LIVE_SORT_BLOCKS] = "live blocks",
+	[LIVE_SORT_RATE] = "allocations/s", [LIVE_SORT_GROWTH] = "growth since the mark",
+	[LIVE_SORT_ALLOCATED] = "bytes allocated",
+};
+
+static const char *const sort_keywords[LIVE_SORTS] = {
+	[LIVE_SORT_BYTES] = "bytes", [LIVE_SORT_BLOCKS] = "blocks", [LIVE_SORT_RATE] = "rate",
+	[LIVE_SORT_GROWTH] = "growth", [LIVE_SORT_ALLOCATED] = "allocated",
+};
+
+const char *live_sort_title(enum live_sort s)
+{
+	return sort_titles[s];
+}
+
+const char *live_sort_keyword(enum live_sort s)
+{
+	return sort_keywords[s];
+}
+
+int live_sort_parse(const char *s)
+{
+	for (int i = 0; i < LIVE_SORTS; i++)
+		if (!strcmp(s, sort_keywords[i]))
+			return i;
+	return -1;
+}
+
+void live_format_rate(double rate, char *buf, size_t len)
+{
+	if (rate < 0.05)
+		snprintf(buf, len, "0");
+	else if (rate < 10)
+		snprintf(buf, len, "%.1f", rate);
+	else if (rate < 1000)
+		snprintf(buf, len, "%.0f", rate);
+	else if (rate < 1e6)
+		snprintf(buf, len, "%.1fk", rate / 1e3);
+	else
+		snprintf(buf, len, "%.1fM", rate / 1e6);
+}
+
+void live_format_growth(int64_t bytes, char *buf, size_t len)
+{
+	char size[32];
+
+	if (!bytes) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	format_bytes(bytes < 0 ? (uint64_t)-bytes : (uint64_t)bytes, size, sizeof(size));
+	snprintf(buf, len, "%c%s", bytes < 0 ? '-' : '+', size);
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames                                                              */
+/* ------------------------------------------------------------------ */
+
+static void frame_put(struct live_frame *f)
+{
+	if (f && --f->refs == 0) {
+		profile_release(&f->p);
+		free(f);
+	}
+}
+
+void live_model_init(struct live_model *m, enum group_by by, enum live_sort sort)
+{
+	memset(m, 0, sizeof(*m));
+	m->by = by;
+	m->sort = sort;
+}
+
+void live_model_release(struct live_model *m)
+{
+	group_release(&m->table);
+	group_release(&m->prev_table);
+	group_release(&m->mark_table);
+	frame_put(m->cur);
+	frame_put(m->prev);
+	frame_put(m->mark);
+	free(m->rows);
+	memset(m, 0, sizeof(*m));
+}
+
+int live_model_push(struct live_model *m, struct profile *p)
+{
+	struct live_frame *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->p = *p;
+	memset(p, 0, sizeof(*p));
+	f->refs = 1;
+	f->t_ns = f->p.totals.duration_ns;
+	frame_put(m->prev);
+	m->prev = m->cur;
+	m->cur = f;
+	if (!m->mark) {
+		m->mark = f;
+		f->refs++;
+	}
+	m->alloc_rate = m->free_rate = 0;
+	if (m->prev && f->t_ns > m->prev->t_ns) {
+		double dt = (double)(f->t_ns - m->prev->t_ns) / 1e9;
+
+		m->alloc_rate = (double)(f->p.totals.allocations - m->prev->p.totals.allocations) / dt;
+		m->free_rate = (double)(f->p.totals.frees - m->prev->p.totals.frees) / dt;
+	} else if (!m->prev && f->t_ns) {
+		/* the first one: the average since the start */
+		m->alloc_rate = (double)f->p.totals.allocations / ((double)f->t_ns / 1e9);
+		m->free_rate = (double)f->p.totals.frees / ((double)f->t_ns / 1e9);
+	}
+	return 0;
+}
+
+void live_model_mark(struct live_model *m)
+{
+	if (!m->cur)
+		return;
+	frame_put(m->mark);
+	m->mark = m->cur;
+	m->mark->refs++;
+}
+
+const char *live_model_meta(const struct live_model *m, const char *key)
+{
+	const char *v = m->cur ? profile_get_meta(&m->cur->p, key) : NULL;
+
+	return v ? v : "";
+}
+
+uint64_t live_model_rss(const struct live_model *m)
+{
+	if (!m->cur || !m->cur->p.nsamples)
+		return 0;
+	return m->cur->p.samples[m->cur->p.nsamples - 1].rss_bytes;
+}
+
+double live_model_mark_age(const struct live_model *m)
+{
+	if (!m->cur || !m->mark)
+		return 0;
+	return (double)(m->cur->t_ns - m->mark->t_ns) / 1e9;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rows                                                                */
+/* ------------------------------------------------------------------ */
+
+static int group(const struct live_frame *f, enum group_by by, struct group_table *t)
+{
+	struct group_options o = GROUP_OPTIONS_INIT;
+
+	group_release(t);
+	if (!f)
+		return 0;
+	o.by = by;
+	return group_snapshot(&f->p, NULL, &o, t);
+}
+
+/* Append the function of a frame to a traceback's name. */
+static void add_caller(const struct profile *p, uint32_t frame, void *arg)
+{
+	char *name = arg;
+	const char *fn = profile_str(p, p->frames[frame].function);
+	size_t len = strlen(name);
+
+	if (len + 4 < sizeof(((struct live_row *)0)->name))
+		snprintf(name + len, sizeof(((struct live_row *)0)->name) - len, " < %s", *fn ? fn : "?");
+}
+
+/*
+ * A row's name: by line, the function too ("parse parse.c:118"); a
+ * traceback as its place and then its callers ("parse parse.c:118 <
+ * load < main"); the others as group_describe says.
+ */
+static void describe(const struct live_model *m, const struct group_row *g, char *buf, size_t len)
+{
+	const struct profile *p = &m->cur->p;
+
+	if (g->frame == PROFILE_NONE || (m->by != GROUP_LINENO && m->by != GROUP_TRACEBACK)) {
+		group_describe(&m->table, g, m->by, buf, len);
+		return;
+	}
+	stats_describe_frame(p, g->frame, buf, len);
+	if (m->by == GROUP_TRACEBACK) {
+		const struct profile_stack *st = &p->stacks[g->stack];
+
+		for (uint32_t k = g->depth_from + 1; k < st->depth; k++)
+			add_caller(p, p->stack_frames[st->first + k], buf);
+	}
+}
+
+static uint64_t sort_value(const struct live_row *r, enum live_sort s)
+{
+	switch (s) {
+	case LIVE_SORT_BLOCKS:
+		return r->blocks;
+	case LIVE_SORT_RATE:
+		return (uint64_t)(r->rate * 1000);
+	case LIVE_SORT_ALLOCATED:
+		return r->allocated;
+	case LIVE_SORT_GROWTH:
+		/* order signed growth as unsigned: shift by 2^63 */
+		return (uint64_t)r->growth ^ (1ull << 63);
+	case LIVE_SORT_BYTES:
+	default:
+		return r->bytes;
+	}
+}
+
+static enum live_sort sorting;
+
+static int by_sort(const void *a, const void *b)
+{
+	const struct live_row *x = a, *y = b;
+	uint64_t vx = sort_value(x, sorting), vy = sort_value(y, sorting);
+
+	if (vx != vy)
+		return vx > vy ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+int live_model_rebuild(struct live_model *m)
+{
+	double dt = 0;
+
+	m->nrows = 0;
+	if (group(m->cur, m->by, &m->table) < 0 ||
+	    group(m->prev, m->by, &m->prev_table) < 0 ||
+	    group(m->mark, m->by, &m->mark_table) < 0)
+		return -ENOMEM;
+	if (!m->cur)
+		return 0;
+	if (m->prev && m->cur->t_ns > m->prev->t_ns)
+		dt = (double)(m->cur->t_ns - m->prev->t_ns) / 1e9;
+	free(m->rows);
+	m->cap = m->table.n ? m->table.n : 1;
+	m->rows = calloc(m->cap, sizeof(*m->rows));
+	if (!m->rows)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->table.n; i++) {
+		const struct group_row *g = &m->table.rows[i];
+		const struct group_row *before, *marked;
+		struct live_row *r = &m->rows[m->nrows];
+
+		if (!g->allocations)
+			continue;
+		describe(m, g, r->name, sizeof(r->name));
+		if (m->filter[0] && !strcasestr(r->name, m->filter))
+			continue;
+		r->g = g;
+		r->bytes = g->size;
+		r->blocks = g->count;
+		r->allocated = g->bytes_allocated;
+		before = m->prev ? group_find(&m->prev_table, g->key) : NULL;
+		if (dt > 0)
+			r->rate = (double)(g->allocations - (before ? before->allocations : 0)) / dt;
+		else if (m->cur->t_ns)
+			r->rate = (double)g->allocations / ((double)m->cur->t_ns / 1e9);
+		marked = group_find(&m->mark_table, g->key);
+		r->growth = (int64_t)g->size - (int64_t)(marked ? marked->size : 0);
+		m->nrows++;
+	}
+	sorting = m->sort;
+	qsort(m->rows, m->nrows, sizeof(*m->rows), by_sort);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Text                                                                */
+/* ------------------------------------------------------------------ */
+
+#define COLUMNS "%10s %5s %7s %7s %11s %10s  %s"
+
+void live_columns_header(char *buf, size_t len)
+{
+	snprintf(buf, len, COLUMNS, "LIVE BYTES", "%", "BLOCKS", "ALLOC/S", "SINCE MARK", "ALLOCATED",
+		 "LOCATION");
+}
+
+void live_row_text(const struct live_model *m, const struct live_row *r, char *buf, size_t len)
+{
+	char bytes[32], pct[16], blocks[32], rate[32], growth[32], allocated[32];
+	uint64_t heap = m->cur ? m->cur->p.totals.live_bytes : 0;
+
+	format_bytes(r->bytes, bytes, sizeof(bytes));
+	snprintf(pct, sizeof(pct), "%.1f%%", heap ? 100.0 * (double)r->bytes / (double)heap : 0.0);
+	snprintf(blocks, sizeof(blocks), "%llu", (unsigned long long)r->blocks);
+	live_format_rate(r->rate, rate, sizeof(rate));
+	live_format_growth(r->growth, growth, sizeof(growth));
+	format_bytes(r->allocated, allocated, sizeof(allocated));
+	snprintf(buf, len, COLUMNS, bytes, pct, blocks, rate, growth, allocated, r->name);
+}

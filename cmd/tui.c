@@ -1,0 +1,581 @@
+/*
+ * tui.c - the ncurses dashboard of `heapwise live`: one loop that waits on
+ * the terminal and the channel, asks the run for a profile every --delay,
+ * and turns keys into actions (a table, as htop's Action.c). Drawing is in
+ * tui-draw.c. The run keeps draining while we draw, pause or wait: all we
+ * ever hold up is our own screen.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "../report/stats.h"
+#include "tui.h"
+#include "usage.h"
+
+#define TICK_MS		200	/* the longest we sleep: resizes are seen this fast */
+
+/* What an action asks of the loop. */
+#define LIVE_REDRAW	1	/* draw again */
+#define LIVE_RESORT	2	/* group, filter and sort the rows again */
+#define LIVE_QUIT	4	/* leave */
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------ */
+/* The terminal                                                        */
+/* ------------------------------------------------------------------ */
+
+int tui_open(struct tui **out)
+{
+	struct tui *t = calloc(1, sizeof(*t));
+	const char *term = getenv("TERM");
+
+	*out = NULL;
+	if (!t)
+		return error("out of memory");
+	t->tty = fopen("/dev/tty", "r+e");
+	if (!t->tty) {
+		free(t);
+		return error("the dashboard needs a terminal (/dev/tty: %s); --batch prints text instead",
+			     strerror(errno));
+	}
+	setlocale(LC_CTYPE, "");
+	t->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	t->screen = newterm(term && *term ? term : "xterm", t->tty, t->tty);
+	if (!t->screen) {
+		fclose(t->tty);
+		free(t);
+		return error("cannot use the terminal '%s' for the dashboard; --batch prints text instead",
+			     term ? term : "");
+	}
+	def_prog_mode();
+	endwin();	/* the screen is taken in tui_run, not before */
+	*out = t;
+	return 0;
+}
+
+void tui_close(struct tui *t)
+{
+	if (!t)
+		return;
+	if (!isendwin())
+		endwin();
+	delscreen(t->screen);
+	fclose(t->tty);
+	free(t);
+}
+
+static void setup_screen(struct tui *t)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	set_term(t->screen);
+	reset_prog_mode();
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	t->color = 0;
+	if (has_colors() && !(no_color && *no_color)) {
+		start_color();
+		use_default_colors();
+		init_pair(TUI_TITLE, COLOR_CYAN, -1);
+		init_pair(TUI_GRAPH, COLOR_GREEN, -1);
+		init_pair(TUI_HEADER, COLOR_BLACK, COLOR_GREEN);
+		init_pair(TUI_SELECTED, COLOR_BLACK, COLOR_CYAN);
+		init_pair(TUI_GROWTH, COLOR_RED, -1);
+		init_pair(TUI_STATUS, COLOR_YELLOW, -1);
+		init_pair(TUI_KEYS, COLOR_BLACK, COLOR_CYAN);
+		t->color = 1;
+	}
+	clear();
+}
+
+/* Follow the terminal's size (SIGWINCH may have gone to another thread). */
+static int check_resize(struct tui *t)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(t->tty), TIOCGWINSZ, &ws) < 0 || !ws.ws_row || !ws.ws_col)
+		return 0;
+	if (ws.ws_row == LINES && ws.ws_col == COLS)
+		return 0;
+	resizeterm(ws.ws_row, ws.ws_col);
+	clear();
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Selection                                                           */
+/* ------------------------------------------------------------------ */
+
+static void remember_selection(struct tui_state *st)
+{
+	const struct live_model *m = &st->s.model;
+
+	if (st->selected < m->nrows)
+		snprintf(st->selected_name, sizeof(st->selected_name), "%s", m->rows[st->selected].name);
+}
+
+static void keep_in_view(struct tui_state *st)
+{
+	size_t n = st->s.model.nrows, rows = (size_t)tui_table_rows();
+
+	if (st->selected >= n)
+		st->selected = n ? n - 1 : 0;
+	if (st->selected < st->top)
+		st->top = st->selected;
+	if (st->selected >= st->top + rows)
+		st->top = st->selected - rows + 1;
+	if (st->top + rows > n)
+		st->top = n > rows ? n - rows : 0;
+	remember_selection(st);
+}
+
+/* After the rows changed: the same site stays selected if it is there. */
+static void find_selection(struct tui_state *st)
+{
+	const struct live_model *m = &st->s.model;
+
+	for (size_t i = 0; st->selected_name[0] && i < m->nrows; i++)
+		if (!strcmp(m->rows[i].name, st->selected_name)) {
+			st->selected = i;
+			break;
+		}
+	keep_in_view(st);
+}
+
+static int rebuild(struct tui_state *st)
+{
+	if (live_model_rebuild(&st->s.model) < 0)
+		snprintf(st->status, sizeof(st->status), "out of memory");
+	find_selection(st);
+	return LIVE_REDRAW;
+}
+
+/* ------------------------------------------------------------------ */
+/* Actions                                                             */
+/* ------------------------------------------------------------------ */
+
+static int sort_by(struct tui_state *st, enum live_sort s)
+{
+	st->s.model.sort = s;
+	st->selected = 0;
+	st->top = 0;
+	st->selected_name[0] = '\0';
+	return LIVE_RESORT;
+}
+
+static int act_sort_bytes(struct tui_state *st) { return sort_by(st, LIVE_SORT_BYTES); }
+static int act_sort_blocks(struct tui_state *st) { return sort_by(st, LIVE_SORT_BLOCKS); }
+static int act_sort_rate(struct tui_state *st) { return sort_by(st, LIVE_SORT_RATE); }
+static int act_sort_growth(struct tui_state *st) { return sort_by(st, LIVE_SORT_GROWTH); }
+static int act_sort_allocated(struct tui_state *st) { return sort_by(st, LIVE_SORT_ALLOCATED); }
+
+static int act_group(struct tui_state *st)
+{
+	st->s.model.by = st->s.model.by == GROUP_TRACEBACK ? GROUP_LINENO : st->s.model.by + 1;
+	st->selected = 0;
+	st->top = 0;
+	st->selected_name[0] = '\0';
+	return LIVE_RESORT;
+}
+
+static int act_up(struct tui_state *st)
+{
+	if (st->selected)
+		st->selected--;
+	keep_in_view(st);
+	return LIVE_REDRAW;
+}
+
+static int act_down(struct tui_state *st)
+{
+	st->selected++;
+	keep_in_view(st);
+	return LIVE_REDRAW;
+}
+
+static int act_page_up(struct tui_state *st)
+{
+	size_t rows = (size_t)tui_table_rows();
+
+	st->selected = st->selected > rows ? st->selected - rows : 0;
+	keep_in_view(st);
+	return LIVE_REDRAW;
+}
+
+static int act_page_down(struct tui_state *st)
+{
+	st->selected += (size_t)tui_table_rows();
+	keep_in_view(st);
+	return LIVE_REDRAW;
+}
+
+static int act_home(struct tui_state *st)
+{
+	st->selected = 0;
+	keep_in_view(st);
+	return LIVE_REDRAW;
+}
+
+static int act_end(struct tui_state *st)
+{
+	st->selected = st->s.model.nrows;
+	keep_in_view(st);
+	return LIVE_REDRAW;
+}
+
+static const struct profile_site *site_of(const struct profile *p, uint32_t stack)
+{
+	for (size_t i = 0; i < p->nsites; i++)
+		if (p->sites[i].stack == stack)
+			return &p->sites[i];
+	return NULL;
+}
+
+static const struct profile *stack_profile;
+
+/* Largest live bytes first. */
+static int by_live_bytes(const void *a, const void *b)
+{
+	const struct profile_site *x = site_of(stack_profile, *(const uint32_t *)a);
+	const struct profile_site *y = site_of(stack_profile, *(const uint32_t *)b);
+	uint64_t vx = x ? x->live_bytes : 0, vy = y ? y->live_bytes : 0;
+
+	return vx > vy ? -1 : vx < vy;
+}
+
+static int act_stack(struct tui_state *st)
+{
+	const struct live_model *m = &st->s.model;
+	const struct live_row *r;
+	size_t n;
+
+	if (st->selected >= m->nrows)
+		return 0;
+	r = &m->rows[st->selected];
+	n = group_row_stacks(&m->table, r->g, NULL, 0);
+	free(st->stacks);
+	st->stacks = calloc(n + 1, sizeof(*st->stacks));
+	if (!st->stacks || !n)
+		return 0;
+	st->nstacks = group_row_stacks(&m->table, r->g, st->stacks, n);
+	stack_profile = &m->cur->p;
+	qsort(st->stacks, st->nstacks, sizeof(*st->stacks), by_live_bytes);
+	st->stack_at = 0;
+	st->stack_scroll = 0;
+	snprintf(st->stack_of, sizeof(st->stack_of), "%s", r->name);
+	st->panel = PANEL_STACK;
+	return LIVE_REDRAW;
+}
+
+static int act_mark(struct tui_state *st)
+{
+	live_model_mark(&st->s.model);
+	snprintf(st->status, sizeof(st->status), "mark set: growth counts from %.1f s",
+		 st->s.model.cur ? (double)st->s.model.cur->t_ns / 1e9 : 0.0);
+	return LIVE_RESORT;
+}
+
+static int ask_snapshot(struct tui_state *st, int scan)
+{
+	if (st->s.ended)
+		snprintf(st->status, sizeof(st->status), "the program has ended: nothing to %s",
+			 scan ? "scan" : "snapshot");
+	else if (st->s.busy)
+		snprintf(st->status, sizeof(st->status), "a snapshot is already being taken");
+	else if (live_session_snapshot(&st->s, scan) < 0)
+		snprintf(st->status, sizeof(st->status), "heapwise run is gone");
+	else
+		snprintf(st->status, sizeof(st->status), "%s", scan ? "scanning for leaks..." : "taking a snapshot...");
+	st->asking_scan = scan;
+	return LIVE_REDRAW;
+}
+
+static int act_snapshot(struct tui_state *st) { return ask_snapshot(st, 0); }
+static int act_scan(struct tui_state *st) { return ask_snapshot(st, 1); }
+
+static int act_filter(struct tui_state *st)
+{
+	st->editing = 1;
+	snprintf(st->edit, sizeof(st->edit), "%s", st->s.model.filter);
+	return LIVE_REDRAW;
+}
+
+static int act_pause(struct tui_state *st)
+{
+	st->paused = !st->paused;
+	snprintf(st->status, sizeof(st->status), "%s", st->paused ? "display paused (the program runs on)" :
+		 "display running");
+	return LIVE_REDRAW;
+}
+
+static int act_help(struct tui_state *st)
+{
+	st->panel = PANEL_HELP;
+	return LIVE_REDRAW;
+}
+
+static int act_redraw(struct tui_state *st)
+{
+	(void)st;
+	clearok(curscr, TRUE);
+	return LIVE_REDRAW;
+}
+
+static int act_quit(struct tui_state *st)
+{
+	(void)st;
+	return LIVE_QUIT;
+}
+
+struct tui_key {
+	int key;
+	int (*action)(struct tui_state *st);
+};
+
+static const struct tui_key site_keys[] = {
+	{ 'b', act_sort_bytes }, { 'c', act_sort_blocks }, { 'r', act_sort_rate },
+	{ 'd', act_sort_growth }, { 't', act_sort_allocated }, { 'g', act_group },
+	{ '\r', act_stack }, { '\n', act_stack }, { KEY_ENTER, act_stack },
+	{ 'm', act_mark }, { 's', act_snapshot }, { 'l', act_scan }, { '/', act_filter },
+	{ ' ', act_pause }, { '?', act_help }, { 'h', act_help }, { KEY_F(1), act_help },
+	{ 'q', act_quit }, { 'Q', act_quit }, { KEY_F(10), act_quit },
+	{ KEY_UP, act_up }, { 'k', act_up }, { KEY_DOWN, act_down }, { 'j', act_down },
+	{ KEY_PPAGE, act_page_up }, { KEY_NPAGE, act_page_down },
+	{ KEY_HOME, act_home }, { KEY_END, act_end }, { 12 /* ^L */, act_redraw },
+};
+
+/* The ? screen: the same keys, in words. */
+const char *const tui_help_lines[] = {
+	"b          sort by live bytes",
+	"c          sort by live blocks (count)",
+	"r          sort by allocations per second (since the last refresh)",
+	"d          sort by growth (delta) since the mark",
+	"t          sort by total bytes allocated since the start",
+	"g          group by line, function, file, module, whole traceback (cycles)",
+	"Up/Down    select a site (also k/j, PgUp/PgDn, Home/End)",
+	"Enter      the full stack of the selected site (Left/Right: its other stacks)",
+	"m          set the mark: SINCE MARK counts from now",
+	"s          take a snapshot into the profile (FILE@snapshot-N later)",
+	"l          scan for leaks now (stops the program briefly); shows the kinds",
+	"/          filter sites by name; Enter keeps it, Esc clears it",
+	"Space      pause the display; the program and the tracing go on",
+	"Ctrl-L     redraw the screen",
+	"?          this help",
+	"q          quit; the program runs on, traced, and its profile is written as usual",
+	NULL,
+};
+
+/* Keys while typing a filter. */
+static int filter_key(struct tui_state *st, int ch)
+{
+	size_t len = strlen(st->edit);
+
+	if (ch == 27) {		/* Esc: no filter */
+		st->editing = 0;
+		st->s.model.filter[0] = '\0';
+		return LIVE_RESORT;
+	}
+	if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
+		st->editing = 0;
+		snprintf(st->s.model.filter, sizeof(st->s.model.filter), "%s", st->edit);
+		st->selected = 0;
+		st->top = 0;
+		return LIVE_RESORT;
+	}
+	if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && len)
+		st->edit[len - 1] = '\0';
+	else if (ch >= 32 && ch < 127 && len + 1 < sizeof(st->edit))
+		st->edit[len] = (char)ch, st->edit[len + 1] = '\0';
+	/* the table follows as you type */
+	snprintf(st->s.model.filter, sizeof(st->s.model.filter), "%s", st->edit);
+	return LIVE_RESORT;
+}
+
+static int stack_key(struct tui_state *st, int ch)
+{
+	switch (ch) {
+	case KEY_LEFT:
+	case 'p':
+		if (st->stack_at)
+			st->stack_at--;
+		st->stack_scroll = 0;
+		break;
+	case KEY_RIGHT:
+	case 'n':
+		if (st->stack_at + 1 < st->nstacks)
+			st->stack_at++;
+		st->stack_scroll = 0;
+		break;
+	case KEY_UP:
+	case 'k':
+		if (st->stack_scroll)
+			st->stack_scroll--;
+		break;
+	case KEY_DOWN:
+	case 'j':
+		st->stack_scroll++;
+		break;
+	case 27:
+	case 'q':
+	case '\r':
+	case '\n':
+	case KEY_ENTER:
+	case KEY_BACKSPACE:
+		st->panel = PANEL_TABLE;
+		break;
+	default:
+		return 0;
+	}
+	return LIVE_REDRAW;
+}
+
+static int handle_key(struct tui_state *st, int ch)
+{
+	if (ch == KEY_RESIZE)
+		return LIVE_REDRAW;
+	if (st->editing)
+		return filter_key(st, ch);
+	if (st->panel == PANEL_STACK)
+		return stack_key(st, ch);
+	if (st->panel == PANEL_HELP || st->panel == PANEL_SCAN) {
+		st->panel = PANEL_TABLE;
+		return LIVE_REDRAW;
+	}
+	for (size_t i = 0; i < sizeof(site_keys) / sizeof(site_keys[0]); i++)
+		if (site_keys[i].key == ch)
+			return site_keys[i].action(st);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+/* An answer to `s` or `l` came. */
+static int take_result(struct tui_state *st)
+{
+	const struct live_msg *m = &st->s.result;
+	char bytes[32];
+
+	st->s.has_result = 0;
+	if (st->asking_scan) {
+		st->scan = *m;
+		st->panel = PANEL_SCAN;
+		if (m->status < 0)
+			snprintf(st->status, sizeof(st->status), "leak scan failed");
+		else
+			snprintf(st->status, sizeof(st->status), "leak scan %s done", m->snap.name);
+		return LIVE_REDRAW;
+	}
+	if (m->status < 0) {
+		snprintf(st->status, sizeof(st->status), "snapshot failed: %s", m->text);
+		return LIVE_REDRAW;
+	}
+	format_bytes(m->snap.bytes, bytes, sizeof(bytes));
+	snprintf(st->status, sizeof(st->status), "snapshot %s taken at %.1f s: %llu blocks, %s",
+		 m->snap.name, (double)m->snap.t_ns / 1e9, (unsigned long long)m->snap.blocks, bytes);
+	return LIVE_REDRAW;
+}
+
+/* What the status line says once the run is over. */
+static void say_end(struct tui_state *st)
+{
+	if (st->s.written && st->s.ended_ok)
+		snprintf(st->status, sizeof(st->status), "program %s; profile written to %s; q quits",
+			 live_model_meta(&st->s.model, "status"), st->s.message);
+	else if (st->s.written)
+		snprintf(st->status, sizeof(st->status), "program %s; the profile could not be written: %s",
+			 live_model_meta(&st->s.model, "status"), st->s.message);
+	else if (st->s.ended)
+		snprintf(st->status, sizeof(st->status), "program %s; writing the profile...",
+			 live_model_meta(&st->s.model, "status"));
+	else if (st->s.closed)
+		snprintf(st->status, sizeof(st->status), "%s; q quits", st->s.message);
+}
+
+int tui_run(struct tui *t, int fd, const struct live_options *o, int launched)
+{
+	struct tui_state st = { .t = t, .o = o, .launched = launched };
+	uint64_t next_ask = monotonic_ns();
+	int flags = LIVE_REDRAW, was_over = 0, ret = 0;
+
+	live_session_init(&st.s, fd, o->by, o->sort);
+	setup_screen(t);
+	while (!(flags & LIVE_QUIT)) {
+		struct pollfd pfd[2] = { { fileno(t->tty), POLLIN, 0 }, { fd, POLLIN, 0 } };
+		uint64_t now = monotonic_ns();
+		int timeout = TICK_MS, over = st.s.ended || st.s.closed;
+
+		if (flags & LIVE_RESORT)
+			flags |= rebuild(&st);
+		if (over != was_over || st.s.written) {
+			say_end(&st);
+			was_over = over;
+			flags |= LIVE_REDRAW;
+		}
+		if (flags & LIVE_REDRAW)
+			tui_draw(&st);
+		flags = 0;
+		if (!st.paused && !over && !st.s.asked && now >= next_ask) {
+			live_session_ask(&st.s);
+			next_ask = now + o->delay_ns;
+		}
+		if (!st.paused && !over && !st.s.asked && next_ask > now && (next_ask - now) / 1000000 < TICK_MS)
+			timeout = (int)((next_ask - now) / 1000000) + 1;
+		if (poll(pfd, st.s.closed ? 1 : 2, timeout) < 0 && errno != EINTR) {
+			ret = 1;
+			break;
+		}
+		if (!st.s.closed && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			/* one asked before a pause may still come: shown, then still */
+			if (live_session_receive(&st.s) == 1)
+				flags |= LIVE_RESORT;
+			if (st.s.has_result)
+				flags |= take_result(&st);
+			if (st.s.closed)
+				flags |= LIVE_REDRAW;
+		}
+		if (pfd[0].revents & POLLIN) {
+			int ch;
+
+			while ((ch = getch()) != ERR) {
+				/* a key acts on the rows the keys before it made */
+				if (flags & LIVE_RESORT) {
+					flags &= ~LIVE_RESORT;
+					flags |= rebuild(&st);
+				}
+				flags |= handle_key(&st, ch);
+			}
+		}
+		if (check_resize(t)) {
+			keep_in_view(&st);
+			flags |= LIVE_REDRAW;
+		}
+	}
+	endwin();
+	fflush(t->tty);
+	live_session_release(&st.s);
+	free(st.stacks);
+	return ret;
+}

@@ -1,0 +1,61 @@
+/*
+ * tui.h - the dashboard's state, shared by tui.c (the loop, keys and
+ * actions) and tui-draw.c (the screen). Nothing else includes it; the
+ * rest of heapwise sees live-ui.h.
+ */
+#ifndef HEAPWISE_TUI_H
+#define HEAPWISE_TUI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <curses.h>
+
+#include "live-session.h"
+#include "live-ui.h"
+
+struct tui {
+	FILE *tty;		/* /dev/tty, read and written */
+	SCREEN *screen;
+	int color;		/* colours in use (the terminal has them, NO_COLOR unset) */
+	int utf8;		/* the locale's charset is UTF-8: block characters for the graph */
+};
+
+enum tui_panel {
+	PANEL_TABLE,		/* the sites */
+	PANEL_STACK,		/* the stacks of the selected site */
+	PANEL_HELP,		/* the keys */
+	PANEL_SCAN,		/* the leak scan's answer */
+};
+
+/* Colour pairs (attributes only with NO_COLOR). */
+enum { TUI_TITLE = 1, TUI_GRAPH, TUI_HEADER, TUI_SELECTED, TUI_GROWTH, TUI_STATUS, TUI_KEYS };
+
+struct tui_state {
+	struct tui *t;
+	const struct live_options *o;
+	struct live_session s;
+	int launched;			/* the program is ours: it runs on when we quit */
+	int paused;			/* the display stands still */
+	enum tui_panel panel;
+	size_t selected, top;		/* the selected row, the first row shown */
+	char selected_name[512];	/* kept across refreshes */
+	uint32_t *stacks;		/* PANEL_STACK: the stacks of the selected row */
+	size_t nstacks, stack_at, stack_scroll;
+	char stack_of[512];		/* the row they belong to */
+	int editing;			/* typing a filter */
+	char edit[128];
+	char status[LIVE_TEXT_MAX + 1024];	/* the last message */
+	struct live_msg scan;		/* PANEL_SCAN's answer */
+	int asking_scan;		/* the last `s`/`l` was `l` */
+};
+
+/* Draw the current panel (erase, draw, refresh: curses sends the difference). */
+void tui_draw(struct tui_state *st);
+
+/* Rows of the sites table on this screen. */
+int tui_table_rows(void);
+
+/* The attribute of a colour pair, or its fallback without colours. */
+int tui_attr(const struct tui *t, int pair);
+
+#endif
