@@ -9,8 +9,8 @@ synopsis() {
 		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' '  ' | sed 's/^ *//; s/ *$//'
 }
 
-for cmd in run stats top diff snapshot leaks refs export; do
-	usage=$("$HW" "$cmd" --help | sed -n 's/^usage: //p')
+for cmd in run live stats top diff snapshot leaks refs export; do
+	usage=$("$HW" "$cmd" --help | sed -n 's/^usage: //p; s/^   or: //p' | tr '\n' ' ' | sed 's/ *$//')
 	expect "$cmd --help matches man/heapwise-$cmd.1" "$(synopsis man/heapwise-$cmd.1)" "$usage"
 	expect "help $cmd is $cmd --help" "$("$HW" help "$cmd")" "$("$HW" "$cmd" --help)"
 done
