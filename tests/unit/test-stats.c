@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../report/group.h"
 #include "../../report/profile.h"
 #include "../../report/stats.h"
 
@@ -34,16 +35,13 @@ static void sizes(void **state)
 
 /* Two stacks: new -> parse.c:10 and strdup -> parse.c:10 group together;
  * malloc -> main.c:5 is its own group. */
-static void grouping_skips_wrappers(void **state)
+static void three_stacks(struct profile *pp)
 {
 	struct profile p;
-	struct stats_row *rows;
-	size_t n;
 	const char *names[] = { "operator new(unsigned long)", "parse", "strdup", "main" };
 	const char *files[] = { "", "parse.c", "", "main.c" };
 	uint32_t lines[] = { 0, 10, 0, 5 };
 
-	(void)state;
 	assert_int_equal(profile_init(&p), 0);
 	p.frames = calloc(4, sizeof(*p.frames));
 	for (int i = 0; i < 4; i++)
@@ -66,7 +64,17 @@ static void grouping_skips_wrappers(void **state)
 	p.snapshots[0].blocks[1] = (struct profile_block){ .addr = 2, .size = 50, .stack = 2 };
 	p.snapshots[0].blocks[2] = (struct profile_block){ .addr = 3, .size = 120, .stack = 3 };
 	p.nsnapshots = 1;
+	*pp = p;
+}
 
+static void grouping_skips_wrappers(void **state)
+{
+	struct profile p;
+	struct stats_row *rows;
+	size_t n;
+
+	(void)state;
+	three_stacks(&p);
 	assert_int_equal(stats_grouping_frame(&p, 1), 1);
 	assert_int_equal(stats_grouping_frame(&p, 2), 1);
 	assert_int_equal(stats_grouping_frame(&p, 0), PROFILE_NONE);
@@ -80,11 +88,54 @@ static void grouping_skips_wrappers(void **state)
 	profile_release(&p);
 }
 
+/* Without a snapshot (a live profile), the sites' own live counters are
+ * grouped; group_row_stacks names the stacks behind a row. */
+static void grouping_live_sites(void **state)
+{
+	struct group_options o = GROUP_OPTIONS_INIT;
+	struct group_table t;
+	const struct group_row *parse = NULL, *other = NULL;
+	uint32_t stacks[4];
+
+	struct profile p;
+
+	(void)state;
+	three_stacks(&p);
+	p.sites = calloc(3, sizeof(*p.sites));
+	p.sites[0] = (struct profile_site){ .stack = 1, .allocations = 5, .live_blocks = 2, .live_bytes = 200 };
+	p.sites[1] = (struct profile_site){ .stack = 2, .allocations = 7, .live_blocks = 1, .live_bytes = 30 };
+	p.sites[2] = (struct profile_site){ .stack = 3, .allocations = 1, .live_blocks = 1, .live_bytes = 8 };
+	p.nsites = 3;
+	assert_int_equal(group_snapshot(&p, NULL, &o, &t), 0);
+	assert_int_equal(t.size, 238);
+	assert_int_equal(t.count, 4);
+	for (size_t i = 0; i < t.n; i++)
+		if (t.rows[i].frame == 1)
+			parse = &t.rows[i];
+		else if (t.rows[i].frame == 3)
+			other = &t.rows[i];
+	assert_non_null(parse);
+	assert_non_null(other);
+	assert_int_equal(parse->size, 230);
+	assert_int_equal(parse->count, 3);
+	assert_int_equal(parse->allocations, 12);
+	assert_int_equal(other->size, 8);
+	assert_int_equal(group_row_stacks(&t, parse, stacks, 4), 2);
+	assert_int_equal(stacks[0], 1);
+	assert_int_equal(stacks[1], 2);
+	assert_int_equal(group_row_stacks(&t, other, stacks, 4), 1);
+	assert_int_equal(stacks[0], 3);
+	assert_int_equal(group_row_stacks(&t, parse, NULL, 0), 2);
+	group_release(&t);
+	profile_release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(grouping_skips_wrappers),
+		cmocka_unit_test(grouping_live_sites),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
