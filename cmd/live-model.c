@@ -225,11 +225,10 @@ static uint64_t sort_value(const struct live_row *r, enum live_sort s)
 	}
 }
 
-static enum live_sort sorting;
-
-static int by_sort(const void *a, const void *b)
+static int by_sort(const void *a, const void *b, void *arg)
 {
 	const struct live_row *x = a, *y = b;
+	enum live_sort sorting = *(const enum live_sort *)arg;
 	uint64_t vx = sort_value(x, sorting), vy = sort_value(y, sorting);
 
 	if (vx != vy)
@@ -280,8 +279,7 @@ int live_model_rebuild(struct live_model *m)
 		r->growth = (int64_t)g->size - (int64_t)(marked ? marked->size : 0);
 		m->nrows++;
 	}
-	sorting = m->sort;
-	qsort(m->rows, m->nrows, sizeof(*m->rows), by_sort);
+	qsort_r(m->rows, m->nrows, sizeof(*m->rows), by_sort, &m->sort);
 	return 0;
 }
 

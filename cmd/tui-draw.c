@@ -232,7 +232,7 @@ static void draw_sites(struct tui_state *st)
 		      "/:filter Space:pause");
 }
 
-static const struct profile_site *site_of(const struct profile *p, uint32_t stack)
+const struct profile_site *tui_site_of(const struct profile *p, uint32_t stack)
 {
 	for (size_t i = 0; i < p->nsites; i++)
 		if (p->sites[i].stack == stack)
@@ -245,7 +245,7 @@ static void draw_stack(struct tui_state *st)
 	const struct profile *p = &st->s.model.cur->p;
 	uint32_t stack = st->stacks[st->stack_at];
 	const struct profile_stack *s = &p->stacks[stack];
-	const struct profile_site *site = site_of(p, stack);
+	const struct profile_site *site = tui_site_of(p, stack);
 	char line[1024], bytes[32];
 	int y = HEADER_LINES + 2;
 

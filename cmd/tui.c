@@ -244,21 +244,11 @@ static int act_end(struct tui_state *st)
 	return LIVE_REDRAW;
 }
 
-static const struct profile_site *site_of(const struct profile *p, uint32_t stack)
-{
-	for (size_t i = 0; i < p->nsites; i++)
-		if (p->sites[i].stack == stack)
-			return &p->sites[i];
-	return NULL;
-}
-
-static const struct profile *stack_profile;
-
 /* Largest live bytes first. */
-static int by_live_bytes(const void *a, const void *b)
+static int by_live_bytes(const void *a, const void *b, void *arg)
 {
-	const struct profile_site *x = site_of(stack_profile, *(const uint32_t *)a);
-	const struct profile_site *y = site_of(stack_profile, *(const uint32_t *)b);
+	const struct profile_site *x = tui_site_of(arg, *(const uint32_t *)a);
+	const struct profile_site *y = tui_site_of(arg, *(const uint32_t *)b);
 	uint64_t vx = x ? x->live_bytes : 0, vy = y ? y->live_bytes : 0;
 
 	return vx > vy ? -1 : vx < vy;
@@ -279,8 +269,7 @@ static int act_stack(struct tui_state *st)
 	if (!st->stacks || !n)
 		return 0;
 	st->nstacks = group_row_stacks(&m->table, r->g, st->stacks, n);
-	stack_profile = &m->cur->p;
-	qsort(st->stacks, st->nstacks, sizeof(*st->stacks), by_live_bytes);
+	qsort_r(st->stacks, st->nstacks, sizeof(*st->stacks), by_live_bytes, (void *)&m->cur->p);
 	st->stack_at = 0;
 	st->stack_scroll = 0;
 	snprintf(st->stack_of, sizeof(st->stack_of), "%s", r->name);

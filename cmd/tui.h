@@ -55,6 +55,9 @@ void tui_draw(struct tui_state *st);
 /* Rows of the sites table on this screen. */
 int tui_table_rows(void);
 
+/* The site of that stack in p, or NULL. */
+const struct profile_site *tui_site_of(const struct profile *p, uint32_t stack);
+
 /* The attribute of a colour pair, or its fallback without colours. */
 int tui_attr(const struct tui *t, int pair);
 

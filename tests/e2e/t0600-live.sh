@@ -104,7 +104,9 @@ check_first "g again: whole tracebacks" a "big_few watched\.c:[0-9]+ < main"
 $TM send-keys -t a g
 check_first "g again: back to lines" a "$BIG"
 
-$TM send-keys -t a Enter
+$TM send-keys -t a j Enter
+check_screen "Down, Enter: the stack of the second site" a "^stack 1 of 1 of small_many watched\.c:[0-9]+: 78\.1 KiB live in 5000 blocks"
+$TM send-keys -t a Escape k Enter
 check_screen "Enter: the stack of the selected site" a "^stack 1 of 1 of big_few watched\.c:[0-9]+: 976\.6 KiB live in 10 blocks, 10 allocations"
 check_screen "the stack's frames, innermost first" a "#0 +big_few watched\.c:[0-9]+ +\(watched\)"
 check_screen "... up to main" a "#1 +main watched\.c:[0-9]+ +\(watched\)"
