@@ -143,24 +143,6 @@ void live_server_set(struct live_server *s, const char *key, const char *value)
 	}
 }
 
-/* The program's thread count now, from /proc; 0 when it is gone. */
-static unsigned thread_count(pid_t pid)
-{
-	char path[64], line[256];
-	unsigned n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %u", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
 /* Send m, with fd attached when fd >= 0. Returns 0 or -errno. */
 static int send_msg(int sock, const struct live_msg *m, int fd)
 {
@@ -211,7 +193,7 @@ static int send_profile(struct live_server *s, struct collector *c, int sock)
 
 	for (size_t i = 0; i < s->nmeta; i++)
 		meta[n++] = s->meta[i];
-	snprintf(threads, sizeof(threads), "%u", s->ended ? 0 : thread_count(collector_pid(c)));
+	snprintf(threads, sizeof(threads), "%ld", s->ended ? 0 : procmaps_status(collector_pid(c), "Threads"));
 	meta[n++] = "threads";
 	meta[n++] = threads;
 	meta[n++] = "state";

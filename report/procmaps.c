@@ -86,6 +86,26 @@ const struct proc_mapping *procmaps_find(const struct proc_maps *m, uint64_t add
 	return lo < m->n && m->items[lo].start <= addr ? &m->items[lo] : NULL;
 }
 
+long procmaps_status(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t len = strlen(field);
+	long value = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			value = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return value;
+}
+
 pid_t procmaps_parent(pid_t pid)
 {
 	char path[64], buf[512], *p;

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 
 #include "array.h"
+#include "procmaps.h"
 #include "world.h"
 
 #define MAX_PASSES	30
@@ -44,27 +45,9 @@ static int holds(const struct world *w, pid_t tid)
 	return 0;
 }
 
-/* The process that traces pid already, 0 if none. */
-static long tracer_of(pid_t pid)
-{
-	char path[64], line[256];
-	long tracer = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "TracerPid: %ld", &tracer) == 1)
-			break;
-	fclose(f);
-	return tracer;
-}
-
 static void explain_refusal(pid_t pid, int errnum, char err[WORLD_ERRLEN])
 {
-	long tracer = tracer_of(pid);
+	long tracer = procmaps_status(pid, "TracerPid");
 	char path[64];
 	struct stat st;
 	int scope = -1;
