@@ -273,6 +273,21 @@ static int symbolize_stacks(struct builder *b)
 	return 0;
 }
 
+/* Add what a collector site counted to the profile site of its stack;
+ * sites[] is indexed by profile stack. */
+static void add_site(const struct builder *b, struct profile_site *sites, const struct site_counters *s)
+{
+	struct profile_site *ps = &sites[b->stack_map[s->stack]];
+
+	ps->stack = b->stack_map[s->stack];
+	ps->allocations += s->allocations;
+	ps->bytes_allocated += s->bytes_allocated;
+	ps->frees += s->frees;
+	ps->temporary += s->temporary;
+	ps->live_blocks += s->live_blocks;
+	ps->live_bytes += s->live_bytes;
+}
+
 /* ------------------------------------------------------------------ */
 /* Snapshots                                                           */
 /* ------------------------------------------------------------------ */
@@ -656,18 +671,9 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 		goto out;
 	for (size_t i = 0; i < c->nsites; i++) {
 		struct site_counters *s = &c->sites[i];
-		struct profile_site *ps;
 
-		if (!s->allocations)
-			continue;
-		ps = &p->sites[b.stack_map[s->stack]];
-		ps->stack = b.stack_map[s->stack];
-		ps->allocations += s->allocations;
-		ps->bytes_allocated += s->bytes_allocated;
-		ps->frees += s->frees;
-		ps->temporary += s->temporary;
-		ps->live_blocks += s->live_blocks;
-		ps->live_bytes += s->live_bytes;
+		if (s->allocations)
+			add_site(&b, p->sites, s);
 	}
 	p->nsites = p->nstacks;
 	fill_totals(c, &p->totals);	/* before the snapshots release the live set */
@@ -817,18 +823,8 @@ static int live_sites(struct builder *b)
 
 	if (!all)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->nsites; i++) {
-		const struct site_counters *s = &c->sites[i];
-		struct profile_site *ps = &all[b->stack_map[s->stack]];
-
-		ps->stack = b->stack_map[s->stack];
-		ps->allocations += s->allocations;
-		ps->bytes_allocated += s->bytes_allocated;
-		ps->frees += s->frees;
-		ps->temporary += s->temporary;
-		ps->live_blocks += s->live_blocks;
-		ps->live_bytes += s->live_bytes;
-	}
+	for (size_t i = 0; i < c->nsites; i++)
+		add_site(b, all, &c->sites[i]);
 	for (size_t i = 0; i < p->nstacks; i++)
 		if (all[i].allocations)
 			all[n++] = all[i];
