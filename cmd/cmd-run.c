@@ -32,6 +32,7 @@
 
 #include <pthread.h>
 
+#include "../report/clock.h"
 #include "../report/collector.h"
 #include "../report/leaks.h"
 #include "../report/live.h"
@@ -123,14 +124,6 @@ static const int forwarded[] = { SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGUSR1, SIGU
 static struct sigaction saved_actions[NFORWARDED + 1];	/* +1: SIGPIPE */
 static volatile sig_atomic_t child_pid;
 static int forward_winch = 1;	/* clear while our dashboard owns the terminal's resizes */
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------------ */
 /* Finding the program and the tracer                                  */

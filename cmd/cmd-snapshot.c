@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "../report/clock.h"
 #include "../report/procmaps.h"
 #include "../report/stats.h"
 #include "../tracer/wire.h"
@@ -114,14 +115,6 @@ static struct wire_header *find_region(pid_t pid, size_t *size)
 	return h;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void nap(void)
 {
 	struct timespec ts = { 0, 2000000 };
@@ -153,7 +146,7 @@ static int lock_requests(struct wire_header *h, uint64_t deadline)
 		    __atomic_compare_exchange_n(&h->request_lock, &owner, me, 0, __ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
 			return 0;
-		if (now_ms() > deadline || !collector_alive(h))
+		if (monotonic_ns() / 1000000 > deadline || !collector_alive(h))
 			return -1;
 		nap();
 	}
@@ -218,7 +211,7 @@ int cmd_snapshot(int argc, char **argv)
 	h = find_region((pid_t)pid, &size);
 	if (!h)
 		return 1;
-	deadline = now_ms() + timeout * 1000;
+	deadline = monotonic_ns() / 1000000 + timeout * 1000;
 	if (lock_requests(h, deadline) < 0) {
 		error(collector_alive(h) ? "another snapshot request did not finish in time" :
 		      "the traced program has ended: its profile has the peak and exit snapshots");
@@ -233,7 +226,7 @@ int cmd_snapshot(int argc, char **argv)
 			error("the traced program ended before the snapshot was taken");
 			goto unlock;
 		}
-		if (now_ms() > deadline) {
+		if (monotonic_ns() / 1000000 > deadline) {
 			error("no snapshot after %llu s: is heapwise stopped? (the request stays queued)", timeout);
 			goto unlock;
 		}

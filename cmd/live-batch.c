@@ -15,18 +15,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "../report/clock.h"
 #include "../report/stats.h"
 #include "live-session.h"
 #include "live-ui.h"
 #include "usage.h"
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void print_table(FILE *out, const struct live_model *m, unsigned rows)
 {

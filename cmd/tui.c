@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 
+#include "../report/clock.h"
 #include "../report/stats.h"
 #include "tui.h"
 #include "usage.h"
@@ -27,14 +28,6 @@
 #define LIVE_REDRAW	1	/* draw again */
 #define LIVE_RESORT	2	/* group, filter and sort the rows again */
 #define LIVE_QUIT	4	/* leave */
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------------ */
 /* The terminal                                                        */

@@ -16,6 +16,7 @@
 #include "../tracer/wire.h"
 #include "addrsort.h"
 #include "array.h"
+#include "clock.h"
 #include "collector-internal.h"
 #include "leaks.h"
 #include "symbols.h"
@@ -54,14 +55,6 @@ struct builder {
 	int snapshot_ret;		/* add_snapshots' result */
 	uint64_t snapshot_ns;		/* how long they took */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------------ */
 /* Modules                                                             */
@@ -604,10 +597,10 @@ static int attach_scans(struct builder *b)
 static void *snapshot_thread(void *arg)
 {
 	struct builder *b = arg;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = monotonic_ns();
 
 	b->snapshot_ret = add_snapshots(b);
-	b->snapshot_ns = now_ns() - t0;
+	b->snapshot_ns = monotonic_ns() - t0;
 	return NULL;
 }
 
@@ -693,10 +686,10 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 	threaded = pthread_create(&snapshots, NULL, snapshot_thread, &b) == 0;
 	if (!threaded)
 		snapshot_thread(&b);
-	t0 = now_ns();
+	t0 = monotonic_ns();
 	if (symbolizer_new(&b.sym) == 0 && add_modules(&b) == 0 && symbolize_stacks(&b) == 0)
 		ret = 0;
-	t1 = now_ns();
+	t1 = monotonic_ns();
 	if (threaded)
 		pthread_join(snapshots, NULL);
 	if (getenv("HEAPWISE_DEBUG"))

@@ -25,18 +25,11 @@
 
 #include "../tracer/wire.h"
 #include "addrsort.h"
+#include "clock.h"
 #include "collector-internal.h"
 #include "world.h"
 
 #define CATCH_UP_TRIES	10
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int rings_empty(const struct collector *c)
 {

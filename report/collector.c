@@ -33,6 +33,7 @@
 #include <sys/syscall.h>
 
 #include "../tracer/wire.h"
+#include "clock.h"
 #include "collector.h"
 #include "collector-internal.h"
 
@@ -478,7 +479,6 @@ static void window_replay(struct collector *c, int final)
 /* ------------------------------------------------------------------ */
 
 static void drain_step(struct collector *c, uint64_t now, size_t *pulled);
-static uint64_t monotonic_ns(void);
 
 /* A chunk to fill: a spare one if any. NULL when out of memory. */
 static struct chunk *get_chunk(struct collector *c)
@@ -889,14 +889,6 @@ int collector_reaped(const struct collector *c, int *status)
 const char *collector_scan_error(const struct collector *c)
 {
 	return c->scan_error[0] ? c->scan_error : NULL;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /*

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "array.h"
+#include "clock.h"
 #include "live.h"
 #include "procmaps.h"
 
@@ -35,14 +36,6 @@ struct live_server {
 	uint64_t next_poll_ns;
 	int ended;			/* the program is gone: state "exited" */
 };
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The abstract address of the run with that pid; returns its length. */
 static socklen_t live_address(struct sockaddr_un *sa, pid_t pid)

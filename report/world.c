@@ -22,20 +22,13 @@
 #include <sys/wait.h>
 
 #include "array.h"
+#include "clock.h"
 #include "procmaps.h"
 #include "world.h"
 
 #define MAX_PASSES	30
 #define STOP_TIMEOUT_NS	(5ull * 1000000000ull)
 #define XSTATE_MAX	16384
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int holds(const struct world *w, pid_t tid)
 {
