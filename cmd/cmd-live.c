@@ -43,7 +43,7 @@ static int watch(pid_t pid, const struct live_options *lv)
 		close(fd);
 		return 1;
 	}
-	ret = tui_run(t, fd, lv, 0);
+	ret = tui_run(t, fd, lv);
 	tui_close(t);
 	return ret;
 }

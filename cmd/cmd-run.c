@@ -420,7 +420,6 @@ struct dashboard {
 	int announced;			/* we said so */
 	int failed;			/* it ended on an error */
 	pid_t pid;			/* the program */
-	const char *output;		/* where the program's output goes, or NULL */
 };
 
 static void *dashboard_thread(void *arg)
@@ -431,7 +430,7 @@ static void *dashboard_thread(void *arg)
 	if (d->lv->batch)
 		ret = live_batch(d->sock[1], d->lv, stdout);
 	else
-		ret = tui_run(d->tui, d->sock[1], d->lv, 1);
+		ret = tui_run(d->tui, d->sock[1], d->lv);
 	d->sock[1] = -1;	/* closed by them */
 	d->failed = ret != 0;
 	__atomic_store_n(&d->done, 1, __ATOMIC_RELEASE);

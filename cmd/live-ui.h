@@ -42,10 +42,9 @@ int tui_open(struct tui **out);
 
 /*
  * Show the dashboard over channel fd until the user quits; closes fd.
- * launched: the program is ours (`live -- PROG`): say so when leaving.
- * Returns 0, or 1 after an error (printed once the screen is given back).
+ * Returns 0, or 1 after an error.
  */
-int tui_run(struct tui *t, int fd, const struct live_options *o, int launched);
+int tui_run(struct tui *t, int fd, const struct live_options *o);
 
 /* Give the terminal back. */
 void tui_close(struct tui *t);

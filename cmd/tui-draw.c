@@ -283,9 +283,6 @@ static void draw_stack(struct tui_state *st)
 	draw_keys(st, "Left/Right:other stacks Up/Down:scroll Esc/Enter/q:back");
 }
 
-/* One line per key, from tui.c's table. */
-extern const char *const tui_help_lines[];
-
 static void draw_help(struct tui_state *st)
 {
 	int y = HEADER_LINES + 1;

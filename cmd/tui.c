@@ -347,7 +347,7 @@ static const struct tui_key site_keys[] = {
 	{ KEY_HOME, act_home }, { KEY_END, act_end }, { 12 /* ^L */, act_redraw },
 };
 
-/* The ? screen: the same keys, in words. */
+/* The ? screen: the same keys, in words (declared in tui.h). */
 const char *const tui_help_lines[] = {
 	"b          sort by live bytes",
 	"c          sort by live blocks (count)",
@@ -496,9 +496,9 @@ static void say_end(struct tui_state *st)
 		snprintf(st->status, sizeof(st->status), "%s; q quits", st->s.message);
 }
 
-int tui_run(struct tui *t, int fd, const struct live_options *o, int launched)
+int tui_run(struct tui *t, int fd, const struct live_options *o)
 {
-	struct tui_state st = { .t = t, .o = o, .launched = launched };
+	struct tui_state st = { .t = t };
 	uint64_t next_ask = monotonic_ns();
 	int flags = LIVE_REDRAW, was_over = 0, ret = 0;
 

@@ -32,9 +32,7 @@ enum { TUI_TITLE = 1, TUI_GRAPH, TUI_HEADER, TUI_SELECTED, TUI_GROWTH, TUI_STATU
 
 struct tui_state {
 	struct tui *t;
-	const struct live_options *o;
 	struct live_session s;
-	int launched;			/* the program is ours: it runs on when we quit */
 	int paused;			/* the display stands still */
 	enum tui_panel panel;
 	size_t selected, top;		/* the selected row, the first row shown */
@@ -48,6 +46,9 @@ struct tui_state {
 	struct live_msg scan;		/* PANEL_SCAN's answer */
 	int asking_scan;		/* the last `s`/`l` was `l` */
 };
+
+/* The ? screen: one line per key, NULL-terminated (tui.c, by its key table). */
+extern const char *const tui_help_lines[];
 
 /* Draw the current panel (erase, draw, refresh: curses sends the difference). */
 void tui_draw(struct tui_state *st);
