@@ -1,6 +1,7 @@
 /*
  * live-session.c - a dashboard's side of the channel to a run.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,11 +36,13 @@ void live_session_ask(struct live_session *s)
 
 int live_session_snapshot(struct live_session *s, int scan)
 {
-	if (s->busy || s->closed || s->ended)
-		return -1;
-	if (live_ask(s->fd, scan ? LIVE_ASK_SCAN : LIVE_ASK_SNAPSHOT, "") < 0) {
+	if (s->ended)
+		return -ESRCH;
+	if (s->busy)
+		return -EBUSY;
+	if (s->closed || live_ask(s->fd, scan ? LIVE_ASK_SCAN : LIVE_ASK_SNAPSHOT, "") < 0) {
 		s->closed = 1;
-		return -1;
+		return -EPIPE;
 	}
 	s->busy = 1;
 	return 0;

@@ -30,7 +30,9 @@ void live_session_release(struct live_session *s);
 
 /* Ask for a profile unless one is on its way or the run is done. */
 void live_session_ask(struct live_session *s);
-/* Ask for a snapshot (scan set: with a leak scan); 0, or -1 when it cannot be asked. */
+/* Ask for a snapshot (scan set: with a leak scan). Returns 0, -ESRCH when
+ * the program has ended, -EBUSY while one is on its way, -EPIPE when the
+ * run is gone. */
 int live_session_snapshot(struct live_session *s, int scan);
 
 /*

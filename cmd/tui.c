@@ -280,16 +280,19 @@ static int act_mark(struct tui_state *st)
 
 static int ask_snapshot(struct tui_state *st, int scan)
 {
-	if (st->s.ended)
+	int ret = live_session_snapshot(&st->s, scan);
+
+	if (ret == -ESRCH)
 		snprintf(st->status, sizeof(st->status), "the program has ended: nothing to %s",
 			 scan ? "scan" : "snapshot");
-	else if (st->s.busy)
+	else if (ret == -EBUSY)
 		snprintf(st->status, sizeof(st->status), "a snapshot is already being taken");
-	else if (live_session_snapshot(&st->s, scan) < 0)
+	else if (ret < 0)
 		snprintf(st->status, sizeof(st->status), "heapwise run is gone");
 	else
 		snprintf(st->status, sizeof(st->status), "%s", scan ? "scanning for leaks..." : "taking a snapshot...");
-	st->asking_scan = scan;
+	if (ret == 0)
+		st->asking_scan = scan;	/* how to show the answer */
 	return LIVE_REDRAW;
 }
 
