@@ -699,7 +699,7 @@ int run_program(struct run_options *o, int argc, char **argv)
 	struct dashboard d = { .sock = { -1, -1 } };
 	struct profile p;
 	struct rusage ru;
-	uint64_t t0, t1;
+	uint64_t t_fork = 0, t_reaped, t0, t1;
 	char path[PATH_MAX], tracer[PATH_MAX], output[PATH_MAX], err[PROFILE_ERRLEN];
 	int report[2] = { -1, -1 }, status = 0, exec_err = 0, ret, written = 0;
 	pid_t pid;
@@ -728,6 +728,7 @@ int run_program(struct run_options *o, int argc, char **argv)
 
 	fflush(NULL);
 	install_forwarding();
+	t_fork = monotonic_ns();
 	pid = fork();
 	if (pid < 0) {
 		restore_signals();
@@ -786,9 +787,10 @@ int run_program(struct run_options *o, int argc, char **argv)
 
 	memset(&ru, 0, sizeof(ru));
 	status = collect_until_exit(c, pid, &ru, server, &d);
+	t_reaped = monotonic_ns();
 	child_pid = 0;
 	restore_signals();
-	collector_finish(c, status, (uint64_t)ru.ru_maxrss * 1024, monotonic_ns());
+	collector_finish(c, status, (uint64_t)ru.ru_maxrss * 1024, t_reaped);
 	live_server_program_ended(server, c);
 
 	ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
@@ -801,6 +803,9 @@ int run_program(struct run_options *o, int argc, char **argv)
 	}
 	set_meta(&p, argv, argc, path);
 	t0 = monotonic_ns();
+	if (getenv("HEAPWISE_DEBUG"))
+		fprintf(stderr, "heapwise: debug: the program ran %.3f s; replay ended %.3f s after it\n",
+			(double)(t_reaped - t_fork) / 1e9, (double)(t0 - t_reaped) / 1e9);
 	if (collector_build_profile(c, &p, err) < 0) {
 		error("%s", err);
 		live_server_profile_written(server, 0, err);

@@ -114,7 +114,7 @@ static int add_modules(struct builder *b)
 			.bias = m->bias, .start = m->start, .end = m->end, .image = m->image,
 		};
 		b->p->nmodules++;
-		if (symbolizer_add_module(b->sym, m->image, (int)k, path, m->bias) == 0)
+		if (symbolizer_add_module(b->sym, m->image, (int)k, path, m->bias, m->start, m->end) == 0)
 			pm->build_id = profile_intern(b->p, symbolizer_build_id(b->sym, m->image, (int)k));
 	}
 	b->modules_done = first_unready == UINT32_MAX ? used : first_unready;

@@ -1,14 +1,20 @@
 /*
  * symbols.c - symbolization with elfutils (libdwfl, libdw).
  *
- * For each image we report every logged object to a Dwfl at its load bias
- * (dwfl_report_elf), the way eu-addr2line -p does for a live process, but
- * from files only. An address resolves to its chain of functions and
- * inlined calls (scopes.h, a per-unit cache in place of dwarf_getscopes,
- * which rewalks the whole unit for every address); each DW_TAG_inlined_subroutine becomes a frame whose
- * line is the one inside it, and the call site (DW_AT_call_file/line) is
- * the line of the frame that contains it. Without DWARF we fall back to
- * the ELF symbol table (function only).
+ * Each object file is reported once to a Dwfl of its own at its link-time
+ * addresses (dwfl_report_elf), from the file on disk; an address of an
+ * image is taken back to its file's addresses through the load bias the
+ * module log recorded. So a file mapped by several images (libc in every
+ * step of an exec chain) has its DWARF read and decompressed once.
+ *
+ * An address resolves to its chain of functions and inlined calls
+ * (scopes.h, a per-unit cache in place of dwarf_getscopes, which rewalks
+ * the whole unit for every address); each DW_TAG_inlined_subroutine
+ * becomes a frame whose line is the one inside it, and the call site
+ * (DW_AT_call_file/line) is the line of the frame that contains it.
+ * Without DWARF we fall back to the ELF symbol table (function only), read
+ * once per file into an array sorted by address: dwfl_module_addrinfo
+ * scans every symbol on every call.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,21 +30,39 @@
 /* libstdc++'s demangler: the one C++ toolchains use. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
-struct image_dwfl {
-	uint32_t image;
-	Dwfl *dwfl;
+/* One ELF symbol, at its file address. */
+struct sym_entry {
+	uint64_t start;
+	uint64_t size;		/* 0: a label, which runs to the next symbol */
+	const char *name;	/* libelf's, valid until dwfl_end */
 };
 
+/*
+ * One object file, opened once however many images mapped it (an exec
+ * chain through a shell wrapper maps libc in every image): a Dwfl of its
+ * own holding the file alone, at its link-time addresses.
+ */
+struct sym_file {
+	char *path;
+	Dwfl *dwfl;
+	Dwfl_Module *mod;	/* NULL: gone from disk, or not ELF */
+	char *build_id;		/* hex, made on first use */
+	struct sym_entry *syms;	/* sorted by start; read on first use */
+	size_t nsyms;
+	int syms_read;
+};
+
+/* An object as one image mapped it. */
 struct module_info {
 	uint32_t image;
-	int id;
-	Dwfl_Module *mod;
-	char *build_id;
+	int id;			/* the caller's name for it */
+	uint64_t bias, start, end;
+	struct sym_file *file;
 };
 
 struct symbolizer {
-	struct image_dwfl *images;
-	size_t nimages;
+	struct sym_file **files;
+	size_t nfiles;
 	struct module_info *modules;
 	size_t nmodules;
 	char **strings;		/* names we own (demangled) */
@@ -73,64 +97,206 @@ void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nimages; i++)
-		dwfl_end(s->images[i].dwfl);
-	for (size_t i = 0; i < s->nmodules; i++)
-		free(s->modules[i].build_id);
+	for (size_t i = 0; i < s->nfiles; i++) {
+		struct sym_file *f = s->files[i];
+
+		if (f->dwfl)
+			dwfl_end(f->dwfl);
+		free(f->path);
+		free(f->build_id);
+		free(f->syms);
+		free(f);
+	}
 	for (size_t i = 0; i < s->nstrings; i++)
 		free(s->strings[i]);
 	free(s->strings);
 	scope_cache_free(s->scopes);
 	free(s->modules);
-	free(s->images);
+	free(s->files);
 	free(s);
 }
 
-static Dwfl *dwfl_for(struct symbolizer *s, uint32_t image, int create)
+/* The file at path, opened on first use; NULL only when out of memory. */
+static struct sym_file *file_for(struct symbolizer *s, const char *path)
 {
-	struct image_dwfl *n;
+	struct sym_file **n, *f;
 
-	for (size_t i = 0; i < s->nimages; i++)
-		if (s->images[i].image == image)
-			return s->images[i].dwfl;
-	if (!create)
-		return NULL;
-	n = realloc(s->images, (s->nimages + 1) * sizeof(*n));
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (strcmp(s->files[i]->path, path) == 0)
+			return s->files[i];
+	n = realloc(s->files, (s->nfiles + 1) * sizeof(*n));
 	if (!n)
 		return NULL;
-	s->images = n;
-	n[s->nimages].image = image;
-	n[s->nimages].dwfl = dwfl_begin(&s->callbacks);
-	if (!n[s->nimages].dwfl)
+	s->files = n;
+	f = calloc(1, sizeof(*f));
+	if (!f || !(f->path = strdup(path))) {
+		free(f);
 		return NULL;
-	dwfl_report_begin(n[s->nimages].dwfl);
-	return n[s->nimages++].dwfl;
+	}
+	f->dwfl = dwfl_begin(&s->callbacks);
+	if (f->dwfl) {
+		dwfl_report_begin(f->dwfl);
+		f->mod = dwfl_report_elf(f->dwfl, path, path, -1, 0, false);
+		dwfl_report_end(f->dwfl, NULL, NULL);
+	}
+	s->files[s->nfiles++] = f;
+	return f;
 }
 
 int symbolizer_add_module(struct symbolizer *s, uint32_t image, int id, const char *path,
-			  uint64_t bias)
+			  uint64_t bias, uint64_t start, uint64_t end)
 {
-	Dwfl *dwfl = dwfl_for(s, image, 1);
+	struct sym_file *f;
 	struct module_info *m;
-	Dwfl_Module *mod;
-	void **userdata;
 
-	if (!dwfl)
+	for (size_t i = 0; i < s->nmodules; i++) {
+		m = &s->modules[i];
+		if (m->image == image && m->bias == bias && m->start == start &&
+		    strcmp(m->file->path, path) == 0) {
+			m->id = id;	/* known already (the symbols were warmed) */
+			return m->file->mod ? 0 : -ENOENT;
+		}
+	}
+	f = file_for(s, path);
+	if (!f)
 		return -ENOMEM;
-	dwfl_report_begin_add(dwfl);
-	mod = dwfl_report_elf(dwfl, path, path, -1, bias, false);
-	dwfl_report_end(dwfl, NULL, NULL);
-	if (!mod)
-		return -ENOENT;	/* gone from disk, or not ELF: its frames stay raw */
 	m = realloc(s->modules, (s->nmodules + 1) * sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	s->modules = m;
-	m[s->nmodules] = (struct module_info){ image, id, mod, NULL };
-	s->nmodules++;
-	dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
-	*userdata = (void *)(intptr_t)(id + 1);
-	return 0;
+	m[s->nmodules++] = (struct module_info){ image, id, bias, start, end, f };
+	return f->mod ? 0 : -ENOENT;	/* gone from disk, or not ELF: its frames stay raw */
+}
+
+/* The module of that image mapped at addr, the latest one when a range
+ * was reused after a dlclose; NULL when none (or its file is unreadable). */
+static struct module_info *module_at(struct symbolizer *s, uint32_t image, uint64_t addr)
+{
+	for (size_t i = s->nmodules; i-- > 0;) {
+		struct module_info *m = &s->modules[i];
+
+		if (m->image == image && addr >= m->start && addr < m->end)
+			return m->file->mod ? m : NULL;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The symbol table                                                    */
+/* ------------------------------------------------------------------ */
+
+/* GLOBAL before WEAK before LOCAL at one address, as libdwfl prefers. */
+static int binding_rank(unsigned char info)
+{
+	switch (GELF_ST_BIND(info)) {
+	case STB_GLOBAL:
+		return 0;
+	case STB_WEAK:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
+struct sym_read {
+	struct sym_entry e;
+	int rank;
+};
+
+static int by_start(const void *a, const void *b)
+{
+	const struct sym_read *x = a, *y = b;
+
+	if (x->e.start != y->e.start)
+		return x->e.start < y->e.start ? -1 : 1;
+	if ((x->e.size != 0) != (y->e.size != 0))
+		return x->e.size ? -1 : 1;	/* sized first */
+	return x->rank - y->rank;
+}
+
+/*
+ * Read the file's symbols (.symtab, else .dynsym, and the minidebuginfo
+ * table, as libdwfl finds them): functions and data objects with an
+ * address, one per address (the preferred name), sorted.
+ */
+static void read_symbols(struct sym_file *f)
+{
+	int n = dwfl_module_getsymtab(f->mod);
+	struct sym_read *all;
+	size_t count = 0;
+
+	f->syms_read = 1;
+	if (n <= 0 || !(all = malloc((size_t)n * sizeof(*all))))
+		return;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, &shndx, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+
+		if (!name || !*name || shndx == SHN_UNDEF || !addr)
+			continue;
+		/* not STT_TLS: its value is an offset in a thread's block */
+		if (type != STT_FUNC && type != STT_OBJECT && type != STT_GNU_IFUNC && type != STT_NOTYPE)
+			continue;
+		all[count++] = (struct sym_read){ { addr, sym.st_size, name }, binding_rank(sym.st_info) };
+	}
+	qsort(all, count, sizeof(*all), by_start);
+	f->syms = malloc((count ? count : 1) * sizeof(*f->syms));
+	if (f->syms) {
+		for (size_t i = 0; i < count; i++)
+			if (!f->nsyms || f->syms[f->nsyms - 1].start != all[i].e.start)
+				f->syms[f->nsyms++] = all[i].e;
+	}
+	free(all);
+}
+
+#define NESTED_LOOKBACK	8	/* earlier symbols checked for one that encloses */
+
+/*
+ * The symbol holding addr (a file address): the nearest sized symbol that
+ * covers it (a few earlier ones are tried, for symbols nested in a larger
+ * one), else the nearest label before it. NULL when there is none.
+ */
+static const struct sym_entry *symbol_at(struct sym_file *f, uint64_t addr)
+{
+	size_t lo = 0, hi, i;
+
+	if (!f->syms_read)
+		read_symbols(f);
+	hi = f->nsyms;
+	while (lo < hi) {	/* the first symbol starting after addr */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->syms[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	for (i = lo; i-- > 0 && lo - i <= NESTED_LOOKBACK;) {
+		const struct sym_entry *e = &f->syms[i];
+
+		if (e->size && addr < e->start + e->size)
+			return e;
+	}
+	return f->syms[lo - 1].size ? NULL : &f->syms[lo - 1];
+}
+
+void symbolizer_load(struct symbolizer *s)
+{
+	Dwarf_Addr bias;
+
+	for (size_t i = 0; i < s->nfiles; i++) {
+		struct sym_file *f = s->files[i];
+
+		if (!f->mod || f->syms_read)
+			continue;
+		dwfl_module_getdwarf(f->mod, &bias);	/* finds, reads and decompresses */
+		read_symbols(f);
+	}
 }
 
 static const char *keep(struct symbolizer *s, char *owned)
@@ -182,19 +348,11 @@ static const char *scope_name(Dwarf_Die *die)
 	return name;
 }
 
-static int module_id(Dwfl_Module *mod)
-{
-	void **userdata;
-
-	dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
-	return (int)(intptr_t)*userdata - 1;
-}
-
 int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		       struct sym_frame *out, int max)
 {
-	Dwfl *dwfl = dwfl_for(s, image, 0);
-	Dwarf_Addr addr = ip ? ip - 1 : 0, bias = 0;
+	struct module_info *m = module_at(s, image, ip ? ip - 1 : 0);
+	Dwarf_Addr addr, bias = 0;
 	Dwfl_Module *mod;
 	Dwfl_Line *line;
 	Dwarf_Die *cudie, scopes[MAX_SCOPES];
@@ -203,9 +361,11 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 
 	memset(out, 0, sizeof(*out));
 	out->module = -1;
-	if (!dwfl || !(mod = dwfl_addrmodule(dwfl, addr)))
+	if (!m)
 		return 1;
-	out->module = module_id(mod);
+	out->module = m->id;
+	mod = m->file->mod;
+	addr = (ip ? ip - 1 : 0) - m->bias;	/* the file's address */
 
 	line = dwfl_module_getsrc(mod, addr);
 	if (line)
@@ -244,11 +404,9 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 	}
 	if (n == 0) {
 		/* no DWARF scope: the symbol table still names the function */
-		GElf_Sym sym;
-		GElf_Off off;
-		const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+		const struct sym_entry *e = symbol_at(m->file, addr);
 
-		out[0].function = demangle(s, name);
+		out[0].function = e ? demangle(s, e->name) : NULL;
 		out[0].file = file;
 		out[0].line = (uint32_t)(lineno > 0 ? lineno : 0);
 		n = 1;
@@ -258,19 +416,13 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 
 const char *symbolizer_symbol(struct symbolizer *s, uint32_t image, uint64_t addr, uint64_t *offset)
 {
-	Dwfl *dwfl = dwfl_for(s, image, 0);
-	Dwfl_Module *mod;
-	GElf_Sym sym;
-	GElf_Off off = 0;
-	const char *name;
+	struct module_info *m = module_at(s, image, addr);
+	const struct sym_entry *e;
 
-	if (!dwfl || !(mod = dwfl_addrmodule(dwfl, addr)))
+	if (!m || !(e = symbol_at(m->file, addr - m->bias)))
 		return NULL;
-	name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
-	if (!name || !*name)
-		return NULL;
-	*offset = off;
-	return demangle(s, name);
+	*offset = addr - m->bias - e->start;
+	return demangle(s, e->name);
 }
 
 const char *symbolizer_build_id(struct symbolizer *s, uint32_t image, int id)
@@ -279,23 +431,24 @@ const char *symbolizer_build_id(struct symbolizer *s, uint32_t image, int id)
 
 	for (size_t i = 0; i < s->nmodules; i++) {
 		struct module_info *m = &s->modules[i];
+		struct sym_file *f = m->file;
 		const unsigned char *bits;
 		GElf_Addr vaddr;
 		int len;
 
-		if (m->image != image || m->id != id)
+		if (m->image != image || m->id != id || !f->mod)
 			continue;
-		if (m->build_id)
-			return m->build_id;
-		len = dwfl_module_build_id(m->mod, &bits, &vaddr);
-		m->build_id = calloc(1, len > 0 ? (size_t)len * 2 + 1 : 1);
-		if (!m->build_id)
+		if (f->build_id)
+			return f->build_id;
+		len = dwfl_module_build_id(f->mod, &bits, &vaddr);
+		f->build_id = calloc(1, len > 0 ? (size_t)len * 2 + 1 : 1);
+		if (!f->build_id)
 			return "";
 		for (int k = 0; k < len; k++) {
-			m->build_id[2 * k] = hex[bits[k] >> 4];
-			m->build_id[2 * k + 1] = hex[bits[k] & 15];
+			f->build_id[2 * k] = hex[bits[k] >> 4];
+			f->build_id[2 * k + 1] = hex[bits[k] & 15];
 		}
-		return m->build_id;
+		return f->build_id;
 	}
 	return "";
 }

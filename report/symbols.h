@@ -1,9 +1,9 @@
 /*
  * symbols.h - turn return addresses into functions, files and lines.
  *
- * Built on elfutils' libdwfl: one Dwfl per traced image, fed the module log
- * (path and load bias of every object), so addresses resolve offline after
- * the program is gone, as long as the binaries are still on disk. Inlined
+ * Built on elfutils' libdwfl, fed the module log (path, load bias and range
+ * of every object in every image), so addresses resolve offline after the
+ * program is gone, as long as the binaries are still on disk. Inlined
  * calls come out as frames of their own, innermost first.
  */
 #ifndef HEAPWISE_SYMBOLS_H
@@ -25,10 +25,18 @@ struct sym_frame {
 int symbolizer_new(struct symbolizer **out);
 void symbolizer_free(struct symbolizer *s);
 
-/* Make an object known for addresses of the given image; id is the
- * caller's name for it, returned in sym_frame.module. */
+/*
+ * Make an object known for addresses [start, end) of the given image,
+ * loaded at bias; id is the caller's name for it, returned in
+ * sym_frame.module. Adding a module known already only renames it. 0, or
+ * -ENOENT when the file cannot be read (its frames stay raw), -ENOMEM.
+ */
 int symbolizer_add_module(struct symbolizer *s, uint32_t image, int id, const char *path,
-			  uint64_t bias);
+			  uint64_t bias, uint64_t start, uint64_t end);
+
+/* Read now what resolving will need of every file added so far: the
+ * DWARF (found, read, decompressed) and the symbol table. */
+void symbolizer_load(struct symbolizer *s);
 
 /*
  * Resolve a return address (looked up at ip - 1) into at most max frames,
