@@ -36,6 +36,7 @@
 #include "../report/collector.h"
 #include "../report/leaks.h"
 #include "../report/live.h"
+#include "../report/procmaps.h"
 #include "../report/profile.h"
 #include "../tracer/wire.h"
 #include "builtin.h"
@@ -822,8 +823,10 @@ int run_program(struct run_options *o, int argc, char **argv)
 	live_server_profile_written(server, 1, output);
 	written = 1;
 	if (getenv("HEAPWISE_DEBUG"))
-		fprintf(stderr, "heapwise: debug: profile built in %.3f s, written in %.3f s\n",
-			(double)(t1 - t0) / 1e9, (double)(monotonic_ns() - t1) / 1e9);
+		fprintf(stderr, "heapwise: debug: profile built in %.3f s, written in %.3f s; "
+			"heapwise's peak RSS %ld KiB\n",
+			(double)(t1 - t0) / 1e9, (double)(monotonic_ns() - t1) / 1e9,
+			procmaps_status(getpid(), "VmHWM"));
 	/* the dashboard shows the end until the user quits it; then the summary */
 	dashboard_finish(&d);
 	if (!o->quiet) {

@@ -20,6 +20,7 @@
 #include "collector-internal.h"
 #include "leaks.h"
 #include "symbols.h"
+#include "symwarm.h"
 
 #define MAX_INLINE	32	/* frames one return address may expand into */
 
@@ -687,7 +688,10 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 	if (!threaded)
 		snapshot_thread(&b);
 	t0 = monotonic_ns();
-	if (symbolizer_new(&b.sym) == 0 && add_modules(&b) == 0 && symbolize_stacks(&b) == 0)
+	/* the symbols read while the program ran, if any */
+	b.sym = symwarm_finish(c->symwarm);
+	c->symwarm = NULL;
+	if ((b.sym || symbolizer_new(&b.sym) == 0) && add_modules(&b) == 0 && symbolize_stacks(&b) == 0)
 		ret = 0;
 	t1 = monotonic_ns();
 	if (threaded)

@@ -146,6 +146,7 @@ struct collector {
 	int program_status;
 
 	struct live_build *live_build;	/* build.c: the live profile's symbols, kept between calls */
+	struct symwarm *symwarm;	/* reads symbols while the program runs, NULL if not */
 };
 
 /* collector-scan.c */

@@ -36,6 +36,8 @@
 #include "clock.h"
 #include "collector.h"
 #include "collector-internal.h"
+#include "symbols.h"
+#include "symwarm.h"
 
 #define RING_COUNT		512
 #define RING_RECORDS		65536		/* 2 MiB per ring, touched only as used */
@@ -170,6 +172,7 @@ void collector_free(struct collector *c)
 	if (c->statm_fd >= 0)
 		close(c->statm_fd);
 	collector_live_release(c);
+	symbolizer_free(symwarm_finish(c->symwarm));
 	livetable_release(&c->live);
 	free(c->window.slots);
 	free(c->freed_since_peak.items);
@@ -212,6 +215,8 @@ void collector_start(struct collector *c, pid_t pid, uint64_t now_ns)
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
 	c->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
 	__atomic_store_n(&c->hdr->heartbeat_ns, now_ns, __ATOMIC_RELEASE);
+	if (!c->symwarm)
+		c->symwarm = symwarm_start(c->hdr);
 }
 
 int collector_attached(const struct collector *c)
