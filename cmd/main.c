@@ -2,6 +2,7 @@
  * main.c - `heapwise COMMAND [OPTIONS]`: find the command and run it.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,10 +66,19 @@ static int run_command(const struct cmd_struct *cmd, int argc, char **argv)
 	return status;
 }
 
+#define MMAP_THRESHOLD	(128 * 1024)
+
 int main(int argc, char **argv)
 {
 	const struct cmd_struct *cmd;
 
+	/*
+	 * Big tables (the live set, the blocks freed since the peak) are
+	 * mmapped and go back to the system when freed: a fixed threshold
+	 * stops glibc from raising it after the first big free, which would
+	 * keep later ones in the heap, resident after they are freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	if (argc < 2) {
 		list_commands(stderr);
 		return EXIT_USAGE;

@@ -51,6 +51,7 @@
 #define MAX_QUEUED		64		/* chunks waiting for replay before we stop pulling */
 #define MAX_SPARE		16		/* replayed chunks kept for reuse */
 #define PARTIAL_AGE_NS		(20ull * 1000000ull)	/* a part-filled chunk waits at most this */
+#define FREED_KEEP		65536		/* entries of the freed-since-peak list kept over a new peak */
 #define DRAIN_BUSY		16384		/* records per pull above which we pull again at once */
 
 _Static_assert(STACK_SLOTS <= LIVE_MAX_STACK, "stack ids must fit a live_block");
@@ -250,6 +251,20 @@ static int remember_freed(struct collector *c, const struct live_block *b)
 	return 0;
 }
 
+/*
+ * A new peak: the blocks freed since the old one count no more. A large
+ * list gives its memory back: the new peak is when the program holds the
+ * most, so that is when ours should be least.
+ */
+static void forget_freed(struct block_list *l)
+{
+	if (l->cap > FREED_KEEP) {
+		free(l->items);
+		*l = (struct block_list){ NULL, 0, 0 };
+	}
+	l->len = 0;
+}
+
 /* The counters of a stack id, created on its first allocation; NULL
  * only when out of memory. */
 static struct site_counters *site_for(struct collector *c, uint32_t stack)
@@ -325,7 +340,7 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 		c->peak_blocks = c->live.count;
 		c->peak_stamp = b.stamp;
 		c->peak_ns = c->now_ns - c->start_ns;
-		c->freed_since_peak.len = 0;
+		forget_freed(&c->freed_since_peak);
 	}
 }
 

@@ -33,9 +33,9 @@ static size_t next_slot(const struct livetable_segment *s, size_t i)
 	return i + 1 == s->capacity ? 0 : i + 1;
 }
 
-static int grow(struct livetable_segment *s)
+/* Move the segment's entries into a table of cap slots (cap > count). */
+static int resize(struct livetable_segment *s, size_t cap)
 {
-	size_t cap = s->capacity ? s->capacity + s->capacity / 2 : FIRST_CAPACITY;
 	struct live_block *old = s->slots;
 	size_t oldcap = s->capacity;
 
@@ -56,6 +56,21 @@ static int grow(struct livetable_segment *s)
 	}
 	free(old);
 	return 0;
+}
+
+static int grow(struct livetable_segment *s)
+{
+	return resize(s, s->capacity ? s->capacity + s->capacity / 2 : FIRST_CAPACITY);
+}
+
+/*
+ * Below 20% load, go back to 50%: a program that frees most of its heap
+ * (at the end, say) gives our memory back while it still holds its own.
+ */
+static void shrink(struct livetable_segment *s)
+{
+	if (s->capacity > 4 * FIRST_CAPACITY && s->count * 10 < s->capacity * 2)
+		resize(s, s->count * 2 > FIRST_CAPACITY ? s->count * 2 : FIRST_CAPACITY);
 }
 
 int livetable_insert(struct livetable *t, const struct live_block *b)
@@ -113,6 +128,7 @@ int livetable_remove(struct livetable *t, uint64_t addr, struct live_block *out)
 	s->slots[i].addr = 0;
 	s->count--;
 	t->count--;
+	shrink(s);	/* failing is fine: the old table stays */
 	return 0;
 }
 

@@ -8,7 +8,8 @@
  * of doubling: a heap of millions of blocks costs about 24 bytes per block
  * over 0.5-0.7 of load. The table is 64 segments, picked by the hash's top
  * bits and grown one at a time, so a growth never holds the old and the
- * new copy of the whole table at once (that was 2.5 times the table).
+ * new copy of the whole table at once (that was 2.5 times the table). A
+ * segment below 20% load shrinks back to 50%.
  */
 #ifndef HEAPWISE_LIVETABLE_H
 #define HEAPWISE_LIVETABLE_H

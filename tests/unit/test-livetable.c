@@ -79,6 +79,57 @@ static void random_against_model(void **state)
 	livetable_release(&t);
 }
 
+static size_t total_capacity(const struct livetable *t)
+{
+	size_t cap = 0;
+
+	for (int i = 0; i < LIVETABLE_SEGMENTS; i++)
+		cap += t->segments[i].capacity;
+	return cap;
+}
+
+/* A heap that is freed down to a few blocks gives the table's memory
+ * back, and what is left is still found, and can grow again. */
+static void shrinks_when_emptied(void **state)
+{
+	enum { N = 200000, KEEP = 1000 };
+	struct livetable t = LIVETABLE_INIT;
+	size_t full;
+
+	(void)state;
+	for (uint64_t a = 1; a <= N; a++) {
+		struct live_block x = { .addr = a * 32, .size = a };
+
+		assert_int_equal(livetable_insert(&t, &x), 0);
+	}
+	full = total_capacity(&t);
+	assert_true(full >= N);
+	for (uint64_t a = KEEP + 1; a <= N; a++)
+		assert_int_equal(livetable_remove(&t, a * 32, NULL), 0);
+	assert_int_equal(t.count, KEEP);
+	/* a segment stops shrinking at 4 * FIRST_CAPACITY (256) slots */
+	assert_true(total_capacity(&t) <= LIVETABLE_SEGMENTS * 256 * 4);
+	assert_true(total_capacity(&t) * 4 < full);
+	for (uint64_t a = 1; a <= N; a++) {
+		struct live_block *f = livetable_find(&t, a * 32);
+
+		if (a <= KEEP) {
+			assert_non_null(f);
+			assert_int_equal(f->size, a);
+		} else {
+			assert_null(f);
+		}
+	}
+	for (uint64_t a = KEEP + 1; a <= N; a++) {
+		struct live_block x = { .addr = a * 32, .size = a };
+
+		assert_int_equal(livetable_insert(&t, &x), 0);
+	}
+	assert_int_equal(t.count, N);
+	assert_int_equal(livetable_find(&t, (uint64_t)N * 32)->size, N);
+	livetable_release(&t);
+}
+
 static void iterate_and_clear(void **state)
 {
 	struct livetable t = LIVETABLE_INIT;
@@ -109,6 +160,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(insert_find_remove),
 		cmocka_unit_test(random_against_model),
+		cmocka_unit_test(shrinks_when_emptied),
 		cmocka_unit_test(iterate_and_clear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
