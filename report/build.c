@@ -22,7 +22,7 @@
 #include "symbols.h"
 #include "symwarm.h"
 
-#define MAX_INLINE	SYM_MAX_FRAMES	/* frames one return address may expand into */
+#define MAX_INLINE	32	/* frames one return address may expand into */
 
 /* (image, ip) -> the profile frames it expands to. */
 struct frame_key {

@@ -60,20 +60,7 @@ struct module_info {
 	struct sym_file *file;
 };
 
-/* A resolved return address: its frames are done[first .. first + n). */
-struct resolved {
-	uint64_t ip;
-	uint32_t image;
-	uint32_t n;		/* 0: an empty slot */
-	uint32_t first;
-	uint32_t module;	/* index in modules (ids change when the build renames) */
-};
-
 struct symbolizer {
-	struct resolved *resolved;	/* open addressing, by (image, ip) */
-	size_t resolved_cap, nresolved;
-	struct sym_frame *done;		/* the frames of every resolved address */
-	size_t ndone, done_cap;
 	struct sym_file **files;
 	size_t nfiles;
 	struct module_info *modules;
@@ -126,8 +113,6 @@ void symbolizer_free(struct symbolizer *s)
 	scope_cache_free(s->scopes);
 	free(s->modules);
 	free(s->files);
-	free(s->resolved);
-	free(s->done);
 	free(s);
 }
 
@@ -363,9 +348,10 @@ static const char *scope_name(Dwarf_Die *die)
 	return name;
 }
 
-static int resolve_now(struct symbolizer *s, struct module_info *m, uint64_t ip,
+int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		       struct sym_frame *out, int max)
 {
+	struct module_info *m = module_at(s, image, ip ? ip - 1 : 0);
 	Dwarf_Addr addr, bias = 0;
 	Dwfl_Module *mod;
 	Dwfl_Line *line;
@@ -374,6 +360,9 @@ static int resolve_now(struct symbolizer *s, struct module_info *m, uint64_t ip,
 	int lineno = 0, n = 0, nscopes;
 
 	memset(out, 0, sizeof(*out));
+	out->module = -1;
+	if (!m)
+		return 1;
 	out->module = m->id;
 	mod = m->file->mod;
 	addr = (ip ? ip - 1 : 0) - m->bias;	/* the file's address */
@@ -422,93 +411,6 @@ static int resolve_now(struct symbolizer *s, struct module_info *m, uint64_t ip,
 		out[0].line = (uint32_t)(lineno > 0 ? lineno : 0);
 		n = 1;
 	}
-	return n;
-}
-
-/* ------------------------------------------------------------------ */
-/* Resolved addresses                                                  */
-/* ------------------------------------------------------------------ */
-
-static struct resolved *resolved_slot(struct resolved *table, size_t cap, uint32_t image, uint64_t ip)
-{
-	uint64_t h = (ip ^ ((uint64_t)image << 48)) * 0x9e3779b97f4a7c15ull;
-	size_t i = (size_t)(h >> 20) & (cap - 1);
-
-	while (table[i].n && (table[i].ip != ip || table[i].image != image))
-		i = (i + 1) & (cap - 1);
-	return &table[i];
-}
-
-/* Keep what ip resolved to; nothing is lost when memory runs out but time. */
-static void remember(struct symbolizer *s, uint32_t image, uint64_t ip, size_t module,
-		     const struct sym_frame *frames, int n)
-{
-	struct resolved *slot;
-
-	if ((s->nresolved + 1) * 2 > s->resolved_cap) {
-		size_t cap = s->resolved_cap ? s->resolved_cap * 2 : 4096;
-		struct resolved *t = calloc(cap, sizeof(*t));
-
-		if (!t)
-			return;
-		for (size_t i = 0; i < s->resolved_cap; i++)
-			if (s->resolved[i].n)
-				*resolved_slot(t, cap, s->resolved[i].image, s->resolved[i].ip) = s->resolved[i];
-		free(s->resolved);
-		s->resolved = t;
-		s->resolved_cap = cap;
-	}
-	if (s->ndone + (size_t)n > s->done_cap) {
-		size_t cap = s->done_cap ? s->done_cap * 2 : 4096;
-		struct sym_frame *d;
-
-		while (cap < s->ndone + (size_t)n)
-			cap *= 2;
-		d = realloc(s->done, cap * sizeof(*d));
-		if (!d)
-			return;
-		s->done = d;
-		s->done_cap = cap;
-	}
-	slot = resolved_slot(s->resolved, s->resolved_cap, image, ip);
-	*slot = (struct resolved){ ip, image, (uint32_t)n, (uint32_t)s->ndone, (uint32_t)module };
-	memcpy(s->done + s->ndone, frames, (size_t)n * sizeof(*frames));
-	s->ndone += (size_t)n;
-	s->nresolved++;
-}
-
-/*
- * Addresses are resolved once: the symbols thread resolves the stacks'
- * addresses while the program runs, the build finds them here. The module
- * id is the one the caller gave last (the build renames modules). An
- * address outside every module is not kept: its module may not be in the
- * log yet.
- */
-int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
-		       struct sym_frame *out, int max)
-{
-	struct module_info *m;
-	struct resolved *r;
-	int n;
-
-	if (s->resolved_cap) {
-		r = resolved_slot(s->resolved, s->resolved_cap, image, ip);
-		if (r->n) {
-			n = (int)r->n < max ? (int)r->n : max;
-			memcpy(out, s->done + r->first, (size_t)n * sizeof(*out));
-			for (int i = 0; i < n; i++)
-				out[i].module = s->modules[r->module].id;
-			return n;
-		}
-	}
-	m = module_at(s, image, ip ? ip - 1 : 0);
-	if (!m) {
-		memset(out, 0, sizeof(*out));
-		out->module = -1;
-		return 1;
-	}
-	n = resolve_now(s, m, ip, out, max);
-	remember(s, image, ip, (size_t)(m - s->modules), out, n);
 	return n;
 }
 

@@ -22,9 +22,6 @@ struct sym_frame {
 	int module;		/* the module's id from symbolizer_add_module, -1 if none */
 };
 
-/* Frames one return address may expand into (itself and inlined calls). */
-#define SYM_MAX_FRAMES	32
-
 int symbolizer_new(struct symbolizer **out);
 void symbolizer_free(struct symbolizer *s);
 
@@ -44,8 +41,7 @@ void symbolizer_load(struct symbolizer *s);
 /*
  * Resolve a return address (looked up at ip - 1) into at most max frames,
  * innermost first. Returns how many were written: at least 1 (a frame with
- * only .module, or nothing, set when the address is unknown). Each address
- * is resolved once and kept; ask with the same max every time.
+ * only .module, or nothing, set when the address is unknown).
  */
 int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		       struct sym_frame *out, int max);

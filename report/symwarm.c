@@ -3,8 +3,7 @@
  *
  * The thread owns its symbolizer until symwarm_finish() joins it; nobody
  * else touches the symbolizer meanwhile. It reads only ready entries of
- * the append-only module log, which never change once ready, and the
- * append-only frame pool the stacks point into.
+ * the append-only module log, which never change once ready.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,7 +27,6 @@ struct symwarm {
 	struct wire_header *hdr;
 	struct symbolizer *sym;
 	uint32_t modules_done;		/* log entries before this one are added */
-	uint64_t frames_done;		/* frame pool entries before this one are resolved */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -60,33 +58,6 @@ static int add_new_modules(struct symwarm *w)
 	return added;
 }
 
-/*
- * Resolve the return addresses the stacks added since last time hold, so
- * the build finds them resolved. The pool is append-only; a stack reserves
- * its frames before it writes them, so a zero (no return address is 0)
- * means "not written yet": we stop there and come back. The pool does not
- * say which image a frame belongs to; the newest is nearly always right,
- * and a wrong guess only costs the time (it is kept under that image).
- */
-static void resolve_new_frames(struct symwarm *w)
-{
-	struct wire_header *h = w->hdr;
-	const uint64_t *pool = wire_frames(h);
-	uint64_t used = __atomic_load_n(&h->frames_used, __ATOMIC_ACQUIRE);
-	uint32_t image = __atomic_load_n(&h->image, __ATOMIC_ACQUIRE);
-	struct sym_frame out[SYM_MAX_FRAMES];
-
-	if (used > h->frame_capacity)
-		used = h->frame_capacity;
-	for (; w->frames_done < used; w->frames_done++) {
-		uint64_t ip = __atomic_load_n(&pool[w->frames_done], __ATOMIC_RELAXED);
-
-		if (!ip)
-			break;
-		symbolizer_resolve(w->sym, image, ip, out, SYM_MAX_FRAMES);
-	}
-}
-
 static void *warm_thread(void *arg)
 {
 	struct symwarm *w = arg;
@@ -99,7 +70,6 @@ static void *warm_thread(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (add_new_modules(w))
 			symbolizer_load(w->sym);
-		resolve_new_frames(w);
 		pthread_mutex_lock(&w->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += WARM_PERIOD_NS;
