@@ -50,6 +50,7 @@ struct sym_file {
 	struct sym_entry *syms;	/* sorted by start; read on first use */
 	size_t nsyms;
 	int syms_read;
+	int wanted;		/* a stack passes through it (symbolizer_want) */
 };
 
 /* An object as one image mapped it. */
@@ -65,6 +66,7 @@ struct symbolizer {
 	size_t nfiles;
 	struct module_info *modules;
 	size_t nmodules;
+	size_t last_wanted;	/* the module symbolizer_want found last */
 	char **strings;		/* names we own (demangled) */
 	size_t nstrings;
 	struct scope_cache *scopes;
@@ -285,6 +287,23 @@ static const struct sym_entry *symbol_at(struct sym_file *f, uint64_t addr)
 	return f->syms[lo - 1].size ? NULL : &f->syms[lo - 1];
 }
 
+int symbolizer_want(struct symbolizer *s, uint32_t image, uint64_t ip)
+{
+	struct module_info *m = s->last_wanted < s->nmodules ? &s->modules[s->last_wanted] : NULL;
+
+	/* return addresses come in runs in one object: try the last one first */
+	if (!m || m->image != image || ip < m->start || ip >= m->end) {
+		m = module_at(s, image, ip);
+		if (!m)
+			return 0;
+		s->last_wanted = (size_t)(m - s->modules);
+	}
+	if (m->file->wanted)
+		return 0;
+	m->file->wanted = 1;
+	return 1;
+}
+
 void symbolizer_load(struct symbolizer *s)
 {
 	Dwarf_Addr bias;
@@ -292,7 +311,7 @@ void symbolizer_load(struct symbolizer *s)
 	for (size_t i = 0; i < s->nfiles; i++) {
 		struct sym_file *f = s->files[i];
 
-		if (!f->mod || f->syms_read)
+		if (!f->mod || !f->wanted || f->syms_read)
 			continue;
 		dwfl_module_getdwarf(f->mod, &bias);	/* finds, reads and decompresses */
 		read_symbols(f);

@@ -34,7 +34,11 @@ void symbolizer_free(struct symbolizer *s);
 int symbolizer_add_module(struct symbolizer *s, uint32_t image, int id, const char *path,
 			  uint64_t bias, uint64_t start, uint64_t end);
 
-/* Read now what resolving will need of every file added so far: the
+/* Note that a stack holds ip (a return address of that image): its
+ * object will be needed. Returns 1 when that object was not needed yet. */
+int symbolizer_want(struct symbolizer *s, uint32_t image, uint64_t ip);
+
+/* Read now what resolving will need of every object wanted so far: the
  * DWARF (found, read, decompressed) and the symbol table. */
 void symbolizer_load(struct symbolizer *s);
 

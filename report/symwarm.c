@@ -3,7 +3,8 @@
  *
  * The thread owns its symbolizer until symwarm_finish() joins it; nobody
  * else touches the symbolizer meanwhile. It reads only ready entries of
- * the append-only module log, which never change once ready.
+ * the append-only module log, which never change once ready, and the
+ * append-only frame pool the stacks point into.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,19 +28,19 @@ struct symwarm {
 	struct wire_header *hdr;
 	struct symbolizer *sym;
 	uint32_t modules_done;		/* log entries before this one are added */
+	uint64_t frames_done;		/* frame pool entries before this one are looked at */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	int stop;			/* under lock */
 };
 
-/* Add the log's new ready entries; 1 when any was added. */
-static int add_new_modules(struct symwarm *w)
+/* Add the log's new ready entries. */
+static void add_new_modules(struct symwarm *w)
 {
 	struct wire_header *h = w->hdr;
 	struct wire_module *log = wire_modules(h);
 	uint32_t used = __atomic_load_n(&h->modules_used, __ATOMIC_ACQUIRE);
-	int added = 0;
 
 	if (used > h->module_capacity)
 		used = h->module_capacity;
@@ -53,9 +54,37 @@ static int add_new_modules(struct symwarm *w)
 		path[sizeof(path) - 1] = '\0';
 		/* the build gives it its id later; a file it cannot read is remembered as such */
 		symbolizer_add_module(w->sym, m->image, -1, path, m->bias, m->start, m->end);
-		added = 1;
 	}
-	return added;
+}
+
+/*
+ * Which objects do the stacks added since last time pass through? Only
+ * those are opened: a program may map many objects with large debug
+ * information that no allocation ever comes from. The frame pool is
+ * append-only, and a stack reserves its frames before writing them, so
+ * a zero (no return address is 0) means "not written yet": we stop there
+ * and come back. The pool does not say which image a frame is of; the
+ * newest is nearly always right, and a wrong guess costs only time.
+ * Returns 1 when an object not wanted before is wanted now.
+ */
+static int want_new_frames(struct symwarm *w)
+{
+	struct wire_header *h = w->hdr;
+	const uint64_t *pool = wire_frames(h);
+	uint64_t used = __atomic_load_n(&h->frames_used, __ATOMIC_ACQUIRE);
+	uint32_t image = __atomic_load_n(&h->image, __ATOMIC_ACQUIRE);
+	int wanted = 0;
+
+	if (used > h->frame_capacity)
+		used = h->frame_capacity;
+	for (; w->frames_done < used; w->frames_done++) {
+		uint64_t ip = __atomic_load_n(&pool[w->frames_done], __ATOMIC_RELAXED);
+
+		if (!ip)
+			break;
+		wanted |= symbolizer_want(w->sym, image, ip - 1);
+	}
+	return wanted;
 }
 
 static void *warm_thread(void *arg)
@@ -68,7 +97,8 @@ static void *warm_thread(void *arg)
 		struct timespec until;
 
 		pthread_mutex_unlock(&w->lock);
-		if (add_new_modules(w))
+		add_new_modules(w);
+		if (want_new_frames(w))
 			symbolizer_load(w->sym);
 		pthread_mutex_lock(&w->lock);
 		clock_gettime(CLOCK_REALTIME, &until);

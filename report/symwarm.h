@@ -3,10 +3,11 @@
  *
  * Opening an object's DWARF (finding it, reading it, decompressing it: libc's
  * separate debug file takes 50 ms) does not depend on what the program
- * allocates, only on which objects it maps. A thread of low priority
- * follows the module log in the shared region and does that work for each
- * new object as it appears, on a core the program leaves idle, instead of
- * after the program ended, when the user waits for the profile.
+ * allocates, only on which objects its stacks pass through. A thread of
+ * low priority follows the module log and the stack frames in the shared
+ * region and does that work for each such object as it appears, on a core
+ * the program leaves idle, instead of after the program ended, when the
+ * user waits for the profile.
  */
 #ifndef HEAPWISE_SYMWARM_H
 #define HEAPWISE_SYMWARM_H
