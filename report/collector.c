@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +37,7 @@
 #include "collector-internal.h"
 #include "symbols.h"
 #include "symwarm.h"
+#include "thread.h"
 
 #define RING_COUNT		512
 #define RING_RECORDS		65536		/* 2 MiB per ring, touched only as used */
@@ -962,17 +962,12 @@ static void *drain_thread(void *arg)
 
 int collector_start_draining(struct collector *c)
 {
-	sigset_t all, old;
 	int ret;
 
 	if (c->draining)
 		return 0;
 	__atomic_store_n(&c->stop_draining, 0, __ATOMIC_RELEASE);	/* it may run again after a scan */
-	/* the thread must never take a signal meant for heapwise */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&c->drainer, NULL, drain_thread, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = thread_start_quiet(&c->drainer, drain_thread, c);
 	if (ret)
 		return -ret;
 	c->draining = 1;

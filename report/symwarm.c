@@ -7,9 +7,7 @@
  * append-only frame pool the stacks point into.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +18,7 @@
 #include "../tracer/wire.h"
 #include "symbols.h"
 #include "symwarm.h"
+#include "thread.h"
 
 #define WARM_PERIOD_NS	(10 * 1000000L)	/* how often the module log is looked at */
 #define WARM_NICE	10		/* below the program and the replay */
@@ -117,8 +116,6 @@ static void *warm_thread(void *arg)
 struct symwarm *symwarm_start(struct wire_header *h)
 {
 	struct symwarm *w = calloc(1, sizeof(*w));
-	sigset_t all, old;
-	int ret;
 
 	if (!w)
 		return NULL;
@@ -129,12 +126,7 @@ struct symwarm *symwarm_start(struct wire_header *h)
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
-	/* the thread must never take a signal meant for heapwise */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&w->thread, NULL, warm_thread, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret) {
+	if (thread_start_quiet(&w->thread, warm_thread, w)) {
 		symbolizer_free(w->sym);
 		pthread_cond_destroy(&w->wake);
 		pthread_mutex_destroy(&w->lock);
