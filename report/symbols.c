@@ -66,7 +66,7 @@ struct symbolizer {
 	size_t nfiles;
 	struct module_info *modules;
 	size_t nmodules;
-	size_t last_wanted;	/* the module symbolizer_want found last */
+	size_t last_found;	/* the module module_at found last; nmodules: none */
 	char **strings;		/* names we own (demangled) */
 	size_t nstrings;
 	struct scope_cache *scopes;
@@ -167,18 +167,34 @@ int symbolizer_add_module(struct symbolizer *s, uint32_t image, int id, const ch
 		return -ENOMEM;
 	s->modules = m;
 	m[s->nmodules++] = (struct module_info){ image, id, bias, start, end, f };
+	s->last_found = s->nmodules;	/* it may cover the last one's range */
 	return f->mod ? 0 : -ENOENT;	/* gone from disk, or not ELF: its frames stay raw */
 }
 
-/* The module of that image mapped at addr, the latest one when a range
- * was reused after a dlclose; NULL when none (or its file is unreadable). */
+static int module_holds(const struct module_info *m, uint32_t image, uint64_t addr)
+{
+	return m->image == image && addr >= m->start && addr < m->end;
+}
+
+/*
+ * The module of that image mapped at addr, the latest one when a range
+ * was reused after a dlclose; NULL when none (or its file is unreadable).
+ * Addresses come in runs in one object: the last answer is tried first
+ * (adding a module forgets it).
+ */
 static struct module_info *module_at(struct symbolizer *s, uint32_t image, uint64_t addr)
 {
+	if (s->last_found < s->nmodules && module_holds(&s->modules[s->last_found], image, addr))
+		return &s->modules[s->last_found];
 	for (size_t i = s->nmodules; i-- > 0;) {
 		struct module_info *m = &s->modules[i];
 
-		if (m->image == image && addr >= m->start && addr < m->end)
-			return m->file->mod ? m : NULL;
+		if (module_holds(m, image, addr)) {
+			if (!m->file->mod)
+				return NULL;
+			s->last_found = i;
+			return m;
+		}
 	}
 	return NULL;
 }
@@ -287,18 +303,17 @@ static const struct sym_entry *symbol_at(struct sym_file *f, uint64_t addr)
 	return f->syms[lo - 1].size ? NULL : &f->syms[lo - 1];
 }
 
+/* Where a return address's call is: the byte before it. */
+static uint64_t call_site(uint64_t ip)
+{
+	return ip ? ip - 1 : 0;
+}
+
 int symbolizer_want(struct symbolizer *s, uint32_t image, uint64_t ip)
 {
-	struct module_info *m = s->last_wanted < s->nmodules ? &s->modules[s->last_wanted] : NULL;
+	struct module_info *m = module_at(s, image, call_site(ip));
 
-	/* return addresses come in runs in one object: try the last one first */
-	if (!m || m->image != image || ip < m->start || ip >= m->end) {
-		m = module_at(s, image, ip);
-		if (!m)
-			return 0;
-		s->last_wanted = (size_t)(m - s->modules);
-	}
-	if (m->file->wanted)
+	if (!m || m->file->wanted)
 		return 0;
 	m->file->wanted = 1;
 	return 1;
@@ -370,7 +385,7 @@ static const char *scope_name(Dwarf_Die *die)
 int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		       struct sym_frame *out, int max)
 {
-	struct module_info *m = module_at(s, image, ip ? ip - 1 : 0);
+	struct module_info *m = module_at(s, image, call_site(ip));
 	Dwarf_Addr addr, bias = 0;
 	Dwfl_Module *mod;
 	Dwfl_Line *line;
@@ -384,7 +399,7 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		return 1;
 	out->module = m->id;
 	mod = m->file->mod;
-	addr = (ip ? ip - 1 : 0) - m->bias;	/* the file's address */
+	addr = call_site(ip) - m->bias;	/* the file's address */
 
 	line = dwfl_module_getsrc(mod, addr);
 	if (line)

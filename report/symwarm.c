@@ -81,7 +81,7 @@ static int want_new_frames(struct symwarm *w)
 
 		if (!ip)
 			break;
-		wanted |= symbolizer_want(w->sym, image, ip - 1);
+		wanted |= symbolizer_want(w->sym, image, ip);
 	}
 	return wanted;
 }
