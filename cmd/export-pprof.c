@@ -17,26 +17,9 @@
 #include "../report/array.h"
 #include "export.h"
 
-/* A protobuf message being written. */
-struct pb {
-	uint8_t *data;
-	size_t len, cap;
-	int error;
-};
+/* A protobuf message being written: a struct buffer (report/array.h). */
 
-static void pb_put(struct pb *b, const void *data, size_t len)
-{
-	if (b->error)
-		return;
-	if (array_grow((void **)&b->data, &b->cap, b->len + len, 1) < 0) {
-		b->error = -ENOMEM;
-		return;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-}
-
-static void pb_varint(struct pb *b, uint64_t v)
+static void pb_varint(struct buffer *b, uint64_t v)
 {
 	uint8_t buf[10];
 	size_t n = 0;
@@ -45,11 +28,11 @@ static void pb_varint(struct pb *b, uint64_t v)
 		buf[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		v >>= 7;
 	} while (v);
-	pb_put(b, buf, n);
+	buffer_add(b, buf, n);
 }
 
 /* A varint field (wire type 0); zero is the default and is left out. */
-static void pb_uint(struct pb *b, unsigned field, uint64_t v)
+static void pb_uint(struct buffer *b, unsigned field, uint64_t v)
 {
 	if (!v)
 		return;
@@ -58,24 +41,24 @@ static void pb_uint(struct pb *b, unsigned field, uint64_t v)
 }
 
 /* A length-delimited field (wire type 2). */
-static void pb_bytes(struct pb *b, unsigned field, const void *data, size_t len)
+static void pb_bytes(struct buffer *b, unsigned field, const void *data, size_t len)
 {
 	pb_varint(b, (uint64_t)field << 3 | 2);
 	pb_varint(b, len);
-	pb_put(b, data, len);
+	buffer_add(b, data, len);
 }
 
 /* Append inner as a field of b and empty it for reuse. */
-static void pb_message(struct pb *b, unsigned field, struct pb *inner)
+static void pb_message(struct buffer *b, unsigned field, struct buffer *inner)
 {
-	if (inner->error)
-		b->error = inner->error;
+	if (inner->failed)
+		b->failed = 1;
 	pb_bytes(b, field, inner->data, inner->len);
 	inner->len = 0;
 }
 
 /* A packed repeated varint field. */
-static void pb_packed(struct pb *b, unsigned field, const uint64_t *v, size_t n, struct pb *tmp)
+static void pb_packed(struct buffer *b, unsigned field, const uint64_t *v, size_t n, struct buffer *tmp)
 {
 	for (size_t i = 0; i < n; i++)
 		pb_varint(tmp, v[i]);
@@ -86,7 +69,7 @@ static void pb_packed(struct pb *b, unsigned field, const uint64_t *v, size_t n,
 
 struct pprof {
 	const struct profile *p;
-	struct pb out, msg, tmp;
+	struct buffer out, msg, tmp;
 	uint32_t *string_index;	/* profile string offset -> pprof string index + 1 */
 	uint64_t nstrings;
 	uint32_t *function_of;	/* profile frame -> pprof function id */
@@ -156,7 +139,7 @@ static void functions(struct pprof *x)
 	keys = calloc(cap, sizeof(*keys));
 	ids = calloc(cap, sizeof(*ids));
 	if (!keys || !ids) {
-		x->out.error = -ENOMEM;
+		x->out.failed = 1;
 		goto out;
 	}
 	for (size_t i = 0; i < p->nframes; i++) {
@@ -241,7 +224,7 @@ static void samples(struct pprof *x, const struct export_ctx *ex)
 	uint64_t *ids = calloc(p->nstack_frames + 1, sizeof(uint64_t));
 
 	if (!inuse_blocks || !inuse_bytes || !alloc_blocks || !alloc_bytes || !ids) {
-		x->out.error = -ENOMEM;
+		x->out.failed = 1;
 		goto out;
 	}
 	for (uint64_t i = 0; i < ex->s->nblocks; i++) {
@@ -278,7 +261,7 @@ out:
 }
 
 /* gzip data onto out. */
-static int write_gzip(FILE *out, const uint8_t *data, size_t len)
+static int write_gzip(FILE *out, const void *data, size_t len)
 {
 	z_stream z = { 0 };
 	uint8_t buf[65536];
@@ -327,7 +310,7 @@ int export_pprof(const struct export_ctx *ex)
 	value_type(&x, 11, "space", "bytes");
 	pb_uint(&x.out, 12, 1);
 	pb_uint(&x.out, 14, inuse_space);
-	ret = x.out.error ? x.out.error : x.msg.error ? x.msg.error : x.tmp.error;
+	ret = x.out.failed || x.msg.failed || x.tmp.failed ? -ENOMEM : 0;
 	if (ret == 0)
 		ret = write_gzip(ex->out, x.out.data, x.out.len);
 out:

@@ -16,29 +16,9 @@
 #include "group.h"
 #include "stats.h"
 
-/* A growable string for building keys. */
-struct text {
-	char *s;
-	size_t len, cap;
-	int failed;
-};
-
-static void text_add(struct text *t, const char *s, size_t n)
+static void text_str(struct buffer *t, const char *s)
 {
-	if (t->failed)
-		return;
-	if (array_grow((void **)&t->s, &t->cap, t->len + n + 1, 1) < 0) {
-		t->failed = 1;
-		return;
-	}
-	memcpy(t->s + t->len, s, n);
-	t->len += n;
-	t->s[t->len] = '\0';
-}
-
-static void text_str(struct text *t, const char *s)
-{
-	text_add(t, s, strlen(s));
+	buffer_add(t, s, strlen(s));
 }
 
 static const char *base_name(const char *path)
@@ -62,7 +42,7 @@ static uint64_t module_offset(const struct profile *p, const struct profile_fram
 
 /* The key of one frame; fields are separated by \x1f, frames by \x1e. */
 static void frame_key(const struct profile *p, uint32_t frame, enum group_by by, int ignore_lines,
-		      struct text *key)
+		      struct buffer *key)
 {
 	const struct profile_frame *f = &p->frames[frame];
 	const char *fn = profile_str(p, f->function), *file = profile_str(p, f->file);
@@ -71,7 +51,7 @@ static void frame_key(const struct profile *p, uint32_t frame, enum group_by by,
 	text_str(key, module_name(p, f));
 	if (by == GROUP_MODULE)
 		return;
-	text_add(key, "\x1f", 1);
+	buffer_add(key, "\x1f", 1);
 	if (by == GROUP_FILE && *file) {
 		text_str(key, file);
 		return;
@@ -84,7 +64,7 @@ static void frame_key(const struct profile *p, uint32_t frame, enum group_by by,
 	text_str(key, fn);
 	if (by == GROUP_FUNCTION || by == GROUP_FILE)
 		return;
-	text_add(key, "\x1f", 1);
+	buffer_add(key, "\x1f", 1);
 	text_str(key, file);
 	if (!ignore_lines) {
 		snprintf(num, sizeof(num), "\x1f%u", f->line);
@@ -199,7 +179,7 @@ static int push_row(struct stack_rows *sr, uint32_t row)
 
 /* Map stack s to its rows (none when the filters drop it). */
 static int map_stack(struct group_table *t, const struct group_options *o, uint32_t s,
-		     struct stack_rows *sr, struct text *key)
+		     struct stack_rows *sr, struct buffer *key)
 {
 	const struct profile *p = t->profile;
 	const struct profile_stack *st = &p->stacks[s];
@@ -213,19 +193,19 @@ static int map_stack(struct group_table *t, const struct group_options *o, uint3
 	if (o->nexclude && stack_matches(p, s, from, o->all_frames, o->exclude, o->nexclude))
 		return 0;
 	key->len = 0;
-	text_add(key, "", 0);
+	buffer_add(key, "", 0);
 	if (st->depth == 0) {
-		row = row_for(t, key->s ? key->s : "", PROFILE_NONE, s, 0);
+		row = row_for(t, key->data ? key->data : "", PROFILE_NONE, s, 0);
 	} else if (o->by == GROUP_TRACEBACK) {
 		for (uint32_t i = from; i < st->depth; i++) {
 			if (i > from)
-				text_add(key, "\x1e", 1);
+				buffer_add(key, "\x1e", 1);
 			frame_key(p, p->stack_frames[st->first + i], GROUP_LINENO, o->ignore_lines, key);
 		}
-		row = key->failed ? -ENOMEM : row_for(t, key->s, p->stack_frames[st->first + from], s, from);
+		row = key->failed ? -ENOMEM : row_for(t, key->data, p->stack_frames[st->first + from], s, from);
 	} else if (!o->cumulative) {
 		frame_key(p, p->stack_frames[st->first + from], o->by, o->ignore_lines, key);
-		row = key->failed ? -ENOMEM : row_for(t, key->s, p->stack_frames[st->first + from], s, from);
+		row = key->failed ? -ENOMEM : row_for(t, key->data, p->stack_frames[st->first + from], s, from);
 	} else {
 		/* every distinct place along the stack, once (recursion counts once) */
 		for (uint32_t i = from; i < st->depth; i++) {
@@ -234,7 +214,7 @@ static int map_stack(struct group_table *t, const struct group_options *o, uint3
 
 			key->len = 0;
 			frame_key(p, f, o->by, o->ignore_lines, key);
-			row = key->failed ? -ENOMEM : row_for(t, key->s, f, s, i);
+			row = key->failed ? -ENOMEM : row_for(t, key->data, f, s, i);
 			if (row < 0)
 				return -ENOMEM;
 			for (k = 0; k < sr->count[s]; k++)
@@ -266,7 +246,7 @@ int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 		   const struct group_options *o, struct group_table *t)
 {
 	struct stack_rows sr = { 0 };
-	struct text key = { 0 };
+	struct buffer key = { 0 };
 	int ret = -ENOMEM;
 
 	memset(t, 0, sizeof(*t));
@@ -320,7 +300,7 @@ out:
 	t->stack_first = sr.first;
 	t->stack_count = sr.count;
 	t->stack_rows = sr.rows;
-	free(key.s);
+	free(key.data);
 	return ret;
 }
 
