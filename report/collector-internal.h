@@ -179,5 +179,13 @@ struct run_snapshot *collector_keep_snapshot(struct collector *c, const struct r
 /* Answer the `heapwise snapshot` request being served: s taken, or NULL. */
 void collector_serve_request(struct collector *c, const struct run_snapshot *s);
 
+/* How many rings to look at: the tracer's high-water mark, never past the end. */
+static inline uint32_t rings_in_use(struct wire_header *h)
+{
+	uint32_t used = __atomic_load_n(&h->rings_used, __ATOMIC_ACQUIRE);
+
+	return used < h->ring_count ? used : h->ring_count;
+}
+
 
 #endif

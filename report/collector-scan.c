@@ -34,8 +34,9 @@
 static int rings_empty(const struct collector *c)
 {
 	struct wire_header *h = c->hdr;
+	uint32_t used = rings_in_use(h);
 
-	for (uint32_t i = 0; i < h->ring_count; i++) {
+	for (uint32_t i = 0; i < used; i++) {
 		struct wire_ring *r = wire_ring_at(h, i);
 
 		if (__atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE))

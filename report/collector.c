@@ -71,7 +71,7 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 {
 	struct collector *c = calloc(1, sizeof(*c));
 	struct wire_header *h;
-	uint64_t off, stride;
+	uint64_t rings_off, records_off;
 	int ret;
 
 	if (!c)
@@ -80,10 +80,10 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	c->memfd = -1;
 	c->statm_fd = -1;
 
-	stride = sizeof(struct wire_ring) + (uint64_t)RING_RECORDS * sizeof(struct wire_record);
-	off = 4096;
-	c->size = off + RING_COUNT * stride;
-	c->size = (c->size + 4095) & ~4095ull;
+	rings_off = 4096;
+	records_off = rings_off + RING_COUNT * sizeof(struct wire_ring);
+	records_off = (records_off + 4095) & ~4095ull;
+	c->size = records_off + (uint64_t)RING_COUNT * RING_RECORDS * sizeof(struct wire_record);
 	uint64_t stacks_off = c->size;
 	c->size += (uint64_t)STACK_SLOTS * sizeof(struct wire_stack);
 	uint64_t frames_off = c->size;
@@ -113,8 +113,8 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	h->total_size = c->size;
 	h->ring_count = RING_COUNT;
 	h->ring_records = RING_RECORDS;
-	h->rings_offset = off;
-	h->ring_stride = stride;
+	h->rings_offset = rings_off;
+	h->records_offset = records_off;
 	h->stacks_offset = stacks_off;
 	h->stack_slots = STACK_SLOTS;
 	h->frames_offset = frames_off;
@@ -126,6 +126,7 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	h->traced_pid = -1;
 	h->stamp = 1;
 	wire_ring_at(h, 0)->state = WIRE_RING_OWNED;	/* the shared ring is never claimed */
+	h->rings_used = 1;
 	__atomic_store_n(&h->magic, WIRE_MAGIC, __ATOMIC_RELEASE);
 
 	c->ring_seen = calloc(RING_COUNT, sizeof(*c->ring_seen));
@@ -534,10 +535,11 @@ static void queue_chunk(struct collector *c, struct chunk *k)
 	pthread_mutex_unlock(&c->queue_lock);
 }
 
-/* Copy what ring r published into chunks and hand the space back. */
-static size_t pull_ring(struct collector *c, struct wire_ring *r)
+/* Copy what ring i published into chunks and hand the space back. */
+static size_t pull_ring(struct collector *c, uint32_t i)
 {
-	struct wire_record *recs = wire_ring_records(r);
+	struct wire_ring *r = wire_ring_at(c->hdr, i);
+	struct wire_record *recs = wire_ring_records(c->hdr, i);
 	uint64_t size = c->hdr->ring_records, mask = size - 1;
 	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
@@ -585,12 +587,14 @@ static size_t pull_rings(struct collector *c, uint64_t now, int flush)
 	struct chunk *k;
 	size_t n = 0;
 
+	uint32_t used = rings_in_use(h);
+
 	c->pull_ns = now;
-	for (uint32_t i = 0; i < h->ring_count; i++) {
+	for (uint32_t i = 0; i < used; i++) {
 		struct wire_ring *r = wire_ring_at(h, i);
 
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != WIRE_RING_FREE)
-			n += pull_ring(c, r);
+			n += pull_ring(c, i);
 	}
 	k = c->filling;
 	if (k && k->n && (flush || !n || now - k->since_ns >= PARTIAL_AGE_NS)) {
@@ -650,8 +654,9 @@ static void reclaim_rings(struct collector *c, uint64_t now)
 {
 	struct wire_header *h = c->hdr;
 	uint32_t image = __atomic_load_n(&h->image, __ATOMIC_ACQUIRE);
+	uint32_t used = rings_in_use(h);
 
-	for (uint32_t i = 1; i < h->ring_count; i++) {
+	for (uint32_t i = 1; i < used; i++) {
 		struct wire_ring *r = wire_ring_at(h, i);
 		struct ring_seen *seen = &c->ring_seen[i];
 		uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
@@ -672,7 +677,7 @@ static void reclaim_rings(struct collector *c, uint64_t now)
 			gone = thread_gone(c, r->tid);
 		if (!gone)
 			continue;
-		pull_ring(c, r);	/* whatever it published before dying */
+		pull_ring(c, i);	/* whatever it published before dying */
 		__atomic_store_n(&r->head, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->tail, 0, __ATOMIC_RELAXED);
 		seen->head = 0;

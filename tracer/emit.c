@@ -101,12 +101,23 @@ static void disable_tracing(void)
 /* Rings                                                               */
 /* ------------------------------------------------------------------ */
 
+/* Raise the high-water mark the collector stops looking at rings at. */
+static void note_ring_used(uint32_t i)
+{
+	uint32_t used = __atomic_load_n(&hw_hdr->rings_used, __ATOMIC_RELAXED);
+
+	while (used <= i &&
+	       !__atomic_compare_exchange_n(&hw_hdr->rings_used, &used, i + 1, 0,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
 /*
  * Claim a free ring for this thread, the lowest-numbered one, so that rings
  * (and their resident pages) freed by exited threads are reused first.
- * NULL when every ring is taken.
+ * NULL when every ring is taken; its index in *index otherwise.
  */
-static struct wire_ring *ring_claim(void)
+static struct wire_ring *ring_claim(uint32_t *index)
 {
 	for (uint32_t i = 1; i < hw_hdr->ring_count; i++) {
 		struct wire_ring *r = wire_ring_at(hw_hdr, i);
@@ -120,7 +131,9 @@ static struct wire_ring *ring_claim(void)
 			continue;
 		r->tid = (int32_t)syscall(SYS_gettid);
 		r->image = hw_image;
+		note_ring_used(i);
 		__atomic_store_n(&r->state, WIRE_RING_OWNED, __ATOMIC_RELEASE);
+		*index = i;
 		return r;
 	}
 	return NULL;
@@ -130,16 +143,20 @@ static struct wire_ring *ring_claim(void)
 static struct wire_ring *thread_ring(struct thread_state *t)
 {
 	struct wire_ring *r;
+	uint32_t i;
 
 	if (likely(t->ring))
 		return t->ring;
 	__atomic_fetch_add(&hw_hdr->threads_seen, 1, __ATOMIC_RELAXED);
-	r = ring_claim();
+	t->mask = hw_hdr->ring_records - 1;
+	r = ring_claim(&i);
 	if (!r) {
 		t->shared = 1;
+		t->records = wire_ring_records(hw_hdr, 0);
 		t->ring = wire_ring_at(hw_hdr, 0);
 		return t->ring;
 	}
+	t->records = wire_ring_records(hw_hdr, i);
 	t->ring = r;
 	t->head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 	t->tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
@@ -218,11 +235,9 @@ static struct wire_ring *ring_reserve(struct thread_state *t, unsigned n)
 	return NULL;
 }
 
-static void ring_put(struct thread_state *t, struct wire_ring *r, const struct wire_record *rec)
+static void ring_put(struct thread_state *t, const struct wire_record *rec)
 {
-	struct wire_record *slot = &wire_ring_records(r)[t->head & (hw_hdr->ring_records - 1)];
-
-	*slot = *rec;
+	t->records[t->head & t->mask] = *rec;
 	t->head++;
 }
 
@@ -334,7 +349,7 @@ void hw_emit_alloc(void *p, size_t size, int fn)
 	r = ring_reserve(t, 1);
 	if (r) {
 		rec.stamp = take_stamp();
-		ring_put(t, r, &rec);
+		ring_put(t, &rec);
 		ring_commit(t, r);
 	} else {
 		count_lost(1);
@@ -354,7 +369,7 @@ void hw_emit_free(void *p)
 	r = ring_reserve(t, 1);
 	if (r) {
 		rec.stamp = take_stamp();
-		ring_put(t, r, &rec);
+		ring_put(t, &rec);
 		ring_commit(t, r);
 	} else {
 		count_lost(1);
@@ -373,7 +388,7 @@ void hw_emit_exec(uint32_t image)
 	r = ring_reserve(t, 1);
 	if (r) {
 		rec.stamp = take_stamp();
-		ring_put(t, r, &rec);
+		ring_put(t, &rec);
 		ring_commit(t, r);
 	} else {
 		count_lost(1);
@@ -415,7 +430,7 @@ void *hw_traced_realloc(void *p, size_t size, int fn)
 				    .kind = WIRE_REC_FREE, .fn = (uint16_t)fn };
 	if (!q && size != 0)
 		rec.kind = WIRE_REC_NOP;
-	ring_put(t, r, &rec);
+	ring_put(t, &rec);
 	if (q) {
 		if (unlikely(hw_modules_dirty))
 			hw_log_modules();
@@ -423,7 +438,7 @@ void *hw_traced_realloc(void *p, size_t size, int fn)
 					    .kind = WIRE_REC_ALLOC, .fn = (uint16_t)fn };
 		rec.stack = current_stack();
 		rec.stamp = take_stamp();
-		ring_put(t, r, &rec);
+		ring_put(t, &rec);
 	}
 	ring_commit(t, r);
 	t->guard = 0;

@@ -35,6 +35,8 @@ struct real_allocator {
  */
 struct thread_state {
 	struct wire_ring *ring;	/* our ring, or NULL before the first event */
+	struct wire_record *records;	/* its records */
+	uint64_t mask;		/* ring_records - 1 */
 	uint64_t head;		/* records written to ring (mirror of ring->head) */
 	uint64_t tail_seen;	/* last ring->tail we read */
 	uint8_t guard;		/* set while inside the tracer: nested calls pass through */

@@ -10,7 +10,11 @@
  * The region, in order:
  *
  *   struct wire_header                  counters, geometry, the global stamp
- *   struct wire_ring    x ring_count    per-thread single-producer rings;
+ *   struct wire_ring    x ring_count    the rings' heads and tails, side by
+ *                                       side, so that looking at every ring
+ *                                       touches a few pages, not one each
+ *   struct wire_record  x ring_records  the records of each ring in turn:
+ *                       x ring_count    per-thread single-producer rings;
  *                                       ring 0 is shared, behind a spin lock,
  *                                       for threads that found no free ring
  *   struct wire_stack   x stack_slots   lock-free hash table of stacks
@@ -41,7 +45,7 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
-#define WIRE_VERSION		3
+#define WIRE_VERSION		4
 #define WIRE_LABEL_MAX		64	/* bytes of a snapshot label, with its NUL */
 #define WIRE_MESSAGE_MAX	256	/* bytes of an error message, with its NUL */
 
@@ -104,7 +108,6 @@ struct wire_ring {
 	char pad1[WIRE_CACHELINE - 8];
 	uint64_t tail;		/* collector: records consumed (atomic, release) */
 	char pad2[WIRE_CACHELINE - 8];
-	/* struct wire_record records[ring_records] follows */
 };
 
 /* One slot of the stack table; id = slot index + 1. */
@@ -134,7 +137,7 @@ struct wire_header {
 	uint32_t ring_count;	/* rings, ring 0 being the shared one */
 	uint32_t ring_records;	/* records per ring, a power of two */
 	uint64_t rings_offset;	/* offsets from the start of the region */
-	uint64_t ring_stride;	/* bytes from one ring to the next */
+	uint64_t records_offset;	/* ring i's records start at i * ring_records */
 	uint64_t stacks_offset;
 	uint32_t stack_slots;	/* a power of two */
 	uint32_t module_capacity;
@@ -160,7 +163,7 @@ struct wire_header {
 	uint32_t tracer_state;	/* enum wire_tracer_state */
 	uint32_t threads_seen;	/* threads that claimed a ring or used ring 0 */
 	uint32_t collector_done;	/* the collector stopped draining for good */
-	uint32_t pad2;
+	uint32_t rings_used;	/* 1 + the highest ring index ever claimed (atomic) */
 	uint64_t ring_waits;	/* times a thread found its ring full and waited */
 
 	/*
@@ -211,12 +214,12 @@ enum wire_tracer_state {
 
 static inline struct wire_ring *wire_ring_at(struct wire_header *h, uint32_t i)
 {
-	return (struct wire_ring *)((char *)h + h->rings_offset + (uint64_t)i * h->ring_stride);
+	return (struct wire_ring *)((char *)h + h->rings_offset) + i;
 }
 
-static inline struct wire_record *wire_ring_records(struct wire_ring *r)
+static inline struct wire_record *wire_ring_records(struct wire_header *h, uint32_t i)
 {
-	return (struct wire_record *)(r + 1);
+	return (struct wire_record *)((char *)h + h->records_offset) + (uint64_t)i * h->ring_records;
 }
 
 static inline struct wire_stack *wire_stacks(struct wire_header *h)
