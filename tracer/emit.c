@@ -31,6 +31,7 @@
 #define WAIT_LIMIT_NS	(10ull * 1000000000ull)	/* longest a thread waits for ring space */
 #define STALE_NS	(200ull * 1000000ull)	/* heartbeat age that makes us look closer */
 #define STACK_PROBES	256			/* linear probes before giving up on a stack */
+#define PREFETCH_RECORDS 8			/* how far ahead in the ring to fetch for writing */
 
 __thread struct thread_state hw_thread __attribute__((tls_model("initial-exec")));
 
@@ -47,6 +48,16 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Bring a line into cache for writing (prefetchw; a no-op on CPUs without it). */
+static inline void prefetch_for_write(const void *p)
+{
+#if defined(__x86_64__)
+	__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
 }
 
 static uint64_t take_stamp(void)
@@ -235,10 +246,27 @@ static struct wire_ring *ring_reserve(struct thread_state *t, unsigned n)
 	return NULL;
 }
 
-static void ring_put(struct thread_state *t, const struct wire_record *rec)
+/*
+ * Write one record at head. The fields are stored one by one, straight
+ * into the slot (a record built on the stack and copied whole is read back
+ * across two stores, which stalls store forwarding), and the line a few
+ * records on is fetched for writing now, so that the stores of later
+ * events find it in cache: the stamp's locked add waits for earlier stores
+ * to drain, and a store missing the cache would hold it.
+ */
+static inline void ring_put(struct thread_state *t, uint64_t stamp, uint64_t addr,
+			    uint64_t size, uint32_t stack, uint16_t kind, uint16_t fn)
 {
-	t->records[t->head & t->mask] = *rec;
+	struct wire_record *slot = &t->records[t->head & t->mask];
+
+	slot->stamp = stamp;
+	slot->addr = addr;
+	slot->size = size;
+	slot->stack = stack;
+	slot->kind = kind;
+	slot->fn = fn;
 	t->head++;
+	prefetch_for_write(&t->records[(t->head + PREFETCH_RECORDS) & t->mask]);
 }
 
 static void ring_commit(struct thread_state *t, struct wire_ring *r)
@@ -334,22 +362,17 @@ static uint32_t current_stack(void)
 void hw_emit_alloc(void *p, size_t size, int fn)
 {
 	struct thread_state *t = &hw_thread;
-	struct wire_record rec;
 	struct wire_ring *r;
+	uint32_t stack;
 	int saved = errno;
 
 	t->guard = 1;
 	if (unlikely(hw_modules_dirty))
 		hw_log_modules();
-	rec.stack = current_stack();
-	rec.addr = (uintptr_t)p;
-	rec.size = size;
-	rec.kind = WIRE_REC_ALLOC;
-	rec.fn = (uint16_t)fn;
+	stack = current_stack();
 	r = ring_reserve(t, 1);
 	if (r) {
-		rec.stamp = take_stamp();
-		ring_put(t, &rec);
+		ring_put(t, take_stamp(), (uintptr_t)p, size, stack, WIRE_REC_ALLOC, (uint16_t)fn);
 		ring_commit(t, r);
 	} else {
 		count_lost(1);
@@ -361,15 +384,13 @@ void hw_emit_alloc(void *p, size_t size, int fn)
 void hw_emit_free(void *p)
 {
 	struct thread_state *t = &hw_thread;
-	struct wire_record rec = { .addr = (uintptr_t)p, .kind = WIRE_REC_FREE, .fn = WIRE_FN_FREE };
 	struct wire_ring *r;
 	int saved = errno;
 
 	t->guard = 1;
 	r = ring_reserve(t, 1);
 	if (r) {
-		rec.stamp = take_stamp();
-		ring_put(t, &rec);
+		ring_put(t, take_stamp(), (uintptr_t)p, 0, 0, WIRE_REC_FREE, WIRE_FN_FREE);
 		ring_commit(t, r);
 	} else {
 		count_lost(1);
@@ -381,14 +402,12 @@ void hw_emit_free(void *p)
 void hw_emit_exec(uint32_t image)
 {
 	struct thread_state *t = &hw_thread;
-	struct wire_record rec = { .addr = image, .kind = WIRE_REC_EXEC };
 	struct wire_ring *r;
 
 	t->guard = 1;
 	r = ring_reserve(t, 1);
 	if (r) {
-		rec.stamp = take_stamp();
-		ring_put(t, &rec);
+		ring_put(t, take_stamp(), image, 0, 0, WIRE_REC_EXEC, 0);
 		ring_commit(t, r);
 	} else {
 		count_lost(1);
@@ -408,7 +427,6 @@ void hw_emit_exec(uint32_t image)
 void *hw_traced_realloc(void *p, size_t size, int fn)
 {
 	struct thread_state *t = &hw_thread;
-	struct wire_record rec;
 	struct wire_ring *r;
 	uint64_t free_stamp;
 	void *q;
@@ -426,19 +444,15 @@ void *hw_traced_realloc(void *p, size_t size, int fn)
 	q = hw_real.realloc(p, size);
 	saved = errno;
 
-	rec = (struct wire_record){ .stamp = free_stamp, .addr = (uintptr_t)p,
-				    .kind = WIRE_REC_FREE, .fn = (uint16_t)fn };
-	if (!q && size != 0)
-		rec.kind = WIRE_REC_NOP;
-	ring_put(t, &rec);
+	ring_put(t, free_stamp, (uintptr_t)p, 0, 0,
+		 !q && size != 0 ? WIRE_REC_NOP : WIRE_REC_FREE, (uint16_t)fn);
 	if (q) {
+		uint32_t stack;
+
 		if (unlikely(hw_modules_dirty))
 			hw_log_modules();
-		rec = (struct wire_record){ .addr = (uintptr_t)q, .size = size,
-					    .kind = WIRE_REC_ALLOC, .fn = (uint16_t)fn };
-		rec.stack = current_stack();
-		rec.stamp = take_stamp();
-		ring_put(t, &rec);
+		stack = current_stack();
+		ring_put(t, take_stamp(), (uintptr_t)q, size, stack, WIRE_REC_ALLOC, (uint16_t)fn);
 	}
 	ring_commit(t, r);
 	t->guard = 0;
