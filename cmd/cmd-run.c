@@ -805,8 +805,12 @@ int run_program(struct run_options *o, int argc, char **argv)
 	set_meta(&p, argv, argc, path);
 	t0 = monotonic_ns();
 	if (getenv("HEAPWISE_DEBUG"))
-		fprintf(stderr, "heapwise: debug: the program ran %.3f s; replay ended %.3f s after it\n",
-			(double)(t_reaped - t_fork) / 1e9, (double)(t0 - t_reaped) / 1e9);
+		fprintf(stderr, "heapwise: debug: the program ran %.3f s (CPU %.3f s user, %.3f s system); "
+			"replay ended %.3f s after it\n",
+			(double)(t_reaped - t_fork) / 1e9,
+			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+			ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+			(double)(t0 - t_reaped) / 1e9);
 	if (collector_build_profile(c, &p, err) < 0) {
 		error("%s", err);
 		live_server_profile_written(server, 0, err);
