@@ -1,6 +1,8 @@
 /*
  * test-profile.c - a profile survives a write/read round trip, and every
- * truncation and every changed byte of a small file is rejected cleanly.
+ * truncation and every changed byte of a small file is rejected cleanly,
+ * as are packed snapshot blocks that do not parse though their checksums
+ * are right.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "../../report/profile.h"
 
@@ -167,12 +170,162 @@ static void damage_is_rejected(void **state)
 	free(data);
 }
 
+/* Blocks whose fields jump every way the packing must carry: the address
+ * by a byte or most of the address space, the stamp and the stack up and
+ * down, sizes and generations at their extremes. */
+static void packed_blocks_round_trip(void **state)
+{
+	enum { N = 20000 };
+	struct profile p, q;
+	struct profile_block *b;
+	char err[PROFILE_ERRLEN];
+	uint64_t x = 88172645463325252ull, addr = 0;
+
+	(void)state;
+	build(&p);
+	b = calloc(N, sizeof(*b));
+	for (size_t i = 0; i < N; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		addr += i == N - 1 ? UINT64_MAX - addr : i % 1000 == 0 ? x >> 20 : 1 + x % 4096;
+		b[i] = (struct profile_block){
+			.addr = addr,
+			.size = i % 7 == 0 ? UINT64_MAX - i : x % 100000,
+			.stamp = i % 3 == 0 ? x : UINT64_MAX - x % 5,
+			.stack = (uint32_t)(x >> 33) % 2,
+			.generation = i % 11 == 0 ? UINT32_MAX : (uint32_t)(x % 3),
+		};
+	}
+	b[0].addr = 0;
+	free(p.snapshots[0].blocks);
+	p.snapshots[0].blocks = b;
+	p.snapshots[0].nblocks = N;
+	profile_scan_free(p.snapshots[0].scan);
+	p.snapshots[0].scan = NULL;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	if (profile_read(&q, path, err) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(q.snapshots[0].nblocks, N);
+	assert_memory_equal(q.snapshots[0].blocks, b, N * sizeof(*b));
+	profile_release(&p);
+	profile_release(&q);
+}
+
+/* Put the CRCs of section `at` and of the whole file right again. */
+static void fix_checksums(unsigned char *data, size_t size, unsigned at)
+{
+	uint64_t offset, len;
+	uint32_t crc;
+	uLong file;
+
+	memcpy(&offset, data + 32 + 32 * at + 8, 8);
+	memcpy(&len, data + 32 + 32 * at + 16, 8);
+	crc = (uint32_t)crc32(0L, data + offset, (uInt)len);
+	memcpy(data + 32 + 32 * at + 24, &crc, 4);
+	memset(data + 24, 0, 4);
+	file = crc32(0L, data, (uInt)size);
+	crc = (uint32_t)file;
+	memcpy(data + 24, &crc, 4);
+}
+
+/*
+ * Checksums right, packed blocks wrong. The snapshot holds 8 blocks that
+ * pack to 5 bytes each (address step 1, the rest 0), 40 bytes in all. Each
+ * case replaces those 40 bytes and the block count so that a decoder
+ * missing that one check would parse them to the section's exact end and
+ * accept the file; "6:" is a 6-byte block, its size 0 written as 80 00.
+ */
+#define ZERO5	0, 0, 0, 0, 0
+#define LONG6	0, 0x80, 0, 0, 0, 0
+static void bad_packed_blocks_are_rejected(void **state)
+{
+	static const struct { const char *what; uint64_t count; unsigned char bytes[40]; } cases[] = {
+		{ "as written, checksums redone: accepted", 8,
+		  { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0,
+		    1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0 } },
+		{ "a varint longer than 64 bits", 6,	/* 14, 6:, 4 x 5 */
+		  { 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02, 0, 0, 0, 0,
+		    LONG6, ZERO5, ZERO5, ZERO5, ZERO5 } },
+		{ "a varint cut by the section's end", 8,	/* 7 x 5, then 4 fields and a cut one */
+		  { ZERO5, ZERO5, ZERO5, ZERO5, ZERO5, ZERO5, ZERO5, 0, 0, 0, 0, 0x80 } },
+		{ "an address past 2^64", 4,	/* two steps of 2^63, then two 6: */
+		  { 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 0, 0, 0,
+		    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 0, 0, 0,
+		    LONG6, LONG6 } },
+		{ "a stack id of 2^32", 7,	/* 9 (stack zigzag 2^33), 6:, 5 x 5 */
+		  { 0, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x20, 0,
+		    LONG6, ZERO5, ZERO5, ZERO5, ZERO5, ZERO5 } },
+	};
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+	unsigned char *data;
+	uint32_t nsections, type;
+	unsigned snapshot = 0;
+	uint64_t offset, len;
+	long size;
+	FILE *f;
+
+	(void)state;
+	build(&p);
+	profile_scan_free(p.snapshots[0].scan);
+	p.snapshots[0].scan = NULL;
+	free(p.snapshots[0].blocks);
+	p.snapshots[0].blocks = calloc(8, sizeof(struct profile_block));
+	for (unsigned i = 0; i < 8; i++)
+		p.snapshots[0].blocks[i].addr = i + 1;
+	p.snapshots[0].nblocks = 8;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	profile_release(&p);
+	f = fopen(path, "rb");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	data = malloc((size_t)size);
+	assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	memcpy(&nsections, data + 12, 4);
+	for (unsigned i = 0; i < nsections; i++) {
+		memcpy(&type, data + 32 + 32 * i, 4);
+		if (type == 9)
+			snapshot = i;
+	}
+	assert_int_not_equal(snapshot, 0);
+	memcpy(&offset, data + 32 + 32 * snapshot + 8, 8);
+	memcpy(&len, data + 32 + 32 * snapshot + 16, 8);
+	/* u32 name, u32 flags, u64 time, u64 stamp, u64 count, then the blocks */
+	assert_int_equal(len, 32 + 40);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		memcpy(data + offset + 24, &cases[k].count, 8);
+		memcpy(data + offset + 32, cases[k].bytes, 40);
+		fix_checksums(data, (size_t)size, snapshot);
+		f = fopen(path, "wb");
+		fwrite(data, 1, (size_t)size, f);
+		fclose(f);
+		if (k == 0) {
+			if (profile_read(&q, path, err) < 0)
+				fail_msg("%s: %s", cases[k].what, err);
+			assert_int_equal(q.snapshots[0].blocks[7].addr, 8);
+			profile_release(&q);
+			continue;
+		}
+		if (profile_read(&q, path, err) == 0) {
+			profile_release(&q);
+			fail_msg("%s: accepted", cases[k].what);
+		}
+		assert_non_null(strstr(err, "(snapshot) is malformed"));
+	}
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(damage_is_rejected),
 		cmocka_unit_test(bad_scan_is_rejected),
+		cmocka_unit_test(packed_blocks_round_trip),
+		cmocka_unit_test(bad_packed_blocks_are_rejected),
 	};
 	int ret;
 

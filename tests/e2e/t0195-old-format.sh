@@ -1,0 +1,23 @@
+#!/bin/sh
+# A profile in format version 1 (fixed 32-byte snapshot blocks, written by
+# heapwise before the blocks were packed) still reads: tests/fixtures/
+# leaky-v1.hws was made by `heapwise run -- build/progs/leaky` then.
+. "$(dirname "$0")/lib.sh"
+
+OLD=tests/fixtures/leaky-v1.hws
+"$HW" stats "$OLD" > "$T/stats" 2> "$T/err"
+expect "version 1 reads" "$?" 0
+expect_match "its totals" "$(cat "$T/stats")" "^1110 allocations, 1000 frees, 77.0 KiB allocated$"
+expect_match "its peak" "$(cat "$T/stats")" "^peak heap 14.5 KiB in 111 blocks"
+expect_match "its exit snapshot" "$(cat "$T/stats")" "^still allocated at exit: 110 blocks, 14.5 KiB$"
+
+"$HW" leaks "$OLD" > "$T/leaks"
+expect_match "its leaks: definitely lost" "$(cat "$T/leaks")" "definitely lost: 10,048 bytes in 11 blocks"
+expect_match "its leaks: indirectly lost" "$(cat "$T/leaks")" "indirectly lost: 4,752 bytes in 99 blocks"
+
+# the same program traced now (version 2) has the same exit snapshot, block for block by site
+"$HW" run -q -o "$T/new.hws" -- "$P/leaky" > /dev/null 2>&1
+"$HW" diff --fail-if 'total.size_diff != 0' --fail-if 'total.count_diff != 0' \
+	"$OLD@exit" "$T/new.hws@exit" > "$T/diff"
+expect "version 1 and 2 of one run agree" "$?" 0
+expect_match "by site too" "$(cat "$T/diff")" "leaky.c:28: size=9.8 KiB \(\+0 B\), count=10 \(\+0\)"
