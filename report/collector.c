@@ -584,10 +584,9 @@ static size_t pull_ring(struct collector *c, uint32_t i)
 static size_t pull_rings(struct collector *c, uint64_t now, int flush)
 {
 	struct wire_header *h = c->hdr;
+	uint32_t used = rings_in_use(h);
 	struct chunk *k;
 	size_t n = 0;
-
-	uint32_t used = rings_in_use(h);
 
 	c->pull_ns = now;
 	for (uint32_t i = 0; i < used; i++) {

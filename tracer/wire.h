@@ -34,6 +34,9 @@
  *  - A ring is single-producer: only its owning thread advances head, only
  *    the collector advances tail. Records are written, then head is stored
  *    with release; the collector loads head with acquire.
+ *  - A thread raises rings_used past its ring's index before it marks the
+ *    ring OWNED, so the collector, looking at rings below rings_used only,
+ *    misses no ring that holds records.
  *  - A stack slot is claimed by CAS on its hash; its frames are written and
  *    then `ready` is stored with release. A record naming a stack id is
  *    published after the slot was claimed, and the collector reads frames
