@@ -125,6 +125,22 @@ static void bad_scan_is_rejected(void **state)
 	profile_release(&p);
 }
 
+/* The bytes of the file at path, and their count in *size. */
+static unsigned char *read_whole(const char *at, long *size)
+{
+	unsigned char *data;
+	FILE *f = fopen(at, "rb");
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*size = ftell(f);
+	rewind(f);
+	data = malloc((size_t)*size);
+	assert_int_equal(fread(data, 1, (size_t)*size, f), (size_t)*size);
+	fclose(f);
+	return data;
+}
+
 static void damage_is_rejected(void **state)
 {
 	struct profile p, q;
@@ -137,13 +153,7 @@ static void damage_is_rejected(void **state)
 	build(&p);
 	assert_int_equal(profile_write(&p, path, err), 0);
 	profile_release(&p);
-	f = fopen(path, "rb");
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	rewind(f);
-	data = malloc((size_t)size);
-	assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
+	data = read_whole(path, &size);
 	snprintf(bad, sizeof(bad), "%s.bad", path);
 
 	for (long len = 0; len < size; len++) {
@@ -277,13 +287,7 @@ static void bad_packed_blocks_are_rejected(void **state)
 	p.snapshots[0].nblocks = 8;
 	assert_int_equal(profile_write(&p, path, err), 0);
 	profile_release(&p);
-	f = fopen(path, "rb");
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	rewind(f);
-	data = malloc((size_t)size);
-	assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
+	data = read_whole(path, &size);
 	memcpy(&nsections, data + 12, 4);
 	for (unsigned i = 0; i < nsections; i++) {
 		memcpy(&type, data + 32 + 32 * i, 4);
