@@ -15,20 +15,16 @@
 #include <zlib.h>
 
 #include "../report/array.h"
+#include "../report/varint.h"
 #include "export.h"
 
 /* A protobuf message being written: a struct buffer (report/array.h). */
 
 static void pb_varint(struct buffer *b, uint64_t v)
 {
-	uint8_t buf[10];
-	size_t n = 0;
+	uint8_t buf[VARINT_MAX];
 
-	do {
-		buf[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v);
-	buffer_add(b, buf, n);
+	buffer_add(b, buf, varint_encode(buf, v));
 }
 
 /* A varint field (wire type 0); zero is the default and is left out. */

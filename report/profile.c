@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "profile.h"
+#include "varint.h"
 
 #define FILE_MAGIC	"HWSPROF\n"
 
@@ -376,20 +377,8 @@ static void end_section(struct writer *w, uint32_t type)
  * often allocated one after the other from one place, so a block takes 6-10
  * bytes where a fixed record took 32: less to write, read and keep.
  */
-#define PACKED_BLOCK_MAX	50	/* five varints of at most 10 bytes */
+#define PACKED_BLOCK_MAX	(5 * VARINT_MAX)
 #define PACKED_BLOCK_MIN	5
-
-static size_t put_varint(uint8_t *out, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
 
 static uint64_t zigzag(uint64_t later, uint64_t earlier)
 {
@@ -409,11 +398,11 @@ static void put_packed_blocks(struct writer *w, const struct profile_block *b, u
 			put(w, buf, used);
 			used = 0;
 		}
-		used += put_varint(buf + used, b[i].addr - prev.addr);
-		used += put_varint(buf + used, b[i].size);
-		used += put_varint(buf + used, zigzag(b[i].stamp, prev.stamp));
-		used += put_varint(buf + used, zigzag(b[i].stack, prev.stack));
-		used += put_varint(buf + used, b[i].generation);
+		used += varint_encode(buf + used, b[i].addr - prev.addr);
+		used += varint_encode(buf + used, b[i].size);
+		used += varint_encode(buf + used, zigzag(b[i].stamp, prev.stamp));
+		used += varint_encode(buf + used, zigzag(b[i].stack, prev.stack));
+		used += varint_encode(buf + used, b[i].generation);
 		prev = b[i];
 	}
 	put(w, buf, used);
