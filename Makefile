@@ -35,7 +35,7 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 B = build
 
-TRACER_SRC = tracer/attach.c tracer/emit.c tracer/hooks.c
+TRACER_SRC = tracer/attach.c tracer/emit.c tracer/hooks.c tracer/unwind.c
 REPORT_SRC = report/livetable.c report/profile.c report/symbols.c report/collector.c \
 	     report/build.c report/stats.c report/scopes.c report/group.c report/addrsort.c \
 	     report/procmaps.c report/world.c report/scan.c report/collector-scan.c report/leaks.c report/live.c report/symwarm.c
@@ -97,6 +97,11 @@ $(B)/progs/moved/phases: tests/progs/phases.c
 	@mkdir -p $(B)/moved-src/tests/progs $(@D)
 	{ printf '/* moved */\n\n\n'; cat $<; } > $(B)/moved-src/tests/progs/phases.c
 	cd $(B)/moved-src && $(CC) -O0 -g -fno-omit-frame-pointer -o $(abspath $@) tests/progs/phases.c
+
+# Optimized, without frame pointers: most of its frames are RSP-based.
+$(B)/progs/stackmix: tests/progs/stackmix.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -fomit-frame-pointer -o $@ $<
 
 $(B)/progs/static-hello: tests/progs/static-hello.c
 	@mkdir -p $(@D)

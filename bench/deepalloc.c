@@ -10,8 +10,14 @@
 
 static void *set[WORKING_SET];
 
+/*
+ * The volatile read after the call keeps every level's frame: without it
+ * gcc -O2 turns the recursion into a loop and the stacks are 4 deep.
+ */
 __attribute__((noinline)) static int descend(int depth, uint64_t x)
 {
+	volatile int level = depth;
+
 	if (depth == 0) {
 		size_t k = (size_t)(x % WORKING_SET);
 
@@ -19,7 +25,7 @@ __attribute__((noinline)) static int descend(int depth, uint64_t x)
 		set[k] = malloc(16 + x % 500);
 		return 1;
 	}
-	return descend(depth - 1, x) + (int)(x & 1);
+	return descend(depth - 1, x) + (level & 1);
 }
 
 int main(int argc, char **argv)

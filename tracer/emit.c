@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
 #include <errno.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -334,25 +335,94 @@ static uint32_t stack_intern(const uint64_t *frames, unsigned depth)
 	return 0;
 }
 
-/* Unwind the caller's stack (our own frames left out) and intern it. */
-static uint32_t current_stack(void)
+/*
+ * The registers of the calling frame, for hw_unwind: the address of the
+ * next instruction, RSP and RBP, all as the unwind tables describe them
+ * at that instruction.
+ */
+#define CURRENT_FRAME(ip, sp, bp)						\
+	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"	\
+			 : "=r"(ip), "=r"(sp), "=r"(bp))
+
+/* With HEAPWISE_UNWIND_CHECK set, every fast walk is compared with unw_backtrace's. */
+static int unwind_check;
+
+/*
+ * Our own frames on top of a walk (the hook, this file): at most this
+ * many. A walk asks for one frame more than that and max_depth, to tell
+ * a stack that was cut.
+ */
+#define OWN_FRAMES	5
+
+/* Leave our own frames out, cut at max_depth (counted when asked), intern. */
+static uint32_t intern_caller_frames(struct thread_state *t, const uint64_t *frames, int got,
+				     int count_cut)
 {
-	uint64_t buf[WIRE_MAX_DEPTH + 16];
-	unsigned want = hw_hdr->max_depth;
-	/* our own frames (the hook, this file) are at most 3; one more tells a cut */
-	int got = unw_backtrace((void **)buf, (int)(want + 4));
-	unsigned skip = 0, depth;
+	unsigned want = hw_hdr->max_depth, skip = 0, depth;
 
 	if (got <= 0)
-		return stack_intern(buf, 0);
-	while (skip < (unsigned)got && skip < 3 && hw_own_frame(buf[skip]))
+		return t->last_stack = stack_intern(frames, 0);
+	while (skip < (unsigned)got && skip < OWN_FRAMES && hw_own_frame(frames[skip]))
 		skip++;
 	depth = (unsigned)got - skip;
-	if (depth > want) {
+	t->last_truncated = depth > want;
+	if (t->last_truncated) {
 		depth = want;
-		__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
+		if (count_cut)
+			__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
 	}
-	return stack_intern(buf + skip, depth);
+	return t->last_stack = stack_intern(frames + skip, depth);
+}
+
+/* The slow way, with its own buffer: the fast path's frame stays small. */
+static __attribute__((noinline)) uint32_t stack_by_libunwind(struct thread_state *t, int count_cut)
+{
+	uint64_t buf[WIRE_MAX_DEPTH + 16];
+	int got = unw_backtrace((void **)buf, (int)(hw_hdr->max_depth + OWN_FRAMES + 1));
+
+	return intern_caller_frames(t, buf, got, count_cut);
+}
+
+static __attribute__((noinline)) void check_walk(uint32_t fast, uint32_t slow)
+{
+	const struct wire_stack *slots = wire_stacks(hw_hdr);
+	const char *msg = "heapwise: unwind check: the fast walk and unw_backtrace differ\n";
+
+	if (fast != slow || slots[fast - 1].depth != slots[slow - 1].depth)
+		if (write(STDERR_FILENO, msg, strlen(msg)) < 0)
+			return;
+}
+
+/*
+ * The registers of the calling frame, for hw_unwind: the address of the
+ * next instruction, RSP and RBP, all as the unwind tables describe them
+ * at that instruction.
+ */
+#define CURRENT_FRAME(ip, sp, bp)						\
+	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"	\
+			 : "=r"(ip), "=r"(sp), "=r"(bp))
+
+/* The id of the caller's stack, our own frames left out. */
+static uint32_t current_stack(struct thread_state *t)
+{
+	const uint64_t *frames;
+	uint64_t ip, sp, bp;
+	uint32_t id;
+	int same, got;
+
+	CURRENT_FRAME(ip, sp, bp);
+	got = hw_unwind(ip, sp, bp, hw_hdr->max_depth + OWN_FRAMES + 1, &frames, &same);
+	if (got < 0)
+		return stack_by_libunwind(t, 1);
+	if (same && !unwind_check) {
+		if (t->last_truncated)
+			__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
+		return t->last_stack;
+	}
+	id = intern_caller_frames(t, frames, got, 1);
+	if (unlikely(unwind_check) && id)
+		check_walk(id, stack_by_libunwind(t, 0));
+	return id;
 }
 
 /* ------------------------------------------------------------------ */
@@ -369,7 +439,7 @@ void hw_emit_alloc(void *p, size_t size, int fn)
 	t->guard = 1;
 	if (unlikely(hw_modules_dirty))
 		hw_log_modules();
-	stack = current_stack();
+	stack = current_stack(t);
 	r = ring_reserve(t, 1);
 	if (r) {
 		ring_put(t, take_stamp(), (uintptr_t)p, size, stack, WIRE_REC_ALLOC, (uint16_t)fn);
@@ -451,7 +521,7 @@ void *hw_traced_realloc(void *p, size_t size, int fn)
 
 		if (unlikely(hw_modules_dirty))
 			hw_log_modules();
-		stack = current_stack();
+		stack = current_stack(t);
 		ring_put(t, take_stamp(), (uintptr_t)q, size, stack, WIRE_REC_ALLOC, (uint16_t)fn);
 	}
 	ring_commit(t, r);
@@ -479,6 +549,8 @@ void hw_emit_init(void)
 
 	if (pthread_key_create(&exit_key, hw_thread_exit) == 0)
 		exit_key_ok = 1;
+	unwind_check = getenv("HEAPWISE_UNWIND_CHECK") != NULL;
+	hw_unwind_init();
 	/* libunwind's first call per process allocates; do it now, guarded */
 	unw_backtrace((void **)buf, 8);
 }

@@ -241,6 +241,7 @@ EXPORT int dlclose(void *handle)
 		hw_thread.guard = 0;
 	}
 	ret = hw_real.dlclose(handle);
+	hw_unwind_forget();
 	if (tracing())
 		hw_modules_dirty = 1;
 	return ret;

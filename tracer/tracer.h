@@ -42,6 +42,8 @@ struct thread_state {
 	uint8_t guard;		/* set while inside the tracer: nested calls pass through */
 	uint8_t shared;		/* 1: we found no free ring and use ring 0 */
 	uint8_t registered;	/* 1: the exit destructor is armed */
+	uint8_t last_truncated;	/* the last stack was cut at max_depth */
+	uint32_t last_stack;	/* id of the last stack interned */
 };
 
 extern struct real_allocator hw_real;
@@ -73,6 +75,20 @@ void *hw_traced_realloc(void *p, size_t size, int fn);	/* the whole realloc, tra
 void hw_thread_exit(void *ring);	/* pthread key destructor */
 void hw_emit_init(void);		/* once, at attach: key, unwinder priming */
 int hw_collector_gone(void);		/* heapwise exited or stopped draining for good */
+
+/* unwind.c */
+#define HW_UNWIND_FRAMES 72	/* deepest walk unwind.c takes on; deeper ones use unw_backtrace */
+void hw_unwind_init(void);	/* once, at attach */
+void hw_unwind_forget(void);	/* code may have been unmapped (dlclose) */
+/*
+ * The return addresses of the stack from the frame whose registers are
+ * (ip, sp, bp) up, at most max, that frame's own ip first: their count,
+ * with *frames pointing at them until this thread's next walk; or -1 when
+ * unw_backtrace must do it. *same is set when they are the very frames
+ * this thread's last walk returned.
+ */
+int hw_unwind(uint64_t ip, uint64_t sp, uint64_t bp, unsigned max,
+	      const uint64_t **frames, int *same);
 
 /* attach.c: the program is exiting; let the collector scan it first. */
 void hw_exit_scan(void);
