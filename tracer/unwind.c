@@ -16,8 +16,8 @@
  * full walk would give.
  *
  * Frame shapes are learnt from libunwind itself, once per return address:
- * one unw_step from the frame's real registers, and two more with RSP or
- * RBP moved by 8 bytes to see which of them the CFA follows. Frames that
+ * one unw_step from the frame's real registers, and one more with RSP and
+ * RBP moved by different amounts to see which of them the CFA follows. Frames that
  * fit no simple shape (signal frames, frames without unwind information,
  * CFA expressions) send the whole walk back to unw_backtrace. So do walks
  * deeper than the memo holds, a full shape table, and a program that
@@ -177,25 +177,34 @@ static int step_once(uint64_t ip, uint64_t sp, uint64_t bp, struct step_result *
 	return 1;
 }
 
-/* What unw_step does from the registers (ip, sp, bp), as a shape. */
+/*
+ * What unw_step does from the registers (ip, sp, bp), as a shape. A
+ * second step, with RSP moved by 8 bytes and RBP by 16, tells which of
+ * the two the CFA follows. That step reads the stack a little off the
+ * real slots; should the return address it reads there be 0 (the end of
+ * the stack to libunwind), it is tried again further on.
+ */
 static void learn_shape(struct frame_shape *f, uint64_t ip, uint64_t sp, uint64_t bp)
 {
-	struct step_result real, bp_moved, sp_moved;
+	struct step_result real, moved;
 	int ret = step_once(ip, sp, bp, &real);
+	uint64_t a = 1;
 
 	f->kind = SHAPE_OTHER;
 	if (ret == 0)
 		f->kind = SHAPE_LAST;
 	if (ret <= 0)
 		return;
-	if (step_once(ip, sp, bp + 8, &bp_moved) != 1 || step_once(ip, sp + 8, bp, &sp_moved) != 1)
+	while ((ret = step_once(ip, sp + 8 * a, bp + 16 * a, &moved)) == 0 && a < 3)
+		a++;
+	if (ret != 1)
 		return;
-	if (bp_moved.sp == real.sp && sp_moved.sp == real.sp + 8) {
+	if (moved.sp == real.sp + 8 * a) {
 		f->kind = SHAPE_SP;
 		f->cfa_offset = (int32_t)(real.sp - sp);
 		if (real.sp != sp + (uint64_t)(int64_t)f->cfa_offset)
 			f->kind = SHAPE_OTHER;
-	} else if (bp_moved.sp == real.sp + 8 && sp_moved.sp == real.sp) {
+	} else if (moved.sp == real.sp + 16 * a) {
 		f->kind = SHAPE_BP;
 		f->cfa_offset = (int32_t)(real.sp - bp);
 		if (real.sp != bp + (uint64_t)(int64_t)f->cfa_offset)
