@@ -281,28 +281,18 @@ static void ring_commit(struct thread_state *t, struct wire_ring *r)
 /* Stacks                                                              */
 /* ------------------------------------------------------------------ */
 
-static uint64_t stack_hash(const uint64_t *frames, unsigned depth)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)hw_image << 32) ^ depth;
-
-	for (unsigned i = 0; i < depth; i++) {
-		h ^= frames[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return h ? h : 1;
-}
-
 /*
  * Return the id of this stack in the shared table, adding it if new; 0 when
  * the table or the frame pool is full (counted in stacks_dropped).
  */
-static uint32_t stack_intern(const uint64_t *frames, unsigned depth)
+static uint32_t stack_intern(const uint64_t *frames, unsigned depth, uint64_t h)
 {
 	struct wire_stack *slots = wire_stacks(hw_hdr);
 	uint32_t mask = hw_hdr->stack_slots - 1;
-	uint64_t h = stack_hash(frames, depth);
-	uint32_t i = (uint32_t)h & mask;
+	uint32_t i;
+
+	h = h ? h : 1;	/* 0 marks an empty slot */
+	i = (uint32_t)h & mask;
 
 	for (unsigned probe = 0; probe < STACK_PROBES; probe++, i = (i + 1) & mask) {
 		uint64_t k = __atomic_load_n(&slots[i].hash, __ATOMIC_ACQUIRE);
@@ -335,15 +325,6 @@ static uint32_t stack_intern(const uint64_t *frames, unsigned depth)
 	return 0;
 }
 
-/*
- * The registers of the calling frame, for hw_unwind: the address of the
- * next instruction, RSP and RBP, all as the unwind tables describe them
- * at that instruction.
- */
-#define CURRENT_FRAME(ip, sp, bp)						\
-	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"	\
-			 : "=r"(ip), "=r"(sp), "=r"(bp))
-
 /* With HEAPWISE_UNWIND_CHECK set, every fast walk is compared with unw_backtrace's. */
 static int unwind_check;
 
@@ -354,24 +335,25 @@ static int unwind_check;
  */
 #define OWN_FRAMES	5
 
-/* Leave our own frames out, cut at max_depth (counted when asked), intern. */
-static uint32_t intern_caller_frames(struct thread_state *t, const uint64_t *frames, int got,
-				     int count_cut)
+/*
+ * Cut at max_depth (counted when asked), intern. hash is the frames' hash
+ * when the walk knows it, 0 otherwise.
+ */
+static uint32_t intern_caller_frames(struct thread_state *t, const uint64_t *frames, unsigned depth,
+				     uint64_t hash, int count_cut)
 {
-	unsigned want = hw_hdr->max_depth, skip = 0, depth;
+	unsigned want = hw_hdr->max_depth;
 
-	if (got <= 0)
-		return t->last_stack = stack_intern(frames, 0);
-	while (skip < (unsigned)got && skip < OWN_FRAMES && hw_own_frame(frames[skip]))
-		skip++;
-	depth = (unsigned)got - skip;
 	t->last_truncated = depth > want;
 	if (t->last_truncated) {
 		depth = want;
+		hash = 0;
 		if (count_cut)
 			__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
 	}
-	return t->last_stack = stack_intern(frames + skip, depth);
+	if (!hash)
+		hash = hw_hash_frames(frames, depth);
+	return t->last_stack = stack_intern(frames, depth, hash);
 }
 
 /* The slow way, with its own buffer: the fast path's frame stays small. */
@@ -379,8 +361,14 @@ static __attribute__((noinline)) uint32_t stack_by_libunwind(struct thread_state
 {
 	uint64_t buf[WIRE_MAX_DEPTH + 16];
 	int got = unw_backtrace((void **)buf, (int)(hw_hdr->max_depth + OWN_FRAMES + 1));
+	unsigned skip = 0, depth;
 
-	return intern_caller_frames(t, buf, got, count_cut);
+	if (got < 0)
+		got = 0;
+	while (skip < (unsigned)got && skip < OWN_FRAMES && hw_own_frame(buf[skip]))
+		skip++;
+	depth = (unsigned)got - skip;
+	return intern_caller_frames(t, buf + skip, depth, 0, count_cut);
 }
 
 static __attribute__((noinline)) void check_walk(uint32_t fast, uint32_t slow)
@@ -405,13 +393,15 @@ static __attribute__((noinline)) void check_walk(uint32_t fast, uint32_t slow)
 /* The id of the caller's stack, our own frames left out. */
 static uint32_t current_stack(struct thread_state *t)
 {
-	const uint64_t *frames;
-	uint64_t ip, sp, bp;
+	const struct hw_frame *f;
+	uint64_t ips[HW_UNWIND_FRAMES];
+	uint64_t ip, sp, bp, hash;
+	unsigned skip = 0, depth;
 	uint32_t id;
 	int same, got;
 
 	CURRENT_FRAME(ip, sp, bp);
-	got = hw_unwind(ip, sp, bp, hw_hdr->max_depth + OWN_FRAMES + 1, &frames, &same);
+	got = hw_unwind(ip, sp, bp, hw_hdr->max_depth + OWN_FRAMES + 1, &f, &same);
 	if (got < 0)
 		return stack_by_libunwind(t, 1);
 	if (same && !unwind_check) {
@@ -419,7 +409,13 @@ static uint32_t current_stack(struct thread_state *t)
 			__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
 		return t->last_stack;
 	}
-	id = intern_caller_frames(t, frames, got, 1);
+	while (skip < (unsigned)got && skip < OWN_FRAMES && hw_own_frame(f[skip].ip))
+		skip++;
+	depth = (unsigned)got - skip;
+	for (unsigned i = 0; i < depth; i++)
+		ips[i] = f[skip + i].ip;
+	hash = depth ? f[skip].hash : 0;
+	id = intern_caller_frames(t, ips, depth, hash, 1);
 	if (unlikely(unwind_check) && id)
 		check_walk(id, stack_by_libunwind(t, 0));
 	return id;

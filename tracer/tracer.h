@@ -78,17 +78,52 @@ int hw_collector_gone(void);		/* heapwise exited or stopped draining for good */
 
 /* unwind.c */
 #define HW_UNWIND_FRAMES 72	/* deepest walk unwind.c takes on; deeper ones use unw_backtrace */
+
+/* One frame of a walk (see unwind.c). */
+struct hw_frame {
+	uint64_t ip;		/* return address (the first frame's: where the walk began) */
+	uint64_t sp, bp;	/* the frame's RSP and RBP */
+	uint64_t bp_slot;	/* where the step to the next frame read RBP; 0: it did not */
+	uint64_t hash;		/* hw_hash_frames of the ips from this frame outward */
+};
+
 void hw_unwind_init(void);	/* once, at attach */
 void hw_unwind_forget(void);	/* code may have been unmapped (dlclose) */
 /*
- * The return addresses of the stack from the frame whose registers are
- * (ip, sp, bp) up, at most max, that frame's own ip first: their count,
- * with *frames pointing at them until this thread's next walk; or -1 when
- * unw_backtrace must do it. *same is set when they are the very frames
- * this thread's last walk returned.
+ * The stack from the frame whose registers are (ip, sp, bp) up, at most
+ * max frames, that frame first: their count, with *frames pointing at them
+ * until this thread's next walk; or -1 when unw_backtrace must do it.
+ * *same is set when they are the very frames this thread's last walk
+ * returned.
  */
 int hw_unwind(uint64_t ip, uint64_t sp, uint64_t bp, unsigned max,
-	      const uint64_t **frames, int *same);
+	      const struct hw_frame **frames, int *same);
+
+/*
+ * The hash of a stack, built from its outermost frame in, so that a walk
+ * has the hash of every frame's way out as it goes; stacks of different
+ * images never share one.
+ */
+static inline uint64_t hw_hash_frame(uint64_t outer, uint64_t ip)
+{
+	uint64_t h = (outer ^ ip) * 0xff51afd7ed558ccdull;
+
+	return h ^ (h >> 32);
+}
+
+static inline uint64_t hw_hash_seed(void)
+{
+	return 0x9e3779b97f4a7c15ull ^ ((uint64_t)hw_image << 32);
+}
+
+static inline uint64_t hw_hash_frames(const uint64_t *ips, unsigned n)
+{
+	uint64_t h = hw_hash_seed();
+
+	while (n)
+		h = hw_hash_frame(h, ips[--n]);
+	return h;
+}
 
 /* attach.c: the program is exiting; let the collector scan it first. */
 void hw_exit_scan(void);

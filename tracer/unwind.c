@@ -59,17 +59,13 @@ struct frame_shape {
 };
 
 /*
- * A walk, frame by frame: the registers it stood on (ip is the frame's
- * return address, sp its stack pointer, bp its RBP) and where the step to
- * frame i + 1 read that frame's RBP (0: RBP was left in its register).
- * The step also read ip[i + 1] at sp[i + 1] - 8.
+ * A walk, frame by frame: the registers it stood on, and where the step
+ * to frame i + 1 read that frame's RBP. The step also read frame i + 1's
+ * ip at its sp - 8.
  */
 struct walk {
 	unsigned n;
-	uint64_t ip[HW_UNWIND_FRAMES];
-	uint64_t sp[HW_UNWIND_FRAMES];
-	uint64_t bp[HW_UNWIND_FRAMES];
-	uint64_t bp_slot[HW_UNWIND_FRAMES];
+	struct hw_frame f[HW_UNWIND_FRAMES];
 };
 
 /* The last walk of this thread. */
@@ -278,12 +274,13 @@ static const struct frame_shape *shape_of(struct frame_shape *table, uint64_t ip
  */
 static unsigned memo_holds_until(const struct walk *m, unsigned from)
 {
+	const struct hw_frame *f = m->f;
 	unsigned i;
 
 	for (i = from; i + 1 < m->n; i++) {
-		if (*(const uint64_t *)(m->sp[i + 1] - 8) != m->ip[i + 1])
+		if (*(const uint64_t *)(f[i + 1].sp - 8) != f[i + 1].ip)
 			break;
-		if (m->bp_slot[i] && *(const uint64_t *)m->bp_slot[i] != m->bp[i + 1])
+		if (f[i].bp_slot && *(const uint64_t *)f[i].bp_slot != f[i + 1].bp)
 			break;
 	}
 	return i;
@@ -291,35 +288,35 @@ static unsigned memo_holds_until(const struct walk *m, unsigned from)
 
 static void walk_push(struct walk *w, uint64_t ip, uint64_t sp, uint64_t bp, uint64_t bp_slot)
 {
-	w->ip[w->n] = ip;
-	w->sp[w->n] = sp;
-	w->bp[w->n] = bp;
-	w->bp_slot[w->n] = bp_slot;
-	w->n++;
+	struct hw_frame *f = &w->f[w->n++];
+
+	f->ip = ip;
+	f->sp = sp;
+	f->bp = bp;
+	f->bp_slot = bp_slot;
 }
 
-/* The memo becomes the walk's top frames, then its own frames from `from` on. */
+/*
+ * The memo becomes the walk's top frames, then its own frames from `from`
+ * on, `total` in all. The frames kept keep their hashes (a hash covers a
+ * frame's way out, which is theirs); the new ones get theirs.
+ */
 static void memo_splice(struct walk *m, const struct walk *w, unsigned from, unsigned total)
 {
 	unsigned kept = total - w->n;
-	size_t bytes = kept * sizeof(m->ip[0]);
+	uint64_t h;
 
-	if (w->n != from) {
-		memmove(&m->ip[w->n], &m->ip[from], bytes);
-		memmove(&m->sp[w->n], &m->sp[from], bytes);
-		memmove(&m->bp[w->n], &m->bp[from], bytes);
-		memmove(&m->bp_slot[w->n], &m->bp_slot[from], bytes);
-	}
-	bytes = w->n * sizeof(m->ip[0]);
-	memcpy(m->ip, w->ip, bytes);
-	memcpy(m->sp, w->sp, bytes);
-	memcpy(m->bp, w->bp, bytes);
-	memcpy(m->bp_slot, w->bp_slot, bytes);
+	if (w->n != from)
+		memmove(&m->f[w->n], &m->f[from], kept * sizeof(m->f[0]));
+	memcpy(m->f, w->f, w->n * sizeof(m->f[0]));
 	m->n = total;
+	h = kept ? m->f[w->n].hash : hw_hash_seed();
+	for (unsigned i = w->n; i-- > 0;)
+		m->f[i].hash = h = hw_hash_frame(h, m->f[i].ip);
 }
 
 int hw_unwind(uint64_t ip, uint64_t sp, uint64_t bp, unsigned max,
-	      const uint64_t **frames, int *same)
+	      const struct hw_frame **frames, int *same)
 {
 	struct walk *m = &memo.w;
 	struct frame_shape *table = __atomic_load_n(&shapes, __ATOMIC_ACQUIRE);
@@ -341,32 +338,28 @@ int hw_unwind(uint64_t ip, uint64_t sp, uint64_t bp, unsigned max,
 		const struct frame_shape *f;
 		uint64_t cfa, slot = 0;
 
-		while (k < m->n && m->sp[k] < sp)
+		while (k < m->n && m->f[k].sp < sp)
 			k++;
-		if (k < m->n && m->sp[k] == sp && m->ip[k] == ip && m->bp[k] == bp) {
+		if (k < m->n && m->f[k].sp == sp && m->f[k].ip == ip && m->f[k].bp == bp) {
 			unsigned v = memo_holds_until(m, k);
 			unsigned total = w.n + (m->n - k);
 
-			if (v + 1 == m->n && (memo.complete || total >= max)) {
+			if (v + 1 == m->n && (memo.complete || total >= max) && total <= max) {
 				/* the rest of the stack is the memo's */
-				*same = w.n == k && total == m->n &&
-					memcmp(w.ip, m->ip, w.n * sizeof(w.ip[0])) == 0;
-				if (total > max)
-					total = max;
-				else
-					complete = memo.complete;
+				*same = w.n == k && total == m->n;
+				for (unsigned i = 0; *same && i < w.n; i++)
+					*same = w.f[i].ip == m->f[i].ip;
 				if (!*same)
 					memo_splice(m, &w, k, total);
-				memo.complete = complete;
-				*frames = m->ip;
+				*frames = m->f;
 				return (int)total;
 			}
 			/* frames k..v stand; walk on from v */
 			for (; k < v && w.n + 1 < max; k++)
-				walk_push(&w, m->ip[k], m->sp[k], m->bp[k], m->bp_slot[k]);
-			ip = m->ip[k];
-			sp = m->sp[k];
-			bp = m->bp[k];
+				w.f[w.n++] = m->f[k];
+			ip = m->f[k].ip;
+			sp = m->f[k].sp;
+			bp = m->f[k].bp;
 			k++;
 		}
 		if (w.n + 1 == max) {
@@ -397,6 +390,6 @@ int hw_unwind(uint64_t ip, uint64_t sp, uint64_t bp, unsigned max,
 	memo_splice(m, &w, 0, w.n);
 	memo.complete = complete;
 	memo.table = table;
-	*frames = m->ip;
+	*frames = m->f;
 	return (int)w.n;
 }
