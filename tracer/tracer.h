@@ -82,10 +82,18 @@ int hw_collector_gone(void);		/* heapwise exited or stopped draining for good */
 /* One frame of a walk (see unwind.c). */
 struct hw_frame {
 	uint64_t ip;		/* return address (the first frame's: where the walk began) */
-	uint64_t sp, bp;	/* the frame's RSP and RBP */
+	uint64_t sp;		/* the frame's RSP */
+	uint64_t bp;		/* its RBP, xor HW_HIDDEN */
 	uint64_t bp_slot;	/* where the step to the next frame read RBP; 0: it did not */
 	uint64_t hash;		/* hw_hash_frames of the ips from this frame outward */
 };
+
+/*
+ * RBP often holds a heap address, and a walk is kept after it is done. So
+ * it is kept xor this, which makes it no user-space address: the leak
+ * scan, which reads our thread-local memory too, must not see a pointer.
+ */
+#define HW_HIDDEN	0xa5a5000000000000ull
 
 void hw_unwind_init(void);	/* once, at attach */
 void hw_unwind_forget(void);	/* code may have been unmapped (dlclose) */

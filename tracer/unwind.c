@@ -280,7 +280,7 @@ static unsigned memo_holds_until(const struct walk *m, unsigned from)
 	for (i = from; i + 1 < m->n; i++) {
 		if (*(const uint64_t *)(f[i + 1].sp - 8) != f[i + 1].ip)
 			break;
-		if (f[i].bp_slot && *(const uint64_t *)f[i].bp_slot != f[i + 1].bp)
+		if (f[i].bp_slot && (*(const uint64_t *)f[i].bp_slot ^ HW_HIDDEN) != f[i + 1].bp)
 			break;
 	}
 	return i;
@@ -292,7 +292,7 @@ static void walk_push(struct walk *w, uint64_t ip, uint64_t sp, uint64_t bp, uin
 
 	f->ip = ip;
 	f->sp = sp;
-	f->bp = bp;
+	f->bp = bp ^ HW_HIDDEN;
 	f->bp_slot = bp_slot;
 }
 
@@ -340,7 +340,7 @@ int hw_unwind(uint64_t ip, uint64_t sp, uint64_t bp, unsigned max,
 
 		while (k < m->n && m->f[k].sp < sp)
 			k++;
-		if (k < m->n && m->f[k].sp == sp && m->f[k].ip == ip && m->f[k].bp == bp) {
+		if (k < m->n && m->f[k].sp == sp && m->f[k].ip == ip && m->f[k].bp == (bp ^ HW_HIDDEN)) {
 			unsigned v = memo_holds_until(m, k);
 			unsigned total = w.n + (m->n - k);
 
@@ -359,7 +359,7 @@ int hw_unwind(uint64_t ip, uint64_t sp, uint64_t bp, unsigned max,
 				w.f[w.n++] = m->f[k];
 			ip = m->f[k].ip;
 			sp = m->f[k].sp;
-			bp = m->f[k].bp;
+			bp = m->f[k].bp ^ HW_HIDDEN;
 			k++;
 		}
 		if (w.n + 1 == max) {

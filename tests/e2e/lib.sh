@@ -49,4 +49,17 @@ heapwise_totals() {
 	json "$T/totals.json" '"%d %d %d %d %d" % (j["live_bytes"], j["live_blocks"], j["allocations"], j["frees"], j["bytes_allocated"])'
 }
 
+# kinds_of LEAKS_JSON: "DEF_BYTES DEF_BLOCKS IND_BYTES IND_BLOCKS POS_BYTES POS_BLOCKS REACH_BYTES REACH_BLOCKS"
+# from `heapwise leaks -f json -k all`
+kinds_of() {
+	json "$1" '" ".join("%d %d" % (j[k]["bytes"], j[k]["blocks"]) for k in ("definite", "indirect", "possible", "reachable"))'
+}
+
+# valgrind_kinds PROG ARGS...: the same from memcheck's LEAK SUMMARY (no freeres: heapwise scans the program as it ran)
+valgrind_kinds() {
+	valgrind --leak-check=summary --run-libc-freeres=no --run-cxx-freeres=no "$@" 2>&1 >/dev/null |
+		sed -n 's/,//g; s/.*\(definitely\|indirectly\|possibly\) lost: \([0-9]*\) bytes in \([0-9]*\) blocks.*/\2 \3/p;
+			s/.*still reachable: \([0-9]*\) bytes in \([0-9]*\) blocks.*/\1 \2/p' | tr '\n' ' ' | sed 's/ *$//'
+}
+
 have() { command -v "$1" >/dev/null 2>&1; }

@@ -15,8 +15,14 @@ HEAPWISE_UNWIND_CHECK=1 "$HW" run -q -o "$T/s.hws" -- "$P/stackmix" > "$T/out" 2
 expect "stackmix: exit status 0" "$?" "0"
 expect "stackmix: both walks agree" "$(grep -c 'unwind check' "$T/err")" "0"
 stats_json "$T/s.hws" > "$T/s.json"
-expect "stackmix: totals" "$(json "$T/s.json" '(j["allocations"], j["frees"], j["live_blocks"], j["live_bytes"], j["lost_events"])')" "(5103, 5040, 63, 7344, 0)"
+expect "stackmix: totals" "$(json "$T/s.json" '(j["allocations"], j["frees"], j["live_blocks"], j["live_bytes"], j["lost_events"])')" "(5105, 5041, 64, 7560, 0)"
 expect "stackmix: every part's site" "$(json "$T/s.json" "$sites")" "$parts"
+# the tracer keeps its last walk, RBP values with it: they must not hold a block
+"$HW" leaks -f json -k all "$T/s.hws" > "$T/leaks.json"
+expect "stackmix: the block lost in RBP is lost" "$(kinds_of "$T/leaks.json")" "216 1 0 0 0 0 7344 63"
+if have valgrind; then
+	expect "stackmix: leak kinds equal memcheck's" "$(kinds_of "$T/leaks.json")" "$(valgrind_kinds "$P/stackmix")"
+fi
 "$HW" top --by traceback -n 0 "$T/s.hws" > "$T/tb"
 expect_match "stackmix: handler stacks go through the signal frame" "$(grep -B8 'handler_alloc' "$T/tb")" "raise"
 expect_match "stackmix: coroutine stacks end in their body" "$(grep -B2 'coroutine_alloc' "$T/tb")" "coroutine_body"

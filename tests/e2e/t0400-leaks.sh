@@ -5,18 +5,6 @@
 # run --error-exitcode, the formats, and a scan that cannot be made.
 . "$(dirname "$0")/lib.sh"
 
-# "DEF_BYTES DEF_BLOCKS IND_BYTES IND_BLOCKS POS_BYTES POS_BLOCKS REACH_BYTES REACH_BLOCKS"
-kinds_of() {
-	json "$1" '" ".join("%d %d" % (j[k]["bytes"], j[k]["blocks"]) for k in ("definite", "indirect", "possible", "reachable"))'
-}
-
-# the same from memcheck's LEAK SUMMARY (no freeres: heapwise scans the program as it ran)
-valgrind_kinds() {
-	valgrind --leak-check=summary --run-libc-freeres=no --run-cxx-freeres=no "$@" 2>&1 >/dev/null |
-		sed -n 's/,//g; s/.*\(definitely\|indirectly\|possibly\) lost: \([0-9]*\) bytes in \([0-9]*\) blocks.*/\2 \3/p;
-			s/.*still reachable: \([0-9]*\) bytes in \([0-9]*\) blocks.*/\1 \2/p' | tr '\n' ' ' | sed 's/ *$//'
-}
-
 # the line of reach.c that holds a piece of code
 at() { echo "reach.c:$(grep -nF -- "$1" tests/progs/reach.c | head -1 | cut -d: -f1)"; }
 leaf_line=$(at 'owner[i] = malloc(32)' | cut -d: -f2)
