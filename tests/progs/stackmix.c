@@ -13,13 +13,13 @@
  *   longjmp_alloc    300 x 112 B after a longjmp out of a deep recursion; leaks 8
  *   shared_alloc     2 x 250 x 128 B, called in turn by twin_a and twin_b,
  *                    whose frames are alike; leaks 9 (5 by twin_a, 4 by twin_b)
- *   rbp_keeper       2 x 250 x 160 B, reached in turn through pad_a and pad_b
+ *   malloc_with_rbp  2 x 250 x 160 B, reached in turn through pad_a and pad_b
  *                    with the same stack pointer but another RBP (see
  *                    part_rbp); leaks 10 (5 through each)
  *   nocfi_alloc      200 x 176 B from a function without unwind tables,
  *                    RBP first a plausible frame record, then 0x10; leaks 11
  * The leaked blocks stay reachable (from a static array) but for one: the
- * 216 bytes rbp_holder held in RBP while it allocated 24 bytes (freed)
+ * 216 bytes malloc_with_rbp held in RBP while it allocated 24 bytes (freed)
  * are lost, though the tracer's memory of its last walk has that RBP.
  * 5105 allocations in all (with the alternate stack and the two coroutine
  * stacks), 64 blocks (7560 bytes) left at exit.
@@ -250,21 +250,18 @@ __attribute__((noinline)) static void *shared_alloc(void)
 	return block(128);
 }
 
-__attribute__((noinline)) static void *twin_a(void)
-{
-	volatile int mark = 1;
-	void *p = shared_alloc();
+/* twin_a and twin_b: one body, so their frames are alike */
+#define TWIN(name, mark)					\
+	__attribute__((noinline)) static void *name(void)	\
+	{							\
+		volatile int m = mark;				\
+		void *p = shared_alloc();			\
+								\
+		return m ? p : NULL;				\
+	}
 
-	return mark ? p : NULL;
-}
-
-__attribute__((noinline)) static void *twin_b(void)
-{
-	volatile int mark = 2;
-	void *p = shared_alloc();
-
-	return mark ? p : NULL;
-}
+TWIN(twin_a, 1)
+TWIN(twin_b, 2)
 
 static void part_twins(void)
 {
@@ -275,26 +272,27 @@ static void part_twins(void)
 /* ------------------------------------------------------------------ */
 
 /*
- * A frame that saves its caller's RBP and then uses RBP for a constant:
- * two calls can stand on the same return address, stack pointer and RBP
- * while their callers' RBPs differ. Only the saved RBP tells them apart.
+ * malloc(size) from a frame that saves its caller's RBP and then holds
+ * `rbp` in RBP. With a constant there, two calls can stand on the same
+ * return address, stack pointer and RBP while their callers' RBPs differ:
+ * only the saved RBP tells them apart.
  */
-void *rbp_keeper(size_t size);
+void *malloc_with_rbp(size_t size, uint64_t rbp);
 __asm__(".text\n"
-	".type rbp_keeper, @function\n"
-	"rbp_keeper:\n"
+	".type malloc_with_rbp, @function\n"
+	"malloc_with_rbp:\n"
 	"	.cfi_startproc\n"
 	"	pushq %rbp\n"
 	"	.cfi_def_cfa_offset 16\n"
 	"	.cfi_offset %rbp, -16\n"
-	"	movl $0x5eed, %ebp\n"
+	"	movq %rsi, %rbp\n"
 	"	call malloc@PLT\n"
 	"	popq %rbp\n"
 	"	.cfi_restore %rbp\n"
 	"	.cfi_def_cfa_offset 8\n"
 	"	ret\n"
 	"	.cfi_endproc\n"
-	".size rbp_keeper, .-rbp_keeper\n");
+	".size malloc_with_rbp, .-malloc_with_rbp\n");
 
 /* RBP-based (alloca): its RBP, not its stack pointer, leads to its caller */
 __attribute__((noinline)) static void *framed(size_t n)
@@ -303,33 +301,28 @@ __attribute__((noinline)) static void *framed(size_t n)
 	void *p;
 
 	scratch[0] = 1;
-	p = rbp_keeper(160);
+	p = malloc_with_rbp(160, 0x5eed);
 	return scratch[0] ? p : NULL;
 }
 
-__attribute__((noinline)) static void *pad_a(size_t pad, size_t n)
-{
-	volatile char *scratch = alloca(pad);
-	void *p;
+/* pad_a and pad_b: one body, so their frames are alike */
+#define PAD(name, mark)							\
+	__attribute__((noinline)) static void *name(size_t pad, size_t n)	\
+	{								\
+		volatile char *scratch = alloca(pad);			\
+		void *p;						\
+									\
+		scratch[0] = mark;					\
+		p = framed(n);						\
+		return scratch[0] ? p : NULL;				\
+	}
 
-	scratch[0] = 1;
-	p = framed(n);
-	return scratch[0] ? p : NULL;
-}
-
-__attribute__((noinline)) static void *pad_b(size_t pad, size_t n)
-{
-	volatile char *scratch = alloca(pad);
-	void *p;
-
-	scratch[0] = 2;
-	p = framed(n);
-	return scratch[0] ? p : NULL;
-}
+PAD(pad_a, 1)
+PAD(pad_b, 2)
 
 /*
  * pad_a and pad_b have alike frames; with their alloca and framed's
- * adding up to the same bytes, rbp_keeper is called with the same stack
+ * adding up to the same bytes, malloc_with_rbp is called with the same stack
  * pointer both ways, but framed's RBP differs by 192 bytes.
  */
 static void part_rbp(void)
@@ -367,31 +360,12 @@ static void part_nocfi(void)
 
 /* ------------------------------------------------------------------ */
 
-/* malloc(24) with p in RBP */
-void *rbp_holder(void *p);
-__asm__(".text\n"
-	".type rbp_holder, @function\n"
-	"rbp_holder:\n"
-	"	.cfi_startproc\n"
-	"	pushq %rbp\n"
-	"	.cfi_def_cfa_offset 16\n"
-	"	.cfi_offset %rbp, -16\n"
-	"	movq %rdi, %rbp\n"
-	"	movl $24, %edi\n"
-	"	call malloc@PLT\n"
-	"	popq %rbp\n"
-	"	.cfi_restore %rbp\n"
-	"	.cfi_def_cfa_offset 8\n"
-	"	ret\n"
-	"	.cfi_endproc\n"
-	".size rbp_holder, .-rbp_holder\n");
-
 /* The last allocation of the run: nothing walks a stack after it. */
 __attribute__((noinline)) static void part_lost_in_rbp(void)
 {
 	void *lost = malloc(216);
 
-	free(rbp_holder(lost));
+	free(malloc_with_rbp(24, (uint64_t)(uintptr_t)lost));
 }
 
 /* ------------------------------------------------------------------ */
