@@ -335,6 +335,16 @@ static int unwind_check;
  */
 #define OWN_FRAMES	5
 
+/* How many of a walk's first frames are our own. */
+static unsigned own_frames(const uint64_t *ips, unsigned n)
+{
+	unsigned skip = 0;
+
+	while (skip < n && skip < OWN_FRAMES && hw_own_frame(ips[skip]))
+		skip++;
+	return skip;
+}
+
 /*
  * Cut at max_depth (counted when asked), intern. hash is the frames' hash
  * when the walk knows it, 0 otherwise.
@@ -361,24 +371,21 @@ static __attribute__((noinline)) uint32_t stack_by_libunwind(struct thread_state
 {
 	uint64_t buf[WIRE_MAX_DEPTH + 16];
 	int got = unw_backtrace((void **)buf, (int)(hw_hdr->max_depth + OWN_FRAMES + 1));
-	unsigned skip = 0, depth;
+	unsigned skip;
 
 	if (got < 0)
 		got = 0;
-	while (skip < (unsigned)got && skip < OWN_FRAMES && hw_own_frame(buf[skip]))
-		skip++;
-	depth = (unsigned)got - skip;
-	return intern_caller_frames(t, buf + skip, depth, 0, count_cut);
+	skip = own_frames(buf, (unsigned)got);
+	return intern_caller_frames(t, buf + skip, (unsigned)got - skip, 0, count_cut);
 }
 
+/* Equal frames intern to the same id: compare the ids. */
 static __attribute__((noinline)) void check_walk(uint32_t fast, uint32_t slow)
 {
-	const struct wire_stack *slots = wire_stacks(hw_hdr);
 	const char *msg = "heapwise: unwind check: the fast walk and unw_backtrace differ\n";
 
-	if (fast != slow || slots[fast - 1].depth != slots[slow - 1].depth)
-		if (write(STDERR_FILENO, msg, strlen(msg)) < 0)
-			return;
+	if (fast != slow && write(STDERR_FILENO, msg, strlen(msg)) < 0)
+		return;
 }
 
 /*
@@ -395,8 +402,8 @@ static uint32_t current_stack(struct thread_state *t)
 {
 	const struct hw_frame *f;
 	uint64_t ips[HW_UNWIND_FRAMES];
-	uint64_t ip, sp, bp, hash;
-	unsigned skip = 0, depth;
+	uint64_t ip, sp, bp;
+	unsigned skip, depth;
 	uint32_t id;
 	int same, got;
 
@@ -409,13 +416,11 @@ static uint32_t current_stack(struct thread_state *t)
 			__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
 		return t->last_stack;
 	}
-	while (skip < (unsigned)got && skip < OWN_FRAMES && hw_own_frame(f[skip].ip))
-		skip++;
+	for (int i = 0; i < got; i++)
+		ips[i] = f[i].ip;
+	skip = own_frames(ips, (unsigned)got);
 	depth = (unsigned)got - skip;
-	for (unsigned i = 0; i < depth; i++)
-		ips[i] = f[skip + i].ip;
-	hash = depth ? f[skip].hash : 0;
-	id = intern_caller_frames(t, ips, depth, hash, 1);
+	id = intern_caller_frames(t, ips + skip, depth, depth ? f[skip].hash : 0, 1);
 	if (unlikely(unwind_check) && id)
 		check_walk(id, stack_by_libunwind(t, 0));
 	return id;

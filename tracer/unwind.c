@@ -17,13 +17,13 @@
  *
  * Frame shapes are learnt from libunwind itself, once per return address:
  * one unw_step from the frame's real registers, and one more with RSP and
- * RBP moved by different amounts to see which of them the CFA follows. Frames that
- * fit no simple shape (signal frames, frames without unwind information,
- * CFA expressions) send the whole walk back to unw_backtrace. So do walks
- * deeper than the memo holds, a full shape table, and a program that
- * dlcloses more often than we keep tables for: code unmapped by dlclose
- * may be replaced by other code at the same addresses, so every dlclose
- * starts a new table.
+ * RBP moved by different amounts to see which of them the CFA follows.
+ * Frames that fit no simple shape (signal frames, frames without unwind
+ * information, CFA expressions) send the whole walk back to unw_backtrace.
+ * So do walks deeper than the memo holds, a full shape table, and a
+ * program that dlcloses more often than we keep tables for: code unmapped
+ * by dlclose may be replaced by other code at the same addresses, so
+ * every dlclose starts a new table.
  */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
@@ -184,7 +184,7 @@ static void learn_shape(struct frame_shape *f, uint64_t ip, uint64_t sp, uint64_
 {
 	struct step_result real, moved;
 	int ret = step_once(ip, sp, bp, &real);
-	uint64_t a = 1;
+	uint64_t a = 1, base;
 
 	f->kind = SHAPE_OTHER;
 	if (ret == 0)
@@ -195,19 +195,16 @@ static void learn_shape(struct frame_shape *f, uint64_t ip, uint64_t sp, uint64_
 		a++;
 	if (ret != 1)
 		return;
-	if (moved.sp == real.sp + 8 * a) {
+	if (moved.sp == real.sp + 8 * a)
 		f->kind = SHAPE_SP;
-		f->cfa_offset = (int32_t)(real.sp - sp);
-		if (real.sp != sp + (uint64_t)(int64_t)f->cfa_offset)
-			f->kind = SHAPE_OTHER;
-	} else if (moved.sp == real.sp + 16 * a) {
+	else if (moved.sp == real.sp + 16 * a)
 		f->kind = SHAPE_BP;
-		f->cfa_offset = (int32_t)(real.sp - bp);
-		if (real.sp != bp + (uint64_t)(int64_t)f->cfa_offset)
-			f->kind = SHAPE_OTHER;
-	} else {
+	else
 		return;
-	}
+	base = f->kind == SHAPE_SP ? sp : bp;
+	f->cfa_offset = (int32_t)(real.sp - base);
+	if (real.sp != base + (uint64_t)(int64_t)f->cfa_offset)
+		f->kind = SHAPE_OTHER;	/* an offset past 32 bits */
 	/* the return address is read at CFA - 8, the caller's RBP kept or saved */
 	if (*(const uint64_t *)(real.sp - 8) != real.ip)
 		f->kind = SHAPE_OTHER;
