@@ -309,20 +309,23 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 	};
 	unsigned bucket = profile_size_bucket(r->size);
 	struct site_counters *s;
-	struct live_block old;
+	int ret;
 
 	if (r->size > LIVE_MAX_SIZE) {
 		/* larger than the table records: a 8 TiB block, say so */
 		c->lost_internal++;
 		return;
 	}
-	if (livetable_remove(&c->live, b.addr, &old) == 0) {
-		/* its free never came (lost): the address is reused, so it is gone */
-		block_gone(c, &old);
-		c->stale_blocks++;
-	}
 	s = site_for(c, b.stack);
-	if (!s || livetable_insert(&c->live, &b) < 0) {
+	ret = s ? livetable_insert(&c->live, &b) : -ENOMEM;
+	if (ret == -EEXIST) {
+		/* its free never came (lost): the address is reused, so it is gone */
+		struct live_block *old = livetable_find(&c->live, b.addr);
+
+		block_gone(c, old);
+		c->stale_blocks++;
+		*old = b;
+	} else if (ret < 0) {
 		c->lost_internal++;
 		return;
 	}

@@ -22,3 +22,10 @@ if have valgrind; then
 else
 	not_ok "totals equal valgrind's" "valgrind is not installed (make check installs it)"
 fi
+
+# frees the tracer never saw (tests/progs/unseen.c): when the address comes
+# back, the old block is settled and the new one (104 bytes) is kept
+"$HW" run -q -o "$T/u.hws" -- "$P/unseen" > "$T/out" || not_ok "run unseen" "status $?"
+expect "addresses came back" "$(cat "$T/out")" "5 1"
+stats_json "$T/u.hws" > "$T/u.json"
+expect "unseen frees settled" "$(json "$T/u.json" '(j["allocations"], j["frees"], j["bytes_freed"], j["live_blocks"], j["live_bytes"])')" "(12, 5, 520, 2, 4173)"
