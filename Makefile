@@ -38,7 +38,8 @@ B = build
 TRACER_SRC = tracer/attach.c tracer/emit.c tracer/hooks.c tracer/unwind.c
 REPORT_SRC = report/livetable.c report/profile.c report/symbols.c report/collector.c \
 	     report/build.c report/stats.c report/scopes.c report/group.c report/addrsort.c \
-	     report/procmaps.c report/world.c report/scan.c report/collector-scan.c report/leaks.c report/live.c report/symwarm.c
+	     report/procmaps.c report/world.c report/scan.c report/collector-scan.c report/leaks.c report/live.c report/symwarm.c \
+	     report/debugcache.c
 CMD_SRC = cmd/main.c cmd/usage.c cmd/json.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/gate.c cmd/selector.c cmd/table.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/suppress.c cmd/cmd-refs.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c \
 	  cmd/cmd-live.c cmd/live-model.c cmd/live-session.c cmd/live-batch.c cmd/tui.c cmd/tui-draw.c
 

@@ -24,6 +24,7 @@
 #include <elfutils/libdwfl.h>
 #include <dwarf.h>
 
+#include "debugcache.h"
 #include "scopes.h"
 #include "symbols.h"
 
@@ -77,6 +78,30 @@ struct symbolizer {
 /* Functions and inlined calls one address may sit in. */
 #define MAX_SCOPES	64
 
+/*
+ * libdwfl's search for a module's separate debug file, through the cache
+ * of plain copies (debugcache.h). libdwfl also asks for a dwz alternate
+ * file this way, with its name and a CRC of 0 (a .gnu_debuglink always
+ * has one): that file has a build-id of its own, so it goes uncached.
+ */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			  Dwarf_Addr base, const char *file_name, const char *debuglink,
+			  GElf_Word crc, char **debuginfo_file_name)
+{
+	const unsigned char *id;
+	GElf_Addr id_addr;
+	int id_len = debuglink && crc == 0 ? 0 : dwfl_module_build_id(mod, &id, &id_addr);
+	int fd = id_len > 0 ? debugcache_find(id, (size_t)id_len, debuginfo_file_name) : -1;
+
+	if (fd >= 0)
+		return fd;
+	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink,
+					  crc, debuginfo_file_name);
+	if (fd >= 0 && id_len > 0)
+		fd = debugcache_store(id, (size_t)id_len, fd, debuginfo_file_name);
+	return fd;
+}
+
 int symbolizer_new(struct symbolizer **out)
 {
 	struct symbolizer *s = calloc(1, sizeof(*s));
@@ -88,7 +113,7 @@ int symbolizer_new(struct symbolizer **out)
 		free(s);
 		return -ENOMEM;
 	}
-	s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->callbacks.find_debuginfo = find_debuginfo;
 	s->callbacks.section_address = dwfl_offline_section_address;
 	s->callbacks.debuginfo_path = &s->debuginfo_path;
 	*out = s;

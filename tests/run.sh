@@ -7,6 +7,8 @@
 cd "$(dirname "$0")/.." || exit 1
 log=$(mktemp -d "${TMPDIR:-/tmp}/heapwise-tests.XXXXXX") || exit 1
 trap 'rm -rf "$log"' EXIT
+# one debug cache (report/debugcache.h) for all the tests, gone with them
+export HEAPWISE_CACHE_DIR="$log/cache"
 passed=0
 failed=0
 

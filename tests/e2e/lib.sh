@@ -8,6 +8,8 @@ P=$PWD/build/progs
 TEST=$(basename "$0" .sh)
 T=$(mktemp -d "${TMPDIR:-/tmp}/heapwise-$TEST.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
+# heapwise's debug cache: run.sh's for the whole run, else this test's own (never ~/.cache)
+export HEAPWISE_CACHE_DIR="${HEAPWISE_CACHE_DIR-$T/cache}"
 
 ok() { echo "ok - $TEST: $1"; }
 not_ok() { echo "not ok - $TEST: $1"; shift; for l in "$@"; do echo "# $l"; done; }
