@@ -706,6 +706,7 @@ int run_program(struct run_options *o, int argc, char **argv)
 	pid_t pid;
 	ssize_t n;
 
+	o->lv.launched = 1;	/* a dashboard of ours saw the program start */
 	ret = find_program(argv[0], path);
 	if (ret < 0) {
 		error("cannot run '%s': %s", argv[0], strerror(-ret));

@@ -59,6 +59,7 @@ int live_batch(int fd, const struct live_options *o, FILE *out)
 	int ret = 0, enough = 0;
 
 	live_session_init(&s, fd, o->by, o->sort);
+	s.model.mark_at_start = o->launched;
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		uint64_t now = monotonic_ns();

@@ -111,7 +111,7 @@ int live_model_push(struct live_model *m, struct profile *p)
 	frame_put(m->prev);
 	m->prev = m->cur;
 	m->cur = f;
-	if (!m->mark) {
+	if (!m->mark && !m->mark_at_start) {
 		m->mark = f;
 		f->refs++;
 	}
@@ -136,6 +136,7 @@ void live_model_mark(struct live_model *m)
 	frame_put(m->mark);
 	m->mark = m->cur;
 	m->mark->refs++;
+	m->mark_at_start = 0;
 }
 
 const char *live_model_meta(const struct live_model *m, const char *key)
@@ -154,9 +155,9 @@ uint64_t live_model_rss(const struct live_model *m)
 
 double live_model_mark_age(const struct live_model *m)
 {
-	if (!m->cur || !m->mark)
+	if (!m->cur || !(m->mark || m->mark_at_start))
 		return 0;
-	return (double)(m->cur->t_ns - m->mark->t_ns) / 1e9;
+	return (double)(m->cur->t_ns - (m->mark ? m->mark->t_ns : 0)) / 1e9;
 }
 
 /* ------------------------------------------------------------------ */

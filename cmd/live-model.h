@@ -48,13 +48,16 @@ struct live_model {
 	struct live_row *rows;		/* filtered and sorted */
 	size_t nrows, cap;
 	double alloc_rate, free_rate;	/* run-wide, per second, lately */
+	int mark_at_start;		/* the mark is the program's start, when nothing was live */
 };
 
 void live_model_init(struct live_model *m, enum group_by by, enum live_sort sort);
 void live_model_release(struct live_model *m);
 
 /* Take the profile the run sent (moved out of *p, which is left empty).
- * The first one becomes the mark. Returns 0 or -ENOMEM. */
+ * The first one becomes the mark, unless mark_at_start is set (the
+ * dashboard started the program: growth counts from its start). Returns 0
+ * or -ENOMEM. */
 int live_model_push(struct live_model *m, struct profile *p);
 
 /* Growth counts from now on. */

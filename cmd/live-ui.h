@@ -19,9 +19,10 @@ struct live_options {
 	enum group_by by;		/* first grouping */
 	enum live_sort sort;		/* first sort key */
 	const char *program_output;	/* where the launched program's output goes */
+	int launched;			/* the dashboard started the program: the mark is its start */
 };
 
-#define LIVE_OPTIONS_INIT { 1000000000ull, 0, 0, 20, GROUP_LINENO, LIVE_SORT_BYTES, NULL }
+#define LIVE_OPTIONS_INIT { 1000000000ull, 0, 0, 20, GROUP_LINENO, LIVE_SORT_BYTES, NULL, 0 }
 
 /* The options' help lines, for `run` and `live`. */
 #define LIVE_OPTIONS_HELP \

@@ -62,6 +62,8 @@ BIG='976\.6 KiB +92\.6% +10 +[0-9.k]+ +0 +976\.6 KiB +big_few watched\.c:[0-9]+'
 SMALL='78\.1 KiB +7\.4% +5000 +[0-9.k]+ +0 +78\.1 KiB +small_many watched\.c:[0-9]+'
 LOST='192 B +0\.0% +3 +[0-9.k]+ +0 +192 B +lose_some watched\.c:[0-9]+'
 CHURN='^ *0 B +0\.0% +0 +[1-9][0-9.]*k +0 +[0-9.]+ [KMG]iB +churn watched\.c:[0-9]+'
+# a dashboard that started the program marks the program's start: all of it is growth
+BIG_LAUNCHED='976\.6 KiB +92\.6% +10 +[0-9.k]+ +\+976\.6 KiB +976\.6 KiB +big_few watched\.c:[0-9]+'
 
 # ------------------------------------------------------------------
 # A program run by `heapwise run`, watched from "another terminal"
@@ -220,7 +222,7 @@ ready 2"
 mkfifo "$T/in2"
 tm new-session -d -s d -x 110 -y 30 -c "$T" "$HW live --delay 0.2 -o $T/d.hws -- $P/watched < $T/in2; echo rc=\$?; sleep 60"
 exec 4> "$T/in2"
-check_screen "live -- PROG: the dashboard at once" d "$BIG"
+check_screen "live -- PROG: the dashboard at once, growth since the start" d "$BIG_LAUNCHED"
 dpid=$(screen d | sed -n 's/.* pid \([0-9]*\) .*/\1/p' | head -1)
 check_screen "live -- PROG: says where the program's output goes" d "program output: heapwise\.watched\.$dpid\.out"
 expect "... and it goes there" "$(cat "$T/heapwise.watched.$dpid.out")" "ready 1"
