@@ -58,8 +58,7 @@ int live_batch(int fd, const struct live_options *o, FILE *out)
 	unsigned printed = 0;
 	int ret = 0, enough = 0;
 
-	live_session_init(&s, fd, o->by, o->sort);
-	s.model.mark_at_start = o->launched;
+	live_session_init(&s, fd, o);
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		uint64_t now = monotonic_ns();

@@ -8,11 +8,12 @@
 
 #include "live-session.h"
 
-void live_session_init(struct live_session *s, int fd, enum group_by by, enum live_sort sort)
+void live_session_init(struct live_session *s, int fd, const struct live_options *o)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
-	live_model_init(&s->model, by, sort);
+	live_model_init(&s->model, o->by, o->sort);
+	s->model.mark_at_start = o->launched;
 }
 
 void live_session_release(struct live_session *s)

@@ -9,6 +9,7 @@
 
 #include "../report/live.h"
 #include "live-model.h"
+#include "live-ui.h"
 
 struct live_session {
 	int fd;				/* the channel */
@@ -24,7 +25,9 @@ struct live_session {
 	int has_result;			/* result is new: the caller clears it */
 };
 
-void live_session_init(struct live_session *s, int fd, enum group_by by, enum live_sort sort);
+/* Start on channel fd with o's grouping and sort; a dashboard that
+ * launched the program marks its start (live_model.mark_at_start). */
+void live_session_init(struct live_session *s, int fd, const struct live_options *o);
 /* Close the channel, free the model. */
 void live_session_release(struct live_session *s);
 

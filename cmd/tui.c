@@ -505,8 +505,7 @@ int tui_run(struct tui *t, int fd, const struct live_options *o)
 	uint64_t next_ask = monotonic_ns();
 	int flags = LIVE_REDRAW, was_over = 0, ret = 0;
 
-	live_session_init(&st.s, fd, o->by, o->sort);
-	st.s.model.mark_at_start = o->launched;
+	live_session_init(&st.s, fd, o);
 	setup_screen(t);
 	while (!(flags & LIVE_QUIT)) {
 		struct pollfd pfd[2] = { { fileno(t->tty), POLLIN, 0 }, { fd, POLLIN, 0 } };
