@@ -24,8 +24,9 @@
 
 #define BUILD_ID_MAX	64	/* bytes; GNU build-ids are 20 */
 
-/* The cache directory, made if missing; 0, or -1 when the cache is off. */
-static int cache_dir(char *dir, size_t size)
+/* The cache directory, made if missing when create is set; 0, or -1 when
+ * the cache is off (or cannot be made). */
+static int cache_dir(char *dir, size_t size, int create)
 {
 	const char *env = getenv("HEAPWISE_CACHE_DIR");
 	const char *base;
@@ -41,6 +42,8 @@ static int cache_dir(char *dir, size_t size)
 		n = -1;
 	if (n < 0 || (size_t)n >= size)
 		return -1;
+	if (!create)
+		return 0;
 	/* mkdir -p, private to the user */
 	for (char *p = dir + 1; *p; p++) {
 		if (*p != '/')
@@ -55,12 +58,13 @@ static int cache_dir(char *dir, size_t size)
 	return mkdir(dir, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int entry_path(char *path, size_t size, const unsigned char *id, size_t len)
+/* The cache's file for build-id id; its directory made when create is set. */
+static int entry_path(char *path, size_t size, const unsigned char *id, size_t len, int create)
 {
 	char dir[PATH_MAX];
 	size_t n;
 
-	if (len == 0 || len > BUILD_ID_MAX || cache_dir(dir, sizeof(dir)) < 0)
+	if (len == 0 || len > BUILD_ID_MAX || cache_dir(dir, sizeof(dir), create) < 0)
 		return -1;
 	n = (size_t)snprintf(path, size, "%s/", dir);
 	if (n + 2 * len + sizeof(".debug") > size)
@@ -92,7 +96,7 @@ int debugcache_find(const unsigned char *build_id, size_t len, char **path)
 	char entry[PATH_MAX];
 	int fd;
 
-	if (entry_path(entry, sizeof(entry), build_id, len) < 0)
+	if (entry_path(entry, sizeof(entry), build_id, len, 0) < 0)
 		return -1;
 	fd = open(entry, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -177,9 +181,10 @@ static int inflate_sections(int fd)
 }
 
 /* Drop the copies used longest ago until the cache holds at most limit
- * bytes; keep is never dropped. */
-static void trim(const char *entry, const char *keep, unsigned long long limit)
+ * bytes; entry, just written, is never dropped. */
+static void trim(const char *entry, unsigned long long limit)
 {
+	const char *keep = strrchr(entry, '/') + 1;
 	char dir[PATH_MAX];
 	struct old { char name[128]; time_t used; off_t size; } *list = NULL;
 	size_t n = 0, cap = 0;
@@ -231,29 +236,25 @@ int debugcache_store(const unsigned char *build_id, size_t len, int fd, char **p
 {
 	char entry[PATH_MAX], tmp[PATH_MAX + 16];
 	size_t size = plain_size(fd);
-	char *entry_copy;
+	char *entry_copy = NULL;
 	int out;
 
 	if (size == 0 || size > DEBUGCACHE_MAX_FILE ||
-	    entry_path(entry, sizeof(entry), build_id, len) < 0)
+	    entry_path(entry, sizeof(entry), build_id, len, 1) < 0)
 		return fd;
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", entry);
 	out = mkostemp(tmp, O_CLOEXEC);
 	if (out < 0)
 		return fd;
 	if (copy_file(fd, out) < 0 || inflate_sections(out) < 0 ||
-	    !has_build_id(out, build_id, len) || !(entry_copy = strdup(entry))) {
-		close(out);
-		unlink(tmp);
-		return fd;
-	}
-	if (rename(tmp, entry) < 0) {
+	    !has_build_id(out, build_id, len) || !(entry_copy = strdup(entry)) ||
+	    rename(tmp, entry) < 0) {
 		free(entry_copy);
 		close(out);
 		unlink(tmp);
 		return fd;
 	}
-	trim(entry, strrchr(entry, '/') + 1, DEBUGCACHE_LIMIT);
+	trim(entry, DEBUGCACHE_LIMIT);
 	close(fd);
 	free(*path);
 	*path = entry_copy;

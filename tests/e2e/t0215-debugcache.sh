@@ -12,8 +12,9 @@ cc -g -O0 -o "$T/app" tests/progs/leaky.c &&
 	objcopy --strip-debug --add-gnu-debuglink="$T/app.debug" "$T/app" ||
 	not_ok "build the split program" "cc or objcopy failed"
 cp "$T/app.debug" "$T/app.debug.orig"
-id=$(readelf -n "$T/app" | awk '/Build ID/ { print $3 }')
+build_id() { readelf -n "$1" 2>/dev/null | awk '/Build ID/ { print $3 }'; }
 compressed() { readelf -t "$1" 2>/dev/null | grep -c COMPRESSED; }
+id=$(build_id "$T/app")
 expect "the debug file is compressed" "$(compressed "$T/app.debug")" 5
 
 # sites CACHE_DIR: the program's top sites, traced with that cache ("" = off)
@@ -30,7 +31,7 @@ entry=$C/debug/$id.debug
 expect "first run: same lines" "$(sites "$C")" "$want"
 expect "first run: the copy is written" "$(test -f "$entry" && echo yes)" yes
 expect "the copy holds no compressed section" "$(compressed "$entry")" 0
-expect "the copy has the program's build-id" "$(readelf -n "$entry" 2>/dev/null | awk '/Build ID/ { print $3 }')" "$id"
+expect "the copy has the program's build-id" "$(build_id "$entry")" "$id"
 
 # without the original, only the copy can give the lines
 rm "$T/app.debug"
@@ -41,10 +42,10 @@ expect "cache off, no debug file: no lines" "$(sites "" | grep -c 'leaky\.c')" 0
 cp "$T/app.debug.orig" "$T/app.debug"
 cp "$PWD/libheapwise.so" "$entry"
 expect "a stranger in the cache is ignored" "$(sites "$C")" "$want"
-expect "and replaced" "$(readelf -n "$entry" 2>/dev/null | awk '/Build ID/ { print $3 }')" "$id"
+expect "and replaced" "$(build_id "$entry")" "$id"
 head -c 100 "$T/app.debug.orig" > "$entry"
 expect "a cut copy is ignored" "$(sites "$C")" "$want"
-expect "and replaced" "$(compressed "$entry"):$(readelf -n "$entry" 2>/dev/null | awk '/Build ID/ { print $3 }')" "0:$id"
+expect "and replaced" "$(compressed "$entry"):$(build_id "$entry")" "0:$id"
 
 # where the cache lives without HEAPWISE_CACHE_DIR
 (
