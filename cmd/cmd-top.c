@@ -115,7 +115,9 @@ static void json_frame(const struct profile *p, uint32_t frame, void *arg)
 {
 	struct json *j = arg;
 
+	json_open(j, '{');
 	report_json_place(j, p, frame, GROUP_LINENO);
+	json_close(j, '}');
 }
 
 static void print_json(const struct top_options *o, const struct profile *p,
@@ -235,7 +237,10 @@ static int print_growth(const struct top_options *o, const struct profile *p)
 			ret = error("out of memory");
 			goto out;
 		}
-	group_sort(&tables[k], SORT_SIZE);
+	if (group_sort(&tables[k], SORT_SIZE) < 0) {
+		ret = error("out of memory");
+		goto out;
+	}
 	if (o->r.format == REPORT_JSON) {
 		json_open(&j, '{');
 		json_key(&j, "steps");
@@ -366,12 +371,11 @@ int cmd_top(int argc, char **argv)
 		ret = print_growth(&o, &p);
 		goto out;
 	}
-	if (group_snapshot(&p, s, &o.r.group, &t) < 0) {
+	if (group_snapshot(&p, s, &o.r.group, &t) < 0 || group_sort(&t, o.sort) < 0) {
 		group_release(&t);
 		ret = error("out of memory");
 		goto out;
 	}
-	group_sort(&t, o.sort);
 	n = t.n;
 	/* groups with nothing to show for the chosen counter are noise */
 	while (n && group_sort_value(&t.rows[n - 1], o.sort) == 0 && t.rows[n - 1].size == 0)

@@ -108,11 +108,16 @@ static uint64_t hash_key(const char *s)
 	return h;
 }
 
-static int rehash(struct group_table *t)
+/* Index the rows again in a table at least twice their number (a power
+ * of two, 256 at least), so a probe always meets an empty slot. */
+static int rehash(struct group_table *t, size_t want_rows)
 {
-	size_t n = t->nslots ? t->nslots * 2 : 256;
-	uint32_t *slots = calloc(n, sizeof(*slots));
+	size_t n = 256;
+	uint32_t *slots;
 
+	while (n < want_rows * 2)
+		n *= 2;
+	slots = calloc(n, sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;
 	for (size_t r = 0; r < t->n; r++) {
@@ -147,7 +152,7 @@ static long row_for(struct group_table *t, const char *key, uint32_t frame, uint
 
 	if ((r = group_find(t, key)))
 		return r - t->rows;
-	if ((t->n + 1) * 2 > t->nslots && rehash(t) < 0)
+	if ((t->n + 1) * 2 > t->nslots && rehash(t, t->n + 1) < 0)
 		return -ENOMEM;
 	if (array_grow((void **)&t->rows, &t->cap, t->n + 1, sizeof(*t->rows)) < 0)
 		return -ENOMEM;
@@ -335,11 +340,17 @@ uint64_t group_sort_value(const struct group_row *r, enum group_sort by)
 	}
 }
 
+struct sort_order {
+	const struct group_row *rows;
+	enum group_sort by;
+};
+
+/* Compares two row indices by the rows they name. */
 static int by_field(const void *a, const void *b, void *arg)
 {
-	const struct group_row *x = a, *y = b;
-	enum group_sort by = *(const enum group_sort *)arg;
-	uint64_t fx = group_sort_value(x, by), fy = group_sort_value(y, by);
+	const struct sort_order *o = arg;
+	const struct group_row *x = &o->rows[*(const uint32_t *)a], *y = &o->rows[*(const uint32_t *)b];
+	uint64_t fx = group_sort_value(x, o->by), fy = group_sort_value(y, o->by);
 
 	if (fx != fy)
 		return fx < fy ? 1 : -1;
@@ -350,18 +361,42 @@ static int by_field(const void *a, const void *b, void *arg)
 	return strcmp(x->key, y->key);
 }
 
-void group_sort(struct group_table *t, enum group_sort by)
+/*
+ * Sorting moves the rows, so everything that names a row by its index (the
+ * key index, the rows of each stack) is renamed through the permutation.
+ */
+int group_sort(struct group_table *t, enum group_sort by)
 {
-	qsort_r(t->rows, t->n, sizeof(*t->rows), by_field, &by);
-	/* the rows moved: index them again */
-	free(t->slots);
-	t->slots = NULL;
-	t->nslots = 0;
-	if (rehash(t) < 0) {
+	struct sort_order order = { t->rows, by };
+	uint32_t *perm = malloc((t->n ? t->n : 1) * sizeof(*perm));
+	uint32_t *renamed = malloc((t->n ? t->n : 1) * sizeof(*renamed));
+	struct group_row *sorted = malloc((t->n ? t->n : 1) * sizeof(*sorted));
+	int ret = -ENOMEM;
+
+	if (!perm || !renamed || !sorted)
+		goto out;
+	for (size_t i = 0; i < t->n; i++)
+		perm[i] = (uint32_t)i;
+	qsort_r(perm, t->n, sizeof(*perm), by_field, &order);
+	for (size_t i = 0; i < t->n; i++) {
+		sorted[i] = t->rows[perm[i]];
+		renamed[perm[i]] = (uint32_t)i;
+	}
+	memcpy(t->rows, sorted, t->n * sizeof(*sorted));
+	for (size_t i = 0; t->stack_count && i < t->profile->nstacks; i++)
+		for (uint32_t k = 0; k < t->stack_count[i]; k++)
+			t->stack_rows[t->stack_first[i] + k] = renamed[t->stack_rows[t->stack_first[i] + k]];
+	if ((ret = rehash(t, t->n)) < 0) {
+		/* the old index names rows that moved: better none */
 		free(t->slots);
 		t->slots = NULL;
 		t->nslots = 0;
 	}
+out:
+	free(perm);
+	free(renamed);
+	free(sorted);
+	return ret;
 }
 
 void group_describe(const struct group_table *t, const struct group_row *r, enum group_by by,

@@ -85,8 +85,11 @@ struct group_row *group_find(const struct group_table *t, const char *key);
 /* The counter a sort key orders by. */
 uint64_t group_sort_value(const struct group_row *r, enum group_sort by);
 
-/* Largest first by the given counter; ties by size, count, then key. */
-void group_sort(struct group_table *t, enum group_sort by);
+/* Largest first by the given counter; ties by size, count, then key.
+ * group_find and group_row_stacks follow the rows to their new places.
+ * Returns 0, or -ENOMEM with the rows as they were (or, if only the key
+ * index could not be rebuilt, sorted with group_find finding nothing). */
+int group_sort(struct group_table *t, enum group_sort by);
 
 /* "parse.c:118", "parse", "parse.c", "libfoo.so", "libfoo.so+0x1234",
  * "<unknown stack>": the group's name in text reports. */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -130,12 +131,68 @@ static void grouping_live_sites(void **state)
 	profile_release(&p);
 }
 
+/*
+ * 100,000 places, as a big real profile has: sorting them must index every
+ * row again in a table large enough for all of them (it once rehashed into
+ * 256 slots and probed for ever), and the rows of each stack must follow
+ * their rows to where the sort put them.
+ */
+static void sorting_many_groups(void **state)
+{
+	enum { N = 100000 };
+	struct group_options o = GROUP_OPTIONS_INIT;
+	struct group_table t;
+	struct profile p;
+	struct profile_snapshot *s;
+	uint32_t stack;
+	char name[32];
+
+	(void)state;
+	assert_int_equal(profile_init(&p), 0);
+	p.frames = calloc(N, sizeof(*p.frames));
+	p.stack_frames = calloc(N, sizeof(uint32_t));
+	p.stacks = calloc(N, sizeof(*p.stacks));
+	p.snapshots = s = calloc(1, sizeof(*p.snapshots));
+	s->blocks = calloc(N, sizeof(struct profile_block));
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "site%u", i);
+		p.frames[i] = (struct profile_frame){ .ip = 0x1000u + i, .module = PROFILE_NONE,
+						      .function = profile_intern(&p, name),
+						      .file = profile_intern(&p, "many.c"), .line = i + 1 };
+		p.stack_frames[i] = i;
+		p.stacks[i] = (struct profile_stack){ i, 1 };
+		/* sizes in no order the stacks have: 7919 is prime to N */
+		s->blocks[i] = (struct profile_block){ .addr = i + 1, .size = (uint64_t)(i * 7919u % N) + 1,
+						      .stack = i };
+	}
+	p.nframes = p.nstack_frames = p.nstacks = N;
+	s->nblocks = N;
+	p.nsnapshots = 1;
+	assert_int_equal(group_snapshot(&p, s, &o, &t), 0);
+	assert_int_equal(t.n, N);
+	assert_int_equal(group_sort(&t, SORT_SIZE), 0);
+	for (size_t i = 0; i < t.n; i++) {
+		assert_int_equal(t.rows[i].size, N - i);
+		assert_ptr_equal(group_find(&t, t.rows[i].key), &t.rows[i]);
+	}
+	/* the largest block is stack i with i * 7919 % N == N - 1 */
+	assert_int_equal(group_row_stacks(&t, &t.rows[0], &stack, 1), 1);
+	assert_int_equal(s->blocks[stack].size, N);
+	assert_int_equal(group_row_stacks(&t, &t.rows[N - 1], &stack, 1), 1);
+	assert_int_equal(s->blocks[stack].size, 1);
+	assert_int_equal(group_sort(&t, SORT_COUNT), 0);
+	assert_ptr_equal(group_find(&t, t.rows[N / 2].key), &t.rows[N / 2]);
+	group_release(&t);
+	profile_release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(grouping_skips_wrappers),
 		cmocka_unit_test(grouping_live_sites),
+		cmocka_unit_test(sorting_many_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
