@@ -25,8 +25,10 @@ endif
 BASE_CFLAGS = -std=gnu11 -O2 -g $(WARNINGS) -D_FORTIFY_SOURCE=2
 DEFINES = -DHEAPWISE_VERSION='"$(VERSION)"' -DHEAPWISE_LIBDIR='"$(PKGLIBDIR)"'
 
-DW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdw zlib 2>/dev/null)
-DW_LIBS = $(shell $(PKG_CONFIG) --libs libdw zlib 2>/dev/null || echo -ldw -lelf -lz)
+DW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdw 2>/dev/null)
+DW_LIBS = $(shell $(PKG_CONFIG) --libs libdw 2>/dev/null || echo -ldw -lelf)
+ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
+ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 UNW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libunwind 2>/dev/null)
 UNW_LIBS = $(shell $(PKG_CONFIG) --libs libunwind 2>/dev/null || echo -lunwind)
 CURSES_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null)
@@ -36,16 +38,29 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 B = build
 
 TRACER_SRC = tracer/attach.c tracer/emit.c tracer/hooks.c tracer/unwind.c
-REPORT_SRC = report/livetable.c report/profile.c report/symbols.c report/collector.c \
-	     report/build.c report/stats.c report/scopes.c report/group.c report/addrsort.c \
-	     report/procmaps.c report/world.c report/scan.c report/collector-scan.c report/leaks.c report/live.c report/symwarm.c \
-	     report/debugcache.c
-CMD_SRC = cmd/main.c cmd/usage.c cmd/json.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/gate.c cmd/selector.c cmd/table.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/suppress.c cmd/cmd-refs.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c \
+# report/, one folder a lifetime; each may use only those after it in this
+# list (tests/e2e/t0020-layering.sh checks): collect, symbols, analysis,
+# profile, util.
+COLLECT_SRC = report/collect/collector.c report/collect/build.c report/collect/collector-scan.c \
+	      report/collect/livetable.c report/collect/procmaps.c report/collect/world.c \
+	      report/collect/scan.c report/collect/live-server.c
+SYMBOLS_SRC = report/symbols/symbols.c report/symbols/scopes.c report/symbols/debugcache.c \
+	      report/symbols/symwarm.c
+ANALYSIS_SRC = report/analysis/group.c report/analysis/stats.c report/analysis/leaks.c
+PROFILE_SRC = report/profile/profile.c report/profile/live-client.c
+UTIL_SRC = report/util/addrsort.c report/util/json.c report/util/table.c report/util/format.c \
+	   report/util/proc.c
+CMD_SRC = cmd/main.c cmd/usage.c cmd/summary.c cmd/cmd-run.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/gate.c cmd/selector.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/suppress.c cmd/cmd-refs.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c \
 	  cmd/cmd-live.c cmd/live-model.c cmd/live-session.c cmd/live-batch.c cmd/tui.c cmd/tui-draw.c
 
 TRACER_OBJ = $(TRACER_SRC:%.c=$(B)/%.o)
-REPORT_OBJ = $(REPORT_SRC:%.c=$(B)/%.o)
+COLLECT_OBJ = $(COLLECT_SRC:%.c=$(B)/%.o)
+SYMBOLS_OBJ = $(SYMBOLS_SRC:%.c=$(B)/%.o)
+# analysis, profile and util: no elfutils, no ptrace; unit tests link them alone
+PURE_OBJ = $(ANALYSIS_SRC:%.c=$(B)/%.o) $(PROFILE_SRC:%.c=$(B)/%.o) $(UTIL_SRC:%.c=$(B)/%.o)
+REPORT_OBJ = $(COLLECT_OBJ) $(SYMBOLS_OBJ) $(PURE_OBJ)
 CMD_OBJ = $(CMD_SRC:%.c=$(B)/%.o)
+REPORT_H = $(wildcard report/*/*.h)
 
 PROGS = $(patsubst tests/progs/%.c,$(B)/progs/%,$(filter-out tests/progs/lib%.c,$(wildcard tests/progs/*.c)))
 PROG_LIBS = $(patsubst tests/progs/lib%.c,$(B)/progs/lib%.so,$(wildcard tests/progs/lib*.c))
@@ -67,11 +82,16 @@ $(B)/tracer/%.o: tracer/%.c tracer/tracer.h tracer/wire.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec $(UNW_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(B)/report/%.o: report/%.c $(wildcard report/*.h) tracer/wire.h
+$(B)/report/%.o: report/%.c $(REPORT_H) tracer/wire.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(DEFINES) $(ZLIB_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# only the symbolizer sees elfutils' headers
+$(B)/report/symbols/%.o: report/symbols/%.c $(REPORT_H)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(DEFINES) $(DW_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(B)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(wildcard report/*.h) tracer/wire.h
+$(B)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(REPORT_H) tracer/wire.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(DEFINES) $(CURSES_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -80,7 +100,7 @@ libheapwise.so: $(TRACER_OBJ) tracer/exports.map
 		-Wl,-z,now -Wl,-z,nodelete $(UNW_LIBS) -ldl -lpthread $(LDFLAGS)
 
 heapwise: $(CMD_OBJ) $(REPORT_OBJ)
-	$(CC) -o $@ $(CMD_OBJ) $(REPORT_OBJ) $(DW_LIBS) $(CURSES_LIBS) -lpthread -lstdc++ $(LDFLAGS)
+	$(CC) -o $@ $(CMD_OBJ) $(REPORT_OBJ) $(DW_LIBS) $(ZLIB_LIBS) $(CURSES_LIBS) -lpthread -lstdc++ $(LDFLAGS)
 
 # Test programs: unoptimized and with debug info, so their heaps and lines are exact.
 $(B)/progs/lib%.so: tests/progs/lib%.c
@@ -108,9 +128,15 @@ $(B)/progs/static-hello: tests/progs/static-hello.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -static -o $@ $<
 
-$(B)/unit/%: tests/unit/%.c $(REPORT_OBJ)
+# Unit tests of the pure layers link them alone, without elfutils: a test
+# that needed more would not link. The live table's is of collect.
+$(B)/unit/%: tests/unit/%.c $(PURE_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(REPORT_OBJ) $(CMOCKA_LIBS) $(DW_LIBS) -lstdc++
+	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(PURE_OBJ) $(CMOCKA_LIBS) $(ZLIB_LIBS)
+
+$(B)/unit/test-livetable: tests/unit/test-livetable.c $(B)/report/collect/livetable.o
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/report/collect/livetable.o $(CMOCKA_LIBS)
 
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)

@@ -9,15 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/group.h"
-#include "../report/stats.h"
+#include "../report/analysis/group.h"
+#include "../report/util/format.h"
+#include "../report/util/json.h"
+#include "../report/util/table.h"
 #include "builtin.h"
-#include "gate.h"
-#include "json.h"
-#include "report-args.h"
 #include "export.h"
+#include "gate.h"
+#include "report-args.h"
 #include "selector.h"
-#include "table.h"
 #include "usage.h"
 
 static const char diff_usage[] =

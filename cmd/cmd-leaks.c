@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/leaks.h"
-#include "../report/stats.h"
+#include "../report/analysis/leaks.h"
+#include "../report/analysis/stats.h"
+#include "../report/util/json.h"
 #include "builtin.h"
 #include "gate.h"
-#include "json.h"
 #include "leak-report.h"
 #include "selector.h"
 #include "suppress.h"

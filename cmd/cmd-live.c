@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../report/live.h"
+#include "../report/profile/live-channel.h"
 #include "builtin.h"
 #include "live-ui.h"
 #include "run.h"

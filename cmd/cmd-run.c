@@ -32,12 +32,12 @@
 
 #include <pthread.h>
 
-#include "../report/clock.h"
-#include "../report/collector.h"
-#include "../report/leaks.h"
-#include "../report/live.h"
-#include "../report/procmaps.h"
-#include "../report/profile.h"
+#include "../report/analysis/leaks.h"
+#include "../report/collect/collector.h"
+#include "../report/collect/live-server.h"
+#include "../report/profile/profile.h"
+#include "../report/util/clock.h"
+#include "../report/util/proc.h"
 #include "../tracer/wire.h"
 #include "builtin.h"
 #include "live-ui.h"
@@ -492,6 +492,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd
 
 	memset(o, 0, sizeof(*o));
 	o->collect = (struct collector_options)COLLECTOR_OPTIONS_INIT;
+	o->collect.count_kinds = leaks_count;
 	o->top = 5;
 	o->error_kinds = (1u << LEAK_DEFINITE) | (1u << LEAK_POSSIBLE);
 	o->live = live_cmd;
@@ -831,7 +832,7 @@ int run_program(struct run_options *o, int argc, char **argv)
 		fprintf(stderr, "heapwise: debug: profile built in %.3f s, written in %.3f s; "
 			"heapwise's peak RSS %ld KiB\n",
 			(double)(t1 - t0) / 1e9, (double)(monotonic_ns() - t1) / 1e9,
-			procmaps_status(getpid(), "VmHWM"));
+			proc_status(getpid(), "VmHWM"));
 	/* the dashboard shows the end until the user quits it; then the summary */
 	dashboard_finish(&d);
 	if (!o->quiet) {

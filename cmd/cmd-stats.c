@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/profile.h"
-#include "../report/stats.h"
+#include "../report/analysis/stats.h"
+#include "../report/profile/profile.h"
+#include "../report/util/format.h"
+#include "../report/util/json.h"
 #include "builtin.h"
-#include "json.h"
 #include "summary.h"
 #include "usage.h"
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/leaks.h"
-#include "../report/stats.h"
+#include "../report/analysis/leaks.h"
+#include "../report/analysis/stats.h"
 #include "export.h"
 
 const char *export_value_name(enum export_value v)

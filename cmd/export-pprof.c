@@ -14,8 +14,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../report/array.h"
-#include "../report/varint.h"
+#include "../report/profile/varint.h"
+#include "../report/util/array.h"
 #include "export.h"
 
 /* A protobuf message being written: a struct buffer (report/array.h). */

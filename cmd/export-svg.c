@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/array.h"
-#include "../report/stats.h"
+#include "../report/util/array.h"
+#include "../report/util/format.h"
 #include "export.h"
 
 #define WIDTH		1200

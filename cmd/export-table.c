@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../report/util/json.h"
+#include "../report/util/table.h"
 #include "export.h"
-#include "json.h"
 #include "report-args.h"
-#include "table.h"
 
 /* The snapshot's live blocks and bytes per stack. */
 static int live_by_stack(const struct export_ctx *x, uint64_t **blocks, uint64_t **bytes)

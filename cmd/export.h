@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../report/profile.h"
+#include "../report/profile/profile.h"
 
 enum export_value {
 	VALUE_LIVE_BYTES,	/* bytes of the snapshot's blocks */

@@ -11,11 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/stats.h"
-#include "json.h"
+#include "../report/analysis/stats.h"
+#include "../report/util/format.h"
+#include "../report/util/json.h"
+#include "../report/util/table.h"
 #include "leak-report.h"
 #include "report-args.h"
-#include "table.h"
 #include "usage.h"
 
 struct owned {

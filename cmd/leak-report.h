@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../report/leaks.h"
+#include "../report/analysis/leaks.h"
 #include "suppress.h"
 
 enum leak_format { LEAK_TEXT, LEAK_JSON, LEAK_MARKDOWN };

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../report/clock.h"
-#include "../report/stats.h"
+#include "../report/util/clock.h"
+#include "../report/util/format.h"
 #include "live-session.h"
 #include "live-ui.h"
 #include "usage.h"

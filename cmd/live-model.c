@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/stats.h"
+#include "../report/analysis/stats.h"
+#include "../report/util/format.h"
 #include "live-model.h"
 
 static const char *const sort_titles[LIVE_SORTS] = {

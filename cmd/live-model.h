@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../report/group.h"
-#include "../report/profile.h"
+#include "../report/analysis/group.h"
+#include "../report/profile/profile.h"
 
 enum live_sort {
 	LIVE_SORT_BYTES,	/* live bytes */

@@ -7,7 +7,7 @@
 #ifndef HEAPWISE_LIVE_SESSION_H
 #define HEAPWISE_LIVE_SESSION_H
 
-#include "../report/live.h"
+#include "../report/profile/live-channel.h"
 #include "live-model.h"
 #include "live-ui.h"
 

@@ -5,8 +5,8 @@
 #ifndef HEAPWISE_REPORT_ARGS_H
 #define HEAPWISE_REPORT_ARGS_H
 
-#include "../report/group.h"
-#include "json.h"
+#include "../report/analysis/group.h"
+#include "../report/util/json.h"
 
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_MARKDOWN };
 

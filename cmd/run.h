@@ -5,7 +5,7 @@
 #ifndef HEAPWISE_RUN_H
 #define HEAPWISE_RUN_H
 
-#include "../report/collector.h"
+#include "../report/collect/collector.h"
 #include "live-ui.h"
 
 struct run_options {

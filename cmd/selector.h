@@ -9,7 +9,7 @@
 #ifndef HEAPWISE_SELECTOR_H
 #define HEAPWISE_SELECTOR_H
 
-#include "../report/profile.h"
+#include "../report/profile/profile.h"
 
 /*
  * Read the profile that arg names into p and point *snap at the selected

@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/leaks.h"
-#include "../report/profile.h"
-#include "../report/stats.h"
+#include "../report/analysis/leaks.h"
+#include "../report/analysis/stats.h"
+#include "../report/profile/profile.h"
+#include "../report/util/format.h"
 #include "leak-report.h"
 #include "summary.h"
 

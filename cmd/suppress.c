@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/array.h"
+#include "../report/util/array.h"
 #include "suppress.h"
 #include "usage.h"
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../report/profile.h"
+#include "../report/profile/profile.h"
 
 struct suppressions {
 	char **patterns;

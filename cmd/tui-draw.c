@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../report/stats.h"
+#include "../report/analysis/leaks.h"
+#include "../report/analysis/stats.h"
+#include "../report/util/format.h"
 #include "tui.h"
 
 #define HEADER_LINES	3
@@ -304,7 +306,7 @@ static void draw_help(struct tui_state *st)
 
 static void draw_scan(struct tui_state *st)
 {
-	const struct collector_snapshot_info *si = &st->scan.snap;
+	const struct live_snapshot_info *si = &st->scan.snap;
 	char line[1024], bytes[32], stop[32];
 	int y = HEADER_LINES + 1;
 

@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 
-#include "../report/clock.h"
-#include "../report/stats.h"
+#include "../report/util/clock.h"
+#include "../report/util/format.h"
 #include "tui.h"
 #include "usage.h"
 

@@ -48,9 +48,7 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
-#define WIRE_VERSION		4
-#define WIRE_LABEL_MAX		64	/* bytes of a snapshot label, with its NUL */
-#define WIRE_MESSAGE_MAX	256	/* bytes of an error message, with its NUL */
+#define WIRE_VERSION		5
 
 #define WIRE_ENV_SHM		"HEAPWISE_SHM"	/* path the tracer opens: /proc/PID/fd/N */
 #define WIRE_ENV_DEBUG		"HEAPWISE_DEBUG"	/* set: the tracer says why it did not attach */
@@ -170,37 +168,17 @@ struct wire_header {
 	uint64_t ring_waits;	/* times a thread found its ring full and waited */
 
 	/*
-	 * Snapshot requests from `heapwise snapshot` (another process). A
-	 * requester takes request_lock (0 -> its pid), writes request_label,
-	 * bumps snapshot_requests and keeps the lock until snapshots_served
-	 * reaches its request; the collector then publishes what it took.
-	 */
-	int32_t request_lock;
-	uint32_t last_snapshot_ok;	/* 1: the last one served was taken, 2: no memory for it */
-	uint64_t snapshot_requests;
-	uint64_t snapshots_served;
-	uint64_t last_snapshot_blocks;
-	uint64_t last_snapshot_bytes;
-	char request_label[WIRE_LABEL_MAX];
-
-	/*
 	 * Reachability scans. The collector sets scan_at_exit; the tracer,
 	 * when the program exits, sets exit_scan to WIRE_SCAN_REQUESTED and
 	 * waits (futex on exit_scan) until the collector stored
-	 * WIRE_SCAN_DONE, or the collector is gone. A `heapwise snapshot
-	 * --scan` requester sets request_scan before bumping
-	 * snapshot_requests and reads last_scan_* once served.
+	 * WIRE_SCAN_DONE, or the collector is gone. (`heapwise snapshot`
+	 * asks heapwise run over its dashboards' socket, not through here.)
 	 */
 	uint32_t scan_at_exit;
 	uint32_t exit_scan;		/* enum wire_scan_state */
 	int32_t exit_scan_tid;		/* the thread waiting in exit */
-	uint32_t request_scan;
-	uint64_t static_tls_size;	/* static TLS in use below the thread pointer; 0 unknown */
-	uint64_t pad4;
-	int32_t last_scan_status;	/* 0: scanned; else -errno, why not */
 	uint32_t pad3;
-	uint64_t last_scan_stop_ns;	/* how long the program was stopped */
-	char last_scan_error[WIRE_MESSAGE_MAX];
+	uint64_t static_tls_size;	/* static TLS in use below the thread pointer; 0 unknown */
 };
 
 enum wire_scan_state {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../report/leaks.h"
+#include "../../report/analysis/leaks.h"
 
 #define ROOT(i)	(PROFILE_EDGE_ROOT | (i))
 

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "../../report/livetable.h"
+#include "../../report/collect/livetable.h"
 
 static void insert_find_remove(void **state)
 {

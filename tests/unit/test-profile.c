@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "../../report/profile.h"
+#include "../../report/profile/profile.h"
 
 static char path[64];
 

@@ -11,9 +11,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../report/group.h"
-#include "../../report/profile.h"
-#include "../../report/stats.h"
+#include "../../report/analysis/group.h"
+#include "../../report/analysis/stats.h"
+#include "../../report/profile/profile.h"
+#include "../../report/util/format.h"
 
 static void sizes(void **state)
 {

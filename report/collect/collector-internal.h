@@ -10,11 +10,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../../tracer/wire.h"
 #include "collector.h"
-#include "leaks.h"
 #include "livetable.h"
 #include "scan.h"
-#include "../tracer/wire.h"
 
 struct wire_header;
 
@@ -48,7 +47,7 @@ struct block_list {
 /* A snapshot cut while the program ran: its live set, unsorted unless
  * scanned (then sorted by address, the order the scan's edges use). */
 struct run_snapshot {
-	char name[WIRE_LABEL_MAX];
+	char name[LIVE_LABEL_MAX];
 	uint64_t t_ns;		/* since the start */
 	uint64_t stamp;		/* events up to this stamp are in it */
 	struct live_block *blocks;
@@ -132,16 +131,14 @@ struct collector {
 	struct run_snapshot *snapshots;	/* taken during the run, in order */
 	size_t nsnapshots;
 	uint64_t next_snapshot_ns;	/* the next --snapshot-every one */
-	uint64_t requests_seen;		/* snapshot_requests already taken up */
 	int pending;			/* a snapshot waits for replay to reach its stamp */
-	int pending_requested;		/* ... asked for by `heapwise snapshot` */
-	char pending_name[WIRE_LABEL_MAX];
+	char pending_name[LIVE_LABEL_MAX];
 	uint64_t pending_stamp, pending_ns;
 
 	/* Reachability (collector-scan.c). */
 	struct run_snapshot *exit_scan;	/* the scan when the program exited */
 	int exit_scan_served;		/* the tracer's request was answered */
-	char scan_error[WIRE_MESSAGE_MAX];	/* why the last scan failed, "" if none */
+	char scan_error[PROFILE_ERRLEN];	/* why the last scan failed, "" if none */
 	int program_reaped;		/* the program ended while stopped: we have its status */
 	int program_status;
 
@@ -169,15 +166,14 @@ void run_snapshot_release(struct run_snapshot *s);
 /* Free what collector_write_live keeps between calls. */
 void collector_live_release(struct collector *c);
 /* Classify the blocks of a scanned run snapshot; 0, or -ENOMEM. */
-int collector_scan_kinds(const struct run_snapshot *rs, struct leak_count kinds[LEAK_KINDS]);
+int collector_scan_kinds(const struct run_snapshot *rs, collector_count_kinds_fn *count,
+			 struct leak_count kinds[LEAK_KINDS]);
 
 /* collector.c, shared with collector-scan.c */
 /* Copy the live table into s (blocks, nblocks, bytes). Returns 0 or -ENOMEM. */
 int collector_copy_live(struct collector *c, struct run_snapshot *s);
 /* Append *s to c->snapshots; the copy kept there, or NULL without memory. */
 struct run_snapshot *collector_keep_snapshot(struct collector *c, const struct run_snapshot *s);
-/* Answer the `heapwise snapshot` request being served: s taken, or NULL. */
-void collector_serve_request(struct collector *c, const struct run_snapshot *s);
 
 /* How many rings to look at: the tracer's high-water mark, never past the end. */
 static inline uint32_t rings_in_use(struct wire_header *h)

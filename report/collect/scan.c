@@ -36,7 +36,7 @@
 #include <sys/uio.h>
 #include <elfutils/libdwfl.h>
 
-#include "array.h"
+#include "../util/array.h"
 #include "procmaps.h"
 #include "scan.h"
 

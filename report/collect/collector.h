@@ -17,9 +17,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "leaks.h"
-#include "profile.h"
-#include "../tracer/wire.h"
+#include "../../tracer/wire.h"
+#include "../profile/leak-kinds.h"
+#include "../profile/live-channel.h"
+#include "../profile/profile.h"
+
+/* Counts a scanned snapshot's blocks by leak kind (analysis/leaks.h's
+ * leaks_count): the collector scans but does not judge. */
+typedef int collector_count_kinds_fn(const struct profile_snapshot *s, struct leak_count kinds[LEAK_KINDS]);
 
 struct collector_options {
 	unsigned max_depth;		/* frames kept per stack, 1..WIRE_MAX_DEPTH */
@@ -27,9 +32,10 @@ struct collector_options {
 	uint64_t sample_interval_ns;	/* timeline period */
 	uint64_t snapshot_every_ns;	/* take a snapshot this often, 0 = never */
 	int scan_at_exit;		/* scan the heap for leaks when the program exits */
+	collector_count_kinds_fn *count_kinds;	/* kinds of a dashboard's scan; NULL: not counted */
 };
 
-#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull, 0, 1 }
+#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull, 0, 1, NULL }
 
 struct collector;
 
@@ -75,16 +81,6 @@ int collector_reaped(const struct collector *c, int *status);
 /* Why the last scan could not be made, or NULL. */
 const char *collector_scan_error(const struct collector *c);
 
-/* A snapshot taken for a dashboard, as collector_snapshot_now saw it. */
-struct collector_snapshot_info {
-	char name[WIRE_LABEL_MAX];
-	uint64_t t_ns;			/* since the start */
-	uint64_t blocks, bytes;
-	int scanned;			/* kinds and stop_ns are set */
-	uint64_t stop_ns;		/* how long the scan held the program */
-	struct leak_count kinds[LEAK_KINDS];
-};
-
 /*
  * Take a snapshot now, named name (NULL or "": snapshot-N), into the
  * profile; with scan, stop the program and scan it for leaks too. Replays
@@ -93,7 +89,7 @@ struct collector_snapshot_info {
  * another snapshot is being taken, or another -errno; err says why.
  */
 int collector_snapshot_now(struct collector *c, const char *name, int scan,
-			   struct collector_snapshot_info *info, char err[PROFILE_ERRLEN]);
+			   struct live_snapshot_info *info, char err[PROFILE_ERRLEN]);
 
 /*
  * Write the profile as it is now into fd (a fresh memfd) for a dashboard:

@@ -31,13 +31,13 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "../tracer/wire.h"
-#include "clock.h"
-#include "collector.h"
+#include "../../tracer/wire.h"
+#include "../symbols/symbols.h"
+#include "../symbols/symwarm.h"
+#include "../util/clock.h"
+#include "../util/thread.h"
 #include "collector-internal.h"
-#include "symbols.h"
-#include "symwarm.h"
-#include "thread.h"
+#include "collector.h"
 
 #define RING_COUNT		512
 #define RING_RECORDS		65536		/* 2 MiB per ring, touched only as used */
@@ -771,19 +771,6 @@ struct run_snapshot *collector_keep_snapshot(struct collector *c, const struct r
 	return &all[c->nsnapshots++];
 }
 
-void collector_serve_request(struct collector *c, const struct run_snapshot *s)
-{
-	struct wire_header *h = c->hdr;
-
-	/* the requester still holds the lock: tell it the name we gave */
-	if (s)
-		memcpy(h->request_label, s->name, sizeof(h->request_label));
-	__atomic_store_n(&h->last_snapshot_blocks, s ? s->nblocks : 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->last_snapshot_bytes, s ? s->bytes : 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->last_snapshot_ok, s ? 1 : 2, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->snapshots_served, c->requests_seen, __ATOMIC_RELEASE);
-}
-
 /* Copy the live set as it is now (replay has reached the pending stamp). */
 static void cut_snapshot(struct collector *c)
 {
@@ -795,41 +782,42 @@ static void cut_snapshot(struct collector *c)
 	if (!kept)
 		c->lost_internal++;	/* the snapshot is missing from the profile */
 	c->pending = 0;
-	if (c->pending_requested)
-		collector_serve_request(c, kept);
 }
 
 /* Wait for replay to reach every event so far, then cut a snapshot. */
-static void schedule_snapshot(struct collector *c, int requested)
+static void schedule_snapshot(struct collector *c)
 {
 	c->pending = 1;
-	c->pending_requested = requested;
 	c->pending_stamp = __atomic_load_n(&c->hdr->stamp, __ATOMIC_ACQUIRE) - 1;
 	c->pending_ns = c->now_ns - c->start_ns;
 }
 
-/* Take up a request or a due periodic snapshot; cut the pending one once
- * replay has caught up with it (or at the end, final). */
+/* Take up a due periodic snapshot; cut the pending one once replay has
+ * caught up with it (or at the end, final). */
 static void snapshot_tick(struct collector *c, int final)
 {
-	struct wire_header *h = c->hdr;
-	uint64_t requests = __atomic_load_n(&h->snapshot_requests, __ATOMIC_ACQUIRE);
-
-	if (!c->pending && requests > c->requests_seen && !final) {
-		/* the requester holds request_lock while it waits: the label is stable */
-		memcpy(c->pending_name, h->request_label, sizeof(c->pending_name));
-		c->pending_name[sizeof(c->pending_name) - 1] = '\0';
-		if (!c->pending_name[0])
-			snprintf(c->pending_name, sizeof(c->pending_name), "snapshot-%zu", c->nsnapshots + 1);
-		c->requests_seen = requests;
-		schedule_snapshot(c, 1);
-	} else if (!c->pending && c->opt.snapshot_every_ns && c->now_ns >= c->next_snapshot_ns && !final) {
+	if (!c->pending && c->opt.snapshot_every_ns && c->now_ns >= c->next_snapshot_ns && !final) {
 		snprintf(c->pending_name, sizeof(c->pending_name), "auto-%zu", c->nsnapshots + 1);
 		c->next_snapshot_ns = c->now_ns + c->opt.snapshot_every_ns;
-		schedule_snapshot(c, 0);
+		schedule_snapshot(c);
 	}
 	if (c->pending && (final || c->window.base > c->pending_stamp))
 		cut_snapshot(c);
+}
+
+/* Replay until the pending snapshot's stamp is reached, at most until
+ * deadline, and cut it: a stamp still in flight is waited for as long as
+ * replay itself would. */
+static void finish_pending(struct collector *c, uint64_t deadline)
+{
+	while (c->window.base <= c->pending_stamp && monotonic_ns() < deadline) {
+		if (!collector_drain(c, 0)) {
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	cut_snapshot(c);
 }
 
 void collector_tick(struct collector *c, uint64_t now_ns)
@@ -844,17 +832,16 @@ void collector_tick(struct collector *c, uint64_t now_ns)
 }
 
 int collector_snapshot_now(struct collector *c, const char *name, int scan,
-			   struct collector_snapshot_info *info, char err[PROFILE_ERRLEN])
+			   struct live_snapshot_info *info, char err[PROFILE_ERRLEN])
 {
 	const struct run_snapshot *s;
-	size_t before = c->nsnapshots;
-	uint64_t deadline;
+	size_t before;
 
 	memset(info, 0, sizeof(*info));
-	if (c->pending) {
-		snprintf(err, PROFILE_ERRLEN, "another snapshot is being taken");
-		return -EBUSY;
-	}
+	/* a periodic snapshot on its way is cut first, so the two keep their order */
+	if (c->pending)
+		finish_pending(c, monotonic_ns() + 5000000000ull);
+	before = c->nsnapshots;
 	if (name && *name)
 		snprintf(info->name, sizeof(info->name), "%s", name);
 	else
@@ -867,24 +854,14 @@ int collector_snapshot_now(struct collector *c, const char *name, int scan,
 		}
 		info->scanned = 1;
 		info->stop_ns = s->scan_stop_ns;
-		if (collector_scan_kinds(s, info->kinds) < 0) {
+		if (c->opt.count_kinds && collector_scan_kinds(s, c->opt.count_kinds, info->kinds) < 0) {
 			snprintf(err, PROFILE_ERRLEN, "out of memory while classifying the scan");
 			return -ENOMEM;
 		}
 	} else {
 		memcpy(c->pending_name, info->name, sizeof(c->pending_name));
-		schedule_snapshot(c, 0);
-		/* replay up to the events published so far; a stamp still in
-		 * flight is waited for as long as replay itself would */
-		deadline = monotonic_ns() + 5000000000ull;
-		while (c->window.base <= c->pending_stamp && monotonic_ns() < deadline) {
-			if (!collector_drain(c, 0)) {
-				struct timespec ts = { 0, 1000000 };
-
-				nanosleep(&ts, NULL);
-			}
-		}
-		cut_snapshot(c);
+		schedule_snapshot(c);
+		finish_pending(c, monotonic_ns() + 5000000000ull);
 		if (c->nsnapshots == before) {
 			snprintf(err, PROFILE_ERRLEN, "out of memory while taking the snapshot");
 			return -ENOMEM;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <dwarf.h>
 
-#include "array.h"
+#include "../util/array.h"
 #include "scopes.h"
 
 struct scope_range {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "array.h"
+#include "../util/array.h"
 #include "procmaps.h"
 
 static unsigned parse_perms(const char *p)
@@ -84,41 +84,4 @@ const struct proc_mapping *procmaps_find(const struct proc_maps *m, uint64_t add
 			hi = mid;
 	}
 	return lo < m->n && m->items[lo].start <= addr ? &m->items[lo] : NULL;
-}
-
-long procmaps_status(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	size_t len = strlen(field);
-	long value = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, len) && line[len] == ':') {
-			value = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return value;
-}
-
-pid_t procmaps_parent(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	int ppid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	/* the command name may hold spaces and parentheses: skip to the last ')' */
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
-		sscanf(p + 1, " %*c %d", &ppid);
-	fclose(f);
-	return ppid;
 }

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "array.h"
+#include "../util/array.h"
 #include "leaks.h"
 
 enum state { UNREACHED, POSSIBLE, REACHABLE, INDIRECT };
@@ -375,6 +375,18 @@ void leaks_release(struct leak_analysis *a)
 	free(a->out);
 	free(a->in_first);
 	memset(a, 0, sizeof(*a));
+}
+
+int leaks_count(const struct profile_snapshot *s, struct leak_count kinds[LEAK_KINDS])
+{
+	struct leak_analysis a;
+	int ret = leaks_analyze(s, &a);
+
+	if (ret == 0) {
+		memcpy(kinds, a.totals, sizeof(a.totals));
+		leaks_release(&a);
+	}
+	return ret;
 }
 
 static const char *const kind_names[LEAK_KINDS] = {

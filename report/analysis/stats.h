@@ -1,6 +1,6 @@
 /*
  * stats.h - group a snapshot's blocks, or a run's sites, by where they were
- * allocated, and format sizes the way reports print them.
+ * allocated.
  *
  * The grouping frame of a stack is its first frame outside the allocator's
  * own wrappers (operator new, strdup, ... : see stats.c), so a block made
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "profile.h"
+#include "../profile/profile.h"
 
 /* One group of blocks or sites with the same grouping location. */
 struct stats_row {
@@ -48,11 +48,5 @@ int stats_by_location(const struct profile *p, const struct profile_snapshot *s,
 
 /* "function file:line", "function", or "module+0xoff" / "0xaddr". */
 void stats_describe_frame(const struct profile *p, uint32_t frame, char *buf, size_t len);
-
-/* "1.2 MiB", "420 B": binary units, one decimal above KiB. */
-void format_bytes(uint64_t bytes, char *buf, size_t len);
-
-/* "1.234 s", "12 ms". */
-void format_duration(uint64_t ns, char *buf, size_t len);
 
 #endif

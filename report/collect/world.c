@@ -21,9 +21,9 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
-#include "array.h"
-#include "clock.h"
-#include "procmaps.h"
+#include "../util/array.h"
+#include "../util/clock.h"
+#include "../util/proc.h"
 #include "world.h"
 
 #define MAX_PASSES	30
@@ -40,7 +40,7 @@ static int holds(const struct world *w, pid_t tid)
 
 static void explain_refusal(pid_t pid, int errnum, char err[WORLD_ERRLEN])
 {
-	long tracer = procmaps_status(pid, "TracerPid");
+	long tracer = proc_status(pid, "TracerPid");
 	char path[64];
 	struct stat st;
 	int scope = -1;

@@ -3,8 +3,7 @@
  *
  * The reachability scan needs to know which ranges are stacks, loaded
  * objects, malloc's own heaps and the program's other mappings, and which
- * of them can be read at all. Also a process's parent, to find the
- * `heapwise run` a program runs under.
+ * of them can be read at all.
  */
 #ifndef HEAPWISE_PROCMAPS_H
 #define HEAPWISE_PROCMAPS_H
@@ -37,12 +36,5 @@ void procmaps_release(struct proc_maps *m);
 
 /* The mapping holding addr, or NULL. */
 const struct proc_mapping *procmaps_find(const struct proc_maps *m, uint64_t addr);
-
-/* The number after "FIELD:" in /proc/PID/status ("Threads", "TracerPid"),
- * 0 when the process or the field is not there. */
-long procmaps_status(pid_t pid, const char *field);
-
-/* The parent of pid from /proc/PID/stat, 0 when it cannot be read. */
-pid_t procmaps_parent(pid_t pid);
 
 #endif

@@ -1,7 +1,6 @@
 /*
- * live.c - the socket between `heapwise run` and `heapwise live`: the
- * run's server (answered from its replay loop, never blocking it) and the
- * dashboard's client. See live.h for the protocol.
+ * live-server.c - the run's half of the dashboards' channel (see
+ * live-server.h): answered from the replay loop, never blocking it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,10 +18,11 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "array.h"
-#include "clock.h"
-#include "live.h"
-#include "procmaps.h"
+#include "../util/array.h"
+#include "../util/clock.h"
+#include "../util/proc.h"
+#include "collector.h"
+#include "live-server.h"
 
 #define LIVE_META_MAX	8	/* pairs set by live_server_set */
 #define POLL_EVERY_NS	5000000ull	/* look at the sockets this often */
@@ -36,21 +36,6 @@ struct live_server {
 	uint64_t next_poll_ns;
 	int ended;			/* the program is gone: state "exited" */
 };
-
-/* The abstract address of the run with that pid; returns its length. */
-static socklen_t live_address(struct sockaddr_un *sa, pid_t pid)
-{
-	int n;
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "heapwise-live.%d", (int)pid);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
-}
-
-/* ------------------------------------------------------------------ */
-/* Server                                                              */
-/* ------------------------------------------------------------------ */
 
 int live_server_new(struct live_server **out, char err[PROFILE_ERRLEN])
 {
@@ -186,7 +171,7 @@ static int send_profile(struct live_server *s, struct collector *c, int sock)
 
 	for (size_t i = 0; i < s->nmeta; i++)
 		meta[n++] = s->meta[i];
-	snprintf(threads, sizeof(threads), "%ld", s->ended ? 0 : procmaps_status(collector_pid(c), "Threads"));
+	snprintf(threads, sizeof(threads), "%ld", s->ended ? 0 : proc_status(collector_pid(c), "Threads"));
 	meta[n++] = "threads";
 	meta[n++] = threads;
 	meta[n++] = "state";
@@ -217,7 +202,7 @@ static int send_profile(struct live_server *s, struct collector *c, int sock)
 static int send_snapshot(struct collector *c, int sock, const struct live_msg *ask)
 {
 	struct live_msg m = { .magic = LIVE_MAGIC, .type = LIVE_RESULT };
-	char label[WIRE_LABEL_MAX];
+	char label[LIVE_LABEL_MAX];
 
 	snprintf(label, sizeof(label), "%.*s", (int)sizeof(label) - 1, ask->text);
 	m.status = collector_snapshot_now(c, label, ask->type == LIVE_ASK_SCAN, &m.snap, m.text);
@@ -330,116 +315,3 @@ void live_server_profile_written(struct live_server *s, int ok, const char *path
 	}
 }
 
-/* ------------------------------------------------------------------ */
-/* Client                                                              */
-/* ------------------------------------------------------------------ */
-
-/* Connect to the run whose pid is at; -errno when it is not one. */
-static int try_connect(pid_t at)
-{
-	struct sockaddr_un sa;
-	socklen_t len = live_address(&sa, at);
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), ret;
-
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	/* an abstract name can be taken by anyone: make sure it is that run */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.pid != at) {
-		close(fd);
-		return -EPERM;
-	}
-	return fd;
-}
-
-int live_connect(pid_t pid, pid_t *run_pid, char err[PROFILE_ERRLEN])
-{
-	pid_t at = pid;
-
-	for (int hops = 0; at > 1 && hops < 64; hops++) {
-		int fd = try_connect(at);
-
-		if (fd >= 0) {
-			*run_pid = at;
-			return fd;
-		}
-		at = procmaps_parent(at);
-	}
-	if (kill(pid, 0) < 0 && errno == ESRCH) {
-		snprintf(err, PROFILE_ERRLEN, "no process %d", (int)pid);
-		return -ESRCH;
-	}
-	snprintf(err, PROFILE_ERRLEN, "process %d is not traced by heapwise run (or is not ours to watch)",
-		 (int)pid);
-	return -ENOENT;
-}
-
-int live_ask(int fd, enum live_type type, const char *text)
-{
-	struct live_msg m = { .magic = LIVE_MAGIC, .type = (uint32_t)type };
-
-	if (text)
-		snprintf(m.text, sizeof(m.text), "%s", text);
-	while (send(fd, &m, sizeof(m), MSG_NOSIGNAL) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	return 0;
-}
-
-int live_receive(int fd, struct live_msg *m, struct profile *p, int *has_profile,
-		 char err[PROFILE_ERRLEN])
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { m, sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cm;
-	int pfd = -1, ret;
-	ssize_t n;
-
-	*has_profile = 0;
-	while ((n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	if (n < 0) {
-		if (errno == ECONNRESET)
-			return 0;
-		ret = -errno;
-		snprintf(err, PROFILE_ERRLEN, "cannot read from heapwise run: %s", strerror(errno));
-		return ret;
-	}
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&pfd, CMSG_DATA(cm), sizeof(int));
-	if (n == 0) {
-		if (pfd >= 0)
-			close(pfd);
-		return 0;
-	}
-	if (n != (ssize_t)sizeof(*m) || m->magic != LIVE_MAGIC) {
-		if (pfd >= 0)
-			close(pfd);
-		snprintf(err, PROFILE_ERRLEN, "heapwise run sent a message this heapwise does not understand");
-		return -EPROTO;
-	}
-	m->text[sizeof(m->text) - 1] = '\0';
-	if (m->type == LIVE_PROFILE && pfd >= 0 && m->status == 0) {
-		ret = profile_read_fd(p, pfd, "the live profile", err);
-		close(pfd);
-		if (ret < 0)
-			return ret;
-		*has_profile = 1;
-	} else if (pfd >= 0) {
-		close(pfd);
-	}
-	return 1;
-}

@@ -1,6 +1,7 @@
 /*
- * live.h - the channel between a running `heapwise run` and the
- * dashboards that watch it (`heapwise live`).
+ * live-channel.h - the channel between a running `heapwise run` and the
+ * dashboards that watch it (`heapwise live`): its messages, and the
+ * dashboard's half. The run's half is collect/live-server.h.
  *
  * heapwise run listens on an abstract Unix socket named after its own pid
  * ("heapwise-live.PID", SOCK_SEQPACKET: one message per send, no files
@@ -13,17 +14,20 @@
  * checked by the same reader), passed with SCM_RIGHTS: no copy through the
  * socket and no framing of our own.
  */
-#ifndef HEAPWISE_LIVE_H
-#define HEAPWISE_LIVE_H
+#ifndef HEAPWISE_LIVE_CHANNEL_H
+#define HEAPWISE_LIVE_CHANNEL_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
-#include "collector.h"
+#include "leak-kinds.h"
 #include "profile.h"
 
 #define LIVE_MAGIC	0x484c5631u	/* "HLV1" */
 #define LIVE_TEXT_MAX	1024
+#define LIVE_LABEL_MAX	64	/* bytes of a snapshot's name, with its NUL */
 
 enum live_type {
 	LIVE_ASK_PROFILE = 1,	/* dashboard: the profile now, please */
@@ -34,54 +38,27 @@ enum live_type {
 	LIVE_ENDED = 18,	/* run: the profile file is written; text = its path, or why not */
 };
 
+/* A snapshot taken while the program runs, as the run took it. */
+struct live_snapshot_info {
+	char name[LIVE_LABEL_MAX];
+	uint64_t t_ns;			/* since the start */
+	uint64_t blocks, bytes;
+	int scanned;			/* stop_ns is set, and kinds if counted */
+	uint64_t stop_ns;		/* how long the scan held the program */
+	struct leak_count kinds[LEAK_KINDS];
+};
+
 struct live_msg {
 	uint32_t magic;		/* LIVE_MAGIC */
 	uint32_t type;		/* enum live_type */
 	int32_t status;		/* 0, or -errno: text says why */
 	uint32_t pad;
-	struct collector_snapshot_info snap;	/* LIVE_RESULT */
+	struct live_snapshot_info snap;	/* LIVE_RESULT */
 	char text[LIVE_TEXT_MAX];
 };
 
-/* ------------------------------------------------------------------ */
-/* The run's side                                                      */
-/* ------------------------------------------------------------------ */
-
-struct live_server;
-
-/*
- * Listen for dashboards on the socket of this process. Returns 0, or
- * -errno with err filled (the caller may go on without one).
- */
-int live_server_new(struct live_server **out, char err[PROFILE_ERRLEN]);
-void live_server_free(struct live_server *s);
-
-/* A dashboard already connected (one end of a socketpair); s owns fd. */
-int live_server_add(struct live_server *s, int fd);
-
-/* Information sent with every profile (as its meta): "command", "output",
- * "profile". value is copied. */
-void live_server_set(struct live_server *s, const char *key, const char *value);
-
-/*
- * Take in new dashboards and answer what they asked, without blocking
- * (a snapshot or scan asked for is taken here, on the caller's thread,
- * which must be the one that started the program). Cheap when nothing
- * happened: call it from the replay loop.
- */
-void live_server_poll(struct live_server *s, struct collector *c);
-
-/* The program ended (collector_finish was called): send every dashboard
- * the final profile, with its exit status. */
-void live_server_program_ended(struct live_server *s, struct collector *c);
-
-/* The profile file was written to path (or, ok clear, could not be:
- * path is then the reason); tell the dashboards and let them go. */
-void live_server_profile_written(struct live_server *s, int ok, const char *path);
-
-/* ------------------------------------------------------------------ */
-/* The dashboard's side                                                */
-/* ------------------------------------------------------------------ */
+/* The abstract socket address of the run with that pid; returns its length. */
+socklen_t live_address(struct sockaddr_un *sa, pid_t pid);
 
 /*
  * Connect to the heapwise run that pid is, or runs (pid may be the traced

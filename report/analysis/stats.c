@@ -1,5 +1,5 @@
 /*
- * stats.c - grouping blocks and sites by location, and size formatting.
+ * stats.c - grouping blocks and sites by location.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -210,29 +210,4 @@ void stats_describe_frame(const struct profile *p, uint32_t frame, char *buf, si
 	} else {
 		snprintf(buf, len, "0x%llx", (unsigned long long)f->ip);
 	}
-}
-
-void format_bytes(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	int u = -1;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
-		return;
-	}
-	while (v >= 1024 && u < 3) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
-}
-
-void format_duration(uint64_t ns, char *buf, size_t len)
-{
-	if (ns < 1000000000ull)
-		snprintf(buf, len, "%llu ms", (unsigned long long)(ns / 1000000));
-	else
-		snprintf(buf, len, "%.3f s", (double)ns / 1e9);
 }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "array.h"
+#include "../util/array.h"
 #include "group.h"
 #include "stats.h"
 

@@ -15,10 +15,10 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-#include "../tracer/wire.h"
+#include "../../tracer/wire.h"
+#include "../util/thread.h"
 #include "symbols.h"
 #include "symwarm.h"
-#include "thread.h"
 
 #define WARM_PERIOD_NS	(10 * 1000000L)	/* how often the module log is looked at */
 #define WARM_NICE	10		/* below the program and the replay */

@@ -19,23 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "profile.h"
-
-enum leak_kind {
-	LEAK_DEFINITE = 0,
-	LEAK_INDIRECT = 1,
-	LEAK_POSSIBLE = 2,
-	LEAK_REACHABLE = 3,
-	LEAK_UNSCANNED = 4,	/* born after the scan: not in the graph */
-	LEAK_KINDS
-};
+#include "../profile/leak-kinds.h"
+#include "../profile/profile.h"
 
 #define LEAK_NONE	UINT32_MAX
-
-struct leak_count {
-	uint64_t blocks;
-	uint64_t bytes;
-};
 
 struct leak_cycle {
 	uint32_t *members;	/* blocks, in address order */
@@ -65,6 +52,10 @@ struct leak_analysis {
  * has no scan, -ENOMEM. */
 int leaks_analyze(const struct profile_snapshot *s, struct leak_analysis *a);
 void leaks_release(struct leak_analysis *a);
+
+/* Only the totals of each kind, as leaks_analyze counts them (a dashboard's
+ * scan). Returns 0, -ENOENT when s has no scan, -ENOMEM. */
+int leaks_count(const struct profile_snapshot *s, struct leak_count kinds[LEAK_KINDS]);
 
 /*
  * Mark lost blocks (definite, indirect, possible) as suppressed where

@@ -13,14 +13,13 @@
 #include <time.h>
 #include <sys/wait.h>
 
-#include "../tracer/wire.h"
-#include "addrsort.h"
-#include "array.h"
-#include "clock.h"
+#include "../../tracer/wire.h"
+#include "../symbols/symbols.h"
+#include "../symbols/symwarm.h"
+#include "../util/addrsort.h"
+#include "../util/array.h"
+#include "../util/clock.h"
 #include "collector-internal.h"
-#include "leaks.h"
-#include "symbols.h"
-#include "symwarm.h"
 
 #define MAX_INLINE	32	/* frames one return address may expand into */
 
@@ -887,15 +886,16 @@ int collector_write_live(struct collector *c, int fd, const char *const *meta, c
 }
 
 /*
- * How a scan classifies its blocks, memcheck's way, without building a
- * profile: the blocks and edges as a snapshot of their own.
+ * How a scan classifies its blocks, as count says (memcheck's way, by
+ * analysis/leaks.h), without building a profile: the blocks and edges as a
+ * snapshot of their own.
  */
-int collector_scan_kinds(const struct run_snapshot *rs, struct leak_count kinds[LEAK_KINDS])
+int collector_scan_kinds(const struct run_snapshot *rs, collector_count_kinds_fn *count,
+			 struct leak_count kinds[LEAK_KINDS])
 {
 	const struct scan_result *r = rs->scan;
 	struct profile_scan sc = { .nroots = r->nroots };
 	struct profile_snapshot s = { .nblocks = rs->nblocks };
-	struct leak_analysis a;
 	int ret = -ENOMEM;
 
 	s.blocks = calloc(rs->nblocks + 1, sizeof(*s.blocks));
@@ -910,11 +910,7 @@ int collector_scan_kinds(const struct run_snapshot *rs, struct leak_count kinds[
 			sc.edges[sc.nedges++] = r->edges[i];
 	qsort(sc.edges, sc.nedges, sizeof(*sc.edges), by_target);
 	s.scan = &sc;
-	ret = leaks_analyze(&s, &a);
-	if (ret == 0) {
-		memcpy(kinds, a.totals, sizeof(a.totals));
-		leaks_release(&a);
-	}
+	ret = count(&s, kinds);
 out:
 	free(s.blocks);
 	free(sc.edges);

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "profile.h"
+#include "../profile/profile.h"
 
 enum group_by {
 	GROUP_LINENO,

@@ -23,9 +23,9 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
-#include "../tracer/wire.h"
-#include "addrsort.h"
-#include "clock.h"
+#include "../../tracer/wire.h"
+#include "../util/addrsort.h"
+#include "../util/clock.h"
 #include "collector-internal.h"
 #include "world.h"
 
@@ -240,21 +240,9 @@ void run_snapshot_release(struct run_snapshot *s)
 	}
 }
 
-/* Tell the requester of `heapwise snapshot --scan` what came of it. */
-static void answer_request(struct collector *c, const struct run_snapshot *s)
-{
-	struct wire_header *h = c->hdr;
-
-	snprintf(h->last_scan_error, sizeof(h->last_scan_error), "%s", c->scan_error);
-	__atomic_store_n(&h->last_scan_status, s ? 0 : -1, __ATOMIC_RELAXED);
-	__atomic_store_n(&h->last_scan_stop_ns, s ? s->scan_stop_ns : 0, __ATOMIC_RELAXED);
-	collector_serve_request(c, s);
-}
-
 void collector_scan_tick(struct collector *c)
 {
 	struct wire_header *h = c->hdr;
-	uint64_t requests = __atomic_load_n(&h->snapshot_requests, __ATOMIC_ACQUIRE);
 
 	if (!c->exit_scan_served &&
 	    __atomic_load_n(&h->exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
@@ -262,17 +250,5 @@ void collector_scan_tick(struct collector *c)
 		c->exit_scan_served = 1;
 		__atomic_store_n(&h->exit_scan, WIRE_SCAN_DONE, __ATOMIC_RELEASE);
 		syscall(SYS_futex, &h->exit_scan, FUTEX_WAKE, 1, NULL, NULL, 0);
-	}
-	if (!c->pending && requests > c->requests_seen &&
-	    __atomic_load_n(&h->request_scan, __ATOMIC_ACQUIRE)) {
-		char name[WIRE_LABEL_MAX];
-
-		/* the requester holds request_lock while it waits: the label is stable */
-		memcpy(name, h->request_label, sizeof(name));
-		name[sizeof(name) - 1] = '\0';
-		if (!name[0])
-			snprintf(name, sizeof(name), "snapshot-%zu", c->nsnapshots + 1);
-		c->requests_seen = requests;
-		answer_request(c, collector_scan(c, name, 0));
 	}
 }

@@ -1,0 +1,31 @@
+/*
+ * format.c - numbers the way reports print them (see format.h).
+ */
+#include <stdio.h>
+
+#include "format.h"
+
+void format_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+		return;
+	}
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+void format_duration(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 1000000000ull)
+		snprintf(buf, len, "%llu ms", (unsigned long long)(ns / 1000000));
+	else
+		snprintf(buf, len, "%.3f s", (double)ns / 1e9);
+}

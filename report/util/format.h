@@ -1,0 +1,16 @@
+/*
+ * format.h - sizes and durations the way every report prints them.
+ */
+#ifndef HEAPWISE_FORMAT_H
+#define HEAPWISE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "1.2 MiB", "420 B": binary units, one decimal above KiB. */
+void format_bytes(uint64_t bytes, char *buf, size_t len);
+
+/* "1.234 s", "12 ms". */
+void format_duration(uint64_t ns, char *buf, size_t len);
+
+#endif
