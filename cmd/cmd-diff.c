@@ -171,16 +171,16 @@ static void report_gates(const struct diff *d, enum group_by by)
 			continue;
 		if (gate->scope == GATE_TOTAL) {
 			format_signed(gate_field_value(gate, &d->total), bytes, value, sizeof(value));
-			fprintf(stderr, "heapwise: gate tripped: %s (total is %s)\n", gate->text, value);
+			note("gate tripped: %s (total is %s)", gate->text, value);
 			continue;
 		}
-		fprintf(stderr, "heapwise: gate tripped: %s, by:\n", gate->text);
+		note("gate tripped: %s, by:", gate->text);
 		for (size_t i = 0; i < d->n; i++) {
 			if (!gate_holds(gate, &d->rows[i].v))
 				continue;
 			group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
 			format_signed(gate_field_value(gate, &d->rows[i].v), bytes, value, sizeof(value));
-			fprintf(stderr, "heapwise:     %s: %s\n", where, value);
+			note("    %s: %s", where, value);
 		}
 	}
 }

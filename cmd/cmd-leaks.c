@@ -142,9 +142,9 @@ int cmd_leaks(int argc, char **argv)
 	ret = leak_report_print(&r, stdout) < 0 ? error("out of memory") : 0;
 	for (int k = 0; ret == 0 && k < LEAK_REACHABLE + 1; k++)
 		if ((fail_on & (1u << k)) && a.totals[k].blocks) {
-			fprintf(stderr, "heapwise: %s: %llu bytes in %llu blocks (--fail-on %s)\n", leak_kind_name(k),
-				(unsigned long long)a.totals[k].bytes, (unsigned long long)a.totals[k].blocks,
-				leak_kind_keyword(k));
+			note("%s: %llu bytes in %llu blocks (--fail-on %s)", leak_kind_name(k),
+			     (unsigned long long)a.totals[k].bytes, (unsigned long long)a.totals[k].blocks,
+			     leak_kind_keyword(k));
 			ret = EXIT_GATE;
 		}
 	leaks_release(&a);

@@ -38,7 +38,6 @@
 #include "../report/profile/profile.h"
 #include "../report/util/clock.h"
 #include "../report/util/proc.h"
-#include "../tracer/wire.h"
 #include "builtin.h"
 #include "live-ui.h"
 #include "report-args.h"
@@ -353,7 +352,6 @@ static int redirect_program(const struct run_options *o, const char *path)
 static void exec_program(struct collector *c, const struct run_options *o, const char *tracer,
 			 const char *path, char **argv, int report_fd)
 {
-	char shm[64];
 	int err;
 
 	restore_signals();
@@ -363,9 +361,7 @@ static void exec_program(struct collector *c, const struct run_options *o, const
 			_exit(127);
 		_exit(126);
 	}
-	collector_mark_traced(c, getpid());
-	snprintf(shm, sizeof(shm), "/proc/%d/fd/%d", (int)getppid(), collector_fd(c));
-	if (setenv(WIRE_ENV_SHM, shm, 1) < 0 || prepend_preload(tracer) < 0) {
+	if (collector_prepare_child(c) < 0 || prepend_preload(tracer) < 0) {
 		err = ENOMEM;
 	} else {
 		execv(path, argv);
@@ -467,8 +463,8 @@ static void dashboard_check(struct dashboard *d)
 		return;
 	d->announced = 1;
 	if (!d->lv->batch)
-		fprintf(stderr, "heapwise: dashboard closed; the program (pid %d) runs on and heapwise waits "
-			"for it (`heapwise live %d` to watch it again)\n", (int)d->pid, (int)getpid());
+		note("dashboard closed; the program (pid %d) runs on and heapwise waits "
+		     "for it (`heapwise live %d` to watch it again)", (int)d->pid, (int)getpid());
 }
 
 /* Wait for the user to leave the dashboard (it shows the end meanwhile). */
@@ -516,9 +512,9 @@ int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd
 			break;
 		}
 		case 'd':
-			if (parse_number(optarg, 1, WIRE_MAX_DEPTH, &v) < 0)
+			if (parse_number(optarg, 1, COLLECTOR_MAX_DEPTH, &v) < 0)
 				return usage_error(usage, "--max-depth takes a number from 1 to %d, not '%s'",
-						   WIRE_MAX_DEPTH, optarg);
+						   COLLECTOR_MAX_DEPTH, optarg);
 			o->collect.max_depth = (unsigned)v;
 			break;
 		case 'i':
@@ -667,7 +663,8 @@ static int leak_status(const struct profile *p, const struct run_options *o, int
 {
 	const struct profile_snapshot *s = profile_find_snapshot((struct profile *)p, "exit");
 	struct leak_analysis a;
-	int leaked = 0;
+	char found[256] = "";
+	int leaked = 0, len = 0;
 
 	if (!s || !s->scan) {
 		const char *why = profile_get_meta(p, "scan-error");
@@ -682,14 +679,12 @@ static int leak_status(const struct profile *p, const struct run_options *o, int
 	}
 	for (int k = 0; k <= LEAK_REACHABLE; k++)
 		if ((o->error_kinds & (1u << k)) && a.totals[k].blocks) {
-			if (!leaked)
-				fprintf(stderr, "heapwise: leaks found, exiting with %d (--error-exitcode):", o->error_exitcode);
-			fprintf(stderr, "%s %s %llu blocks", leaked ? "," : "", leak_kind_name(k),
-				(unsigned long long)a.totals[k].blocks);
+			len += snprintf(found + len, sizeof(found) - len, "%s %s %llu blocks", leaked ? "," : "",
+					leak_kind_name(k), (unsigned long long)a.totals[k].blocks);
 			leaked = 1;
 		}
 	if (leaked)
-		fputc('\n', stderr);
+		note("leaks found, exiting with %d (--error-exitcode):%s", o->error_exitcode, found);
 	leaks_release(&a);
 	return leaked ? o->error_exitcode : status;
 }
@@ -699,6 +694,7 @@ int run_program(struct run_options *o, int argc, char **argv)
 	struct collector *c = NULL;
 	struct live_server *server = NULL;
 	struct dashboard d = { .sock = { -1, -1 } };
+	struct collector_build_times bt;
 	struct profile p;
 	struct rusage ru;
 	uint64_t t_fork = 0, t_reaped, t0, t1;
@@ -806,9 +802,7 @@ int run_program(struct run_options *o, int argc, char **argv)
 	}
 	set_meta(&p, argv, argc, path);
 	t0 = monotonic_ns();
-	if (getenv("HEAPWISE_DEBUG"))
-		fprintf(stderr, "heapwise: debug: the program ran %.3f s (CPU %.3f s user, %.3f s system); "
-			"replay ended %.3f s after it\n",
+	debug("the program ran %.3f s (CPU %.3f s user, %.3f s system); replay ended %.3f s after it",
 			(double)(t_reaped - t_fork) / 1e9,
 			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
 			ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
@@ -820,6 +814,9 @@ int run_program(struct run_options *o, int argc, char **argv)
 		goto out;
 	}
 	t1 = monotonic_ns();
+	collector_build_times(c, &bt);
+	debug("%zu frames symbolized in %.3f s, snapshots cut in %.3f s%s", bt.frames,
+	      (double)bt.symbolize_ns / 1e9, (double)bt.snapshots_ns / 1e9, bt.side_by_side ? " (side by side)" : "");
 	if (profile_write(&p, output, err) < 0) {
 		error("%s", err);
 		live_server_profile_written(server, 0, err);
@@ -828,16 +825,14 @@ int run_program(struct run_options *o, int argc, char **argv)
 	}
 	live_server_profile_written(server, 1, output);
 	written = 1;
-	if (getenv("HEAPWISE_DEBUG"))
-		fprintf(stderr, "heapwise: debug: profile built in %.3f s, written in %.3f s; "
-			"heapwise's peak RSS %ld KiB\n",
+	debug("profile built in %.3f s, written in %.3f s; heapwise's peak RSS %ld KiB",
 			(double)(t1 - t0) / 1e9, (double)(monotonic_ns() - t1) / 1e9,
 			proc_status(getpid(), "VmHWM"));
 	/* the dashboard shows the end until the user quits it; then the summary */
 	dashboard_finish(&d);
 	if (!o->quiet) {
 		summary_print(stderr, &p, "heapwise: ", o->top);
-		fprintf(stderr, "heapwise: profile written to %s\n", output);
+		note("profile written to %s", output);
 	}
 	if (o->error_exitcode && !WIFSIGNALED(status))
 		ret = leak_status(&p, o, ret);

@@ -13,7 +13,6 @@
 
 #include <stdint.h>
 
-#define EXIT_GATE	3	/* a --fail-if condition held */
 
 enum gate_scope { GATE_TOTAL, GATE_SITE };
 enum gate_field { GATE_SIZE, GATE_SIZE_DIFF, GATE_COUNT, GATE_COUNT_DIFF };

@@ -1,5 +1,5 @@
 /*
- * usage.c - error and warning messages, and option value parsing.
+ * usage.c - the messages heapwise writes (see usage.h), and option value parsing.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,7 +11,10 @@
 static void say(const char *kind, const char *fmt, va_list ap)
 {
 	fflush(stdout);
-	fprintf(stderr, "heapwise: %s: ", kind);
+	if (kind)
+		fprintf(stderr, "heapwise: %s: ", kind);
+	else
+		fputs("heapwise: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
@@ -23,7 +26,7 @@ int error(const char *fmt, ...)
 	va_start(ap, fmt);
 	say("error", fmt, ap);
 	va_end(ap);
-	return 1;
+	return EXIT_ERROR;
 }
 
 void warning(const char *fmt, ...)
@@ -32,6 +35,31 @@ void warning(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	say("warning", fmt, ap);
+	va_end(ap);
+}
+
+void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(NULL, fmt, ap);
+	va_end(ap);
+}
+
+int debugging(void)
+{
+	return getenv("HEAPWISE_DEBUG") != NULL;
+}
+
+void debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!debugging())
+		return;
+	va_start(ap, fmt);
+	say("debug", fmt, ap);
 	va_end(ap);
 }
 

@@ -66,13 +66,10 @@ struct builder {
  */
 static int add_modules(struct builder *b)
 {
-	struct wire_header *h = b->c->hdr;
-	struct wire_module *log = wire_modules(h);
-	uint32_t used = __atomic_load_n(&h->modules_used, __ATOMIC_ACQUIRE);
+	const struct wiretables *t = &b->c->tables;
+	uint32_t used = wiretables_modules_used(t);
 	uint32_t first_unready = UINT32_MAX;
 
-	if (used > h->module_capacity)
-		used = h->module_capacity;
 	if (used + 1 > b->module_log_len) {
 		uint32_t *m = realloc(b->module_of_log, (used + 1) * sizeof(*m));
 
@@ -84,12 +81,11 @@ static int add_modules(struct builder *b)
 		b->module_log_len = used + 1;
 	}
 	for (uint32_t i = b->modules_done; i < used; i++) {
-		struct wire_module *m = &log[i];
+		struct wiretables_module m;
 		struct profile_module *pm;
-		char path[WIRE_PATH_MAX];
 		size_t k;
 
-		if (!__atomic_load_n(&m->ready, __ATOMIC_ACQUIRE)) {
+		if (!wiretables_module(t, i, &m)) {
 			if (first_unready == UINT32_MAX)
 				first_unready = i;
 			continue;
@@ -98,7 +94,7 @@ static int add_modules(struct builder *b)
 			continue;
 		for (k = 0; k < b->p->nmodules; k++) {
 			pm = &b->p->modules[k];
-			if (pm->image == m->image && pm->bias == m->bias && pm->start == m->start)
+			if (pm->image == m.image && pm->bias == m.bias && pm->start == m.start)
 				break;
 		}
 		b->module_of_log[i] = (uint32_t)k;
@@ -106,16 +102,14 @@ static int add_modules(struct builder *b)
 			continue;
 		if (array_grow((void **)&b->p->modules, &b->modules_cap, k + 1, sizeof(*pm)) < 0)
 			return -ENOMEM;
-		memcpy(path, m->path, sizeof(path));
-		path[sizeof(path) - 1] = '\0';
 		pm = &b->p->modules[k];
 		*pm = (struct profile_module){
-			.path = profile_intern(b->p, path),
-			.bias = m->bias, .start = m->start, .end = m->end, .image = m->image,
+			.path = profile_intern(b->p, m.path),
+			.bias = m.bias, .start = m.start, .end = m.end, .image = m.image,
 		};
 		b->p->nmodules++;
-		if (symbolizer_add_module(b->sym, m->image, (int)k, path, m->bias, m->start, m->end) == 0)
-			pm->build_id = profile_intern(b->p, symbolizer_build_id(b->sym, m->image, (int)k));
+		if (symbolizer_add_module(b->sym, m.image, (int)k, m.path, m.bias, m.start, m.end) == 0)
+			pm->build_id = profile_intern(b->p, symbolizer_build_id(b->sym, m.image, (int)k));
 	}
 	b->modules_done = first_unready == UINT32_MAX ? used : first_unready;
 	return 0;
@@ -222,35 +216,30 @@ static int number_stacks(struct builder *b)
 /* The frames of wire stack id, symbolized, as its profile stack. */
 static int symbolize_stack(struct builder *b, uint32_t id, size_t *sf_cap)
 {
-	struct wire_header *h = b->c->hdr;
 	struct profile *p = b->p;
-	struct wire_stack *slot;
-	uint64_t *frames;
-	uint32_t first, depth;
+	const uint64_t *frames;
+	uint32_t first, depth, n, image;
 
 	if (id == 0)
 		return 0;
 	first = (uint32_t)p->nstack_frames;
 	depth = 0;
-	slot = &wire_stacks(h)[id - 1];
-	if (__atomic_load_n(&slot->ready, __ATOMIC_ACQUIRE) &&
-	    (uint64_t)slot->first + slot->depth <= h->frame_capacity) {
-		frames = wire_frames(h) + slot->first;
-		for (uint32_t i = 0; i < slot->depth && i < WIRE_MAX_DEPTH; i++) {
-			/* the slot keeps only the image's low bits; images are few */
-			uint32_t image = slot->image ? slot->image : b->c->image;
-			struct frame_key *k = resolve_ip(b, image, frames[i]);
+	n = wiretables_stack(&b->c->tables, id, &frames, &image);
+	/* the slot keeps only the image's low bits; images are few */
+	if (!image)
+		image = b->c->image;
+	for (uint32_t i = 0; i < n; i++) {
+		struct frame_key *k = resolve_ip(b, image, frames[i]);
 
-			if (!k)
-				return -ENOMEM;
-			if (array_grow((void **)&p->stack_frames, sf_cap,
-				       p->nstack_frames + k->count, sizeof(uint32_t)) < 0)
-				return -ENOMEM;
-			memcpy(p->stack_frames + p->nstack_frames, b->expansion + k->first,
-			       k->count * sizeof(uint32_t));
-			p->nstack_frames += k->count;
-			depth += k->count;
-		}
+		if (!k)
+			return -ENOMEM;
+		if (array_grow((void **)&p->stack_frames, sf_cap,
+			       p->nstack_frames + k->count, sizeof(uint32_t)) < 0)
+			return -ENOMEM;
+		memcpy(p->stack_frames + p->nstack_frames, b->expansion + k->first,
+		       k->count * sizeof(uint32_t));
+		p->nstack_frames += k->count;
+		depth += k->count;
 	}
 	p->stacks[b->stack_map[id]] = (struct profile_stack){ first, depth };
 	return 0;
@@ -647,11 +636,16 @@ static void fill_totals(struct collector *c, struct profile_totals *t)
 	t->ring_waits = __atomic_load_n(&h->ring_waits, __ATOMIC_ACQUIRE);
 }
 
+void collector_build_times(const struct collector *c, struct collector_build_times *t)
+{
+	*t = c->build_times;
+}
+
 int collector_build_profile(struct collector *c, struct profile *p, char err[PROFILE_ERRLEN])
 {
 	struct builder b = { .c = c, .p = p };
 	size_t nsites = 0;
-	uint32_t nslots = c->hdr->stack_slots;
+	uint32_t nslots = wiretables_stack_slots(&c->tables);
 	pthread_t snapshots;
 	uint64_t t0, t1;
 	int threaded = 0, ret = -ENOMEM;
@@ -695,10 +689,7 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 	t1 = monotonic_ns();
 	if (threaded)
 		pthread_join(snapshots, NULL);
-	if (getenv("HEAPWISE_DEBUG"))
-		fprintf(stderr, "heapwise: debug: %zu frames symbolized in %.3f s, snapshots cut in %.3f s%s\n",
-			p->nframes, (double)(t1 - t0) / 1e9, (double)b.snapshot_ns / 1e9,
-			threaded ? " (side by side)" : "");
+	c->build_times = (struct collector_build_times){ p->nframes, t1 - t0, b.snapshot_ns, threaded };
 	if (ret < 0 || b.snapshot_ret < 0 || attach_scans(&b) < 0) {
 		ret = -ENOMEM;
 		goto out;
@@ -778,7 +769,7 @@ static struct live_build *live_build_new(struct collector *c)
 	c->live_build = lb;
 	lb->b.c = c;
 	lb->b.p = &lb->p;
-	lb->b.stack_map = calloc((size_t)c->hdr->stack_slots + 1, sizeof(*lb->b.stack_map));
+	lb->b.stack_map = calloc((size_t)wiretables_stack_slots(&c->tables) + 1, sizeof(*lb->b.stack_map));
 	if (profile_init(&lb->p) < 0 || !lb->b.stack_map || symbolizer_new(&lb->b.sym) < 0 ||
 	    array_grow((void **)&lb->p.stacks, &lb->b.stacks_cap, 1, sizeof(*lb->p.stacks)) < 0) {
 		collector_live_release(c);

@@ -1,7 +1,9 @@
 /*
- * collector-internal.h - the collector's state, shared by collector.c
- * (draining, replaying), collector-scan.c (reachability scans) and build.c
- * (turning it into a profile). Nothing outside those files includes it.
+ * collector-internal.h - the collector's state, shared by the files of
+ * collect/ that make it: collector.c (its life), replay.c (draining,
+ * replaying), runsnap.c (snapshots during the run), collector-scan.c
+ * (reachability scans) and build.c (turning it into a profile). Nothing
+ * outside collect/ includes it.
  */
 #ifndef HEAPWISE_COLLECTOR_INTERNAL_H
 #define HEAPWISE_COLLECTOR_INTERNAL_H
@@ -14,6 +16,7 @@
 #include "collector.h"
 #include "livetable.h"
 #include "scan.h"
+#include "wiretables.h"
 
 struct wire_header;
 
@@ -76,6 +79,8 @@ struct ring_seen {
 struct collector {
 	struct collector_options opt;
 	struct wire_header *hdr;	/* the shared region */
+	struct wiretables tables;	/* its stacks, frames and modules, read safely */
+	struct wiretables_cursor warm_cursor;	/* what symwarm has been given */
 	uint64_t size;			/* its size */
 	int memfd;
 	int statm_fd;			/* /proc/PID/statm of the program */
@@ -143,8 +148,40 @@ struct collector {
 	int program_status;
 
 	struct live_build *live_build;	/* build.c: the live profile's symbols, kept between calls */
+	struct collector_build_times build_times;	/* of build.c's last profile */
 	struct symwarm *symwarm;	/* reads symbols while the program runs, NULL if not */
 };
+
+/*
+ * Who calls whom, bottom up (no circles: tools/layering.py checks):
+ *   replay.c          drain and replay; calls none of the others
+ *   runsnap.c         run snapshots; waits on replay
+ *   collector-scan.c  scans; stops replay's drain thread, keeps run snapshots
+ *   build.c           profiles; reads run snapshots
+ *   collector.c       the lifecycle over all of them
+ */
+
+/* replay.c: the rest of its work is collector.h's collector_drain and
+ * collector_{start,stop}_draining. */
+/* Free the chunks, the window, the live table and the sites. */
+void replay_release(struct collector *c);
+
+/* runsnap.c */
+/* Copy the live table into s (blocks, nblocks, bytes). Returns 0 or -ENOMEM. */
+int collector_copy_live(struct collector *c, struct run_snapshot *s);
+/* Append *s to c->snapshots; the copy kept there, or NULL without memory. */
+struct run_snapshot *collector_keep_snapshot(struct collector *c, const struct run_snapshot *s);
+/* Cut a snapshot named c->pending_name once replay reaches every event so far. */
+void collector_schedule_snapshot(struct collector *c);
+/* Take up a due periodic snapshot; cut the pending one once replay has
+ * caught up with it (or at the end, final). */
+void collector_snapshot_tick(struct collector *c, int final);
+/* Replay until the pending snapshot's stamp, at most until deadline, and cut it. */
+void collector_finish_pending(struct collector *c, uint64_t deadline);
+/* Free what a run snapshot holds (not the struct). */
+void run_snapshot_release(struct run_snapshot *s);
+/* Free every run snapshot, the exit scan's too. */
+void run_snapshots_release(struct collector *c);
 
 /* collector-scan.c */
 /*
@@ -156,11 +193,8 @@ struct collector {
  */
 struct run_snapshot *collector_scan(struct collector *c, const char *name, int at_exit);
 
-/* Answer the tracer's exit request or a `heapwise snapshot --scan` one. */
+/* Answer the tracer's request for the exit scan. */
 void collector_scan_tick(struct collector *c);
-
-/* Free what a run snapshot holds (not the struct). */
-void run_snapshot_release(struct run_snapshot *s);
 
 /* build.c */
 /* Free what collector_write_live keeps between calls. */
@@ -168,12 +202,6 @@ void collector_live_release(struct collector *c);
 /* Classify the blocks of a scanned run snapshot; 0, or -ENOMEM. */
 int collector_scan_kinds(const struct run_snapshot *rs, collector_count_kinds_fn *count,
 			 struct leak_count kinds[LEAK_KINDS]);
-
-/* collector.c, shared with collector-scan.c */
-/* Copy the live table into s (blocks, nblocks, bytes). Returns 0 or -ENOMEM. */
-int collector_copy_live(struct collector *c, struct run_snapshot *s);
-/* Append *s to c->snapshots; the copy kept there, or NULL without memory. */
-struct run_snapshot *collector_keep_snapshot(struct collector *c, const struct run_snapshot *s);
 
 /* How many rings to look at: the tracer's high-water mark, never past the end. */
 static inline uint32_t rings_in_use(struct wire_header *h)

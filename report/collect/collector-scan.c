@@ -60,60 +60,67 @@ static int catch_up(struct collector *c)
 /* Which blocks did the dynamic loader make (its code called malloc)? */
 static uint8_t *loader_blocks(struct collector *c, const struct live_block *blocks, size_t n)
 {
-	struct wire_header *h = c->hdr;
-	struct wire_module *log = wire_modules(h);
-	uint32_t used = __atomic_load_n(&h->modules_used, __ATOMIC_ACQUIRE);
+	const struct wiretables *t = &c->tables;
+	uint32_t used = wiretables_modules_used(t);
 	uint64_t lo = 0, hi = 0;
 	uint8_t *loader = calloc(n + 1, 1);
 
 	if (!loader)
 		return NULL;
-	for (uint32_t i = 0; i < used && i < h->module_capacity; i++) {
-		const char *base = strrchr(log[i].path, '/');
+	for (uint32_t i = 0; i < used; i++) {
+		struct wiretables_module m;
+		const char *base;
 
-		if (__atomic_load_n(&log[i].ready, __ATOMIC_ACQUIRE) && log[i].image == c->image &&
-		    strncmp(base ? base + 1 : log[i].path, "ld-linux", 8) == 0) {
-			lo = log[i].start;
-			hi = log[i].end;
+		if (!wiretables_module(t, i, &m) || m.image != c->image)
+			continue;
+		base = strrchr(m.path, '/');
+		if (strncmp(base ? base + 1 : m.path, "ld-linux", 8) == 0) {
+			lo = m.start;
+			hi = m.end;
 		}
 	}
 	for (size_t i = 0; hi && i < n; i++) {
-		struct wire_stack *slot;
-		uint64_t ip;
+		const uint64_t *frames;
+		uint32_t image;
 
-		if (!blocks[i].stack)
-			continue;
-		slot = &wire_stacks(h)[blocks[i].stack - 1];
-		if (!__atomic_load_n(&slot->ready, __ATOMIC_ACQUIRE) || !slot->depth ||
-		    slot->first >= h->frame_capacity)
-			continue;
-		ip = wire_frames(h)[slot->first];
-		loader[i] = ip >= lo && ip < hi;
+		if (wiretables_stack(t, blocks[i].stack, &frames, &image))
+			loader[i] = frames[0] >= lo && frames[0] < hi;
 	}
 	return loader;
 }
 
 /* The loaded objects of the current image; heapwise's own tracer is not
- * the program's and its data is not a root. */
+ * the program's and its data is not a root. Each path is a copy: free the
+ * array with free_scan_modules. */
 static struct scan_module *scan_modules(struct collector *c, size_t *n)
 {
-	struct wire_header *h = c->hdr;
-	struct wire_module *log = wire_modules(h);
-	uint32_t used = __atomic_load_n(&h->modules_used, __ATOMIC_ACQUIRE);
+	const struct wiretables *t = &c->tables;
+	uint32_t used = wiretables_modules_used(t);
 	struct scan_module *mods = calloc(used + 1, sizeof(*mods));
 
 	*n = 0;
-	for (uint32_t i = 0; mods && i < used && i < h->module_capacity; i++) {
-		const char *base = strrchr(log[i].path, '/');
+	for (uint32_t i = 0; mods && i < used; i++) {
+		struct wiretables_module m;
+		const char *base;
+		char *path;
 
-		if (!__atomic_load_n(&log[i].ready, __ATOMIC_ACQUIRE) || log[i].image != c->image)
+		if (!wiretables_module(t, i, &m) || m.image != c->image)
 			continue;
-		log[i].path[WIRE_PATH_MAX - 1] = '\0';
-		mods[*n] = (struct scan_module){ log[i].path, log[i].bias, i,
-			strcmp(base ? base + 1 : log[i].path, "libheapwise.so") == 0 };
+		if (!(path = strdup(m.path)))
+			continue;
+		base = strrchr(path, '/');
+		mods[*n] = (struct scan_module){ path, m.bias, i,
+			strcmp(base ? base + 1 : path, "libheapwise.so") == 0 };
 		(*n)++;
 	}
 	return mods;
+}
+
+static void free_scan_modules(struct scan_module *mods, size_t n)
+{
+	for (size_t i = 0; mods && i < n; i++)
+		free((char *)mods[i].path);
+	free(mods);
 }
 
 /* Cut the live table into a snapshot sorted by address, and scan it. */
@@ -162,7 +169,7 @@ out:
 		snprintf(c->scan_error, sizeof(c->scan_error), "out of memory for the scan");
 	free(blocks);
 	free(loader);
-	free(mods);
+	free_scan_modules(mods, nmods);
 	if (ret < 0 && s) {
 		free(s->blocks);
 		free(s->scan);
@@ -229,16 +236,6 @@ struct run_snapshot *collector_scan(struct collector *c, const char *name, int a
 	}
 }
 
-void run_snapshot_release(struct run_snapshot *s)
-{
-	free(s->blocks);
-	s->blocks = NULL;
-	if (s->scan) {
-		scan_result_release(s->scan);
-		free(s->scan);
-		s->scan = NULL;
-	}
-}
 
 void collector_scan_tick(struct collector *c)
 {

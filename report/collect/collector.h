@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../tracer/wire.h"
 #include "../profile/leak-kinds.h"
 #include "../profile/live-channel.h"
 #include "../profile/profile.h"
@@ -26,8 +25,10 @@
  * leaks_count): the collector scans but does not judge. */
 typedef int collector_count_kinds_fn(const struct profile_snapshot *s, struct leak_count kinds[LEAK_KINDS]);
 
+#define COLLECTOR_MAX_DEPTH	256	/* the most frames a stack can keep */
+
 struct collector_options {
-	unsigned max_depth;		/* frames kept per stack, 1..WIRE_MAX_DEPTH */
+	unsigned max_depth;		/* frames kept per stack, 1..COLLECTOR_MAX_DEPTH */
 	unsigned temporary_threshold;	/* "temporary": freed with at most this many allocations between */
 	uint64_t sample_interval_ns;	/* timeline period */
 	uint64_t snapshot_every_ns;	/* take a snapshot this often, 0 = never */
@@ -44,11 +45,13 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 		  char err[PROFILE_ERRLEN]);
 void collector_free(struct collector *c);
 
-/* The memfd (close-on-exec); the tracer opens it as /proc/OURPID/fd/N. */
-int collector_fd(const struct collector *c);
-
-/* In the child, after fork and before exec: this process is the one to trace. */
-void collector_mark_traced(struct collector *c, pid_t pid);
+/*
+ * In the child, after fork and before exec: this process is the one to
+ * trace, and the tracer finds the region through the environment it
+ * execs with (HEAPWISE_SHM naming our fd, the parent being the collector).
+ * Returns 0 or -ENOMEM. Async-signal-safe but for setenv.
+ */
+int collector_prepare_child(struct collector *c);
 
 /* The program started (its pid; now, CLOCK_MONOTONIC ns). */
 void collector_start(struct collector *c, pid_t pid, uint64_t now_ns);
@@ -111,6 +114,17 @@ void collector_done(struct collector *c);
 
 /* The program ended (wait status, peak RSS from rusage in bytes, now). */
 void collector_finish(struct collector *c, int wait_status, uint64_t maxrss_bytes, uint64_t now_ns);
+
+/* Where collector_build_profile's time went (for HEAPWISE_DEBUG). */
+struct collector_build_times {
+	size_t frames;			/* frames symbolized */
+	uint64_t symbolize_ns;		/* symbolizing the stacks */
+	uint64_t snapshots_ns;		/* cutting the peak and exit snapshots */
+	int side_by_side;		/* the two ran on two threads */
+};
+
+/* What the last collector_build_profile took. */
+void collector_build_times(const struct collector *c, struct collector_build_times *t);
 
 /* Fill p (profile_init'ed by the caller) with totals, symbolized stacks,
  * sites, timeline and the peak and exit snapshots. It uses up the live set

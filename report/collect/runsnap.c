@@ -1,0 +1,114 @@
+/*
+ * runsnap.c - snapshots cut while the program runs: the live set copied at
+ * a stamp once replay has reached it, periodic ones (--snapshot-every),
+ * and freeing them. Asked for by collector.c and kept for build.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../tracer/wire.h"
+#include "../util/clock.h"
+#include "collector-internal.h"
+#include "collector.h"
+
+int collector_copy_live(struct collector *c, struct run_snapshot *s)
+{
+	struct live_block *b;
+	size_t pos = 0;
+
+	s->blocks = malloc((c->live.count + 1) * sizeof(*s->blocks));
+	if (!s->blocks)
+		return -ENOMEM;
+	s->nblocks = 0;
+	s->bytes = 0;
+	while ((b = livetable_next(&c->live, &pos))) {
+		s->blocks[s->nblocks++] = *b;
+		s->bytes += b->size;
+	}
+	return 0;
+}
+
+struct run_snapshot *collector_keep_snapshot(struct collector *c, const struct run_snapshot *s)
+{
+	struct run_snapshot *all = realloc(c->snapshots, (c->nsnapshots + 1) * sizeof(*all));
+
+	if (!all)
+		return NULL;
+	c->snapshots = all;
+	all[c->nsnapshots] = *s;
+	return &all[c->nsnapshots++];
+}
+
+/* Copy the live set as it is now (replay has reached the pending stamp). */
+static void cut_snapshot(struct collector *c)
+{
+	struct run_snapshot snap = { .t_ns = c->pending_ns, .stamp = c->pending_stamp }, *kept = NULL;
+
+	memcpy(snap.name, c->pending_name, sizeof(snap.name));
+	if (collector_copy_live(c, &snap) == 0 && !(kept = collector_keep_snapshot(c, &snap)))
+		free(snap.blocks);
+	if (!kept)
+		c->lost_internal++;	/* the snapshot is missing from the profile */
+	c->pending = 0;
+}
+
+/* Wait for replay to reach every event so far, then cut a snapshot. */
+void collector_schedule_snapshot(struct collector *c)
+{
+	c->pending = 1;
+	c->pending_stamp = __atomic_load_n(&c->hdr->stamp, __ATOMIC_ACQUIRE) - 1;
+	c->pending_ns = c->now_ns - c->start_ns;
+}
+
+/* Take up a due periodic snapshot; cut the pending one once replay has
+ * caught up with it (or at the end, final). */
+void collector_snapshot_tick(struct collector *c, int final)
+{
+	if (!c->pending && c->opt.snapshot_every_ns && c->now_ns >= c->next_snapshot_ns && !final) {
+		snprintf(c->pending_name, sizeof(c->pending_name), "auto-%zu", c->nsnapshots + 1);
+		c->next_snapshot_ns = c->now_ns + c->opt.snapshot_every_ns;
+		collector_schedule_snapshot(c);
+	}
+	if (c->pending && (final || c->window.base > c->pending_stamp))
+		cut_snapshot(c);
+}
+
+/* Replay until the pending snapshot's stamp is reached, at most until
+ * deadline, and cut it: a stamp still in flight is waited for as long as
+ * replay itself would. */
+void collector_finish_pending(struct collector *c, uint64_t deadline)
+{
+	while (c->window.base <= c->pending_stamp && monotonic_ns() < deadline) {
+		if (!collector_drain(c, 0)) {
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	cut_snapshot(c);
+}
+
+void run_snapshot_release(struct run_snapshot *s)
+{
+	free(s->blocks);
+	s->blocks = NULL;
+	if (s->scan) {
+		scan_result_release(s->scan);
+		free(s->scan);
+		s->scan = NULL;
+	}
+}
+
+void run_snapshots_release(struct collector *c)
+{
+	for (size_t i = 0; i < c->nsnapshots; i++)
+		run_snapshot_release(&c->snapshots[i]);
+	free(c->snapshots);
+	if (c->exit_scan) {
+		run_snapshot_release(c->exit_scan);
+		free(c->exit_scan);
+	}
+}
