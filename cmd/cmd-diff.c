@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/analysis/diff.h"
 #include "../report/analysis/group.h"
 #include "../report/util/format.h"
 #include "../report/util/json.h"
 #include "../report/util/table.h"
 #include "builtin.h"
 #include "export.h"
-#include "gate.h"
 #include "report-args.h"
 #include "selector.h"
 #include "usage.h"
@@ -48,91 +48,9 @@ static const struct option diff_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* One place in either snapshot. */
-struct diff_row {
-	const struct group_table *table;	/* the side it is described from */
-	const struct group_row *row;
-	struct gate_values v;
-};
-
-struct diff {
-	struct group_table old, new;
-	struct diff_row *rows;
-	size_t n;
-	struct gate_values total;
-	struct gate *gates;
-	size_t ngates;
-	int *tripped;		/* per gate */
-};
-
 static int64_t abs64(int64_t v)
 {
 	return v < 0 ? -v : v;
-}
-
-/* tracemalloc's order: |size_diff|, size, |count_diff|, count; then key. */
-static int by_change(const void *a, const void *b)
-{
-	const struct diff_row *x = a, *y = b;
-
-	if (abs64(x->v.size_diff) != abs64(y->v.size_diff))
-		return abs64(x->v.size_diff) < abs64(y->v.size_diff) ? 1 : -1;
-	if (x->v.size != y->v.size)
-		return x->v.size < y->v.size ? 1 : -1;
-	if (abs64(x->v.count_diff) != abs64(y->v.count_diff))
-		return abs64(x->v.count_diff) < abs64(y->v.count_diff) ? 1 : -1;
-	if (x->v.count != y->v.count)
-		return x->v.count < y->v.count ? 1 : -1;
-	return strcmp(x->row->key, y->row->key);
-}
-
-static int compare(struct diff *d)
-{
-	d->rows = calloc(d->old.n + d->new.n + 1, sizeof(*d->rows));
-	if (!d->rows)
-		return -1;
-	for (size_t i = 0; i < d->new.n; i++) {
-		const struct group_row *r = &d->new.rows[i];
-		const struct group_row *o = group_find(&d->old, r->key);
-		int64_t osize = o ? (int64_t)o->size : 0, ocount = o ? (int64_t)o->count : 0;
-
-		if (!r->size && !osize)
-			continue;	/* a place with no live blocks on either side */
-		d->rows[d->n++] = (struct diff_row){ &d->new, r,
-			{ (int64_t)r->size, (int64_t)r->size - osize, (int64_t)r->count, (int64_t)r->count - ocount } };
-	}
-	for (size_t i = 0; i < d->old.n; i++) {
-		const struct group_row *o = &d->old.rows[i];
-
-		if (o->size && !group_find(&d->new, o->key))
-			d->rows[d->n++] = (struct diff_row){ &d->old, o,
-				{ 0, -(int64_t)o->size, 0, -(int64_t)o->count } };
-	}
-	qsort(d->rows, d->n, sizeof(*d->rows), by_change);
-	d->total = (struct gate_values){
-		(int64_t)d->new.size, (int64_t)d->new.size - (int64_t)d->old.size,
-		(int64_t)d->new.count, (int64_t)d->new.count - (int64_t)d->old.count,
-	};
-	return 0;
-}
-
-/* Check every gate; returns how many held. */
-static size_t check_gates(struct diff *d)
-{
-	size_t held = 0;
-
-	for (size_t g = 0; g < d->ngates; g++) {
-		const struct gate *gate = &d->gates[g];
-
-		d->tripped[g] = 0;
-		if (gate->scope == GATE_TOTAL)
-			d->tripped[g] = gate_holds(gate, &d->total);
-		else
-			for (size_t i = 0; i < d->n && !d->tripped[g]; i++)
-				d->tripped[g] = gate_holds(gate, &d->rows[i].v);
-		held += d->tripped[g] != 0;
-	}
-	return held;
 }
 
 static void format_signed(int64_t v, int bytes, char *buf, size_t len)
@@ -420,11 +338,11 @@ int cmd_diff(int argc, char **argv)
 	}
 	loaded = 1;
 	if (group_snapshot(&po, so, &r.group, &d.old) < 0 || group_snapshot(&pn, sn, &r.group, &d.new) < 0 ||
-	    compare(&d) < 0) {
+	    diff_compare(&d) < 0) {
 		ret = error("out of memory");
 		goto out;
 	}
-	held = check_gates(&d);
+	held = diff_check_gates(&d);
 	n = limit && d.n > limit ? (size_t)limit : d.n;
 	if (folded && print_folded(&po, so, &pn, sn) < 0) {
 		ret = error("out of memory");
@@ -449,15 +367,11 @@ int cmd_diff(int argc, char **argv)
 	report_gates(&d, r.group.by);
 	ret = held ? EXIT_GATE : 0;
 out:
-	group_release(&d.old);
-	group_release(&d.new);
+	diff_release(&d);
 	if (loaded) {
 		profile_release(&po);
 		profile_release(&pn);
 	}
-	free(d.rows);
-	free(d.gates);
-	free(d.tripped);
 	report_args_release(&r);
 	return ret;
 }

@@ -3,19 +3,20 @@
  * lost, in memcheck's kinds and memcheck's shape, with the indirect leaks
  * folded under the block that owns them and leaked cycles shown whole.
  */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../report/analysis/leaks.h"
-#include "../report/analysis/stats.h"
+#include "../report/analysis/site-names.h"
 #include "../report/util/json.h"
 #include "builtin.h"
-#include "gate.h"
 #include "leak-report.h"
 #include "selector.h"
-#include "suppress.h"
+#include "../report/analysis/suppress.h"
 #include "usage.h"
 
 static const char leaks_usage[] =
@@ -56,6 +57,28 @@ static int parse_kinds(const char *option, const char *arg, unsigned *mask)
 	return 0;
 }
 
+/* Add the leak: lines of a LeakSanitizer suppression file. Returns 0, or
+ * EXIT_ERROR after saying what is wrong. */
+static int load_suppressions(struct suppressions *s, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL, err[PROFILE_ERRLEN];
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int ret = 0;
+
+	if (!f)
+		return error("cannot read suppressions '%s': %s", path, strerror(errno));
+	while (ret == 0 && getline(&line, &cap, f) > 0) {
+		lineno++;
+		if (suppressions_add_line(s, line, err) < 0)
+			ret = error("%s:%u: %s", path, lineno, err);
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
 static int is_suppressed(uint32_t stack, void *arg)
 {
 	const struct leak_report *r = arg;
@@ -83,7 +106,7 @@ int cmd_leaks(int argc, char **argv)
 				goto out;
 			break;
 		case 's':
-			if ((ret = suppressions_load(&supp, optarg)))
+			if ((ret = load_suppressions(&supp, optarg)))
 				goto out;
 			break;
 		case OPT_FAIL_ON:

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "../report/analysis/leaks.h"
-#include "../report/analysis/stats.h"
+#include "../report/analysis/referrers.h"
+#include "../report/analysis/site-names.h"
 #include "../report/util/json.h"
 #include "builtin.h"
 #include "leak-report.h"
@@ -23,7 +24,8 @@ static const char refs_usage[] =
 	"usage: heapwise refs [--chain] [--depth N] [--fan-in N] [-n N] [--format FORMAT] FILE[@SNAP] ADDR|SITE\n"
 	"\n"
 	"  ADDR                 a block's address, or any address inside it (0x...)\n"
-	"  SITE                 every block allocated at FUNCTION or FILE:LINE\n"
+	"  SITE                 every block allocated at a site, named as the reports name it:\n"
+	"                       FUNCTION, FILE:LINE, both (\"main app.c:12\") or MODULE+0xOFFSET\n"
 	"  -c, --chain          the shortest chain of pointers from a root to the block, root first\n"
 	"  -d, --depth N        levels of referrers in the dot graph (default 3)\n"
 	"      --fan-in N       referrers shown per block in the dot graph, the rest as \"N more\"\n"
@@ -61,158 +63,9 @@ struct refs {
 /* Naming things                                                       */
 /* ------------------------------------------------------------------ */
 
-static const char *module_base(const struct profile *p, uint32_t module)
-{
-	const char *path, *slash;
-
-	if (module == PROFILE_NONE || module >= p->nmodules)
-		return "?";
-	path = profile_str(p, p->modules[module].path);
-	slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
-
-static const char *root_type(uint32_t kind)
-{
-	static const char *const names[PROFILE_ROOT_KINDS] = {
-		"?", "global", "stack", "register", "tls", "mapping", "loader",
-	};
-	return kind < PROFILE_ROOT_KINDS ? names[kind] : "?";
-}
-
-/* "global g_keep+8 in reach", "register r12 of thread 42", ... */
-static void describe_root(const struct profile *p, const struct profile_root *r, char *buf, size_t len)
-{
-	const char *name = profile_str(p, r->name);
-	int64_t off = (int64_t)r->offset;
-
-	switch (r->kind) {
-	case PROFILE_ROOT_GLOBAL:
-		if (*name)
-			snprintf(buf, len, "global %s+%" PRId64 " in %s", name, off, module_base(p, r->module));
-		else
-			snprintf(buf, len, "global data at %s+0x%" PRIx64, module_base(p, r->module), r->offset);
-		break;
-	case PROFILE_ROOT_STACK:
-		snprintf(buf, len, "stack of thread %u, frame #%u %s, at sp+%" PRId64, r->tid, r->frame,
-			 *name ? name : "??", off);
-		break;
-	case PROFILE_ROOT_REGISTER:
-		snprintf(buf, len, "register %s of thread %u", name, r->tid);
-		break;
-	case PROFILE_ROOT_TLS:
-		snprintf(buf, len, "thread-local storage of thread %u, at tp%c%" PRId64, r->tid,
-			 off < 0 ? '-' : '+', off < 0 ? -off : off);
-		break;
-	case PROFILE_ROOT_MAPPING:
-		snprintf(buf, len, "mapped memory %s at 0x%" PRIx64, *name ? name : "(anonymous)", r->addr);
-		break;
-	case PROFILE_ROOT_LOADER:
-		snprintf(buf, len, "the dynamic loader (a block it made counts as reachable)");
-		break;
-	default:
-		snprintf(buf, len, "?");
-	}
-}
-
 static void block_site(const struct profile *p, const struct profile_block *b, char *buf, size_t len)
 {
-	uint32_t frame = stats_grouping_frame(p, b->stack);
-
-	if (frame == PROFILE_NONE)
-		snprintf(buf, len, "<unknown stack>");
-	else
-		stats_describe_frame(p, frame, buf, len);
-}
-
-/* ------------------------------------------------------------------ */
-/* Finding the blocks                                                  */
-/* ------------------------------------------------------------------ */
-
-static long block_at(const struct profile_snapshot *s, uint64_t addr)
-{
-	size_t lo = 0, hi = s->nblocks;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->blocks[mid].addr + (s->blocks[mid].size ? s->blocks[mid].size : 1) <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->nblocks && s->blocks[lo].addr <= addr ? (long)lo : -1;
-}
-
-static int file_matches(const char *file, const char *want, size_t len)
-{
-	size_t flen = strlen(file);
-
-	/* the whole path, or its tail after a '/' */
-	return flen >= len && strncmp(file + flen - len, want, len) == 0 &&
-	       (flen == len || file[flen - len - 1] == '/');
-}
-
-/* Does block b's allocation site match FUNCTION or FILE:LINE? */
-static int site_matches(const struct profile *p, const struct profile_block *b, const char *site)
-{
-	uint32_t frame = stats_grouping_frame(p, b->stack);
-	const struct profile_frame *f;
-	const char *colon = strrchr(site, ':');
-	unsigned long line;
-	char *end;
-
-	if (frame == PROFILE_NONE)
-		return 0;
-	f = &p->frames[frame];
-	if (colon && colon[1]) {
-		line = strtoul(colon + 1, &end, 10);
-		if (!*end)
-			return f->line == line && file_matches(profile_str(p, f->file), site, (size_t)(colon - site));
-	}
-	return strcmp(profile_str(p, f->function), site) == 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* The shortest chain from a root                                      */
-/* ------------------------------------------------------------------ */
-
-/*
- * Breadth-first search backwards from the block; via[b] is the edge that
- * leads from b one step towards it. Returns the root edge the chain
- * starts with, or -1 when no root reaches the block.
- */
-static long find_chain(const struct refs *r, uint32_t target, uint32_t *via)
-{
-	const struct profile_scan *sc = r->sc;
-	size_t n = r->s->nblocks, head = 0, tail = 0;
-	uint32_t *queue = malloc((n + 1) * sizeof(*queue));
-	long found = -1;
-
-	if (!queue)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		via[i] = LEAK_NONE;
-	via[target] = UINT32_MAX - 1;	/* visited, the end */
-	queue[tail++] = target;
-	while (head < tail && found < 0) {
-		uint32_t b = queue[head++];
-
-		for (uint32_t k = r->a.in_first[b]; k < r->a.in_first[b + 1]; k++) {
-			const struct profile_edge *e = &sc->edges[k];
-
-			if (e->from & PROFILE_EDGE_ROOT) {
-				found = (long)k;
-				break;
-			}
-			if (via[e->from] == LEAK_NONE) {
-				via[e->from] = k;
-				queue[tail++] = e->from;
-			}
-		}
-	}
-	free(queue);
-	return found;
+	site_name(p, site_frame(p, b->stack, NULL, 0), buf, len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -222,7 +75,7 @@ static long find_chain(const struct refs *r, uint32_t target, uint32_t *via)
 static void json_block(struct json *j, const struct refs *r, uint32_t b)
 {
 	const struct profile_block *blk = &r->s->blocks[b];
-	uint32_t frame = stats_grouping_frame(r->p, blk->stack);
+	uint32_t frame = site_frame(r->p, blk->stack, NULL, 0);
 
 	json_key(j, "address");
 	json_u64(j, blk->addr);
@@ -240,7 +93,7 @@ static void json_block(struct json *j, const struct refs *r, uint32_t b)
 static void json_root(struct json *j, const struct refs *r, const struct profile_root *root)
 {
 	json_key(j, "type");
-	json_string(j, root_type(root->kind));
+	json_string(j, referrers_root_type(root->kind));
 	if (root->kind == PROFILE_ROOT_STACK || root->kind == PROFILE_ROOT_REGISTER || root->kind == PROFILE_ROOT_TLS) {
 		json_key(j, "thread");
 		json_u64(j, root->tid);
@@ -252,7 +105,7 @@ static void json_root(struct json *j, const struct refs *r, const struct profile
 	json_key(j, "name");
 	json_string(j, profile_str(r->p, root->name));
 	json_key(j, "module");
-	json_string(j, root->module != PROFILE_NONE ? module_base(r->p, root->module) : "");
+	json_string(j, root->module != PROFILE_NONE ? site_module_name(r->p, root->module) : "");
 	json_key(j, "address");
 	json_u64(j, root->addr);
 	json_key(j, "offset");
@@ -281,7 +134,7 @@ static void print_referrer(const struct refs *r, const struct profile_edge *e, s
 		return;
 	}
 	if (e->from & PROFILE_EDGE_ROOT) {
-		describe_root(r->p, &r->sc->roots[e->from & ~PROFILE_EDGE_ROOT], what, sizeof(what));
+		referrers_describe_root(r->p, &r->sc->roots[e->from & ~PROFILE_EDGE_ROOT], what, sizeof(what));
 	} else {
 		const struct profile_block *b = &r->s->blocks[e->from];
 
@@ -297,67 +150,62 @@ static void print_referrer(const struct refs *r, const struct profile_edge *e, s
 
 static void print_chain(const struct refs *r, uint32_t b, struct json *j)
 {
-	uint32_t *via = malloc((r->s->nblocks + 1) * sizeof(*via));
-	long start = via ? find_chain(r, b, via) : -1;
-	char what[1024], site[1024];
+	uint32_t *chain;
+	long n = referrers_chain(r->s, &r->a, b, &chain);
+	char what[1024], site[4096];
 	const struct profile_edge *e;
-	uint32_t at;
 
 	if (j) {
 		json_key(j, "chain");
-		if (start < 0)
+		if (n <= 0)
 			json_null(j);
 		else
 			json_open(j, '[');
-	} else if (start < 0) {
+	} else if (n <= 0) {
 		printf("  no chain of pointers from a root reaches it\n");
 	} else {
 		printf("  shortest chain from a root:\n");
 	}
-	if (start < 0) {
-		free(via);
+	if (n <= 0)
 		return;
-	}
-	e = &r->sc->edges[start];
+	e = &r->sc->edges[chain[0]];
 	if (j) {
 		json_open(j, '{');
 		json_root(j, r, &r->sc->roots[e->from & ~PROFILE_EDGE_ROOT]);
 		json_close(j, '}');
 	} else {
-		describe_root(r->p, &r->sc->roots[e->from & ~PROFILE_EDGE_ROOT], what, sizeof(what));
+		referrers_describe_root(r->p, &r->sc->roots[e->from & ~PROFILE_EDGE_ROOT], what, sizeof(what));
 		printf("    %s\n", what);
 	}
-	for (;;) {
-		const struct profile_block *blk = &r->s->blocks[e->to];
+	for (long i = 0; i < n; i++) {
+		const struct profile_block *blk;
 
-		at = e->to;
+		e = &r->sc->edges[chain[i]];
+		blk = &r->s->blocks[e->to];
 		if (j) {
 			json_open(j, '{');
 			json_key(j, "type");
 			json_string(j, "block");
-			json_block(j, r, at);
+			json_block(j, r, e->to);
 			json_key(j, "offset");
 			json_u64(j, e->offset);
 			json_key(j, "target_offset");
 			json_u64(j, e->target);
 			json_close(j, '}');
-		} else {
-			block_site(r->p, blk, site, sizeof(site));
-			if (e->from & PROFILE_EDGE_ROOT)
-				printf("    -> 0x%" PRIx64, blk->addr);
-			else
-				printf("    at +%u -> 0x%" PRIx64, e->offset, blk->addr);
-			if (e->target)
-				printf(" (%u bytes in)", e->target);
-			printf(": %" PRIu64 " bytes from %s\n", blk->size, site);
+			continue;
 		}
-		if (at == b || via[at] >= UINT32_MAX - 1)
-			break;
-		e = &r->sc->edges[via[at]];
+		block_site(r->p, blk, site, sizeof(site));
+		if (e->from & PROFILE_EDGE_ROOT)
+			printf("    -> 0x%" PRIx64, blk->addr);
+		else
+			printf("    at +%u -> 0x%" PRIx64, e->offset, blk->addr);
+		if (e->target)
+			printf(" (%u bytes in)", e->target);
+		printf(": %" PRIu64 " bytes from %s\n", blk->size, site);
 	}
 	if (j)
 		json_close(j, ']');
-	free(via);
+	free(chain);
 }
 
 static void print_block(const struct refs *r, uint32_t b, struct json *j)
@@ -405,65 +253,44 @@ static void dot_escape(const char *s)
 	}
 }
 
-/* Referrers of the chosen blocks, level by level, as a DOT digraph. */
+/* The referrer graph of the chosen blocks as a DOT digraph. */
 static int print_dot(const struct refs *r, const uint32_t *chosen, size_t nchosen)
 {
-	size_t n = r->s->nblocks, head = 0, tail = 0;
-	uint32_t *level = malloc((n + 1) * sizeof(*level)), *queue = malloc((n + 1) * sizeof(*queue));
+	struct refs_graph g;
 	uint8_t *root_done = calloc(r->sc->nroots + 1, 1);
-	char what[1024], site[1024];
+	char what[1024], site[4096];
 
-	if (!level || !queue || !root_done) {
-		free(level);
-		free(queue);
+	if (!root_done || referrers_graph(r->s, &r->a, chosen, nchosen, r->depth, r->fan_in, &g) < 0) {
 		free(root_done);
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
-		level[i] = LEAK_NONE;
 	printf("digraph referrers {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
 	       "  edge [fontname=\"monospace\", fontsize=9];\n");
-	for (size_t i = 0; i < nchosen; i++) {
-		level[chosen[i]] = 0;
-		queue[tail++] = chosen[i];
-	}
-	while (head < tail) {
-		uint32_t b = queue[head++];
+	for (size_t i = 0; i < g.n; i++) {
+		const struct refs_node *node = &g.nodes[i];
+		uint32_t b = node->block;
 		const struct profile_block *blk = &r->s->blocks[b];
-		uint32_t first = r->a.in_first[b], last = r->a.in_first[b + 1], shown = 0;
 
 		block_site(r->p, blk, site, sizeof(site));
 		printf("  b%u [label=\"0x%" PRIx64 "\\n%" PRIu64 " bytes, %s\\n", b, blk->addr, blk->size,
 		       leak_kind_name(r->a.kind[b]));
 		dot_escape(site);
-		printf("\"%s];\n", level[b] == 0 ? ", style=filled, fillcolor=\"#ffd27f\", penwidth=2" : "");
-		if (level[b] >= r->depth)
-			continue;
-		for (uint32_t k = first; k < last; k++) {
+		printf("\"%s];\n", node->level == 0 ? ", style=filled, fillcolor=\"#ffd27f\", penwidth=2" : "");
+		for (uint32_t k = node->first; k < node->first + node->shown; k++) {
 			const struct profile_edge *e = &r->sc->edges[k];
 
-			if (shown == r->fan_in) {
-				printf("  more%u [label=\"%u more\", shape=ellipse, style=dashed];\n  more%u -> b%u;\n",
-				       b, last - k, b, b);
-				break;
-			}
-			shown++;
 			if (e->from & PROFILE_EDGE_ROOT) {
 				uint32_t root = e->from & ~PROFILE_EDGE_ROOT;
 
 				if (!root_done[root]) {
 					root_done[root] = 1;
-					describe_root(r->p, &r->sc->roots[root], what, sizeof(what));
+					referrers_describe_root(r->p, &r->sc->roots[root], what, sizeof(what));
 					printf("  r%u [label=\"", root);
 					dot_escape(what);
 					printf("\", shape=ellipse, style=filled, fillcolor=\"#cfe8ff\"];\n");
 				}
 				printf("  r%u -> b%u", root, b);
 			} else {
-				if (level[e->from] == LEAK_NONE) {
-					level[e->from] = level[b] + 1;
-					queue[tail++] = e->from;
-				}
 				printf("  b%u -> b%u [label=\"+%u\"", e->from, b, e->offset);
 				if (e->target)
 					printf(", style=dashed, taillabel=\"%u in\"", e->target);
@@ -471,10 +298,12 @@ static int print_dot(const struct refs *r, const uint32_t *chosen, size_t nchose
 			}
 			printf(";\n");
 		}
+		if (node->more)
+			printf("  more%u [label=\"%u more\", shape=ellipse, style=dashed];\n  more%u -> b%u;\n",
+			       b, node->more, b, b);
 	}
 	printf("}\n");
-	free(level);
-	free(queue);
+	refs_graph_release(&g);
 	free(root_done);
 	return 0;
 }
@@ -546,17 +375,15 @@ static int choose_blocks(const struct refs *r, const char *what, uint32_t *chose
 
 		if (*end || end == what + 2)
 			return usage_error(refs_usage, "'%s' is not an address", what);
-		b = block_at(r->s, addr);
+		b = referrers_block_at(r->s, addr);
 		if (b < 0)
 			return error("no live block of snapshot '%s' holds address %s", profile_str(r->p, r->s->name), what);
 		chosen[(*n)++] = (uint32_t)b;
 		return 0;
 	}
-	for (size_t i = 0; i < r->s->nblocks; i++)
-		if (site_matches(r->p, &r->s->blocks[i], what))
-			chosen[(*n)++] = (uint32_t)i;
+	*n = referrers_blocks_at(r->p, r->s, what, NULL, 0, chosen);
 	if (!*n)
-		return error("no live block of snapshot '%s' was allocated at '%s' (a function, or FILE:LINE)",
+		return error("no live block of snapshot '%s' was allocated at '%s' (a function, FILE:LINE, or MODULE+0xOFFSET)",
 			     profile_str(r->p, r->s->name), what);
 	return 0;
 }

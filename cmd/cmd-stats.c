@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/analysis/stats.h"
+#include "../report/analysis/group.h"
 #include "../report/profile/profile.h"
 #include "../report/util/format.h"
 #include "../report/util/json.h"
@@ -123,7 +123,7 @@ static void print_text(const struct profile *p, unsigned top)
 	}
 }
 
-static void json_site(struct json *j, const struct profile *p, const struct stats_row *r)
+static void json_site(struct json *j, const struct profile *p, const struct group_row *r)
 {
 	const struct profile_frame *f = r->frame == PROFILE_NONE ? NULL : &p->frames[r->frame];
 
@@ -137,9 +137,9 @@ static void json_site(struct json *j, const struct profile *p, const struct stat
 	json_key(j, "module");
 	json_string(j, f && f->module != PROFILE_NONE ? profile_str(p, p->modules[f->module].path) : "");
 	json_key(j, "blocks");
-	json_u64(j, r->blocks);
+	json_u64(j, r->count);
 	json_key(j, "bytes");
-	json_u64(j, r->bytes);
+	json_u64(j, r->size);
 	json_key(j, "allocations");
 	json_u64(j, r->allocations);
 	json_key(j, "bytes_allocated");
@@ -151,8 +151,8 @@ static int print_json(const struct profile *p, unsigned top)
 {
 	const struct profile_totals *t = &p->totals;
 	struct json j = JSON_INIT(stdout);
-	struct stats_row *rows = NULL;
-	size_t nrows = 0;
+	struct group_options go = GROUP_OPTIONS_INIT;
+	struct group_table sites;
 	const struct { const char *key; uint64_t value; } fields[] = {
 		{ "allocations", t->allocations },
 		{ "frees", t->frees },
@@ -182,8 +182,11 @@ static int print_json(const struct profile *p, unsigned top)
 		{ "ring_waits", t->ring_waits },
 	};
 
-	if (stats_by_location(p, profile_find_snapshot((struct profile *)p, "exit"), &rows, &nrows) < 0)
+	if (group_snapshot(p, profile_find_snapshot((struct profile *)p, "exit"), &go, &sites) < 0 ||
+	    group_sort(&sites, SORT_SIZE) < 0) {
+		group_release(&sites);
 		return error("out of memory");
+	}
 	json_open(&j, '{');
 	json_key(&j, "command");
 	json_string(&j, profile_get_meta(p, "command"));
@@ -245,15 +248,15 @@ static int print_json(const struct profile *p, unsigned top)
 	json_close(&j, ']');
 	json_key(&j, "top_sites");
 	json_open(&j, '[');
-	for (size_t i = 0, shown = 0; i < nrows && shown < top; i++) {
-		if (!rows[i].blocks)
+	for (size_t i = 0, shown = 0; i < sites.n && shown < top; i++) {
+		if (!sites.rows[i].count)
 			continue;
-		json_site(&j, p, &rows[i]);
+		json_site(&j, p, &sites.rows[i]);
 		shown++;
 	}
 	json_close(&j, ']');
 	json_close(&j, '}');
-	free(rows);
+	group_release(&sites);
 	return 0;
 }
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../report/analysis/group.h"
-#include "../report/analysis/stats.h"
+#include "../report/analysis/site-names.h"
 #include "../report/util/format.h"
 #include "../report/util/json.h"
 #include "../report/util/table.h"
@@ -70,7 +70,7 @@ static void print_frame_line(const struct profile *p, uint32_t frame, void *arg)
 	const struct profile_frame *f = &p->frames[frame];
 
 	(void)arg;
-	stats_describe_frame(p, frame, where, sizeof(where));
+	site_name(p, frame, where, sizeof(where));
 	printf("  %s%s\n", where, f->flags & PROFILE_FRAME_INLINED ? " (inlined)" : "");
 }
 

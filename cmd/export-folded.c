@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../report/analysis/leaks.h"
-#include "../report/analysis/stats.h"
+#include "../report/analysis/site-names.h"
 #include "export.h"
 
 const char *export_value_name(enum export_value v)
@@ -72,7 +72,7 @@ void export_frame_name(const struct profile *p, uint32_t frame, char *buf, size_
 	if (*fn || *profile_str(p, p->frames[frame].file))
 		snprintf(buf, len, "%s", fn);
 	else
-		stats_describe_frame(p, frame, buf, len);
+		site_name(p, frame, buf, len);
 	for (char *c = buf; *c; c++)
 		if (*c == ';' || *c == '\n')
 			*c = ':';

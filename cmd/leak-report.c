@@ -11,47 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/analysis/stats.h"
+#include "../report/analysis/loss-records.h"
+#include "../report/analysis/site-names.h"
 #include "../report/util/format.h"
 #include "../report/util/json.h"
 #include "../report/util/table.h"
 #include "leak-report.h"
 #include "report-args.h"
 #include "usage.h"
-
-struct owned {
-	uint32_t stack;		/* one of them: they share the grouping frame */
-	uint64_t blocks, bytes;
-};
-
-struct record {
-	enum leak_kind kind;
-	uint32_t stack;
-	uint64_t blocks, bytes;		/* the record's own blocks */
-	uint64_t owned_blocks, owned_bytes;
-	struct owned *owned;		/* largest first */
-	size_t nowned;
-	size_t first_cycle;		/* a cycle one of its blocks is in, or SIZE_MAX */
-};
-
-struct records {
-	struct record *items;
-	size_t n;
-};
-
-void format_commas(uint64_t v, char *buf, size_t len)
-{
-	char digits[32];
-	int n = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)v);
-	size_t at = 0;
-
-	for (int i = 0; i < n && at + 2 < len; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[at++] = ',';
-		buf[at++] = digits[i];
-	}
-	buf[at] = '\0';
-}
 
 int leak_report_format(const char *name, enum leak_format *out)
 {
@@ -77,185 +44,17 @@ int leak_report_need_scan(const struct profile *p, const struct profile_snapshot
 }
 
 /* ------------------------------------------------------------------ */
-/* Grouping blocks into records                                        */
-/* ------------------------------------------------------------------ */
-
-struct keyed {
-	uint64_t key;		/* kind << 32 | stack, or record << 32 | stack */
-	uint64_t size;
-	uint32_t block;
-};
-
-static int by_key(const void *x, const void *y)
-{
-	const struct keyed *a = x, *b = y;
-
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	return a->block < b->block ? -1 : a->block > b->block;
-}
-
-static int by_total(const void *x, const void *y)
-{
-	const struct record *a = x, *b = y;
-	uint64_t ta = a->bytes + a->owned_bytes, tb = b->bytes + b->owned_bytes;
-
-	if (ta != tb)
-		return ta > tb ? -1 : 1;
-	if (a->kind != b->kind)
-		return a->kind < b->kind ? -1 : 1;
-	return a->stack < b->stack ? -1 : a->stack > b->stack;
-}
-
-static int by_owned(const void *x, const void *y)
-{
-	const struct owned *a = x, *b = y;
-
-	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes ? -1 : 1;
-	return a->stack < b->stack ? -1 : a->stack > b->stack;
-}
-
-/* Two grouping frames that print the same (one line, two calls on it). */
-static int same_place(const struct profile *p, uint32_t a, uint32_t b)
-{
-	const struct profile_frame *x, *y;
-
-	if (a == b)
-		return 1;
-	if (a == PROFILE_NONE || b == PROFILE_NONE)
-		return 0;
-	x = &p->frames[a];
-	y = &p->frames[b];
-	return x->function && x->function == y->function && x->file == y->file && x->line == y->line;
-}
-
-static void merge_same_places(const struct profile *p, struct record *rec)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < rec->nowned; i++) {
-		uint32_t fi = stats_grouping_frame(p, rec->owned[i].stack);
-		size_t k;
-
-		for (k = 0; k < n; k++)
-			if (same_place(p, stats_grouping_frame(p, rec->owned[k].stack), fi))
-				break;
-		if (k < n) {
-			rec->owned[k].blocks += rec->owned[i].blocks;
-			rec->owned[k].bytes += rec->owned[i].bytes;
-		} else {
-			rec->owned[n++] = rec->owned[i];
-		}
-	}
-	rec->nowned = n;
-}
-
-static void records_release(struct records *rs)
-{
-	for (size_t i = 0; i < rs->n; i++)
-		free(rs->items[i].owned);
-	free(rs->items);
-}
-
-static int make_records(const struct leak_report *r, struct records *rs)
-{
-	const struct leak_analysis *a = r->a;
-	const struct profile_snapshot *s = a->snapshot;
-	struct keyed *keys = malloc((s->nblocks + 1) * sizeof(*keys));
-	uint32_t *record_of = malloc((s->nblocks + 1) * sizeof(*record_of));
-	size_t n = 0, nowned = 0;
-	int ret = -ENOMEM;
-
-	rs->items = NULL;
-	rs->n = 0;
-	if (!keys || !record_of)
-		goto out;
-	for (uint32_t i = 0; i < s->nblocks; i++) {
-		record_of[i] = LEAK_NONE;
-		if (!a->suppressed[i] && (r->kinds & (1u << a->kind[i])))
-			keys[n++] = (struct keyed){ (uint64_t)a->kind[i] << 32 | s->blocks[i].stack,
-						    s->blocks[i].size, i };
-	}
-	qsort(keys, n, sizeof(*keys), by_key);
-	rs->items = calloc(n + 1, sizeof(*rs->items));
-	if (!rs->items)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct record *rec;
-
-		if (!i || keys[i].key != keys[i - 1].key)
-			rs->items[rs->n++] = (struct record){ (enum leak_kind)(keys[i].key >> 32),
-							      (uint32_t)keys[i].key, 0, 0, 0, 0, NULL, 0, SIZE_MAX };
-		rec = &rs->items[rs->n - 1];
-		rec->blocks++;
-		rec->bytes += keys[i].size;
-		record_of[keys[i].block] = (uint32_t)(rs->n - 1);
-		if (a->cycle_of[keys[i].block] != LEAK_NONE && a->cycle_of[keys[i].block] < rec->first_cycle)
-			rec->first_cycle = a->cycle_of[keys[i].block];
-	}
-
-	/* what each definitely lost record owns, by where it was allocated */
-	for (uint32_t i = 0; i < s->nblocks; i++) {
-		uint32_t o = a->owner[i];
-
-		if (a->kind[i] == LEAK_INDIRECT && !a->suppressed[i] && o != LEAK_NONE && record_of[o] != LEAK_NONE)
-			keys[nowned++] = (struct keyed){ (uint64_t)record_of[o] << 32 |
-							 stats_grouping_frame(r->p, s->blocks[i].stack),
-							 s->blocks[i].size, i };
-	}
-	qsort(keys, nowned, sizeof(*keys), by_key);
-	for (size_t i = 0; i < nowned;) {
-		struct record *rec = &rs->items[keys[i].key >> 32];
-		size_t j = i, groups = 0;
-
-		while (j < nowned && keys[j].key >> 32 == keys[i].key >> 32) {
-			if (j == i || keys[j].key != keys[j - 1].key)
-				groups++;
-			j++;
-		}
-		rec->owned = calloc(groups, sizeof(*rec->owned));
-		if (!rec->owned)
-			goto out;
-		for (size_t k = i; k < j; k++) {
-			if (k == i || keys[k].key != keys[k - 1].key)
-				rec->owned[rec->nowned++].stack = s->blocks[keys[k].block].stack;
-			rec->owned[rec->nowned - 1].blocks++;
-			rec->owned[rec->nowned - 1].bytes += keys[k].size;
-			rec->owned_blocks++;
-			rec->owned_bytes += keys[k].size;
-		}
-		merge_same_places(r->p, rec);
-		qsort(rec->owned, rec->nowned, sizeof(*rec->owned), by_owned);
-		i = j;
-	}
-	qsort(rs->items, rs->n, sizeof(*rs->items), by_total);
-	if (r->limit && rs->n > r->limit) {
-		for (size_t i = r->limit; i < rs->n; i++)
-			free(rs->items[i].owned);
-		rs->n = r->limit;
-	}
-	ret = 0;
-out:
-	if (ret < 0)
-		records_release(rs);
-	free(keys);
-	free(record_of);
-	return ret;
-}
-
-/* ------------------------------------------------------------------ */
 /* Text                                                                */
 /* ------------------------------------------------------------------ */
 
 static void site_of(const struct profile *p, uint32_t stack, char *buf, size_t len)
 {
-	uint32_t frame = stats_grouping_frame(p, stack);
+	uint32_t frame = site_frame(p, stack, NULL, 0);
 
 	if (frame == PROFILE_NONE)
 		snprintf(buf, len, "<unknown stack>");
 	else
-		stats_describe_frame(p, frame, buf, len);
+		site_name(p, frame, buf, len);
 }
 
 static void print_frames(const struct leak_report *r, uint32_t stack, FILE *out)
@@ -267,12 +66,12 @@ static void print_frames(const struct leak_report *r, uint32_t stack, FILE *out)
 	if (!st->depth)
 		fprintf(out, "   at <unknown stack>\n");
 	for (uint32_t i = 0; i < st->depth && (!r->depth || i < r->depth); i++) {
-		stats_describe_frame(p, p->stack_frames[st->first + i], where, sizeof(where));
+		site_name(p, p->stack_frames[st->first + i], where, sizeof(where));
 		fprintf(out, "   %s %s\n", i ? "by" : "at", where);
 	}
 }
 
-static void print_record(const struct leak_report *r, const struct record *rec, size_t num, size_t total,
+static void print_record(const struct leak_report *r, const struct loss_record *rec, size_t num, size_t total,
 			 FILE *out)
 {
 	char bytes[32], direct[32], owned[32], where[1024];
@@ -303,20 +102,6 @@ static void print_record(const struct leak_report *r, const struct record *rec, 
 		}
 	}
 	fputc('\n', out);
-}
-
-/* The pointers from member b to other members of its cycle. */
-static void cycle_links(const struct leak_analysis *a, uint32_t b, uint32_t c,
-			void (*fn)(const struct profile_edge *e, void *arg), void *arg)
-{
-	const struct profile_scan *sc = a->snapshot->scan;
-
-	for (uint32_t k = a->out_first[b]; k < a->out_first[b + 1]; k++) {
-		const struct profile_edge *e = &sc->edges[a->out[k]];
-
-		if (a->cycle_of[e->to] == c)
-			fn(e, arg);
-	}
 }
 
 struct link_printer {
@@ -368,7 +153,7 @@ static void print_cycles(const struct leak_report *r, FILE *out)
 			site_of(r->p, b->stack, where, sizeof(where));
 			fprintf(out, "   0x%llx, %llu bytes, %s, from %s\n", (unsigned long long)b->addr,
 				(unsigned long long)b->size, leak_kind_name(a->kind[cy->members[i]]), where);
-			cycle_links(a, cy->members[i], (uint32_t)c, print_link, &lp);
+			leaks_cycle_links(a, cy->members[i], (uint32_t)c, print_link, &lp);
 		}
 	}
 	fputc('\n', out);
@@ -419,7 +204,7 @@ static void print_scan_line(const struct leak_report *r, FILE *out)
 	fprintf(out, ")\n\n");
 }
 
-static void print_text(const struct leak_report *r, const struct records *rs, FILE *out)
+static void print_text(const struct leak_report *r, const struct loss_records *rs, FILE *out)
 {
 	print_scan_line(r, out);
 	for (size_t i = 0; i < rs->n; i++)
@@ -445,7 +230,7 @@ static void json_count(struct json *j, const char *key, const struct leak_count 
 
 static void json_site(struct json *j, const struct profile *p, uint32_t stack)
 {
-	uint32_t frame = stats_grouping_frame(p, stack);
+	uint32_t frame = site_frame(p, stack, NULL, 0);
 
 	json_key(j, "site");
 	json_open(j, '{');
@@ -473,7 +258,7 @@ static void json_link(const struct profile_edge *e, void *arg)
 	json_close(jl->j, '}');
 }
 
-static void print_json(const struct leak_report *r, const struct records *rs, FILE *out)
+static void print_json(const struct leak_report *r, const struct loss_records *rs, FILE *out)
 {
 	const struct leak_analysis *a = r->a;
 	const struct profile_snapshot *s = a->snapshot;
@@ -527,7 +312,7 @@ static void print_json(const struct leak_report *r, const struct records *rs, FI
 			json_site(&j, p, b->stack);
 			json_key(&j, "pointers");
 			json_open(&j, '[');
-			cycle_links(a, cy->members[i], (uint32_t)c, json_link, &jl);
+			leaks_cycle_links(a, cy->members[i], (uint32_t)c, json_link, &jl);
 			json_close(&j, ']');
 			json_close(&j, '}');
 		}
@@ -539,7 +324,7 @@ static void print_json(const struct leak_report *r, const struct records *rs, FI
 	json_key(&j, "records");
 	json_open(&j, '[');
 	for (size_t i = 0; i < rs->n; i++) {
-		const struct record *rec = &rs->items[i];
+		const struct loss_record *rec = &rs->items[i];
 		const struct profile_stack *st = &p->stacks[rec->stack];
 
 		json_open(&j, '{');
@@ -584,7 +369,7 @@ static void print_json(const struct leak_report *r, const struct records *rs, FI
 /* Markdown                                                            */
 /* ------------------------------------------------------------------ */
 
-static void print_markdown(const struct leak_report *r, const struct records *rs, FILE *out)
+static void print_markdown(const struct leak_report *r, const struct loss_records *rs, FILE *out)
 {
 	const struct leak_analysis *a = r->a;
 	const char *cmd = profile_get_meta(r->p, "command");
@@ -606,7 +391,7 @@ static void print_markdown(const struct leak_report *r, const struct records *rs
 		return;
 	fprintf(out, "\n| # | kind | bytes | blocks | allocated at |\n|---:|---|---:|---:|---|\n");
 	for (size_t i = 0; i < rs->n; i++) {
-		const struct record *rec = &rs->items[i];
+		const struct loss_record *rec = &rs->items[i];
 
 		format_commas(rec->bytes + rec->owned_bytes, bytes, sizeof(bytes));
 		site_of(r->p, rec->stack, where, sizeof(where));
@@ -621,9 +406,9 @@ static void print_markdown(const struct leak_report *r, const struct records *rs
 
 int leak_report_print(const struct leak_report *r, FILE *out)
 {
-	struct records rs;
+	struct loss_records rs;
 
-	if (make_records(r, &rs) < 0)
+	if (loss_records_make(r->p, r->a, r->kinds, r->limit, &rs) < 0)
 		return -ENOMEM;
 	if (r->format == LEAK_JSON)
 		print_json(r, &rs, out);
@@ -631,6 +416,6 @@ int leak_report_print(const struct leak_report *r, FILE *out)
 		print_markdown(r, &rs, out);
 	else
 		print_text(r, &rs, out);
-	records_release(&rs);
+	loss_records_release(&rs);
 	return 0;
 }

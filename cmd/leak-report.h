@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "../report/analysis/leaks.h"
-#include "suppress.h"
+#include "../report/analysis/suppress.h"
 
 enum leak_format { LEAK_TEXT, LEAK_JSON, LEAK_MARKDOWN };
 
@@ -34,8 +34,5 @@ int leak_report_print(const struct leak_report *r, FILE *out);
 
 /* memcheck's LEAK SUMMARY lines, each after prefix. */
 void leak_report_summary(const struct leak_analysis *a, const char *prefix, FILE *out);
-
-/* "1,234": memcheck's way of writing byte counts. */
-void format_commas(uint64_t v, char *buf, size_t len);
 
 #endif

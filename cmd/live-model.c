@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/analysis/stats.h"
+#include "../report/analysis/site-names.h"
 #include "../report/util/format.h"
 #include "live-model.h"
 
@@ -200,7 +200,7 @@ static void describe(const struct live_model *m, const struct group_row *g, char
 		group_describe(&m->table, g, m->by, buf, len);
 		return;
 	}
-	stats_describe_frame(p, g->frame, buf, len);
+	site_name(p, g->frame, buf, len);
 	if (m->by == GROUP_TRACEBACK) {
 		const struct profile_stack *st = &p->stacks[g->stack];
 

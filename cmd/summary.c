@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "../report/analysis/leaks.h"
-#include "../report/analysis/stats.h"
+#include "../report/analysis/group.h"
+#include "../report/analysis/site-names.h"
 #include "../report/profile/profile.h"
 #include "../report/util/format.h"
 #include "leak-report.h"
@@ -32,10 +33,11 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 {
 	const struct profile_totals *t = &p->totals;
 	const struct profile_snapshot *exit_snap;
-	struct stats_row *rows = NULL;
-	char a[64], b[64], where[512];
+	struct group_options go = GROUP_OPTIONS_INIT;
+	struct group_table sites;
+	char a[64], b[64], where[4096];
 	const char *cmdline = profile_get_meta(p, "command");
-	size_t nrows = 0, shown = 0;
+	size_t shown = 0;
 
 	summary_describe_exit(p, where, sizeof(where));
 	format_duration(t->duration_ns, a, sizeof(a));
@@ -76,21 +78,23 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	} else if (profile_get_meta(p, "scan-error")) {
 		fprintf(out, "%sno leak check at exit: %s\n", prefix, profile_get_meta(p, "scan-error"));
 	}
-	if (stats_by_location(p, exit_snap, &rows, &nrows) < 0)
+	if (group_snapshot(p, exit_snap, &go, &sites) < 0 || group_sort(&sites, SORT_SIZE) < 0) {
+		group_release(&sites);
 		return -ENOMEM;
+	}
 	if (top && t->live_blocks) {
 		fprintf(out, "%stop sites by bytes not freed:\n", prefix);
-		for (size_t i = 0; i < nrows && shown < top; i++) {
-			if (!rows[i].blocks)
+		for (size_t i = 0; i < sites.n && shown < top; i++) {
+			if (!sites.rows[i].count)
 				continue;
-			format_bytes(rows[i].bytes, a, sizeof(a));
-			stats_describe_frame(p, rows[i].frame, where, sizeof(where));
+			format_bytes(sites.rows[i].size, a, sizeof(a));
+			site_name(p, sites.rows[i].frame, where, sizeof(where));
 			fprintf(out, "%s  %10s in %6llu blocks  %s\n", prefix, a,
-				(unsigned long long)rows[i].blocks, where);
+				(unsigned long long)sites.rows[i].count, where);
 			shown++;
 		}
 	}
-	free(rows);
+	group_release(&sites);
 
 	fprintf(out, "%slost events: %llu\n", prefix, (unsigned long long)t->lost_events);
 	if (t->unknown_frees)

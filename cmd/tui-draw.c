@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "../report/analysis/leaks.h"
-#include "../report/analysis/stats.h"
+#include "../report/analysis/site-names.h"
 #include "../report/util/format.h"
 #include "tui.h"
 
@@ -156,6 +156,29 @@ static void draw_graph(struct tui_state *st, int y, int height)
 		put(y, COLS - (int)strlen(label), label);
 }
 
+/*
+ * A row by line wider than the screen keeps its site's end, where the
+ * file's name and the line are: "big_few tests/progs/watched.c:23" becomes
+ * "big_few ...watched.c:23", with the function kept if it fits. (A
+ * traceback's row is cut at the edge: its start is the site.)
+ */
+static void fit_row(char *line)
+{
+	size_t len = strlen(line), room, head, tail;
+	char *name = line + LIVE_COLUMNS_WIDTH, *space;
+
+	if (COLS <= LIVE_COLUMNS_WIDTH + 16 || len <= (size_t)COLS || len <= LIVE_COLUMNS_WIDTH)
+		return;
+	room = (size_t)COLS - LIVE_COLUMNS_WIDTH;
+	space = strchr(name, ' ');
+	head = space ? (size_t)(space - name) + 1 : 0;
+	if (head > room / 2)
+		head = 0;
+	tail = room - head - 3;
+	memmove(name + head + 3, name + strlen(name) - tail, tail + 1);
+	memcpy(name + head, "...", 3);
+}
+
 static void draw_table(struct tui_state *st, int y, int rows)
 {
 	const struct live_model *m = &st->s.model;
@@ -171,6 +194,8 @@ static void draw_table(struct tui_state *st, int y, int rows)
 		if (i >= m->nrows)
 			continue;
 		live_row_text(m, &m->rows[i], line, sizeof(line));
+		if (m->by == GROUP_LINENO)
+			fit_row(line);
 		if (i == st->selected) {
 			put_line(y + 1 + k, tui_attr(st->t, TUI_SELECTED), line);
 		} else {
@@ -266,7 +291,7 @@ static void draw_stack(struct tui_state *st)
 		const char *module = f->module != PROFILE_NONE ? profile_str(p, p->modules[f->module].path) : "";
 		const char *base = strrchr(module, '/');
 
-		stats_describe_frame(p, p->stack_frames[s->first + k], where, sizeof(where));
+		site_name(p, p->stack_frames[s->first + k], where, sizeof(where));
 		snprintf(line, sizeof(line), "  #%-3u %s%s%s%s", k, where, *module ? "  (" : "",
 			 base ? base + 1 : module, *module ? ")" : "");
 		if (f->flags & PROFILE_FRAME_INLINED)

@@ -14,7 +14,7 @@
 
 #include "../util/array.h"
 #include "group.h"
-#include "stats.h"
+#include "site-names.h"
 
 static void text_str(struct buffer *t, const char *s)
 {
@@ -28,18 +28,6 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static const char *module_name(const struct profile *p, const struct profile_frame *f)
-{
-	if (f->module == PROFILE_NONE)
-		return "?";
-	return base_name(profile_str(p, p->modules[f->module].path));
-}
-
-static uint64_t module_offset(const struct profile *p, const struct profile_frame *f)
-{
-	return f->module == PROFILE_NONE ? f->ip : f->ip - p->modules[f->module].bias;
-}
-
 /* The key of one frame; fields are separated by \x1f, frames by \x1e. */
 static void frame_key(const struct profile *p, uint32_t frame, enum group_by by, int ignore_lines,
 		      struct buffer *key)
@@ -48,7 +36,7 @@ static void frame_key(const struct profile *p, uint32_t frame, enum group_by by,
 	const char *fn = profile_str(p, f->function), *file = profile_str(p, f->file);
 	char num[32];
 
-	text_str(key, module_name(p, f));
+	text_str(key, site_module_name(p, f->module));
 	if (by == GROUP_MODULE)
 		return;
 	buffer_add(key, "\x1f", 1);
@@ -57,7 +45,7 @@ static void frame_key(const struct profile *p, uint32_t frame, enum group_by by,
 		return;
 	}
 	if (!*fn && !*file) {
-		snprintf(num, sizeof(num), "+0x%llx", (unsigned long long)module_offset(p, f));
+		snprintf(num, sizeof(num), "+0x%llx", (unsigned long long)site_module_offset(p, f));
 		text_str(key, num);
 		return;
 	}
@@ -188,7 +176,7 @@ static int map_stack(struct group_table *t, const struct group_options *o, uint3
 {
 	const struct profile *p = t->profile;
 	const struct profile_stack *st = &p->stacks[s];
-	uint32_t from = stats_grouping_index(p, s, o->alloc_fns, o->nalloc_fns);
+	uint32_t from = site_index(p, s, o->alloc_fns, o->nalloc_fns);
 	long row;
 
 	sr->first[s] = (uint32_t)sr->n;
@@ -423,8 +411,8 @@ void group_describe(const struct group_table *t, const struct group_row *r, enum
 	} else if (*fn) {
 		snprintf(buf, len, "%s", fn);
 	} else {
-		snprintf(buf, len, "%s+0x%llx", module_name(p, f),
-			 (unsigned long long)module_offset(p, f));
+		snprintf(buf, len, "%s+0x%llx", site_module_name(p, f->module),
+			 (unsigned long long)site_module_offset(p, f));
 	}
 }
 

@@ -434,3 +434,17 @@ int leak_kinds_parse(const char *s, unsigned *mask, const char **bad, size_t *ba
 	}
 	return *mask ? 0 : -1;
 }
+
+/* The pointers from member b to other members of its cycle. */
+void leaks_cycle_links(const struct leak_analysis *a, uint32_t b, uint32_t c,
+			void (*fn)(const struct profile_edge *e, void *arg), void *arg)
+{
+	const struct profile_scan *sc = a->snapshot->scan;
+
+	for (uint32_t k = a->out_first[b]; k < a->out_first[b + 1]; k++) {
+		const struct profile_edge *e = &sc->edges[a->out[k]];
+
+		if (a->cycle_of[e->to] == c)
+			fn(e, arg);
+	}
+}

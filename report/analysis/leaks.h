@@ -64,6 +64,10 @@ int leaks_count(const struct profile_snapshot *s, struct leak_count kinds[LEAK_K
  */
 void leaks_suppress(struct leak_analysis *a, int (*is_suppressed)(uint32_t stack, void *arg), void *arg);
 
+/* Call fn for each pointer from member b of cycle c to another member. */
+void leaks_cycle_links(const struct leak_analysis *a, uint32_t b, uint32_t c,
+		       void (*fn)(const struct profile_edge *e, void *arg), void *arg);
+
 const char *leak_kind_name(enum leak_kind k);		/* "definitely lost", ... */
 const char *leak_kind_keyword(enum leak_kind k);	/* "definite", ... */
 

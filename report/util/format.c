@@ -29,3 +29,17 @@ void format_duration(uint64_t ns, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.3f s", (double)ns / 1e9);
 }
+
+void format_commas(uint64_t v, char *buf, size_t len)
+{
+	char digits[32];
+	int n = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)v);
+	size_t at = 0;
+
+	for (int i = 0; i < n && at + 2 < len; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[at++] = ',';
+		buf[at++] = digits[i];
+	}
+	buf[at] = '\0';
+}

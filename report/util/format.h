@@ -13,4 +13,7 @@ void format_bytes(uint64_t bytes, char *buf, size_t len);
 /* "1.234 s", "12 ms". */
 void format_duration(uint64_t ns, char *buf, size_t len);
 
+/* "1,234": memcheck's way of writing byte counts. */
+void format_commas(uint64_t v, char *buf, size_t len);
+
 #endif

@@ -8,8 +8,8 @@ expect "exit status" "$?" 0
 summary=$(cat "$T/err")
 expect_match "summary counts" "$summary" '^heapwise: 1110 allocations, 1000 frees, 77\.0 KiB allocated$'
 expect_match "summary live" "$summary" '^heapwise: still allocated at exit: 110 blocks, 14\.5 KiB$'
-expect_match "summary top site 1" "$summary" '^heapwise: +9\.8 KiB in +10 blocks  leak_buffers leaky\.c:28$'
-expect_match "summary top site 2" "$summary" '^heapwise: +4\.7 KiB in +100 blocks  make_node leaky\.c:18$'
+expect_match "summary top site 1" "$summary" '^heapwise: +9\.8 KiB in +10 blocks  leak_buffers tests/progs/leaky\.c:28$'
+expect_match "summary top site 2" "$summary" '^heapwise: +4\.7 KiB in +100 blocks  make_node tests/progs/leaky\.c:18$'
 expect_match "summary lost" "$summary" '^heapwise: lost events: 0$'
 expect_match "summary path" "$summary" "^heapwise: profile written to $T/l.hws\$"
 expect "nothing on stdout" "$(cat "$T/out")" ""

@@ -23,11 +23,11 @@ expect_match "top by module" "$("$HW" top -b module "$T/base.hws")" \
 # each call of site_a is a traceback of its own: four of 100 blocks
 expect "traceback: outermost first, ends at the site" "$(sed -n '1p;$p' "$T/tb")" \
 "size=97.7 KiB, count=100, average=1000 B
-  site_a phases.c:20"
-expect "traceback: the caller's line" "$(tail -2 "$T/tb" | head -1)" "  main phases.c:52"
+  site_a tests/progs/phases.c:20"
+expect "traceback: the caller's line" "$(tail -2 "$T/tb" | head -1)" "  main tests/progs/phases.c:52"
 "$HW" top -b traceback -n 1 --most-recent-first "$T/base.hws" > "$T/tb"
-expect "traceback --most-recent-first" "$(sed -n 2,3p "$T/tb")" "  site_a phases.c:20
-  main phases.c:52"
+expect "traceback --most-recent-first" "$(sed -n 2,3p "$T/tb")" "  site_a tests/progs/phases.c:20
+  main tests/progs/phases.c:52"
 
 # the peak: C had 30 blocks there, B none (freed in phase 2)
 "$HW" top -f json "$T/base.hws@peak" > "$T/p.json"

@@ -44,7 +44,7 @@ expect "interior only: possibly lost" \
 "$HW" leaks "$T/n.hws" > "$T/n.txt"
 expect_match "text: the owner's record" "$(cat "$T/n.txt")" \
 	"^192 \(64 direct, 128 indirect\) bytes in 1 blocks are definitely lost in loss record [0-9]+ of [0-9]+$"
-expect_match "text: owned blocks under it" "$(cat "$T/n.txt")" "^      128 bytes in 4 blocks from lose_tree reach.c:$leaf_line$"
+expect_match "text: owned blocks under it" "$(cat "$T/n.txt")" "^      128 bytes in 4 blocks from lose_tree tests/progs/reach.c:$leaf_line$"
 expect_match "text: the cycle" "$(cat "$T/n.txt")" "^cycle 1: 3 blocks, 240 bytes$"
 expect "text: the summary" "$(tail -6 "$T/n.txt")" "LEAK SUMMARY:
    definitely lost: 400 bytes in 6 blocks

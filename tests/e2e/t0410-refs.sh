@@ -20,13 +20,13 @@ expect "the chain ends at the block asked for" \
 	"$(json "$T/c.json" 'j["blocks"][0]["chain"][-1]["address"] == j["blocks"][0]["address"]')" "True"
 "$HW" refs -c "$T/s.hws" "$(at 'b[5] = malloc(240)')" > "$T/c.txt"
 expect_match "text: the chain starts at the global" "$(cat "$T/c.txt")" "^    global g_chain\+0 in reach$"
-expect_match "text: a hop" "$(cat "$T/c.txt")" "^    at \+40 -> 0x[0-9a-f]+: 240 bytes from hold_reachable reach.c:[0-9]+$"
+expect_match "text: a hop" "$(cat "$T/c.txt")" "^    at \+40 -> 0x[0-9a-f]+: 240 bytes from hold_reachable tests/progs/reach.c:[0-9]+$"
 
 # by address, also from inside the block; a lost block has no chain
 addr=$(json "$T/c.json" 'hex(j["blocks"][0]["address"] + 5)')
 "$HW" refs "$T/s.hws" "$addr" > "$T/a.txt"
 expect_match "an address inside the block" "$(head -1 "$T/a.txt")" "^0x[0-9a-f]+: 240 bytes, still reachable, allocated at hold_reachable"
-expect_match "its referrer, with the offset" "$(cat "$T/a.txt")" "^    block 0x[0-9a-f]+ \(224 bytes, still reachable, from hold_reachable reach.c:[0-9]+\), at \+40$"
+expect_match "its referrer, with the offset" "$(cat "$T/a.txt")" "^    block 0x[0-9a-f]+ \(224 bytes, still reachable, from hold_reachable tests/progs/reach.c:[0-9]+\), at \+40$"
 "$HW" refs -c "$T/s.hws" hide_by_xor > "$T/x.txt"
 expect "a definitely lost block: nothing, no chain" "$(sed 1d "$T/x.txt")" "  nothing points to it
   no chain of pointers from a root reaches it"
@@ -36,6 +36,16 @@ expect_match "an interior referrer says how far in" "$(cat "$T/i.txt")" "^    gl
 expect "a site: all its blocks, each pointed to by the next" \
 	"$(json "$T/cy.json" '(j["matched"], [[(r["type"], r["offset"]) for r in b["referrers"]] for b in j["blocks"]])')" \
 	"(3, [[('block', 16)], [('block', 16)], [('block', 16)]])"
+
+# a site by any name the reports print: as run's summary and leaks name it,
+# as top names its line, and by the tail of its path
+site=$(at 'b[5] = malloc(240)')
+for name in "hold_reachable tests/progs/$site" "tests/progs/$site" "progs/$site" "hold_reachable"; do
+	"$HW" refs -f json "$T/s.hws" "$name" > "$T/n.json" 2> "$T/err"
+	expect "a site named '$name'" "$(json "$T/n.json" 'j["matched"] >= 1 and all(b["site"]["function"] == "hold_reachable" for b in j["blocks"])' 2>&1)" "True"
+done
+"$HW" refs "$T/s.hws" "s/$site" > /dev/null 2>&1
+expect "a part of a file's name is no site" "$?" "1"
 
 # errors
 "$HW" refs "$T/s.hws" 0x10 > /dev/null 2> "$T/err"
@@ -71,7 +81,7 @@ expect "leaks on a snapshot taken with --scan" "$(json "$T/gl.json" '(j["snapsho
 
 # dot: the target highlighted, offsets on the edges, fan-in capped
 "$HW" refs -f dot "$T/s.hws" "$(at 'b[5] = malloc(240)')" > "$T/g.dot"
-expect_match "dot: the target is filled" "$(cat "$T/g.dot")" '^  b[0-9]+ \[label="0x[0-9a-f]+\\n240 bytes, still reachable\\nhold_reachable reach.c:[0-9]+", style=filled'
+expect_match "dot: the target is filled" "$(cat "$T/g.dot")" '^  b[0-9]+ \[label="0x[0-9a-f]+\\n240 bytes, still reachable\\nhold_reachable tests/progs/reach.c:[0-9]+", style=filled'
 expect_match "dot: an edge with its offset" "$(cat "$T/g.dot")" '^  b[0-9]+ -> b[0-9]+ \[label="\+40"\];$'
 expect_match "dot: the root" "$(cat "$T/g.dot")" '^  r[0-9]+ \[label="global g_chain\+0 in reach", shape=ellipse'
 "$HW" refs -f dot --depth 1 "$T/s.hws" "$(at 'b[5] = malloc(240)')" > "$T/d1.dot"

@@ -58,12 +58,12 @@ wait_file() {
 	while [ $i -lt 400 ] && ! grep -q "$2" "$1" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
 }
 
-BIG='976\.6 KiB +92\.6% +10 +[0-9.k]+ +0 +976\.6 KiB +big_few watched\.c:[0-9]+'
-SMALL='78\.1 KiB +7\.4% +5000 +[0-9.k]+ +0 +78\.1 KiB +small_many watched\.c:[0-9]+'
-LOST='192 B +0\.0% +3 +[0-9.k]+ +0 +192 B +lose_some watched\.c:[0-9]+'
-CHURN='^ *0 B +0\.0% +0 +[1-9][0-9.]*k +0 +[0-9.]+ [KMG]iB +churn watched\.c:[0-9]+'
+BIG='976\.6 KiB +92\.6% +10 +[0-9.k]+ +0 +976\.6 KiB +big_few tests/progs/watched\.c:[0-9]+'
+SMALL='78\.1 KiB +7\.4% +5000 +[0-9.k]+ +0 +78\.1 KiB +small_many tests/progs/watched\.c:[0-9]+'
+LOST='192 B +0\.0% +3 +[0-9.k]+ +0 +192 B +lose_some tests/progs/watched\.c:[0-9]+'
+CHURN='^ *0 B +0\.0% +0 +[1-9][0-9.]*k +0 +[0-9.]+ [KMG]iB +churn tests/progs/watched\.c:[0-9]+'
 # a dashboard that started the program marks the program's start: all of it is growth
-BIG_LAUNCHED='976\.6 KiB +92\.6% +10 +[0-9.k]+ +\+976\.6 KiB +976\.6 KiB +big_few watched\.c:[0-9]+'
+BIG_LAUNCHED='976\.6 KiB +92\.6% +10 +[0-9.k]+ +\+976\.6 KiB +976\.6 KiB +big_few tests/progs/watched\.c:[0-9]+'
 
 # ------------------------------------------------------------------
 # A program run by `heapwise run`, watched from "another terminal"
@@ -102,16 +102,16 @@ check_first "g again: by file, one row for the program's file" a "1\.0 MiB +100\
 $TM send-keys -t a g
 check_first "g again: by module" a "1\.0 MiB +100\.0% +5013 .* $P/watched$"
 $TM send-keys -t a g
-check_first "g again: whole tracebacks" a "big_few watched\.c:[0-9]+ < main"
+check_first "g again: whole tracebacks" a "big_few tests/progs/watched\.c:[0-9]+ < main"
 $TM send-keys -t a g
 check_first "g again: back to lines" a "$BIG"
 
 $TM send-keys -t a j Enter
-check_screen "Down, Enter: the stack of the second site" a "^stack 1 of 1 of small_many watched\.c:[0-9]+: 78\.1 KiB live in 5000 blocks"
+check_screen "Down, Enter: the stack of the second site" a "^stack 1 of 1 of small_many tests/progs/watched\.c:[0-9]+: 78\.1 KiB live in 5000 blocks"
 $TM send-keys -t a Escape k Enter
-check_screen "Enter: the stack of the selected site" a "^stack 1 of 1 of big_few watched\.c:[0-9]+: 976\.6 KiB live in 10 blocks, 10 allocations"
-check_screen "the stack's frames, innermost first" a "#0 +big_few watched\.c:[0-9]+ +\(watched\)"
-check_screen "... up to main" a "#1 +main watched\.c:[0-9]+ +\(watched\)"
+check_screen "Enter: the stack of the selected site" a "^stack 1 of 1 of big_few tests/progs/watched\.c:[0-9]+: 976\.6 KiB live in 10 blocks, 10 allocations"
+check_screen "the stack's frames, innermost first" a "#0 +big_few tests/progs/watched\.c:[0-9]+ +\(watched\)"
+check_screen "... up to main" a "#1 +main tests/progs/watched\.c:[0-9]+ +\(watched\)"
 $TM send-keys -t a Escape
 check_first "Esc: back to the table" a "$BIG"
 
@@ -120,7 +120,7 @@ check_screen "m sets the mark" a "mark set: growth counts from"
 echo >&3
 wait_file "$T/out" "ready 2"
 $TM send-keys -t a d
-check_first "after the mark grower grew: first by growth" a "488\.3 KiB +[0-9.]+% +500 +[0-9.k]+ +\+488\.3 KiB +488\.3 KiB +grower watched\.c:[0-9]+"
+check_first "after the mark grower grew: first by growth" a "488\.3 KiB +[0-9.]+% +500 +[0-9.k]+ +\+488\.3 KiB +488\.3 KiB +grower tests/progs/watched\.c:[0-9]+"
 expect_match "the others did not grow" "$(screen a | grep big_few)" " 0 +976\.6 KiB +big_few"
 
 $TM send-keys -t a s
@@ -135,7 +135,7 @@ check_first "any key: back from the scan" a "grower"
 $TM send-keys -t a / s m a l l
 check_screen "/ shows what is typed" a "^filter: small"
 $TM send-keys -t a Enter
-check_first "the filter keeps matching sites" a "78\.1 KiB +5\.1% +5000 .* small_many watched\.c:[0-9]+$"
+check_first "the filter keeps matching sites" a "78\.1 KiB +5\.1% +5000 .* small_many tests/progs/watched\.c:[0-9]+$"
 check_screen "only those" a "^1 sites by lineno|\| 1 sites by lineno"
 $TM send-keys -t a / Escape
 check_first "Esc clears the filter" a "grower"
@@ -165,7 +165,7 @@ expect "... and the program runs on" "$(kill -0 "$pid" 2>/dev/null && echo yes)"
 # Attach again: 80x24, no colour, resize
 # ------------------------------------------------------------------
 tm new-session -d -s b -x 80 -y 24 "NO_COLOR=1 $HW live --delay 0.2 $pid"
-check_screen "attach again: 80x24 works" b "976\.6 KiB +63\.3% +10 +[0-9.k]+ +0 +976\.6 KiB +big_few watched\.c:[0-9]+"
+check_screen "attach again: 80x24 works, the site cut in its middle" b "976\.6 KiB +63\.3% +10 +[0-9.k]+ +0 +976\.6 KiB +big_few \.\.\.[a-z/]*watched\.c:[0-9]+$"
 expect "80x24: 24 lines, the keys last" "$(screen b | sed -n '24p' | cut -c1-13)" "?:help q:quit"
 expect_match "80x24: the status line above them" "$(screen b | sed -n '23p')" "sites by lineno, sorted by live bytes"
 expect "NO_COLOR: no colour in the escape sequences" \

@@ -1,5 +1,5 @@
 /*
- * suppress.c - read LeakSanitizer suppression files and match stacks.
+ * suppress.c - LeakSanitizer suppressions: their lines, and matching stacks.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/util/array.h"
+#include "../util/array.h"
 #include "suppress.h"
-#include "usage.h"
 
 static char *trim(char *s)
 {
@@ -23,47 +22,32 @@ static char *trim(char *s)
 	return s;
 }
 
-int suppressions_load(struct suppressions *s, const char *path)
+int suppressions_add_line(struct suppressions *s, char *line, char err[PROFILE_ERRLEN])
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL, *at;
-	size_t cap = 0;
-	unsigned lineno = 0;
-	int ret = 0;
+	char *at = trim(line), *colon;
 
-	if (!f)
-		return error("cannot read suppressions '%s': %s", path, strerror(errno));
-	while (getline(&line, &cap, f) > 0) {
-		char *colon;
-
-		lineno++;
-		at = trim(line);
-		if (!*at || *at == '#')
-			continue;
-		colon = strchr(at, ':');
-		if (!colon) {
-			ret = error("%s:%u: a suppression is TYPE:PATTERN, like leak:my_function, not '%s'",
-				    path, lineno, at);
-			break;
-		}
-		*colon = '\0';
-		if (strcmp(trim(at), "leak") != 0)
-			continue;	/* another sanitizer's suppression */
-		at = trim(colon + 1);
-		if (!*at) {
-			ret = error("%s:%u: leak: needs a pattern", path, lineno);
-			break;
-		}
-		if (array_grow((void **)&s->patterns, &s->cap, s->n + 1, sizeof(*s->patterns)) < 0 ||
-		    !(s->patterns[s->n] = strdup(at))) {
-			ret = error("out of memory");
-			break;
-		}
-		s->n++;
+	if (!*at || *at == '#')
+		return 0;
+	colon = strchr(at, ':');
+	if (!colon) {
+		snprintf(err, PROFILE_ERRLEN, "a suppression is TYPE:PATTERN, like leak:my_function, not '%s'", at);
+		return -EINVAL;
 	}
-	free(line);
-	fclose(f);
-	return ret;
+	*colon = '\0';
+	if (strcmp(trim(at), "leak") != 0)
+		return 0;	/* another sanitizer's suppression */
+	at = trim(colon + 1);
+	if (!*at) {
+		snprintf(err, PROFILE_ERRLEN, "leak: needs a pattern");
+		return -EINVAL;
+	}
+	if (array_grow((void **)&s->patterns, &s->cap, s->n + 1, sizeof(*s->patterns)) < 0 ||
+	    !(s->patterns[s->n] = strdup(at))) {
+		snprintf(err, PROFILE_ERRLEN, "out of memory");
+		return -ENOMEM;
+	}
+	s->n++;
+	return 0;
 }
 
 void suppressions_release(struct suppressions *s)

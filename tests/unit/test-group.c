@@ -1,6 +1,6 @@
 /*
- * test-stats.c - size formatting and grouping by the first frame outside
- * allocator wrappers.
+ * test-group.c - size formatting, sites (the first frame outside allocator
+ * wrappers) and their names, and grouping snapshots by place.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "../../report/analysis/group.h"
-#include "../../report/analysis/stats.h"
+#include "../../report/analysis/site-names.h"
 #include "../../report/profile/profile.h"
 #include "../../report/util/format.h"
 
@@ -71,22 +71,63 @@ static void three_stacks(struct profile *pp)
 
 static void grouping_skips_wrappers(void **state)
 {
+	struct group_options o = GROUP_OPTIONS_INIT;
+	struct group_table t;
+	const char *extra[] = { "main" };
+	char name[64];
 	struct profile p;
-	struct stats_row *rows;
-	size_t n;
 
 	(void)state;
 	three_stacks(&p);
-	assert_int_equal(stats_grouping_frame(&p, 1), 1);
-	assert_int_equal(stats_grouping_frame(&p, 2), 1);
-	assert_int_equal(stats_grouping_frame(&p, 0), PROFILE_NONE);
-	assert_int_equal(stats_by_location(&p, &p.snapshots[0], &rows, &n), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(rows[0].bytes, 150);
-	assert_int_equal(rows[0].blocks, 2);
-	assert_int_equal(rows[0].frame, 1);
-	assert_int_equal(rows[1].bytes, 120);
-	free(rows);
+	assert_int_equal(site_frame(&p, 1, NULL, 0), 1);
+	assert_int_equal(site_frame(&p, 2, NULL, 0), 1);
+	assert_int_equal(site_frame(&p, 0, NULL, 0), PROFILE_NONE);
+	/* a wrapper of the user's; a stack of wrappers only keeps its last */
+	assert_int_equal(site_index(&p, 3, extra, 1), 0);
+	assert_int_equal(site_index(&p, 1, extra, 1), 1);
+	assert_int_equal(group_snapshot(&p, &p.snapshots[0], &o, &t), 0);
+	assert_int_equal(group_sort(&t, SORT_SIZE), 0);
+	assert_int_equal(t.n, 3);	/* with the empty stack's row, holding nothing */
+	assert_int_equal(t.rows[2].frame, PROFILE_NONE);
+	assert_int_equal(t.rows[2].size, 0);
+	assert_int_equal(t.rows[0].size, 150);
+	assert_int_equal(t.rows[0].count, 2);
+	assert_int_equal(t.rows[0].frame, 1);
+	assert_int_equal(t.rows[1].size, 120);
+	group_describe(&t, &t.rows[0], GROUP_LINENO, name, sizeof(name));
+	assert_string_equal(name, "parse.c:10");
+	group_release(&t);
+	profile_release(&p);
+}
+
+/* Every report names a frame one way, and takes any of those names back. */
+static void site_names(void **state)
+{
+	struct profile p;
+	char name[64];
+
+	(void)state;
+	three_stacks(&p);
+	p.frames[1].file = profile_intern(&p, "src/lib/parse.c");
+	site_name(&p, 1, name, sizeof(name));
+	assert_string_equal(name, "parse src/lib/parse.c:10");
+	site_name(&p, 0, name, sizeof(name));
+	assert_string_equal(name, "operator new(unsigned long)");
+	site_name(&p, PROFILE_NONE, name, sizeof(name));
+	assert_string_equal(name, "<unknown stack>");
+	p.frames[2].function = p.frames[2].file = 0;
+	site_name(&p, 2, name, sizeof(name));
+	assert_string_equal(name, "0x1002");
+	assert_true(site_name_matches(&p, 2, "0x1002"));
+	assert_true(site_name_matches(&p, 1, "parse src/lib/parse.c:10"));
+	assert_true(site_name_matches(&p, 1, "parse"));
+	assert_true(site_name_matches(&p, 1, "src/lib/parse.c:10"));
+	assert_true(site_name_matches(&p, 1, "parse.c:10"));
+	assert_true(site_name_matches(&p, 1, "lib/parse.c:10"));
+	assert_false(site_name_matches(&p, 1, "arse.c:10"));
+	assert_false(site_name_matches(&p, 1, "parse.c:11"));
+	assert_false(site_name_matches(&p, 1, "main"));
+	assert_false(site_name_matches(&p, PROFILE_NONE, "parse"));
 	profile_release(&p);
 }
 
@@ -192,6 +233,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(grouping_skips_wrappers),
+		cmocka_unit_test(site_names),
 		cmocka_unit_test(grouping_live_sites),
 		cmocka_unit_test(sorting_many_groups),
 	};

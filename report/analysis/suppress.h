@@ -14,15 +14,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../report/profile/profile.h"
+#include "../profile/profile.h"
 
 struct suppressions {
 	char **patterns;
 	size_t n, cap;
 };
 
-/* Add the leak: lines of a file. Returns 0, or 1 after an error message. */
-int suppressions_load(struct suppressions *s, const char *path);
+/* Take one line of a suppression file (line is changed): a leak: line is
+ * added, a comment, a blank line or another sanitizer's line left out.
+ * Returns 0, -EINVAL for a line that is no suppression, or -ENOMEM; err
+ * says why. */
+int suppressions_add_line(struct suppressions *s, char *line, char err[PROFILE_ERRLEN]);
 void suppressions_release(struct suppressions *s);
 
 /* Does a pattern match any frame of the stack? */
