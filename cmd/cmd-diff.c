@@ -235,13 +235,12 @@ static void print_markdown(const struct diff *d, enum group_by by, size_t n)
 static int print_folded(const struct profile *po, const struct profile_snapshot *so,
 			const struct profile *pn, const struct profile_snapshot *sn)
 {
-	struct export_ctx xo = { po, so, VALUE_LIVE_BYTES, stdout }, xn = { pn, sn, VALUE_LIVE_BYTES, stdout };
 	struct folded_line *a = NULL, *b = NULL;
 	uint64_t *va = NULL, *vb = NULL;
 	size_t na = 0, nb = 0, i = 0, k = 0;
 	int ret = -ENOMEM;
 
-	if (export_stack_values(&xo, &va) < 0 || export_stack_values(&xn, &vb) < 0 ||
+	if (stack_values(po, so, VALUE_LIVE_BYTES, &va) < 0 || stack_values(pn, sn, VALUE_LIVE_BYTES, &vb) < 0 ||
 	    export_folded_lines(po, va, &a, &na) < 0 || export_folded_lines(pn, vb, &b, &nb) < 0)
 		goto out;
 	while (i < na || k < nb) {

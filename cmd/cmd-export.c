@@ -42,7 +42,7 @@ static const struct { const char *name; enum format format; } formats[] = {
 	{ "massif", FMT_MASSIF }, { "json", FMT_JSON }, { "csv", FMT_CSV },
 };
 
-static const struct { const char *name; enum export_value value; } values[] = {
+static const struct { const char *name; enum stack_value value; } values[] = {
 	{ "live-bytes", VALUE_LIVE_BYTES }, { "live-blocks", VALUE_LIVE_BLOCKS },
 	{ "allocated", VALUE_ALLOCATED }, { "allocations", VALUE_ALLOCATIONS }, { "leaked", VALUE_LEAKED },
 };
@@ -119,7 +119,7 @@ int cmd_export(int argc, char **argv)
 	}
 	cmd = profile_get_meta(&p, "command");
 	snprintf(title, sizeof(title), "%s: %s of snapshot %s", cmd ? cmd : "heapwise",
-		 timeline ? "heap and RSS" : export_value_name(x.value), profile_str(&p, x.s->name));
+		 timeline ? "heap and RSS" : stack_value_name(x.value), profile_str(&p, x.s->name));
 	switch (format) {
 	case FMT_FOLDED: ret = export_folded(&x); break;
 	case FMT_SVG: ret = timeline ? export_timeline(&x, title) : export_flamegraph(&x, title); break;

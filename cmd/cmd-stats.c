@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../report/analysis/group.h"
+#include "../report/analysis/timeline.h"
 #include "../report/profile/profile.h"
 #include "../report/util/format.h"
 #include "../report/util/json.h"
@@ -29,43 +30,6 @@ static const struct option stats_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The moment the program's RSS was furthest above its live heap. */
-struct rss_gap {
-	int known;
-	uint64_t t_ns, rss, heap;	/* at the largest gap */
-	uint64_t end_rss, end_heap;	/* at the last sample */
-};
-
-static uint64_t gap(uint64_t rss, uint64_t heap)
-{
-	return rss > heap ? rss - heap : 0;
-}
-
-static void rss_gap_of(const struct profile *p, struct rss_gap *g)
-{
-	/* the last sample is taken after the program ended: its RSS is the
-	 * last one read, from before the final events, so it is left out */
-	size_t n = p->nsamples > 1 ? p->nsamples - 1 : p->nsamples;
-
-	memset(g, 0, sizeof(*g));
-	if (n < 2)
-		return;	/* one sample, at the start: the run was too short to say */
-	for (size_t i = 0; i < n; i++) {
-		const struct profile_sample *s = &p->samples[i];
-
-		if (!s->rss_bytes)
-			continue;
-		if (!g->known || gap(s->rss_bytes, s->heap_bytes) > gap(g->rss, g->heap)) {
-			g->t_ns = s->t_ns;
-			g->rss = s->rss_bytes;
-			g->heap = s->heap_bytes;
-		}
-		g->known = 1;
-		g->end_rss = s->rss_bytes;
-		g->end_heap = s->heap_bytes;
-	}
-}
-
 static void print_memory(const struct profile *p)
 {
 	const struct profile_totals *t = &p->totals;
@@ -75,14 +39,14 @@ static void print_memory(const struct profile *p)
 	format_bytes(t->live_bytes, a, sizeof(a));
 	format_bytes(t->peak_bytes, b, sizeof(b));
 	printf("traced memory: current %s (at exit), peak %s\n", a, b);
-	rss_gap_of(p, &g);
+	timeline_rss_gap(p, &g);
 	if (g.known) {
-		format_bytes(gap(g.rss, g.heap), a, sizeof(a));
+		format_bytes(rss_gap_bytes(g.rss, g.heap), a, sizeof(a));
 		format_bytes(g.rss, b, sizeof(b));
 		format_bytes(g.heap, c, sizeof(c));
 		format_duration(g.t_ns, when, sizeof(when));
 		printf("resident beyond the live heap: at most %s, at %s (RSS %s, live heap %s)\n", a, when, b, c);
-		format_bytes(gap(g.end_rss, g.end_heap), a, sizeof(a));
+		format_bytes(rss_gap_bytes(g.end_rss, g.end_heap), a, sizeof(a));
 		format_bytes(g.end_rss, b, sizeof(b));
 		format_bytes(g.end_heap, c, sizeof(c));
 		printf("resident beyond the live heap at the last sample: %s (RSS %s, live heap %s)\n", a, b, c);
@@ -214,11 +178,11 @@ static int print_json(const struct profile *p, unsigned top)
 	{
 		struct rss_gap g;
 
-		rss_gap_of(p, &g);
+		timeline_rss_gap(p, &g);
 		json_key(&j, "rss_vs_heap");
 		json_open(&j, '{');
 		json_key(&j, "max_gap_bytes");
-		json_u64(&j, gap(g.rss, g.heap));
+		json_u64(&j, rss_gap_bytes(g.rss, g.heap));
 		json_key(&j, "max_gap_time_ns");
 		json_u64(&j, g.t_ns);
 		json_key(&j, "rss_at_max_gap");
@@ -226,7 +190,7 @@ static int print_json(const struct profile *p, unsigned top)
 		json_key(&j, "heap_at_max_gap");
 		json_u64(&j, g.heap);
 		json_key(&j, "end_gap_bytes");
-		json_u64(&j, gap(g.end_rss, g.end_heap));
+		json_u64(&j, rss_gap_bytes(g.end_rss, g.end_heap));
 		json_close(&j, '}');
 	}
 	json_key(&j, "size_histogram");

@@ -1,5 +1,5 @@
 /*
- * export-folded.c - the value of every stack, and folded stacks:
+ * export-folded.c - folded stacks:
  * `main;parse;xmalloc 4096`, root first, one line per distinct stack.
  */
 #define _GNU_SOURCE
@@ -8,60 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/analysis/leaks.h"
 #include "../report/analysis/site-names.h"
 #include "export.h"
-
-const char *export_value_name(enum export_value v)
-{
-	static const char *const names[] = { "live-bytes", "live-blocks", "allocated", "allocations", "leaked" };
-
-	return names[v];
-}
-
-const char *export_value_unit(enum export_value v)
-{
-	return v == VALUE_LIVE_BLOCKS || v == VALUE_ALLOCATIONS ? "blocks" : "bytes";
-}
-
-int export_stack_values(const struct export_ctx *x, uint64_t **out)
-{
-	const struct profile *p = x->p;
-	uint64_t *v = calloc(p->nstacks + 1, sizeof(*v));
-	struct leak_analysis a;
-
-	if (!v)
-		return -ENOMEM;
-	switch (x->value) {
-	case VALUE_LIVE_BYTES:
-	case VALUE_LIVE_BLOCKS:
-		for (uint64_t i = 0; i < x->s->nblocks; i++)
-			v[x->s->blocks[i].stack] += x->value == VALUE_LIVE_BYTES ? x->s->blocks[i].size : 1;
-		break;
-	case VALUE_ALLOCATED:
-	case VALUE_ALLOCATIONS:
-		for (size_t i = 0; i < p->nsites; i++)
-			v[p->sites[i].stack] += x->value == VALUE_ALLOCATED ? p->sites[i].bytes_allocated
-									  : p->sites[i].allocations;
-		break;
-	case VALUE_LEAKED:
-		if (!x->s->scan) {
-			free(v);
-			return -ENOENT;
-		}
-		if (leaks_analyze(x->s, &a) < 0) {
-			free(v);
-			return -ENOMEM;
-		}
-		for (uint64_t i = 0; i < x->s->nblocks; i++)
-			if (a.kind[i] == LEAK_DEFINITE || a.kind[i] == LEAK_INDIRECT)
-				v[x->s->blocks[i].stack] += x->s->blocks[i].size;
-		leaks_release(&a);
-		break;
-	}
-	*out = v;
-	return 0;
-}
 
 void export_frame_name(const struct profile *p, uint32_t frame, char *buf, size_t len)
 {
@@ -146,7 +94,7 @@ void export_folded_free(struct folded_line *lines, size_t n)
 int export_folded_values(const struct export_ctx *x, struct folded_line **lines, size_t *n)
 {
 	uint64_t *values;
-	int ret = export_stack_values(x, &values);
+	int ret = stack_values(x->p, x->s, x->value, &values);
 
 	*lines = NULL;
 	*n = 0;

@@ -184,7 +184,7 @@ int export_flamegraph(const struct export_ctx *x, const char *title)
 		"<style>text { font-family: monospace; font-size: 12px; } #frames g:hover rect "
 		"{ stroke: black; stroke-width: 0.5; } .button { cursor: pointer; fill: #2255aa; }</style>\n",
 		WIDTH + 2 * PAD, height, WIDTH + 2 * PAD, height);
-	fprintf(x->out, flame_script, WIDTH, PAD, CHAR_W, (unsigned long long)total, export_value_unit(x->value));
+	fprintf(x->out, flame_script, WIDTH, PAD, CHAR_W, (unsigned long long)total, stack_value_unit(x->value));
 	fprintf(x->out, "<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#fbfbf7\"/>\n"
 		"<text x=\"%d\" y=\"24\" text-anchor=\"middle\" style=\"font-size: 16px\">", WIDTH / 2 + PAD);
 	xml_text(x->out, title);
@@ -213,7 +213,7 @@ int export_flamegraph(const struct export_ctx *x, const char *title)
 		xml_text(x->out, nd->name);
 		fprintf(x->out, " (%llu %s, %.2f%%)</title><rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" height=\"%d\" "
 			"fill=\"%s\" data-fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%u\">",
-			(unsigned long long)nd->value, export_value_unit(x->value),
+			(unsigned long long)nd->value, stack_value_unit(x->value),
 			total ? 100.0 * (double)nd->value / (double)total : 100.0, px, y, pw, ROW - 1, color, color,
 			px + 3, y + ROW - 4);
 		if (fits >= 3 && strlen(nd->name) <= fits) {

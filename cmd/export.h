@@ -1,7 +1,7 @@
 /*
  * export.h - `heapwise export`: a profile in the formats other tools read.
  *
- * export-folded.c  the value of every stack, and Brendan Gregg's folded
+ * export-folded.c  Brendan Gregg's folded
  *                  stacks (flamegraph.pl, inferno, speedscope)
  * export-svg.c     a self-contained interactive flame graph, and the
  *                  heap/RSS timeline
@@ -15,29 +15,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../report/analysis/stack-values.h"
 #include "../report/profile/profile.h"
-
-enum export_value {
-	VALUE_LIVE_BYTES,	/* bytes of the snapshot's blocks */
-	VALUE_LIVE_BLOCKS,
-	VALUE_ALLOCATED,	/* bytes allocated over the run */
-	VALUE_ALLOCATIONS,
-	VALUE_LEAKED,		/* bytes definitely or indirectly lost (a scanned snapshot) */
-};
 
 struct export_ctx {
 	const struct profile *p;
 	const struct profile_snapshot *s;
-	enum export_value value;
+	enum stack_value value;
 	FILE *out;
 };
-
-/* The value of every profile stack (p->nstacks entries, malloc'ed).
- * Returns 0, -ENOENT for leaked without a scan, -ENOMEM. */
-int export_stack_values(const struct export_ctx *x, uint64_t **values);
-
-const char *export_value_name(enum export_value v);	/* "live-bytes", ... */
-const char *export_value_unit(enum export_value v);	/* "bytes" or "blocks" */
 
 /* A frame as a flame graph names it: its function, or module+0xoffset;
  * never a ';' (the folded format's separator). */
