@@ -269,9 +269,10 @@ int cmd_diff(int argc, char **argv)
 	unsigned long long limit = 10;
 	size_t n, held;
 	char why[256];
-	int opt, ret = EXIT_USAGE, loaded = 0, folded = 0;
+	int opt, ret = EXIT_USAGE, loaded = 0;
 
 	report_args_init(&r);
+	r.formats |= OUT(OUT_FOLDED);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, REPORT_SHORT_OPTIONS "n:h", diff_options, NULL)) != -1) {
 		switch (opt) {
@@ -306,12 +307,6 @@ int cmd_diff(int argc, char **argv)
 		case '?':
 			fputs(diff_usage, stderr);
 			goto out;
-		case 'f':
-			if (strcmp(optarg, "folded") == 0) {
-				folded = 1;
-				break;
-			}
-			/* fall through */
 		default:
 			if (report_args_parse(&r, diff_usage, opt, optarg) != 0)
 				goto out;
@@ -343,20 +338,20 @@ int cmd_diff(int argc, char **argv)
 	}
 	held = diff_check_gates(&d);
 	n = limit && d.n > limit ? (size_t)limit : d.n;
-	if (folded && print_folded(&po, so, &pn, sn) < 0) {
+	if (r.format == OUT_FOLDED && print_folded(&po, so, &pn, sn) < 0) {
 		ret = error("out of memory");
 		goto out;
 	}
-	switch (folded ? -1 : (int)r.format) {
-	case -1:
+	switch (r.format) {
+	case OUT_FOLDED:
 		break;
-	case REPORT_JSON:
+	case OUT_JSON:
 		print_json(&d, so, sn, r.group.by, n, held);
 		break;
-	case REPORT_CSV:
+	case OUT_CSV:
 		print_csv(&d, r.group.by, n);
 		break;
-	case REPORT_MARKDOWN:
+	case OUT_MARKDOWN:
 		print_markdown(&d, r.group.by, n);
 		break;
 	default:

@@ -12,6 +12,7 @@
 #include "builtin.h"
 #include "export.h"
 #include "selector.h"
+#include "out-format.h"
 #include "usage.h"
 
 static const char export_usage[] =
@@ -35,12 +36,8 @@ static const struct option export_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum format { FMT_NONE, FMT_FOLDED, FMT_SVG, FMT_PPROF, FMT_MASSIF, FMT_JSON, FMT_CSV };
-
-static const struct { const char *name; enum format format; } formats[] = {
-	{ "folded", FMT_FOLDED }, { "svg", FMT_SVG }, { "pprof", FMT_PPROF },
-	{ "massif", FMT_MASSIF }, { "json", FMT_JSON }, { "csv", FMT_CSV },
-};
+#define EXPORT_FORMATS (OUT(OUT_JSON) | OUT(OUT_CSV) | OUT(OUT_FOLDED) | OUT(OUT_SVG) | OUT(OUT_PPROF) | \
+			OUT(OUT_MASSIF))
 
 static const struct { const char *name; enum stack_value value; } values[] = {
 	{ "live-bytes", VALUE_LIVE_BYTES }, { "live-blocks", VALUE_LIVE_BLOCKS },
@@ -50,23 +47,18 @@ static const struct { const char *name; enum stack_value value; } values[] = {
 int cmd_export(int argc, char **argv)
 {
 	struct export_ctx x = { .value = VALUE_LIVE_BYTES, .out = stdout };
-	enum format format = FMT_NONE;
+	enum out_format format = OUT_TEXT;	/* none: text is no export format */
 	const char *output = NULL, *cmd;
 	int opt, timeline = 0, value_given = 0, ret;
 	struct profile p;
-	char title[1024];
+	char title[1024], why[256];
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "f:V:to:h", export_options, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			format = FMT_NONE;
-			for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-				if (strcmp(optarg, formats[i].name) == 0)
-					format = formats[i].format;
-			if (format == FMT_NONE)
-				return usage_error(export_usage, "--format takes folded, svg, pprof, massif, json or csv, "
-						   "not '%s'", optarg);
+			if (out_format_parse(optarg, EXPORT_FORMATS, &format, why, sizeof(why)) < 0)
+				return usage_error(export_usage, "%s", why);
 			break;
 		case 'V':
 			value_given = 0;
@@ -95,11 +87,11 @@ int cmd_export(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error(export_usage, optind >= argc ? "no profile given" : "one profile at a time");
-	if (format == FMT_NONE)
+	if (format == OUT_TEXT)
 		return usage_error(export_usage, "say which --format");
-	if (value_given && format != FMT_FOLDED && format != FMT_SVG)
+	if (value_given && format != OUT_FOLDED && format != OUT_SVG)
 		return usage_error(export_usage, "--value applies to the folded and svg formats");
-	if (timeline && format != FMT_SVG)
+	if (timeline && format != OUT_SVG)
 		return usage_error(export_usage, "--timeline applies to the svg format");
 	if (selector_open(argv[optind], &p, &x.s))
 		return 1;
@@ -109,7 +101,7 @@ int cmd_export(int argc, char **argv)
 			    profile_str(&p, x.s->name));
 		goto out;
 	}
-	if (format == FMT_PPROF && !output && isatty(STDOUT_FILENO)) {
+	if (format == OUT_PPROF && !output && isatty(STDOUT_FILENO)) {
 		ret = error("pprof is binary: give -o FILE or redirect standard output");
 		goto out;
 	}
@@ -121,12 +113,12 @@ int cmd_export(int argc, char **argv)
 	snprintf(title, sizeof(title), "%s: %s of snapshot %s", cmd ? cmd : "heapwise",
 		 timeline ? "heap and RSS" : stack_value_name(x.value), profile_str(&p, x.s->name));
 	switch (format) {
-	case FMT_FOLDED: ret = export_folded(&x); break;
-	case FMT_SVG: ret = timeline ? export_timeline(&x, title) : export_flamegraph(&x, title); break;
-	case FMT_PPROF: ret = export_pprof(&x); break;
-	case FMT_MASSIF: ret = export_massif(&x); break;
-	case FMT_JSON: ret = export_json(&x); break;
-	case FMT_CSV: ret = export_csv(&x); break;
+	case OUT_FOLDED: ret = export_folded(&x); break;
+	case OUT_SVG: ret = timeline ? export_timeline(&x, title) : export_flamegraph(&x, title); break;
+	case OUT_PPROF: ret = export_pprof(&x); break;
+	case OUT_MASSIF: ret = export_massif(&x); break;
+	case OUT_JSON: ret = export_json(&x); break;
+	case OUT_CSV: ret = export_csv(&x); break;
 	default: ret = -EINVAL; break;
 	}
 	if (fflush(x.out) != 0 || ferror(x.out))

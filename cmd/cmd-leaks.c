@@ -96,6 +96,7 @@ int cmd_leaks(int argc, char **argv)
 	const struct profile_snapshot *s;
 	unsigned fail_on = 0;
 	unsigned long long v;
+	char why[256];
 	int opt, ret;
 
 	optind = 1;
@@ -128,8 +129,9 @@ int cmd_leaks(int argc, char **argv)
 			r.depth = (unsigned)v;
 			break;
 		case 'f':
-			if (leak_report_format(optarg, &r.format) < 0) {
-				ret = usage_error(leaks_usage, "--format takes text, json or markdown, not '%s'", optarg);
+			if (out_format_parse(optarg, OUT(OUT_TEXT) | OUT(OUT_JSON) | OUT(OUT_MARKDOWN), &r.format,
+					     why, sizeof(why)) < 0) {
+				ret = usage_error(leaks_usage, "%s", why);
 				goto out;
 			}
 			break;

@@ -18,6 +18,7 @@
 #include "leak-report.h"
 #include "report-args.h"
 #include "selector.h"
+#include "out-format.h"
 #include "usage.h"
 
 static const char refs_usage[] =
@@ -46,8 +47,6 @@ static const struct option refs_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-enum refs_format { REFS_TEXT, REFS_JSON, REFS_DOT };
-
 struct refs {
 	const struct profile *p;
 	const struct profile_snapshot *s;
@@ -56,7 +55,7 @@ struct refs {
 	int chain;
 	unsigned depth, fan_in;
 	size_t limit;
-	enum refs_format format;
+	enum out_format format;		/* OUT_TEXT, OUT_JSON or OUT_DOT */
 };
 
 /* ------------------------------------------------------------------ */
@@ -315,6 +314,7 @@ static int print_dot(const struct refs *r, const uint32_t *chosen, size_t nchose
 static int parse_options(int argc, char **argv, struct refs *r)
 {
 	unsigned long long v;
+	char why[256];
 	int opt;
 
 	optind = 1;
@@ -339,14 +339,9 @@ static int parse_options(int argc, char **argv, struct refs *r)
 			r->limit = (size_t)v;
 			break;
 		case 'f':
-			if (strcmp(optarg, "text") == 0)
-				r->format = REFS_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				r->format = REFS_JSON;
-			else if (strcmp(optarg, "dot") == 0)
-				r->format = REFS_DOT;
-			else
-				return usage_error(refs_usage, "--format takes text, json or dot, not '%s'", optarg);
+			if (out_format_parse(optarg, OUT(OUT_TEXT) | OUT(OUT_JSON) | OUT(OUT_DOT), &r->format,
+					     why, sizeof(why)) < 0)
+				return usage_error(refs_usage, "%s", why);
 			break;
 		case 'h':
 			fputs(refs_usage, stdout);
@@ -417,9 +412,9 @@ int cmd_refs(int argc, char **argv)
 	if ((ret = choose_blocks(&r, argv[optind + 1], chosen, &n)))
 		goto out;
 	shown = r.limit && n > r.limit ? r.limit : n;
-	if (r.format == REFS_DOT) {
+	if (r.format == OUT_DOT) {
 		ret = print_dot(&r, chosen, shown) < 0 ? error("out of memory") : 0;
-	} else if (r.format == REFS_JSON) {
+	} else if (r.format == OUT_JSON) {
 		struct json j = JSON_INIT(stdout);
 
 		json_open(&j, '{');

@@ -14,6 +14,7 @@
 #include "../report/util/json.h"
 #include "builtin.h"
 #include "summary.h"
+#include "out-format.h"
 #include "usage.h"
 
 static const char stats_usage[] =
@@ -226,9 +227,9 @@ static int print_json(const struct profile *p, unsigned top)
 
 int cmd_stats(int argc, char **argv)
 {
-	const char *format = "text";
+	enum out_format format = OUT_TEXT;
 	unsigned long long top = 10;
-	char err[PROFILE_ERRLEN];
+	char err[PROFILE_ERRLEN], why[256];
 	struct profile p;
 	int opt, ret;
 
@@ -236,7 +237,8 @@ int cmd_stats(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "f:n:h", stats_options, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			format = optarg;
+			if (out_format_parse(optarg, OUT(OUT_TEXT) | OUT(OUT_JSON), &format, why, sizeof(why)) < 0)
+				return usage_error(stats_usage, "%s", why);
 			break;
 		case 'n':
 			if (parse_number(optarg, 0, 1000000, &top) < 0)
@@ -250,13 +252,11 @@ int cmd_stats(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (strcmp(format, "text") && strcmp(format, "json"))
-		return usage_error(stats_usage, "unknown format '%s' (text or json)", format);
 	if (optind != argc - 1)
 		return usage_error(stats_usage, optind >= argc ? "no profile given" : "too many arguments");
 	if (profile_read(&p, argv[optind], err) < 0)
 		return error("%s", err);
-	ret = strcmp(format, "json") == 0 ? print_json(&p, (unsigned)top) : (print_text(&p, (unsigned)top), 0);
+	ret = format == OUT_JSON ? print_json(&p, (unsigned)top) : (print_text(&p, (unsigned)top), 0);
 	profile_release(&p);
 	return ret;
 }

@@ -242,7 +242,7 @@ static int print_growth(const struct top_options *o, const struct profile *p)
 		ret = error("out of memory");
 		goto out;
 	}
-	if (o->r.format == REPORT_JSON) {
+	if (o->r.format == OUT_JSON) {
 		json_open(&j, '{');
 		json_key(&j, "steps");
 		json_u64(&j, k);
@@ -267,7 +267,7 @@ static int print_growth(const struct top_options *o, const struct profile *p)
 		if (!grows)
 			continue;
 		shown++;
-		if (o->r.format == REPORT_JSON) {
+		if (o->r.format == OUT_JSON) {
 			json_open(&j, '{');
 			report_json_place(&j, p, last->frame, o->r.group.by);
 			json_key(&j, "size");
@@ -288,7 +288,7 @@ static int print_growth(const struct top_options *o, const struct profile *p)
 		printf("%s: size=%s, count=%llu, grew %s over %zu snapshots, old generations %s\n", where, size,
 		       (unsigned long long)last->count, grew, k, old);
 	}
-	if (o->r.format == REPORT_JSON) {
+	if (o->r.format == OUT_JSON) {
 		json_close(&j, ']');
 		json_close(&j, '}');
 		putchar('\n');
@@ -360,7 +360,7 @@ int cmd_top(int argc, char **argv)
 		report_args_release(&o.r);
 		return usage_error(top_usage, optind >= argc ? "no profile given" : "too many arguments");
 	}
-	if (o.growth && o.r.format != REPORT_TEXT && o.r.format != REPORT_JSON) {
+	if (o.growth && o.r.format != OUT_TEXT && o.r.format != OUT_JSON) {
 		report_args_release(&o.r);
 		return usage_error(top_usage, "--growth prints text or json");
 	}
@@ -384,13 +384,13 @@ int cmd_top(int argc, char **argv)
 	if (o.limit && n > o.limit)
 		n = (size_t)o.limit;
 	switch (o.r.format) {
-	case REPORT_JSON:
+	case OUT_JSON:
 		print_json(&o, &p, s, &t, n);
 		break;
-	case REPORT_CSV:
+	case OUT_CSV:
 		print_csv(&o, &t, n);
 		break;
-	case REPORT_MARKDOWN:
+	case OUT_MARKDOWN:
 		print_markdown(&o, &p, s, &t, n);
 		break;
 	default:

@@ -20,19 +20,6 @@
 #include "report-args.h"
 #include "usage.h"
 
-int leak_report_format(const char *name, enum leak_format *out)
-{
-	if (strcmp(name, "text") == 0)
-		*out = LEAK_TEXT;
-	else if (strcmp(name, "json") == 0)
-		*out = LEAK_JSON;
-	else if (strcmp(name, "markdown") == 0)
-		*out = LEAK_MARKDOWN;
-	else
-		return -1;
-	return 0;
-}
-
 int leak_report_need_scan(const struct profile *p, const struct profile_snapshot *s, const char *file)
 {
 	const char *why = profile_get_meta(p, "scan-error");
@@ -410,9 +397,9 @@ int leak_report_print(const struct leak_report *r, FILE *out)
 
 	if (loss_records_make(r->p, r->a, r->kinds, r->limit, &rs) < 0)
 		return -ENOMEM;
-	if (r->format == LEAK_JSON)
+	if (r->format == OUT_JSON)
 		print_json(r, &rs, out);
-	else if (r->format == LEAK_MARKDOWN)
+	else if (r->format == OUT_MARKDOWN)
 		print_markdown(r, &rs, out);
 	else
 		print_text(r, &rs, out);

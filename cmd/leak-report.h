@@ -11,8 +11,7 @@
 
 #include "../report/analysis/leaks.h"
 #include "../report/analysis/suppress.h"
-
-enum leak_format { LEAK_TEXT, LEAK_JSON, LEAK_MARKDOWN };
+#include "out-format.h"
 
 struct leak_report {
 	const struct profile *p;
@@ -21,10 +20,8 @@ struct leak_report {
 	unsigned kinds;			/* loss records to list: 1 << enum leak_kind */
 	size_t limit;			/* records at most, 0 for all */
 	unsigned depth;			/* frames per record, 0 for all */
-	enum leak_format format;
+	enum out_format format;		/* OUT_TEXT, OUT_JSON or OUT_MARKDOWN */
 };
-
-int leak_report_format(const char *name, enum leak_format *out);
 
 /* 0 when snapshot s of file has a scan; else 1, after saying why it has none. */
 int leak_report_need_scan(const struct profile *p, const struct profile_snapshot *s, const char *file);

@@ -12,16 +12,12 @@ static const char *const group_names[] = {
 	[GROUP_MODULE] = "module", [GROUP_TRACEBACK] = "traceback",
 };
 
-static const char *const format_names[] = {
-	[REPORT_TEXT] = "text", [REPORT_JSON] = "json", [REPORT_CSV] = "csv",
-	[REPORT_MARKDOWN] = "markdown",
-};
-
 void report_args_init(struct report_args *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->group = (struct group_options)GROUP_OPTIONS_INIT;
-	r->format = REPORT_TEXT;
+	r->format = OUT_TEXT;
+	r->formats = OUT(OUT_TEXT) | OUT(OUT_JSON) | OUT(OUT_CSV) | OUT(OUT_MARKDOWN);
 }
 
 void report_args_release(struct report_args *r)
@@ -47,6 +43,7 @@ int report_args_parse(struct report_args *r, const char *usage, int opt, const c
 {
 	struct group_options *g = &r->group;
 	unsigned long long n;
+	char why[256];
 
 	switch (opt) {
 	case 'b':
@@ -83,12 +80,9 @@ int report_args_parse(struct report_args *r, const char *usage, int opt, const c
 		g->generation = (int)n;
 		return 0;
 	case 'f':
-		for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
-			if (strcmp(arg, format_names[i]) == 0) {
-				r->format = (enum report_format)i;
-				return 0;
-			}
-		return usage_error(usage, "unknown format '%s' (text, json, csv or markdown)", arg);
+		if (out_format_parse(arg, r->formats, &r->format, why, sizeof(why)) < 0)
+			return usage_error(usage, "%s", why);
+		return 0;
 	default:
 		return usage_error(usage, "unknown option");
 	}

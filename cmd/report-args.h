@@ -7,12 +7,13 @@
 
 #include "../report/analysis/group.h"
 #include "../report/util/json.h"
+#include "out-format.h"
 
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_MARKDOWN };
 
 struct report_args {
 	struct group_options group;
-	enum report_format format;
+	enum out_format format;
+	unsigned formats;		/* OUT(...) the command writes */
 	const char **alloc_fns, **include, **exclude;	/* owned arrays, not strings */
 };
 
@@ -43,6 +44,8 @@ struct report_args {
 	{ "generation", required_argument, NULL, 'g' }, \
 	{ "format", required_argument, NULL, 'f' }
 
+/* Grouping by line, formats text, json, csv and markdown (a command may
+ * allow more in r->formats). */
 void report_args_init(struct report_args *r);
 void report_args_release(struct report_args *r);
 

@@ -26,4 +26,13 @@ expect "unknown command: status 2" "$?" 2
 expect_match "unknown command: says so" "$(cat "$T/err")" "'frobnicate' is not a heapwise command"
 "$HW" stats --format yaml x.hws 2> "$T/err"
 expect "unknown format: status 2" "$?" 2
+# one --format parser: each command names the formats it writes
+for cmd_formats in "stats:text or json" "top:text, json, csv or markdown" \
+		   "diff:text, json, csv, markdown or folded" "leaks:text, json or markdown" \
+		   "refs:text, json or dot" "export:json, csv, folded, svg, pprof or massif"; do
+	cmd=${cmd_formats%%:*}
+	"$HW" $cmd --format yaml x.hws y 2> "$T/err"
+	expect "$cmd --format yaml: status 2, and the formats it takes" "$? $(head -1 "$T/err")" \
+		"2 heapwise: error: --format takes ${cmd_formats#*:}, not 'yaml'"
+done
 expect_match "version" "$("$HW" --version)" '^heapwise [0-9]+\.[0-9]+'
