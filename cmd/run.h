@@ -1,6 +1,7 @@
 /*
  * run.h - what `heapwise run` and `heapwise live -- PROG` share: the
- * options of a traced launch and the launch itself (cmd-run.c).
+ * options of a traced launch (run-options.c) and the launch itself
+ * (cmd-run.c).
  */
 #ifndef HEAPWISE_RUN_H
 #define HEAPWISE_RUN_H
@@ -18,11 +19,13 @@ struct run_options {
 	int live;			/* show the dashboard (--live, or `heapwise live`) */
 	struct live_options lv;		/* its options */
 	int launch_only;		/* an option that only a launch takes was given */
+	int dashboard_options;		/* options of the dashboard's were given */
 };
 
 /*
- * Parse the options of `heapwise run` (live_cmd clear) or `heapwise live`
- * (live_cmd set: the same ones, and the dashboard on). Returns 0 with
+ * Parse the options of `heapwise run` (live_cmd clear: the dashboard's only
+ * with --live) or `heapwise live` (live_cmd set: the dashboard on; the
+ * caller refuses launch options when it watches a PID). Returns 0 with
  * optind at the program, -1 after --help, or EXIT_USAGE. With live_cmd a
  * missing program is not an error (the caller looks for a PID).
  */
