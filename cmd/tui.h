@@ -1,6 +1,6 @@
 /*
- * tui.h - the dashboard's state, shared by tui.c (the loop, keys and
- * actions) and tui-draw.c (the screen). Nothing else includes it; the
+ * tui.h - the dashboard's state, shared by tui.c (the terminal and the
+ * loop), tui-keys.c (keys and actions) and tui-draw.c (the screen). Nothing else includes it; the
  * rest of heapwise sees live-ui.h.
  */
 #ifndef HEAPWISE_TUI_H
@@ -47,7 +47,22 @@ struct tui_state {
 	int asking_scan;		/* the last `s`/`l` was `l` */
 };
 
-/* The ? screen: one line per key, NULL-terminated (tui.c, by its key table). */
+/* What an action asks of the loop. */
+#define LIVE_REDRAW	1	/* draw again */
+#define LIVE_RESORT	2	/* group, filter and sort the rows again */
+#define LIVE_QUIT	4	/* leave */
+
+/* Do what key ch says in the panel shown; returns LIVE_* flags. */
+int tui_handle_key(struct tui_state *st, int ch);
+
+/* Group, filter and sort the rows again, keeping the selected site
+ * selected; returns LIVE_REDRAW. */
+int tui_rebuild(struct tui_state *st);
+
+/* Keep the selection on the screen (after a resize, or rows changed). */
+void tui_keep_in_view(struct tui_state *st);
+
+/* The ? screen: one line per key, NULL-terminated (tui-keys.c, by its key table). */
 extern const char *const tui_help_lines[];
 
 /* Draw the current panel (erase, draw, refresh: curses sends the difference). */
