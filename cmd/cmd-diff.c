@@ -260,6 +260,48 @@ out:
 	return ret;
 }
 
+/* The options, into r, d's gates and limit: 0, -1 after --help, or the
+ * exit status after saying what is wrong. */
+static int parse_options(int argc, char **argv, struct report_args *r, struct diff *d, unsigned long long *limit)
+{
+	char why[256];
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, REPORT_SHORT_OPTIONS "n:h", diff_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(diff_usage, stdout);
+			return -1;
+		case OPT_IGNORE_LINES:
+			r->group.ignore_lines = 1;
+			break;
+		case OPT_FAIL_IF: {
+			struct gate *g = realloc(d->gates, (d->ngates + 1) * sizeof(*g));
+
+			if (!g)
+				return error("out of memory");
+			d->gates = g;
+			if (gate_parse(optarg, &d->gates[d->ngates], why, sizeof(why)) < 0)
+				return usage_error(diff_usage, "--fail-if: %s", why);
+			d->ngates++;
+			break;
+		}
+		case 'n':
+			if (parse_number(optarg, 0, 100000000, limit) < 0)
+				return usage_error(diff_usage, "--limit takes a number, not '%s'", optarg);
+			break;
+		case '?':
+			fputs(diff_usage, stderr);
+			return EXIT_USAGE;
+		default:
+			if (report_args_parse(r, diff_usage, opt, optarg) != 0)
+				return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	struct report_args r;
@@ -268,49 +310,13 @@ int cmd_diff(int argc, char **argv)
 	const struct profile_snapshot *so, *sn;
 	unsigned long long limit = 10;
 	size_t n, held;
-	char why[256];
-	int opt, ret = EXIT_USAGE, loaded = 0;
+	int ret, loaded = 0;
 
 	report_args_init(&r);
 	r.formats |= OUT(OUT_FOLDED);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, REPORT_SHORT_OPTIONS "n:h", diff_options, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			fputs(diff_usage, stdout);
-			ret = 0;
-			goto out;
-		case OPT_IGNORE_LINES:
-			r.group.ignore_lines = 1;
-			break;
-		case OPT_FAIL_IF: {
-			struct gate *g = realloc(d.gates, (d.ngates + 1) * sizeof(*g));
-
-			if (!g) {
-				ret = error("out of memory");
-				goto out;
-			}
-			d.gates = g;
-			if (gate_parse(optarg, &d.gates[d.ngates], why, sizeof(why)) < 0) {
-				ret = usage_error(diff_usage, "--fail-if: %s", why);
-				goto out;
-			}
-			d.ngates++;
-			break;
-		}
-		case 'n':
-			if (parse_number(optarg, 0, 100000000, &limit) < 0) {
-				ret = usage_error(diff_usage, "--limit takes a number, not '%s'", optarg);
-				goto out;
-			}
-			break;
-		case '?':
-			fputs(diff_usage, stderr);
-			goto out;
-		default:
-			if (report_args_parse(&r, diff_usage, opt, optarg) != 0)
-				goto out;
-		}
+	if ((ret = parse_options(argc, argv, &r, &d, &limit)) != 0) {
+		ret = ret < 0 ? 0 : ret;
+		goto out;
 	}
 	if (argc - optind != 2) {
 		ret = usage_error(diff_usage, argc - optind < 2 ? "diff needs OLD and NEW" : "too many arguments");

@@ -44,6 +44,8 @@ static const struct { const char *name; enum stack_value value; } values[] = {
 	{ "allocated", VALUE_ALLOCATED }, { "allocations", VALUE_ALLOCATIONS }, { "leaked", VALUE_LEAKED },
 };
 
+/* Long: the options in one switch, then each format's check in the
+ * order the usage text gives them. */
 int cmd_export(int argc, char **argv)
 {
 	struct export_ctx x = { .value = VALUE_LIVE_BYTES, .out = stdout };

@@ -86,6 +86,56 @@ static int is_suppressed(uint32_t stack, void *arg)
 	return suppressions_match(r->suppressions, r->p, stack);
 }
 
+/* The options, into r, supp (the files loaded) and fail_on: 0, -1 after
+ * --help, or the exit status after saying what is wrong. */
+static int parse_options(int argc, char **argv, struct leak_report *r, struct suppressions *supp,
+			 unsigned *fail_on)
+{
+	unsigned long long v;
+	char why[256];
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "k:s:n:d:f:h", leaks_options, NULL)) != -1) {
+		switch (opt) {
+		case 'k':
+			if ((ret = parse_kinds("--kinds", optarg, &r->kinds)))
+				return ret;
+			break;
+		case 's':
+			if ((ret = load_suppressions(supp, optarg)))
+				return ret;
+			break;
+		case OPT_FAIL_ON:
+			if ((ret = parse_kinds("--fail-on", optarg, fail_on)))
+				return ret;
+			break;
+		case 'n':
+			if (parse_number(optarg, 0, 1000000000, &v) < 0)
+				return usage_error(leaks_usage, "--limit takes a number, not '%s'", optarg);
+			r->limit = (size_t)v;
+			break;
+		case 'd':
+			if (parse_number(optarg, 0, 100000, &v) < 0)
+				return usage_error(leaks_usage, "--depth takes a number, not '%s'", optarg);
+			r->depth = (unsigned)v;
+			break;
+		case 'f':
+			if (out_format_parse(optarg, OUT(OUT_TEXT) | OUT(OUT_JSON) | OUT(OUT_MARKDOWN), &r->format,
+					     why, sizeof(why)) < 0)
+				return usage_error(leaks_usage, "%s", why);
+			break;
+		case 'h':
+			fputs(leaks_usage, stdout);
+			return -1;
+		default:
+			fputs(leaks_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 int cmd_leaks(int argc, char **argv)
 {
 	struct suppressions supp = { 0 };
@@ -95,55 +145,11 @@ int cmd_leaks(int argc, char **argv)
 	struct profile p;
 	const struct profile_snapshot *s;
 	unsigned fail_on = 0;
-	unsigned long long v;
-	char why[256];
-	int opt, ret;
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:s:n:d:f:h", leaks_options, NULL)) != -1) {
-		switch (opt) {
-		case 'k':
-			if ((ret = parse_kinds("--kinds", optarg, &r.kinds)))
-				goto out;
-			break;
-		case 's':
-			if ((ret = load_suppressions(&supp, optarg)))
-				goto out;
-			break;
-		case OPT_FAIL_ON:
-			if ((ret = parse_kinds("--fail-on", optarg, &fail_on)))
-				goto out;
-			break;
-		case 'n':
-			if (parse_number(optarg, 0, 1000000000, &v) < 0) {
-				ret = usage_error(leaks_usage, "--limit takes a number, not '%s'", optarg);
-				goto out;
-			}
-			r.limit = (size_t)v;
-			break;
-		case 'd':
-			if (parse_number(optarg, 0, 100000, &v) < 0) {
-				ret = usage_error(leaks_usage, "--depth takes a number, not '%s'", optarg);
-				goto out;
-			}
-			r.depth = (unsigned)v;
-			break;
-		case 'f':
-			if (out_format_parse(optarg, OUT(OUT_TEXT) | OUT(OUT_JSON) | OUT(OUT_MARKDOWN), &r.format,
-					     why, sizeof(why)) < 0) {
-				ret = usage_error(leaks_usage, "%s", why);
-				goto out;
-			}
-			break;
-		case 'h':
-			fputs(leaks_usage, stdout);
-			ret = 0;
-			goto out;
-		default:
-			fputs(leaks_usage, stderr);
-			ret = EXIT_USAGE;
-			goto out;
-		}
+	if ((ret = parse_options(argc, argv, &r, &supp, &fail_on)) != 0) {
+		ret = ret < 0 ? 0 : ret;
+		goto out;
 	}
 	if (optind != argc - 1) {
 		ret = usage_error(leaks_usage, optind >= argc ? "no profile given" : "one profile at a time");

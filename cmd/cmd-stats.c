@@ -112,12 +112,10 @@ static void json_site(struct json *j, const struct profile *p, const struct grou
 	json_close(j, '}');
 }
 
-static int print_json(const struct profile *p, unsigned top)
+/* The run's counters, as keys of the open object. */
+static void json_totals(struct json *j, const struct profile *p)
 {
 	const struct profile_totals *t = &p->totals;
-	struct json j = JSON_INIT(stdout);
-	struct group_options go = GROUP_OPTIONS_INIT;
-	struct group_table sites;
 	const struct { const char *key; uint64_t value; } fields[] = {
 		{ "allocations", t->allocations },
 		{ "frees", t->frees },
@@ -147,6 +145,80 @@ static int print_json(const struct profile *p, unsigned top)
 		{ "ring_waits", t->ring_waits },
 	};
 
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		json_key(j, fields[i].key);
+		json_u64(j, fields[i].value);
+	}
+}
+
+static void json_snapshots(struct json *j, const struct profile *p)
+{
+	json_key(j, "snapshots");
+	json_open(j, '[');
+	for (size_t i = 0; i < p->nsnapshots; i++) {
+		const struct profile_snapshot *s = &p->snapshots[i];
+
+		json_open(j, '{');
+		json_key(j, "name");
+		json_string(j, profile_str(p, s->name));
+		json_key(j, "time_ns");
+		json_u64(j, s->t_ns);
+		json_key(j, "blocks");
+		json_u64(j, s->nblocks);
+		json_key(j, "bytes");
+		json_u64(j, s->bytes);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+}
+
+static void json_rss_gap(struct json *j, const struct profile *p)
+{
+	struct rss_gap g;
+
+	timeline_rss_gap(p, &g);
+	json_key(j, "rss_vs_heap");
+	json_open(j, '{');
+	json_key(j, "max_gap_bytes");
+	json_u64(j, rss_gap_bytes(g.rss, g.heap));
+	json_key(j, "max_gap_time_ns");
+	json_u64(j, g.t_ns);
+	json_key(j, "rss_at_max_gap");
+	json_u64(j, g.rss);
+	json_key(j, "heap_at_max_gap");
+	json_u64(j, g.heap);
+	json_key(j, "end_gap_bytes");
+	json_u64(j, rss_gap_bytes(g.end_rss, g.end_heap));
+	json_close(j, '}');
+}
+
+static void json_histogram(struct json *j, const struct profile *p)
+{
+	json_key(j, "size_histogram");
+	json_open(j, '[');
+	for (unsigned k = 0; p->has_sizes && k < PROFILE_SIZE_BUCKETS; k++) {
+		if (!p->sizes[k].count)
+			continue;
+		json_open(j, '{');
+		json_key(j, "min");
+		json_u64(j, k ? 1ull << (k - 1) : 0);
+		json_key(j, "max");
+		json_u64(j, k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0);
+		json_key(j, "count");
+		json_u64(j, p->sizes[k].count);
+		json_key(j, "bytes");
+		json_u64(j, p->sizes[k].bytes);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+}
+
+static int print_json(const struct profile *p, unsigned top)
+{
+	struct json j = JSON_INIT(stdout);
+	struct group_options go = GROUP_OPTIONS_INIT;
+	struct group_table sites;
+
 	if (group_snapshot(p, profile_find_snapshot((struct profile *)p, "exit"), &go, &sites) < 0 ||
 	    group_sort(&sites, SORT_SIZE) < 0) {
 		group_release(&sites);
@@ -155,62 +227,10 @@ static int print_json(const struct profile *p, unsigned top)
 	json_open(&j, '{');
 	json_key(&j, "command");
 	json_string(&j, profile_get_meta(p, "command"));
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		json_key(&j, fields[i].key);
-		json_u64(&j, fields[i].value);
-	}
-	json_key(&j, "snapshots");
-	json_open(&j, '[');
-	for (size_t i = 0; i < p->nsnapshots; i++) {
-		const struct profile_snapshot *s = &p->snapshots[i];
-
-		json_open(&j, '{');
-		json_key(&j, "name");
-		json_string(&j, profile_str(p, s->name));
-		json_key(&j, "time_ns");
-		json_u64(&j, s->t_ns);
-		json_key(&j, "blocks");
-		json_u64(&j, s->nblocks);
-		json_key(&j, "bytes");
-		json_u64(&j, s->bytes);
-		json_close(&j, '}');
-	}
-	json_close(&j, ']');
-	{
-		struct rss_gap g;
-
-		timeline_rss_gap(p, &g);
-		json_key(&j, "rss_vs_heap");
-		json_open(&j, '{');
-		json_key(&j, "max_gap_bytes");
-		json_u64(&j, rss_gap_bytes(g.rss, g.heap));
-		json_key(&j, "max_gap_time_ns");
-		json_u64(&j, g.t_ns);
-		json_key(&j, "rss_at_max_gap");
-		json_u64(&j, g.rss);
-		json_key(&j, "heap_at_max_gap");
-		json_u64(&j, g.heap);
-		json_key(&j, "end_gap_bytes");
-		json_u64(&j, rss_gap_bytes(g.end_rss, g.end_heap));
-		json_close(&j, '}');
-	}
-	json_key(&j, "size_histogram");
-	json_open(&j, '[');
-	for (unsigned k = 0; p->has_sizes && k < PROFILE_SIZE_BUCKETS; k++) {
-		if (!p->sizes[k].count)
-			continue;
-		json_open(&j, '{');
-		json_key(&j, "min");
-		json_u64(&j, k ? 1ull << (k - 1) : 0);
-		json_key(&j, "max");
-		json_u64(&j, k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0);
-		json_key(&j, "count");
-		json_u64(&j, p->sizes[k].count);
-		json_key(&j, "bytes");
-		json_u64(&j, p->sizes[k].bytes);
-		json_close(&j, '}');
-	}
-	json_close(&j, ']');
+	json_totals(&j, p);
+	json_snapshots(&j, p);
+	json_rss_gap(&j, p);
+	json_histogram(&j, p);
 	json_key(&j, "top_sites");
 	json_open(&j, '[');
 	for (size_t i = 0, shown = 0; i < sites.n && shown < top; i++) {

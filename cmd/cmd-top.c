@@ -215,7 +215,9 @@ static void print_markdown(const struct top_options *o, const struct profile *p,
 	}
 }
 
-/* Places whose live bytes grew at each of the last K snapshot steps. */
+/* Places whose live bytes grew at each of the last K snapshot steps.
+ * Long: it groups K + 1 snapshots, and prints text and JSON side by side
+ * from the one pass over the last. */
 static int print_growth(const struct top_options *o, const struct profile *p)
 {
 	const struct profile_snapshot *series[64];

@@ -245,13 +245,104 @@ static void json_link(const struct profile_edge *e, void *arg)
 	json_close(jl->j, '}');
 }
 
+/* "cycles": every leaked cycle shown, its members and their pointers. */
+static void json_cycles(struct json *j, const struct leak_report *r)
+{
+	const struct leak_analysis *a = r->a;
+	const struct profile_snapshot *s = a->snapshot;
+	const struct profile *p = r->p;
+	struct json_links jl = { j, s };
+
+	json_key(j, "cycles");
+	json_open(j, '[');
+	for (size_t c = 0; c < a->ncycles; c++) {
+		const struct leak_cycle *cy = &a->cycles[c];
+
+		if (!cycle_shown(a, cy))
+			continue;
+		json_open(j, '{');
+		json_key(j, "blocks");
+		json_u64(j, cy->n);
+		json_key(j, "bytes");
+		json_u64(j, cy->bytes);
+		json_key(j, "members");
+		json_open(j, '[');
+		for (size_t i = 0; i < cy->n; i++) {
+			const struct profile_block *b = &s->blocks[cy->members[i]];
+
+			json_open(j, '{');
+			json_key(j, "address");
+			json_u64(j, b->addr);
+			json_key(j, "size");
+			json_u64(j, b->size);
+			json_key(j, "kind");
+			json_string(j, leak_kind_keyword(a->kind[cy->members[i]]));
+			json_site(j, p, b->stack);
+			json_key(j, "pointers");
+			json_open(j, '[');
+			leaks_cycle_links(a, cy->members[i], (uint32_t)c, json_link, &jl);
+			json_close(j, ']');
+			json_close(j, '}');
+		}
+		json_close(j, ']');
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+}
+
+/* "records": the loss records, with their frames and what they own. */
+static void json_records(struct json *j, const struct leak_report *r, const struct loss_records *rs)
+{
+	const struct profile *p = r->p;
+
+	json_key(j, "records");
+	json_open(j, '[');
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct loss_record *rec = &rs->items[i];
+		const struct profile_stack *st = &p->stacks[rec->stack];
+
+		json_open(j, '{');
+		json_key(j, "kind");
+		json_string(j, leak_kind_keyword(rec->kind));
+		json_key(j, "blocks");
+		json_u64(j, rec->blocks);
+		json_key(j, "bytes");
+		json_u64(j, rec->bytes);
+		json_key(j, "indirect_blocks");
+		json_u64(j, rec->owned_blocks);
+		json_key(j, "indirect_bytes");
+		json_u64(j, rec->owned_bytes);
+		json_key(j, "frames");
+		json_open(j, '[');
+		for (uint32_t f = 0; f < st->depth && (!r->depth || f < r->depth); f++) {
+			json_open(j, '{');
+			report_json_place(j, p, p->stack_frames[st->first + f], GROUP_LINENO);
+			json_close(j, '}');
+		}
+		json_close(j, ']');
+		json_key(j, "owns");
+		json_open(j, '[');
+		for (size_t k = 0; k < rec->nowned; k++) {
+			json_open(j, '{');
+			json_key(j, "blocks");
+			json_u64(j, rec->owned[k].blocks);
+			json_key(j, "bytes");
+			json_u64(j, rec->owned[k].bytes);
+			json_site(j, p, rec->owned[k].stack);
+			json_close(j, '}');
+		}
+		json_close(j, ']');
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+}
+
 static void print_json(const struct leak_report *r, const struct loss_records *rs, FILE *out)
 {
 	const struct leak_analysis *a = r->a;
 	const struct profile_snapshot *s = a->snapshot;
 	const struct profile *p = r->p;
 	struct json j = JSON_INIT(out);
-	struct json_links jl = { &j, s };
 
 	json_open(&j, '{');
 	report_json_snapshot(&j, p, s);
@@ -272,82 +363,8 @@ static void print_json(const struct leak_report *r, const struct loss_records *r
 		json_count(&j, leak_kind_keyword(k), &a->totals[k]);
 	json_count(&j, "suppressed", &a->suppressed_total);
 
-	json_key(&j, "cycles");
-	json_open(&j, '[');
-	for (size_t c = 0; c < a->ncycles; c++) {
-		const struct leak_cycle *cy = &a->cycles[c];
-
-		if (!cycle_shown(a, cy))
-			continue;
-		json_open(&j, '{');
-		json_key(&j, "blocks");
-		json_u64(&j, cy->n);
-		json_key(&j, "bytes");
-		json_u64(&j, cy->bytes);
-		json_key(&j, "members");
-		json_open(&j, '[');
-		for (size_t i = 0; i < cy->n; i++) {
-			const struct profile_block *b = &s->blocks[cy->members[i]];
-
-			json_open(&j, '{');
-			json_key(&j, "address");
-			json_u64(&j, b->addr);
-			json_key(&j, "size");
-			json_u64(&j, b->size);
-			json_key(&j, "kind");
-			json_string(&j, leak_kind_keyword(a->kind[cy->members[i]]));
-			json_site(&j, p, b->stack);
-			json_key(&j, "pointers");
-			json_open(&j, '[');
-			leaks_cycle_links(a, cy->members[i], (uint32_t)c, json_link, &jl);
-			json_close(&j, ']');
-			json_close(&j, '}');
-		}
-		json_close(&j, ']');
-		json_close(&j, '}');
-	}
-	json_close(&j, ']');
-
-	json_key(&j, "records");
-	json_open(&j, '[');
-	for (size_t i = 0; i < rs->n; i++) {
-		const struct loss_record *rec = &rs->items[i];
-		const struct profile_stack *st = &p->stacks[rec->stack];
-
-		json_open(&j, '{');
-		json_key(&j, "kind");
-		json_string(&j, leak_kind_keyword(rec->kind));
-		json_key(&j, "blocks");
-		json_u64(&j, rec->blocks);
-		json_key(&j, "bytes");
-		json_u64(&j, rec->bytes);
-		json_key(&j, "indirect_blocks");
-		json_u64(&j, rec->owned_blocks);
-		json_key(&j, "indirect_bytes");
-		json_u64(&j, rec->owned_bytes);
-		json_key(&j, "frames");
-		json_open(&j, '[');
-		for (uint32_t f = 0; f < st->depth && (!r->depth || f < r->depth); f++) {
-			json_open(&j, '{');
-			report_json_place(&j, p, p->stack_frames[st->first + f], GROUP_LINENO);
-			json_close(&j, '}');
-		}
-		json_close(&j, ']');
-		json_key(&j, "owns");
-		json_open(&j, '[');
-		for (size_t k = 0; k < rec->nowned; k++) {
-			json_open(&j, '{');
-			json_key(&j, "blocks");
-			json_u64(&j, rec->owned[k].blocks);
-			json_key(&j, "bytes");
-			json_u64(&j, rec->owned[k].bytes);
-			json_site(&j, p, rec->owned[k].stack);
-			json_close(&j, '}');
-		}
-		json_close(&j, ']');
-		json_close(&j, '}');
-	}
-	json_close(&j, ']');
+	json_cycles(&j, r);
+	json_records(&j, r, rs);
 	json_close(&j, '}');
 	fputc('\n', out);
 }

@@ -140,6 +140,8 @@ static int parse_live_option(struct run_options *o, const char *usage, int opt, 
 	return 0;
 }
 
+/* Long: one case per option of the launch, in the usage text's order (the
+ * dashboard's are parse_live_option's). */
 int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd)
 {
 	const char *usage = live_cmd ? live_usage : run_usage;

@@ -141,7 +141,9 @@ static int by_index(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-/* Tarjan's algorithm over the lost blocks, with an explicit call stack. */
+/* Tarjan's algorithm over the lost blocks, with an explicit call stack.
+ * Long: the recursion unrolled into a loop (a heap's chains are deeper than
+ * a thread's stack) reads best as one piece. */
 static int find_cycles(struct leak_analysis *a)
 {
 	const struct profile_snapshot *s = a->snapshot;

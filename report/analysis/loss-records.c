@@ -88,13 +88,60 @@ void loss_records_release(struct loss_records *rs)
 	free(rs->items);
 }
 
+/*
+ * What each definitely lost record owns, by where it was allocated: the
+ * indirectly lost blocks whose owner is in a record, grouped by record
+ * and site. keys has room for every block. Returns 0 or -ENOMEM.
+ */
+static int add_owned(const struct profile *p, const struct leak_analysis *a, const uint32_t *record_of,
+		     struct keyed *keys, struct loss_records *rs)
+{
+	const struct profile_snapshot *s = a->snapshot;
+	size_t nowned = 0;
+
+	for (uint32_t i = 0; i < s->nblocks; i++) {
+		uint32_t o = a->owner[i];
+
+		if (a->kind[i] == LEAK_INDIRECT && !a->suppressed[i] && o != LEAK_NONE && record_of[o] != LEAK_NONE)
+			keys[nowned++] = (struct keyed){ (uint64_t)record_of[o] << 32 |
+							 site_frame(p, s->blocks[i].stack, NULL, 0),
+							 s->blocks[i].size, i };
+	}
+	qsort(keys, nowned, sizeof(*keys), by_key);
+	for (size_t i = 0; i < nowned;) {
+		struct loss_record *rec = &rs->items[keys[i].key >> 32];
+		size_t j = i, groups = 0;
+
+		while (j < nowned && keys[j].key >> 32 == keys[i].key >> 32) {
+			if (j == i || keys[j].key != keys[j - 1].key)
+				groups++;
+			j++;
+		}
+		rec->owned = calloc(groups, sizeof(*rec->owned));
+		if (!rec->owned)
+			return -ENOMEM;
+		for (size_t k = i; k < j; k++) {
+			if (k == i || keys[k].key != keys[k - 1].key)
+				rec->owned[rec->nowned++].stack = s->blocks[keys[k].block].stack;
+			rec->owned[rec->nowned - 1].blocks++;
+			rec->owned[rec->nowned - 1].bytes += keys[k].size;
+			rec->owned_blocks++;
+			rec->owned_bytes += keys[k].size;
+		}
+		merge_same_places(p, rec);
+		qsort(rec->owned, rec->nowned, sizeof(*rec->owned), by_owned);
+		i = j;
+	}
+	return 0;
+}
+
 int loss_records_make(const struct profile *p, const struct leak_analysis *a, unsigned kinds, size_t limit,
 		      struct loss_records *rs)
 {
 	const struct profile_snapshot *s = a->snapshot;
 	struct keyed *keys = malloc((s->nblocks + 1) * sizeof(*keys));
 	uint32_t *record_of = malloc((s->nblocks + 1) * sizeof(*record_of));
-	size_t n = 0, nowned = 0;
+	size_t n = 0;
 	int ret = -ENOMEM;
 
 	rs->items = NULL;
@@ -125,40 +172,8 @@ int loss_records_make(const struct profile *p, const struct leak_analysis *a, un
 			rec->first_cycle = a->cycle_of[keys[i].block];
 	}
 
-	/* what each definitely lost record owns, by where it was allocated */
-	for (uint32_t i = 0; i < s->nblocks; i++) {
-		uint32_t o = a->owner[i];
-
-		if (a->kind[i] == LEAK_INDIRECT && !a->suppressed[i] && o != LEAK_NONE && record_of[o] != LEAK_NONE)
-			keys[nowned++] = (struct keyed){ (uint64_t)record_of[o] << 32 |
-							 site_frame(p, s->blocks[i].stack, NULL, 0),
-							 s->blocks[i].size, i };
-	}
-	qsort(keys, nowned, sizeof(*keys), by_key);
-	for (size_t i = 0; i < nowned;) {
-		struct loss_record *rec = &rs->items[keys[i].key >> 32];
-		size_t j = i, groups = 0;
-
-		while (j < nowned && keys[j].key >> 32 == keys[i].key >> 32) {
-			if (j == i || keys[j].key != keys[j - 1].key)
-				groups++;
-			j++;
-		}
-		rec->owned = calloc(groups, sizeof(*rec->owned));
-		if (!rec->owned)
-			goto out;
-		for (size_t k = i; k < j; k++) {
-			if (k == i || keys[k].key != keys[k - 1].key)
-				rec->owned[rec->nowned++].stack = s->blocks[keys[k].block].stack;
-			rec->owned[rec->nowned - 1].blocks++;
-			rec->owned[rec->nowned - 1].bytes += keys[k].size;
-			rec->owned_blocks++;
-			rec->owned_bytes += keys[k].size;
-		}
-		merge_same_places(p, rec);
-		qsort(rec->owned, rec->nowned, sizeof(*rec->owned), by_owned);
-		i = j;
-	}
+	if (add_owned(p, a, record_of, keys, rs) < 0)
+		goto out;
 	qsort(rs->items, rs->n, sizeof(*rs->items), by_total);
 	if (limit && rs->n > limit) {
 		for (size_t i = limit; i < rs->n; i++)

@@ -641,6 +641,9 @@ void collector_build_times(const struct collector *c, struct collector_build_tim
 	*t = c->build_times;
 }
 
+/* Long: the steps of the build in their order, with the snapshots cut on
+ * a second thread between the fork and the join; collector.h says what it
+ * fills. */
 int collector_build_profile(struct collector *c, struct profile *p, char err[PROFILE_ERRLEN])
 {
 	struct builder b = { .c = c, .p = p };

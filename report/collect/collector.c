@@ -63,6 +63,8 @@ static int fail(char err[PROFILE_ERRLEN], int ret, const char *what)
 /* The region                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Long: the region's layout, offset by offset, and the header the tracer
+ * reads, field by field, as wire.h lists them. */
 int collector_new(struct collector **out, const struct collector_options *opt,
 		  char err[PROFILE_ERRLEN])
 {

@@ -704,6 +704,8 @@ static const char *section_name(uint32_t type)
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
 
+/* Long: one case per section type, in heapwise-format(5)'s order, each
+ * checking its counts against the bytes left. */
 static int load_section(struct profile *p, uint32_t version, uint32_t type, struct cursor *c,
 			unsigned *seen)
 {
@@ -901,6 +903,8 @@ static const char *check_references(const struct profile *p)
 	return NULL;
 }
 
+/* Long: the header, then the section table walked once, each section's
+ * checksum checked before it is loaded, then the whole checked again. */
 int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFILE_ERRLEN])
 {
 	struct file_header h;

@@ -50,3 +50,15 @@ report/analysis/b.c uses puts: report/ never prints or exits (cmd/ does)"
 python3 tools/layering.py build > "$T/out"
 status=$?
 expect "heapwise keeps its layers" "$status $(cat "$T/out")" "0 "
+
+# small files and functions: no file of cmd/ over 500 lines, no function
+# over 80 without a "Long:" reason in its comment
+expect "no file of cmd/ is over 500 lines" "$(wc -l cmd/*.c cmd/*.h | awk '$2 != "total" && $1 > 500')" ""
+python3 tools/long-functions.py > "$T/long"
+expect "every function over 80 lines says why" "$? $(cat "$T/long")" "0 "
+# the check itself: a 90-line function without a reason is named
+mkdir -p "$T/tree/cmd" "$T/tree/tools"
+{ echo 'int f(void)'; echo '{'; i=0; while [ $i -lt 90 ]; do echo '	g();'; i=$((i + 1)); done; echo '}'; } > "$T/tree/cmd/x.c"
+cp tools/long-functions.py "$T/tree/tools/"
+python3 "$T/tree/tools/long-functions.py" > "$T/long.out"
+expect "a long function without a reason is named" "$? $(cat "$T/long.out")" "1 cmd/x.c:1 92 int f(void)"
