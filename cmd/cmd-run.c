@@ -2,35 +2,29 @@
  * cmd-run.c - `heapwise run`: start a program with the tracer preloaded,
  * drain its events while it runs, then write the profile and a summary.
  *
- * heapwise stays the program's parent and keeps out of its way: the
- * program gets heapwise's stdin/stdout/stderr and the signal dispositions
- * heapwise was started with, signals sent to heapwise by another process
- * are passed on, and heapwise exits with the program's status.
+ * heapwise stays the program's parent and keeps out of its way (launch.c
+ * starts it) and exits with the program's status.
  *
- * Dashboards (`heapwise live PID`) can watch the run at any time through
- * report/live.h. With --live (or `heapwise live -- PROG`) one is shown
- * here, on a thread of its own; the program's output that would go to the
- * terminal goes to a file instead.
+ * Dashboards (`heapwise live PID`) and `heapwise snapshot` can reach the
+ * run at any time through report/profile/live-channel.h. With --live (or
+ * `heapwise live -- PROG`) one is shown here, on a thread of its own; the
+ * program's output that would go to the terminal goes to a file instead.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
-#include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <libgen.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-
-#include <pthread.h>
 
 #include "../report/analysis/leaks.h"
 #include "../report/collect/collector.h"
@@ -39,8 +33,8 @@
 #include "../report/util/clock.h"
 #include "../report/util/proc.h"
 #include "builtin.h"
-#include "live-ui.h"
 #include "launch.h"
+#include "live-ui.h"
 #include "run.h"
 #include "summary.h"
 #include "usage.h"

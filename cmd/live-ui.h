@@ -1,7 +1,8 @@
 /*
  * live-ui.h - the two faces of `heapwise live`: the ncurses dashboard
  * (tui.c, drawing in tui-draw.c) and the --batch text (live-batch.c). Both
- * talk to a run through a report/live.h channel and show a live-model.
+ * talk to a run through the channel of report/profile/live-channel.h and
+ * show a live-model.
  */
 #ifndef HEAPWISE_LIVE_UI_H
 #define HEAPWISE_LIVE_UI_H

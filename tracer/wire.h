@@ -1,7 +1,7 @@
 /*
  * wire.h - the shared-memory layout between the tracer and the collector.
  *
- * This is the one header report/ includes from tracer/. The collector
+ * This is the one header report/collect/ includes from tracer/. The collector
  * (`heapwise run`) creates a memfd, lays this layout into it and hands its
  * path to the traced program; the preloaded tracer maps it and writes into it.
  * Nothing here allocates or links code: it is types, constants and the rules
