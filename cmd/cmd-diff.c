@@ -265,7 +265,7 @@ out:
 static int parse_options(int argc, char **argv, struct report_args *r, struct diff *d, unsigned long long *limit)
 {
 	char why[256];
-	int opt;
+	int opt, ret;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, REPORT_SHORT_OPTIONS "n:h", diff_options, NULL)) != -1) {
@@ -295,8 +295,8 @@ static int parse_options(int argc, char **argv, struct report_args *r, struct di
 			fputs(diff_usage, stderr);
 			return EXIT_USAGE;
 		default:
-			if (report_args_parse(r, diff_usage, opt, optarg) != 0)
-				return EXIT_USAGE;
+			if ((ret = report_args_parse(r, diff_usage, opt, optarg)) != 0)
+				return ret;	/* EXIT_USAGE, or EXIT_ERROR out of memory */
 		}
 	}
 	return 0;

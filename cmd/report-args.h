@@ -49,7 +49,8 @@ struct report_args {
 void report_args_init(struct report_args *r);
 void report_args_release(struct report_args *r);
 
-/* Take one option; 0, or EXIT_USAGE after saying what is wrong. */
+/* Take one option; 0, or EXIT_USAGE after saying what is wrong (EXIT_ERROR
+ * out of memory). */
 int report_args_parse(struct report_args *r, const char *usage, int opt, const char *arg);
 
 const char *report_group_name(enum group_by by);
