@@ -134,7 +134,7 @@ $(B)/progs/static-hello: tests/progs/static-hello.c
 
 # Unit tests of the pure layers link them alone, without elfutils: a test
 # that needed more would not link. The live table's is of collect.
-$(B)/unit/%: tests/unit/%.c $(PURE_OBJ)
+$(B)/unit/%: tests/unit/%.c tests/unit/heap-graph.h $(PURE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(PURE_OBJ) $(CMOCKA_LIBS) $(ZLIB_LIBS)
 

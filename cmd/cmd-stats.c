@@ -13,6 +13,7 @@
 #include "../report/util/format.h"
 #include "../report/util/json.h"
 #include "builtin.h"
+#include "report-args.h"
 #include "summary.h"
 #include "out-format.h"
 #include "usage.h"
@@ -155,20 +156,8 @@ static void json_snapshots(struct json *j, const struct profile *p)
 {
 	json_key(j, "snapshots");
 	json_open(j, '[');
-	for (size_t i = 0; i < p->nsnapshots; i++) {
-		const struct profile_snapshot *s = &p->snapshots[i];
-
-		json_open(j, '{');
-		json_key(j, "name");
-		json_string(j, profile_str(p, s->name));
-		json_key(j, "time_ns");
-		json_u64(j, s->t_ns);
-		json_key(j, "blocks");
-		json_u64(j, s->nblocks);
-		json_key(j, "bytes");
-		json_u64(j, s->bytes);
-		json_close(j, '}');
-	}
+	for (size_t i = 0; i < p->nsnapshots; i++)
+		report_json_snapshot_object(j, p, &p->snapshots[i]);
 	json_close(j, ']');
 }
 

@@ -131,6 +131,11 @@ void report_json_place(struct json *j, const struct profile *p, uint32_t frame, 
 void report_json_snapshot(struct json *j, const struct profile *p, const struct profile_snapshot *s)
 {
 	json_key(j, "snapshot");
+	report_json_snapshot_object(j, p, s);
+}
+
+void report_json_snapshot_object(struct json *j, const struct profile *p, const struct profile_snapshot *s)
+{
 	json_open(j, '{');
 	json_key(j, "name");
 	json_string(j, profile_str(p, s->name));

@@ -69,4 +69,7 @@ void report_json_place(struct json *j, const struct profile *p, uint32_t frame, 
 /* "snapshot": {name, time_ns, blocks, bytes}, into an open object. */
 void report_json_snapshot(struct json *j, const struct profile *p, const struct profile_snapshot *s);
 
+/* The same object alone, as a value (of an array). */
+void report_json_snapshot_object(struct json *j, const struct profile *p, const struct profile_snapshot *s);
+
 #endif

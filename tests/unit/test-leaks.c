@@ -12,9 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../report/analysis/leaks.h"
+#include "heap-graph.h"
 
-#define ROOT(i)	(PROFILE_EDGE_ROOT | (i))
+#include "../../report/analysis/leaks.h"
 
 /* A snapshot of n blocks of 16 * (i + 1) bytes, stack i + 1, with these edges. */
 static struct profile_snapshot *graph(size_t n, const struct profile_edge *edges, size_t nedges)
@@ -25,20 +25,7 @@ static struct profile_snapshot *graph(size_t n, const struct profile_edge *edges
 	s->blocks = calloc(n, sizeof(*s->blocks));
 	for (size_t i = 0; i < n; i++)
 		s->blocks[i] = (struct profile_block){ 0x1000 * (i + 1), 16 * (i + 1), i + 1, (uint32_t)i + 1, 0 };
-	s->scan = calloc(1, sizeof(*s->scan));
-	s->scan->nroots = 4;
-	s->scan->roots = calloc(4, sizeof(*s->scan->roots));
-	s->scan->nedges = nedges;
-	s->scan->edges = calloc(nedges + 1, sizeof(*s->scan->edges));
-	memcpy(s->scan->edges, edges, nedges * sizeof(*edges));
-	/* sorted by target, as profiles keep them */
-	for (size_t i = 1; i < nedges; i++)
-		for (size_t k = i; k > 0 && s->scan->edges[k].to < s->scan->edges[k - 1].to; k--) {
-			struct profile_edge t = s->scan->edges[k];
-
-			s->scan->edges[k] = s->scan->edges[k - 1];
-			s->scan->edges[k - 1] = t;
-		}
+	s->scan = heap_graph_scan(4, edges, nedges);
 	return s;
 }
 

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "heap-graph.h"
+
 #include "../../report/analysis/leaks.h"
 #include "../../report/analysis/loss-records.h"
 #include "../../report/analysis/referrers.h"
-
-#define ROOT(i)	(PROFILE_EDGE_ROOT | (i))
 
 /*
  * A profile of n blocks: block i is 16 * (i + 1) bytes at 0x1000 * (i + 1),
@@ -52,19 +52,7 @@ static void make(struct profile *p, size_t n, const uint32_t *stacks, uint32_t n
 	s->blocks = calloc(n, sizeof(*s->blocks));
 	for (size_t i = 0; i < n; i++)
 		s->blocks[i] = (struct profile_block){ 0x1000 * (i + 1), 16 * (i + 1), i + 1, stacks[i], 0 };
-	s->scan = calloc(1, sizeof(*s->scan));
-	s->scan->nroots = 4;
-	s->scan->roots = calloc(4, sizeof(*s->scan->roots));
-	s->scan->nedges = nedges;
-	s->scan->edges = calloc(nedges + 1, sizeof(*s->scan->edges));
-	memcpy(s->scan->edges, edges, nedges * sizeof(*edges));
-	for (size_t i = 1; i < nedges; i++)
-		for (size_t k = i; k > 0 && s->scan->edges[k].to < s->scan->edges[k - 1].to; k--) {
-			struct profile_edge t = s->scan->edges[k];
-
-			s->scan->edges[k] = s->scan->edges[k - 1];
-			s->scan->edges[k - 1] = t;
-		}
+	s->scan = heap_graph_scan(4, edges, nedges);
 }
 
 /*
