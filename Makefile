@@ -128,6 +128,11 @@ $(B)/progs/stackmix: tests/progs/stackmix.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -fomit-frame-pointer -o $@ $<
 
+# Linked against a library of ours, whose constructor allocates.
+$(B)/progs/ctorreg: tests/progs/ctorreg.c $(B)/progs/libregistry.so
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -fno-omit-frame-pointer -o $@ $< -L$(B)/progs -lregistry -Wl,-rpath,$(abspath $(B)/progs)
+
 $(B)/progs/static-hello: tests/progs/static-hello.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -static -o $@ $<

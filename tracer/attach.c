@@ -2,11 +2,13 @@
  * attach.c - find the real allocator, map the collector's region, keep the
  * module log, and step aside in forked children.
  *
- * Attaching happens once per image, in our constructor: read HEAPWISE_SHM,
- * check the header, and only if this process is the one heapwise started
- * (same pid: an exec'd image of it counts, a forked child does not) map the
- * region and start recording. Anything unexpected leaves tracing off and
- * the program untouched.
+ * Attaching happens once per image, at the first allocator call or in our
+ * constructor, whichever comes first (other libraries' constructors, such as
+ * libstdc++'s emergency exception pool, allocate before ours runs, and
+ * valgrind counts them): read HEAPWISE_SHM, check the header, and only if
+ * this process is the one heapwise started (same pid: an exec'd image of it
+ * counts, a forked child does not) map the region and start recording.
+ * Anything unexpected leaves tracing off and the program untouched.
  *
  * At exit (our destructor, which the loader runs after the program's own
  * atexit handlers and destructors, or a direct call of _exit) the tracer
@@ -36,6 +38,7 @@ struct wire_header *hw_hdr;
 int hw_active;
 uint32_t hw_image;
 int hw_modules_dirty;
+int hw_attach_tried;
 void *hw_real_dlopen;		/* read by the dlopen trampoline in hooks.c */
 
 static int debug_on;		/* HEAPWISE_DEBUG was set */
@@ -327,16 +330,24 @@ static void attach(void)
 	hw_debug("attached");
 }
 
-__attribute__((constructor)) static void heapwise_init(void)
+void hw_attach_once(void)
 {
 	int saved = errno;
 
+	if (__atomic_exchange_n(&hw_attach_tried, 1, __ATOMIC_ACQ_REL))
+		return;
 	debug_on = getenv(WIRE_ENV_DEBUG) != NULL;
 	hw_bootstrap();
 	hw_thread.guard = 1;
 	attach();
 	hw_thread.guard = 0;
 	errno = saved;
+}
+
+__attribute__((constructor)) static void heapwise_init(void)
+{
+	if (!hw_thread.guard)
+		hw_attach_once();
 }
 
 /* ------------------------------------------------------------------ */

@@ -22,9 +22,12 @@
 #define EXPORT		__attribute__((visibility("default")))
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
-/* Tracing applies to this call: attached, not nested inside the tracer. */
+/* Tracing applies to this call: attached, not nested inside the tracer.
+ * The first call of the image attaches (see attach.c). */
 static inline int tracing(void)
 {
+	if (unlikely(!hw_attach_tried) && !hw_thread.guard && hw_real.free)
+		hw_attach_once();
 	return hw_active && !hw_thread.guard;
 }
 

@@ -51,10 +51,15 @@ extern struct wire_header *hw_hdr;	/* the mapped region, NULL when not attached 
 extern int hw_active;			/* 1 while events are recorded */
 extern uint32_t hw_image;		/* our image number */
 extern int hw_modules_dirty;		/* set by dlopen: log modules at the next event */
+extern int hw_attach_tried;		/* attaching was tried in this image */
 extern __thread struct thread_state hw_thread __attribute__((tls_model("initial-exec")));
 
 /* attach.c */
 void hw_bootstrap(void);		/* resolve hw_real; safe to call repeatedly */
+/* Attach to the collector, once per image: from the first allocator call,
+ * which other libraries' constructors make before ours runs, or from our
+ * constructor. Called with the guard clear. */
+void hw_attach_once(void);
 int hw_in_bootstrap_pool(const void *p);	/* memory handed out before hw_real existed */
 void *hw_bootstrap_alloc(size_t size);
 void hw_log_modules(void);		/* append new objects to the module log */
