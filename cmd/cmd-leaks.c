@@ -13,6 +13,7 @@
 #include "../report/analysis/leaks.h"
 #include "../report/analysis/site-names.h"
 #include "../report/util/json.h"
+#include "alloc-fns.h"
 #include "builtin.h"
 #include "leak-report.h"
 #include "selector.h"
@@ -30,10 +31,12 @@ static const char leaks_usage[] =
 	"                             and not suppressed\n"
 	"  -n, --limit N              list at most N loss records (default 0: all)\n"
 	"  -d, --depth N              frames per loss record (default 12, 0 for all)\n"
+	"      --alloc-fn NAME        treat NAME (a pattern) as an allocator wrapper: charge its\n"
+	"                             blocks to its caller; repeatable\n"
 	"  -f, --format FORMAT        text (default), json or markdown\n"
 	"  -h, --help                 show this help\n";
 
-enum { OPT_FAIL_ON = 300 };
+enum { OPT_FAIL_ON = 300, OPT_ALLOC_FN };
 
 static const struct option leaks_options[] = {
 	{ "kinds", required_argument, NULL, 'k' },
@@ -41,6 +44,7 @@ static const struct option leaks_options[] = {
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "limit", required_argument, NULL, 'n' },
 	{ "depth", required_argument, NULL, 'd' },
+	{ ALLOC_FN_OPTION, required_argument, NULL, OPT_ALLOC_FN },
 	{ "format", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -86,10 +90,10 @@ static int is_suppressed(uint32_t stack, void *arg)
 	return suppressions_match(r->suppressions, r->p, stack);
 }
 
-/* The options, into r, supp (the files loaded) and fail_on: 0, -1 after
+/* The options, into r, supp (the files loaded), fail_on and af: 0, -1 after
  * --help, or the exit status after saying what is wrong. */
 static int parse_options(int argc, char **argv, struct leak_report *r, struct suppressions *supp,
-			 unsigned *fail_on)
+			 unsigned *fail_on, struct alloc_fns *af)
 {
 	unsigned long long v;
 	char why[256];
@@ -125,6 +129,10 @@ static int parse_options(int argc, char **argv, struct leak_report *r, struct su
 					     why, sizeof(why)) < 0)
 				return usage_error(leaks_usage, "%s", why);
 			break;
+		case OPT_ALLOC_FN:
+			if ((ret = alloc_fns_add(af, optarg)))
+				return ret;
+			break;
 		case 'h':
 			fputs(leaks_usage, stdout);
 			return -1;
@@ -144,10 +152,11 @@ int cmd_leaks(int argc, char **argv)
 	struct leak_analysis a;
 	struct profile p;
 	const struct profile_snapshot *s;
+	struct alloc_fns af = { 0 };
 	unsigned fail_on = 0;
 	int ret;
 
-	if ((ret = parse_options(argc, argv, &r, &supp, &fail_on)) != 0) {
+	if ((ret = parse_options(argc, argv, &r, &supp, &fail_on, &af)) != 0) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -157,6 +166,10 @@ int cmd_leaks(int argc, char **argv)
 	}
 	if ((ret = selector_open(argv[optind], &p, &s)))
 		goto out;
+	if ((ret = alloc_fns_apply(&af, &p))) {
+		profile_release(&p);
+		goto out;
+	}
 	if ((ret = leak_report_need_scan(&p, s, argv[optind]))) {
 		profile_release(&p);
 		goto out;
@@ -181,6 +194,7 @@ int cmd_leaks(int argc, char **argv)
 	leaks_release(&a);
 	profile_release(&p);
 out:
+	alloc_fns_release(&af);
 	suppressions_release(&supp);
 	return ret;
 }

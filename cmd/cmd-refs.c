@@ -14,6 +14,7 @@
 #include "../report/analysis/referrers.h"
 #include "../report/analysis/site-names.h"
 #include "../report/util/json.h"
+#include "alloc-fns.h"
 #include "builtin.h"
 #include "leak-report.h"
 #include "report-args.h"
@@ -32,15 +33,18 @@ static const char refs_usage[] =
 	"      --fan-in N       referrers shown per block in the dot graph, the rest as \"N more\"\n"
 	"                       (default 8)\n"
 	"  -n, --limit N        blocks of a site to show (default 20, 0 for all)\n"
+	"      --alloc-fn NAME  treat NAME (a pattern) as an allocator wrapper: charge its\n"
+	"                       blocks to its caller; repeatable\n"
 	"  -f, --format FORMAT  text (default), json or dot\n"
 	"  -h, --help           show this help\n";
 
-enum { OPT_FAN_IN = 300 };
+enum { OPT_FAN_IN = 300, OPT_ALLOC_FN };
 
 static const struct option refs_options[] = {
 	{ "chain", no_argument, NULL, 'c' },
 	{ "depth", required_argument, NULL, 'd' },
 	{ "fan-in", required_argument, NULL, OPT_FAN_IN },
+	{ ALLOC_FN_OPTION, required_argument, NULL, OPT_ALLOC_FN },
 	{ "limit", required_argument, NULL, 'n' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
@@ -56,6 +60,7 @@ struct refs {
 	unsigned depth, fan_in;
 	size_t limit;
 	enum out_format format;		/* OUT_TEXT, OUT_JSON or OUT_DOT */
+	struct alloc_fns alloc_fns;	/* --alloc-fn */
 };
 
 /* ------------------------------------------------------------------ */
@@ -64,7 +69,7 @@ struct refs {
 
 static void block_site(const struct profile *p, const struct profile_block *b, char *buf, size_t len)
 {
-	site_name(p, site_frame(p, b->stack, NULL, 0), buf, len);
+	site_name(p, site_frame(p, b->stack), buf, len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -74,7 +79,7 @@ static void block_site(const struct profile *p, const struct profile_block *b, c
 static void json_block(struct json *j, const struct refs *r, uint32_t b)
 {
 	const struct profile_block *blk = &r->s->blocks[b];
-	uint32_t frame = site_frame(r->p, blk->stack, NULL, 0);
+	uint32_t frame = site_frame(r->p, blk->stack);
 
 	json_key(j, "address");
 	json_u64(j, blk->addr);
@@ -343,6 +348,10 @@ static int parse_options(int argc, char **argv, struct refs *r)
 					     why, sizeof(why)) < 0)
 				return usage_error(refs_usage, "%s", why);
 			break;
+		case OPT_ALLOC_FN:
+			if (alloc_fns_add(&r->alloc_fns, optarg))
+				return EXIT_ERROR;
+			break;
 		case 'h':
 			fputs(refs_usage, stdout);
 			return -1;
@@ -376,7 +385,7 @@ static int choose_blocks(const struct refs *r, const char *what, uint32_t *chose
 		chosen[(*n)++] = (uint32_t)b;
 		return 0;
 	}
-	*n = referrers_blocks_at(r->p, r->s, what, NULL, 0, chosen);
+	*n = referrers_blocks_at(r->p, r->s, what, chosen);
 	if (!*n)
 		return error("no live block of snapshot '%s' was allocated at '%s' (a function, FILE:LINE, or MODULE+0xOFFSET)",
 			     profile_str(r->p, r->s->name), what);
@@ -394,8 +403,15 @@ int cmd_refs(int argc, char **argv)
 	ret = parse_options(argc, argv, &r);
 	if (ret)
 		return ret < 0 ? 0 : ret;
-	if (selector_open(argv[optind], &p, &r.s))
+	if (selector_open(argv[optind], &p, &r.s)) {
+		alloc_fns_release(&r.alloc_fns);
 		return 1;
+	}
+	if ((ret = alloc_fns_apply(&r.alloc_fns, &p))) {
+		alloc_fns_release(&r.alloc_fns);
+		profile_release(&p);
+		return ret;
+	}
 	r.p = &p;
 	r.sc = r.s->scan;
 	if ((ret = leak_report_need_scan(&p, r.s, argv[optind])))
@@ -438,6 +454,7 @@ int cmd_refs(int argc, char **argv)
 			printf("\n(%zu more blocks from '%s': --limit 0 shows all)\n", n - shown, argv[optind + 1]);
 	}
 out:
+	alloc_fns_release(&r.alloc_fns);
 	free(chosen);
 	leaks_release(&r.a);
 	profile_release(&p);

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 
 #include "../report/analysis/leaks.h"
+#include "../report/analysis/site-names.h"
 #include "../report/collect/collector.h"
 #include "../report/collect/live-server.h"
 #include "../report/profile/profile.h"
@@ -268,6 +269,8 @@ static void open_to_dashboards(struct run *r)
 	launch_command_line(r->argv, r->argc, cmdline, sizeof(cmdline));
 	live_server_set(r->server, "command", cmdline);
 	live_server_set(r->server, "profile", r->output);
+	for (size_t i = 0; i < r->o->lv.alloc_fns.n; i++)
+		live_server_add_meta(r->server, SITE_ALLOC_FN_META, r->o->lv.alloc_fns.patterns[i]);
 	if (r->o->live && (r->o->lv.program_output || !r->o->lv.batch)) {
 		launch_output_path(r->o, r->path, r->pid, out);
 		live_server_set(r->server, "output", out);
@@ -298,6 +301,10 @@ static int finish(struct run *r, int status)
 		return ret;
 	}
 	launch_set_meta(&p, r->argv, r->argc, r->path);
+	if (alloc_fns_apply(&r->o->lv.alloc_fns, &p) != 0) {
+		profile_release(&p);
+		return ret;
+	}
 	t0 = monotonic_ns();
 	debug("the program ran %.3f s (CPU %.3f s user, %.3f s system); replay ended %.3f s after it",
 	      (double)(r->t_reaped - r->t_fork) / 1e9,

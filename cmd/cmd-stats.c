@@ -12,6 +12,7 @@
 #include "../report/profile/profile.h"
 #include "../report/util/format.h"
 #include "../report/util/json.h"
+#include "alloc-fns.h"
 #include "builtin.h"
 #include "report-args.h"
 #include "summary.h"
@@ -23,11 +24,16 @@ static const char stats_usage[] =
 	"\n"
 	"  -f, --format FORMAT   text (default) or json\n"
 	"  -n, --top N           list N sites by bytes not freed (default 10)\n"
+	"      --alloc-fn NAME   treat NAME (a pattern) as an allocator wrapper: charge its\n"
+	"                        blocks to its caller; repeatable\n"
 	"  -h, --help            show this help\n";
+
+enum { OPT_ALLOC_FN = 256 };
 
 static const struct option stats_options[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "top", required_argument, NULL, 'n' },
+	{ ALLOC_FN_OPTION, required_argument, NULL, OPT_ALLOC_FN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -237,6 +243,7 @@ static int print_json(const struct profile *p, unsigned top)
 int cmd_stats(int argc, char **argv)
 {
 	enum out_format format = OUT_TEXT;
+	struct alloc_fns af = { 0 };
 	unsigned long long top = 10;
 	char err[PROFILE_ERRLEN], why[256];
 	struct profile p;
@@ -253,6 +260,10 @@ int cmd_stats(int argc, char **argv)
 			if (parse_number(optarg, 0, 1000000, &top) < 0)
 				return usage_error(stats_usage, "--top takes a number, not '%s'", optarg);
 			break;
+		case OPT_ALLOC_FN:
+			if (alloc_fns_add(&af, optarg) != 0)
+				return EXIT_ERROR;
+			break;
 		case 'h':
 			fputs(stats_usage, stdout);
 			return 0;
@@ -263,9 +274,14 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error(stats_usage, optind >= argc ? "no profile given" : "too many arguments");
-	if (profile_read(&p, argv[optind], err) < 0)
+	if (profile_read(&p, argv[optind], err) < 0) {
+		alloc_fns_release(&af);
 		return error("%s", err);
-	ret = format == OUT_JSON ? print_json(&p, (unsigned)top) : (print_text(&p, (unsigned)top), 0);
+	}
+	ret = alloc_fns_apply(&af, &p);
+	alloc_fns_release(&af);
+	if (ret == 0)
+		ret = format == OUT_JSON ? print_json(&p, (unsigned)top) : (print_text(&p, (unsigned)top), 0);
 	profile_release(&p);
 	return ret;
 }

@@ -370,6 +370,8 @@ int cmd_top(int argc, char **argv)
 		report_args_release(&o.r);
 		return 1;
 	}
+	if ((ret = alloc_fns_apply(&o.r.alloc_fns, &p)) != 0)
+		goto out;
 	if (o.growth) {
 		ret = print_growth(&o, &p);
 		goto out;

@@ -36,7 +36,7 @@ int leak_report_need_scan(const struct profile *p, const struct profile_snapshot
 
 static void site_of(const struct profile *p, uint32_t stack, char *buf, size_t len)
 {
-	uint32_t frame = site_frame(p, stack, NULL, 0);
+	uint32_t frame = site_frame(p, stack);
 
 	if (frame == PROFILE_NONE)
 		snprintf(buf, len, "<unknown stack>");
@@ -217,7 +217,7 @@ static void json_count(struct json *j, const char *key, const struct leak_count 
 
 static void json_site(struct json *j, const struct profile *p, uint32_t stack)
 {
-	uint32_t frame = site_frame(p, stack, NULL, 0);
+	uint32_t frame = site_frame(p, stack);
 
 	json_key(j, "site");
 	json_open(j, '{');

@@ -14,6 +14,7 @@ void live_session_init(struct live_session *s, int fd, const struct live_options
 	s->fd = fd;
 	live_model_init(&s->model, o->by, o->sort);
 	s->model.mark_at_start = o->launched;
+	s->alloc_fns = &o->alloc_fns;
 }
 
 void live_session_release(struct live_session *s)
@@ -77,7 +78,7 @@ int live_session_receive(struct live_session *s)
 			profile_release(&p);
 			return 0;
 		}
-		if (live_model_push(&s->model, &p) < 0) {
+		if (alloc_fns_apply(s->alloc_fns, &p) != 0 || live_model_push(&s->model, &p) < 0) {
 			profile_release(&p);
 			return 0;
 		}

@@ -23,6 +23,7 @@ struct live_session {
 	char message[LIVE_TEXT_MAX];	/* LIVE_ENDED's text, or why the channel failed */
 	struct live_msg result;		/* the last snapshot or scan answer */
 	int has_result;			/* result is new: the caller clears it */
+	const struct alloc_fns *alloc_fns;	/* the dashboard's --alloc-fn, for every profile */
 };
 
 /* Start on channel fd with o's grouping and sort; a dashboard that

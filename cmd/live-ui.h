@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "alloc-fns.h"
 #include "live-model.h"
 
 struct live_options {
@@ -21,9 +22,10 @@ struct live_options {
 	enum live_sort sort;		/* first sort key */
 	const char *program_output;	/* where the launched program's output goes */
 	int launched;			/* the dashboard started the program: the mark is its start */
+	struct alloc_fns alloc_fns;	/* --alloc-fn: for the sites shown (and, run, the profile's) */
 };
 
-#define LIVE_OPTIONS_INIT { 1000000000ull, 0, 0, 20, GROUP_LINENO, LIVE_SORT_BYTES, NULL, 0 }
+#define LIVE_OPTIONS_INIT { 1000000000ull, 0, 0, 20, GROUP_LINENO, LIVE_SORT_BYTES, NULL, 0, { NULL, 0 } }
 
 /* The options' help lines, for `run` and `live`. */
 #define LIVE_OPTIONS_HELP \

@@ -22,7 +22,7 @@ void report_args_init(struct report_args *r)
 
 void report_args_release(struct report_args *r)
 {
-	free(r->alloc_fns);
+	alloc_fns_release(&r->alloc_fns);
 	free(r->include);
 	free(r->exclude);
 	memset(r, 0, sizeof(*r));
@@ -67,10 +67,7 @@ int report_args_parse(struct report_args *r, const char *usage, int opt, const c
 		g->exclude = r->exclude;
 		return 0;
 	case REPORT_OPT_ALLOC_FN:
-		if (append(&r->alloc_fns, &g->nalloc_fns, arg) < 0)
-			return error("out of memory");
-		g->alloc_fns = r->alloc_fns;
-		return 0;
+		return alloc_fns_add(&r->alloc_fns, arg);
 	case REPORT_OPT_ALL_FRAMES:
 		g->all_frames = 1;
 		return 0;

@@ -7,6 +7,7 @@
 
 #include "../report/analysis/group.h"
 #include "../report/util/json.h"
+#include "alloc-fns.h"
 #include "out-format.h"
 
 
@@ -14,7 +15,8 @@ struct report_args {
 	struct group_options group;
 	enum out_format format;
 	unsigned formats;		/* OUT(...) the command writes */
-	const char **alloc_fns, **include, **exclude;	/* owned arrays, not strings */
+	struct alloc_fns alloc_fns;	/* --alloc-fn */
+	const char **include, **exclude;	/* owned arrays, not strings */
 };
 
 /* The short options these take (each also has a long form). */
@@ -27,7 +29,7 @@ struct report_args {
 	"  -b, --by KIND            lineno (default), function, file, module or traceback\n"
 #define REPORT_GROUPING_HELP \
 	"  -c, --cumulative         count every frame of a stack, once per block\n" \
-	"      --alloc-fn NAME      treat NAME (a pattern) as an allocator wrapper; repeatable\n" \
+	ALLOC_FN_HELP \
 	"  -i, --include PATTERN    keep only blocks whose file, function or module matches; repeatable\n" \
 	"  -x, --exclude PATTERN    drop blocks whose file, function or module matches; repeatable\n" \
 	"      --all-frames         match --include/--exclude against every frame\n" \
@@ -37,7 +39,7 @@ struct report_args {
 #define REPORT_LONG_OPTIONS \
 	{ "by", required_argument, NULL, 'b' }, \
 	{ "cumulative", no_argument, NULL, 'c' }, \
-	{ "alloc-fn", required_argument, NULL, REPORT_OPT_ALLOC_FN }, \
+	{ ALLOC_FN_OPTION, required_argument, NULL, REPORT_OPT_ALLOC_FN }, \
 	{ "include", required_argument, NULL, 'i' }, \
 	{ "exclude", required_argument, NULL, 'x' }, \
 	{ "all-frames", no_argument, NULL, REPORT_OPT_ALL_FRAMES }, \

@@ -29,7 +29,10 @@
 	"      --errors-for-leak-kinds KINDS\n" \
 	"                             the leaks that count for --error-exitcode: definite,\n" \
 	"                             indirect, possible, reachable or all (default definite,possible)\n" \
-	"  -q, --quiet                print no summary, only errors\n"
+	"  -q, --quiet                print no summary, only errors\n" \
+	"      --alloc-fn NAME        treat NAME (a pattern) as an allocator wrapper: charge its\n" \
+	"                             blocks to its caller, in the summary, the profile and the\n" \
+	"                             dashboards; repeatable\n"
 
 static const char run_usage[] =
 	"usage: heapwise run [-o FILE] [-s SECS] [-d N] [-i MS] [-t N] [-n N] [-q] [--no-scan] [--error-exitcode N] [--live [live options]] [--] PROGRAM [ARGS...]\n"
@@ -52,7 +55,7 @@ static const char live_usage[] =
 
 enum {
 	OPT_NO_SCAN = 256, OPT_ERROR_EXITCODE, OPT_ERRORS_FOR, OPT_LIVE, OPT_DELAY, OPT_BATCH,
-	OPT_COUNT, OPT_ROWS, OPT_BY, OPT_SORT, OPT_PROGRAM_OUTPUT,
+	OPT_COUNT, OPT_ROWS, OPT_BY, OPT_SORT, OPT_PROGRAM_OUTPUT, OPT_ALLOC_FN,
 };
 
 static const struct option run_options[] = {
@@ -74,6 +77,7 @@ static const struct option run_options[] = {
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "program-output", required_argument, NULL, OPT_PROGRAM_OUTPUT },
+	{ ALLOC_FN_OPTION, required_argument, NULL, OPT_ALLOC_FN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -157,6 +161,12 @@ int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd
 	o->lv = (struct live_options)LIVE_OPTIONS_INIT;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:s:d:i:t:n:qh", run_options, NULL)) != -1) {
+		if (opt == OPT_ALLOC_FN) {
+			/* the run's and every dashboard's */
+			if ((ret = alloc_fns_add(&o->lv.alloc_fns, optarg)) != 0)
+				return ret;
+			continue;
+		}
 		if (opt != 'h' && opt != '?' && opt < OPT_LIVE)
 			o->launch_only = 1;
 		if (opt > OPT_LIVE) {

@@ -176,7 +176,7 @@ static int map_stack(struct group_table *t, const struct group_options *o, uint3
 {
 	const struct profile *p = t->profile;
 	const struct profile_stack *st = &p->stacks[s];
-	uint32_t from = site_index(p, s, o->alloc_fns, o->nalloc_fns);
+	uint32_t from = site_index(p, s);
 	long row;
 
 	sr->first[s] = (uint32_t)sr->n;

@@ -41,8 +41,6 @@ struct group_options {
 	int all_frames;			/* filters look at every frame, not the grouping one */
 	int ignore_lines;		/* keys without line numbers */
 	int generation;			/* only blocks of this generation (2 = 2+), -1 = all */
-	const char *const *alloc_fns;	/* more allocator wrappers (fnmatch patterns) */
-	size_t nalloc_fns;
 	const char *const *include;	/* keep only blocks matching one of these */
 	size_t ninclude;
 	const char *const *exclude;	/* drop blocks matching one of these */

@@ -65,11 +65,11 @@ static void merge_same_places(const struct profile *p, struct loss_record *rec)
 	size_t n = 0;
 
 	for (size_t i = 0; i < rec->nowned; i++) {
-		uint32_t fi = site_frame(p, rec->owned[i].stack, NULL, 0);
+		uint32_t fi = site_frame(p, rec->owned[i].stack);
 		size_t k;
 
 		for (k = 0; k < n; k++)
-			if (same_place(p, site_frame(p, rec->owned[k].stack, NULL, 0), fi))
+			if (same_place(p, site_frame(p, rec->owned[k].stack), fi))
 				break;
 		if (k < n) {
 			rec->owned[k].blocks += rec->owned[i].blocks;
@@ -104,7 +104,7 @@ static int add_owned(const struct profile *p, const struct leak_analysis *a, con
 
 		if (a->kind[i] == LEAK_INDIRECT && !a->suppressed[i] && o != LEAK_NONE && record_of[o] != LEAK_NONE)
 			keys[nowned++] = (struct keyed){ (uint64_t)record_of[o] << 32 |
-							 site_frame(p, s->blocks[i].stack, NULL, 0),
+							 site_frame(p, s->blocks[i].stack),
 							 s->blocks[i].size, i };
 	}
 	qsort(keys, nowned, sizeof(*keys), by_key);

@@ -69,7 +69,7 @@ long referrers_block_at(const struct profile_snapshot *s, uint64_t addr)
 }
 
 size_t referrers_blocks_at(const struct profile *p, const struct profile_snapshot *s, const char *site,
-			   const char *const *alloc_fns, size_t nalloc_fns, uint32_t *out)
+			   uint32_t *out)
 {
 	uint32_t *frame_of = calloc(p->nstacks + 1, sizeof(*frame_of));
 	size_t n = 0;
@@ -80,7 +80,7 @@ size_t referrers_blocks_at(const struct profile *p, const struct profile_snapsho
 		if (frame_of && frame_of[stack])
 			frame = frame_of[stack] - 1;
 		else
-			frame = site_frame(p, stack, alloc_fns, nalloc_fns);
+			frame = site_frame(p, stack);
 		if (frame_of && !frame_of[stack])
 			frame_of[stack] = frame + 1;	/* PROFILE_NONE + 1 wraps to 0: looked up again */
 		if (site_name_matches(p, frame, site))

@@ -28,7 +28,7 @@ long referrers_block_at(const struct profile_snapshot *s, uint64_t addr);
 /* The blocks of s allocated at site (site_name_matches) into out, room for
  * s->nblocks; returns how many. */
 size_t referrers_blocks_at(const struct profile *p, const struct profile_snapshot *s, const char *site,
-			   const char *const *alloc_fns, size_t nalloc_fns, uint32_t *out);
+			   uint32_t *out);
 
 /*
  * The shortest chain of pointers from a root to block target (breadth first

@@ -8,29 +8,75 @@
 
 #include "site-names.h"
 
-/* Functions that only pass an allocation on: a block is charged to their caller. */
+/*
+ * Functions that only pass an allocation on: a block is charged to their
+ * caller. The C library's and C++'s own, and the wrappers well-known
+ * programs and libraries put around them (git's and GNU's x*, GLib's g_*,
+ * redis's z*, perl's safesys*, sqlite's). glibc's internal aliases
+ * (__GI_strdup, __GI___strdup, as libc6-dbg names them) are the same
+ * functions: the prefix is dropped before matching.
+ */
 static const char *const alloc_wrappers[] = {
 	"malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
 	"aligned_alloc", "memalign", "valloc", "pvalloc",
 	"operator new*", "operator delete*", "_Znw*", "_Zna*",
 	"strdup", "strndup", "__strdup", "__strndup", "wcsdup",
-	"__libc_malloc", "__libc_calloc", "__libc_realloc",
+	"__libc_malloc", "__libc_calloc", "__libc_realloc", "__libc_memalign",
 	"__gnu_cxx::new_allocator*", "std::allocator*", "std::__new_allocator*",
 	"__gnu_cxx::__new_allocator*", "std::allocator_traits*",
+	"xmalloc", "xcalloc", "xrealloc", "xzalloc", "xstrdup", "xstrndup", "xmemdup", "xmemdupz",
+	"xmallocz", "xmallocz_gently", "do_xmalloc", "do_xmallocz",
+	"g_malloc", "g_malloc0", "g_malloc_n", "g_malloc0_n", "g_realloc", "g_realloc_n", "g_try_malloc",
+	"g_try_malloc0", "g_try_realloc", "g_strdup", "g_strndup", "g_memdup", "g_memdup2",
+	"zmalloc", "zcalloc", "zrealloc", "zstrdup", "ztrymalloc*", "ztrycalloc*", "ztryrealloc*",
+	"zmalloc_usable", "zcalloc_usable", "zrealloc_usable",
+	"Perl_safesysmalloc", "Perl_safesyscalloc", "Perl_safesysrealloc", "Perl_savepv", "Perl_savepvn",
+	"sqlite3MemMalloc", "sqlite3MemRealloc", "sqlite3Malloc", "sqlite3Realloc", "sqlite3_malloc*",
+	"sqlite3_realloc*", "sqlite3DbMallocRaw*", "sqlite3DbMallocZero", "sqlite3DbRealloc",
+	"dbMallocRawFinish", "mallocWithAlarm",
 };
+
+/* fnmatch, against name without glibc's __GI_ alias prefix too */
+static int is_named(const char *pattern, const char *function)
+{
+	return fnmatch(pattern, function, 0) == 0 ||
+	       (strncmp(function, "__GI_", 5) == 0 && fnmatch(pattern, function + 5, 0) == 0);
+}
 
 int site_is_alloc_wrapper(const char *function, const char *const *extra, size_t nextra)
 {
 	for (size_t i = 0; i < sizeof(alloc_wrappers) / sizeof(alloc_wrappers[0]); i++)
-		if (fnmatch(alloc_wrappers[i], function, 0) == 0)
+		if (is_named(alloc_wrappers[i], function))
 			return 1;
 	for (size_t i = 0; i < nextra; i++)
-		if (fnmatch(extra[i], function, 0) == 0)
+		if (is_named(extra[i], function))
 			return 1;
 	return 0;
 }
 
-uint32_t site_index(const struct profile *p, uint32_t stack, const char *const *extra, size_t nextra)
+/* A wrapper by the built-in list or the profile's "alloc-fn" patterns
+ * (heapwise run --alloc-fn, or a command's own). */
+static int is_wrapper(const struct profile *p, const char *function)
+{
+	if (site_is_alloc_wrapper(function, NULL, 0))
+		return 1;
+	for (size_t i = 0; i < p->nmeta; i++)
+		if (strcmp(profile_str(p, p->meta[i].key), SITE_ALLOC_FN_META) == 0 &&
+		    is_named(profile_str(p, p->meta[i].value), function))
+			return 1;
+	return 0;
+}
+
+int site_add_alloc_fn(struct profile *p, const char *pattern)
+{
+	for (size_t i = 0; i < p->nmeta; i++)
+		if (strcmp(profile_str(p, p->meta[i].key), SITE_ALLOC_FN_META) == 0 &&
+		    strcmp(profile_str(p, p->meta[i].value), pattern) == 0)
+			return 0;
+	return profile_set_meta(p, SITE_ALLOC_FN_META, pattern);
+}
+
+uint32_t site_index(const struct profile *p, uint32_t stack)
 {
 	const struct profile_stack *st = &p->stacks[stack];
 
@@ -40,19 +86,19 @@ uint32_t site_index(const struct profile *p, uint32_t stack, const char *const *
 		uint32_t f = p->stack_frames[st->first + i];
 		const char *fn = profile_str(p, p->frames[f].function);
 
-		if (!*fn || !site_is_alloc_wrapper(fn, extra, nextra))
+		if (!*fn || !is_wrapper(p, fn))
 			return i;
 	}
 	return st->depth - 1;
 }
 
-uint32_t site_frame(const struct profile *p, uint32_t stack, const char *const *extra, size_t nextra)
+uint32_t site_frame(const struct profile *p, uint32_t stack)
 {
 	const struct profile_stack *st = &p->stacks[stack];
 
 	if (st->depth == 0)
 		return PROFILE_NONE;
-	return p->stack_frames[st->first + site_index(p, stack, extra, nextra)];
+	return p->stack_frames[st->first + site_index(p, stack)];
 }
 
 const char *site_module_name(const struct profile *p, uint32_t module)

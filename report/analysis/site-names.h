@@ -5,9 +5,11 @@
  * `diff`, `leaks`, `refs`, `live` and the exports say the same thing.
  *
  * The site of a stack is its first frame outside the allocator's own
- * wrappers (operator new, strdup, ... : see site-names.c) and those the
- * user names (--alloc-fn: xmalloc, g_malloc, ...), so a block made by `new
- * Foo` is charged to the line that said `new`, not to libstdc++.
+ * wrappers (operator new, strdup, xmalloc, g_malloc, ... : see
+ * site-names.c) and those the user names (--alloc-fn, kept in the profile
+ * as "alloc-fn" meta entries, so every command applies the same rule), so
+ * a block made by `new Foo` is charged to the line that said `new`, not to
+ * libstdc++.
  *
  * A frame is named "function file:line" with the source file as the
  * profile records it (the path the compiler was given), "function" without
@@ -22,16 +24,22 @@
 
 #include "../profile/profile.h"
 
-/* Is function one of the allocator's wrappers, or matched by one of the
- * extra fnmatch patterns? */
+#define SITE_ALLOC_FN_META	"alloc-fn"	/* meta key of a user's wrapper pattern */
+
+/* Make pattern (fnmatch) one of p's allocator wrappers, for every site
+ * found in p from now on (and in the file, if p is written). 0 or -ENOMEM. */
+int site_add_alloc_fn(struct profile *p, const char *pattern);
+
+/* Is function one of the built-in allocator wrappers, or matched by one of
+ * the extra fnmatch patterns? */
 int site_is_alloc_wrapper(const char *function, const char *const *extra, size_t nextra);
 
 /* The position in the stack of its site (the last frame when all are
- * wrappers); 0 for an empty stack. */
-uint32_t site_index(const struct profile *p, uint32_t stack, const char *const *extra, size_t nextra);
+ * wrappers: built-in, or p's own); 0 for an empty stack. */
+uint32_t site_index(const struct profile *p, uint32_t stack);
 
 /* The site's frame; PROFILE_NONE for an empty stack. */
-uint32_t site_frame(const struct profile *p, uint32_t stack, const char *const *extra, size_t nextra);
+uint32_t site_frame(const struct profile *p, uint32_t stack);
 
 /* A module's file name without its directory; "?" for PROFILE_NONE. */
 const char *site_module_name(const struct profile *p, uint32_t module);

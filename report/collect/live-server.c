@@ -24,7 +24,7 @@
 #include "collector.h"
 #include "live-server.h"
 
-#define LIVE_META_MAX	8	/* pairs set by live_server_set */
+#define LIVE_META_MAX	16	/* pairs set by live_server_set and _add_meta */
 #define POLL_EVERY_NS	5000000ull	/* look at the sockets this often */
 
 struct live_server {
@@ -97,6 +97,26 @@ int live_server_add(struct live_server *s, int fd)
 	return 0;
 }
 
+/* Append a pair, room permitting. */
+static void add_meta(struct live_server *s, const char *key, const char *value)
+{
+	if (s->nmeta + 2 > 2 * LIVE_META_MAX)
+		return;
+	s->meta[s->nmeta] = strdup(key);
+	s->meta[s->nmeta + 1] = strdup(value);
+	if (s->meta[s->nmeta] && s->meta[s->nmeta + 1]) {
+		s->nmeta += 2;
+	} else {
+		free(s->meta[s->nmeta]);
+		free(s->meta[s->nmeta + 1]);
+	}
+}
+
+void live_server_add_meta(struct live_server *s, const char *key, const char *value)
+{
+	add_meta(s, key, value);
+}
+
 void live_server_set(struct live_server *s, const char *key, const char *value)
 {
 	for (size_t i = 0; i < s->nmeta; i += 2)
@@ -109,16 +129,7 @@ void live_server_set(struct live_server *s, const char *key, const char *value)
 			}
 			return;
 		}
-	if (s->nmeta + 2 > 2 * LIVE_META_MAX)
-		return;
-	s->meta[s->nmeta] = strdup(key);
-	s->meta[s->nmeta + 1] = strdup(value);
-	if (s->meta[s->nmeta] && s->meta[s->nmeta + 1]) {
-		s->nmeta += 2;
-	} else {
-		free(s->meta[s->nmeta]);
-		free(s->meta[s->nmeta + 1]);
-	}
+	add_meta(s, key, value);
 }
 
 /* Send m, with fd attached when fd >= 0. Returns 0 or -errno. */

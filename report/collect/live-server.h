@@ -27,6 +27,9 @@ int live_server_add(struct live_server *s, int fd);
  * "profile". value is copied. */
 void live_server_set(struct live_server *s, const char *key, const char *value);
 
+/* One more meta pair, beside any of the same key ("alloc-fn" patterns). */
+void live_server_add_meta(struct live_server *s, const char *key, const char *value);
+
 /*
  * Take in new dashboards and answer what they asked, without blocking
  * (a snapshot or scan asked for is taken here, on the caller's thread,

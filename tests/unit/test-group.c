@@ -73,18 +73,19 @@ static void grouping_skips_wrappers(void **state)
 {
 	struct group_options o = GROUP_OPTIONS_INIT;
 	struct group_table t;
-	const char *extra[] = { "main" };
 	char name[64];
 	struct profile p;
 
 	(void)state;
 	three_stacks(&p);
-	assert_int_equal(site_frame(&p, 1, NULL, 0), 1);
-	assert_int_equal(site_frame(&p, 2, NULL, 0), 1);
-	assert_int_equal(site_frame(&p, 0, NULL, 0), PROFILE_NONE);
-	/* a wrapper of the user's; a stack of wrappers only keeps its last */
-	assert_int_equal(site_index(&p, 3, extra, 1), 0);
-	assert_int_equal(site_index(&p, 1, extra, 1), 1);
+	assert_int_equal(site_frame(&p, 1), 1);
+	assert_int_equal(site_frame(&p, 2), 1);
+	assert_int_equal(site_frame(&p, 0), PROFILE_NONE);
+	/* glibc's internal aliases are the functions they name */
+	assert_true(site_is_alloc_wrapper("__GI___strdup", NULL, 0));
+	assert_true(site_is_alloc_wrapper("__GI_strndup", NULL, 0));
+	assert_true(site_is_alloc_wrapper("xcalloc", NULL, 0));
+	assert_false(site_is_alloc_wrapper("__GI__IO_file_doallocate", NULL, 0));
 	assert_int_equal(group_snapshot(&p, &p.snapshots[0], &o, &t), 0);
 	assert_int_equal(group_sort(&t, SORT_SIZE), 0);
 	assert_int_equal(t.n, 3);	/* with the empty stack's row, holding nothing */
@@ -128,6 +129,19 @@ static void site_names(void **state)
 	assert_false(site_name_matches(&p, 1, "parse.c:11"));
 	assert_false(site_name_matches(&p, 1, "main"));
 	assert_false(site_name_matches(&p, PROFILE_NONE, "parse"));
+
+	/* a wrapper of the user's is kept in the profile (once), and every
+	 * site found from then on is past it: parse <- main becomes main */
+	p.stacks[3] = (struct profile_stack){ 3, 2 };
+	assert_int_equal(site_index(&p, 3), 0);
+	assert_int_equal(site_add_alloc_fn(&p, "pars?"), 0);
+	assert_int_equal(site_add_alloc_fn(&p, "pars?"), 0);
+	assert_int_equal(p.nmeta, 1);
+	assert_string_equal(profile_get_meta(&p, "alloc-fn"), "pars?");
+	assert_int_equal(site_index(&p, 3), 1);
+	assert_int_equal(site_frame(&p, 3), 3);
+	/* a stack of nothing but wrappers keeps its last frame */
+	assert_int_equal(site_index(&p, 1), 1);
 	profile_release(&p);
 }
 

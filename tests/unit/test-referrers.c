@@ -245,12 +245,12 @@ static void blocks_by_address_and_site(void **state)
 	assert_int_equal(referrers_block_at(&p.snapshots[0], 0x1010), -1);
 	assert_int_equal(referrers_block_at(&p.snapshots[0], 0x302f), 2);
 	assert_int_equal(referrers_block_at(&p.snapshots[0], 0xfff), -1);
-	assert_int_equal(referrers_blocks_at(&p, &p.snapshots[0], "fn2", NULL, 0, out), 2);
+	assert_int_equal(referrers_blocks_at(&p, &p.snapshots[0], "fn2", out), 2);
 	assert_int_equal(out[0], 1);
 	assert_int_equal(out[1], 2);
-	assert_int_equal(referrers_blocks_at(&p, &p.snapshots[0], "1.c:1", NULL, 0, out), 1);
-	assert_int_equal(referrers_blocks_at(&p, &p.snapshots[0], "fn1 1.c:1", NULL, 0, out), 1);
-	assert_int_equal(referrers_blocks_at(&p, &p.snapshots[0], "fn3", NULL, 0, out), 0);
+	assert_int_equal(referrers_blocks_at(&p, &p.snapshots[0], "1.c:1", out), 1);
+	assert_int_equal(referrers_blocks_at(&p, &p.snapshots[0], "fn1 1.c:1", out), 1);
+	assert_int_equal(referrers_blocks_at(&p, &p.snapshots[0], "fn3", out), 0);
 	profile_release(&p);
 }
 
