@@ -124,7 +124,8 @@ static void free_scan_modules(struct scan_module *mods, size_t n)
 }
 
 /* Cut the live table into a snapshot sorted by address, and scan it. */
-static struct run_snapshot *cut_and_scan(struct collector *c, const struct world *w, const char *name)
+static struct run_snapshot *cut_and_scan(struct collector *c, const struct world *w, const char *name,
+					 int at_exit)
 {
 	struct run_snapshot *s = calloc(1, sizeof(*s));
 	struct scan_block *blocks = NULL;
@@ -158,6 +159,8 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 			.world = w, .blocks = blocks, .nblocks = n, .loader = loader,
 			.modules = mods, .nmodules = nmods,
 			.static_tls_size = __atomic_load_n(&c->hdr->static_tls_size, __ATOMIC_ACQUIRE),
+			/* the thread in exit(): its exit frames are not the program's */
+			.exit_tid = at_exit ? __atomic_load_n(&c->hdr->exit_scan_tid, __ATOMIC_ACQUIRE) : 0,
 		};
 
 		ret = scan_program(&in, s->scan, err);
@@ -205,7 +208,7 @@ struct run_snapshot *collector_scan(struct collector *c, const char *name, int a
 		snprintf(c->scan_error, sizeof(c->scan_error), "cannot stop the program: %.200s", err);
 	} else {
 		c->now_ns = monotonic_ns();
-		s = cut_and_scan(c, &w, name);
+		s = cut_and_scan(c, &w, name, at_exit);
 		world_resume(&w);
 		stopped += monotonic_ns() - t0;
 	}

@@ -68,6 +68,7 @@ struct frame {
 struct thread_frames {
 	struct frame *frames;	/* innermost first: sp ascending */
 	size_t n, cap;
+	uint64_t scan_from;	/* the exiting thread: exit()'s caller's sp; else 0 */
 };
 
 struct range {
@@ -413,6 +414,44 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return f->n < MAX_FRAMES ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
+/* Is name one of the functions a program leaves by (exit, _exit, ...),
+ * under any of glibc's names for it? */
+static int is_exit_function(const char *name)
+{
+	static const char *const names[] = { "exit", "_exit", "_Exit", "quick_exit" };
+
+	if (!name)
+		return 0;
+	if (strncmp(name, "__GI_", 5) == 0)
+		name += 5;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The thread inside exit(): exit's frames, and those of the exit handlers
+ * and destructors it runs (the loader's _dl_fini, our tracer's wait), lie
+ * over stack the program's own frames last wrote, so a pointer the program
+ * dropped just before returning from main still sits there. The program's
+ * stack is what lies above exit()'s caller's stack pointer: scan from
+ * there (LeakSanitizer's exit_atexit_stale_stack). Without a frame named
+ * exit, the whole stack is scanned as before.
+ */
+static void find_exit_caller(Dwfl *dwfl, struct thread_frames *f)
+{
+	for (size_t k = 0; k + 1 < f->n; k++) {
+		Dwarf_Addr pc = f->frames[k].pc - (f->frames[k].activation ? 0 : 1);
+		Dwfl_Module *m = dwfl_addrmodule(dwfl, pc);
+
+		if (m && is_exit_function(dwfl_module_addrname(m, pc))) {
+			f->scan_from = f->frames[k + 1].sp;
+			return;
+		}
+	}
+}
+
 /* The frames of every stopped thread, to name the stack roots. Without
  * them (no unwind info) stack roots are named by thread only. */
 static void unwind_threads(struct scan *s)
@@ -429,8 +468,11 @@ static void unwind_threads(struct scan *s)
 		return;
 	if (dwfl_linux_proc_report(dwfl, s->pid) == 0 && dwfl_report_end(dwfl, NULL, NULL) == 0 &&
 	    dwfl_linux_proc_attach(dwfl, s->pid, true) == 0)
-		for (size_t i = 0; i < s->in->world->n; i++)
+		for (size_t i = 0; i < s->in->world->n; i++) {
 			dwfl_getthread_frames(dwfl, s->in->world->threads[i].tid, frame_cb, &s->frames[i]);
+			if (s->in->exit_tid && s->in->world->threads[i].tid == s->in->exit_tid)
+				find_exit_caller(dwfl, &s->frames[i]);
+		}
 	dwfl_end(dwfl);
 }
 
@@ -452,8 +494,15 @@ static void scan_threads(struct scan *s)
 		if (fs && (m = procmaps_find(&s->maps, fs)) && (m->perms & MAP_PERM_READ))
 			scan_unclaimed(s, &tls, fs - below > m->start && fs - below < fs ? fs - below : m->start,
 				       fs + TCB_SCAN < m->end ? fs + TCB_SCAN : m->end, 0);
-		if (sp && (m = procmaps_find(&s->maps, sp)) && (m->perms & MAP_PERM_READ))
-			scan_unclaimed(s, &stack, sp - RED_ZONE > m->start ? sp - RED_ZONE : m->start, m->end, 0);
+		m = sp ? procmaps_find(&s->maps, sp) : NULL;
+		if (m && (m->perms & MAP_PERM_READ)) {
+			uint64_t from = sp - RED_ZONE > m->start ? sp - RED_ZONE : m->start;
+
+			/* the thread in exit(): from its caller's frame up */
+			if (s->frames[i].scan_from > sp && s->frames[i].scan_from < m->end)
+				from = s->frames[i].scan_from;
+			scan_unclaimed(s, &stack, from, m->end, 0);
+		}
 		for (uint32_t r = 0; r < GP_REGISTERS; r++) {
 			reg.index = r;
 			root_word(s, &reg, 0, gp[r]);

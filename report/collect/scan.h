@@ -42,6 +42,8 @@ struct scan_input {
 	const struct scan_module *modules;
 	size_t nmodules;
 	uint64_t static_tls_size;		/* static TLS below the thread pointer, 0 unknown */
+	int32_t exit_tid;			/* the thread inside exit(), 0 if none: its stack
+						 * is scanned from exit()'s caller up */
 };
 
 /* A root before naming: build.c turns it into a profile_root. */

@@ -34,6 +34,10 @@ expect "stats, from the profile's rule" \
 	"[('load_config', 10), ('parse_args', 5)]"
 "$HW" top -n 2 "$T/b.hws" | sed -n 2p > "$T/b.top"
 expect_match "top, from the profile's rule" "$(cat "$T/b.top")" "^tests/progs/wrapped\.c:($CONFIG|$ARGS): size=1000 B, count=(10|5)"
+"$HW" leaks -f json "$T/b.hws" > "$T/b.leaks"
+expect "leaks: what the lost array owns, by the wrappers' callers" \
+	"$(json "$T/b.leaks" 'sorted((o["site"]["function"], o["blocks"]) for r in j["records"] for o in r["owns"] if o["site"]["function"] != "main")')" \
+	"[('load_config', 10), ('parse_args', 5)]"
 "$HW" refs -f json "$T/b.hws" load_config > "$T/b.refs"
 expect "refs: load_config names its blocks" "$(json "$T/b.refs" 'j["matched"]')" "10"
 
@@ -41,6 +45,10 @@ expect "refs: load_config names its blocks" "$(json "$T/b.refs" 'j["matched"]')"
 "$HW" stats -f json --alloc-fn pool_alloc "$T/a.hws" > "$T/c.json"
 expect "stats --alloc-fn" \
 	"$(json "$T/c.json" 'sorted(s["function"] for s in j["top_sites"] if s["function"] in ("load_config", "parse_args", "pool_alloc"))')" \
+	"['load_config', 'parse_args']"
+"$HW" leaks -f json --alloc-fn pool_alloc "$T/a.hws" > "$T/c.leaks"
+expect "leaks --alloc-fn" \
+	"$(json "$T/c.leaks" 'sorted(o["site"]["function"] for r in j["records"] for o in r["owns"] if o["site"]["function"] != "main")')" \
 	"['load_config', 'parse_args']"
 "$HW" refs -f json --alloc-fn pool_alloc "$T/a.hws" parse_args > "$T/c.refs"
 expect "refs --alloc-fn" "$(json "$T/c.refs" 'j["matched"]')" "5"
