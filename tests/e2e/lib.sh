@@ -65,3 +65,51 @@ valgrind_kinds() {
 }
 
 have() { command -v "$1" >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------------
+# The real-program tier: other people's programs under heapwise and under
+# valgrind with the same environment, so that programs that copy their
+# environment (gawk's ENVIRON, perl's %ENV, git) allocate the same. Both
+# get REAL_ENV; valgrind adds LD_LIBRARY_PATH=/usr/lib/debug and its own
+# preloads, so heapwise's run gets that LD_LIBRARY_PATH and an LD_PRELOAD
+# padded with ':' to the same length, and valgrind's run the HEAPWISE_SHM
+# heapwise's had (its pid, and the memfd heapwise makes first: fd 3).
+REAL_ENV="PATH=/usr/bin:/bin HOME=$T PWD=$PWD GLIBCPP_FORCE_NEW=1 GLIBCXX_FORCE_NEW=1 LC_ALL=C
+	PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0 PYTHONHASHSEED=0"
+VG_PRELOADS="/usr/libexec/valgrind/vgpreload_core-amd64-linux.so:/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so:"
+
+# real_run NAME PROG ARGS...: trace it into $T/NAME.hws (input /dev/null, output dropped);
+# REAL_SHM is then the HEAPWISE_SHM the program saw
+real_run() {
+	name=$1
+	shift
+	env -i $REAL_ENV LD_LIBRARY_PATH=/usr/lib/debug \
+		LD_PRELOAD="$(printf '%*s' $((${#VG_PRELOADS} - 1)) '' | tr ' ' ':')" \
+		"$HW" run -q -o "$T/$name.hws" -- "$@" < /dev/null > /dev/null 2> "$T/$name.err" &
+	REAL_SHM=/proc/$!/fd/3	# env execs heapwise: the same pid
+	wait $!
+}
+
+# real_heapwise NAME: "ALLOCS FREES BYTES | DEF_BYTES DEF_BLOCKS ... REACH_BLOCKS" of $T/NAME.hws
+real_heapwise() {
+	stats_json "$T/$1.hws" > "$T/$1.json"
+	"$HW" leaks -f json -k all "$T/$1.hws" > "$T/$1.leaks"
+	echo "$(json "$T/$1.json" '"%d %d %d" % (j["allocations"], j["frees"], j["bytes_allocated"])') | $(kinds_of "$T/$1.leaks")"
+}
+
+# real_memcheck PROG ARGS...: the same numbers from one memcheck run (after real_run)
+real_memcheck() {
+	env -i $REAL_ENV HEAPWISE_SHM="$REAL_SHM" LD_PRELOAD="$PWD/libheapwise.so" \
+		valgrind --leak-check=summary --run-libc-freeres=no --run-cxx-freeres=no "$@" 2>&1 >/dev/null < /dev/null |
+		sed -n 's/,//g; s/.*total heap usage: \([0-9]*\) allocs \([0-9]*\) frees \([0-9]*\) bytes allocated.*/\1 \2 \3 |/p;
+			s/.*\(definitely\|indirectly\|possibly\) lost: \([0-9]*\) bytes in \([0-9]*\) blocks.*/\2 \3/p;
+			s/.*still reachable: \([0-9]*\) bytes in \([0-9]*\) blocks.*/\1 \2/p' | tr '\n' ' ' | sed 's/ *$//'
+}
+
+# real_massif_peak PROG ARGS...: massif's peak heap bytes (no admin bytes, exact peak)
+real_massif_peak() {
+	env -i $REAL_ENV HEAPWISE_SHM="$REAL_SHM" LD_PRELOAD="$PWD/libheapwise.so" \
+		valgrind --tool=massif --heap-admin=0 --peak-inaccuracy=0 --massif-out-file="$T/massif.out" \
+		"$@" > /dev/null 2>&1 < /dev/null
+	sed -n 's/^mem_heap_B=//p' "$T/massif.out" | sort -n | tail -1
+}

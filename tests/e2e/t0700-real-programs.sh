@@ -1,0 +1,200 @@
+#!/bin/sh
+# The real-program tier: programs nobody here wrote, each traced by
+# heapwise and run under valgrind with the same binary, input and
+# environment (lib.sh's real_run), cross-checked number by number:
+# allocations, frees and bytes allocated against memcheck's "total heap
+# usage", leak kinds against its LEAK SUMMARY, the peak against massif's
+# (--heap-admin=0 --peak-inaccuracy=0); and top, leaks and refs must answer
+# on each profile within seconds, with JSON that parses.
+#
+# Where heapwise and valgrind differ, the check says so and bounds it.
+# The packages come from tools/deps.sh.
+. "$(dirname "$0")/lib.sh"
+
+# every report answers on the profile, fast, in JSON that parses
+reports_answer() {
+	for cmd in "top -n 20" "top -b traceback -n 20" "top -c -b function" "leaks -k all" "stats"; do
+		timeout 20 "$HW" $cmd -f json "$T/$1.hws" > "$T/$1.report" 2> "$T/$1.report.err" &&
+			python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/$1.report" 2>> "$T/$1.report.err" ||
+			{ not_ok "$1: $cmd answers in JSON within 20 s" "$(tail -3 "$T/$1.report.err")"; return; }
+	done
+	site=$("$HW" top -n 1 -b function "$T/$1.hws" | sed 's/: size=.*//')
+	timeout 20 "$HW" refs -f json -n 3 "$T/$1.hws" "$site" > "$T/$1.refs" 2> "$T/$1.refs.err"
+	status=$?
+	# a site of the exit snapshot's largest place: refs finds its blocks (status 0), unless the
+	# place holds no live block (status 1, said so)
+	if [ $status -le 1 ] && { [ $status = 1 ] || python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/$1.refs"; }; then
+		ok "$1: top, leaks, stats and refs ('$site') answer in JSON within 20 s"
+	else
+		not_ok "$1: refs '$site' answers" "status $status" "$(tail -3 "$T/$1.refs.err")"
+	fi
+}
+
+# exact: the same numbers as memcheck, and the peak as massif's
+exact() {
+	name=$1
+	shift
+	real_run "$name" "$@"
+	expect "$name: allocations, frees, bytes and leak kinds equal memcheck's" "$(real_heapwise "$name")" \
+		"$(real_memcheck "$@")"
+	reports_answer "$name"
+}
+
+peak_equals_massif() {
+	name=$1
+	shift
+	expect "$name: the peak equals massif's" "$(json "$T/$name.json" 'j["peak_bytes"]')" "$(real_massif_peak "$@")"
+}
+
+mkdir -p "$T/in"
+python3 -c '
+import json, random
+random.seed(1)
+print(json.dumps([{"id": i, "name": "n%d" % i, "tags": ["a", "b"][:i % 3], "v": random.random()} for i in range(2000)]))' \
+	> "$T/in/data.json"
+{
+	echo "create table t(a integer primary key, b text);"
+	echo "begin;"
+	i=1
+	while [ $i -le 3000 ]; do echo "insert into t(b) values('row $i');"; i=$((i + 1)); done
+	echo "commit;"
+	echo "select count(*), max(length(b)) from t;"
+} > "$T/in/script.sql"
+
+# sqlite3: a few thousand inserts and a query, in memory
+exact sqlite3 /usr/bin/sqlite3 -init /dev/null :memory: ".read $T/in/script.sql"
+peak_equals_massif sqlite3 /usr/bin/sqlite3 -init /dev/null :memory: ".read $T/in/script.sql"
+
+# jq over a generated file
+exact jq /usr/bin/jq '[.[] | .v] | add' "$T/in/data.json"
+peak_equals_massif jq /usr/bin/jq '[.[] | .v] | add' "$T/in/data.json"
+
+# git on a small repository made here (git copies its environment)
+git init -q "$T/repo" && for i in 1 2 3; do echo "line $i" > "$T/repo/f$i"; done &&
+	git -C "$T/repo" add . && git -C "$T/repo" -c user.name=t -c user.email=t@t commit -qm init
+exact git /usr/bin/git -C "$T/repo" log --stat
+
+# cmake --version: GnuTLS and libtasn1 allocate in their constructors
+exact cmake /usr/bin/cmake --version
+peak_equals_massif cmake /usr/bin/cmake --version
+
+# C++: iostream, std::map, exceptions, a lost std::string (libstdc++'s pool at load)
+cat > "$T/in/cxx.cc" <<'EOF'
+#include <iostream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+static int parse(const std::string &s)
+{
+	if (s.empty() || s[0] == 'x')
+		throw std::runtime_error("cannot parse '" + s + "'");
+	return std::stoi(s);
+}
+
+int main()
+{
+	std::map<std::string, std::vector<int>> index;
+	int failures = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		std::string key = "key-" + std::to_string(i % 300);
+		try {
+			index[key].push_back(parse(i % 7 ? std::to_string(i) : "x" + key));
+		} catch (const std::exception &e) {
+			failures++;
+		}
+	}
+	new std::string("a string long enough to live on the heap, and lost");
+	std::cout << index.size() << " keys, " << failures << " failures" << std::endl;
+	return 0;
+}
+EOF
+g++ -g -O1 -o "$T/in/cxx" "$T/in/cxx.cc"
+exact cxx "$T/in/cxx"
+peak_equals_massif cxx "$T/in/cxx"
+expect "cxx: the lost std::string is definitely lost, its buffer under it" \
+	"$(json "$T/cxx.leaks" '(j["definite"]["blocks"], j["indirect"]["blocks"])')" "(1, 1)"
+
+# a C program built by clang
+cat > "$T/in/list.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct node { struct node *next; char *name; };
+static struct node *keep;
+
+int main(void)
+{
+	void *lost;
+
+	for (int i = 0; i < 100; i++) {
+		struct node *n = malloc(sizeof(*n));
+
+		n->name = strdup("a name");
+		n->next = keep;
+		keep = n;
+	}
+	free(malloc(1000));
+	lost = malloc(123);
+	printf("%p %p\n", (void *)keep, lost);
+	return 0;
+}
+EOF
+clang -g -O0 -o "$T/in/clanged" "$T/in/list.c"
+exact clanged "$T/in/clanged"
+peak_equals_massif clanged "$T/in/clanged"
+
+# gawk building an array: the totals are memcheck's; the kinds differ (see the README's
+# known limits: blocks held only through interior pointers), so they are bounded
+real_run gawk /usr/bin/gawk 'BEGIN { for (i = 0; i < 3000; i++) a[i] = i "x"; n = 0; for (k in a) n++; print n }'
+set -- $(real_heapwise gawk) && hw_gawk="$1 $2 $3 $5 $6 $7 $8"
+set -- $(real_memcheck /usr/bin/gawk 'BEGIN { for (i = 0; i < 3000; i++) a[i] = i "x"; n = 0; for (k in a) n++; print n }') &&
+	vg_gawk="$1 $2 $3 $5 $6 $7 $8"
+expect "gawk: allocations, frees, bytes, definitely and indirectly lost equal memcheck's" "$hw_gawk" "$vg_gawk"
+reports_answer gawk
+
+# perl building a hash (hash seed fixed): one allocation of 256 bytes fewer than memcheck
+# counts, not explained yet; the kinds are memcheck's to the block
+real_run perl /usr/bin/perl -e 'my %h; $h{$_} = $_ x 3 for 1 .. 5000; print scalar(keys %h), "\n"'
+set -- $(real_heapwise perl)
+hw_allocs=$1 hw_frees=$2 hw_bytes=$3
+shift 4
+hw_kinds="$*"
+set -- $(real_memcheck /usr/bin/perl -e 'my %h; $h{$_} = $_ x 3 for 1 .. 5000; print scalar(keys %h), "\n"')
+expect "perl: allocations and frees within 2, bytes within 512 of memcheck's" \
+	"$([ $((hw_allocs - $1)) -ge -2 ] && [ $((hw_allocs - $1)) -le 2 ] && [ $((hw_frees - $2)) -ge -2 ] &&
+	   [ $((hw_frees - $2)) -le 2 ] && [ $((hw_bytes - $3)) -ge -512 ] && [ $((hw_bytes - $3)) -le 512 ] && echo yes ||
+	   echo "no: $hw_allocs $hw_frees $hw_bytes against $1 $2 $3")" "yes"
+shift 4
+expect "perl: definitely and indirectly lost equal memcheck's" "$(echo "$hw_kinds" | cut -d' ' -f1-4)" \
+	"$(echo "$*" | cut -d' ' -f1-4)"
+reports_answer perl
+
+# g++'s compiler proper on a small file: heapwise sees one more block of 2,064 bytes than
+# memcheck (not explained yet; it is still reachable), so the totals are bounded by it
+CC1PLUS=$(g++ -print-prog-name=cc1plus)
+echo 'template <class T> struct A { T t; }; int f(A<int> a) { return a.t; }' > "$T/in/small.cc"
+real_run cc1plus "$CC1PLUS" -quiet "$T/in/small.cc" -o /dev/null
+set -- $(real_heapwise cc1plus)
+hw_c="$1 $2 $3" hw_def="$5 $6 $7 $8"
+set -- $(real_memcheck "$CC1PLUS" -quiet "$T/in/small.cc" -o /dev/null)
+expect "cc1plus: allocations within 1, frees equal, bytes within 2,064 of memcheck's" \
+	"$(set -- $hw_c $1 $2 $3; [ $(($1 - $4)) -ge 0 ] && [ $(($1 - $4)) -le 1 ] && [ $2 = $5 ] &&
+	   [ $(($3 - $6)) -ge 0 ] && [ $(($3 - $6)) -le 2064 ] && echo yes || echo "no: $*")" "yes"
+expect "cc1plus: definitely and indirectly lost equal memcheck's" "$hw_def" "$5 $6 $7 $8"
+reports_answer cc1plus
+
+# python3 with its own allocator (pymalloc): the totals to an allocation; the leak kinds
+# are not compared: heapwise does not yet scan pymalloc's arenas as memcheck does (issue 17,
+# item 4), and calls some of their objects lost
+real_run python3 /usr/bin/python3.11 -c 'import json; print(len(json.dumps([{"a": i} for i in range(1000)])))'
+set -- $(real_heapwise python3)
+hw_p="$1 $2 $3"
+set -- $(real_memcheck /usr/bin/python3.11 -c 'import json; print(len(json.dumps([{"a": i} for i in range(1000)])))')
+expect "python3: allocations and frees within 2, bytes within 1 KiB of memcheck's" \
+	"$(set -- $hw_p $1 $2 $3; d1=$(($1 - $4)) d2=$(($2 - $5)) d3=$(($3 - $6));
+	   [ ${d1#-} -le 2 ] && [ ${d2#-} -le 2 ] && [ ${d3#-} -le 1024 ] && echo yes || echo "no: $*")" "yes"
+reports_answer python3
