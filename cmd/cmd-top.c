@@ -383,7 +383,8 @@ int cmd_top(int argc, char **argv)
 	}
 	n = t.n;
 	/* groups with nothing to show for the chosen counter are noise */
-	while (n && group_sort_value(&t.rows[n - 1], o.sort) == 0 && t.rows[n - 1].size == 0)
+	while (n && group_sort_value(&t.rows[n - 1], o.sort) == 0 && t.rows[n - 1].size == 0 &&
+	       t.rows[n - 1].count == 0)
 		n--;
 	if (o.limit && n > o.limit)
 		n = (size_t)o.limit;

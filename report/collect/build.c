@@ -359,9 +359,10 @@ static int add_snapshots(struct builder *b)
 	all = calloc(c->nsnapshots + 2, sizeof(*all));
 	b->gen_stamps = calloc(c->nsnapshots + 2, sizeof(*b->gen_stamps));
 	exit_blocks = malloc((c->live.count + 1) * sizeof(*exit_blocks));
-	if (c->peak_bytes > 0)
+	/* a peak needs something live: bytes, or blocks of size 0 */
+	if (c->peak_blocks > 0)
 		peak = malloc((c->live.count + c->freed_since_peak.len + 1) * sizeof(*peak));
-	if (!all || !b->gen_stamps || !exit_blocks || (c->peak_bytes > 0 && !peak))
+	if (!all || !b->gen_stamps || !exit_blocks || (c->peak_blocks > 0 && !peak))
 		goto out;
 	while ((l = livetable_next(&c->live, &pos))) {
 		exit_blocks[nexit++] = to_block(b, l);

@@ -152,7 +152,8 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 	c->allocations++;
 	c->bytes_allocated += b.size;
 	c->heap_bytes += b.size;
-	if (c->heap_bytes > c->peak_bytes) {
+	/* the most bytes; of equal bytes, the most blocks (malloc(0) has a peak) */
+	if (c->heap_bytes > c->peak_bytes || (c->heap_bytes == c->peak_bytes && c->live.count > c->peak_blocks)) {
 		c->peak_bytes = c->heap_bytes;
 		c->peak_blocks = c->live.count;
 		c->peak_stamp = b.stamp;
