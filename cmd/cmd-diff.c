@@ -108,8 +108,14 @@ static void print_text(const struct diff *d, enum group_by by, size_t n)
 	char where[1024], change[256];
 
 	for (size_t i = 0; i < n; i++) {
-		group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
 		format_change(&d->rows[i].v, change, sizeof(change));
+		if (by == GROUP_TRACEBACK) {
+			/* the whole traceback, outermost first, as top prints it */
+			printf("%s\n", change);
+			group_frames(d->rows[i].table, d->rows[i].row, 0, report_print_frame, NULL);
+			continue;
+		}
+		group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
 		printf("%s: %s\n", where, change);
 	}
 	format_change(&d->total, change, sizeof(change));
@@ -154,6 +160,12 @@ static void print_json(const struct diff *d, const struct profile_snapshot *so,
 		json_open(&j, '{');
 		report_json_place(&j, d->rows[i].table->profile, d->rows[i].row->frame, by);
 		json_values(&j, &d->rows[i].v);
+		if (by == GROUP_TRACEBACK) {
+			json_key(&j, "frames");
+			json_open(&j, '[');
+			group_frames(d->rows[i].table, d->rows[i].row, 0, report_json_frame, &j);
+			json_close(&j, ']');
+		}
 		json_close(&j, '}');
 	}
 	json_close(&j, ']');

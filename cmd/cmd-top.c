@@ -64,16 +64,6 @@ static const struct { const char *name; enum group_sort sort; } sorts[] = {
 	{ "allocations", SORT_ALLOCATIONS }, { "temporary", SORT_TEMPORARY }, { "peak", SORT_PEAK },
 };
 
-static void print_frame_line(const struct profile *p, uint32_t frame, void *arg)
-{
-	char where[1024];
-	const struct profile_frame *f = &p->frames[frame];
-
-	(void)arg;
-	site_name(p, frame, where, sizeof(where));
-	printf("  %s%s\n", where, f->flags & PROFILE_FRAME_INLINED ? " (inlined)" : "");
-}
-
 /* "size=1.2 MiB, count=3000, average=420 B" and the sort key's counter. */
 static void print_counts(const struct top_options *o, const struct group_row *r)
 {
@@ -102,7 +92,7 @@ static void print_text(const struct top_options *o, const struct group_table *t,
 			putchar('\n');
 			if (r->frame == PROFILE_NONE)
 				printf("  <unknown stack>\n");
-			group_frames(t, r, o->most_recent_first, print_frame_line, NULL);
+			group_frames(t, r, o->most_recent_first, report_print_frame, NULL);
 			continue;
 		}
 		group_describe(t, r, o->r.group.by, where, sizeof(where));
@@ -110,15 +100,6 @@ static void print_text(const struct top_options *o, const struct group_table *t,
 		print_counts(o, r);
 		putchar('\n');
 	}
-}
-
-static void json_frame(const struct profile *p, uint32_t frame, void *arg)
-{
-	struct json *j = arg;
-
-	json_open(j, '{');
-	report_json_place(j, p, frame, GROUP_LINENO);
-	json_close(j, '}');
 }
 
 static void print_json(const struct top_options *o, const struct profile *p,
@@ -158,7 +139,7 @@ static void print_json(const struct top_options *o, const struct profile *p,
 		if (o->r.group.by == GROUP_TRACEBACK) {
 			json_key(&j, "frames");
 			json_open(&j, '[');
-			group_frames(t, r, o->most_recent_first, json_frame, &j);
+			group_frames(t, r, o->most_recent_first, report_json_frame, &j);
 			json_close(&j, ']');
 		}
 		json_close(&j, '}');

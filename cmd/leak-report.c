@@ -314,11 +314,8 @@ static void json_records(struct json *j, const struct leak_report *r, const stru
 		json_u64(j, rec->owned_bytes);
 		json_key(j, "frames");
 		json_open(j, '[');
-		for (uint32_t f = 0; f < st->depth && (!r->depth || f < r->depth); f++) {
-			json_open(j, '{');
-			report_json_place(j, p, p->stack_frames[st->first + f], GROUP_LINENO);
-			json_close(j, '}');
-		}
+		for (uint32_t f = 0; f < st->depth && (!r->depth || f < r->depth); f++)
+			report_json_frame(p, p->stack_frames[st->first + f], j);
 		json_close(j, ']');
 		json_key(j, "owns");
 		json_open(j, '[');

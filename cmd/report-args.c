@@ -1,9 +1,11 @@
 /*
  * report-args.c - options and JSON pieces shared by top and diff.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/analysis/site-names.h"
 #include "report-args.h"
 #include "usage.h"
 
@@ -108,6 +110,30 @@ void report_place_of(const struct profile *p, uint32_t frame, enum group_by by, 
 	out->file = profile_str(p, f->file);
 	if (by == GROUP_LINENO || by == GROUP_TRACEBACK)
 		out->line = f->line;
+}
+
+void report_print_frame(const struct profile *p, uint32_t frame, void *arg)
+{
+	char where[4096];
+
+	(void)arg;
+	site_name(p, frame, where, sizeof(where));
+	printf("  %s%s\n", where, p->frames[frame].flags & PROFILE_FRAME_INLINED ? " (inlined)" : "");
+}
+
+void report_json_frame(const struct profile *p, uint32_t frame, void *arg)
+{
+	struct json *j = arg;
+	const struct profile_frame *f = &p->frames[frame];
+
+	json_open(j, '{');
+	report_json_place(j, p, frame, GROUP_LINENO);
+	/* where it is, for frames without symbols above all */
+	json_key(j, "address");
+	json_u64(j, f->ip);
+	json_key(j, "module_offset");
+	json_u64(j, site_module_offset(p, f));
+	json_close(j, '}');
 }
 
 void report_json_place(struct json *j, const struct profile *p, uint32_t frame, enum group_by by)

@@ -68,6 +68,14 @@ void report_place_of(const struct profile *p, uint32_t frame, enum group_by by, 
 /* "function", "file", "line", "module" keys of a place, into an open object. */
 void report_json_place(struct json *j, const struct profile *p, uint32_t frame, enum group_by by);
 
+/* One frame of a traceback on stdout: "  function file:line" (inlined).
+ * arg is unused: the shape group_frames calls. */
+void report_print_frame(const struct profile *p, uint32_t frame, void *arg);
+
+/* One frame of a traceback as a JSON object, into the open array arg (a
+ * struct json): its place, its address and its offset in its module. */
+void report_json_frame(const struct profile *p, uint32_t frame, void *arg);
+
 /* "snapshot": {name, time_ns, blocks, bytes}, into an open object. */
 void report_json_snapshot(struct json *j, const struct profile *p, const struct profile_snapshot *s);
 

@@ -140,3 +140,17 @@ cp "$P/phases" "$T/stripped/phases" && strip "$T/stripped/phases"
 expect_match "stripped: module+offset, matched across runs" "$(sed -n 1p "$T/sd")" \
 	'^phases\+0x[0-9a-f]+: size=439.5 KiB \(\+48.8 KiB\), count=450 \(\+50\), average=1000 B$'
 expect "stripped: two places and the total" "$(wc -l < "$T/sd")" 3
+
+# diff by traceback: every frame of the place, as top prints them, in text and JSON
+"$HW" diff -b traceback -n 1 "$T/base.hws" "$T/more.hws" > "$T/dtb"
+expect "diff by traceback, text: the change, then the frames" "$(sed -n '1p;5,6p' "$T/dtb")" \
+"size=146.5 KiB (+48.8 KiB), count=150 (+50), average=1000 B
+  main tests/progs/phases.c:72
+  site_a tests/progs/phases.c:20"
+"$HW" diff -b traceback -n 1 -f json "$T/base.hws" "$T/more.hws" > "$T/dtb.json"
+expect "diff by traceback, json: frames outermost first, each with its address" \
+	"$(json "$T/dtb.json" '[f["function"] for f in j["sites"][0]["frames"]][-2:], all(f["address"] > 0 and f["module_offset"] > 0 for f in j["sites"][0]["frames"])')" \
+	"(['main', 'site_a'], True)"
+"$HW" top -b traceback -n 1 -f json "$T/base.hws" > "$T/tb.json"
+expect "top by traceback, json: a frame without symbols still says where it is" \
+	"$(json "$T/tb.json" '[(f["function"], f["address"] > 0) for f in j["groups"][0]["frames"]][0]')" "('_start', True)"
