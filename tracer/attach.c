@@ -150,6 +150,83 @@ int hw_own_frame(uint64_t ip)
 /* Module log                                                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The address ranges of the objects logged, sorted, for hw_check_modules:
+ * two copies, the one readers use published by index, so a thread looking
+ * while another logs sees one whole (or an older one: then at worst it
+ * asks the loader once more).
+ */
+#define MAX_RANGES	4096
+
+struct module_range {
+	uint64_t lo, hi;
+};
+
+static struct module_range ranges[2][MAX_RANGES];
+static unsigned nranges[2];
+static int ranges_current;		/* which copy readers use (atomic) */
+static unsigned building;		/* entries of the other copy, while logging */
+static unsigned long long loader_adds;	/* dlpi_adds when we last logged */
+
+static void add_range(uint64_t lo, uint64_t hi)
+{
+	int next = !__atomic_load_n(&ranges_current, __ATOMIC_ACQUIRE);
+
+	if (building < MAX_RANGES)
+		ranges[next][building++] = (struct module_range){ lo, hi };
+}
+
+/* Insertion sort: no allocation, and the ranges come nearly sorted. */
+static void sort_ranges(struct module_range *r, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned k = i; k > 0 && r[k].lo < r[k - 1].lo; k--) {
+			struct module_range t = r[k];
+
+			r[k] = r[k - 1];
+			r[k - 1] = t;
+		}
+}
+
+static int module_covers(uint64_t ip)
+{
+	int cur = __atomic_load_n(&ranges_current, __ATOMIC_ACQUIRE);
+	const struct module_range *r = ranges[cur];
+	unsigned lo = 0, hi = nranges[cur];
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (r[mid].hi <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nranges[cur] && r[lo].lo <= ip;
+}
+
+static int count_adds(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	*(unsigned long long *)arg = info->dlpi_adds;
+	return 1;	/* the first object says it: stop */
+}
+
+void hw_check_modules(const uint64_t *frames, unsigned depth)
+{
+	unsigned long long adds = 0;
+
+	for (unsigned i = 0; i < depth; i++)
+		if (!module_covers(frames[i])) {
+			/* JIT code and trampolines lie outside every object: ask the
+			 * loader only whether it loaded anything since */
+			dl_iterate_phdr(count_adds, &adds);
+			if (adds != __atomic_load_n(&loader_adds, __ATOMIC_RELAXED))
+				hw_log_modules();
+			return;
+		}
+}
+
 static int module_logged(uint64_t bias, uint64_t start)
 {
 	struct wire_module *m = wire_modules(hw_hdr);
@@ -187,6 +264,8 @@ static int log_one_module(struct dl_phdr_info *info, size_t size, void *first)
 		return 0;
 	lo += info->dlpi_addr;
 	hi += info->dlpi_addr;
+	add_range(lo, hi);
+	__atomic_store_n(&loader_adds, info->dlpi_adds, __ATOMIC_RELAXED);
 
 	if (own_end == 0 && (uintptr_t)hw_own_frame >= lo && (uintptr_t)hw_own_frame < hi) {
 		own_start = lo;
@@ -239,7 +318,15 @@ void hw_log_modules(void)
 	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
 		return;
 	__atomic_store_n(&hw_modules_dirty, 0, __ATOMIC_RELAXED);
+	building = 0;
 	dl_iterate_phdr(log_one_module, &first);
+	{
+		int next = !__atomic_load_n(&ranges_current, __ATOMIC_ACQUIRE);
+
+		sort_ranges(ranges[next], building);
+		nranges[next] = building;
+		__atomic_store_n(&ranges_current, next, __ATOMIC_RELEASE);
+	}
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }
 

@@ -319,6 +319,7 @@ static uint32_t stack_intern(const uint64_t *frames, unsigned depth, uint64_t h)
 		slots[i].depth = (uint16_t)depth;
 		slots[i].image = (uint8_t)hw_image;
 		__atomic_store_n(&slots[i].ready, 1, __ATOMIC_RELEASE);
+		hw_check_modules(frames, depth);	/* a new stack: any new object in it? */
 		return i + 1;
 	}
 	__atomic_fetch_add(&hw_hdr->stacks_dropped, 1, __ATOMIC_RELAXED);

@@ -63,6 +63,11 @@ void hw_attach_once(void);
 int hw_in_bootstrap_pool(const void *p);	/* memory handed out before hw_real existed */
 void *hw_bootstrap_alloc(size_t size);
 void hw_log_modules(void);		/* append new objects to the module log */
+/* A new stack: if one of its frames lies in no object logged yet and the
+ * loader has loaded something since, log the objects again. dlopen maps
+ * its object after its own first allocation (when dlopen's mark makes us
+ * log), so the object it opened is seen here, at its first stack. */
+void hw_check_modules(const uint64_t *frames, unsigned depth);
 void hw_debug(const char *msg);		/* one line to stderr when HEAPWISE_DEBUG is set */
 int hw_own_frame(uint64_t ip);		/* is ip inside libheapwise.so? */
 void hw_proc_path(char buf[64], int pid, const char *leaf);	/* "/proc/PID/leaf", no stdio */

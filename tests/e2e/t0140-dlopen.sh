@@ -12,3 +12,16 @@ expect "module recorded" "$(json "$T/d.json" '[s["module"].split("/")[-1] for s 
 if have valgrind; then
 	expect "totals equal valgrind's" "$(heapwise_totals "$T/d.hws")" "$(valgrind_totals "$P/dlopener" "$P/libplugin.so")"
 fi
+
+# the last library a program opens, kept open: dlopen maps it after its own first
+# allocation, so it is logged at its first stack, constructor included
+"$HW" run -q -o "$T/o.hws" -- "$P/dlopener" "$P/libplugin.so" once > "$T/out"
+expect "once: program ran" "$(cat "$T/out")" "ok"
+"$HW" top -b function -f json "$T/o.hws" > "$T/o.json"
+expect "once: its sites have names, lines and their module" \
+	"$(json "$T/o.json" 'sorted((g["function"], g["count"], g["module"].split("/")[-1]) for g in j["groups"] if g["function"].startswith("plugin_"))')" \
+	"[('plugin_init', 1, 'libplugin.so'), ('plugin_work', 3, 'libplugin.so')]"
+expect "once: no site without a module" "$(json "$T/o.json" '[g["function"] for g in j["groups"] if not g["module"] and g["count"]]')" "[]"
+if have valgrind; then
+	expect "once: totals equal valgrind's" "$(heapwise_totals "$T/o.hws")" "$(valgrind_totals "$P/dlopener" "$P/libplugin.so" once)"
+fi
