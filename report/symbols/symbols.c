@@ -24,6 +24,7 @@
 #include <elfutils/libdwfl.h>
 #include <dwarf.h>
 
+#include "../util/array.h"
 #include "debugcache.h"
 #include "scopes.h"
 #include "symbols.h"
@@ -43,6 +44,12 @@ struct sym_entry {
  * chain through a shell wrapper maps libc in every image): a Dwfl of its
  * own holding the file alone, at its link-time addresses.
  */
+/* A compilation unit's address range, for files without .debug_aranges. */
+struct cu_range {
+	Dwarf_Addr lo, hi;	/* [lo, hi) in the file's DWARF addresses */
+	Dwarf_Off offset;	/* of the unit's DIE */
+};
+
 struct sym_file {
 	char *path;
 	Dwfl *dwfl;
@@ -52,6 +59,9 @@ struct sym_file {
 	size_t nsyms;
 	int syms_read;
 	int wanted;		/* a stack passes through it (symbolizer_want) */
+	struct cu_range *cus;	/* sorted by lo; built when libdwfl finds no unit */
+	size_t ncus;
+	int cus_built;
 };
 
 /* An object as one image mapped it. */
@@ -132,6 +142,7 @@ void symbolizer_free(struct symbolizer *s)
 		free(f->path);
 		free(f->build_id);
 		free(f->syms);
+		free(f->cus);
 		free(f);
 	}
 	for (size_t i = 0; i < s->nstrings; i++)
@@ -407,6 +418,78 @@ static const char *scope_name(Dwarf_Die *die)
 	return name;
 }
 
+/* ------------------------------------------------------------------ */
+/* Units without .debug_aranges                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * clang emits no .debug_aranges, and libdwfl (0.188) then finds no unit
+ * for an address, so no line and no scope. The units' own ranges
+ * (DW_AT_low_pc/high_pc or DW_AT_ranges) say the same: read once per file,
+ * sorted, and searched when libdwfl finds nothing.
+ */
+static int by_cu_lo(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void build_cu_ranges(struct sym_file *f)
+{
+	Dwarf_Addr bias, base, lo, hi;
+	Dwarf *dw = dwfl_module_getdwarf(f->mod, &bias);
+	Dwarf_Off off = 0, next;
+	size_t hsize, cap = 0;
+
+	f->cus_built = 1;
+	if (!dw)
+		return;
+	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cudie;
+		ptrdiff_t at = 0;
+
+		if (dwarf_offdie(dw, off + hsize, &cudie)) {
+			while ((at = dwarf_ranges(&cudie, at, &base, &lo, &hi)) > 0) {
+				if (array_grow((void **)&f->cus, &cap, f->ncus + 1, sizeof(*f->cus)) < 0)
+					return;
+				f->cus[f->ncus++] = (struct cu_range){ lo, hi, off + hsize };
+			}
+		}
+		off = next;
+	}
+	qsort(f->cus, f->ncus, sizeof(*f->cus), by_cu_lo);
+}
+
+/* The unit holding addr (an address of f's module, as dwfl_module_addrdie
+ * takes it) into *die, with *bias as dwfl_module_addrdie sets it; NULL if
+ * none. */
+static Dwarf_Die *cu_by_ranges(struct sym_file *f, Dwarf_Addr addr, Dwarf_Die *die, Dwarf_Addr *bias)
+{
+	Dwarf *dw = dwfl_module_getdwarf(f->mod, bias);
+	size_t lo = 0, hi;
+
+	if (!dw)
+		return NULL;
+	if (!f->cus_built)
+		build_cu_ranges(f);
+	addr -= *bias;
+	hi = f->ncus;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (f->cus[mid].hi <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* ranges may overlap (nested units are rare): the first one holding it */
+	for (; lo < f->ncus && f->cus[lo].lo <= addr; lo++)
+		if (addr < f->cus[lo].hi && dwarf_offdie(dw, f->cus[lo].offset, die))
+			return die;
+	return NULL;
+}
+
 int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		       struct sym_frame *out, int max)
 {
@@ -414,7 +497,7 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 	Dwarf_Addr addr, bias = 0;
 	Dwfl_Module *mod;
 	Dwfl_Line *line;
-	Dwarf_Die *cudie, scopes[MAX_SCOPES];
+	Dwarf_Die *cudie, unit, scopes[MAX_SCOPES];
 	const char *file = NULL;
 	int lineno = 0, n = 0, nscopes;
 
@@ -431,6 +514,13 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
 
 	cudie = dwfl_module_addrdie(mod, addr, &bias);
+	if (!cudie && (cudie = cu_by_ranges(m->file, addr, &unit, &bias)) && !line) {
+		/* the unit libdwfl could not find has the line too */
+		Dwarf_Line *l = dwarf_getsrc_die(cudie, addr - bias);
+
+		if (l && (file = dwarf_linesrc(l, NULL, NULL)))
+			dwarf_lineno(l, &lineno);
+	}
 	nscopes = cudie ? scope_cache_lookup(s->scopes, cudie, addr - bias, scopes, MAX_SCOPES) : 0;
 	for (int i = 0; i < nscopes && n < max; i++) {
 		Dwarf_Die *die = &scopes[i];
