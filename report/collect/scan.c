@@ -550,22 +550,6 @@ static int is_module_path(const struct scan *s, const char *path)
 	return 0;
 }
 
-static int holds_blocks(const struct scan *s, uint64_t lo, uint64_t hi)
-{
-	const struct scan_block *b = s->in->blocks;
-	size_t a = 0, z = s->in->nblocks;
-
-	while (a < z) {
-		size_t mid = (a + z) / 2;
-
-		if (block_end(&b[mid]) <= lo)
-			a = mid + 1;
-		else
-			z = mid;
-	}
-	return a < s->in->nblocks && b[a].addr < hi;
-}
-
 static int holds_stack_pointer(const struct scan *s, const struct proc_mapping *m)
 {
 	for (size_t i = 0; i < s->in->world->n; i++) {
@@ -582,15 +566,41 @@ static int no_access(const struct proc_mapping *m)
 	return !(m->perms & (MAP_PERM_READ | MAP_PERM_WRITE | MAP_PERM_EXEC));
 }
 
+static int read_word(struct scan *s, uint64_t addr, uint64_t *v);
+
+/* The most a thread stack's guard takes; a PROT_NONE mapping larger than
+ * this before memory is a reservation (a GC's, a JIT's), not a guard. */
+#define GUARD_MAX	(1ull << 20)
+#define ARENA_HEAP	(64ull << 20)	/* glibc's HEAP_MAX_SIZE on 64-bit */
+
+/*
+ * Is m one of malloc's arena heaps? 64 MiB-aligned, its reserve PROT_NONE
+ * after it, and starting with glibc's heap_info, whose fourth word
+ * (mprotect_size) is the size of the writable part, and whose third (size)
+ * is no more. A program's own 64 MiB-aligned reservation (a GC's) fails
+ * the last test and is scanned.
+ */
+static int is_arena_heap(struct scan *s, const struct proc_mapping *m, const struct proc_mapping *next)
+{
+	uint64_t size, mprotect_size;
+
+	if (m->path[0] || (m->start & (ARENA_HEAP - 1)) || !next || next->start != m->end || !no_access(next))
+		return 0;
+	if (read_word(s, m->start + 16, &size) < 0 || read_word(s, m->start + 24, &mprotect_size) < 0)
+		return 1;	/* unreadable: as before, not scanned */
+	return mprotect_size == m->end - m->start && size <= mprotect_size;
+}
+
 /*
  * Is this other memory the program mapped, to scan as a root? Not:
  * objects (their data is scanned from the program headers), the kernel's
- * pages, our own shared memory, malloc's heaps (brk, and arena heaps:
- * 64 MiB-aligned with their reserve PROT_NONE after them), stacks (a guard
- * page before them: a live thread's stack is scanned from its stack
- * pointer, a gone thread's not at all), and mappings with live blocks.
+ * pages, our own shared memory, malloc's heaps (brk, and arena heaps),
+ * stacks (a guard page before them: a live thread's stack is scanned from
+ * its stack pointer, a gone thread's not at all). A mapping that holds
+ * live blocks (the kernel merges a program's mapping with a big block's)
+ * is scanned around them: scan_mappings skips the blocks.
  */
-static int is_program_mapping(const struct scan *s, size_t i)
+static int is_program_mapping(struct scan *s, size_t i)
 {
 	const struct proc_mapping *m = &s->maps.items[i];
 	const struct proc_mapping *prev = i ? &s->maps.items[i - 1] : NULL;
@@ -604,13 +614,37 @@ static int is_program_mapping(const struct scan *s, size_t i)
 		return 0;
 	if (p[0] == '/' && is_module_path(s, p))
 		return 0;
-	if (!p[0] && prev && prev->end == m->start && no_access(prev))
+	if (!p[0] && prev && prev->end == m->start && no_access(prev) && prev->end - prev->start <= GUARD_MAX)
 		return 0;	/* behind a guard page: a thread stack */
-	if (!p[0] && (m->start & ((64ull << 20) - 1)) == 0 && next && next->start == m->end && no_access(next))
-		return 0;	/* a malloc arena heap */
-	if (holds_stack_pointer(s, m) || holds_blocks(s, m->start, m->end))
+	if (is_arena_heap(s, m, next))
+		return 0;
+	if (holds_stack_pointer(s, m))
 		return 0;
 	return 1;
+}
+
+/* Scan [lo, hi) of a mapping as roots, but not the live blocks in it. */
+static void scan_around_blocks(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi, int present_only)
+{
+	const struct scan_block *b = s->in->blocks;
+	size_t a = 0, z = s->in->nblocks;
+
+	while (a < z) {
+		size_t mid = (a + z) / 2;
+
+		if (block_end(&b[mid]) <= lo)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	for (; a < s->in->nblocks && b[a].addr < hi && lo < hi && !s->error; a++) {
+		if (b[a].addr > lo)
+			scan_unclaimed(s, k, lo, b[a].addr, present_only);
+		if (block_end(&b[a]) > lo)
+			lo = block_end(&b[a]);
+	}
+	if (lo < hi)
+		scan_unclaimed(s, k, lo, hi, present_only);
 }
 
 static long add_path(struct scan *s, const char *path)
@@ -641,7 +675,7 @@ static void scan_mappings(struct scan *s)
 		if (path < 0)
 			return;
 		k.index = (uint32_t)path;
-		scan_unclaimed(s, &k, m->start, m->end, m->end - m->start > PRESENT_SCAN_MIN && !m->path[0]);
+		scan_around_blocks(s, &k, m->start, m->end, m->end - m->start > PRESENT_SCAN_MIN && !m->path[0]);
 	}
 }
 

@@ -79,13 +79,14 @@ REAL_ENV="PATH=/usr/bin:/bin HOME=$T PWD=$PWD GLIBCPP_FORCE_NEW=1 GLIBCXX_FORCE_
 VG_PRELOADS="/usr/libexec/valgrind/vgpreload_core-amd64-linux.so:/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so:"
 
 # real_run NAME PROG ARGS...: trace it into $T/NAME.hws (input /dev/null, output dropped);
-# REAL_SHM is then the HEAPWISE_SHM the program saw
+# REAL_SHM is then the HEAPWISE_SHM the program saw. REAL_WRAP, if set, runs heapwise
+# under that command (setarch -R: a program whose allocations follow its addresses)
 real_run() {
 	name=$1
 	shift
 	env -i $REAL_ENV LD_LIBRARY_PATH=/usr/lib/debug \
 		LD_PRELOAD="$(printf '%*s' $((${#VG_PRELOADS} - 1)) '' | tr ' ' ':')" \
-		"$HW" run -q -o "$T/$name.hws" -- "$@" < /dev/null > /dev/null 2> "$T/$name.err" &
+		$REAL_WRAP "$HW" run -q -o "$T/$name.hws" -- "$@" < /dev/null > /dev/null 2> "$T/$name.err" &
 	REAL_SHM=/proc/$!/fd/3	# env execs heapwise: the same pid
 	wait $!
 }

@@ -147,57 +147,47 @@ clang -g -O0 -o "$T/in/clanged" "$T/in/list.c"
 exact clanged "$T/in/clanged"
 peak_equals_massif clanged "$T/in/clanged"
 
-# gawk building an array: the totals are memcheck's; the kinds differ (see the README's
-# known limits: blocks held only through interior pointers), so they are bounded
-real_run gawk /usr/bin/gawk 'BEGIN { for (i = 0; i < 3000; i++) a[i] = i "x"; n = 0; for (k in a) n++; print n }'
-set -- $(real_heapwise gawk) && hw_gawk="$1 $2 $3 $5 $6 $7 $8"
-set -- $(real_memcheck /usr/bin/gawk 'BEGIN { for (i = 0; i < 3000; i++) a[i] = i "x"; n = 0; for (k in a) n++; print n }') &&
-	vg_gawk="$1 $2 $3 $5 $6 $7 $8"
-expect "gawk: allocations, frees, bytes, definitely and indirectly lost equal memcheck's" "$hw_gawk" "$vg_gawk"
-reports_answer gawk
+# gawk building an array (gawk copies its environment into ENVIRON)
+exact gawk /usr/bin/gawk 'BEGIN { for (i = 0; i < 3000; i++) a[i] = i "x"; n = 0; for (k in a) n++; print n }'
 
-# perl building a hash (hash seed fixed): one allocation of 256 bytes fewer than memcheck
-# counts, not explained yet; the kinds are memcheck's to the block
-real_run perl /usr/bin/perl -e 'my %h; $h{$_} = $_ x 3 for 1 .. 5000; print scalar(keys %h), "\n"'
-set -- $(real_heapwise perl)
-hw_allocs=$1 hw_frees=$2 hw_bytes=$3
-shift 4
-hw_kinds="$*"
-set -- $(real_memcheck /usr/bin/perl -e 'my %h; $h{$_} = $_ x 3 for 1 .. 5000; print scalar(keys %h), "\n"')
-expect "perl: allocations and frees within 2, bytes within 512 of memcheck's" \
-	"$([ $((hw_allocs - $1)) -ge -2 ] && [ $((hw_allocs - $1)) -le 2 ] && [ $((hw_frees - $2)) -ge -2 ] &&
-	   [ $((hw_frees - $2)) -le 2 ] && [ $((hw_bytes - $3)) -ge -512 ] && [ $((hw_bytes - $3)) -le 512 ] && echo yes ||
-	   echo "no: $hw_allocs $hw_frees $hw_bytes against $1 $2 $3")" "yes"
-shift 4
-expect "perl: definitely and indirectly lost equal memcheck's" "$(echo "$hw_kinds" | cut -d' ' -f1-4)" \
-	"$(echo "$*" | cut -d' ' -f1-4)"
-reports_answer perl
+# perl building a hash, its hash seed fixed (perl copies its environment into %ENV)
+exact perl /usr/bin/perl -e 'my %h; $h{$_} = $_ x 3 for 1 .. 5000; print scalar(keys %h), "\n"'
 
 # g++'s compiler proper on a small file. GCC sizes its garbage collector from the machine's
-# memory and limits, which valgrind and a loaded machine change: fixed here. What is left:
-# with a long input path heapwise's run has one more block from the collector
-# (ggc_internal_alloc, 2,064 bytes, reachable), so the totals are bounded by one such block
+# memory and limits, which valgrind and a loaded machine change: fixed here. Its hash tables
+# follow the addresses of what they hold, so it runs without address randomization (valgrind
+# lays the program out the same way every time). What is left: the layout is valgrind's own,
+# so heapwise's run may have a collector block or two (ggc_internal_alloc) more or fewer:
+# bounded by two, and by 8 KiB
 CC1PLUS=$(g++ -print-prog-name=cc1plus)
 CC1ARGS="-quiet --param ggc-min-expand=100 --param ggc-min-heapsize=131072"
 echo 'template <class T> struct A { T t; }; int f(A<int> a) { return a.t; }' > "$T/in/small.cc"
-real_run cc1plus "$CC1PLUS" $CC1ARGS "$T/in/small.cc" -o /dev/null
+REAL_WRAP="setarch x86_64 -R" real_run cc1plus "$CC1PLUS" $CC1ARGS "$T/in/small.cc" -o /dev/null
 set -- $(real_heapwise cc1plus)
 hw_c="$1 $2 $3" hw_def="$5 $6 $7 $8"
 set -- $(real_memcheck "$CC1PLUS" $CC1ARGS "$T/in/small.cc" -o /dev/null)
-expect "cc1plus: allocations within 1, frees equal, bytes within 4 KiB of memcheck's" \
+expect "cc1plus: allocations within 2, frees equal, bytes within 8 KiB of memcheck's" \
 	"$(set -- $hw_c $1 $2 $3; d1=$(($1 - $4)) d3=$(($3 - $6));
-	   [ ${d1#-} -le 1 ] && [ $2 = $5 ] && [ ${d3#-} -le 4096 ] && echo yes || echo "no: $*")" "yes"
+	   [ ${d1#-} -le 2 ] && [ $2 = $5 ] && [ ${d3#-} -le 8192 ] && echo yes || echo "no: $*")" "yes"
 expect "cc1plus: definitely and indirectly lost equal memcheck's" "$hw_def" "$5 $6 $7 $8"
+REAL_WRAP="setarch x86_64 -R" real_run cc1plus-again "$CC1PLUS" $CC1ARGS "$T/in/small.cc" -o /dev/null
+expect "cc1plus: without address randomization, two runs allocate the same" \
+	"$(real_heapwise cc1plus-again | cut -d'|' -f1)" "$(echo "$hw_c ")"
 reports_answer cc1plus
 
-# python3 with its own allocator (pymalloc): the totals to an allocation; the leak kinds
-# are not compared: heapwise does not yet scan pymalloc's arenas as memcheck does (issue 17,
-# item 4), and calls some of their objects lost
+# python3 with its own allocator (pymalloc's arenas are the program's own mappings, merged by
+# the kernel with big blocks' and scanned around them). The leak kinds are memcheck's; the
+# totals are one allocation apart (python3 allocates once more under valgrind, not explained
+# yet), so they are bounded by one
 real_run python3 /usr/bin/python3.11 -c 'import json; print(len(json.dumps([{"a": i} for i in range(1000)])))'
 set -- $(real_heapwise python3)
 hw_p="$1 $2 $3"
+shift 4
+hw_kinds="$*"
 set -- $(real_memcheck /usr/bin/python3.11 -c 'import json; print(len(json.dumps([{"a": i} for i in range(1000)])))')
-expect "python3: allocations and frees within 2, bytes within 1 KiB of memcheck's" \
+expect "python3: allocations and frees within 1, bytes within 1 KiB of memcheck's" \
 	"$(set -- $hw_p $1 $2 $3; d1=$(($1 - $4)) d2=$(($2 - $5)) d3=$(($3 - $6));
-	   [ ${d1#-} -le 2 ] && [ ${d2#-} -le 2 ] && [ ${d3#-} -le 1024 ] && echo yes || echo "no: $*")" "yes"
+	   [ ${d1#-} -le 1 ] && [ ${d2#-} -le 1 ] && [ ${d3#-} -le 1024 ] && echo yes || echo "no: $*")" "yes"
+shift 4
+expect "python3: leak kinds equal memcheck's" "$hw_kinds" "$*"
 reports_answer python3
