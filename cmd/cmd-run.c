@@ -288,7 +288,7 @@ static void open_to_dashboards(struct run *r)
 static int finish(struct run *r, int status)
 {
 	struct collector_build_times bt;
-	char err[PROFILE_ERRLEN];
+	char err[PROFILE_ERRLEN], untraced[PATH_MAX];
 	struct profile p;
 	uint64_t t0, t1;
 	int ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
@@ -312,6 +312,12 @@ static int finish(struct run *r, int status)
 	      r->ru.ru_stime.tv_sec + r->ru.ru_stime.tv_usec / 1e6, (double)(t0 - r->t_reaped) / 1e9);
 	if (collector_build_profile(r->c, &p, err) < 0)
 		goto lost;
+	if (collector_untraced_exec(r->c, untraced, sizeof(untraced))) {
+		profile_set_meta(&p, "untraced-exec", untraced);
+		warning("the program exec'd '%s', which heapwise could not trace (a static or set-user-ID "
+			"program, or one started without LD_PRELOAD, as env -i does): the profile ends at the exec",
+			untraced);
+	}
 	t1 = monotonic_ns();
 	collector_build_times(r->c, &bt);
 	debug("%zu frames symbolized in %.3f s, snapshots cut in %.3f s%s", bt.frames,

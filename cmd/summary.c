@@ -59,6 +59,8 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	fprintf(out, "%stemporary allocations: %llu (freed with at most %llu allocation%s in between)\n",
 		prefix, (unsigned long long)t->temporary, (unsigned long long)t->temporary_threshold,
 		t->temporary_threshold == 1 ? "" : "s");
+	if (profile_get_meta(p, "untraced-exec"))
+		fprintf(out, "%snot traced after the exec of %s\n", prefix, profile_get_meta(p, "untraced-exec"));
 	if (t->exec_released_blocks) {
 		format_bytes(t->exec_released_bytes, a, sizeof(a));
 		fprintf(out, "%sreleased by exec: %llu blocks, %s (%llu images)\n", prefix,

@@ -48,7 +48,7 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
-#define WIRE_VERSION		5
+#define WIRE_VERSION		6
 
 #define WIRE_ENV_SHM		"HEAPWISE_SHM"	/* path the tracer opens: /proc/PID/fd/N */
 #define WIRE_ENV_DEBUG		"HEAPWISE_DEBUG"	/* set: the tracer says why it did not attach */
@@ -179,6 +179,16 @@ struct wire_header {
 	int32_t exit_scan_tid;		/* the thread waiting in exit */
 	uint32_t pad3;
 	uint64_t static_tls_size;	/* static TLS in use below the thread pointer; 0 unknown */
+
+	/*
+	 * An exec the traced process is making (tracer/exec.c): written just
+	 * before the real exec, cleared when it returns (failed). A newer
+	 * image attaching means the exec'd program is traced; none means it
+	 * went untraced, and exec_path says what it was.
+	 */
+	uint32_t exec_from_image;	/* the image that exec'd, 0 when none is pending */
+	uint32_t pad5;
+	char exec_path[WIRE_PATH_MAX];	/* NUL-terminated (the collector checks) */
 };
 
 enum wire_scan_state {

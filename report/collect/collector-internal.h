@@ -165,6 +165,8 @@ struct collector {
  * collector_{start,stop}_draining. */
 /* Free the chunks, the window, the live table and the sites. */
 void replay_release(struct collector *c);
+/* The image exec'd: its blocks are gone with it (counted as released). */
+void collector_release_image(struct collector *c);
 
 /* runsnap.c */
 /* Copy the live table into s (blocks, nblocks, bytes). Returns 0 or -ENOMEM. */

@@ -358,11 +358,36 @@ const char *collector_scan_error(const struct collector *c)
 	return c->scan_error[0] ? c->scan_error : NULL;
 }
 
+int collector_untraced_exec(const struct collector *c, char *buf, size_t len)
+{
+	const struct wire_header *h = c->hdr;
+	uint32_t from = __atomic_load_n(&h->exec_from_image, __ATOMIC_ACQUIRE);
+	size_t n;
+
+	/* an image exec'd and none attached after it (the program's memory:
+	 * only ever reported, and the path cut to its field) */
+	if (!from || from != c->image || !c->image)
+		return 0;
+	for (n = 0; n < sizeof(h->exec_path) && h->exec_path[n]; n++)
+		;
+	snprintf(buf, len, "%.*s", (int)n, h->exec_path);
+	return 1;
+}
+
 void collector_finish(struct collector *c, int wait_status, uint64_t maxrss_bytes, uint64_t now_ns)
 {
+	char untraced[WIRE_PATH_MAX];
+
 	c->now_ns = now_ns;
 	collector_stop_draining(c);
 	collector_drain(c, 1);
+	if (collector_untraced_exec(c, untraced, sizeof(untraced))) {
+		/* the image that exec'd is gone, its heap with it */
+		collector_release_image(c);
+		if (!c->scan_error[0])
+			snprintf(c->scan_error, sizeof(c->scan_error),
+				 "the program exec'd '%.200s', which heapwise could not trace", untraced);
+	}
 	collector_snapshot_tick(c, 1);
 	take_sample(c);
 	collector_done(c);

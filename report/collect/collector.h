@@ -109,6 +109,15 @@ int collector_wait_status(const struct collector *c);
 /* Did the tracer ever attach? */
 int collector_attached(const struct collector *c);
 
+/*
+ * Did the program exec an image heapwise could not trace (static,
+ * set-user-ID, or started without LD_PRELOAD, as `env -i` does)? Then 1,
+ * with what it exec'd in buf (as the program named it); else 0. Known
+ * once collector_finish was called, which then also releases the blocks of
+ * the image that exec'd.
+ */
+int collector_untraced_exec(const struct collector *c, char *buf, size_t len);
+
 /* Stop for good: a tracer still waiting for ring space gives up at once. */
 void collector_done(struct collector *c);
 

@@ -199,12 +199,16 @@ static void replay_free(struct collector *c, const struct wire_record *r)
 /* A new image replaced the old one: the old heap is gone with it. */
 static void replay_exec(struct collector *c, const struct wire_record *r)
 {
+	c->image = (uint32_t)r->addr;
+	if (c->image > 1)
+		collector_release_image(c);
+}
+
+void collector_release_image(struct collector *c)
+{
 	struct live_block *b;
 	size_t pos = 0;
 
-	c->image = (uint32_t)r->addr;
-	if (c->image <= 1)
-		return;
 	while ((b = livetable_next(&c->live, &pos))) {
 		c->exec_released_blocks++;
 		c->exec_released_bytes += b->size;

@@ -26,3 +26,23 @@ if have python3; then
 	expect "python traced" "$(json "$T/py.json" 'j["allocations"] > 5000 and j["lost_events"] == 0')" True
 	expect "python's own modules in the sites" "$(json "$T/py.json" 'any("python" in s["module"] for s in j["top_sites"])')" True
 fi
+
+# an exec heapwise cannot trace is said, by name, and the heap it left is not "at exit"
+"$HW" run -o "$T/w.hws" -- "$T/wrap.sh" "$P/leaky" > /dev/null 2> "$T/err"
+expect "a traced exec: no warning about it" "$(grep -c 'could not trace' "$T/err")" "0"
+"$HW" run -o "$T/e.hws" -- env -i "$P/leaky" > /dev/null 2> "$T/err"
+expect_match "env -i: the exec that dropped LD_PRELOAD is named" "$(cat "$T/err")" \
+	"^heapwise: warning: the program exec'd '$P/leaky', which heapwise could not trace"
+expect_match "env -i: the summary says tracing stopped there" "$(cat "$T/err")" \
+	"^heapwise: not traced after the exec of $P/leaky$"
+stats_json "$T/e.hws" > "$T/e.json"
+expect "env -i: env's heap is released by the exec, not still allocated at exit" \
+	"$(json "$T/e.json" '(j["live_blocks"], j["exec_released_blocks"] > 0)')" "(0, True)"
+"$HW" leaks "$T/e.hws" > /dev/null 2> "$T/err"
+expect_match "env -i: leaks says why there is no exit scan" "$(cat "$T/err")" \
+	"no reachability scan: the program exec'd '$P/leaky', which heapwise could not trace"
+"$HW" run -q -o "$T/s.hws" -- sh -c "exec $P/static-hello" > /dev/null 2> "$T/err"
+expect_match "a static program exec'd is named" "$(cat "$T/err")" "exec'd '$P/static-hello', which heapwise could not trace"
+# an exec that fails leaves the program traced, and unwarned
+"$HW" run -q -o "$T/n.hws" -- sh -c "exec $T/nowhere 2>/dev/null; echo still" > "$T/out" 2> "$T/err"
+expect "a failed exec: no warning" "$(grep -c 'could not trace' "$T/err")" "0"
