@@ -10,9 +10,10 @@
 
 /*
  * Functions that only pass an allocation on: a block is charged to their
- * caller. The C library's and C++'s own, and the wrappers well-known
- * programs and libraries put around them (git's and GNU's x*, GLib's g_*,
- * redis's z*, perl's safesys*, sqlite's). glibc's internal aliases
+ * caller. The C library's and C++'s own (stdio's buffers and streams
+ * among them, so printf's buffer is the printing line's), and the wrappers
+ * well-known programs and libraries put around them (git's and GNU's x*,
+ * GLib's g_*, redis's z*, perl's safesys*, sqlite's). glibc's internal aliases
  * (__GI_strdup, __GI___strdup, as libc6-dbg names them) are the same
  * functions: the prefix is dropped before matching.
  */
@@ -34,6 +35,18 @@ static const char *const alloc_wrappers[] = {
 	"sqlite3MemMalloc", "sqlite3MemRealloc", "sqlite3Malloc", "sqlite3Realloc", "sqlite3_malloc*",
 	"sqlite3_realloc*", "sqlite3DbMallocRaw*", "sqlite3DbMallocZero", "sqlite3DbRealloc",
 	"dbMallocRawFinish", "mallocWithAlarm",
+	/* stdio's buffers and streams are the caller's: printf's buffer is
+	 * charged to the line that printed */
+	"_IO_*", "__vfprintf_internal", "__vfwprintf_internal", "__printf_buffer*", "outstring*",
+	"printf", "__printf", "fprintf", "__fprintf", "vprintf", "vfprintf", "dprintf", "wprintf",
+	"puts", "fputs", "fputs_unlocked", "fwrite", "fwrite_unlocked", "fputc", "putc", "putchar",
+	"fputwc", "fflush", "fopen", "fopen64", "fdopen", "__fopen_internal", "__fopen_maybe_mmap",
+	"getline", "getdelim", "__getdelim", "asprintf", "__asprintf", "vasprintf", "__vasprintf_internal",
+	"open_memstream", "open_wmemstream",
+	/* and C++'s streams over them */
+	"*std::__ostream_insert<*", "std::ostream::_M_insert*", "std::ostream::operator<<*",
+	"std::ostream::put", "std::ostream::write", "std::ostream::flush",
+	"*std::operator<< <std::char_traits<char> >*", "std::basic_ostream<*>::_M_insert*",
 };
 
 /* fnmatch, against name without glibc's __GI_ alias prefix too */

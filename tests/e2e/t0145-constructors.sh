@@ -35,3 +35,5 @@ expect "C++ hello: totals equal valgrind's (the pool included)" "$(heapwise_tota
 stats_json "$T/c.hws" > "$T/c.json"
 expect "C++ hello: the pool is libstdc++'s, at load" \
 	"$(json "$T/c.json" '[s["blocks"] for s in j["top_sites"] if s["bytes"] >= 65536 and s["module"].split("/")[-1].startswith("libstdc++")]')" "[1]"
+expect "C++ hello: the stream's buffer is charged to the line that printed" \
+	"$("$HW" top "$T/c.hws" | grep 'hello.cc')" "$T/hello.cc:2: size=4.0 KiB, count=1, average=4.0 KiB"

@@ -18,9 +18,9 @@ STRDUP=$(line 'name = strdup("wrapped")')
 expect_match "run's summary: pool_alloc, unknown, is a site" "$(cat "$T/a.err")" \
 	"^heapwise: +2\.1 KiB in +18 blocks  pool_alloc tests/progs/wrapped\.c:[0-9]+$"
 "$HW" top -f json -n 0 "$T/a.hws" > "$T/a.json"
-expect "top: strdup's block is its caller's; xmalloc's go on to pool_alloc" \
+expect "top: strdup's block and printf's buffer are their callers'; xmalloc's go on to pool_alloc" \
 	"$(json "$T/a.json" 'sorted((g["function"], g["line"], g["count"]) for g in j["groups"] if g["file"].endswith("wrapped.c") and g["count"])')" \
-	"[('main', $(line 'keep = calloc(32'), 1), ('main', $STRDUP, 1), ('pool_alloc', $(line 'void *p = malloc(n)'), 18)]"
+	"[('main', $(line 'keep = calloc(32'), 1), ('main', $STRDUP, 1), ('main', $(line 'printf("%s\n", name)'), 1), ('pool_alloc', $(line 'void *p = malloc(n)'), 18)]"
 
 # heapwise run --alloc-fn: every command after it uses the rule the profile keeps
 "$HW" run --alloc-fn 'pool_*' -o "$T/b.hws" -- "$P/wrapped" > /dev/null 2> "$T/b.err"
@@ -57,7 +57,7 @@ expect "refs without it: parse_args allocated nothing itself" "$?" "1"
 "$HW" top -f json -n 0 --alloc-fn pool_alloc -b function "$T/a.hws" > "$T/c.top"
 expect "top --alloc-fn" \
 	"$(json "$T/c.top" 'sorted((g["function"], g["count"]) for g in j["groups"] if g["count"] and g["module"].endswith("wrapped"))')" \
-	"[('load_config', 10), ('main', 5), ('parse_args', 5)]"
+	"[('load_config', 10), ('main', 6), ('parse_args', 5)]"
 "$HW" diff -f json -n 0 --alloc-fn pool_alloc -b function "$T/a.hws" "$T/b.hws" > "$T/c.diff"
 expect "diff --alloc-fn: the same places in both" "$(json "$T/c.diff" 'sum(abs(g["size_diff"]) for g in j["sites"])')" "0"
 
