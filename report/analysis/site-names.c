@@ -13,69 +13,91 @@
  * caller. The C library's and C++'s own (stdio's buffers and streams
  * among them, so printf's buffer is the printing line's), and the wrappers
  * well-known programs and libraries put around them (git's and GNU's x*,
- * GLib's g_*, redis's z*, perl's safesys*, sqlite's). glibc's internal aliases
- * (__GI_strdup, __GI___strdup, as libc6-dbg names them) are the same
- * functions: the prefix is dropped before matching.
+ * GLib's g_*, redis's z*, perl's safesys*, sqlite's). Names are compared
+ * whole; the patterns (fnmatch) are the few that need one, since every
+ * frame of every stack up to its site is looked up here.
  */
-static const char *const alloc_wrappers[] = {
+static const char *const wrapper_names[] = {
 	"malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
 	"aligned_alloc", "memalign", "valloc", "pvalloc",
-	"operator new*", "operator delete*", "_Znw*", "_Zna*",
 	"strdup", "strndup", "__strdup", "__strndup", "wcsdup",
 	"__libc_malloc", "__libc_calloc", "__libc_realloc", "__libc_memalign",
-	"__gnu_cxx::new_allocator*", "std::allocator*", "std::__new_allocator*",
-	"__gnu_cxx::__new_allocator*", "std::allocator_traits*",
 	"xmalloc", "xcalloc", "xrealloc", "xzalloc", "xstrdup", "xstrndup", "xmemdup", "xmemdupz",
 	"xmallocz", "xmallocz_gently", "do_xmalloc", "do_xmallocz",
 	"g_malloc", "g_malloc0", "g_malloc_n", "g_malloc0_n", "g_realloc", "g_realloc_n", "g_try_malloc",
 	"g_try_malloc0", "g_try_realloc", "g_strdup", "g_strndup", "g_memdup", "g_memdup2",
-	"zmalloc", "zcalloc", "zrealloc", "zstrdup", "ztrymalloc*", "ztrycalloc*", "ztryrealloc*",
+	"zmalloc", "zcalloc", "zrealloc", "zstrdup",
 	"zmalloc_usable", "zcalloc_usable", "zrealloc_usable",
 	"Perl_safesysmalloc", "Perl_safesyscalloc", "Perl_safesysrealloc", "Perl_savepv", "Perl_savepvn",
-	"sqlite3MemMalloc", "sqlite3MemRealloc", "sqlite3Malloc", "sqlite3Realloc", "sqlite3_malloc*",
-	"sqlite3_realloc*", "sqlite3DbMallocRaw*", "sqlite3DbMallocZero", "sqlite3DbRealloc",
-	"dbMallocRawFinish", "mallocWithAlarm",
+	"sqlite3MemMalloc", "sqlite3MemRealloc", "sqlite3Malloc", "sqlite3Realloc",
+	"sqlite3DbMallocZero", "sqlite3DbRealloc", "dbMallocRawFinish", "mallocWithAlarm",
 	/* stdio's buffers and streams are the caller's: printf's buffer is
 	 * charged to the line that printed */
-	"_IO_*", "__vfprintf_internal", "__vfwprintf_internal", "__printf_buffer*", "outstring*",
+	"__vfprintf_internal", "__vfwprintf_internal",
 	"printf", "__printf", "fprintf", "__fprintf", "vprintf", "vfprintf", "dprintf", "wprintf",
 	"puts", "fputs", "fputs_unlocked", "fwrite", "fwrite_unlocked", "fputc", "putc", "putchar",
 	"fputwc", "fflush", "fopen", "fopen64", "fdopen", "__fopen_internal", "__fopen_maybe_mmap",
 	"getline", "getdelim", "__getdelim", "asprintf", "__asprintf", "vasprintf", "__vasprintf_internal",
 	"open_memstream", "open_wmemstream",
 	/* and C++'s streams over them */
-	"*std::__ostream_insert<*", "std::ostream::_M_insert*", "std::ostream::operator<<*",
 	"std::ostream::put", "std::ostream::write", "std::ostream::flush",
+};
+
+static const char *const wrapper_patterns[] = {
+	"operator new*", "operator delete*", "_Znw*", "_Zna*",
+	"__gnu_cxx::new_allocator*", "std::allocator*", "std::__new_allocator*",
+	"__gnu_cxx::__new_allocator*", "std::allocator_traits*",
+	"ztrymalloc*", "ztrycalloc*", "ztryrealloc*",
+	"sqlite3_malloc*", "sqlite3_realloc*", "sqlite3DbMallocRaw*",
+	"_IO_*", "__printf_buffer*", "outstring*",
+	"*std::__ostream_insert<*", "std::ostream::_M_insert*", "std::ostream::operator<<*",
 	"*std::operator<< <std::char_traits<char> >*", "std::basic_ostream<*>::_M_insert*",
 };
 
-/* fnmatch, against name without glibc's __GI_ alias prefix too */
-static int is_named(const char *pattern, const char *function)
+/* glibc's internal alias of a function is the function (libc6-dbg names
+ * strdup __GI___strdup): the name without the prefix, or NULL */
+static const char *alias_of(const char *function)
 {
-	return fnmatch(pattern, function, 0) == 0 ||
-	       (strncmp(function, "__GI_", 5) == 0 && fnmatch(pattern, function + 5, 0) == 0);
+	return strncmp(function, "__GI_", 5) == 0 ? function + 5 : NULL;
 }
 
-int site_is_alloc_wrapper(const char *function, const char *const *extra, size_t nextra)
+static int is_named(const char *name, const char *function, const char *alias)
 {
-	for (size_t i = 0; i < sizeof(alloc_wrappers) / sizeof(alloc_wrappers[0]); i++)
-		if (is_named(alloc_wrappers[i], function))
+	return strcmp(name, function) == 0 || (alias && strcmp(name, alias) == 0);
+}
+
+static int is_matched(const char *pattern, const char *function, const char *alias)
+{
+	return fnmatch(pattern, function, 0) == 0 || (alias && fnmatch(pattern, alias, 0) == 0);
+}
+
+static int is_builtin_wrapper(const char *function, const char *alias)
+{
+	for (size_t i = 0; i < sizeof(wrapper_names) / sizeof(wrapper_names[0]); i++)
+		if (is_named(wrapper_names[i], function, alias))
 			return 1;
-	for (size_t i = 0; i < nextra; i++)
-		if (is_named(extra[i], function))
+	for (size_t i = 0; i < sizeof(wrapper_patterns) / sizeof(wrapper_patterns[0]); i++)
+		if (is_matched(wrapper_patterns[i], function, alias))
 			return 1;
 	return 0;
+}
+
+int site_is_alloc_wrapper(const char *function)
+{
+	return is_builtin_wrapper(function, alias_of(function));
 }
 
 /* A wrapper by the built-in list or the profile's "alloc-fn" patterns
  * (heapwise run --alloc-fn, or a command's own). */
 static int is_wrapper(const struct profile *p, const char *function)
 {
-	if (site_is_alloc_wrapper(function, NULL, 0))
+	const char *alias = alias_of(function);
+
+	if (is_builtin_wrapper(function, alias))
 		return 1;
 	for (size_t i = 0; i < p->nmeta; i++)
 		if (strcmp(profile_str(p, p->meta[i].key), SITE_ALLOC_FN_META) == 0 &&
-		    is_named(profile_str(p, p->meta[i].value), function))
+		    is_matched(profile_str(p, p->meta[i].value), function, alias))
 			return 1;
 	return 0;
 }

@@ -30,9 +30,8 @@
  * found in p from now on (and in the file, if p is written). 0 or -ENOMEM. */
 int site_add_alloc_fn(struct profile *p, const char *pattern);
 
-/* Is function one of the built-in allocator wrappers, or matched by one of
- * the extra fnmatch patterns? */
-int site_is_alloc_wrapper(const char *function, const char *const *extra, size_t nextra);
+/* Is function one of the built-in allocator wrappers? */
+int site_is_alloc_wrapper(const char *function);
 
 /* The position in the stack of its site (the last frame when all are
  * wrappers: built-in, or p's own); 0 for an empty stack. */

@@ -82,13 +82,13 @@ static void grouping_skips_wrappers(void **state)
 	assert_int_equal(site_frame(&p, 2), 1);
 	assert_int_equal(site_frame(&p, 0), PROFILE_NONE);
 	/* glibc's internal aliases are the functions they name */
-	assert_true(site_is_alloc_wrapper("__GI___strdup", NULL, 0));
-	assert_true(site_is_alloc_wrapper("__GI_strndup", NULL, 0));
-	assert_true(site_is_alloc_wrapper("xcalloc", NULL, 0));
-	assert_true(site_is_alloc_wrapper("__GI__IO_file_doallocate", NULL, 0));
-	assert_true(site_is_alloc_wrapper("__vfprintf_internal", NULL, 0));
-	assert_false(site_is_alloc_wrapper("main", NULL, 0));
-	assert_false(site_is_alloc_wrapper("print_report", NULL, 0));
+	assert_true(site_is_alloc_wrapper("__GI___strdup"));
+	assert_true(site_is_alloc_wrapper("__GI_strndup"));
+	assert_true(site_is_alloc_wrapper("xcalloc"));
+	assert_true(site_is_alloc_wrapper("__GI__IO_file_doallocate"));
+	assert_true(site_is_alloc_wrapper("__vfprintf_internal"));
+	assert_false(site_is_alloc_wrapper("main"));
+	assert_false(site_is_alloc_wrapper("print_report"));
 	assert_int_equal(group_snapshot(&p, &p.snapshots[0], &o, &t), 0);
 	assert_int_equal(group_sort(&t, SORT_SIZE), 0);
 	assert_int_equal(t.n, 3);	/* with the empty stack's row, holding nothing */
