@@ -97,17 +97,8 @@ static void print_text(const struct profile *p, unsigned top)
 
 static void json_site(struct json *j, const struct profile *p, const struct group_row *r)
 {
-	const struct profile_frame *f = r->frame == PROFILE_NONE ? NULL : &p->frames[r->frame];
-
 	json_open(j, '{');
-	json_key(j, "function");
-	json_string(j, f ? profile_str(p, f->function) : "");
-	json_key(j, "file");
-	json_string(j, f ? profile_str(p, f->file) : "");
-	json_key(j, "line");
-	json_u64(j, f ? f->line : 0);
-	json_key(j, "module");
-	json_string(j, f && f->module != PROFILE_NONE ? profile_str(p, p->modules[f->module].path) : "");
+	report_json_place(j, p, r->frame, GROUP_LINENO);
 	json_key(j, "blocks");
 	json_u64(j, r->count);
 	json_key(j, "bytes");

@@ -35,6 +35,12 @@ typedef int execveat_fn(int, const char *, char *const[], char *const[], int);
 	if (!real_##name) \
 		real_##name = (type *)dlsym(RTLD_NEXT, #name)
 
+/* Is this the traced process (not a vfork child sharing our memory)? */
+static int traced_process(void)
+{
+	return hw_hdr && hw_active && (pid_t)syscall(SYS_getpid) == hw_hdr->traced_pid;
+}
+
 /* About to exec path (or, fd >= 0 and no path, the file open on fd). */
 static void exec_begin(const char *path, int fd)
 {
@@ -42,8 +48,8 @@ static void exec_begin(const char *path, int fd)
 	char fdname[32];
 	size_t n;
 
-	if (!h || !hw_active || (pid_t)syscall(SYS_getpid) != h->traced_pid)
-		return;	/* not traced, or a vfork child sharing our memory */
+	if (!traced_process())
+		return;
 	if (!path || !*path) {
 		snprintf(fdname, sizeof(fdname), "(file descriptor %d)", fd);
 		path = fdname;
@@ -59,7 +65,7 @@ static int exec_end(int ret)
 {
 	int saved = errno;
 
-	if (hw_hdr && hw_active && (pid_t)syscall(SYS_getpid) == hw_hdr->traced_pid)
+	if (traced_process())
 		__atomic_store_n(&hw_hdr->exec_from_image, 0, __ATOMIC_RELEASE);
 	errno = saved;
 	return ret;

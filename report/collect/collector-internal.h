@@ -149,6 +149,7 @@ struct collector {
 
 	struct live_build *live_build;	/* build.c: the live profile's symbols, kept between calls */
 	struct collector_build_times build_times;	/* of build.c's last profile */
+	char untraced_exec[WIRE_PATH_MAX];	/* what an exec went to, untraced; "" if none */
 	struct symwarm *symwarm;	/* reads symbols while the program runs, NULL if not */
 };
 

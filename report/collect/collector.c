@@ -4,25 +4,7 @@
  * asked for while the program runs. Draining and replaying are replay.c,
  * run snapshots runsnap.c, scans collector-scan.c, the profile build.c.
  *
- * The replay, in short (replay.c has it in full):
- *
- * Overview. Each traced thread writes records into its own ring. A drain
- * thread copies every delivered record out at once into chunks (so
- * producers never wait on our processing, however long a replay step
- * takes); the caller's thread moves chunks into a reorder window indexed
- * by stamp, then replays the window from the lowest stamp not yet replayed
- * for as long as stamps are contiguous. A missing stamp is an event some thread stamped
- * but has not published yet; we wait for it, up to GAP_TIMEOUT_NS, and at
- * the end of the run (final drain) we count it as lost.
- *
- * Replaying maintains the live table, per-stack counters, the heap peak,
- * and what is needed to rebuild the live set at the peak without copying it
- * each time the peak moves: every block freed after the peak that was
- * allocated before it is remembered ("freed since peak"); a new peak
- * forgets them. The peak snapshot is then the live blocks allocated before
- * the peak plus that list.
- *
- * This file does not print; the profile is built in build.c.
+ * This file does not print.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -358,35 +340,45 @@ const char *collector_scan_error(const struct collector *c)
 	return c->scan_error[0] ? c->scan_error : NULL;
 }
 
-int collector_untraced_exec(const struct collector *c, char *buf, size_t len)
+/* Did an image exec, with none attaching after it? Then its path (the
+ * program's memory: read once, at the end, and cut to its field) into
+ * c->untraced_exec. */
+static void find_untraced_exec(struct collector *c)
 {
 	const struct wire_header *h = c->hdr;
 	uint32_t from = __atomic_load_n(&h->exec_from_image, __ATOMIC_ACQUIRE);
 	size_t n;
 
-	/* an image exec'd and none attached after it (the program's memory:
-	 * only ever reported, and the path cut to its field) */
+	c->untraced_exec[0] = '\0';
 	if (!from || from != c->image || !c->image)
-		return 0;
+		return;
 	for (n = 0; n < sizeof(h->exec_path) && h->exec_path[n]; n++)
 		;
-	snprintf(buf, len, "%.*s", (int)n, h->exec_path);
+	snprintf(c->untraced_exec, sizeof(c->untraced_exec), "%.*s", (int)n, h->exec_path);
+	if (!c->untraced_exec[0])
+		snprintf(c->untraced_exec, sizeof(c->untraced_exec), "(a program it did not name)");
+}
+
+int collector_untraced_exec(const struct collector *c, char *buf, size_t len)
+{
+	if (!c->untraced_exec[0])
+		return 0;
+	snprintf(buf, len, "%s", c->untraced_exec);
 	return 1;
 }
 
 void collector_finish(struct collector *c, int wait_status, uint64_t maxrss_bytes, uint64_t now_ns)
 {
-	char untraced[WIRE_PATH_MAX];
-
 	c->now_ns = now_ns;
 	collector_stop_draining(c);
 	collector_drain(c, 1);
-	if (collector_untraced_exec(c, untraced, sizeof(untraced))) {
+	find_untraced_exec(c);
+	if (c->untraced_exec[0]) {
 		/* the image that exec'd is gone, its heap with it */
 		collector_release_image(c);
 		if (!c->scan_error[0])
 			snprintf(c->scan_error, sizeof(c->scan_error),
-				 "the program exec'd '%.200s', which heapwise could not trace", untraced);
+				 "the program exec'd '%.200s', which heapwise could not trace", c->untraced_exec);
 	}
 	collector_snapshot_tick(c, 1);
 	take_sample(c);

@@ -97,8 +97,7 @@ int live_server_add(struct live_server *s, int fd)
 	return 0;
 }
 
-/* Append a pair, room permitting. */
-static void add_meta(struct live_server *s, const char *key, const char *value)
+void live_server_add_meta(struct live_server *s, const char *key, const char *value)
 {
 	if (s->nmeta + 2 > 2 * LIVE_META_MAX)
 		return;
@@ -110,11 +109,6 @@ static void add_meta(struct live_server *s, const char *key, const char *value)
 		free(s->meta[s->nmeta]);
 		free(s->meta[s->nmeta + 1]);
 	}
-}
-
-void live_server_add_meta(struct live_server *s, const char *key, const char *value)
-{
-	add_meta(s, key, value);
 }
 
 void live_server_set(struct live_server *s, const char *key, const char *value)
@@ -129,7 +123,7 @@ void live_server_set(struct live_server *s, const char *key, const char *value)
 			}
 			return;
 		}
-	add_meta(s, key, value);
+	live_server_add_meta(s, key, value);
 }
 
 /* Send m, with fd attached when fd >= 0. Returns 0 or -errno. */

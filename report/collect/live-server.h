@@ -27,7 +27,8 @@ int live_server_add(struct live_server *s, int fd);
  * "profile". value is copied. */
 void live_server_set(struct live_server *s, const char *key, const char *value);
 
-/* One more meta pair, beside any of the same key ("alloc-fn" patterns). */
+/* One more meta pair, beside any of the same key ("alloc-fn" patterns),
+ * room permitting (LIVE_META_MAX pairs in all). */
 void live_server_add_meta(struct live_server *s, const char *key, const char *value);
 
 /*

@@ -13,8 +13,9 @@
  * pointer (less the 128-byte red zone below it) to the top, its registers;
  * the writable segments of every loaded object; then other memory the
  * program mapped, except malloc's own heaps (they hold freed chunks with
- * stale pointers), stacks of threads that are gone (behind a guard page)
- * and mappings that hold live blocks (those are read block by block).
+ * stale pointers) and stacks of threads that are gone (behind a guard
+ * page); a mapping that holds live blocks is scanned around them (the
+ * blocks are read block by block).
  * Blocks are read in batches of up to BATCH_BLOCKS blocks per
  * process_vm_readv call.
  *
