@@ -71,22 +71,22 @@ long referrers_block_at(const struct profile_snapshot *s, uint64_t addr)
 size_t referrers_blocks_at(const struct profile *p, const struct profile_snapshot *s, const char *site,
 			   uint32_t *out)
 {
-	uint32_t *frame_of = calloc(p->nstacks + 1, sizeof(*frame_of));
+	/* a block's site is its stack's: each stack is named and matched once
+	 * (1 + whether it matches; 0 not yet), and looked up for each block
+	 * when there is no memory for that */
+	uint8_t *match = calloc(p->nstacks + 1, 1);
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->nblocks; i++) {
-		uint32_t stack = s->blocks[i].stack, frame;
+		uint32_t stack = s->blocks[i].stack;
+		int is = match && match[stack] ? match[stack] - 1 : site_name_matches(p, site_frame(p, stack), site);
 
-		if (frame_of && frame_of[stack])
-			frame = frame_of[stack] - 1;
-		else
-			frame = site_frame(p, stack);
-		if (frame_of && !frame_of[stack])
-			frame_of[stack] = frame + 1;	/* PROFILE_NONE + 1 wraps to 0: looked up again */
-		if (site_name_matches(p, frame, site))
+		if (match)
+			match[stack] = (uint8_t)(1 + is);
+		if (is)
 			out[n++] = (uint32_t)i;
 	}
-	free(frame_of);
+	free(match);
 	return n;
 }
 
