@@ -37,7 +37,7 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 B = build
 
-TRACER_SRC = tracer/attach.c tracer/emit.c tracer/hooks.c tracer/unwind.c tracer/exec.c
+TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c tracer/unwind.c tracer/exec.c
 # report/, one folder a lifetime; each may use only those after it in this
 # list (tests/e2e/t0020-layering.sh checks): collect, symbols, analysis,
 # profile, util.
@@ -67,7 +67,7 @@ CMD_OBJ = $(CMD_SRC:%.c=$(B)/%.o)
 REPORT_H = $(wildcard report/*/*.h)
 
 PROGS = $(patsubst tests/progs/%.c,$(B)/progs/%,$(filter-out tests/progs/lib%.c,$(wildcard tests/progs/*.c)))
-PROG_LIBS = $(patsubst tests/progs/lib%.c,$(B)/progs/lib%.so,$(wildcard tests/progs/lib*.c))
+PROG_LIBS = $(patsubst tests/progs/lib%.c,$(B)/progs/lib%.so,$(wildcard tests/progs/lib*.c)) $(B)/progs/libdeepnow.so
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test-*.c))
 BENCH_PROGS = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 MANPAGES = $(wildcard man/*.1 man/*.5)
@@ -132,6 +132,12 @@ $(B)/progs/stackmix: tests/progs/stackmix.c
 $(B)/progs/ctorreg: tests/progs/ctorreg.c $(B)/progs/libregistry.so
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -fno-omit-frame-pointer -o $@ $< -L$(B)/progs -lregistry -Wl,-rpath,$(abspath $(B)/progs)
+
+# libdeep again, bound at load time with its GOT read-only (RELRO), as
+# distributions build their libraries.
+$(B)/progs/libdeepnow.so: tests/progs/libdeep.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -fPIC -shared -Wl,-z,relro,-z,now -o $@ $<
 
 $(B)/progs/static-hello: tests/progs/static-hello.c
 	@mkdir -p $(@D)

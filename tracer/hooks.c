@@ -200,7 +200,9 @@ EXPORT void *pvalloc(size_t size)
  * dlopen must see its real caller: glibc resolves $ORIGIN and RUNPATH
  * against the object that called it. So the hook is a tail jump: mark the
  * module log dirty (the next traced event appends the new objects) and jump
- * to the real dlopen with the caller's return address untouched.
+ * to the real dlopen with the caller's return address untouched. With
+ * RTLD_DEEPBIND (8), when the caller does not matter, the jump goes to
+ * deepbind.c instead, which opens the library and binds it to our hooks.
  */
 void *hw_resolve_dlopen(void);
 void *hw_resolve_dlopen(void)
@@ -217,7 +219,19 @@ __asm__(
 	".type dlopen, @function\n"
 	"dlopen:\n"
 	"	movl $1, hw_modules_dirty(%rip)\n"
-	"	movq hw_real_dlopen(%rip), %rax\n"
+	"	testl $8, %esi\n"
+	"	jz 2f\n"
+	"	pushq %rdi\n"
+	"	pushq %rsi\n"
+	"	movq 16(%rsp), %rsi\n"
+	"	subq $8, %rsp\n"
+	"	call hw_deepbind_from_here\n"
+	"	addq $8, %rsp\n"
+	"	popq %rsi\n"
+	"	popq %rdi\n"
+	"	testl %eax, %eax\n"
+	"	jnz hw_deepbind_dlopen\n"
+	"2:	movq hw_real_dlopen(%rip), %rax\n"
 	"	testq %rax, %rax\n"
 	"	jz 1f\n"
 	"	jmp *%rax\n"

@@ -72,6 +72,12 @@ void hw_debug(const char *msg);		/* one line to stderr when HEAPWISE_DEBUG is se
 int hw_own_frame(uint64_t ip);		/* is ip inside libheapwise.so? */
 void hw_proc_path(char buf[64], int pid, const char *leaf);	/* "/proc/PID/leaf", no stdio */
 
+/* deepbind.c: the dlopen hook's way for RTLD_DEEPBIND. May the library be
+ * opened from here rather than by its caller? Then open it so, and bind
+ * what it loaded to our hooks. */
+int hw_deepbind_from_here(const char *file, void *caller);
+void *hw_deepbind_dlopen(const char *file, int mode);
+
 /* emit.c */
 /*
  * Each emit function is called with hw_active set and hw_thread.guard clear;
