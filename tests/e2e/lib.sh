@@ -98,10 +98,12 @@ real_heapwise() {
 	echo "$(json "$T/$1.json" '"%d %d %d" % (j["allocations"], j["frees"], j["bytes_allocated"])') | $(kinds_of "$T/$1.leaks")"
 }
 
-# real_memcheck PROG ARGS...: the same numbers from one memcheck run (after real_run)
+# real_memcheck PROG ARGS...: the same numbers from one memcheck run (after real_run);
+# REAL_VG_OPTS, if set, are more options for valgrind
 real_memcheck() {
 	env -i $REAL_ENV HEAPWISE_SHM="$REAL_SHM" LD_PRELOAD="$PWD/libheapwise.so" \
-		valgrind --leak-check=summary --run-libc-freeres=no --run-cxx-freeres=no "$@" 2>&1 >/dev/null < /dev/null |
+		valgrind --leak-check=summary --run-libc-freeres=no --run-cxx-freeres=no $REAL_VG_OPTS \
+		"$@" 2>&1 >/dev/null < /dev/null |
 		sed -n 's/,//g; s/.*total heap usage: \([0-9]*\) allocs \([0-9]*\) frees \([0-9]*\) bytes allocated.*/\1 \2 \3 |/p;
 			s/.*\(definitely\|indirectly\|possibly\) lost: \([0-9]*\) bytes in \([0-9]*\) blocks.*/\2 \3/p;
 			s/.*still reachable: \([0-9]*\) bytes in \([0-9]*\) blocks.*/\1 \2/p' | tr '\n' ' ' | sed 's/ *$//'
