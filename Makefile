@@ -44,7 +44,7 @@ TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c trac
 COLLECT_SRC = report/collect/collector.c report/collect/build.c report/collect/collector-scan.c \
 	      report/collect/livetable.c report/collect/procmaps.c report/collect/world.c \
 	      report/collect/scan.c report/collect/live-server.c report/collect/wiretables.c \
-	      report/collect/replay.c report/collect/runsnap.c
+	      report/collect/replay.c report/collect/runsnap.c report/collect/follow.c
 SYMBOLS_SRC = report/symbols/symbols.c report/symbols/scopes.c report/symbols/debugcache.c \
 	      report/symbols/symwarm.c
 ANALYSIS_SRC = report/analysis/group.c report/analysis/site-names.c report/analysis/leaks.c \
@@ -54,7 +54,7 @@ ANALYSIS_SRC = report/analysis/group.c report/analysis/site-names.c report/analy
 PROFILE_SRC = report/profile/profile.c report/profile/live-client.c
 UTIL_SRC = report/util/addrsort.c report/util/json.c report/util/table.c report/util/format.c \
 	   report/util/proc.c
-CMD_SRC = cmd/main.c cmd/usage.c cmd/out-format.c cmd/alloc-fns.c cmd/summary.c cmd/cmd-run.c cmd/run-options.c cmd/launch.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/selector.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/cmd-refs.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c \
+CMD_SRC = cmd/main.c cmd/usage.c cmd/out-format.c cmd/alloc-fns.c cmd/summary.c cmd/cmd-run.c cmd/run-children.c cmd/run-options.c cmd/launch.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/selector.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/cmd-refs.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c \
 	  cmd/cmd-live.c cmd/live-model.c cmd/live-session.c cmd/live-batch.c cmd/tui.c cmd/tui-keys.c cmd/tui-draw.c
 
 TRACER_OBJ = $(TRACER_SRC:%.c=$(B)/%.o)

@@ -36,6 +36,7 @@
 #include "builtin.h"
 #include "launch.h"
 #include "live-ui.h"
+#include "run-children.h"
 #include "run.h"
 #include "summary.h"
 #include "usage.h"
@@ -121,7 +122,7 @@ static void dashboard_finish(struct dashboard *d)
  * program wait.
  */
 static int collect_until_exit(struct collector *c, pid_t pid, struct rusage *ru,
-			      struct live_server *server, struct dashboard *d)
+			      struct live_server *server, struct dashboard *d, struct run_children *ch)
 {
 	int status;
 
@@ -129,6 +130,8 @@ static int collect_until_exit(struct collector *c, pid_t pid, struct rusage *ru,
 		size_t n = collector_drain(c, 0);
 		pid_t r;
 
+		if (ch)
+			n += (size_t)children_poll(ch);
 		collector_tick(c, monotonic_ns());
 		live_server_poll(server, c);
 		dashboard_check(d);
@@ -190,6 +193,7 @@ struct run {
 	char tracer[PATH_MAX];		/* libheapwise.so */
 	char output[PATH_MAX];		/* the profile */
 	struct collector *c;
+	struct run_children *children;	/* --follow-fork, else NULL */
 	struct live_server *server;	/* NULL when dashboards cannot connect */
 	struct dashboard d;
 	pid_t pid;
@@ -366,21 +370,35 @@ int run_program(struct run_options *o, int argc, char **argv)
 		ret = error("%s", err);
 		goto out;
 	}
+	if (o->follow_fork)
+		collector_follow_forks(r.c);	/* before its first fork */
 	if ((ret = start_program(&r)) != 0)
 		goto out;
 	if (o->output)
 		snprintf(r.output, sizeof(r.output), "%s", o->output);
 	else
 		snprintf(r.output, sizeof(r.output), "heapwise.%s.%d.hws", basename(r.path), (int)r.pid);
+	if (o->follow_fork && children_new(&r.children, o, r.c, r.pid, r.output) != 0)
+		warning("children will run untraced");
 	open_to_dashboards(&r);
-	status = collect_until_exit(r.c, r.pid, &r.ru, r.server, &r.d);
+	status = collect_until_exit(r.c, r.pid, &r.ru, r.server, &r.d, r.children);
 	r.t_reaped = monotonic_ns();
 	launch_child_pid = 0;
 	launch_restore_signals();
+	if (r.children)
+		children_program_ended(r.children);
 	collector_finish(r.c, status, (uint64_t)r.ru.ru_maxrss * 1024, r.t_reaped);
 	live_server_program_ended(r.server, r.c);
 	ret = finish(&r, status);
+	if (r.children) {
+		children_wait(r.children);
+		if (o->error_exitcode && children_leaked(r.children) && !WIFSIGNALED(status)) {
+			note("a child leaked, exiting with %d (--error-exitcode)", o->error_exitcode);
+			ret = o->error_exitcode;
+		}
+	}
 out:
+	children_free(r.children);
 	if (!r.written)
 		dashboard_finish(&r.d);
 	live_server_free(r.server);

@@ -25,6 +25,8 @@
 	"                             N other allocations in between (default 1)\n" \
 	"  -n, --top N                list N sites in the summary (default 5, 0 for none)\n" \
 	"      --no-scan              do not scan the heap for leaks when the program exits\n" \
+	"      --follow-fork          trace the processes it forks too (and what they exec), each\n" \
+	"                             into a profile of its own, FILE.PID beside FILE\n" \
 	"      --error-exitcode N     exit with N (1-255) when the exit scan finds leaks\n" \
 	"      --errors-for-leak-kinds KINDS\n" \
 	"                             the leaks that count for --error-exitcode: definite,\n" \
@@ -35,7 +37,7 @@
 	"                             dashboards; repeatable\n"
 
 static const char run_usage[] =
-	"usage: heapwise run [-o FILE] [-s SECS] [-d N] [-i MS] [-t N] [-n N] [-q] [--no-scan] [--error-exitcode N] [--live [live options]] [--] PROGRAM [ARGS...]\n"
+	"usage: heapwise run [-o FILE] [-s SECS] [-d N] [-i MS] [-t N] [-n N] [-q] [--no-scan] [--follow-fork] [--error-exitcode N] [--live [live options]] [--] PROGRAM [ARGS...]\n"
 	"\n"
 	RUN_OPTIONS_HELP
 	"      --live                 show the live dashboard (heapwise-live(1)) while it runs; with:\n"
@@ -54,7 +56,7 @@ static const char live_usage[] =
 	"  -h, --help                 show this help\n";
 
 enum {
-	OPT_NO_SCAN = 256, OPT_ERROR_EXITCODE, OPT_ERRORS_FOR, OPT_LIVE, OPT_DELAY, OPT_BATCH,
+	OPT_NO_SCAN = 256, OPT_ERROR_EXITCODE, OPT_ERRORS_FOR, OPT_FOLLOW_FORK, OPT_LIVE, OPT_DELAY, OPT_BATCH,
 	OPT_COUNT, OPT_ROWS, OPT_BY, OPT_SORT, OPT_PROGRAM_OUTPUT, OPT_ALLOC_FN,
 };
 
@@ -67,6 +69,7 @@ static const struct option run_options[] = {
 	{ "top", required_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-scan", no_argument, NULL, OPT_NO_SCAN },
+	{ "follow-fork", no_argument, NULL, OPT_FOLLOW_FORK },
 	{ "error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE },
 	{ "errors-for-leak-kinds", required_argument, NULL, OPT_ERRORS_FOR },
 	{ "live", no_argument, NULL, OPT_LIVE },
@@ -215,6 +218,9 @@ int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd
 			break;
 		case OPT_NO_SCAN:
 			o->collect.scan_at_exit = 0;
+			break;
+		case OPT_FOLLOW_FORK:
+			o->follow_fork = 1;
 			break;
 		case OPT_ERROR_EXITCODE:
 			if (parse_number(optarg, 1, 255, &v) < 0)

@@ -14,6 +14,7 @@ struct run_options {
 	struct collector_options collect;
 	unsigned top;
 	int quiet;
+	int follow_fork;		/* trace forked children too, each into FILE.PID */
 	int error_exitcode;		/* 0: the program's own status */
 	unsigned error_kinds;		/* 1 << enum leak_kind */
 	int live;			/* show the dashboard (--live, or `heapwise live`) */

@@ -18,7 +18,10 @@ void summary_describe_exit(const struct profile *p, char *buf, size_t len)
 {
 	const struct profile_totals *t = &p->totals;
 
-	if (t->term_signal) {
+	if (profile_get_meta(p, "exit-status")) {
+		/* a followed child: its parent collected its status, not heapwise */
+		snprintf(buf, len, "ended (its exit status went to its parent)");
+	} else if (t->term_signal) {
 		const char *abbrev = sigabbrev_np((int)t->term_signal);
 
 		snprintf(buf, len, "was killed by signal %llu (SIG%s), status %llu",

@@ -8,7 +8,10 @@
  * valgrind counts them): read HEAPWISE_SHM, check the header, and only if
  * this process is the one heapwise started (same pid: an exec'd image of it
  * counts, a forked child does not) map the region and start recording.
- * Anything unexpected leaves tracing off and the program untouched.
+ * With --follow-fork, other processes of the tree get regions of their own
+ * through the first region's fork table (wire.h): a forked child in its
+ * fork handler, an exec'd image at attach. Anything unexpected leaves
+ * tracing off and the program untouched.
  *
  * At exit (our destructor, which the loader runs after the program's own
  * atexit handlers and destructors, or a direct call of _exit) the tracer
@@ -22,6 +25,7 @@
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -334,12 +338,6 @@ void hw_log_modules(void)
 /* Attach                                                              */
 /* ------------------------------------------------------------------ */
 
-static void in_forked_child(void)
-{
-	/* the parent's rings are not ours: this process runs untraced */
-	hw_active = 0;
-}
-
 /*
  * How far below the thread pointer the static TLS in use reaches, for the
  * collector's scan of each thread's TLS: the lowest TLS block of the
@@ -364,13 +362,186 @@ static void publish_tls_size(void)
 	hw_hdr->static_tls_size = (below + 63) & ~63ull;
 }
 
-/* Map the region named by HEAPWISE_SHM if it is meant for this process. */
+/* ------------------------------------------------------------------ */
+/* Regions                                                             */
+/* ------------------------------------------------------------------ */
+
+static size_t hw_hdr_size;		/* what we mapped of hw_hdr */
+static struct wire_header *fork_table;	/* the first region's header (--follow-fork) */
+static int atfork_set;			/* our fork handler is registered */
+
+static void in_forked_child(void);
+
+/*
+ * Map the region open on fd if it is meant for this process, and start
+ * recording into it. Closes fd. Returns 0 when attached.
+ */
+static int attach_region(int fd)
+{
+	struct wire_header probe;
+	void *map;
+
+	if (pread(fd, &probe, sizeof(probe), 0) != (ssize_t)sizeof(probe) ||
+	    probe.magic != WIRE_MAGIC || probe.version != WIRE_VERSION) {
+		hw_debug("the collector's region has another version: not traced");
+		close(fd);
+		return -1;
+	}
+	if (probe.traced_pid != (pid_t)syscall(SYS_getpid)) {
+		close(fd);	/* a child of the traced program: not ours to trace */
+		return -1;
+	}
+	map = mmap(NULL, probe.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		hw_debug("cannot map the collector's region: not traced");
+		return -1;
+	}
+	if (__atomic_load_n(&((struct wire_header *)map)->collector_done, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&((struct wire_header *)map)->tracer_state, __ATOMIC_ACQUIRE) == WIRE_TRACER_DISABLED) {
+		munmap(map, probe.total_size);
+		return -1;
+	}
+	hw_hdr = map;
+	hw_hdr_size = probe.total_size;
+	hw_image = __atomic_add_fetch(&hw_hdr->image, 1, __ATOMIC_ACQ_REL);
+	publish_tls_size();
+	hw_log_modules();
+	hw_emit_init();
+	if (!atfork_set && pthread_atfork(NULL, NULL, in_forked_child) == 0)
+		atfork_set = 1;
+	__atomic_store_n(&hw_hdr->tracer_state, WIRE_TRACER_ATTACHED, __ATOMIC_RELEASE);
+	hw_active = 1;
+	hw_emit_exec(hw_image);
+	hw_debug("attached");
+	return 0;
+}
+
+/* Open the collector's descriptor fd (of the first region's collector). */
+static int open_collector_fd(int32_t fd)
+{
+	char path[64], leaf[32];
+	int n = 0;
+	char digits[16];
+
+	if (fd < 0)
+		return -1;
+	memcpy(leaf, "fd/", 3);
+	do {
+		digits[n++] = (char)('0' + fd % 10);
+		fd /= 10;
+	} while (fd > 0 && n < 15);
+	for (int i = 0; i < n; i++)
+		leaf[3 + i] = digits[n - 1 - i];
+	leaf[3 + n] = '\0';
+	hw_proc_path(path, fork_table->collector_pid, leaf);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static int collector_alive(void)
+{
+	return kill(fork_table->collector_pid, 0) == 0 || errno == EPERM;
+}
+
+#define CHILD_WAIT_NS	(10ull * 1000000000ull)	/* longest a child waits for its region */
+
+/*
+ * --follow-fork: find this process's region in the fork table, asking the
+ * collector for one (and waiting, boundedly) if it has none yet. Returns
+ * the region open, or -1: then this process runs untraced.
+ */
+static int region_of_child(uint64_t fork_stamp)
+{
+	struct wire_header *t = fork_table;
+	int32_t me = (int32_t)syscall(SYS_getpid);
+	struct wire_child *slot = NULL;
+	struct timespec start, now;
+	uint32_t st;
+
+	if (!t || !__atomic_load_n(&t->follow_fork, __ATOMIC_ACQUIRE))
+		return -1;
+	for (unsigned i = 0; i < WIRE_MAX_CHILDREN && !slot; i++)
+		if (__atomic_load_n(&t->children[i].pid, __ATOMIC_ACQUIRE) == me)
+			slot = &t->children[i];	/* an exec'd image: its region is there */
+	for (unsigned i = 0; i < WIRE_MAX_CHILDREN && !slot; i++) {
+		int32_t expect = 0;
+
+		if (__atomic_compare_exchange_n(&t->children[i].pid, &expect, me, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED)) {
+			slot = &t->children[i];
+			slot->fork_stamp = fork_stamp;
+			__atomic_store_n(&slot->state, WIRE_CHILD_REQUESTED, __ATOMIC_RELEASE);
+		}
+	}
+	if (!slot) {
+		__atomic_fetch_add(&t->children_refused, 1, __ATOMIC_RELAXED);
+		hw_debug("--follow-fork: too many processes traced at once: this one is not");
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while ((st = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE)) == WIRE_CHILD_REQUESTED) {
+		struct timespec nap = { 0, 20 * 1000000 };
+		uint32_t expect = WIRE_CHILD_REQUESTED;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!collector_alive() ||
+		    (uint64_t)(now.tv_sec - start.tv_sec) * 1000000000ull + (uint64_t)now.tv_nsec -
+		    (uint64_t)start.tv_nsec > CHILD_WAIT_NS) {
+			if (__atomic_compare_exchange_n(&slot->state, &expect, WIRE_CHILD_ABANDONED, 0,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				hw_debug("--follow-fork: the collector did not answer: not traced");
+				return -1;
+			}
+			continue;	/* it answered meanwhile */
+		}
+		syscall(SYS_futex, &slot->state, FUTEX_WAIT, WIRE_CHILD_REQUESTED, &nap, NULL, 0);
+	}
+	if (st != WIRE_CHILD_READY) {
+		if (st == WIRE_CHILD_REFUSED) {
+			/* ours to free: the collector is done with it */
+			__atomic_store_n(&slot->state, WIRE_CHILD_FREE, __ATOMIC_RELEASE);
+			__atomic_store_n(&slot->pid, 0, __ATOMIC_RELEASE);
+		}
+		return -1;
+	}
+	return open_collector_fd(__atomic_load_n(&slot->fd, __ATOMIC_ACQUIRE));
+}
+
+/*
+ * After fork, in the child: the parent's rings are not ours. Without
+ * --follow-fork this process runs untraced; with it, it gets a region of
+ * its own (and the blocks it inherited are its parent's: the collector
+ * knows them from the stamp the parent's region had at the fork).
+ */
+static void in_forked_child(void)
+{
+	struct wire_header *parent = hw_hdr;
+	size_t parent_size = hw_hdr_size;
+	uint8_t guard = hw_thread.guard;
+	int fd;
+
+	hw_active = 0;
+	if (!parent)
+		return;
+	hw_thread.guard = 1;
+	hw_emit_forget_ring();
+	fd = region_of_child(__atomic_load_n(&parent->stamp, __ATOMIC_ACQUIRE));
+	if (fd >= 0 && attach_region(fd) == 0 && parent != fork_table)
+		munmap(parent, parent_size);
+	hw_thread.guard = guard;
+}
+
+/*
+ * Map the region named by HEAPWISE_SHM if it is meant for this process;
+ * with --follow-fork, a process it is not meant for looks up (or asks for)
+ * a region of its own in the region's fork table.
+ */
 static void attach(void)
 {
 	const char *path = getenv(WIRE_ENV_SHM);
-	struct wire_header probe;
-	void *map;
-	int fd;
+	size_t table_len = (sizeof(struct wire_header) + 4095) & ~(size_t)4095;
+	int fd, own;
+	void *table;
 
 	if (!path || !*path)
 		return;
@@ -383,38 +554,24 @@ static void attach(void)
 		hw_debug("cannot open the collector's region (is heapwise still running?)");
 		return;
 	}
-	if (pread(fd, &probe, sizeof(probe), 0) != (ssize_t)sizeof(probe) ||
-	    probe.magic != WIRE_MAGIC || probe.version != WIRE_VERSION) {
-		hw_debug("the collector's region has another version: not traced");
-		close(fd);
+	table = mmap(NULL, table_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (table != MAP_FAILED) {
+		const struct wire_header *h = table;
+
+		if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == WIRE_MAGIC && h->version == WIRE_VERSION)
+			fork_table = table;
+		else
+			munmap(table, table_len);
+	}
+	own = fork_table && fork_table->traced_pid == (pid_t)syscall(SYS_getpid);
+	if (own || !fork_table) {
+		attach_region(fd);
 		return;
 	}
-	if (probe.traced_pid != getpid()) {
-		close(fd);	/* a child of the traced program: not ours to trace */
-		return;
-	}
-	map = mmap(NULL, probe.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
-	if (map == MAP_FAILED) {
-		hw_debug("cannot map the collector's region: not traced");
-		return;
-	}
-	hw_hdr = map;
-	if (__atomic_load_n(&hw_hdr->collector_done, __ATOMIC_ACQUIRE) ||
-	    __atomic_load_n(&hw_hdr->tracer_state, __ATOMIC_ACQUIRE) == WIRE_TRACER_DISABLED) {
-		munmap(map, probe.total_size);
-		hw_hdr = NULL;
-		return;
-	}
-	hw_image = __atomic_add_fetch(&hw_hdr->image, 1, __ATOMIC_ACQ_REL);
-	publish_tls_size();
-	hw_log_modules();
-	hw_emit_init();
-	pthread_atfork(NULL, NULL, in_forked_child);
-	__atomic_store_n(&hw_hdr->tracer_state, WIRE_TRACER_ATTACHED, __ATOMIC_RELEASE);
-	hw_active = 1;
-	hw_emit_exec(hw_image);
-	hw_debug("attached");
+	fd = region_of_child(0);
+	if (fd >= 0)
+		attach_region(fd);
 }
 
 void hw_attach_once(void)

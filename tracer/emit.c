@@ -545,11 +545,26 @@ void hw_thread_exit(void *ring)
 		__atomic_store_n(&r->state, WIRE_RING_EXITING, __ATOMIC_RELEASE);
 }
 
+void hw_emit_forget_ring(void)
+{
+	struct thread_state *t = &hw_thread;
+
+	if (exit_key_ok && t->registered)
+		pthread_setspecific(exit_key, NULL);
+	t->ring = NULL;
+	t->records = NULL;
+	t->mask = 0;
+	t->head = t->tail_seen = 0;
+	t->shared = t->registered = t->last_truncated = 0;
+	t->last_stack = 0;
+}
+
 void hw_emit_init(void)
 {
 	uint64_t buf[8];
 
-	if (pthread_key_create(&exit_key, hw_thread_exit) == 0)
+	/* a forked child that attaches anew has the key already */
+	if (!exit_key_ok && pthread_key_create(&exit_key, hw_thread_exit) == 0)
 		exit_key_ok = 1;
 	unwind_check = getenv("HEAPWISE_UNWIND_CHECK") != NULL;
 	hw_unwind_init();

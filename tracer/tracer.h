@@ -79,6 +79,9 @@ int hw_deepbind_from_here(const char *file, void *caller);
 void *hw_deepbind_dlopen(const char *file, int mode);
 
 /* emit.c */
+/* A forked child: the ring this thread had is its parent's. Forget it (and
+ * the thread-exit mark that would name it). */
+void hw_emit_forget_ring(void);
 /*
  * Each emit function is called with hw_active set and hw_thread.guard clear;
  * it sets the guard, preserves errno, and never fails visibly: an event that

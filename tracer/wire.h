@@ -48,7 +48,7 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
-#define WIRE_VERSION		6
+#define WIRE_VERSION		7
 
 #define WIRE_ENV_SHM		"HEAPWISE_SHM"	/* path the tracer opens: /proc/PID/fd/N */
 #define WIRE_ENV_DEBUG		"HEAPWISE_DEBUG"	/* set: the tracer says why it did not attach */
@@ -56,6 +56,7 @@
 #define WIRE_CACHELINE		64
 #define WIRE_MAX_DEPTH		256	/* hard cap on recorded frames per stack */
 #define WIRE_PATH_MAX		512	/* module paths longer than this are cut */
+#define WIRE_MAX_CHILDREN	64	/* --follow-fork: processes traced at once besides the first */
 
 /* Record kinds. */
 enum wire_rec_kind {
@@ -189,6 +190,39 @@ struct wire_header {
 	uint32_t exec_from_image;	/* the image that exec'd, 0 when none is pending */
 	uint32_t pad5;
 	char exec_path[WIRE_PATH_MAX];	/* NUL-terminated (the collector checks) */
+
+	/*
+	 * --follow-fork, in the first region only: every process of the tree
+	 * finds it through HEAPWISE_SHM. A process to be traced that has no
+	 * region of its own (a forked child of a traced process, in its fork
+	 * handler; or an image exec'd by a process that is not traced yet, as
+	 * posix_spawn's children are) claims a slot by CAS of pid from 0 to
+	 * its pid, writes fork_stamp, stores WIRE_CHILD_REQUESTED and waits
+	 * (futex on state, bounded). The collector checks that the pid is a
+	 * live descendant of the traced program, makes it a region and stores
+	 * fd (its descriptor for it: the process opens /proc/COLLECTOR/fd/FD)
+	 * and WIRE_CHILD_READY, or WIRE_CHILD_REFUSED. A process that stops
+	 * waiting moves REQUESTED to ABANDONED by CAS. The slot stays the
+	 * process's while it lives (an image it execs finds its region there);
+	 * the collector frees it when the process is gone.
+	 */
+	uint32_t follow_fork;		/* 1: children are to be traced */
+	uint32_t children_refused;	/* processes that found no slot (atomic) */
+	struct wire_child {
+		int32_t pid;		/* 0 = free; claimed by CAS */
+		uint32_t state;		/* enum wire_child_state, atomic */
+		int32_t fd;		/* the collector's descriptor of its region */
+		uint32_t pad;
+		uint64_t fork_stamp;	/* the parent region's stamp at the fork; 0 after an exec */
+	} children[WIRE_MAX_CHILDREN];
+};
+
+enum wire_child_state {
+	WIRE_CHILD_FREE = 0,
+	WIRE_CHILD_REQUESTED = 1,	/* the process waits for its region */
+	WIRE_CHILD_READY = 2,		/* fd names its region */
+	WIRE_CHILD_REFUSED = 3,		/* no region for it: it runs untraced */
+	WIRE_CHILD_ABANDONED = 4,	/* it stopped waiting */
 };
 
 enum wire_scan_state {

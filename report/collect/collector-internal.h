@@ -151,6 +151,11 @@ struct collector {
 	struct collector_build_times build_times;	/* of build.c's last profile */
 	char untraced_exec[WIRE_PATH_MAX];	/* what an exec went to, untraced; "" if none */
 	struct symwarm *symwarm;	/* reads symbols while the program runs, NULL if not */
+
+	/* --follow-fork (follow.c): the blocks a forked child started with,
+	 * its parent's; sorted by address. Its scans read them as roots. */
+	struct scan_block *inherited;
+	size_t ninherited;
 };
 
 /*
@@ -159,6 +164,7 @@ struct collector {
  *   runsnap.c         run snapshots; waits on replay
  *   collector-scan.c  scans; stops replay's drain thread, keeps run snapshots
  *   build.c           profiles; reads run snapshots
+ *   follow.c          the fork table; replays the parent of a child
  *   collector.c       the lifecycle over all of them
  */
 

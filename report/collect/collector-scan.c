@@ -161,6 +161,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 			.static_tls_size = __atomic_load_n(&c->hdr->static_tls_size, __ATOMIC_ACQUIRE),
 			/* the thread in exit(): its exit frames are not the program's */
 			.exit_tid = at_exit ? __atomic_load_n(&c->hdr->exit_scan_tid, __ATOMIC_ACQUIRE) : 0,
+			.inherited = c->inherited, .ninherited = c->ninherited,
 		};
 
 		ret = scan_program(&in, s->scan, err);

@@ -146,6 +146,7 @@ void collector_free(struct collector *c)
 	symbolizer_free(symwarm_finish(c->symwarm));
 	free(c->samples);
 	free(c->ring_seen);
+	free(c->inherited);
 	run_snapshots_release(c);
 	free(c);
 }
@@ -203,6 +204,11 @@ void collector_start(struct collector *c, pid_t pid, uint64_t now_ns)
 int collector_attached(const struct collector *c)
 {
 	return __atomic_load_n(&c->hdr->image, __ATOMIC_ACQUIRE) > 0;
+}
+
+unsigned collector_images(const struct collector *c)
+{
+	return __atomic_load_n(&c->hdr->image, __ATOMIC_ACQUIRE);
 }
 
 void collector_done(struct collector *c)

@@ -106,8 +106,9 @@ int collector_write_live(struct collector *c, int fd, const char *const *meta, c
 pid_t collector_pid(const struct collector *c);
 int collector_wait_status(const struct collector *c);
 
-/* Did the tracer ever attach? */
+/* Did the tracer ever attach? How many images did (exec adds one)? */
 int collector_attached(const struct collector *c);
+unsigned collector_images(const struct collector *c);
 
 /*
  * Did the program exec an image heapwise could not trace (static,
@@ -117,6 +118,45 @@ int collector_attached(const struct collector *c);
  * the image that exec'd.
  */
 int collector_untraced_exec(const struct collector *c, char *buf, size_t len);
+
+/*
+ * --follow-fork (follow.c). The first collector's region holds the fork
+ * table, where every other process of the tree that is to be traced asks
+ * for a region of its own (tracer/wire.h); the caller makes each one a
+ * collector of its own.
+ */
+void collector_follow_forks(struct collector *c);
+
+struct collector_child_request {
+	unsigned slot;		/* in the fork table */
+	pid_t pid, ppid;
+	uint64_t fork_stamp;	/* the parent region's stamp at the fork; 0: an exec'd image */
+};
+
+/* The next process waiting in c's fork table, checked: a live descendant
+ * of ancestor that no other slot names (requests that fail are refused
+ * here). 1 with *req filled, 0 when none waits. */
+int collector_next_child(struct collector *c, pid_t ancestor, struct collector_child_request *req);
+
+/* child (collector_new'd) is to trace pid, which is not our child and finds
+ * the region through the fork table. */
+void collector_adopt(struct collector *child, pid_t pid);
+
+/* A forked child starts with its parent's heap: replay parent up to the
+ * fork (at most a second) and keep the blocks it had then as the child's
+ * inheritance, roots of its scans. Returns 0 or -ENOMEM. */
+int collector_inherit(struct collector *child, struct collector *parent, uint64_t fork_stamp);
+
+/* Hand the waiting process child's region, or refuse it (child NULL).
+ * Returns 0, or -1 when it stopped waiting (child is then not in use). */
+int collector_answer_child(struct collector *c, const struct collector_child_request *req,
+			   struct collector *child);
+
+/* The process of a slot is gone: the slot is free again. */
+void collector_release_child(struct collector *c, unsigned slot);
+
+/* Processes that found the fork table full and ran untraced. */
+unsigned collector_children_refused(const struct collector *c);
 
 /* Stop for good: a tracer still waiting for ring space gives up at once. */
 void collector_done(struct collector *c);

@@ -680,6 +680,27 @@ static void scan_mappings(struct scan *s)
 	}
 }
 
+/* A forked child's inheritance: its parent's blocks, but not the child's
+ * own blocks that took the place of one it freed. */
+static void scan_inherited(struct scan *s)
+{
+	struct root_kind k = { PROFILE_ROOT_MAPPING, 0, 0, 0, NULL };
+	long path;
+
+	if (!s->in->ninherited)
+		return;
+	path = add_path(s, SCAN_INHERITED);
+	if (path < 0)
+		return;
+	k.index = (uint32_t)path;
+	for (size_t i = 0; i < s->in->ninherited && !s->error; i++) {
+		const struct scan_block *b = &s->in->inherited[i];
+
+		k.base = b->addr;
+		scan_around_blocks(s, &k, b->addr, b->addr + b->size, 0);
+	}
+}
+
 static void add_loader_roots(struct scan *s)
 {
 	for (size_t i = 0; s->in->loader && i < s->in->nblocks && !s->error; i++) {
@@ -915,6 +936,8 @@ int scan_program(const struct scan_input *in, struct scan_result *out, char err[
 			scan_module(&s, &in->modules[i]);
 	if (!s.error)
 		scan_mappings(&s);
+	if (!s.error)
+		scan_inherited(&s);
 	if (!s.error)
 		scan_blocks(&s);
 	if (!s.error)

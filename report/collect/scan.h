@@ -44,7 +44,12 @@ struct scan_input {
 	uint64_t static_tls_size;		/* static TLS below the thread pointer, 0 unknown */
 	int32_t exit_tid;			/* the thread inside exit(), 0 if none: its stack
 						 * is scanned from exit()'s caller up */
+	const struct scan_block *inherited;	/* a forked child's parent's blocks, sorted:
+						 * roots (a mapping named SCAN_INHERITED) */
+	size_t ninherited;
 };
+
+#define SCAN_INHERITED	"[blocks inherited at fork]"
 
 /* A root before naming: build.c turns it into a profile_root. */
 struct scan_root {

@@ -44,3 +44,31 @@ pid_t proc_parent(pid_t pid)
 	fclose(f);
 	return ppid;
 }
+
+int proc_ended(pid_t pid, int *wait_status)
+{
+	char path[64], buf[1024], *p;
+	char state = 0;
+	int status = -1;
+	FILE *f;
+
+	*wait_status = -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 1;	/* gone, and reaped by its parent */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && sscanf(p + 1, " %c", &state) == 1 &&
+	    (state == 'Z' || state == 'X')) {
+		/* field 52, exit_code: the wait status its parent will see */
+		p += 2;
+		for (int field = 3; field < 52 && p; field++) {
+			p = strchr(p, ' ');
+			if (p)
+				p++;
+		}
+		if (p && sscanf(p, "%d", &status) == 1 && status >= 0)
+			*wait_status = status;
+	}
+	fclose(f);
+	return state == 'Z' || state == 'X';
+}

@@ -15,4 +15,9 @@ long proc_status(pid_t pid, const char *field);
 /* The parent of pid from /proc/PID/stat, 0 when it cannot be read. */
 pid_t proc_parent(pid_t pid);
 
+/* Has pid ended? 1 when it is gone or a zombie, with *wait_status the
+ * status its parent collects (while a zombie) or -1 when that is gone;
+ * 0 while it runs. */
+int proc_ended(pid_t pid, int *wait_status);
+
 #endif
