@@ -3,6 +3,7 @@
  * profile in the formats other tools read (see export.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,9 +108,16 @@ int cmd_export(int argc, char **argv)
 		ret = error("pprof is binary: give -o FILE or redirect standard output");
 		goto out;
 	}
-	if (output && !(x.out = fopen(output, "we"))) {
-		ret = error("cannot write '%s': %m", output);
-		goto out;
+	if (output) {
+		/* private, as the profile it comes from (0600 when created) */
+		int fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (fd < 0 || !(x.out = fdopen(fd, "w"))) {
+			ret = error("cannot write '%s': %m", output);
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
 	}
 	cmd = profile_get_meta(&p, "command");
 	snprintf(title, sizeof(title), "%s: %s of snapshot %s", cmd ? cmd : "heapwise",

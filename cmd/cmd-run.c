@@ -32,6 +32,7 @@
 #include "../report/collect/live-server.h"
 #include "../report/profile/profile.h"
 #include "../report/util/clock.h"
+#include "../report/util/privfile.h"
 #include "../report/util/proc.h"
 #include "builtin.h"
 #include "launch.h"
@@ -286,8 +287,8 @@ static void open_to_dashboards(struct run *r)
 /*
  * The program ended with status: build the profile, write it, tell the
  * dashboards, print the summary. Returns heapwise's exit status: the
- * program's, or --error-exitcode's (a lost profile is said, not yet an
- * exit status of its own).
+ * program's, or --error-exitcode's, or EXIT_ERROR when the profile could
+ * not be written.
  */
 static int finish(struct run *r, int status)
 {
@@ -343,11 +344,29 @@ static int finish(struct run *r, int status)
 	profile_release(&p);
 	return ret;
 lost:
-	/* said; the exit status stays the program's */
-	error("%s", err);
+	/* the profile is what heapwise is for: losing it is heapwise's failure */
+	error("the profile is lost: %s", err);
 	live_server_profile_written(r->server, 0, err);
 	profile_release(&p);
-	return ret;
+	return EXIT_ERROR;
+}
+
+/*
+ * Before the program runs: can its profile be written where it is to go?
+ * (The default name holds the program's pid, not known yet: ours stands in
+ * for it.) 0, or EXIT_ERROR after saying why not.
+ */
+static int check_output(struct run *r)
+{
+	char err[PRIVFILE_ERRLEN], path[PATH_MAX];
+
+	if (r->o->output)
+		snprintf(path, sizeof(path), "%s", r->o->output);
+	else
+		snprintf(path, sizeof(path), "heapwise.%s.%d.hws", basename(r->path), (int)getpid());
+	if (privfile_check(path, err) < 0)
+		return error("%s (the program was not run)", err);
+	return 0;
 }
 
 int run_program(struct run_options *o, int argc, char **argv)
@@ -366,6 +385,8 @@ int run_program(struct run_options *o, int argc, char **argv)
 		return EXIT_ERROR;
 	if (o->live && !o->lv.batch && tui_open(&r.d.tui))
 		return EXIT_ERROR;
+	if ((ret = check_output(&r)) != 0)
+		goto out;
 	if (collector_new(&r.c, &o->collect, err) < 0) {
 		ret = error("%s", err);
 		goto out;
@@ -392,6 +413,8 @@ int run_program(struct run_options *o, int argc, char **argv)
 	ret = finish(&r, status);
 	if (r.children) {
 		children_wait(r.children);
+		if (children_lost(r.children))
+			ret = EXIT_ERROR;	/* said */
 		if (o->error_exitcode && children_leaked(r.children) && !WIFSIGNALED(status)) {
 			note("a child leaked, exiting with %d (--error-exitcode)", o->error_exitcode);
 			ret = o->error_exitcode;

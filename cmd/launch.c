@@ -185,11 +185,18 @@ void launch_forward_signals(int winch)
 	sigaction(SIGPIPE, &sa, &saved_actions[NFORWARDED]);	/* a closed stderr must not kill us */
 }
 
+/* SIGPIPE stays ignored in heapwise to the end: a summary written to a
+ * pipe that closed early must not turn the program's status into ours.
+ * Only the program gets its disposition back. */
 void launch_restore_signals(void)
 {
 	for (size_t i = 0; i < NFORWARDED; i++)
 		if (forwarded[i] != SIGWINCH || forward_winch)
 			sigaction(forwarded[i], &saved_actions[i], NULL);
+}
+
+static void restore_sigpipe(void)
+{
 	sigaction(SIGPIPE, &saved_actions[NFORWARDED], NULL);
 }
 
@@ -251,7 +258,7 @@ static int redirect_program(const struct run_options *o, const char *path)
 	if (!all && !isatty(1) && !isatty(2))
 		return 0;
 	launch_output_path(o, path, getpid(), out);
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);	/* the program's, private */
 	if (fd < 0)
 		return errno;
 	if (((all || isatty(1)) && dup2(fd, 1) < 0) || ((all || isatty(2)) && dup2(fd, 2) < 0))
@@ -267,6 +274,7 @@ void launch_exec(struct collector *c, const struct run_options *o, const char *t
 	int err;
 
 	launch_restore_signals();
+	restore_sigpipe();
 	if (o->live && (err = redirect_program(o, path)) != 0) {
 		err = -err;	/* negative: the output file, not the exec */
 		if (write(report_fd, &err, sizeof(err)) < 0)

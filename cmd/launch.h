@@ -32,7 +32,8 @@ int launch_find_tracer(char path[PATH_MAX]);
 
 /* Pass the signals someone sends heapwise on to the program (SIGWINCH
  * only with winch: a dashboard of ours owns the terminal's resizes), and
- * ignore SIGPIPE; launch_restore_signals puts them back. */
+ * ignore SIGPIPE; launch_restore_signals puts the forwarded ones back
+ * (SIGPIPE stays ignored in heapwise; the program gets its own). */
 void launch_forward_signals(int winch);
 void launch_restore_signals(void);
 

@@ -53,6 +53,7 @@ struct run_children {
 	struct child *kids[MAX_CHILDREN];
 	size_t n;
 	int leaked;			/* a child's exit scan found leaks that count */
+	int lost;			/* a child's profile could not be written */
 	unsigned refused_said;		/* children_refused when we last said so */
 };
 
@@ -93,6 +94,7 @@ static void read_cmdline(struct child *k)
 	for (ssize_t i = 0; i < n; i++)
 		if (k->cmdline[i] == '\0')
 			k->cmdline[i] = ' ';
+	format_make_printable(k->cmdline, (size_t)n);	/* it is printed */
 }
 
 static struct collector *collector_of(struct run_children *ch, pid_t pid)
@@ -177,6 +179,7 @@ static void finish_child(struct run_children *ch, struct child *k, int status)
 	snprintf(output, sizeof(output), "%s.%d", ch->output, (int)k->pid);
 	if (profile_init(&p) < 0) {
 		error("out of memory: no profile for child %d", (int)k->pid);
+		ch->lost = 1;
 		return;
 	}
 	profile_set_meta(&p, "command", k->cmdline);
@@ -187,8 +190,10 @@ static void finish_child(struct run_children *ch, struct child *k, int status)
 	if (alloc_fns_apply(&ch->o->lv.alloc_fns, &p) == 0 && collector_build_profile(k->c, &p, err) == 0 &&
 	    profile_write(&p, output, err) == 0)
 		say_child(ch, k, &p, output);
-	else
-		error("child %d: %s", (int)k->pid, err);
+	else {
+		error("child %d: the profile is lost: %s", (int)k->pid, err);
+		ch->lost = 1;
+	}
 	profile_release(&p);
 }
 
@@ -255,6 +260,11 @@ void children_wait(struct run_children *ch)
 			said = 1;
 		}
 	}
+}
+
+int children_lost(const struct run_children *ch)
+{
+	return ch && ch->lost;
 }
 
 int children_leaked(const struct run_children *ch)

@@ -31,6 +31,9 @@ void children_program_ended(struct run_children *ch);
 /* After the program: wait for the children still traced and finish them. */
 void children_wait(struct run_children *ch);
 
+/* Was a child's profile lost (said)? */
+int children_lost(const struct run_children *ch);
+
 /* Did a child's exit scan find leaks of o->error_kinds? */
 int children_leaked(const struct run_children *ch);
 

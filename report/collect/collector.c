@@ -22,6 +22,7 @@
 #include "../symbols/symbols.h"
 #include "../symbols/symwarm.h"
 #include "../util/clock.h"
+#include "../util/format.h"
 #include "../util/thread.h"
 #include "collector-internal.h"
 #include "collector.h"
@@ -361,6 +362,7 @@ static void find_untraced_exec(struct collector *c)
 	for (n = 0; n < sizeof(h->exec_path) && h->exec_path[n]; n++)
 		;
 	snprintf(c->untraced_exec, sizeof(c->untraced_exec), "%.*s", (int)n, h->exec_path);
+	format_make_printable(c->untraced_exec, strlen(c->untraced_exec));
 	if (!c->untraced_exec[0])
 		snprintf(c->untraced_exec, sizeof(c->untraced_exec), "(a program it did not name)");
 }

@@ -47,6 +47,11 @@ static int try_connect(pid_t at)
 		close(fd);
 		return -EPERM;
 	}
+	/* the run lets in its own user and root only: it would hang up on us */
+	if (cred.uid != geteuid() && geteuid() != 0) {
+		close(fd);
+		return -EACCES;
+	}
 	return fd;
 }
 
@@ -59,6 +64,11 @@ int live_connect(pid_t pid, pid_t *run_pid, char err[PROFILE_ERRLEN])
 
 		if (fd >= 0) {
 			*run_pid = at;
+			return fd;
+		}
+		if (fd == -EACCES) {
+			snprintf(err, PROFILE_ERRLEN, "process %d is traced by heapwise run %d of another user: "
+				 "only that user or root can watch it", (int)pid, (int)at);
 			return fd;
 		}
 		at = proc_parent(at);

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "../util/format.h"
+#include "../util/privfile.h"
 #include "profile.h"
 #include "varint.h"
 
@@ -200,6 +202,7 @@ uint32_t profile_intern(struct profile *p, const char *s)
 	}
 	off = (uint32_t)p->strings_len;
 	memcpy(p->strings + off, s, len);
+	format_make_printable(p->strings + off, len - 1);	/* no terminal escapes from names */
 	p->strings_len += len;
 	it->slots[j] = off;
 	it->count++;
@@ -550,32 +553,20 @@ int profile_write_fd(const struct profile *p, int fd, const char *name, char err
 
 int profile_write(const struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 {
-	char *tmp = NULL;
-	int fd, ret;
+	char why[PRIVFILE_ERRLEN];
+	struct privfile f;
+	int ret;
 
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return fail(err, -ENOMEM, "out of memory while writing '%s'", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = fail(err, -errno, "cannot create '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	ret = profile_write_fd(p, fd, tmp, err);
-	if (close(fd) < 0 && ret == 0)
-		ret = fail(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
+	if ((ret = privfile_open(&f, path, why)) < 0)
+		return fail(err, ret, "%s", why);
+	ret = profile_write_fd(p, f.fd, path, err);
 	if (ret < 0) {
-		unlink(tmp);
-		goto out;
+		privfile_abandon(&f);
+		return ret;
 	}
-	if (rename(tmp, path) < 0) {
-		ret = fail(err, -errno, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	ret = 0;
-out:
-	free(tmp);
-	return ret;
+	if ((ret = privfile_commit(&f, why)) < 0)
+		return fail(err, ret, "%s", why);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -741,6 +732,8 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		free(p->strings);
 		p->strings = take_array(c, c->len, 1);
 		p->strings_len = p->strings_cap = c->len;
+		if (p->strings)
+			format_make_printable(p->strings, p->strings_len);
 		break;
 	case SEC_MODULES:
 		p->nmodules = take64(c);
@@ -756,10 +749,22 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		p->stacks = take_array(c, p->nstacks, sizeof(*p->stacks));
 		p->stack_frames = take_array(c, p->nstack_frames, sizeof(*p->stack_frames));
 		break;
-	case SEC_SITES:
+	case SEC_SITES: {
+		uint64_t sums[8] = { 0 };
+
 		p->nsites = take64(c);
 		p->sites = take_array(c, p->nsites, sizeof(*p->sites));
+		/* each counter summed over the sites stays in bounds too */
+		for (uint64_t i = 0; p->sites && i < p->nsites; i++) {
+			const uint64_t *v = &p->sites[i].allocations;
+
+			for (int k = 0; k < 8; k++)
+				if ((sums[k] += v[k] > PROFILE_MAX_BYTES ? PROFILE_MAX_BYTES + 1 : v[k]) >
+				    PROFILE_MAX_BYTES)
+					return -1;
+		}
 		break;
+	}
 	case SEC_TIMELINE:
 		p->nsamples = take64(c);
 		p->samples = take_array(c, p->nsamples, sizeof(*p->samples));
@@ -787,8 +792,14 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		if (!s->blocks)
 			return -1;
 		p->nsnapshots++;
-		for (uint64_t i = 0; i < s->nblocks; i++)
+		/* bounded, so that no sum of sizes a report makes can overflow */
+		for (uint64_t i = 0; i < s->nblocks; i++) {
+			if (s->blocks[i].size > PROFILE_MAX_BLOCK_SIZE)
+				return -1;
 			s->bytes += s->blocks[i].size;
+			if (s->bytes > PROFILE_MAX_BYTES)
+				return -1;
+		}
 		break;
 	}
 	case SEC_SIZES: {

@@ -51,6 +51,12 @@ struct profile_stack {
 };
 
 /* What one stack did over the run. */
+/* What a reader accepts: a block of at most 8 TiB (the collector's own
+ * limit), and at most 2^62 bytes or blocks in a snapshot and in any
+ * counter summed over the sites, so reports can add and subtract them. */
+#define PROFILE_MAX_BLOCK_SIZE	((1ull << 43) - 1)
+#define PROFILE_MAX_BYTES	(1ull << 62)
+
 struct profile_site {
 	uint32_t stack;
 	uint32_t pad;

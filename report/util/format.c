@@ -43,3 +43,21 @@ void format_commas(uint64_t v, char *buf, size_t len)
 	}
 	buf[at] = '\0';
 }
+
+/* Profiles keep no control character (profile.c calls this on every
+ * string it interns or reads), nor do the names heapwise run prints from
+ * the program's memory or /proc. */
+void format_make_printable(char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char b = (unsigned char)s[i];
+
+		if (b && (b < 0x20 || b == 0x7f))
+			s[i] = '?';
+		else if (b == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+			 (unsigned char)s[i + 1] <= 0x9f) {
+			s[i] = s[i + 1] = '?';
+			i++;
+		}
+	}
+}

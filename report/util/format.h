@@ -16,4 +16,9 @@ void format_duration(uint64_t ns, char *buf, size_t len);
 /* "1,234": memcheck's way of writing byte counts. */
 void format_commas(uint64_t v, char *buf, size_t len);
 
+/* Names come from programs and from files anyone may craft: turn every
+ * control character of s[0..len) (C0, DEL, C1 as UTF-8) into '?', as ls -q
+ * shows them, so no report sends a terminal escapes. NULs stay. */
+void format_make_printable(char *s, size_t len);
+
 #endif

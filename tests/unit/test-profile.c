@@ -205,7 +205,7 @@ static void packed_blocks_round_trip(void **state)
 		addr += i == N - 1 ? UINT64_MAX - addr : i % 1000 == 0 ? x >> 20 : 1 + x % 4096;
 		b[i] = (struct profile_block){
 			.addr = addr,
-			.size = i % 7 == 0 ? UINT64_MAX - i : x % 100000,
+			.size = i % 7 == 0 ? PROFILE_MAX_BLOCK_SIZE - i : x % 100000,
 			.stamp = i % 3 == 0 ? x : UINT64_MAX - x % 5,
 			.stack = (uint32_t)(x >> 33) % 2,
 			.generation = i % 11 == 0 ? UINT32_MAX : (uint32_t)(x % 3),
@@ -224,6 +224,48 @@ static void packed_blocks_round_trip(void **state)
 	assert_memory_equal(q.snapshots[0].blocks, b, N * sizeof(*b));
 	profile_release(&p);
 	profile_release(&q);
+}
+
+/* Sizes a collector cannot make, or sums a report could not add up, are
+ * refused: a block over 8 TiB, and 2^19 + 1 blocks of 8 TiB in one snapshot
+ * (more than 2^62 bytes); and site counters that sum past 2^62. */
+static void huge_sizes_are_rejected(void **state)
+{
+	enum { N = (1 << 19) + 1 };
+	struct profile p, q;
+	struct profile_block *b;
+	char err[PROFILE_ERRLEN];
+
+	(void)state;
+	build(&p);
+	p.snapshots[0].blocks[0].size = 1ull << 62;
+	p.snapshots[0].blocks[1].size = 1ull << 62;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "section 9 (snapshot) is malformed"));
+
+	b = calloc(N, sizeof(*b));
+	for (size_t i = 0; i < N; i++)
+		b[i] = (struct profile_block){ .addr = (i + 1) << 44, .size = PROFILE_MAX_BLOCK_SIZE, .stack = 1 };
+	free(p.snapshots[0].blocks);
+	p.snapshots[0].blocks = b;
+	p.snapshots[0].nblocks = N;
+	profile_scan_free(p.snapshots[0].scan);
+	p.snapshots[0].scan = NULL;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "section 9 (snapshot) is malformed"));
+
+	p.snapshots[0].nblocks = 2;	/* the sum is fine again */
+	assert_int_equal(profile_write(&p, path, err), 0);
+	if (profile_read(&q, path, err) < 0)
+		fail_msg("%s", err);
+	profile_release(&q);
+	p.sites[0].bytes_allocated = UINT64_MAX;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "(sites) is malformed"));
+	profile_release(&p);
 }
 
 /* Put the CRCs of section `at` and of the whole file right again. */
@@ -252,6 +294,48 @@ static void fix_checksums(unsigned char *data, size_t size, unsigned at)
  */
 #define ZERO5	0, 0, 0, 0, 0
 #define LONG6	0, 0x80, 0, 0, 0, 0
+/* A name with terminal escapes: interned, and in a file crafted past
+ * the writer (checksums redone), it reads with '?' for each control
+ * character (ESC, BEL, DEL, C1 CSI as UTF-8), the rest as it was. */
+static void control_characters_are_not_kept(void **state)
+{
+	static const char evil[] = "pa\x1b[2Jrse\x07\x7f\xc2\x9b\xc3\xa9";
+	static const char shown[] = "pa?[2Jrse????\xc3\xa9";
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+	unsigned char *data, *at;
+	uint32_t nsections, type;
+	unsigned strings = 0;
+	long size;
+	FILE *f;
+
+	(void)state;
+	build(&p);
+	assert_string_equal(profile_str(&p, profile_intern(&p, evil)), shown);
+	profile_set_meta(&p, "command", "PARSEPARSEPARSEPARSE");
+	assert_int_equal(profile_write(&p, path, err), 0);
+	profile_release(&p);
+	data = read_whole(path, &size);
+	memcpy(&nsections, data + 12, 4);
+	for (unsigned i = 0; i < nsections; i++) {
+		memcpy(&type, data + 32 + 32 * i, 4);
+		if (type == 3)
+			strings = i;
+	}
+	at = memmem(data, (size_t)size, "PARSEPARSEPARSEPARSE", 20);
+	assert_non_null(at);
+	memcpy(at, evil, strlen(evil));
+	fix_checksums(data, (size_t)size, strings);
+	f = fopen(path, "wb");
+	assert_int_equal(fwrite(data, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	if (profile_read(&q, path, err) < 0)
+		fail_msg("%s", err);
+	assert_memory_equal(profile_get_meta(&q, "command"), shown, strlen(shown));
+	profile_release(&q);
+	free(data);
+}
+
 static void bad_packed_blocks_are_rejected(void **state)
 {
 	static const struct { const char *what; uint64_t count; unsigned char bytes[40]; } cases[] = {
@@ -331,6 +415,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(damage_is_rejected),
+		cmocka_unit_test(huge_sizes_are_rejected),
+		cmocka_unit_test(control_characters_are_not_kept),
 		cmocka_unit_test(bad_scan_is_rejected),
 		cmocka_unit_test(packed_blocks_round_trip),
 		cmocka_unit_test(bad_packed_blocks_are_rejected),
