@@ -117,6 +117,13 @@ static void dashboard_finish(struct dashboard *d)
 	d->running = 0;
 }
 
+void run_say_corrupted(const struct collector *c, pid_t pid)
+{
+	warning("the program (pid %d) corrupted heapwise's shared memory: %s; tracing stopped there, "
+		"the program runs on, and its profile ends where the damage began", (int)pid,
+		collector_corruption(c));
+}
+
 /*
  * Replay until the program exits; returns its wait status. The collector's
  * drain thread empties the rings meanwhile, so nothing here can make the
@@ -125,11 +132,16 @@ static void dashboard_finish(struct dashboard *d)
 static int collect_until_exit(struct collector *c, pid_t pid, struct rusage *ru,
 			      struct live_server *server, struct dashboard *d, struct run_children *ch)
 {
-	int status;
+	int status, said = 0;
 
 	for (;;) {
 		size_t n = collector_drain(c, 0);
 		pid_t r;
+
+		if (!said && collector_corruption(c)) {
+			run_say_corrupted(c, pid);
+			said = 1;
+		}
 
 		if (ch)
 			n += (size_t)children_poll(ch);

@@ -38,6 +38,7 @@
 
 struct child {
 	pid_t pid;
+	int said_corrupted;
 	unsigned slot;			/* in the fork table */
 	struct collector *c;
 	unsigned images;		/* images attached when cmdline was read */
@@ -212,6 +213,10 @@ int children_poll(struct run_children *ch)
 		int status;
 
 		work |= collector_drain(k->c, 0) != 0;
+		if (!k->said_corrupted && collector_corruption(k->c)) {
+			run_say_corrupted(k->c, k->pid);
+			k->said_corrupted = 1;
+		}
 		collector_tick(k->c, monotonic_ns());
 		if (collector_images(k->c) != k->images) {
 			/* it exec'd: name it by what it runs now */

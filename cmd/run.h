@@ -32,6 +32,9 @@ struct run_options {
  */
 int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd);
 
+/* Say once that the program (pid) corrupted c's shared memory. */
+void run_say_corrupted(const struct collector *c, pid_t pid);
+
 /* Trace argv[0] with o; returns the exit status. */
 int run_program(struct run_options *o, int argc, char **argv);
 

@@ -32,6 +32,24 @@ void summary_describe_exit(const struct profile *p, char *buf, size_t len)
 	}
 }
 
+/* Where tracing stopped short of the program's end, and what exec released. */
+static void print_where_tracing_ended(FILE *out, const struct profile *p, const char *prefix)
+{
+	const struct profile_totals *t = &p->totals;
+	char a[64];
+
+	if (profile_get_meta(p, "corrupted"))
+		fprintf(out, "%sthe program corrupted heapwise's shared memory (%s): the profile ends there\n", prefix,
+			profile_get_meta(p, "corrupted"));
+	if (profile_get_meta(p, "untraced-exec"))
+		fprintf(out, "%snot traced after the exec of %s\n", prefix, profile_get_meta(p, "untraced-exec"));
+	if (t->exec_released_blocks) {
+		format_bytes(t->exec_released_bytes, a, sizeof(a));
+		fprintf(out, "%sreleased by exec: %llu blocks, %s (%llu images)\n", prefix,
+			(unsigned long long)t->exec_released_blocks, a, (unsigned long long)t->images);
+	}
+}
+
 int summary_print(FILE *out, const struct profile *p, const char *prefix, unsigned top)
 {
 	const struct profile_totals *t = &p->totals;
@@ -62,13 +80,7 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	fprintf(out, "%stemporary allocations: %llu (freed with at most %llu allocation%s in between)\n",
 		prefix, (unsigned long long)t->temporary, (unsigned long long)t->temporary_threshold,
 		t->temporary_threshold == 1 ? "" : "s");
-	if (profile_get_meta(p, "untraced-exec"))
-		fprintf(out, "%snot traced after the exec of %s\n", prefix, profile_get_meta(p, "untraced-exec"));
-	if (t->exec_released_blocks) {
-		format_bytes(t->exec_released_bytes, a, sizeof(a));
-		fprintf(out, "%sreleased by exec: %llu blocks, %s (%llu images)\n", prefix,
-			(unsigned long long)t->exec_released_blocks, a, (unsigned long long)t->images);
-	}
+	print_where_tracing_ended(out, p, prefix);
 
 	exit_snap = profile_find_snapshot((struct profile *)p, "exit");
 	if (exit_snap && exit_snap->scan) {

@@ -233,11 +233,11 @@ void hw_check_modules(const uint64_t *frames, unsigned depth)
 
 static int module_logged(uint64_t bias, uint64_t start)
 {
-	struct wire_module *m = wire_modules(hw_hdr);
+	struct wire_module *m = hw_layout.modules;
 	uint32_t used = __atomic_load_n(&hw_hdr->modules_used, __ATOMIC_ACQUIRE);
 
-	if (used > hw_hdr->module_capacity)
-		used = hw_hdr->module_capacity;
+	if (used > hw_layout.module_capacity)
+		used = hw_layout.module_capacity;
 	for (uint32_t i = 0; i < used; i++)
 		if (m[i].image == hw_image && m[i].bias == bias && m[i].start == start &&
 		    __atomic_load_n(&m[i].ready, __ATOMIC_ACQUIRE))
@@ -295,9 +295,9 @@ static int log_one_module(struct dl_phdr_info *info, size_t size, void *first)
 		return 0;
 
 	at = __atomic_fetch_add(&hw_hdr->modules_used, 1, __ATOMIC_ACQ_REL);
-	if (at >= hw_hdr->module_capacity)
+	if (at >= hw_layout.module_capacity)
 		return 1;
-	m = &wire_modules(hw_hdr)[at];
+	m = &hw_layout.modules[at];
 	m->bias = info->dlpi_addr;
 	m->start = lo;
 	m->end = hi;
@@ -366,7 +366,46 @@ static void publish_tls_size(void)
 /* Regions                                                             */
 /* ------------------------------------------------------------------ */
 
+struct region_layout hw_layout;
 static size_t hw_hdr_size;		/* what we mapped of hw_hdr */
+
+static int pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* Does [offset, offset + n * size) lie inside the first `total` bytes? */
+static int inside(uint64_t offset, uint64_t n, uint64_t size, uint64_t total)
+{
+	return offset <= total && (!size || n <= (total - offset) / size);
+}
+
+/* Take the layout of the region (mapped at map, total bytes) from its
+ * header h (a copy), if it holds together. Returns 0, or -1. */
+static int take_layout(char *map, const struct wire_header *h, uint64_t total)
+{
+	if (!pow2(h->ring_records) || !pow2(h->stack_slots) || !h->ring_count ||
+	    h->max_depth == 0 || h->max_depth > WIRE_MAX_DEPTH ||
+	    !inside(h->rings_offset, h->ring_count, sizeof(struct wire_ring), total) ||
+	    !inside(h->records_offset, (uint64_t)h->ring_count * h->ring_records, sizeof(struct wire_record), total) ||
+	    h->ring_records > UINT64_MAX / h->ring_count ||
+	    !inside(h->stacks_offset, h->stack_slots, sizeof(struct wire_stack), total) ||
+	    !inside(h->frames_offset, h->frame_capacity, sizeof(uint64_t), total) ||
+	    !inside(h->modules_offset, h->module_capacity, sizeof(struct wire_module), total))
+		return -1;
+	hw_layout = (struct region_layout){
+		.rings = (struct wire_ring *)(map + h->rings_offset),
+		.records = (struct wire_record *)(map + h->records_offset),
+		.stacks = (struct wire_stack *)(map + h->stacks_offset),
+		.frames = (uint64_t *)(map + h->frames_offset),
+		.modules = (struct wire_module *)(map + h->modules_offset),
+		.ring_count = h->ring_count, .stack_slots = h->stack_slots,
+		.ring_records = h->ring_records, .frame_capacity = h->frame_capacity,
+		.module_capacity = h->module_capacity, .max_depth = h->max_depth,
+		.collector_pid = h->collector_pid, .traced_pid = h->traced_pid,
+	};
+	return 0;
+}
 static struct wire_header *fork_table;	/* the first region's header (--follow-fork) */
 static int atfork_set;			/* our fork handler is registered */
 
@@ -398,7 +437,9 @@ static int attach_region(int fd)
 		return -1;
 	}
 	if (__atomic_load_n(&((struct wire_header *)map)->collector_done, __ATOMIC_ACQUIRE) ||
-	    __atomic_load_n(&((struct wire_header *)map)->tracer_state, __ATOMIC_ACQUIRE) == WIRE_TRACER_DISABLED) {
+	    __atomic_load_n(&((struct wire_header *)map)->tracer_state, __ATOMIC_ACQUIRE) == WIRE_TRACER_DISABLED ||
+	    take_layout(map, &probe, probe.total_size) < 0) {
+		hw_debug("the collector's region is not usable: not traced");
 		munmap(map, probe.total_size);
 		return -1;
 	}
@@ -602,25 +643,63 @@ __attribute__((constructor)) static void heapwise_init(void)
  * Ask for the exit scan and wait until the collector has done it. Only the
  * traced process itself asks (not a vfork child calling _exit, which shares
  * our memory and our hw_active), and only once. The wait ends when the
- * collector answers or is gone: never a hang.
+ * collector answers, is gone, has not beaten for EXIT_SCAN_STILL_NS
+ * (stopped: while it scans, we are stopped too) or after EXIT_SCAN_MAX_NS:
+ * never a hang.
  */
+#define EXIT_SCAN_STILL_NS	(1000ull * 1000000ull)	/* heartbeat frozen this long: stopped */
+#define EXIT_SCAN_MAX_NS	(60ull * 1000000000ull)	/* and the longest wait of all */
+
+static uint64_t elapsed_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (uint64_t)(b->tv_sec - a->tv_sec) * 1000000000ull + (uint64_t)b->tv_nsec - (uint64_t)a->tv_nsec;
+}
+
 void hw_exit_scan(void)
 {
 	struct wire_header *h = hw_hdr;
 	uint32_t expected = WIRE_SCAN_NONE;
+	struct timespec start, still_since;
+	uint64_t beat;
 
-	if (!h || !hw_active || (pid_t)syscall(SYS_getpid) != h->traced_pid ||
+	if (!h || !hw_active || (pid_t)syscall(SYS_getpid) != hw_layout.traced_pid ||
 	    !__atomic_load_n(&h->scan_at_exit, __ATOMIC_ACQUIRE))
 		return;
+	if (hw_collector_stalled()) {
+		/* it let us wait once already: exit now, and say why there is no scan */
+		__atomic_compare_exchange_n(&h->exit_scan, &expected, WIRE_SCAN_ABANDONED, 0, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE);
+		return;
+	}
 	h->exit_scan_tid = (int32_t)syscall(SYS_gettid);
 	if (!__atomic_compare_exchange_n(&h->exit_scan, &expected, WIRE_SCAN_REQUESTED, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	still_since = start;
+	beat = __atomic_load_n(&h->heartbeat_ns, __ATOMIC_ACQUIRE);
 	while (__atomic_load_n(&h->exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
-		struct timespec nap = { 0, 50 * 1000000 };
+		struct timespec nap = { 0, 50 * 1000000 }, now;
+		uint64_t b = __atomic_load_n(&h->heartbeat_ns, __ATOMIC_ACQUIRE);
 
 		if (hw_collector_gone())
 			break;
+		/* a collector that does not beat (stopped), or never gets to it,
+		 * must not keep the program from exiting */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (b != beat) {
+			beat = b;
+			still_since = now;
+		}
+		if (elapsed_ns(&still_since, &now) > EXIT_SCAN_STILL_NS || elapsed_ns(&start, &now) > EXIT_SCAN_MAX_NS) {
+			expected = WIRE_SCAN_REQUESTED;
+			if (__atomic_compare_exchange_n(&h->exit_scan, &expected, WIRE_SCAN_ABANDONED, 0,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				hw_debug("the collector did not scan in time: exiting unscanned");
+				break;
+			}
+			continue;	/* it answered meanwhile */
+		}
 		/* a shared futex: the collector wakes it through its own mapping */
 		syscall(SYS_futex, &h->exit_scan, FUTEX_WAIT, WIRE_SCAN_REQUESTED, &nap, NULL, 0);
 	}

@@ -29,7 +29,7 @@
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
-#define WAIT_LIMIT_NS	(10ull * 1000000000ull)	/* longest a thread waits for ring space */
+#define WAIT_LIMIT_NS	(1000ull * 1000000ull)	/* longest a thread waits for ring space */
 #define STALE_NS	(200ull * 1000000ull)	/* heartbeat age that makes us look closer */
 #define STACK_PROBES	256			/* linear probes before giving up on a stack */
 #define PREFETCH_RECORDS 8			/* how far ahead in the ring to fetch for writing */
@@ -89,7 +89,7 @@ int hw_collector_gone(void)
 		return 1;
 	if (now_ns() - beat < STALE_NS)
 		return 0;
-	hw_proc_path(path, hw_hdr->collector_pid, "stat");
+	hw_proc_path(path, hw_layout.collector_pid, "stat");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 1;
@@ -131,8 +131,8 @@ static void note_ring_used(uint32_t i)
  */
 static struct wire_ring *ring_claim(uint32_t *index)
 {
-	for (uint32_t i = 1; i < hw_hdr->ring_count; i++) {
-		struct wire_ring *r = wire_ring_at(hw_hdr, i);
+	for (uint32_t i = 1; i < hw_layout.ring_count; i++) {
+		struct wire_ring *r = &hw_layout.rings[i];
 		uint32_t expect = WIRE_RING_FREE;
 
 		if (__atomic_load_n(&r->state, __ATOMIC_RELAXED) != WIRE_RING_FREE)
@@ -160,15 +160,15 @@ static struct wire_ring *thread_ring(struct thread_state *t)
 	if (likely(t->ring))
 		return t->ring;
 	__atomic_fetch_add(&hw_hdr->threads_seen, 1, __ATOMIC_RELAXED);
-	t->mask = hw_hdr->ring_records - 1;
+	t->mask = hw_layout.ring_records - 1;
 	r = ring_claim(&i);
 	if (!r) {
 		t->shared = 1;
-		t->records = wire_ring_records(hw_hdr, 0);
-		t->ring = wire_ring_at(hw_hdr, 0);
+		t->records = hw_layout.records;
+		t->ring = &hw_layout.rings[0];
 		return t->ring;
 	}
-	t->records = wire_ring_records(hw_hdr, i);
+	t->records = hw_layout.records + (uint64_t)i * hw_layout.ring_records;
 	t->ring = r;
 	t->head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 	t->tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
@@ -181,13 +181,34 @@ static struct wire_ring *thread_ring(struct thread_state *t)
 }
 
 /*
+ * A collector that let a wait run out (stopped, or descheduled for long)
+ * is "stalled": its heartbeat then. While the heartbeat stays there,
+ * events that find their ring full are counted lost at once instead of
+ * waiting again, so a stopped collector holds the program up once, for
+ * WAIT_LIMIT_NS; when it beats again, delivery is lossless again.
+ */
+static uint64_t stalled_beat;		/* 0: not stalled */
+
+int hw_collector_stalled(void)
+{
+	uint64_t stalled = __atomic_load_n(&stalled_beat, __ATOMIC_RELAXED);
+
+	if (!stalled)
+		return 0;
+	if (__atomic_load_n(&hw_hdr->heartbeat_ns, __ATOMIC_ACQUIRE) == stalled)
+		return 1;
+	__atomic_store_n(&stalled_beat, 0, __ATOMIC_RELAXED);	/* it drains again */
+	return 0;
+}
+
+/*
  * Make room for n records after *head in ring r. Returns 0 when there is
- * room, -1 when the wait limit passed or the collector is gone (the caller
- * counts the loss). Waits by yielding, then by short sleeps.
+ * room, -1 when the wait limit passed, the collector is stalled or gone
+ * (the caller counts the loss). Waits by yielding, then by short sleeps.
  */
 static int ring_wait(struct wire_ring *r, uint64_t head, uint64_t *tail_seen, unsigned n)
 {
-	uint64_t cap = hw_hdr->ring_records;
+	uint64_t cap = hw_layout.ring_records;
 	uint64_t start = 0;
 
 	__atomic_fetch_add(&hw_hdr->ring_waits, 1, __ATOMIC_RELAXED);
@@ -195,7 +216,7 @@ static int ring_wait(struct wire_ring *r, uint64_t head, uint64_t *tail_seen, un
 		*tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 		if (head - *tail_seen + n <= cap)
 			return 0;
-		if (!hw_active)
+		if (!hw_active || hw_collector_stalled())
 			return -1;
 		if (spins < 64) {
 			sched_yield();
@@ -207,8 +228,12 @@ static int ring_wait(struct wire_ring *r, uint64_t head, uint64_t *tail_seen, un
 			disable_tracing();
 			return -1;
 		}
-		if (now_ns() - start > WAIT_LIMIT_NS)
+		if (now_ns() - start > WAIT_LIMIT_NS) {
+			uint64_t beat = __atomic_load_n(&hw_hdr->heartbeat_ns, __ATOMIC_ACQUIRE);
+
+			__atomic_store_n(&stalled_beat, beat ? beat : 1, __ATOMIC_RELAXED);
 			return -1;
+		}
 		struct timespec ts = { 0, 50000 };
 		syscall(SYS_nanosleep, &ts, NULL);	/* not a cancellation point */
 	}
@@ -238,7 +263,7 @@ static struct wire_ring *ring_reserve(struct thread_state *t, unsigned n)
 		shared_lock(r);
 		t->head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 	}
-	if (likely(t->head - t->tail_seen + n <= hw_hdr->ring_records))
+	if (likely(t->head - t->tail_seen + n <= hw_layout.ring_records))
 		return r;
 	if (ring_wait(r, t->head, &t->tail_seen, n) == 0)
 		return r;
@@ -287,8 +312,8 @@ static void ring_commit(struct thread_state *t, struct wire_ring *r)
  */
 static uint32_t stack_intern(const uint64_t *frames, unsigned depth, uint64_t h)
 {
-	struct wire_stack *slots = wire_stacks(hw_hdr);
-	uint32_t mask = hw_hdr->stack_slots - 1;
+	struct wire_stack *slots = hw_layout.stacks;
+	uint32_t mask = hw_layout.stack_slots - 1;
 	uint32_t i;
 
 	h = h ? h : 1;	/* 0 marks an empty slot */
@@ -309,12 +334,12 @@ static uint32_t stack_intern(const uint64_t *frames, unsigned depth, uint64_t h)
 			continue;
 		}
 		first = __atomic_fetch_add(&hw_hdr->frames_used, depth, __ATOMIC_RELAXED);
-		if (first + depth > hw_hdr->frame_capacity) {
+		if (first > hw_layout.frame_capacity || depth > hw_layout.frame_capacity - first) {
 			depth = 0;
 			first = 0;
 			__atomic_fetch_add(&hw_hdr->stacks_dropped, 1, __ATOMIC_RELAXED);
 		}
-		memcpy(wire_frames(hw_hdr) + first, frames, depth * sizeof(*frames));
+		memcpy(hw_layout.frames + first, frames, depth * sizeof(*frames));
 		slots[i].first = (uint32_t)first;
 		slots[i].depth = (uint16_t)depth;
 		slots[i].image = (uint8_t)hw_image;
@@ -353,7 +378,7 @@ static unsigned own_frames(const uint64_t *ips, unsigned n)
 static uint32_t intern_caller_frames(struct thread_state *t, const uint64_t *frames, unsigned depth,
 				     uint64_t hash, int count_cut)
 {
-	unsigned want = hw_hdr->max_depth;
+	unsigned want = hw_layout.max_depth;
 
 	t->last_truncated = depth > want;
 	if (t->last_truncated) {
@@ -371,7 +396,7 @@ static uint32_t intern_caller_frames(struct thread_state *t, const uint64_t *fra
 static __attribute__((noinline)) uint32_t stack_by_libunwind(struct thread_state *t, int count_cut)
 {
 	uint64_t buf[WIRE_MAX_DEPTH + 16];
-	int got = unw_backtrace((void **)buf, (int)(hw_hdr->max_depth + OWN_FRAMES + 1));
+	int got = unw_backtrace((void **)buf, (int)(hw_layout.max_depth + OWN_FRAMES + 1));
 	unsigned skip;
 
 	if (got < 0)
@@ -409,7 +434,7 @@ static uint32_t current_stack(struct thread_state *t)
 	int same, got;
 
 	CURRENT_FRAME(ip, sp, bp);
-	got = hw_unwind(ip, sp, bp, hw_hdr->max_depth + OWN_FRAMES + 1, &f, &same);
+	got = hw_unwind(ip, sp, bp, hw_layout.max_depth + OWN_FRAMES + 1, &f, &same);
 	if (got < 0)
 		return stack_by_libunwind(t, 1);
 	if (same && !unwind_check) {

@@ -38,7 +38,7 @@ typedef int execveat_fn(int, const char *, char *const[], char *const[], int);
 /* Is this the traced process (not a vfork child sharing our memory)? */
 static int traced_process(void)
 {
-	return hw_hdr && hw_active && (pid_t)syscall(SYS_getpid) == hw_hdr->traced_pid;
+	return hw_hdr && hw_active && (pid_t)syscall(SYS_getpid) == hw_layout.traced_pid;
 }
 
 /* About to exec path (or, fd >= 0 and no path, the file open on fd). */

@@ -46,8 +46,30 @@ struct thread_state {
 	uint32_t last_stack;	/* id of the last stack interned */
 };
 
+/*
+ * The region's layout, copied from its header once, when attaching, and
+ * checked to lie inside what was mapped: the program can overwrite the
+ * header, and nothing the tracer indexes with may come from it after.
+ */
+struct region_layout {
+	struct wire_ring *rings;
+	struct wire_record *records;	/* ring i's are records + i * ring_records */
+	struct wire_stack *stacks;
+	uint64_t *frames;
+	struct wire_module *modules;
+	uint32_t ring_count;
+	uint32_t stack_slots;		/* a power of two */
+	uint64_t ring_records;		/* a power of two */
+	uint64_t frame_capacity;
+	uint32_t module_capacity;
+	uint32_t max_depth;
+	int32_t collector_pid;
+	int32_t traced_pid;
+};
+
 extern struct real_allocator hw_real;
 extern struct wire_header *hw_hdr;	/* the mapped region, NULL when not attached */
+extern struct region_layout hw_layout;	/* its layout, as it was when we attached */
 extern int hw_active;			/* 1 while events are recorded */
 extern uint32_t hw_image;		/* our image number */
 extern int hw_modules_dirty;		/* set by dlopen: log modules at the next event */
@@ -94,6 +116,7 @@ void *hw_traced_realloc(void *p, size_t size, int fn);	/* the whole realloc, tra
 void hw_thread_exit(void *ring);	/* pthread key destructor */
 void hw_emit_init(void);		/* once, at attach: key, unwinder priming */
 int hw_collector_gone(void);		/* heapwise exited or stopped draining for good */
+int hw_collector_stalled(void);		/* a wait for it ran out, and it has not beaten since */
 
 /* unwind.c */
 #define HW_UNWIND_FRAMES 72	/* deepest walk unwind.c takes on; deeper ones use unw_backtrace */

@@ -229,6 +229,7 @@ enum wire_scan_state {
 	WIRE_SCAN_NONE = 0,
 	WIRE_SCAN_REQUESTED = 1,	/* the tracer waits in exit */
 	WIRE_SCAN_DONE = 2,		/* scanned (or given up): go on exiting */
+	WIRE_SCAN_ABANDONED = 3,	/* the tracer stopped waiting (the collector was stopped) */
 };
 
 enum wire_tracer_state {

@@ -700,6 +700,8 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 	}
 	if (c->scan_error[0])
 		profile_set_meta(p, "scan-error", c->scan_error);
+	if (collector_corruption(c))
+		profile_set_meta(p, "corrupted", collector_corruption(c));
 
 	/* keep only stacks that allocated (site 0 may be empty) */
 	for (size_t i = 0; i < p->nsites; i++)

@@ -70,15 +70,28 @@ struct chunk {
 	struct wire_record recs[8192];
 };
 
-/* What the collector last saw of a ring, to notice idle ones. */
+/* What the collector last saw of a ring, to notice idle ones, and its
+ * own count of what it consumed (the ring's tail in shared memory is for
+ * the producer to read: the program can write it). */
 struct ring_seen {
 	uint64_t head;
 	uint64_t since_ns;	/* when head last moved */
+	uint64_t tail;		/* records consumed */
+};
+
+/* The rings as the collector laid them out: its own copy, so that no
+ * index or count the program can overwrite in the header is ever used. */
+struct ring_layout {
+	struct wire_ring *rings;
+	struct wire_record *records;	/* ring i's are records + i * per_ring */
+	uint32_t count;
+	uint64_t per_ring;		/* a power of two */
 };
 
 struct collector {
 	struct collector_options opt;
 	struct wire_header *hdr;	/* the shared region */
+	struct ring_layout rings;	/* its rings, as we made them */
 	struct wiretables tables;	/* its stacks, frames and modules, read safely */
 	struct wiretables_cursor warm_cursor;	/* what symwarm has been given */
 	uint64_t size;			/* its size */
@@ -152,6 +165,12 @@ struct collector {
 	char untraced_exec[WIRE_PATH_MAX];	/* what an exec went to, untraced; "" if none */
 	struct symwarm *symwarm;	/* reads symbols while the program runs, NULL if not */
 
+	/* The program wrote over what it must not (replay.c): said once by
+	 * the caller, kept in the profile; tracing stopped there. */
+	int corrupt;			/* atomic: 1 once corrupt_what is written */
+	char corrupt_what[PROFILE_ERRLEN];
+	uint64_t stamp_limit;		/* the stamp counter when this replay began */
+
 	/* --follow-fork (follow.c): the blocks a forked child started with,
 	 * its parent's; sorted by address. Its scans read them as roots. */
 	struct scan_block *inherited;
@@ -213,12 +232,28 @@ int collector_scan_kinds(const struct run_snapshot *rs, collector_count_kinds_fn
 			 struct leak_count kinds[LEAK_KINDS]);
 
 /* How many rings to look at: the tracer's high-water mark, never past the end. */
-static inline uint32_t rings_in_use(struct wire_header *h)
+static inline uint32_t rings_in_use(const struct collector *c)
 {
-	uint32_t used = __atomic_load_n(&h->rings_used, __ATOMIC_ACQUIRE);
+	uint32_t used = __atomic_load_n(&c->hdr->rings_used, __ATOMIC_ACQUIRE);
 
-	return used < h->ring_count ? used : h->ring_count;
+	return used < c->rings.count ? used : c->rings.count;
 }
+
+static inline struct wire_ring *ring_at(const struct collector *c, uint32_t i)
+{
+	return &c->rings.rings[i < c->rings.count ? i : 0];
+}
+
+static inline struct wire_record *ring_records_at(const struct collector *c, uint32_t i)
+{
+	return c->rings.records + (uint64_t)(i < c->rings.count ? i : 0) * c->rings.per_ring;
+}
+
+/* replay.c: the program corrupted the region. The first call keeps what
+ * (printf-like), stops the collector for good (the tracer then stops
+ * tracing: collector_done) and its draining. */
+void collector_corrupted(struct collector *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 
 #endif

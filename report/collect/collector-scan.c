@@ -33,15 +33,13 @@
 
 static int rings_empty(const struct collector *c)
 {
-	struct wire_header *h = c->hdr;
-	uint32_t used = rings_in_use(h);
+	uint32_t used = rings_in_use(c);
 
-	for (uint32_t i = 0; i < used; i++) {
-		struct wire_ring *r = wire_ring_at(h, i);
-
-		if (__atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE))
+		return 1;	/* nothing more is pulled */
+	for (uint32_t i = 0; i < used; i++)
+		if (__atomic_load_n(&ring_at(c, i)->head, __ATOMIC_ACQUIRE) != c->ring_seen[i].tail)
 			return 0;
-	}
 	return 1;
 }
 
@@ -245,7 +243,12 @@ void collector_scan_tick(struct collector *c)
 {
 	struct wire_header *h = c->hdr;
 
-	if (!c->exit_scan_served &&
+	if (!c->exit_scan_served && __atomic_load_n(&h->exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_ABANDONED) {
+		c->exit_scan_served = 1;
+		snprintf(c->scan_error, sizeof(c->scan_error),
+			 "the program stopped waiting for it: heapwise was stopped or too slow to answer");
+	}
+	if (!c->exit_scan_served && !__atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE) &&
 	    __atomic_load_n(&h->exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
 		collector_scan(c, "exit", 1);
 		c->exit_scan_served = 1;

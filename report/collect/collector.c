@@ -111,6 +111,8 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	h->rings_used = 1;
 	__atomic_store_n(&h->magic, WIRE_MAGIC, __ATOMIC_RELEASE);
 	wiretables_init(&c->tables, h);
+	c->rings = (struct ring_layout){ (struct wire_ring *)((char *)h + rings_off),
+					 (struct wire_record *)((char *)h + records_off), RING_COUNT, RING_RECORDS };
 
 	c->ring_seen = calloc(RING_COUNT, sizeof(*c->ring_seen));
 	c->site_of_stack = calloc(STACK_SLOTS + 1, sizeof(*c->site_of_stack));

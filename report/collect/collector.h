@@ -81,6 +81,10 @@ void collector_tick(struct collector *c, uint64_t now_ns);
  */
 int collector_reaped(const struct collector *c, int *status);
 
+/* What the program overwrote that it must not have (tracing stopped
+ * there, the program runs on), or NULL: for the caller to say once. */
+const char *collector_corruption(const struct collector *c);
+
 /* Why the last scan could not be made, or NULL. */
 const char *collector_scan_error(const struct collector *c);
 

@@ -22,6 +22,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,6 +45,34 @@
 #define FREED_KEEP		65536		/* entries of the freed-since-peak list kept over a new peak */
 #define DRAIN_BUSY		16384		/* records per pull above which we pull again at once */
 #define DRAIN_NAP_NS		1000000		/* between pulls: a quarter of a ring at 16M events/s */
+#define WINDOW_MAX		(1u << 24)	/* records the reorder window holds at most (512 MiB) */
+#define STAMP_AHEAD_MAX		(1ull << 32)	/* no run has this many events in flight at once */
+
+/* ------------------------------------------------------------------ */
+/* The program wrote where it must not                                 */
+/* ------------------------------------------------------------------ */
+
+void collector_corrupted(struct collector *c, const char *fmt, ...)
+{
+	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+	va_list ap;
+
+	pthread_mutex_lock(&once);
+	if (!__atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE)) {
+		va_start(ap, fmt);
+		vsnprintf(c->corrupt_what, sizeof(c->corrupt_what), fmt, ap);
+		va_end(ap);
+		__atomic_store_n(&c->corrupt, 1, __ATOMIC_RELEASE);
+		/* the tracer sees us gone at its next wait and stops tracing */
+		__atomic_store_n(&c->hdr->collector_done, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&once);
+}
+
+const char *collector_corruption(const struct collector *c)
+{
+	return __atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE) ? c->corrupt_what : NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* Replaying events                                                    */
@@ -238,16 +268,49 @@ static void replay(struct collector *c, const struct wire_record *r)
 /* The reorder window                                                  */
 /* ------------------------------------------------------------------ */
 
-/* Make the window hold stamps up to `stamp`. */
-static int window_reserve(struct reorder *w, uint64_t stamp)
+/*
+ * Move the window's base to `base`, replaying in order what it holds below
+ * and counting the stamps it lacks there as lost: a stamp too far ahead
+ * for the window means the ones behind will not come in time.
+ */
+static void window_skip_to(struct collector *c, uint64_t base)
 {
+	struct reorder *w = &c->window;
+
+	for (size_t n = 0; w->base < base && w->pending && n < w->capacity; n++) {
+		struct wire_record *slot = &w->slots[w->base & (w->capacity - 1)];
+
+		if (slot->stamp == w->base) {
+			replay(c, slot);
+			slot->stamp = 0;
+			w->pending--;
+		} else {
+			c->skipped_stamps++;
+		}
+		w->base++;
+	}
+	if (w->base < base) {
+		c->skipped_stamps += base - w->base;
+		w->base = base;
+	}
+	w->gap_since_ns = 0;
+}
+
+/* Make the window hold stamps up to `stamp`, growing it up to WINDOW_MAX. */
+static int window_reserve(struct collector *c, uint64_t stamp)
+{
+	struct reorder *w = &c->window;
 	size_t cap = w->capacity ? w->capacity : 65536;
 	struct wire_record *slots;
 
 	if (stamp - w->base < w->capacity)
 		return 0;
-	while (stamp - w->base >= cap)
+	while (stamp - w->base >= cap && cap < WINDOW_MAX)
 		cap *= 2;
+	if (stamp - w->base >= cap)
+		window_skip_to(c, stamp - cap + 1);
+	if (cap == w->capacity)
+		return 0;
 	slots = calloc(cap, sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;
@@ -263,18 +326,35 @@ static int window_reserve(struct reorder *w, uint64_t stamp)
 static void window_put(struct collector *c, const struct wire_record *r)
 {
 	struct reorder *w = &c->window;
+	struct wire_record *slot;
 
+	if (r->stamp == 0 || r->stamp >= c->stamp_limit) {
+		/* every stamp was taken from the counter before its record was published */
+		collector_corrupted(c, "a record carries stamp %llu, the counter was at %llu",
+				    (unsigned long long)r->stamp, (unsigned long long)c->stamp_limit);
+		return;
+	}
+	if (r->stamp >= w->base && r->stamp - w->base > STAMP_AHEAD_MAX) {
+		collector_corrupted(c, "a record carries stamp %llu, %llu past the last replayed",
+				    (unsigned long long)r->stamp, (unsigned long long)(r->stamp - w->base));
+		return;
+	}
 	if (r->stamp < w->base) {
 		/* arrived after we gave up waiting for it: replay out of order */
 		c->late_events++;
 		replay(c, r);
 		return;
 	}
-	if (window_reserve(w, r->stamp) < 0) {
+	if (window_reserve(c, r->stamp) < 0) {
 		c->lost_internal++;
 		return;
 	}
-	w->slots[r->stamp & (w->capacity - 1)] = *r;
+	slot = &w->slots[r->stamp & (w->capacity - 1)];
+	if (slot->stamp == r->stamp) {
+		collector_corrupted(c, "two records carry stamp %llu", (unsigned long long)r->stamp);
+		return;
+	}
+	*slot = *r;
 	w->pending++;
 }
 
@@ -359,15 +439,19 @@ static void queue_chunk(struct collector *c, struct chunk *k)
 /* Copy what ring i published into chunks and hand the space back. */
 static size_t pull_ring(struct collector *c, uint32_t i)
 {
-	struct wire_ring *r = wire_ring_at(c->hdr, i);
-	struct wire_record *recs = wire_ring_records(c->hdr, i);
-	uint64_t size = c->hdr->ring_records, mask = size - 1;
+	struct wire_ring *r = ring_at(c, i);
+	struct wire_record *recs = ring_records_at(c, i);
+	uint64_t size = c->rings.per_ring, mask = size - 1;
 	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
+	uint64_t tail = c->ring_seen[i].tail;
 	uint64_t t = tail;
 
-	if (head - tail > size)
-		return 0;	/* a corrupt head: never read past the ring */
+	if (head - tail > size) {
+		/* never read past the ring, nor wait on a head that cannot be */
+		collector_corrupted(c, "ring %u's head is %llu, %llu records past what it holds", i,
+				    (unsigned long long)head, (unsigned long long)(head - tail - size));
+		return 0;
+	}
 	while (t < head) {
 		struct chunk *k = c->filling;
 		uint64_t n = head - t, room, first;
@@ -391,6 +475,7 @@ static size_t pull_ring(struct collector *c, uint32_t i)
 		k->n += n;
 		t += n;
 	}
+	c->ring_seen[i].tail = t;
 	__atomic_store_n(&r->tail, t, __ATOMIC_RELEASE);
 	return (size_t)(t - tail);
 }
@@ -404,14 +489,13 @@ static size_t pull_ring(struct collector *c, uint32_t i)
  */
 static size_t pull_rings(struct collector *c, uint64_t now, int flush)
 {
-	struct wire_header *h = c->hdr;
-	uint32_t used = rings_in_use(h);
+	uint32_t used = rings_in_use(c);
 	struct chunk *k;
 	size_t n = 0;
 
 	c->pull_ns = now;
-	for (uint32_t i = 0; i < used; i++) {
-		struct wire_ring *r = wire_ring_at(h, i);
+	for (uint32_t i = 0; i < used && !__atomic_load_n(&c->corrupt, __ATOMIC_RELAXED); i++) {
+		struct wire_ring *r = ring_at(c, i);
 
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != WIRE_RING_FREE)
 			n += pull_ring(c, i);
@@ -431,6 +515,8 @@ size_t collector_drain(struct collector *c, int final)
 
 	if (!c->draining)
 		drain_step(c, c->now_ns, NULL);	/* no drain thread: its work is ours */
+	/* every record pulled so far was stamped below the counter as it is now */
+	c->stamp_limit = __atomic_load_n(&c->hdr->stamp, __ATOMIC_ACQUIRE);
 	pthread_mutex_lock(&c->queue_lock);
 	list = c->queue_head;
 	c->queue_head = c->queue_tail = NULL;
@@ -438,6 +524,7 @@ size_t collector_drain(struct collector *c, int final)
 	pthread_mutex_unlock(&c->queue_lock);
 
 	for (k = list; k; k = k->next) {
+		/* what was pulled is kept, the records found bad left out */
 		for (size_t i = 0; i < k->n; i++)
 			window_put(c, &k->recs[i]);
 		n += k->n;
@@ -472,12 +559,11 @@ static int thread_gone(const struct collector *c, int tid)
 /* Hand rings of exited threads (or of an image exec replaced) back. */
 static void reclaim_rings(struct collector *c, uint64_t now)
 {
-	struct wire_header *h = c->hdr;
-	uint32_t image = __atomic_load_n(&h->image, __ATOMIC_ACQUIRE);
-	uint32_t used = rings_in_use(h);
+	uint32_t image = __atomic_load_n(&c->hdr->image, __ATOMIC_ACQUIRE);
+	uint32_t used = rings_in_use(c);
 
 	for (uint32_t i = 1; i < used; i++) {
-		struct wire_ring *r = wire_ring_at(h, i);
+		struct wire_ring *r = ring_at(c, i);
 		struct ring_seen *seen = &c->ring_seen[i];
 		uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
 		uint64_t head;
@@ -500,7 +586,7 @@ static void reclaim_rings(struct collector *c, uint64_t now)
 		pull_ring(c, i);	/* whatever it published before dying */
 		__atomic_store_n(&r->head, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->tail, 0, __ATOMIC_RELAXED);
-		seen->head = 0;
+		seen->head = seen->tail = 0;
 		__atomic_store_n(&r->state, WIRE_RING_FREE, __ATOMIC_RELEASE);
 		c->rings_reclaimed++;
 	}
@@ -521,6 +607,16 @@ static void drain_step(struct collector *c, uint64_t now, size_t *pulled)
 	size_t n = 0;
 	int full;
 
+	if (__atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE)) {
+		/* stopped for good: no heartbeat, nothing pulled; what was pulled is kept */
+		if (c->filling && c->filling->n) {
+			queue_chunk(c, c->filling);
+			c->filling = NULL;
+		}
+		if (pulled)
+			*pulled = 0;
+		return;
+	}
 	__atomic_store_n(&c->hdr->heartbeat_ns, now, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&c->queue_lock);
 	full = c->queued >= MAX_QUEUED;
