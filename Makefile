@@ -4,6 +4,7 @@
 #   make demo       install what is missing, build, trace tests/progs/leaky.c
 #   make check      every test; the last line is "N passed, N failed"
 #   make bench      overhead against the untraced program and heaptrack
+#   make fuzz       libFuzzer on the profile reader and the collector, FUZZ_SECONDS each
 #   make install    PREFIX=/usr/local DESTDIR= BINDIR= LIBDIR= MANDIR=
 #   DEVELOPER=1     turn warnings into errors
 
@@ -74,7 +75,7 @@ MANPAGES = $(wildcard man/*.1 man/*.5)
 
 all: heapwise libheapwise.so
 
-.PHONY: all deps test-deps demo check bench install uninstall clean
+.PHONY: all deps test-deps demo check bench fuzz install uninstall clean
 
 deps:
 	@tools/deps.sh build
@@ -157,13 +158,43 @@ $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -o $@ $< -lpthread
 
+# The fuzzers (tests/fuzz/): clang's libFuzzer with ASan and UBSan, over
+# their own build of what they reach. `make fuzz` runs each FUZZ_SECONDS
+# (default 300) from seeds made of real profiles; `make check` runs them
+# briefly (tests/e2e/t0900-fuzz.sh) when clang is there.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_FLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	     -fno-sanitize-recover=undefined $(DEFINES)
+FUZZ_PURE_OBJ = $(patsubst %.c,$(B)/fuzz/obj/%.o,$(ANALYSIS_SRC) $(PROFILE_SRC) $(UTIL_SRC))
+FUZZ_COLLECT_OBJ = $(patsubst %.c,$(B)/fuzz/obj/%.o,$(COLLECT_SRC) $(SYMBOLS_SRC))
+FUZZERS = $(B)/fuzz/fuzz-profile $(B)/fuzz/fuzz-collector
+HAVE_FUZZ_CC := $(shell command -v $(FUZZ_CC) 2>/dev/null)
+
+$(B)/fuzz/obj/%.o: %.c $(REPORT_H) tracer/wire.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DW_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz/fuzz-profile: tests/fuzz/fuzz-profile.c $(FUZZ_PURE_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_PURE_OBJ) $(ZLIB_LIBS)
+
+$(B)/fuzz/fuzz-collector: tests/fuzz/fuzz-collector.c $(FUZZ_COLLECT_OBJ) $(FUZZ_PURE_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DW_CFLAGS) -o $@ $< $(FUZZ_COLLECT_OBJ) $(FUZZ_PURE_OBJ) \
+		$(DW_LIBS) $(ZLIB_LIBS) -lpthread
+
+fuzz: all $(PROGS) $(FUZZERS)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 demo: deps
 	@$(MAKE) --no-print-directory all $(B)/progs/leaky
 	./heapwise run -o $(B)/demo.hws -- $(B)/progs/leaky
 	./heapwise stats $(B)/demo.hws
 
 check: test-deps
-	@$(MAKE) --no-print-directory all $(PROGS) $(PROG_LIBS) $(UNIT_TESTS) $(B)/progs/moved/phases
+	@$(MAKE) --no-print-directory all $(PROGS) $(PROG_LIBS) $(UNIT_TESTS) $(B)/progs/moved/phases \
+		$(if $(HAVE_FUZZ_CC),$(FUZZERS))
 	@tests/run.sh
 
 bench: deps

@@ -223,7 +223,8 @@ static int find_cycles(struct leak_analysis *a)
 			}
 		}
 	}
-	qsort(a->cycles, a->ncycles, sizeof(*a->cycles), by_size);
+	if (a->ncycles)
+		qsort(a->cycles, a->ncycles, sizeof(*a->cycles), by_size);
 	for (size_t c = 0; c < a->ncycles; c++)
 		for (size_t i = 0; i < a->cycles[c].n; i++)
 			a->cycle_of[a->cycles[c].members[i]] = (uint32_t)c;
