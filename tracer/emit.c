@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <libunwind.h>
 
@@ -29,7 +30,9 @@
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
-#define WAIT_LIMIT_NS	(1000ull * 1000000ull)	/* longest a thread waits for ring space */
+#define WAIT_LIMIT_NS	(1000ull * 1000000ull)	/* a heartbeat still this long: the collector is stopped */
+#define WAIT_MAX_NS	(10ull * 1000000000ull)	/* the longest a thread waits for ring space at all */
+#define WAIT_NAP_NS	(10 * 1000000)		/* one futex sleep at most, in case a wake-up is missed */
 #define STALE_NS	(200ull * 1000000ull)	/* heartbeat age that makes us look closer */
 #define STACK_PROBES	256			/* linear probes before giving up on a stack */
 #define PREFETCH_RECORDS 8			/* how far ahead in the ring to fetch for writing */
@@ -202,41 +205,64 @@ int hw_collector_stalled(void)
 }
 
 /*
- * Make room for n records after *head in ring r. Returns 0 when there is
- * room, -1 when the wait limit passed, the collector is stalled or gone
- * (the caller counts the loss). Waits by yielding, then by short sleeps.
+ * Make room for n records after *head in ring r: the collector is alive
+ * and draining, so wait for it, without taking the CPU it needs (a futex
+ * it wakes when it moves the tail). Returns 0 when there is room, -1 (the
+ * caller counts the loss) when it is gone, when its heartbeat stood still
+ * for WAIT_LIMIT_NS (stopped: it is stalled from now on), or after
+ * WAIT_MAX_NS in all.
  */
 static int ring_wait(struct wire_ring *r, uint64_t head, uint64_t *tail_seen, unsigned n)
 {
-	uint64_t cap = hw_layout.ring_records;
-	uint64_t start = 0;
+	uint64_t cap = hw_layout.ring_records, start = 0, beat_since = 0, beat = 0;
+	int ret = -1;
 
 	__atomic_fetch_add(&hw_hdr->ring_waits, 1, __ATOMIC_RELAXED);
 	for (unsigned spins = 0;; spins++) {
-		*tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-		if (head - *tail_seen + n <= cap)
-			return 0;
+		uint32_t wake = __atomic_load_n(&r->wake, __ATOMIC_ACQUIRE);
+		struct timespec nap = { 0, WAIT_NAP_NS };
+		uint64_t now, b;
+
+		*tail_seen = __atomic_load_n(&r->tail, __ATOMIC_SEQ_CST);
+		if (head - *tail_seen + n <= cap) {
+			ret = 0;
+			break;
+		}
 		if (!hw_active || hw_collector_stalled())
-			return -1;
-		if (spins < 64) {
+			break;
+		if (spins < 4) {
 			sched_yield();
 			continue;
 		}
-		if (!start)
-			start = now_ns();
-		if ((spins & 63) == 0 && hw_collector_gone()) {
+		now = now_ns();
+		b = __atomic_load_n(&hw_hdr->heartbeat_ns, __ATOMIC_ACQUIRE);
+		if (!start || b != beat) {
+			start = start ? start : now;
+			beat = b;
+			beat_since = now;
+		}
+		if ((spins & 15) == 0 && hw_collector_gone()) {
 			disable_tracing();
-			return -1;
+			break;
 		}
-		if (now_ns() - start > WAIT_LIMIT_NS) {
-			uint64_t beat = __atomic_load_n(&hw_hdr->heartbeat_ns, __ATOMIC_ACQUIRE);
-
-			__atomic_store_n(&stalled_beat, beat ? beat : 1, __ATOMIC_RELAXED);
-			return -1;
+		if (now - beat_since > WAIT_LIMIT_NS) {
+			__atomic_store_n(&stalled_beat, b ? b : 1, __ATOMIC_RELAXED);
+			break;
 		}
-		struct timespec ts = { 0, 50000 };
-		syscall(SYS_nanosleep, &ts, NULL);	/* not a cancellation point */
+		if (now - start > WAIT_MAX_NS)
+			break;
+		/* tell the collector, then look once more before sleeping */
+		__atomic_store_n(&r->waiting, 1, __ATOMIC_SEQ_CST);
+		*tail_seen = __atomic_load_n(&r->tail, __ATOMIC_SEQ_CST);
+		if (head - *tail_seen + n <= cap) {
+			ret = 0;
+			break;
+		}
+		syscall(SYS_futex, &r->wake, FUTEX_WAIT, wake, &nap, NULL, 0);
 	}
+	if (start)
+		__atomic_store_n(&r->waiting, 0, __ATOMIC_RELAXED);
+	return ret;
 }
 
 static void shared_lock(struct wire_ring *r)

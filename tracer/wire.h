@@ -48,7 +48,7 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
-#define WIRE_VERSION		7
+#define WIRE_VERSION		8
 
 #define WIRE_ENV_SHM		"HEAPWISE_SHM"	/* path the tracer opens: /proc/PID/fd/N */
 #define WIRE_ENV_DEBUG		"HEAPWISE_DEBUG"	/* set: the tracer says why it did not attach */
@@ -109,7 +109,13 @@ struct wire_ring {
 	uint64_t head;		/* producer: records written (atomic, release) */
 	char pad1[WIRE_CACHELINE - 8];
 	uint64_t tail;		/* collector: records consumed (atomic, release) */
-	char pad2[WIRE_CACHELINE - 8];
+	/* A producer that found the ring full sets waiting and sleeps on
+	 * wake (futex, shared); the collector, having moved tail, bumps wake
+	 * and wakes it if waiting is set (both sides fence between their
+	 * store and their load, so no wake-up is lost). */
+	uint32_t waiting;
+	uint32_t wake;
+	char pad2[WIRE_CACHELINE - 16];
 };
 
 /* One slot of the stack table; id = slot index + 1. */

@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 
 #include "../../tracer/wire.h"
@@ -476,7 +478,12 @@ static size_t pull_ring(struct collector *c, uint32_t i)
 		t += n;
 	}
 	c->ring_seen[i].tail = t;
-	__atomic_store_n(&r->tail, t, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->tail, t, __ATOMIC_SEQ_CST);
+	if (t != tail && __atomic_load_n(&r->waiting, __ATOMIC_SEQ_CST)) {
+		/* its producer sleeps until we made room */
+		__atomic_add_fetch(&r->wake, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &r->wake, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
 	return (size_t)(t - tail);
 }
 
@@ -586,6 +593,7 @@ static void reclaim_rings(struct collector *c, uint64_t now)
 		pull_ring(c, i);	/* whatever it published before dying */
 		__atomic_store_n(&r->head, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->tail, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->waiting, 0, __ATOMIC_RELAXED);
 		seen->head = seen->tail = 0;
 		__atomic_store_n(&r->state, WIRE_RING_FREE, __ATOMIC_RELEASE);
 		c->rings_reclaimed++;
