@@ -38,7 +38,7 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 B = build
 
-TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c tracer/unwind.c tracer/exec.c
+TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c tracer/region.c tracer/unwind.c tracer/exec.c
 # report/, one folder a lifetime; each may use only those after it in this
 # list (tests/e2e/t0020-layering.sh checks): collect, symbols, analysis,
 # profile, util.

@@ -310,7 +310,11 @@ static int finish(struct run *r, int status)
 	uint64_t t0, t1;
 	int ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 
-	if (!collector_attached(r->c))
+	if (!collector_attached(r->c) && collector_attach_errno(r->c))
+		warning("the program was never traced: it could not map heapwise's shared memory: %s%s",
+			strerror(collector_attach_errno(r->c)),
+			collector_attach_errno(r->c) == ENOMEM ? " (its address-space limit, RLIMIT_AS, is too low)" : "");
+	else if (!collector_attached(r->c))
 		warning("the program was never traced: the tracer did not attach (see HEAPWISE_DEBUG=1 "
 			"in heapwise-run(1))");
 	if (profile_init(&p) < 0) {
@@ -331,9 +335,14 @@ static int finish(struct run *r, int status)
 		goto lost;
 	if (collector_untraced_exec(r->c, untraced, sizeof(untraced))) {
 		profile_set_meta(&p, "untraced-exec", untraced);
-		warning("the program exec'd '%s', which heapwise could not trace (a static or set-user-ID "
-			"program, or one started without LD_PRELOAD, as env -i does): the profile ends at the exec",
-			untraced);
+		if (collector_attach_errno(r->c))
+			warning("the program exec'd '%s', which could not map heapwise's shared memory: %s%s: "
+				"the profile ends at the exec", untraced, strerror(collector_attach_errno(r->c)),
+				collector_attach_errno(r->c) == ENOMEM ? " (its address-space limit, RLIMIT_AS, is too low)" : "");
+		else
+			warning("the program exec'd '%s', which heapwise could not trace (a static or set-user-ID "
+				"program, or one started without LD_PRELOAD, as env -i does): the profile ends at the exec",
+				untraced);
 	}
 	t1 = monotonic_ns();
 	collector_build_times(r->c, &bt);

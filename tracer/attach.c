@@ -366,85 +366,48 @@ static void publish_tls_size(void)
 /* Regions                                                             */
 /* ------------------------------------------------------------------ */
 
-struct region_layout hw_layout;
-static size_t hw_hdr_size;		/* what we mapped of hw_hdr */
-
-static int pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
-
-/* Does [offset, offset + n * size) lie inside the first `total` bytes? */
-static int inside(uint64_t offset, uint64_t n, uint64_t size, uint64_t total)
-{
-	return offset <= total && (!size || n <= (total - offset) / size);
-}
-
-/* Take the layout of the region (mapped at map, total bytes) from its
- * header h (a copy), if it holds together. Returns 0, or -1. */
-static int take_layout(char *map, const struct wire_header *h, uint64_t total)
-{
-	if (!pow2(h->ring_records) || !pow2(h->stack_slots) || !h->ring_count ||
-	    h->max_depth == 0 || h->max_depth > WIRE_MAX_DEPTH ||
-	    !inside(h->rings_offset, h->ring_count, sizeof(struct wire_ring), total) ||
-	    !inside(h->records_offset, (uint64_t)h->ring_count * h->ring_records, sizeof(struct wire_record), total) ||
-	    h->ring_records > UINT64_MAX / h->ring_count ||
-	    !inside(h->stacks_offset, h->stack_slots, sizeof(struct wire_stack), total) ||
-	    !inside(h->frames_offset, h->frame_capacity, sizeof(uint64_t), total) ||
-	    !inside(h->modules_offset, h->module_capacity, sizeof(struct wire_module), total))
-		return -1;
-	hw_layout = (struct region_layout){
-		.rings = (struct wire_ring *)(map + h->rings_offset),
-		.records = (struct wire_record *)(map + h->records_offset),
-		.stacks = (struct wire_stack *)(map + h->stacks_offset),
-		.frames = (uint64_t *)(map + h->frames_offset),
-		.modules = (struct wire_module *)(map + h->modules_offset),
-		.ring_count = h->ring_count, .stack_slots = h->stack_slots,
-		.ring_records = h->ring_records, .frame_capacity = h->frame_capacity,
-		.module_capacity = h->module_capacity, .max_depth = h->max_depth,
-		.collector_pid = h->collector_pid, .traced_pid = h->traced_pid,
-	};
-	return 0;
-}
 static struct wire_header *fork_table;	/* the first region's header (--follow-fork) */
 static int atfork_set;			/* our fork handler is registered */
 
 static void in_forked_child(void);
 
 /*
- * Map the region open on fd if it is meant for this process, and start
- * recording into it. Closes fd. Returns 0 when attached.
+ * Map the region at path if it is meant for this process, and start
+ * recording into it. Returns 0 when attached.
  */
-static int attach_region(int fd)
+static int attach_region(const char *path)
 {
 	struct wire_header probe;
-	void *map;
+	int fd = open(path, O_RDWR | O_CLOEXEC), ret;
 
+	if (fd < 0) {
+		hw_debug("cannot open the collector's region (is heapwise still running?)");
+		return -1;
+	}
 	if (pread(fd, &probe, sizeof(probe), 0) != (ssize_t)sizeof(probe) ||
 	    probe.magic != WIRE_MAGIC || probe.version != WIRE_VERSION) {
 		hw_debug("the collector's region has another version: not traced");
 		close(fd);
 		return -1;
 	}
-	if (probe.traced_pid != (pid_t)syscall(SYS_getpid)) {
-		close(fd);	/* a child of the traced program: not ours to trace */
+	if (probe.traced_pid != (pid_t)syscall(SYS_getpid) || probe.collector_done ||
+	    probe.tracer_state == WIRE_TRACER_DISABLED) {
+		close(fd);	/* a child of the traced program, or too late: not ours to trace */
 		return -1;
 	}
-	map = mmap(NULL, probe.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ret = hw_region_map(fd, path, &probe);
+	if (ret < 0) {
+		/* say why in the region itself: heapwise tells the user */
+		int32_t why = -ret;
+
+		if (pwrite(fd, &why, sizeof(why), offsetof(struct wire_header, attach_errno)) < 0)
+			hw_debug("cannot tell heapwise why");
+		close(fd);
+		hw_debug(ret == -ENOMEM ? "no address space for the collector's region (RLIMIT_AS?): not traced"
+					: "the collector's region is not usable: not traced");
+		return -1;
+	}
 	close(fd);
-	if (map == MAP_FAILED) {
-		hw_debug("cannot map the collector's region: not traced");
-		return -1;
-	}
-	if (__atomic_load_n(&((struct wire_header *)map)->collector_done, __ATOMIC_ACQUIRE) ||
-	    __atomic_load_n(&((struct wire_header *)map)->tracer_state, __ATOMIC_ACQUIRE) == WIRE_TRACER_DISABLED ||
-	    take_layout(map, &probe, probe.total_size) < 0) {
-		hw_debug("the collector's region is not usable: not traced");
-		munmap(map, probe.total_size);
-		return -1;
-	}
-	hw_hdr = map;
-	hw_hdr_size = probe.total_size;
 	hw_image = __atomic_add_fetch(&hw_hdr->image, 1, __ATOMIC_ACQ_REL);
 	publish_tls_size();
 	hw_log_modules();
@@ -458,15 +421,12 @@ static int attach_region(int fd)
 	return 0;
 }
 
-/* Open the collector's descriptor fd (of the first region's collector). */
-static int open_collector_fd(int32_t fd)
+/* The path of the collector's descriptor fd (of the first region's collector). */
+static void collector_fd_path(int32_t fd, char path[64])
 {
-	char path[64], leaf[32];
+	char leaf[32], digits[16];
 	int n = 0;
-	char digits[16];
 
-	if (fd < 0)
-		return -1;
 	memcpy(leaf, "fd/", 3);
 	do {
 		digits[n++] = (char)('0' + fd % 10);
@@ -476,7 +436,6 @@ static int open_collector_fd(int32_t fd)
 		leaf[3 + i] = digits[n - 1 - i];
 	leaf[3 + n] = '\0';
 	hw_proc_path(path, fork_table->collector_pid, leaf);
-	return open(path, O_RDWR | O_CLOEXEC);
 }
 
 static int collector_alive(void)
@@ -488,16 +447,17 @@ static int collector_alive(void)
 
 /*
  * --follow-fork: find this process's region in the fork table, asking the
- * collector for one (and waiting, boundedly) if it has none yet. Returns
- * the region open, or -1: then this process runs untraced.
+ * collector for one (and waiting, boundedly) if it has none yet. Returns 0
+ * with its path in path, or -1: then this process runs untraced.
  */
-static int region_of_child(uint64_t fork_stamp)
+static int region_of_child(uint64_t fork_stamp, char path[64])
 {
 	struct wire_header *t = fork_table;
 	int32_t me = (int32_t)syscall(SYS_getpid);
 	struct wire_child *slot = NULL;
 	struct timespec start, now;
 	uint32_t st;
+	int32_t fd;
 
 	if (!t || !__atomic_load_n(&t->follow_fork, __ATOMIC_ACQUIRE))
 		return -1;
@@ -545,7 +505,11 @@ static int region_of_child(uint64_t fork_stamp)
 		}
 		return -1;
 	}
-	return open_collector_fd(__atomic_load_n(&slot->fd, __ATOMIC_ACQUIRE));
+	fd = __atomic_load_n(&slot->fd, __ATOMIC_ACQUIRE);
+	if (fd < 0)
+		return -1;
+	collector_fd_path(fd, path);
+	return 0;
 }
 
 /*
@@ -557,18 +521,17 @@ static int region_of_child(uint64_t fork_stamp)
 static void in_forked_child(void)
 {
 	struct wire_header *parent = hw_hdr;
-	size_t parent_size = hw_hdr_size;
 	uint8_t guard = hw_thread.guard;
-	int fd;
+	char path[64];
 
 	hw_active = 0;
 	if (!parent)
 		return;
 	hw_thread.guard = 1;
 	hw_emit_forget_ring();
-	fd = region_of_child(__atomic_load_n(&parent->stamp, __ATOMIC_ACQUIRE));
-	if (fd >= 0 && attach_region(fd) == 0 && parent != fork_table)
-		munmap(parent, parent_size);
+	/* attaching maps the child's region in place of the parent's */
+	if (region_of_child(__atomic_load_n(&parent->stamp, __ATOMIC_ACQUIRE), path) == 0)
+		attach_region(path);
 	hw_thread.guard = guard;
 }
 
@@ -581,10 +544,11 @@ static void attach(void)
 {
 	const char *path = getenv(WIRE_ENV_SHM);
 	size_t table_len = (sizeof(struct wire_header) + 4095) & ~(size_t)4095;
-	int fd, own;
+	char own_path[64];
 	void *table;
+	int fd;
 
-	if (!path || !*path)
+	if (!path || !*path || strlen(path) >= sizeof(own_path))
 		return;
 	if (getauxval(AT_SECURE)) {
 		hw_debug("secure-execution program: not traced");
@@ -596,6 +560,7 @@ static void attach(void)
 		return;
 	}
 	table = mmap(NULL, table_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
 	if (table != MAP_FAILED) {
 		const struct wire_header *h = table;
 
@@ -604,15 +569,12 @@ static void attach(void)
 		else
 			munmap(table, table_len);
 	}
-	own = fork_table && fork_table->traced_pid == (pid_t)syscall(SYS_getpid);
-	if (own || !fork_table) {
-		attach_region(fd);
+	if (!fork_table || fork_table->traced_pid == (pid_t)syscall(SYS_getpid)) {
+		attach_region(path);
 		return;
 	}
-	close(fd);
-	fd = region_of_child(0);
-	if (fd >= 0)
-		attach_region(fd);
+	if (region_of_child(0, own_path) == 0)
+		attach_region(own_path);
 }
 
 void hw_attach_once(void)

@@ -165,13 +165,17 @@ static struct wire_ring *thread_ring(struct thread_state *t)
 	__atomic_fetch_add(&hw_hdr->threads_seen, 1, __ATOMIC_RELAXED);
 	t->mask = hw_layout.ring_records - 1;
 	r = ring_claim(&i);
+	if (r && !(t->records = hw_ring_records(i))) {
+		/* no room to map its records (RLIMIT_AS): back to the pool, and share ring 0 */
+		__atomic_store_n(&r->state, WIRE_RING_FREE, __ATOMIC_RELEASE);
+		r = NULL;
+	}
 	if (!r) {
 		t->shared = 1;
-		t->records = hw_layout.records;
+		t->records = hw_ring_records(0);
 		t->ring = &hw_layout.rings[0];
 		return t->ring;
 	}
-	t->records = hw_layout.records + (uint64_t)i * hw_layout.ring_records;
 	t->ring = r;
 	t->head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 	t->tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
@@ -347,7 +351,7 @@ static uint32_t stack_intern(const uint64_t *frames, unsigned depth, uint64_t h)
 
 	for (unsigned probe = 0; probe < STACK_PROBES; probe++, i = (i + 1) & mask) {
 		uint64_t k = __atomic_load_n(&slots[i].hash, __ATOMIC_ACQUIRE);
-		uint64_t expect = 0, first;
+		uint64_t expect = 0, first, *dst;
 
 		if (k == h)
 			return i + 1;
@@ -360,12 +364,20 @@ static uint32_t stack_intern(const uint64_t *frames, unsigned depth, uint64_t h)
 			continue;
 		}
 		first = __atomic_fetch_add(&hw_hdr->frames_used, depth, __ATOMIC_RELAXED);
-		if (first > hw_layout.frame_capacity || depth > hw_layout.frame_capacity - first) {
+		dst = hw_frames_at(first, depth);
+		if (!dst && depth && first < hw_layout.frame_capacity) {
+			/* it crossed into the next chunk of the pool: take the room there */
+			first = __atomic_fetch_add(&hw_hdr->frames_used, depth, __ATOMIC_RELAXED);
+			dst = hw_frames_at(first, depth);
+		}
+		if (!dst) {
+			if (depth)	/* the pool is full, or no room to map it */
+				__atomic_fetch_add(&hw_hdr->stacks_dropped, 1, __ATOMIC_RELAXED);
 			depth = 0;
 			first = 0;
-			__atomic_fetch_add(&hw_hdr->stacks_dropped, 1, __ATOMIC_RELAXED);
+		} else {
+			memcpy(dst, frames, depth * sizeof(*frames));
 		}
-		memcpy(hw_layout.frames + first, frames, depth * sizeof(*frames));
 		slots[i].first = (uint32_t)first;
 		slots[i].depth = (uint16_t)depth;
 		slots[i].image = (uint8_t)hw_image;

@@ -48,14 +48,13 @@ struct thread_state {
 
 /*
  * The region's layout, copied from its header once, when attaching, and
- * checked to lie inside what was mapped: the program can overwrite the
- * header, and nothing the tracer indexes with may come from it after.
+ * checked (region.c): the program can overwrite the header, and nothing
+ * the tracer indexes with may come from it after. Rings' records and the
+ * frame pool are mapped piece by piece (hw_ring_records, hw_frames_at).
  */
 struct region_layout {
 	struct wire_ring *rings;
-	struct wire_record *records;	/* ring i's are records + i * ring_records */
 	struct wire_stack *stacks;
-	uint64_t *frames;
 	struct wire_module *modules;
 	uint32_t ring_count;
 	uint32_t stack_slots;		/* a power of two */
@@ -99,6 +98,19 @@ void hw_proc_path(char buf[64], int pid, const char *leaf);	/* "/proc/PID/leaf",
  * what it loaded to our hooks. */
 int hw_deepbind_from_here(const char *file, void *caller);
 void *hw_deepbind_dlopen(const char *file, int mode);
+
+/* region.c */
+/* Map the region open on fd (path names it, for pieces mapped later)
+ * whose header h is, unmapping one mapped before: the header and the rings'
+ * heads (hw_hdr), ring 0, the stack table, the module log, the first frames.
+ * 0, -EINVAL when h does not hold together, or -errno (ENOMEM: RLIMIT_AS). */
+int hw_region_map(int fd, const char *path, const struct wire_header *h);
+void hw_region_unmap(void);
+/* Ring i's records, mapped on first use; NULL if they cannot be. */
+struct wire_record *hw_ring_records(uint32_t i);
+/* Where frames [first, first + depth) of the pool go, mapped on first use;
+ * NULL if they cross a chunk of the pool or cannot be mapped. */
+uint64_t *hw_frames_at(uint64_t first, unsigned depth);
 
 /* emit.c */
 /* A forked child: the ring this thread had is its parent's. Forget it (and

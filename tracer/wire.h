@@ -48,7 +48,7 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
-#define WIRE_VERSION		8
+#define WIRE_VERSION		9
 
 #define WIRE_ENV_SHM		"HEAPWISE_SHM"	/* path the tracer opens: /proc/PID/fd/N */
 #define WIRE_ENV_DEBUG		"HEAPWISE_DEBUG"	/* set: the tracer says why it did not attach */
@@ -57,6 +57,8 @@
 #define WIRE_MAX_DEPTH		256	/* hard cap on recorded frames per stack */
 #define WIRE_PATH_MAX		512	/* module paths longer than this are cut */
 #define WIRE_MAX_CHILDREN	64	/* --follow-fork: processes traced at once besides the first */
+#define WIRE_MAX_RINGS		4096	/* the most rings a region may have */
+#define WIRE_MAX_FRAMES		(1ull << 26)	/* the most frames its pool may hold */
 
 /* Record kinds. */
 enum wire_rec_kind {
@@ -184,7 +186,7 @@ struct wire_header {
 	uint32_t scan_at_exit;
 	uint32_t exit_scan;		/* enum wire_scan_state */
 	int32_t exit_scan_tid;		/* the thread waiting in exit */
-	uint32_t pad3;
+	int32_t attach_errno;		/* why an image could not map the region (ENOMEM: RLIMIT_AS) */
 	uint64_t static_tls_size;	/* static TLS in use below the thread pointer; 0 unknown */
 
 	/*

@@ -209,6 +209,13 @@ int collector_attached(const struct collector *c)
 	return __atomic_load_n(&c->hdr->image, __ATOMIC_ACQUIRE) > 0;
 }
 
+int collector_attach_errno(const struct collector *c)
+{
+	int e = __atomic_load_n(&c->hdr->attach_errno, __ATOMIC_ACQUIRE);
+
+	return e > 0 && e < 4096 ? e : 0;	/* the program's memory: a plausible errno or none */
+}
+
 unsigned collector_images(const struct collector *c)
 {
 	return __atomic_load_n(&c->hdr->image, __ATOMIC_ACQUIRE);

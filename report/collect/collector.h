@@ -113,6 +113,9 @@ int collector_wait_status(const struct collector *c);
 /* Did the tracer ever attach? How many images did (exec adds one)? */
 int collector_attached(const struct collector *c);
 unsigned collector_images(const struct collector *c);
+/* Why an image could not map the region (an errno; ENOMEM: its
+ * address-space limit), or 0. */
+int collector_attach_errno(const struct collector *c);
 
 /*
  * Did the program exec an image heapwise could not trace (static,
