@@ -3,7 +3,10 @@
  *
  * hooks.c holds the allocator entry points, emit.c turns one event into a
  * stamped record in the calling thread's ring, attach.c finds the real
- * allocator, maps the collector's region and keeps the module log. Nothing
+ * allocator, attaches to the collector (and, with --follow-fork, gets a
+ * forked child its own region) and keeps the module log, region.c maps the
+ * region piece by piece, unwind.c walks stacks, exec.c tells the collector
+ * about execs, deepbind.c keeps RTLD_DEEPBIND libraries bound to us. Nothing
  * here is exported from libheapwise.so: the shim is built with hidden
  * visibility and only the allocator symbols are public.
  */
