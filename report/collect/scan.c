@@ -52,6 +52,7 @@
 #define XSTATE_REGISTER	1000		/* register numbers from here: xstate byte offset */
 #define PRESENT_SCAN_MIN (1ull << 20)	/* mappings larger than this: read present pages only */
 #define VTABLE_WORDS	20
+#define VTABLE_MEMO	1024	/* answers is_vtable keeps (a power of two) */
 #define PAGEMAP_BATCH	512		/* pagemap entries read at once: 2 MiB of memory */
 
 struct cluster {
@@ -100,6 +101,10 @@ struct scan {
 	uint8_t *buf;			/* READ_CHUNK bytes */
 	int pagemap_fd;
 	int error;			/* -ENOMEM or -ESRCH: stop */
+	struct vtable_seen {		/* is_vtable's answers, by address (a few hundred in a program) */
+		uint64_t addr;		/* 0: empty */
+		int yes;
+	} vtables[VTABLE_MEMO];
 };
 
 /* ------------------------------------------------------------------ */
@@ -815,13 +820,13 @@ static int read_word(struct scan *s, uint64_t addr, uint64_t *v)
  * pointers into executable file mappings (and nothing else but NULL)
  * among its first VTABLE_WORDS + 1 words.
  */
-static int is_vtable(struct scan *s, uint64_t addr)
+static int vtable_test(struct scan *s, uint64_t addr)
 {
 	const struct proc_mapping *m = procmaps_find(&s->maps, addr);
 	uint64_t words[VTABLE_WORDS + 1];
 	size_t n, fns = 0;
 
-	if ((addr & 7) || addr < 4096 || !m || m->path[0] != '/' || !(m->perms & MAP_PERM_READ))
+	if (!m || m->path[0] != '/' || !(m->perms & MAP_PERM_READ))
 		return 0;
 	n = (m->end - addr) / 8;
 	if (n > VTABLE_WORDS + 1)
@@ -842,6 +847,24 @@ static int is_vtable(struct scan *s, uint64_t addr)
 	return 0;
 }
 
+/* is_vtable, asked once per address: a program has a few hundred vtables,
+ * and millions of interior pointers may ask about them. */
+static int is_vtable(struct scan *s, uint64_t addr)
+{
+	struct vtable_seen *v;
+
+	if ((addr & 7) || addr < 4096)
+		return 0;
+	v = &s->vtables[(addr >> 3) * 0x9e3779b97f4a7c15ull >> 54 & (VTABLE_MEMO - 1)];
+	if (v->addr != addr) {
+		v->yes = vtable_test(s, addr);
+		v->addr = addr;
+	}
+	return v->yes;
+}
+
+/* The cheap tests first: the word read from the target block (a system
+ * call) only when its first word is a vtable already. */
 static unsigned heuristic(struct scan *s, const struct scan_block *b, const struct head *h, uint64_t target)
 {
 	uint64_t inner;
@@ -852,9 +875,8 @@ static unsigned heuristic(struct scan *s, const struct scan_block *b, const stru
 		return PROFILE_HEUR_LENGTH64;
 	if (target == 8 && b->size >= 8 && h->w[0] > 0 && (b->size - 8) % h->w[0] == 0)
 		return PROFILE_HEUR_NEWARRAY;
-	if ((target & 7) == 0 && target + 8 <= b->size && b->size >= 8 && h->w[0] >= 4096 && !(h->w[0] & 7) &&
-	    read_word(s, b->addr + target, &inner) == 0 && inner >= 4096 && !(inner & 7) &&
-	    is_vtable(s, inner) && is_vtable(s, h->w[0]))
+	if ((target & 7) == 0 && target + 8 <= b->size && b->size >= 8 && is_vtable(s, h->w[0]) &&
+	    read_word(s, b->addr + target, &inner) == 0 && is_vtable(s, inner))
 		return PROFILE_HEUR_MULTIPLE_INHERITANCE;
 	return PROFILE_HEUR_NONE;
 }
