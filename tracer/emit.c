@@ -37,7 +37,7 @@
 #define STACK_PROBES	256			/* linear probes before giving up on a stack */
 #define PREFETCH_RECORDS 8			/* how far ahead in the ring to fetch for writing */
 
-__thread struct thread_state hw_thread __attribute__((tls_model("initial-exec")));
+__thread struct thread_state hw_thread __attribute__((tls_model("initial-exec"))) = THREAD_STATE_INIT;
 
 static pthread_key_t exit_key;		/* its destructor marks our ring EXITING */
 static int exit_key_ok;			/* 1 once exit_key exists */
@@ -154,6 +154,49 @@ static struct wire_ring *ring_claim(uint32_t *index)
 	return NULL;
 }
 
+/*
+ * Whose state this is: our tid and the bounds of our stack, so that a
+ * thread sharing this TLS (clone without CLONE_SETTLS) can be told apart.
+ * May allocate (glibc reads the main thread's stack from /proc); the guard
+ * is set.
+ */
+static void own_stack(struct thread_state *t)
+{
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
+
+	t->tid = (int32_t)syscall(SYS_gettid);
+	if (pthread_getattr_np(pthread_self(), &attr) != 0)
+		return;	/* anywhere, as before */
+	if (pthread_attr_getstack(&attr, &lo, &size) == 0 && size) {
+		t->stack_lo = (uintptr_t)lo;
+		t->stack_span = size;
+	}
+	pthread_attr_destroy(&attr);
+}
+
+#define OFF_STACK_SLACK	(256u * 1024)	/* taken in around an alternate stack pointer of our own */
+
+int hw_foreign_thread(void)
+{
+	struct thread_state *t = &hw_thread;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo, hi;
+
+	if (!t->ring || (int32_t)syscall(SYS_gettid) != t->tid)
+		return t->ring != NULL;
+	/* our own thread on another stack: take it in, so it costs no more */
+	lo = sp > OFF_STACK_SLACK ? sp - OFF_STACK_SLACK : 0;
+	hi = sp + OFF_STACK_SLACK;
+	if (t->stack_lo + t->stack_span > hi)
+		hi = t->stack_lo + t->stack_span;
+	if (t->stack_lo < lo)
+		lo = t->stack_lo;
+	t->stack_lo = lo;
+	t->stack_span = hi - lo;
+	return 0;
+}
+
 /* Find this thread's ring, claiming one on its first event. */
 static struct wire_ring *thread_ring(struct thread_state *t)
 {
@@ -179,6 +222,7 @@ static struct wire_ring *thread_ring(struct thread_state *t)
 	t->ring = r;
 	t->head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 	t->tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	own_stack(t);
 	if (exit_key_ok && !t->registered) {
 		/* may allocate; the guard is set */
 		if (pthread_setspecific(exit_key, r) == 0)
@@ -600,6 +644,63 @@ void *hw_traced_realloc(void *p, size_t size, int fn)
  * (TLS of other libraries, glibc's own), so it keeps its ring; the
  * collector frees the ring once the thread id is gone and the ring drained.
  */
+/*
+ * Events of a thread that shares another's TLS: ring 0, under its lock,
+ * through a state of their own (the shared one belongs to the other
+ * thread, which may be using it this moment), and no stack (the unwinder's
+ * caches are per-TLS too).
+ */
+static struct thread_state foreign = THREAD_STATE_INIT;
+
+static struct wire_ring *foreign_reserve(unsigned n)
+{
+	if (!foreign.ring) {
+		foreign.records = hw_ring_records(0);
+		foreign.mask = hw_layout.ring_records - 1;
+		foreign.shared = 1;
+		__atomic_store_n(&foreign.ring, &hw_layout.rings[0], __ATOMIC_RELEASE);
+	}
+	return ring_reserve(&foreign, n);
+}
+
+void hw_emit_foreign(void *p, size_t size, int fn, int kind)
+{
+	int saved = errno;
+	struct wire_ring *r = foreign_reserve(1);
+
+	if (r) {
+		ring_put(&foreign, take_stamp(), (uintptr_t)p, size, 0, (uint16_t)kind, (uint16_t)fn);
+		ring_commit(&foreign, r);
+	} else {
+		count_lost(1);
+	}
+	errno = saved;
+}
+
+void *hw_foreign_realloc(void *p, size_t size, int fn)
+{
+	struct wire_ring *r = foreign_reserve(2);
+	uint64_t free_stamp;
+	void *q;
+	int saved;
+
+	if (!r) {
+		q = hw_real.realloc(p, size);
+		count_lost(q || size == 0 ? 2 : 0);
+		return q;
+	}
+	free_stamp = take_stamp();
+	q = hw_real.realloc(p, size);
+	saved = errno;
+	ring_put(&foreign, free_stamp, (uintptr_t)p, 0, 0, !q && size != 0 ? WIRE_REC_NOP : WIRE_REC_FREE,
+		 (uint16_t)fn);
+	if (q)
+		ring_put(&foreign, take_stamp(), (uintptr_t)q, size, 0, WIRE_REC_ALLOC, (uint16_t)fn);
+	ring_commit(&foreign, r);
+	errno = saved;
+	return q;
+}
+
 void hw_thread_exit(void *ring)
 {
 	struct wire_ring *r = ring;
@@ -620,6 +721,9 @@ void hw_emit_forget_ring(void)
 	t->head = t->tail_seen = 0;
 	t->shared = t->registered = t->last_truncated = 0;
 	t->last_stack = 0;
+	t->tid = 0;
+	t->stack_lo = 0;
+	t->stack_span = UINTPTR_MAX;
 }
 
 void hw_emit_init(void)

@@ -22,13 +22,32 @@
 #define EXPORT		__attribute__((visibility("default")))
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
-/* Tracing applies to this call: attached, not nested inside the tracer.
- * The first call of the image attaches (see attach.c). */
+enum { NOT_TRACED, TRACED, FOREIGN };
+
+/* Tracing applies to this call: attached, not nested inside the tracer
+ * (TRACED); or made by a thread that shares another's TLS, whose guard
+ * says nothing of us (FOREIGN, asked before the guard). The first call of
+ * the image attaches (see attach.c). */
 static inline int tracing(void)
 {
 	if (unlikely(!hw_attach_tried) && !hw_thread.guard && hw_real.free)
 		hw_attach_once();
-	return hw_active && !hw_thread.guard;
+	if (!hw_active)
+		return NOT_TRACED;
+	if (unlikely(hw_off_own_stack()) && hw_foreign_thread())
+		return FOREIGN;
+	return hw_thread.guard ? NOT_TRACED : TRACED;
+}
+
+/* A block came into being: say so as the caller's thread can. */
+static inline void traced_alloc(void *p, size_t size, int fn)
+{
+	int how = tracing();
+
+	if (how == TRACED)
+		hw_emit_alloc(p, size, fn);
+	else if (how == FOREIGN)
+		hw_emit_foreign(p, size, fn, WIRE_REC_ALLOC);
 }
 
 /* The real allocator is not known yet: we are inside dlsym's own calls. */
@@ -46,8 +65,8 @@ EXPORT void *malloc(size_t size)
 	if (booting())
 		return hw_bootstrap_alloc(size);
 	p = hw_real.malloc(size);
-	if (p && tracing())
-		hw_emit_alloc(p, size, WIRE_FN_MALLOC);
+	if (p)
+		traced_alloc(p, size, WIRE_FN_MALLOC);
 	return p;
 }
 
@@ -63,8 +82,8 @@ EXPORT void *calloc(size_t n, size_t size)
 	if (booting() || !hw_real.calloc)
 		return hw_bootstrap_alloc(bytes);	/* the pool is zeroed */
 	p = hw_real.calloc(n, size);
-	if (p && tracing())
-		hw_emit_alloc(p, bytes, WIRE_FN_CALLOC);
+	if (p)
+		traced_alloc(p, bytes, WIRE_FN_CALLOC);
 	return p;
 }
 
@@ -74,8 +93,16 @@ EXPORT void free(void *p)
 		return;
 	if (booting())
 		return;
-	if (tracing())
+	switch (tracing()) {
+	case TRACED:
 		hw_emit_free(p);
+		break;
+	case FOREIGN:
+		hw_emit_foreign(p, 0, WIRE_FN_FREE, WIRE_REC_FREE);
+		break;
+	default:
+		break;
+	}
 	hw_real.free(p);
 }
 
@@ -104,8 +131,14 @@ static void *resize(void *p, size_t size, int fn)
 		return hw_bootstrap_alloc(size);
 	if (hw_in_bootstrap_pool(p))
 		return realloc_from_pool(p, size);
-	if (!tracing())
+	switch (tracing()) {
+	case TRACED:
+		break;
+	case FOREIGN:
+		return hw_foreign_realloc(p, size, fn);
+	default:
 		return hw_real.realloc(p, size);
+	}
 	if (!p) {
 		q = hw_real.realloc(NULL, size);
 		if (q)
@@ -140,8 +173,8 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	if (booting())
 		return ENOMEM;
 	ret = hw_real.posix_memalign(out, align, size);
-	if (ret == 0 && *out && tracing())
-		hw_emit_alloc(*out, size, WIRE_FN_POSIX_MEMALIGN);
+	if (ret == 0 && *out)
+		traced_alloc(*out, size, WIRE_FN_POSIX_MEMALIGN);
 	return ret;
 }
 
@@ -152,8 +185,8 @@ EXPORT void *aligned_alloc(size_t align, size_t size)
 	if (booting())
 		return NULL;
 	p = hw_real.aligned_alloc(align, size);
-	if (p && tracing())
-		hw_emit_alloc(p, size, WIRE_FN_ALIGNED_ALLOC);
+	if (p)
+		traced_alloc(p, size, WIRE_FN_ALIGNED_ALLOC);
 	return p;
 }
 
@@ -164,8 +197,8 @@ EXPORT void *memalign(size_t align, size_t size)
 	if (booting())
 		return NULL;
 	p = hw_real.memalign(align, size);
-	if (p && tracing())
-		hw_emit_alloc(p, size, WIRE_FN_MEMALIGN);
+	if (p)
+		traced_alloc(p, size, WIRE_FN_MEMALIGN);
 	return p;
 }
 
@@ -176,8 +209,8 @@ EXPORT void *valloc(size_t size)
 	if (booting())
 		return NULL;
 	p = hw_real.valloc(size);
-	if (p && tracing())
-		hw_emit_alloc(p, size, WIRE_FN_VALLOC);
+	if (p)
+		traced_alloc(p, size, WIRE_FN_VALLOC);
 	return p;
 }
 
@@ -191,8 +224,8 @@ EXPORT void *pvalloc(size_t size)
 	if (booting())
 		return NULL;
 	p = hw_real.pvalloc(size);
-	if (p && tracing())
-		hw_emit_alloc(p, size ? (size + page - 1) & ~(page - 1) : page, WIRE_FN_PVALLOC);
+	if (p)
+		traced_alloc(p, size ? (size + page - 1) & ~(page - 1) : page, WIRE_FN_PVALLOC);
 	return p;
 }
 
@@ -252,14 +285,14 @@ EXPORT int dlclose(void *handle)
 	int ret;
 
 	hw_bootstrap();
-	if (tracing()) {
+	if (tracing() == TRACED) {
 		hw_thread.guard = 1;
 		hw_log_modules();
 		hw_thread.guard = 0;
 	}
 	ret = hw_real.dlclose(handle);
 	hw_unwind_forget();
-	if (tracing())
+	if (tracing() != NOT_TRACED)
 		hw_modules_dirty = 1;
 	return ret;
 }

@@ -47,7 +47,15 @@ struct thread_state {
 	uint8_t registered;	/* 1: the exit destructor is armed */
 	uint8_t last_truncated;	/* the last stack was cut at max_depth */
 	uint32_t last_stack;	/* id of the last stack interned */
+	/* Whose this state is: the thread that claimed the ring (its kernel
+	 * tid) and the stack it runs on. A thread made by clone(CLONE_VM)
+	 * without a TLS of its own shares this state; off that stack, the
+	 * tid tells it apart (see hw_foreign_thread). */
+	int32_t tid;
+	uintptr_t stack_lo, stack_span;	/* span UINTPTR_MAX: anywhere, until claimed */
 };
+
+#define THREAD_STATE_INIT { .stack_span = UINTPTR_MAX }
 
 /*
  * The region's layout, copied from its header once, when attaching, and
@@ -126,6 +134,24 @@ void hw_emit_forget_ring(void);
  */
 void hw_emit_alloc(void *p, size_t size, int fn);
 void hw_emit_free(void *p);
+/* The same for a thread that shares another's TLS (hw_foreign_thread):
+ * through ring 0, under its lock, without a stack; nothing of the shared
+ * state is touched. */
+void hw_emit_foreign(void *p, size_t size, int fn, int kind);
+void *hw_foreign_realloc(void *p, size_t size, int fn);
+/* Slow path of the hooks, when the stack pointer is off the state's own
+ * stack: a signal handler's alternate stack or a coroutine's (the same
+ * thread: the bounds grow to take it in), or another thread with this
+ * TLS (1: its events go through hw_emit_foreign). */
+int hw_foreign_thread(void);
+
+/* Is this thread off the stack of the thread whose state it reads? */
+static inline int hw_off_own_stack(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+
+	return sp - hw_thread.stack_lo >= hw_thread.stack_span;
+}
 void hw_emit_exec(uint32_t image);
 void *hw_traced_realloc(void *p, size_t size, int fn);	/* the whole realloc, traced */
 void hw_thread_exit(void *ring);	/* pthread key destructor */
