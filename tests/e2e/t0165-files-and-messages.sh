@@ -20,7 +20,7 @@ expect "an export is private" "$(mode_of "$T/x.folded")" 600
 
 # the temporary file is made with O_EXCL, beside the target, with a name nobody picked
 if have strace; then
-	strace -f -e trace=openat -o "$T/trace" "$HW" run -q -o "$T/s.hws" -- "$P/leaky" > /dev/null
+	strace -f -e trace=openat -o "$T/trace" "$HW" run -q -o "$T/s.hws" -- "$P/leaky" > /dev/null 2>&1
 	expect_match "the profile goes through a fresh temporary file (O_EXCL) in its directory" \
 		"$(grep "$T/\.s\.hws\." "$T/trace")" "O_RDWR\|O_CREAT\|O_EXCL"
 else
