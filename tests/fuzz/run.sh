@@ -23,7 +23,7 @@ for f in $B/fuzz/fuzz-*; do
 	"$f" -max_total_time="$secs" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
 		-artifact_prefix="$B/fuzz/crashes/$name-" "$corpus" "$seeds" > "$B/fuzz/logs/$name.log" 2>&1
 	ret=$?
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$B/fuzz/logs/$name.log")
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$B/fuzz/logs/$name.log" | tail -1)
 	if [ $ret -ne 0 ]; then
 		echo "$name: crashed after ${runs:-?} runs (build/fuzz/logs/$name.log):"
 		grep -m 5 -E 'ERROR|runtime error|SUMMARY' "$B/fuzz/logs/$name.log"
