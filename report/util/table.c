@@ -20,13 +20,16 @@ void csv_field(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* Every character GFM would read as markup is escaped with a backslash:
+ * `Box<std::vector<int>>` must not turn into HTML, `operator*` nor
+ * `__init__` into emphasis, a `|` into a new cell. */
 void markdown_cell(FILE *out, const char *s)
 {
 	for (; *s; s++) {
-		if (*s == '|')
-			fputs("\\|", out);
-		else if (*s == '\n' || *s == '\r')
+		if (*s == '\n' || *s == '\r')
 			fputc(' ', out);
+		else if (strchr("\\`*_[]<>|&~", *s))
+			fprintf(out, "\\%c", *s);
 		else
 			fputc(*s, out);
 	}
