@@ -11,19 +11,21 @@
 #include "../report/analysis/site-names.h"
 #include "export.h"
 
-void export_frame_name(const struct profile *p, uint32_t frame, char *buf, size_t len)
+void export_frame_name(const struct profile *p, uint32_t frame, FILE *out)
 {
 	const char *fn = profile_str(p, p->frames[frame].function);
+	char place[4096];
 
 	/* the function alone: a flame graph merges a function's lines;
-	 * without a name, module+0xoffset as everywhere else */
-	if (*fn || *profile_str(p, p->frames[frame].file))
-		snprintf(buf, len, "%s", fn);
-	else
-		site_name(p, frame, buf, len);
-	for (char *c = buf; *c; c++)
-		if (*c == ';' || *c == '\n')
-			*c = ':';
+	 * without a name, module+0xoffset as everywhere else. Whole, however
+	 * long: C++ names that share their first hundreds of characters must
+	 * not merge */
+	if (!*fn && !*profile_str(p, p->frames[frame].file)) {
+		site_name(p, frame, place, sizeof(place));
+		fn = place;
+	}
+	for (const char *c = fn; *c; c++)
+		fputc(*c == ';' || *c == '\n' ? ':' : *c, out);
 }
 
 static int by_stack(const void *a, const void *b)
@@ -34,7 +36,7 @@ static int by_stack(const void *a, const void *b)
 char *export_fold_stack(const struct profile *p, uint32_t stack)
 {
 	const struct profile_stack *st = &p->stacks[stack];
-	char *line = NULL, name[512];
+	char *line = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&line, &len);
 
@@ -43,8 +45,9 @@ char *export_fold_stack(const struct profile *p, uint32_t stack)
 	if (!st->depth)
 		fputs("[unknown]", f);
 	for (uint32_t i = st->depth; i-- > 0;) {
-		export_frame_name(p, p->stack_frames[st->first + i], name, sizeof(name));
-		fprintf(f, "%s%s", i + 1 < st->depth ? ";" : "", name);
+		if (i + 1 < st->depth)
+			fputc(';', f);
+		export_frame_name(p, p->stack_frames[st->first + i], f);
 	}
 	if (fclose(f) != 0) {
 		free(line);

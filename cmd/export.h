@@ -25,9 +25,9 @@ struct export_ctx {
 	FILE *out;
 };
 
-/* A frame as a flame graph names it: its function, or module+0xoffset;
- * never a ';' (the folded format's separator). */
-void export_frame_name(const struct profile *p, uint32_t frame, char *buf, size_t len);
+/* A frame as a flame graph names it, whole, to out: its function, or
+ * module+0xoffset; never a ';' (the folded format's separator). */
+void export_frame_name(const struct profile *p, uint32_t frame, FILE *out);
 
 /* One line of folded stacks: frames root first, joined by ';'. */
 struct folded_line {
