@@ -1,12 +1,15 @@
 /*
  * export-table.c - every site (stack) of a profile with its numbers and
  * frames: run-wide counters and the selected snapshot's live blocks, as
- * JSON or as CSV (one row per site, frames joined by ';', root first).
+ * JSON or as CSV (one row per site: its own frame's function, file, line
+ * and module, then its frames joined by ';', root first, by name and with
+ * their lines).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../report/analysis/site-names.h"
 #include "../report/util/json.h"
 #include "../report/util/table.h"
 #include "export.h"
@@ -84,6 +87,54 @@ int export_json(const struct export_ctx *x)
 	return 0;
 }
 
+/* The site's own frame as four CSV fields: function, file, line, module. */
+static void csv_site(FILE *out, const struct profile *p, uint32_t stack)
+{
+	uint32_t frame = site_frame(p, stack);
+	const struct profile_frame *f;
+	char line[16];
+
+	if (frame == PROFILE_NONE) {
+		fputs(",,,,", out);
+		return;
+	}
+	f = &p->frames[frame];
+	csv_field(out, profile_str(p, f->function));
+	fputc(',', out);
+	csv_field(out, profile_str(p, f->file));
+	snprintf(line, sizeof(line), ",%u,", f->line);
+	fputs(f->line ? line : ",,", out);
+	csv_field(out, site_module_name(p, f->module));
+	fputc(',', out);
+}
+
+/* Every frame root first as "function (file:line)", joined by ';': two
+ * stacks that differ only in a line differ here. NULL without memory. */
+static char *csv_traceback(const struct profile *p, uint32_t stack)
+{
+	const struct profile_stack *st = &p->stacks[stack];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	for (uint32_t i = st->depth; i-- > 0;) {
+		const struct profile_frame *fr = &p->frames[p->stack_frames[st->first + i]];
+
+		if (i + 1 < st->depth)
+			fputc(';', f);
+		export_frame_name(p, p->stack_frames[st->first + i], f);
+		if (*profile_str(p, fr->file))
+			fprintf(f, " (%s:%u)", profile_str(p, fr->file), fr->line);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 int export_csv(const struct export_ctx *x)
 {
 	const struct profile *p = x->p;
@@ -91,18 +142,23 @@ int export_csv(const struct export_ctx *x)
 
 	if (live_by_stack(x, &blocks, &bytes) < 0)
 		return -ENOMEM;
-	fprintf(x->out, "live_bytes,live_blocks,allocations,bytes_allocated,frees,temporary,peak_bytes,stack\n");
+	fprintf(x->out, "live_bytes,live_blocks,allocations,bytes_allocated,frees,temporary,peak_bytes,"
+		"function,file,line,module,stack,traceback\n");
 	for (size_t i = 0; i < p->nsites; i++) {
 		const struct profile_site *s = &p->sites[i];
-		char *line = export_fold_stack(p, s->stack);
+		char *line = export_fold_stack(p, s->stack), *tb = csv_traceback(p, s->stack);
 
 		fprintf(x->out, "%llu,%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned long long)bytes[s->stack],
 			(unsigned long long)blocks[s->stack], (unsigned long long)s->allocations,
 			(unsigned long long)s->bytes_allocated, (unsigned long long)s->frees,
 			(unsigned long long)s->temporary, (unsigned long long)s->peak_bytes);
+		csv_site(x->out, p, s->stack);
 		csv_field(x->out, line ? line : "");
+		fputc(',', x->out);
+		csv_field(x->out, tb ? tb : "");
 		fputc('\n', x->out);
 		free(line);
+		free(tb);
 	}
 	free(blocks);
 	free(bytes);

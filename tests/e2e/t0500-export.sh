@@ -107,7 +107,15 @@ expect "json: sites sum to the totals" \
 expect "json: frames innermost first" "$(json "$T/e.json" 'sorted(s["frames"][0]["function"] for s in j["sites"])')" \
 	"['churn', 'leak_buffers', 'make_node']"
 "$HW" export -f csv "$T/l.hws" > "$T/e.csv"
-expect "csv: header" "$(head -1 "$T/e.csv")" "live_bytes,live_blocks,allocations,bytes_allocated,frees,temporary,peak_bytes,stack"
+expect "csv: header" "$(head -1 "$T/e.csv")" \
+	"live_bytes,live_blocks,allocations,bytes_allocated,frees,temporary,peak_bytes,function,file,line,module,stack,traceback"
+expect "csv: each site's own frame in its columns" \
+	"$(python3 -c 'import csv, sys; print(sorted((r["function"], r["file"], r["line"], r["module"]) for r in csv.DictReader(open(sys.argv[1])) if r["live_blocks"] != "0"))' "$T/e.csv")" \
+	"[('leak_buffers', 'tests/progs/leaky.c', '28', 'leaky'), ('make_node', 'tests/progs/leaky.c', '18', 'leaky')]"
+# phases.c has sites whose frames differ only in their lines: no two rows the same
+"$HW" export -f csv "$T/p1.hws" > "$T/p.csv"
+expect "csv: no two rows name the same place (their lines tell them apart)" \
+	"$(python3 -c 'import csv, sys; r = [tuple(x[k] for k in ("function", "file", "line", "module", "stack", "traceback")) for x in csv.DictReader(open(sys.argv[1]))]; print(len(r) > 1 and len(r) == len(set(r)))' "$T/p.csv")" True
 expect "csv: sites sum to the totals" "$(awk -F, 'NR > 1 { a += $1; b += $3; c += $4 } END { print a, b, c }' "$T/e.csv")" \
 	"$live_bytes $allocations $allocated"
 
