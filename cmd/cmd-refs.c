@@ -295,9 +295,11 @@ static int print_dot(const struct refs *r, const uint32_t *chosen, size_t nchose
 				}
 				printf("  r%u -> b%u", root, b);
 			} else {
+				/* the pointer's place in the referrer at the middle, how far
+				 * into the target it points at the target's end */
 				printf("  b%u -> b%u [label=\"+%u\"", e->from, b, e->offset);
 				if (e->target)
-					printf(", style=dashed, taillabel=\"%u in\"", e->target);
+					printf(", style=dashed, headlabel=\"%u in\"", e->target);
 				printf("]");
 			}
 			printf(";\n");
