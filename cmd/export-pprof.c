@@ -100,25 +100,64 @@ static void value_type(struct pprof *x, unsigned field, const char *type, const 
 	pb_message(&x->out, field, &x->msg);
 }
 
-static void mappings(struct pprof *x)
+/* The main program of the last image: the one that made the allocations
+ * (an exec chain, as a pyenv shim's, starts with the shell). Each image's
+ * objects were logged main program first. */
+static size_t main_module(const struct profile *p)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; i < p->nmodules; i++)
+		if (p->modules[i].image > p->modules[best].image)
+			best = i;
+	return best;
+}
+
+static void mapping(struct pprof *x, size_t i, const uint8_t *known)
+{
+	const struct profile_module *m = &x->p->modules[i];
+
+	pb_uint(&x->msg, 1, i + 1);
+	pb_uint(&x->msg, 2, m->start);
+	pb_uint(&x->msg, 3, m->end);
+	pb_uint(&x->msg, 4, m->start - m->bias);
+	pb_uint(&x->msg, 5, string_id(x, m->path));
+	pb_uint(&x->msg, 6, string_id(x, m->build_id));
+	/* what the profile has for it: pprof symbolizes the rest itself */
+	pb_uint(&x->msg, 7, !!(known[i] & 1));	/* has_functions */
+	pb_uint(&x->msg, 8, !!(known[i] & 2));	/* has_filenames */
+	pb_uint(&x->msg, 9, !!(known[i] & 4));	/* has_line_numbers */
+	pb_uint(&x->msg, 10, !!(known[i] & 8));	/* has_inline_frames */
+	pb_message(&x->out, 3, &x->msg);
+}
+
+/* The mappings, the program that allocated first: pprof takes the first
+ * for the main binary (its "File:"). */
+static int mappings(struct pprof *x)
 {
 	const struct profile *p = x->p;
+	uint8_t *known = calloc(p->nmodules + 1, 1);
+	size_t first;
 
-	for (size_t i = 0; i < p->nmodules; i++) {
-		const struct profile_module *m = &p->modules[i];
+	if (!known)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nframes; i++) {
+		const struct profile_frame *f = &p->frames[i];
 
-		pb_uint(&x->msg, 1, i + 1);
-		pb_uint(&x->msg, 2, m->start);
-		pb_uint(&x->msg, 3, m->end);
-		pb_uint(&x->msg, 4, m->start - m->bias);
-		pb_uint(&x->msg, 5, string_id(x, m->path));
-		pb_uint(&x->msg, 6, string_id(x, m->build_id));
-		pb_uint(&x->msg, 7, 1);		/* has_functions */
-		pb_uint(&x->msg, 8, 1);		/* has_filenames */
-		pb_uint(&x->msg, 9, 1);		/* has_line_numbers */
-		pb_uint(&x->msg, 10, 1);	/* has_inline_frames */
-		pb_message(&x->out, 3, &x->msg);
+		if (f->module == PROFILE_NONE || f->module >= p->nmodules)
+			continue;
+		known[f->module] |= (*profile_str(p, f->function) ? 1 : 0) | (*profile_str(p, f->file) ? 2 : 0) |
+				    (f->line ? 4 : 0) | (f->flags & PROFILE_FRAME_INLINED ? 8 : 0);
 	}
+	if (p->nmodules) {
+		first = main_module(p);
+		mapping(x, first, known);
+		for (size_t i = 0; i < p->nmodules; i++)
+			if (i != first)
+				mapping(x, i, known);
+	}
+	free(known);
+	return 0;
 }
 
 /* One pprof function per (name, file); frames share them through a hash
@@ -297,7 +336,10 @@ int export_pprof(const struct export_ctx *ex)
 	value_type(&x, 1, "inuse_objects", "count");
 	inuse_space = x.nstrings;
 	value_type(&x, 1, "inuse_space", "bytes");
-	mappings(&x);
+	if (mappings(&x) < 0) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	functions(&x);
 	locations(&x);
 	samples(&x, ex);

@@ -79,6 +79,16 @@ if have go; then
 	"$HW" export -f pprof -o "$T/p2.pb.gz" "$T/p2.hws"
 	go tool pprof -top -unit=B -sample_index=inuse_space -diff_base "$T/p1.pb.gz" "$T/p2.pb.gz" 2>/dev/null > "$T/diff"
 	expect_match "pprof -diff_base: what grew" "$(cat "$T/diff")" "^ +50000B .* site_a$"
+	# an exec chain (env, then a stripped program): pprof's main binary is the program that
+	# allocated, and a mapping without symbols does not claim them, so pprof symbolizes it itself
+	strip -o "$T/leaky-stripped" "$P/leaky"
+	"$HW" run -q -o "$T/e.hws" -- env "$T/leaky-stripped" 2> /dev/null
+	"$HW" export -f pprof -o "$T/e.pb.gz" "$T/e.hws"
+	expect "pprof: the program that allocated is the main binary, not env" \
+		"$(go tool pprof -top "$T/e.pb.gz" 2>/dev/null | head -1)" "File: leaky-stripped"
+	go tool pprof -raw "$T/e.pb.gz" 2>/dev/null | sed -n '/^Mappings/,$p' > "$T/maps"
+	expect "pprof: the stripped program's mapping claims no symbols, libc's does" \
+		"$(grep -c 'leaky-stripped [0-9a-f]* *$' "$T/maps") $(grep -c 'libc.so.6 [0-9a-f]* \[FN\]\[FL\]\[LN\]' "$T/maps")" "1 1"
 else
 	not_ok "go is not installed: pprof output not checked by go tool pprof" "make test-deps installs golang-go"
 fi
