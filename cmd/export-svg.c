@@ -289,14 +289,16 @@ int export_timeline(const struct export_ctx *x, const char *title)
 		"<text x=\"%d\" y=\"24\" text-anchor=\"middle\" style=\"font-size: 16px\">",
 		WIDTH + 2 * PAD, height, WIDTH + 2 * PAD, height, WIDTH / 2 + PAD);
 	xml_text(x->out, title);
+	/* the scale's top inside the plot, right of the axis: "332.6 MiB"
+	 * would not fit left of it */
 	format_bytes(ymax, a, sizeof(a));
 	format_duration(tmax, b, sizeof(b));
 	fprintf(x->out, "</text>\n<line x1=\"60\" y1=\"%u\" x2=\"60\" y2=\"%u\" stroke=\"black\"/>"
 		"<line x1=\"60\" y1=\"%u\" x2=\"%d\" y2=\"%u\" stroke=\"black\"/>\n"
-		"<text x=\"55\" y=\"%u\" text-anchor=\"end\">%s</text><text x=\"55\" y=\"%u\" text-anchor=\"end\">0</text>\n"
+		"<text x=\"64\" y=\"%u\">%s</text><text x=\"55\" y=\"%u\" text-anchor=\"end\">0</text>\n"
 		"<text x=\"%d\" y=\"%u\" text-anchor=\"end\">%s</text>\n"
 		"<text x=\"70\" y=\"48\" fill=\"#c0392b\">heap</text><text x=\"120\" y=\"48\" fill=\"#2471a3\">RSS</text>\n",
-		top, base, base, WIDTH - 20, base, top + 4, a, base, WIDTH - 20, base + 18, b);
+		top, base, base, WIDTH - 20, base, top + 12, a, base, WIDTH - 20, base + 18, b);
 	polyline(x->out, p, 1, tscale, yscale, base, "#2471a3");
 	polyline(x->out, p, 0, tscale, yscale, base, "#c0392b");
 	format_bytes(p->totals.peak_bytes, a, sizeof(a));

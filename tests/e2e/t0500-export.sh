@@ -60,6 +60,16 @@ expect "svg: zoom and search are there" \
 expect "svg --timeline: heap and RSS lines" "$(svg "$T/t.svg" 'len(root.findall("s:polyline", ns))')" "2"
 expect "svg --timeline: the peak and every snapshot marked" \
 	"$(svg "$T/t.svg" '[g.find("s:text", ns).text for g in root.findall("s:g", ns)]')" "['peak', 'exit']"
+# a heap over 100 MiB: the scale's top reads whole, and no axis label leaves the picture
+# (12 px monospace is 7.2 px a character; the title, a command line, is not checked)
+"$HW" run -q -o "$T/big.hws" -- "$P/bigheap" 1200000 > /dev/null
+"$HW" export -f svg --timeline -o "$T/big.svg" "$T/big.hws"
+top=$("$HW" stats -f json "$T/big.hws" | python3 -c 'import json, sys; j = json.load(sys.stdin); print(max(j["peak_bytes"], j["peak_rss_bytes"]))')
+expect "svg --timeline: the scale's top, over 100 MiB, whole" \
+	"$(svg "$T/big.svg" '[t.text for t in root.findall("s:text", ns) if t.text and t.text.endswith("MiB")]')" \
+	"['$(python3 -c 'import sys; print("%.1f MiB" % (int(sys.argv[1]) / 1048576))' "$top")']"
+expect "svg --timeline: every label but the title inside the picture" \
+	"$(svg "$T/big.svg" '[t.text for t in root.findall("s:text", ns)[1:] if t.text and not (0 <= (lambda x, w, a: x - w if a == "end" else x - w / 2 if a == "middle" else x)(float(t.get("x")), 7.2 * len(t.text), t.get("text-anchor", "start")) and (lambda x, w, a: x if a == "end" else x + w / 2 if a == "middle" else x + w)(float(t.get("x")), 7.2 * len(t.text), t.get("text-anchor", "start")) <= float(root.get("width"))) and t.get("transform") is None]')" "[]"
 
 # --- pprof ----------------------------------------------------------------------------
 if have go; then
