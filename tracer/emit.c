@@ -538,24 +538,29 @@ static uint32_t current_stack(struct thread_state *t)
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
 
+/* One record into t's ring, or counted lost. */
+static inline void emit_one(struct thread_state *t, uint64_t addr, uint64_t size, uint32_t stack,
+			    uint16_t kind, uint16_t fn)
+{
+	struct wire_ring *r = ring_reserve(t, 1);
+
+	if (r) {
+		ring_put(t, take_stamp(), addr, size, stack, kind, fn);
+		ring_commit(t, r);
+	} else {
+		count_lost(1);
+	}
+}
+
 void hw_emit_alloc(void *p, size_t size, int fn)
 {
 	struct thread_state *t = &hw_thread;
-	struct wire_ring *r;
-	uint32_t stack;
 	int saved = errno;
 
 	t->guard = 1;
 	if (unlikely(hw_modules_dirty))
 		hw_log_modules();
-	stack = current_stack(t);
-	r = ring_reserve(t, 1);
-	if (r) {
-		ring_put(t, take_stamp(), (uintptr_t)p, size, stack, WIRE_REC_ALLOC, (uint16_t)fn);
-		ring_commit(t, r);
-	} else {
-		count_lost(1);
-	}
+	emit_one(t, (uintptr_t)p, size, current_stack(t), WIRE_REC_ALLOC, (uint16_t)fn);
 	t->guard = 0;
 	errno = saved;
 }
@@ -563,17 +568,10 @@ void hw_emit_alloc(void *p, size_t size, int fn)
 void hw_emit_free(void *p)
 {
 	struct thread_state *t = &hw_thread;
-	struct wire_ring *r;
 	int saved = errno;
 
 	t->guard = 1;
-	r = ring_reserve(t, 1);
-	if (r) {
-		ring_put(t, take_stamp(), (uintptr_t)p, 0, 0, WIRE_REC_FREE, WIRE_FN_FREE);
-		ring_commit(t, r);
-	} else {
-		count_lost(1);
-	}
+	emit_one(t, (uintptr_t)p, 0, 0, WIRE_REC_FREE, WIRE_FN_FREE);
 	t->guard = 0;
 	errno = saved;
 }
@@ -581,42 +579,29 @@ void hw_emit_free(void *p)
 void hw_emit_exec(uint32_t image)
 {
 	struct thread_state *t = &hw_thread;
-	struct wire_ring *r;
 
 	t->guard = 1;
-	r = ring_reserve(t, 1);
-	if (r) {
-		ring_put(t, take_stamp(), image, 0, 0, WIRE_REC_EXEC, 0);
-		ring_commit(t, r);
-	} else {
-		count_lost(1);
-	}
+	emit_one(t, image, 0, 0, WIRE_REC_EXEC, 0);
 	t->guard = 0;
 }
 
 /*
- * realloc, traced. The old block's stamp is taken before the real call (so
- * a thread that gets the address back at once is ordered after us) and the
- * new block's after it. The guard stays set across the real call so that a
- * signal handler allocating on this thread cannot write into the ring
- * between our two records; such nested calls pass through untraced.
- * realloc(p, 0) frees p in glibc and returns NULL; a failed realloc leaves
- * p alone and its stamp is delivered as a NOP.
+ * realloc, into t's ring (with the new block's stack when stacked). The
+ * old block's stamp is taken before the real call (so a thread that gets
+ * the address back at once is ordered after us) and the new block's after
+ * it. realloc(p, 0) frees p in glibc and returns NULL; a failed realloc
+ * leaves p alone and its stamp is delivered as a NOP.
  */
-void *hw_traced_realloc(void *p, size_t size, int fn)
+static void *realloc_into(struct thread_state *t, void *p, size_t size, int fn, int stacked)
 {
-	struct thread_state *t = &hw_thread;
-	struct wire_ring *r;
+	struct wire_ring *r = ring_reserve(t, 2);
 	uint64_t free_stamp;
 	void *q;
 	int saved;
 
-	t->guard = 1;
-	r = ring_reserve(t, 2);
 	if (!r) {
 		q = hw_real.realloc(p, size);
 		count_lost(q || size == 0 ? 2 : 0);
-		t->guard = 0;
 		return q;
 	}
 	free_stamp = take_stamp();
@@ -626,24 +611,34 @@ void *hw_traced_realloc(void *p, size_t size, int fn)
 	ring_put(t, free_stamp, (uintptr_t)p, 0, 0,
 		 !q && size != 0 ? WIRE_REC_NOP : WIRE_REC_FREE, (uint16_t)fn);
 	if (q) {
-		uint32_t stack;
+		uint32_t stack = 0;
 
-		if (unlikely(hw_modules_dirty))
-			hw_log_modules();
-		stack = current_stack(t);
+		if (stacked) {
+			if (unlikely(hw_modules_dirty))
+				hw_log_modules();
+			stack = current_stack(t);
+		}
 		ring_put(t, take_stamp(), (uintptr_t)q, size, stack, WIRE_REC_ALLOC, (uint16_t)fn);
 	}
 	ring_commit(t, r);
-	t->guard = 0;
 	errno = saved;
 	return q;
 }
 
-/*
- * pthread key destructor: the thread is exiting. It may still free things
- * (TLS of other libraries, glibc's own), so it keeps its ring; the
- * collector frees the ring once the thread id is gone and the ring drained.
- */
+/* The guard stays set across the real call so that a signal handler
+ * allocating on this thread cannot write into the ring between our two
+ * records; such nested calls pass through untraced. */
+void *hw_traced_realloc(void *p, size_t size, int fn)
+{
+	struct thread_state *t = &hw_thread;
+	void *q;
+
+	t->guard = 1;
+	q = realloc_into(t, p, size, fn, 1);
+	t->guard = 0;
+	return q;
+}
+
 /*
  * Events of a thread that shares another's TLS: ring 0, under its lock,
  * through a state of their own (the shared one belongs to the other
@@ -652,7 +647,7 @@ void *hw_traced_realloc(void *p, size_t size, int fn)
  */
 static struct thread_state foreign = THREAD_STATE_INIT;
 
-static struct wire_ring *foreign_reserve(unsigned n)
+static struct thread_state *foreign_state(void)
 {
 	if (!foreign.ring) {
 		foreign.records = hw_ring_records(0);
@@ -660,47 +655,27 @@ static struct wire_ring *foreign_reserve(unsigned n)
 		foreign.shared = 1;
 		__atomic_store_n(&foreign.ring, &hw_layout.rings[0], __ATOMIC_RELEASE);
 	}
-	return ring_reserve(&foreign, n);
+	return &foreign;
 }
 
 void hw_emit_foreign(void *p, size_t size, int fn, int kind)
 {
 	int saved = errno;
-	struct wire_ring *r = foreign_reserve(1);
 
-	if (r) {
-		ring_put(&foreign, take_stamp(), (uintptr_t)p, size, 0, (uint16_t)kind, (uint16_t)fn);
-		ring_commit(&foreign, r);
-	} else {
-		count_lost(1);
-	}
+	emit_one(foreign_state(), (uintptr_t)p, size, 0, (uint16_t)kind, (uint16_t)fn);
 	errno = saved;
 }
 
 void *hw_foreign_realloc(void *p, size_t size, int fn)
 {
-	struct wire_ring *r = foreign_reserve(2);
-	uint64_t free_stamp;
-	void *q;
-	int saved;
-
-	if (!r) {
-		q = hw_real.realloc(p, size);
-		count_lost(q || size == 0 ? 2 : 0);
-		return q;
-	}
-	free_stamp = take_stamp();
-	q = hw_real.realloc(p, size);
-	saved = errno;
-	ring_put(&foreign, free_stamp, (uintptr_t)p, 0, 0, !q && size != 0 ? WIRE_REC_NOP : WIRE_REC_FREE,
-		 (uint16_t)fn);
-	if (q)
-		ring_put(&foreign, take_stamp(), (uintptr_t)q, size, 0, WIRE_REC_ALLOC, (uint16_t)fn);
-	ring_commit(&foreign, r);
-	errno = saved;
-	return q;
+	return realloc_into(foreign_state(), p, size, fn, 0);
 }
 
+/*
+ * pthread key destructor: the thread is exiting. It may still free things
+ * (TLS of other libraries, glibc's own), so it keeps its ring; the
+ * collector frees the ring once the thread id is gone and the ring drained.
+ */
 void hw_thread_exit(void *ring)
 {
 	struct wire_ring *r = ring;
