@@ -126,20 +126,27 @@ void hw_debug(const char *msg)
 	(void)ignored;
 }
 
-void hw_proc_path(char buf[64], int pid, const char *leaf)
+/* v in decimal at p, without a NUL; returns where it ends. */
+static char *put_decimal(char *p, unsigned v)
 {
 	char digits[16];
 	int n = 0;
-	char *p = buf;
 
 	do {
-		digits[n++] = (char)('0' + pid % 10);
-		pid /= 10;
-	} while (pid > 0 && n < 15);
-	memcpy(p, "/proc/", 6);
-	p += 6;
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0 && n < 15);
 	while (n > 0)
 		*p++ = digits[--n];
+	return p;
+}
+
+void hw_proc_path(char buf[64], int pid, const char *leaf)
+{
+	char *p = buf;
+
+	memcpy(p, "/proc/", 6);
+	p = put_decimal(p + 6, (unsigned)pid);
 	*p++ = '/';
 	strncpy(p, leaf, 64 - (size_t)(p - buf) - 1);
 	buf[63] = '\0';
@@ -424,17 +431,10 @@ static int attach_region(const char *path)
 /* The path of the collector's descriptor fd (of the first region's collector). */
 static void collector_fd_path(int32_t fd, char path[64])
 {
-	char leaf[32], digits[16];
-	int n = 0;
+	char leaf[32];
 
 	memcpy(leaf, "fd/", 3);
-	do {
-		digits[n++] = (char)('0' + fd % 10);
-		fd /= 10;
-	} while (fd > 0 && n < 15);
-	for (int i = 0; i < n; i++)
-		leaf[3 + i] = digits[n - 1 - i];
-	leaf[3 + n] = '\0';
+	*put_decimal(leaf + 3, (unsigned)fd) = '\0';
 	hw_proc_path(path, fork_table->collector_pid, leaf);
 }
 

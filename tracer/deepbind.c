@@ -68,9 +68,6 @@ static void know_hooks(void)
 
 static const struct hook_slot *hook_named(const char *name)
 {
-	if (name[0] != 'm' && name[0] != 'c' && name[0] != 'r' && name[0] != 'f' &&
-	    name[0] != 'p' && name[0] != 'a' && name[0] != 'v')
-		return NULL;
 	for (size_t i = 0; i < NHOOKS; i++)
 		if (strcmp(hook_slots[i].name, name) == 0)
 			return &hook_slots[i];

@@ -134,50 +134,50 @@ static size_t chunk_bytes(uint64_t k)
 	return ((size_t)(left < FRAME_CHUNK ? left : FRAME_CHUNK) * sizeof(uint64_t) + 4095) & ~(size_t)4095;
 }
 
-struct wire_record *hw_ring_records(uint32_t i)
+/*
+ * The piece at offset, len bytes, whose address slot keeps once mapped
+ * (mapping it now, if room allows: the first pieces every process needs
+ * are taken without asking). Two threads may map it at once: one mapping
+ * is kept. NULL if it cannot be mapped.
+ */
+static void *piece(void **slot, uint64_t offset, size_t len, int ask_room)
 {
-	struct wire_record *r, *mine = NULL;
+	void *m = __atomic_load_n(slot, __ATOMIC_ACQUIRE), *mine = NULL;
 
-	if (i >= hw_layout.ring_count)
+	if (m)
+		return m;
+	if (ask_room && !room_for(len))
 		return NULL;
-	r = __atomic_load_n(&ring_map[i], __ATOMIC_ACQUIRE);
-	if (r)
-		return r;
-	if (i > 0 && !room_for(ring_bytes()))
-		return NULL;	/* the thread shares ring 0 */
-	r = map_piece(-1, region_offsets[0] + (uint64_t)i * ring_bytes(), ring_bytes());
-	if (!r)
+	m = map_piece(-1, offset, len);
+	if (!m)
 		return NULL;
-	/* another thread may have mapped it meanwhile: keep one */
-	if (!__atomic_compare_exchange_n(&ring_map[i], &mine, r, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		munmap(r, ring_bytes());
+	if (!__atomic_compare_exchange_n(slot, &mine, m, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		munmap(m, len);
 		return mine;
 	}
-	return r;
+	return m;
+}
+
+struct wire_record *hw_ring_records(uint32_t i)
+{
+	if (i >= hw_layout.ring_count)
+		return NULL;
+	/* past ring 0, a thread without room shares ring 0 */
+	return piece((void **)&ring_map[i], region_offsets[0] + (uint64_t)i * ring_bytes(), ring_bytes(), i > 0);
 }
 
 uint64_t *hw_frames_at(uint64_t first, unsigned depth)
 {
 	uint64_t chunk = first / FRAME_CHUNK;
-	uint64_t *c, *mine = NULL;
+	uint64_t *c;
 
 	if (!depth || first / FRAME_CHUNK != (first + depth - 1) / FRAME_CHUNK ||
 	    first + depth > hw_layout.frame_capacity)
 		return NULL;
-	c = __atomic_load_n(&frame_chunks[chunk], __ATOMIC_ACQUIRE);
-	if (!c) {
-		if (chunk > 0 && !room_for(chunk_bytes(chunk)))
-			return NULL;	/* the stack is dropped, counted */
-		c = map_piece(-1, region_offsets[2] + chunk * FRAME_CHUNK * sizeof(uint64_t), chunk_bytes(chunk));
-		if (!c)
-			return NULL;
-		if (!__atomic_compare_exchange_n(&frame_chunks[chunk], &mine, c, 0, __ATOMIC_ACQ_REL,
-						 __ATOMIC_ACQUIRE)) {
-			munmap(c, chunk_bytes(chunk));
-			c = mine;
-		}
-	}
-	return c + (first - chunk * FRAME_CHUNK);
+	/* past the first chunk, a stack without room is dropped, counted */
+	c = piece((void **)&frame_chunks[chunk], region_offsets[2] + chunk * FRAME_CHUNK * sizeof(uint64_t),
+		  chunk_bytes(chunk), chunk > 0);
+	return c ? c + (first - chunk * FRAME_CHUNK) : NULL;
 }
 
 void hw_region_unmap(void)
