@@ -296,6 +296,18 @@ static void open_to_dashboards(struct run *r)
 		warning("cannot start the dashboard: %s", strerror(errno));
 }
 
+/* Why an image could not map heapwise's region, into buf; NULL when none
+ * said so. */
+static const char *map_failure(const struct collector *c, char *buf, size_t len)
+{
+	int e = collector_attach_errno(c);
+
+	if (!e)
+		return NULL;
+	snprintf(buf, len, "%s%s", strerror(e), e == ENOMEM ? " (its address-space limit, RLIMIT_AS, is too low)" : "");
+	return buf;
+}
+
 /*
  * The program ended with status: build the profile, write it, tell the
  * dashboards, print the summary. Returns heapwise's exit status: the
@@ -305,15 +317,13 @@ static void open_to_dashboards(struct run *r)
 static int finish(struct run *r, int status)
 {
 	struct collector_build_times bt;
-	char err[PROFILE_ERRLEN], untraced[PATH_MAX];
+	char err[PROFILE_ERRLEN], untraced[PATH_MAX], unmapped[128];
 	struct profile p;
 	uint64_t t0, t1;
 	int ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 
-	if (!collector_attached(r->c) && collector_attach_errno(r->c))
-		warning("the program was never traced: it could not map heapwise's shared memory: %s%s",
-			strerror(collector_attach_errno(r->c)),
-			collector_attach_errno(r->c) == ENOMEM ? " (its address-space limit, RLIMIT_AS, is too low)" : "");
+	if (!collector_attached(r->c) && map_failure(r->c, unmapped, sizeof(unmapped)))
+		warning("the program was never traced: it could not map heapwise's shared memory: %s", unmapped);
 	else if (!collector_attached(r->c))
 		warning("the program was never traced: the tracer did not attach (see HEAPWISE_DEBUG=1 "
 			"in heapwise-run(1))");
@@ -335,10 +345,9 @@ static int finish(struct run *r, int status)
 		goto lost;
 	if (collector_untraced_exec(r->c, untraced, sizeof(untraced))) {
 		profile_set_meta(&p, "untraced-exec", untraced);
-		if (collector_attach_errno(r->c))
-			warning("the program exec'd '%s', which could not map heapwise's shared memory: %s%s: "
-				"the profile ends at the exec", untraced, strerror(collector_attach_errno(r->c)),
-				collector_attach_errno(r->c) == ENOMEM ? " (its address-space limit, RLIMIT_AS, is too low)" : "");
+		if (map_failure(r->c, unmapped, sizeof(unmapped)))
+			warning("the program exec'd '%s', which could not map heapwise's shared memory: %s: "
+				"the profile ends at the exec", untraced, unmapped);
 		else
 			warning("the program exec'd '%s', which heapwise could not trace (a static or set-user-ID "
 				"program, or one started without LD_PRELOAD, as env -i does): the profile ends at the exec",

@@ -33,7 +33,9 @@ static int by_stack(const void *a, const void *b)
 	return strcmp(((const struct folded_line *)a)->stack, ((const struct folded_line *)b)->stack);
 }
 
-char *export_fold_stack(const struct profile *p, uint32_t stack)
+/* The frames of a stack root first, joined by ';', each by name and, with
+ * places, its "(file:line)"; the empty stack "[unknown]" in folded form. */
+static char *fold(const struct profile *p, uint32_t stack, int places)
 {
 	const struct profile_stack *st = &p->stacks[stack];
 	char *line = NULL;
@@ -42,18 +44,33 @@ char *export_fold_stack(const struct profile *p, uint32_t stack)
 
 	if (!f)
 		return NULL;
-	if (!st->depth)
+	if (!st->depth && !places)
 		fputs("[unknown]", f);
 	for (uint32_t i = st->depth; i-- > 0;) {
+		uint32_t frame = p->stack_frames[st->first + i];
+		const struct profile_frame *fr = &p->frames[frame];
+
 		if (i + 1 < st->depth)
 			fputc(';', f);
-		export_frame_name(p, p->stack_frames[st->first + i], f);
+		export_frame_name(p, frame, f);
+		if (places && *profile_str(p, fr->file))
+			fprintf(f, " (%s:%u)", profile_str(p, fr->file), fr->line);
 	}
 	if (fclose(f) != 0) {
 		free(line);
 		return NULL;
 	}
 	return line;
+}
+
+char *export_fold_stack(const struct profile *p, uint32_t stack)
+{
+	return fold(p, stack, 0);
+}
+
+char *export_traceback(const struct profile *p, uint32_t stack)
+{
+	return fold(p, stack, 1);
 }
 
 int export_folded_lines(const struct profile *p, const uint64_t *values, struct folded_line **out, size_t *nout)

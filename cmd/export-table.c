@@ -108,33 +108,6 @@ static void csv_site(FILE *out, const struct profile *p, uint32_t stack)
 	fputc(',', out);
 }
 
-/* Every frame root first as "function (file:line)", joined by ';': two
- * stacks that differ only in a line differ here. NULL without memory. */
-static char *csv_traceback(const struct profile *p, uint32_t stack)
-{
-	const struct profile_stack *st = &p->stacks[stack];
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return NULL;
-	for (uint32_t i = st->depth; i-- > 0;) {
-		const struct profile_frame *fr = &p->frames[p->stack_frames[st->first + i]];
-
-		if (i + 1 < st->depth)
-			fputc(';', f);
-		export_frame_name(p, p->stack_frames[st->first + i], f);
-		if (*profile_str(p, fr->file))
-			fprintf(f, " (%s:%u)", profile_str(p, fr->file), fr->line);
-	}
-	if (fclose(f) != 0) {
-		free(text);
-		return NULL;
-	}
-	return text;
-}
-
 int export_csv(const struct export_ctx *x)
 {
 	const struct profile *p = x->p;
@@ -146,7 +119,7 @@ int export_csv(const struct export_ctx *x)
 		"function,file,line,module,stack,traceback\n");
 	for (size_t i = 0; i < p->nsites; i++) {
 		const struct profile_site *s = &p->sites[i];
-		char *line = export_fold_stack(p, s->stack), *tb = csv_traceback(p, s->stack);
+		char *line = export_fold_stack(p, s->stack), *tb = export_traceback(p, s->stack);
 
 		fprintf(x->out, "%llu,%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned long long)bytes[s->stack],
 			(unsigned long long)blocks[s->stack], (unsigned long long)s->allocations,

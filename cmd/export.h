@@ -37,6 +37,9 @@ struct folded_line {
 
 /* "root;...;leaf" of a stack ("[unknown]" for the empty one), malloc'ed; NULL without memory. */
 char *export_fold_stack(const struct profile *p, uint32_t stack);
+/* The same with each frame's place, "name (file:line)" ("" for the empty
+ * stack): stacks that differ only in a line differ here. */
+char *export_traceback(const struct profile *p, uint32_t stack);
 
 /* The folded lines of the stacks with a value, merged and sorted by stack. */
 int export_folded_lines(const struct profile *p, const uint64_t *values, struct folded_line **lines, size_t *n);
