@@ -285,6 +285,21 @@ static void fix_checksums(unsigned char *data, size_t size, unsigned at)
 	memcpy(data + 24, &crc, 4);
 }
 
+/* The index of the last section of this type in the file's table; 0 if none. */
+static unsigned section_of_type(const unsigned char *data, uint32_t type)
+{
+	uint32_t nsections, t;
+	unsigned at = 0;
+
+	memcpy(&nsections, data + 12, 4);
+	for (unsigned i = 0; i < nsections; i++) {
+		memcpy(&t, data + 32 + 32 * i, 4);
+		if (t == type)
+			at = i;
+	}
+	return at;
+}
+
 /*
  * Checksums right, packed blocks wrong. The snapshot holds 8 blocks that
  * pack to 5 bytes each (address step 1, the rest 0), 40 bytes in all. Each
@@ -304,8 +319,7 @@ static void control_characters_are_not_kept(void **state)
 	struct profile p, q;
 	char err[PROFILE_ERRLEN];
 	unsigned char *data, *at;
-	uint32_t nsections, type;
-	unsigned strings = 0;
+	unsigned strings;
 	long size;
 	FILE *f;
 
@@ -316,12 +330,7 @@ static void control_characters_are_not_kept(void **state)
 	assert_int_equal(profile_write(&p, path, err), 0);
 	profile_release(&p);
 	data = read_whole(path, &size);
-	memcpy(&nsections, data + 12, 4);
-	for (unsigned i = 0; i < nsections; i++) {
-		memcpy(&type, data + 32 + 32 * i, 4);
-		if (type == 3)
-			strings = i;
-	}
+	strings = section_of_type(data, 3);
 	at = memmem(data, (size_t)size, "PARSEPARSEPARSEPARSE", 20);
 	assert_non_null(at);
 	memcpy(at, evil, strlen(evil));
@@ -358,8 +367,7 @@ static void bad_packed_blocks_are_rejected(void **state)
 	struct profile p, q;
 	char err[PROFILE_ERRLEN];
 	unsigned char *data;
-	uint32_t nsections, type;
-	unsigned snapshot = 0;
+	unsigned snapshot;
 	uint64_t offset, len;
 	long size;
 	FILE *f;
@@ -376,12 +384,7 @@ static void bad_packed_blocks_are_rejected(void **state)
 	assert_int_equal(profile_write(&p, path, err), 0);
 	profile_release(&p);
 	data = read_whole(path, &size);
-	memcpy(&nsections, data + 12, 4);
-	for (unsigned i = 0; i < nsections; i++) {
-		memcpy(&type, data + 32 + 32 * i, 4);
-		if (type == 9)
-			snapshot = i;
-	}
+	snapshot = section_of_type(data, 9);
 	assert_int_not_equal(snapshot, 0);
 	memcpy(&offset, data + 32 + 32 * snapshot + 8, 8);
 	memcpy(&len, data + 32 + 32 * snapshot + 16, 8);
