@@ -87,24 +87,21 @@ int export_json(const struct export_ctx *x)
 	return 0;
 }
 
-/* The site's own frame as four CSV fields: function, file, line, module. */
+/* The site's own frame as four CSV fields: function, file, line (empty
+ * when unknown), module, as the JSON export names them. */
 static void csv_site(FILE *out, const struct profile *p, uint32_t stack)
 {
-	uint32_t frame = site_frame(p, stack);
-	const struct profile_frame *f;
-	char line[16];
+	struct report_place pl;
 
-	if (frame == PROFILE_NONE) {
-		fputs(",,,,", out);
-		return;
-	}
-	f = &p->frames[frame];
-	csv_field(out, profile_str(p, f->function));
+	report_place_of(p, site_frame(p, stack), GROUP_LINENO, &pl);
+	csv_field(out, pl.function);
 	fputc(',', out);
-	csv_field(out, profile_str(p, f->file));
-	snprintf(line, sizeof(line), ",%u,", f->line);
-	fputs(f->line ? line : ",,", out);
-	csv_field(out, site_module_name(p, f->module));
+	csv_field(out, pl.file);
+	fputc(',', out);
+	if (pl.line)
+		fprintf(out, "%u", pl.line);
+	fputc(',', out);
+	csv_field(out, pl.module);
 	fputc(',', out);
 }
 

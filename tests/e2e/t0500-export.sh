@@ -131,7 +131,7 @@ expect "csv: header" "$(head -1 "$T/e.csv")" \
 	"live_bytes,live_blocks,allocations,bytes_allocated,frees,temporary,peak_bytes,function,file,line,module,stack,traceback"
 expect "csv: each site's own frame in its columns" \
 	"$(python3 -c 'import csv, sys; print(sorted((r["function"], r["file"], r["line"], r["module"]) for r in csv.DictReader(open(sys.argv[1])) if r["live_blocks"] != "0"))' "$T/e.csv")" \
-	"[('leak_buffers', 'tests/progs/leaky.c', '28', 'leaky'), ('make_node', 'tests/progs/leaky.c', '18', 'leaky')]"
+	"[('leak_buffers', 'tests/progs/leaky.c', '28', '$P/leaky'), ('make_node', 'tests/progs/leaky.c', '18', '$P/leaky')]"
 # phases.c has sites whose frames differ only in their lines: no two rows the same
 "$HW" export -f csv "$T/p1.hws" > "$T/p.csv"
 expect "csv: no two rows name the same place (their lines tell them apart)" \
