@@ -38,7 +38,8 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 B = build
 
-TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c tracer/region.c tracer/unwind.c tracer/exec.c
+TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c tracer/python.c tracer/region.c \
+	tracer/unwind.c tracer/exec.c
 # report/, one folder a lifetime; each may use only those after it in this
 # list (tests/e2e/t0020-layering.sh checks): collect, symbols, analysis,
 # profile, util.
@@ -47,7 +48,7 @@ COLLECT_SRC = report/collect/collector.c report/collect/build.c report/collect/c
 	      report/collect/scan.c report/collect/live-server.c report/collect/wiretables.c \
 	      report/collect/replay.c report/collect/runsnap.c report/collect/follow.c
 SYMBOLS_SRC = report/symbols/symbols.c report/symbols/scopes.c report/symbols/debugcache.c \
-	      report/symbols/symwarm.c
+	      report/symbols/symwarm.c report/symbols/pylines.c
 ANALYSIS_SRC = report/analysis/group.c report/analysis/site-names.c report/analysis/leaks.c \
 	       report/analysis/loss-records.c report/analysis/diff.c report/analysis/gate.c \
 	       report/analysis/suppress.c report/analysis/referrers.c report/analysis/stack-values.c \
@@ -154,6 +155,10 @@ $(B)/unit/test-livetable: tests/unit/test-livetable.c $(B)/report/collect/liveta
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/report/collect/livetable.o $(CMOCKA_LIBS)
 
+$(B)/unit/pylines-check: tests/unit/pylines-check.c $(B)/report/symbols/pylines.o
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -o $@ $< $(B)/report/symbols/pylines.o
+
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -o $@ $< -lpthread
@@ -193,7 +198,7 @@ demo: deps
 	./heapwise stats $(B)/demo.hws
 
 check: test-deps
-	@$(MAKE) --no-print-directory all $(PROGS) $(PROG_LIBS) $(UNIT_TESTS) $(B)/progs/moved/phases \
+	@$(MAKE) --no-print-directory all $(PROGS) $(PROG_LIBS) $(UNIT_TESTS) $(B)/progs/moved/phases $(B)/unit/pylines-check \
 		$(if $(HAVE_FUZZ_CC),$(FUZZERS))
 	@tests/run.sh
 

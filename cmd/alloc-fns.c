@@ -23,6 +23,8 @@ int alloc_fns_apply(const struct alloc_fns *a, struct profile *p)
 	for (size_t i = 0; i < a->n; i++)
 		if (site_add_alloc_fn(p, a->patterns[i]) < 0)
 			return error("out of memory");
+	if (!a->native)
+		site_python_view(p);
 	return 0;
 }
 

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc-fns.h"
 #include "builtin.h"
+#include "../report/analysis/site-names.h"
 #include "export.h"
 #include "selector.h"
 #include "out-format.h"
@@ -26,13 +28,17 @@ static const char export_usage[] =
 	"                       allocations or leaked (definitely and indirectly lost bytes)\n"
 	"  -t, --timeline       svg: heap and RSS over the run, the peak and snapshots marked\n"
 	"  -o, --output OUT     write to OUT (default standard output)\n"
+	"      --native         show the native frames of Python stacks too\n"
 	"  -h, --help           show this help\n";
+
+enum { OPT_NATIVE = 256 };
 
 static const struct option export_options[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "value", required_argument, NULL, 'V' },
 	{ "timeline", no_argument, NULL, 't' },
 	{ "output", required_argument, NULL, 'o' },
+	{ NATIVE_OPTION, no_argument, NULL, OPT_NATIVE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -52,7 +58,7 @@ int cmd_export(int argc, char **argv)
 	struct export_ctx x = { .value = VALUE_LIVE_BYTES, .out = stdout };
 	enum out_format format = OUT_TEXT;	/* none: text is no export format */
 	const char *output = NULL, *cmd;
-	int opt, timeline = 0, value_given = 0, ret;
+	int opt, timeline = 0, value_given = 0, native = 0, ret;
 	struct profile p;
 	char title[1024], why[256];
 
@@ -80,6 +86,9 @@ int cmd_export(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case OPT_NATIVE:
+			native = 1;
+			break;
 		case 'h':
 			fputs(export_usage, stdout);
 			return 0;
@@ -98,6 +107,8 @@ int cmd_export(int argc, char **argv)
 		return usage_error(export_usage, "--timeline applies to the svg format");
 	if (selector_open(argv[optind], &p, &x.s))
 		return 1;
+	if (!native)
+		site_python_view(&p);
 	x.p = &p;
 	if (x.value == VALUE_LEAKED && !x.s->scan) {
 		ret = error("snapshot '%s' has no reachability scan: --value leaked needs one",

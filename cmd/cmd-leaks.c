@@ -33,10 +33,11 @@ static const char leaks_usage[] =
 	"  -d, --depth N              frames per loss record (default 12, 0 for all)\n"
 	"      --alloc-fn NAME        treat NAME (a pattern) as an allocator wrapper: charge its\n"
 	"                             blocks to its caller; repeatable\n"
+	"      --native               show the native frames of Python stacks too\n"
 	"  -f, --format FORMAT        text (default), json or markdown\n"
 	"  -h, --help                 show this help\n";
 
-enum { OPT_FAIL_ON = 300, OPT_ALLOC_FN };
+enum { OPT_FAIL_ON = 300, OPT_ALLOC_FN, OPT_NATIVE };
 
 static const struct option leaks_options[] = {
 	{ "kinds", required_argument, NULL, 'k' },
@@ -45,6 +46,7 @@ static const struct option leaks_options[] = {
 	{ "limit", required_argument, NULL, 'n' },
 	{ "depth", required_argument, NULL, 'd' },
 	{ ALLOC_FN_OPTION, required_argument, NULL, OPT_ALLOC_FN },
+	{ NATIVE_OPTION, no_argument, NULL, OPT_NATIVE },
 	{ "format", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -132,6 +134,9 @@ static int parse_options(int argc, char **argv, struct leak_report *r, struct su
 		case OPT_ALLOC_FN:
 			if ((ret = alloc_fns_add(af, optarg)))
 				return ret;
+			break;
+		case OPT_NATIVE:
+			af->native = 1;
 			break;
 		case 'h':
 			fputs(leaks_usage, stdout);

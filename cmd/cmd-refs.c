@@ -35,16 +35,18 @@ static const char refs_usage[] =
 	"  -n, --limit N        blocks of a site to show (default 20, 0 for all)\n"
 	"      --alloc-fn NAME  treat NAME (a pattern) as an allocator wrapper: charge its\n"
 	"                       blocks to its caller; repeatable\n"
+	"      --native         show the native frames of Python stacks too\n"
 	"  -f, --format FORMAT  text (default), json or dot\n"
 	"  -h, --help           show this help\n";
 
-enum { OPT_FAN_IN = 300, OPT_ALLOC_FN };
+enum { OPT_FAN_IN = 300, OPT_ALLOC_FN, OPT_NATIVE };
 
 static const struct option refs_options[] = {
 	{ "chain", no_argument, NULL, 'c' },
 	{ "depth", required_argument, NULL, 'd' },
 	{ "fan-in", required_argument, NULL, OPT_FAN_IN },
 	{ ALLOC_FN_OPTION, required_argument, NULL, OPT_ALLOC_FN },
+	{ NATIVE_OPTION, no_argument, NULL, OPT_NATIVE },
 	{ "limit", required_argument, NULL, 'n' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
@@ -353,6 +355,9 @@ static int parse_options(int argc, char **argv, struct refs *r)
 		case OPT_ALLOC_FN:
 			if (alloc_fns_add(&r->alloc_fns, optarg))
 				return EXIT_ERROR;
+			break;
+		case OPT_NATIVE:
+			r->alloc_fns.native = 1;
 			break;
 		case 'h':
 			fputs(refs_usage, stdout);

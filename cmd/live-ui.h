@@ -25,7 +25,7 @@ struct live_options {
 	struct alloc_fns alloc_fns;	/* --alloc-fn: for the sites shown (and, run, the profile's) */
 };
 
-#define LIVE_OPTIONS_INIT { 1000000000ull, 0, 0, 20, GROUP_LINENO, LIVE_SORT_BYTES, NULL, 0, { NULL, 0 } }
+#define LIVE_OPTIONS_INIT { 1000000000ull, 0, 0, 20, GROUP_LINENO, LIVE_SORT_BYTES, NULL, 0, { NULL, 0, 0 } }
 
 /* The options' help lines, for `run` and `live`. */
 #define LIVE_OPTIONS_HELP \

@@ -70,6 +70,9 @@ int report_args_parse(struct report_args *r, const char *usage, int opt, const c
 		return 0;
 	case REPORT_OPT_ALLOC_FN:
 		return alloc_fns_add(&r->alloc_fns, arg);
+	case REPORT_OPT_NATIVE:
+		r->alloc_fns.native = 1;
+		return 0;
 	case REPORT_OPT_ALL_FRAMES:
 		g->all_frames = 1;
 		return 0;

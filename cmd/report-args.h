@@ -23,6 +23,7 @@ struct report_args {
 #define REPORT_SHORT_OPTIONS	"b:ci:x:g:f:"
 #define REPORT_OPT_ALLOC_FN	256
 #define REPORT_OPT_ALL_FRAMES	257
+#define REPORT_OPT_NATIVE	258
 
 /* Their help lines and long options, for a command's usage text and table. */
 #define REPORT_BY_HELP \
@@ -30,6 +31,7 @@ struct report_args {
 #define REPORT_GROUPING_HELP \
 	"  -c, --cumulative         count every frame of a stack, once per block\n" \
 	ALLOC_FN_HELP \
+	NATIVE_HELP \
 	"  -i, --include PATTERN    keep only blocks whose file, function or module matches; repeatable\n" \
 	"  -x, --exclude PATTERN    drop blocks whose file, function or module matches; repeatable\n" \
 	"      --all-frames         match --include/--exclude against every frame\n" \
@@ -40,6 +42,7 @@ struct report_args {
 	{ "by", required_argument, NULL, 'b' }, \
 	{ "cumulative", no_argument, NULL, 'c' }, \
 	{ ALLOC_FN_OPTION, required_argument, NULL, REPORT_OPT_ALLOC_FN }, \
+	{ NATIVE_OPTION, no_argument, NULL, REPORT_OPT_NATIVE }, \
 	{ "include", required_argument, NULL, 'i' }, \
 	{ "exclude", required_argument, NULL, 'x' }, \
 	{ "all-frames", no_argument, NULL, REPORT_OPT_ALL_FRAMES }, \

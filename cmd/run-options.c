@@ -34,7 +34,11 @@
 	"  -q, --quiet                print no summary, only errors\n" \
 	"      --alloc-fn NAME        treat NAME (a pattern) as an allocator wrapper: charge its\n" \
 	"                             blocks to its caller, in the summary, the profile and the\n" \
-	"                             dashboards; repeatable\n"
+	"                             dashboards; repeatable\n" \
+	"      --python=on|off        Python programs: trace the interpreter's own allocator and\n" \
+	"                             record Python frames (on, the default), or trace them as\n" \
+	"                             native code only (off)\n" \
+	"      --native               dashboards show the native frames of Python stacks too\n"
 
 static const char run_usage[] =
 	"usage: heapwise run [-o FILE] [-s SECS] [-d N] [-i MS] [-t N] [-n N] [-q] [--no-scan] [--follow-fork] [--error-exitcode N] [--live [live options]] [--] PROGRAM [ARGS...]\n"
@@ -56,8 +60,8 @@ static const char live_usage[] =
 	"  -h, --help                 show this help\n";
 
 enum {
-	OPT_NO_SCAN = 256, OPT_ERROR_EXITCODE, OPT_ERRORS_FOR, OPT_FOLLOW_FORK, OPT_LIVE, OPT_DELAY, OPT_BATCH,
-	OPT_COUNT, OPT_ROWS, OPT_BY, OPT_SORT, OPT_PROGRAM_OUTPUT, OPT_ALLOC_FN,
+	OPT_NO_SCAN = 256, OPT_ERROR_EXITCODE, OPT_ERRORS_FOR, OPT_FOLLOW_FORK, OPT_PYTHON, OPT_LIVE, OPT_DELAY, OPT_BATCH,
+	OPT_COUNT, OPT_ROWS, OPT_BY, OPT_SORT, OPT_PROGRAM_OUTPUT, OPT_ALLOC_FN, OPT_NATIVE,
 };
 
 static const struct option run_options[] = {
@@ -81,6 +85,8 @@ static const struct option run_options[] = {
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "program-output", required_argument, NULL, OPT_PROGRAM_OUTPUT },
 	{ ALLOC_FN_OPTION, required_argument, NULL, OPT_ALLOC_FN },
+	{ NATIVE_OPTION, no_argument, NULL, OPT_NATIVE },
+	{ "python", required_argument, NULL, OPT_PYTHON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -170,6 +176,10 @@ int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd
 				return ret;
 			continue;
 		}
+		if (opt == OPT_NATIVE) {
+			o->lv.alloc_fns.native = 1;
+			continue;
+		}
 		if (opt != 'h' && opt != '?' && opt < OPT_LIVE)
 			o->launch_only = 1;
 		if (opt > OPT_LIVE) {
@@ -221,6 +231,11 @@ int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd
 			break;
 		case OPT_FOLLOW_FORK:
 			o->follow_fork = 1;
+			break;
+		case OPT_PYTHON:
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+				return usage_error(usage, "--python takes on or off, not '%s'", optarg);
+			o->collect.python_off = strcmp(optarg, "off") == 0;
 			break;
 		case OPT_ERROR_EXITCODE:
 			if (parse_number(optarg, 1, 255, &v) < 0)

@@ -60,6 +60,8 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	const char *cmdline = profile_get_meta(p, "command");
 	size_t shown = 0;
 
+	if (profile_get_meta(p, "python"))
+		fprintf(out, "%spython %s\n", prefix, profile_get_meta(p, "python"));
 	summary_describe_exit(p, where, sizeof(where));
 	format_duration(t->duration_ns, a, sizeof(a));
 	fprintf(out, "%s%s %s after %s\n", prefix, cmdline ? cmdline : "the program", where, a);

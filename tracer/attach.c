@@ -227,7 +227,7 @@ void hw_check_modules(const uint64_t *frames, unsigned depth)
 {
 	unsigned long long adds = 0;
 
-	for (unsigned i = 0; i < depth; i++)
+	for (unsigned i = 0; i < depth && !(frames[i] & WIRE_PY_FRAME); i++)
 		if (!module_covers(frames[i])) {
 			/* JIT code and trampolines lie outside every object: ask the
 			 * loader only whether it loaded anything since */
@@ -338,6 +338,7 @@ void hw_log_modules(void)
 		nranges[next] = building;
 		__atomic_store_n(&ranges_current, next, __ATOMIC_RELEASE);
 	}
+	hw_py_find();	/* an interpreter among them? */
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }
 

@@ -453,38 +453,71 @@ static unsigned own_frames(const uint64_t *ips, unsigned n)
 	return skip;
 }
 
-/*
- * Cut at max_depth (counted when asked), intern. hash is the frames' hash
- * when the walk knows it, 0 otherwise.
- */
-static uint32_t intern_caller_frames(struct thread_state *t, const uint64_t *frames, unsigned depth,
-				     uint64_t hash, int count_cut)
+/* The thread's Python frames of one walk (none when Python is off). */
+struct py_part {
+	uint64_t *frames;
+	unsigned n;
+	uint64_t hash;
+	int cut;
+};
+
+/* Into buf, as many as fit beside `native` native frames (cut at max_depth). */
+static void python_part(struct py_part *py, uint64_t *buf, unsigned native)
 {
 	unsigned want = hw_layout.max_depth;
+	unsigned room = WIRE_MAX_DEPTH - (native < want ? native : want);
 
-	t->last_truncated = depth > want;
-	if (t->last_truncated) {
+	py->frames = buf;
+	py->cut = 0;
+	py->hash = 0;
+	py->n = hw_py_on ? hw_py_frames(buf, room < want ? room : want, &py->hash, &py->cut) : 0;
+}
+
+/*
+ * Cut at max_depth (counted when asked), put the Python frames after the
+ * native ones, intern. frames has room for them; hash is the native
+ * frames' hash when the walk knows it, 0 otherwise.
+ */
+static uint32_t intern_caller_frames(struct thread_state *t, uint64_t *frames, unsigned depth,
+				     uint64_t hash, const struct py_part *py, int count_cut)
+{
+	unsigned want = hw_layout.max_depth;
+	int cut = depth > want;
+
+	if (cut) {
 		depth = want;
 		hash = 0;
-		if (count_cut)
-			__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
 	}
 	if (!hash)
 		hash = hw_hash_frames(frames, depth);
+	t->last_py_hash = py->hash;
+	if (py->n) {
+		/* what the user reads are the Python frames: a cut in the native
+		 * ones only makes the collector keep fewer of those (build.c) */
+		memmove(frames + depth, py->frames, py->n * sizeof(*frames));
+		depth += py->n;
+		hash = hw_hash_frame(hash, py->hash);
+		cut = py->cut;
+	}
+	t->last_truncated = (uint8_t)cut;
+	if (cut && count_cut)
+		__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
 	return t->last_stack = stack_intern(frames, depth, hash);
 }
 
 /* The slow way, with its own buffer: the fast path's frame stays small. */
 static __attribute__((noinline)) uint32_t stack_by_libunwind(struct thread_state *t, int count_cut)
 {
-	uint64_t buf[WIRE_MAX_DEPTH + 16];
+	uint64_t buf[WIRE_MAX_DEPTH + OWN_FRAMES + 1], py_buf[WIRE_MAX_DEPTH];
 	int got = unw_backtrace((void **)buf, (int)(hw_layout.max_depth + OWN_FRAMES + 1));
+	struct py_part py;
 	unsigned skip;
 
 	if (got < 0)
 		got = 0;
 	skip = own_frames(buf, (unsigned)got);
-	return intern_caller_frames(t, buf + skip, (unsigned)got - skip, 0, count_cut);
+	python_part(&py, py_buf, (unsigned)got - skip);
+	return intern_caller_frames(t, buf + skip, (unsigned)got - skip, 0, &py, count_cut);
 }
 
 /* Equal frames intern to the same id: compare the ids. */
@@ -505,12 +538,17 @@ static __attribute__((noinline)) void check_walk(uint32_t fast, uint32_t slow)
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"	\
 			 : "=r"(ip), "=r"(sp), "=r"(bp))
 
-/* The id of the caller's stack, our own frames left out. */
+/*
+ * The id of the caller's stack, our own frames left out. When the walk
+ * says its frames are the last walk's, and the Python frames hash as the
+ * last ones did, it is the last stack.
+ */
 static uint32_t current_stack(struct thread_state *t)
 {
 	const struct hw_frame *f;
-	uint64_t ips[HW_UNWIND_FRAMES];
+	uint64_t ips[HW_UNWIND_FRAMES + WIRE_MAX_DEPTH];
 	uint64_t ip, sp, bp;
+	struct py_part py;
 	unsigned skip, depth;
 	uint32_t id;
 	int same, got;
@@ -519,7 +557,8 @@ static uint32_t current_stack(struct thread_state *t)
 	got = hw_unwind(ip, sp, bp, hw_layout.max_depth + OWN_FRAMES + 1, &f, &same);
 	if (got < 0)
 		return stack_by_libunwind(t, 1);
-	if (same && !unwind_check) {
+	python_part(&py, ips + HW_UNWIND_FRAMES, (unsigned)got);
+	if (same && !unwind_check && py.hash == t->last_py_hash) {
 		if (t->last_truncated)
 			__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
 		return t->last_stack;
@@ -528,7 +567,7 @@ static uint32_t current_stack(struct thread_state *t)
 		ips[i] = f[i].ip;
 	skip = own_frames(ips, (unsigned)got);
 	depth = (unsigned)got - skip;
-	id = intern_caller_frames(t, ips + skip, depth, depth ? f[skip].hash : 0, 1);
+	id = intern_caller_frames(t, ips + skip, depth, depth ? f[skip].hash : 0, &py, 1);
 	if (unlikely(unwind_check) && id)
 		check_walk(id, stack_by_libunwind(t, 0));
 	return id;
@@ -565,13 +604,13 @@ void hw_emit_alloc(void *p, size_t size, int fn)
 	errno = saved;
 }
 
-void hw_emit_free(void *p)
+void hw_emit_free(void *p, int fn)
 {
 	struct thread_state *t = &hw_thread;
 	int saved = errno;
 
 	t->guard = 1;
-	emit_one(t, (uintptr_t)p, 0, 0, WIRE_REC_FREE, WIRE_FN_FREE);
+	emit_one(t, (uintptr_t)p, 0, 0, WIRE_REC_FREE, (uint16_t)fn);
 	t->guard = 0;
 	errno = saved;
 }
@@ -592,7 +631,14 @@ void hw_emit_exec(uint32_t image)
  * it. realloc(p, 0) frees p in glibc and returns NULL; a failed realloc
  * leaves p alone and its stamp is delivered as a NOP.
  */
-static void *realloc_into(struct thread_state *t, void *p, size_t size, int fn, int stacked)
+static void *libc_realloc(void *ctx, void *p, size_t size)
+{
+	(void)ctx;
+	return hw_real.realloc(p, size);
+}
+
+static void *realloc_into(struct thread_state *t, hw_realloc_fn *call, void *ctx, void *p, size_t size,
+			  int fn, int stacked)
 {
 	struct wire_ring *r = ring_reserve(t, 2);
 	uint64_t free_stamp;
@@ -600,12 +646,12 @@ static void *realloc_into(struct thread_state *t, void *p, size_t size, int fn, 
 	int saved;
 
 	if (!r) {
-		q = hw_real.realloc(p, size);
+		q = call(ctx, p, size);
 		count_lost(q || size == 0 ? 2 : 0);
 		return q;
 	}
 	free_stamp = take_stamp();
-	q = hw_real.realloc(p, size);
+	q = call(ctx, p, size);
 	saved = errno;
 
 	ring_put(t, free_stamp, (uintptr_t)p, 0, 0,
@@ -634,7 +680,18 @@ void *hw_traced_realloc(void *p, size_t size, int fn)
 	void *q;
 
 	t->guard = 1;
-	q = realloc_into(t, p, size, fn, 1);
+	q = realloc_into(t, libc_realloc, NULL, p, size, fn, 1);
+	t->guard = 0;
+	return q;
+}
+
+void *hw_traced_realloc_by(hw_realloc_fn *call, void *ctx, void *p, size_t size, int fn)
+{
+	struct thread_state *t = &hw_thread;
+	void *q;
+
+	t->guard = 1;
+	q = realloc_into(t, call, ctx, p, size, fn, 1);
 	t->guard = 0;
 	return q;
 }
@@ -668,7 +725,7 @@ void hw_emit_foreign(void *p, size_t size, int fn, int kind)
 
 void *hw_foreign_realloc(void *p, size_t size, int fn)
 {
-	return realloc_into(foreign_state(), p, size, fn, 0);
+	return realloc_into(foreign_state(), libc_realloc, NULL, p, size, fn, 0);
 }
 
 /*
@@ -696,6 +753,7 @@ void hw_emit_forget_ring(void)
 	t->head = t->tail_seen = 0;
 	t->shared = t->registered = t->last_truncated = 0;
 	t->last_stack = 0;
+	t->last_py_hash = 0;
 	t->tid = 0;
 	t->stack_lo = 0;
 	t->stack_span = UINTPTR_MAX;

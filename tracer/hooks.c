@@ -22,32 +22,18 @@
 #define EXPORT		__attribute__((visibility("default")))
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
-enum { NOT_TRACED, TRACED, FOREIGN };
-
-/* Tracing applies to this call: attached, not nested inside the tracer
- * (TRACED); or made by a thread that shares another's TLS, whose guard
- * says nothing of us (FOREIGN, asked before the guard). The first call of
- * the image attaches (see attach.c). */
-static inline int tracing(void)
-{
-	if (unlikely(!hw_attach_tried) && !hw_thread.guard && hw_real.free)
-		hw_attach_once();
-	if (!hw_active)
-		return NOT_TRACED;
-	if (unlikely(hw_off_own_stack()) && hw_foreign_thread())
-		return FOREIGN;
-	return hw_thread.guard ? NOT_TRACED : TRACED;
-}
-
 /* A block came into being: say so as the caller's thread can. */
 static inline void traced_alloc(void *p, size_t size, int fn)
 {
-	int how = tracing();
+	int how = hw_tracing();
 
-	if (how == TRACED)
+	if (how == HW_TRACED) {
+		if (unlikely(hw_py_pending))
+			hw_py_install();
 		hw_emit_alloc(p, size, fn);
-	else if (how == FOREIGN)
+	} else if (how == HW_FOREIGN) {
 		hw_emit_foreign(p, size, fn, WIRE_REC_ALLOC);
+	}
 }
 
 /* The real allocator is not known yet: we are inside dlsym's own calls. */
@@ -93,11 +79,11 @@ EXPORT void free(void *p)
 		return;
 	if (booting())
 		return;
-	switch (tracing()) {
-	case TRACED:
-		hw_emit_free(p);
+	switch (hw_tracing()) {
+	case HW_TRACED:
+		hw_emit_free(p, WIRE_FN_FREE);
 		break;
-	case FOREIGN:
+	case HW_FOREIGN:
 		hw_emit_foreign(p, 0, WIRE_FN_FREE, WIRE_REC_FREE);
 		break;
 	default:
@@ -131,10 +117,10 @@ static void *resize(void *p, size_t size, int fn)
 		return hw_bootstrap_alloc(size);
 	if (hw_in_bootstrap_pool(p))
 		return realloc_from_pool(p, size);
-	switch (tracing()) {
-	case TRACED:
+	switch (hw_tracing()) {
+	case HW_TRACED:
 		break;
-	case FOREIGN:
+	case HW_FOREIGN:
 		return hw_foreign_realloc(p, size, fn);
 	default:
 		return hw_real.realloc(p, size);
@@ -285,14 +271,14 @@ EXPORT int dlclose(void *handle)
 	int ret;
 
 	hw_bootstrap();
-	if (tracing() == TRACED) {
+	if (hw_tracing() == HW_TRACED) {
 		hw_thread.guard = 1;
 		hw_log_modules();
 		hw_thread.guard = 0;
 	}
 	ret = hw_real.dlclose(handle);
 	hw_unwind_forget();
-	if (tracing() != NOT_TRACED)
+	if (hw_tracing() != HW_NOT_TRACED)
 		hw_modules_dirty = 1;
 	return ret;
 }

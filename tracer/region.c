@@ -33,10 +33,10 @@
 struct region_layout hw_layout;
 
 static char region_path[64];			/* what the pieces are mapped from */
-static uint64_t region_offsets[4];		/* records, stacks, frames, modules */
+static uint64_t region_offsets[5];		/* records, stacks, frames, modules, codes */
 static struct wire_record *ring_map[WIRE_MAX_RINGS];	/* ring i's records, once mapped */
 static uint64_t *frame_chunks[WIRE_MAX_FRAMES / FRAME_CHUNK + 1];
-static void *head_map, *stacks_map, *modules_map;
+static void *head_map, *stacks_map, *modules_map, *codes_map;
 static size_t head_len, stacks_len, modules_len;
 
 static int pow2(uint64_t v)
@@ -70,7 +70,9 @@ static int layout_ok(const struct wire_header *h)
 	       inside(h->records_offset, (uint64_t)h->ring_count * h->ring_records, sizeof(struct wire_record), total) &&
 	       inside(h->stacks_offset, h->stack_slots, sizeof(struct wire_stack), total) &&
 	       inside(h->frames_offset, h->frame_capacity, sizeof(uint64_t), total) &&
-	       inside(h->modules_offset, h->module_capacity, sizeof(struct wire_module), total);
+	       inside(h->modules_offset, h->module_capacity, sizeof(struct wire_module), total) &&
+	       page_aligned(h->codes_offset) && h->code_capacity <= (WIRE_PY_CODE_MAX << 3) &&
+	       inside(h->codes_offset, h->code_capacity, 1, total);
 }
 
 /*
@@ -180,6 +182,13 @@ uint64_t *hw_frames_at(uint64_t first, unsigned depth)
 	return c ? c + (first - chunk * FRAME_CHUNK) : NULL;
 }
 
+void *hw_code_log(void)
+{
+	if (!hw_layout.code_capacity)
+		return NULL;
+	return piece(&codes_map, region_offsets[4], (size_t)hw_layout.code_capacity, 1);
+}
+
 void hw_region_unmap(void)
 {
 	for (uint32_t i = 0; i < WIRE_MAX_RINGS; i++)
@@ -196,6 +205,9 @@ void hw_region_unmap(void)
 		munmap(stacks_map, stacks_len);
 	if (modules_map)
 		munmap(modules_map, modules_len);
+	if (codes_map)
+		munmap(codes_map, (size_t)hw_layout.code_capacity);
+	codes_map = NULL;
 	if (head_map)
 		munmap(head_map, head_len);
 	head_map = stacks_map = modules_map = NULL;
@@ -229,12 +241,14 @@ int hw_region_map(int fd, const char *path, const struct wire_header *h)
 	region_offsets[1] = h->stacks_offset;
 	region_offsets[2] = h->frames_offset;
 	region_offsets[3] = h->modules_offset;
+	region_offsets[4] = h->codes_offset;
 	hw_layout = (struct region_layout){
 		.rings = (struct wire_ring *)((char *)head_map + h->rings_offset),
 		.stacks = stacks_map, .modules = modules_map,
 		.ring_count = h->ring_count, .stack_slots = h->stack_slots,
 		.ring_records = h->ring_records, .frame_capacity = h->frame_capacity,
 		.module_capacity = h->module_capacity, .max_depth = h->max_depth,
+		.code_capacity = h->code_capacity & ~4095ull,
 		.collector_pid = h->collector_pid, .traced_pid = h->traced_pid,
 	};
 	/* ring 0 and the first frames, which every process needs */

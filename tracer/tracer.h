@@ -46,7 +46,9 @@ struct thread_state {
 	uint8_t shared;		/* 1: we found no free ring and use ring 0 */
 	uint8_t registered;	/* 1: the exit destructor is armed */
 	uint8_t last_truncated;	/* the last stack was cut at max_depth */
+	uint8_t py_api;		/* 1 while an event of the Python allocator is emitted */
 	uint32_t last_stack;	/* id of the last stack interned */
+	uint64_t last_py_hash;	/* hash of its Python frames, 0 for none */
 	/* Whose this state is: the thread that claimed the ring (its kernel
 	 * tid) and the stack it runs on. A thread made by clone(CLONE_VM)
 	 * without a TLS of its own shares this state; off that stack, the
@@ -73,6 +75,7 @@ struct region_layout {
 	uint64_t frame_capacity;
 	uint32_t module_capacity;
 	uint32_t max_depth;
+	uint64_t code_capacity;		/* bytes of the Python code log */
 	int32_t collector_pid;
 	int32_t traced_pid;
 };
@@ -122,6 +125,8 @@ struct wire_record *hw_ring_records(uint32_t i);
 /* Where frames [first, first + depth) of the pool go, mapped on first use;
  * NULL if they cross a chunk of the pool or cannot be mapped. */
 uint64_t *hw_frames_at(uint64_t first, unsigned depth);
+/* The Python code log (code_capacity bytes), mapped on first use; NULL if it cannot be. */
+void *hw_code_log(void);
 
 /* emit.c */
 /* A forked child: the ring this thread had is its parent's. Forget it (and
@@ -133,7 +138,7 @@ void hw_emit_forget_ring(void);
  * cannot be delivered is counted in hdr->lost_events.
  */
 void hw_emit_alloc(void *p, size_t size, int fn);
-void hw_emit_free(void *p);
+void hw_emit_free(void *p, int fn);
 /* The same for a thread that shares another's TLS (hw_foreign_thread):
  * through ring 0, under its lock, without a stack; nothing of the shared
  * state is touched. */
@@ -152,8 +157,30 @@ static inline int hw_off_own_stack(void)
 
 	return sp - hw_thread.stack_lo >= hw_thread.stack_span;
 }
+/*
+ * Does tracing apply to this call? Attached, and not nested inside the
+ * tracer (HW_TRACED); or made by a thread that shares another's TLS, whose
+ * guard says nothing of us (HW_FOREIGN, asked before the guard). The first
+ * call of the image attaches (see attach.c).
+ */
+enum { HW_NOT_TRACED, HW_TRACED, HW_FOREIGN };
+
+static inline int hw_tracing(void)
+{
+	if (__builtin_expect(!hw_attach_tried, 0) && !hw_thread.guard && hw_real.free)
+		hw_attach_once();
+	if (!hw_active)
+		return HW_NOT_TRACED;
+	if (__builtin_expect(hw_off_own_stack(), 0) && hw_foreign_thread())
+		return HW_FOREIGN;
+	return hw_thread.guard ? HW_NOT_TRACED : HW_TRACED;
+}
+
 void hw_emit_exec(uint32_t image);
 void *hw_traced_realloc(void *p, size_t size, int fn);	/* the whole realloc, traced */
+/* The same through another allocator's realloc (Python's domains). */
+typedef void *hw_realloc_fn(void *ctx, void *p, size_t size);
+void *hw_traced_realloc_by(hw_realloc_fn *fn_realloc, void *ctx, void *p, size_t size, int fn);
 void hw_thread_exit(void *ring);	/* pthread key destructor */
 void hw_emit_init(void);		/* once, at attach: key, unwinder priming */
 int hw_collector_gone(void);		/* heapwise exited or stopped draining for good */
@@ -215,6 +242,22 @@ static inline uint64_t hw_hash_frames(const uint64_t *ips, unsigned n)
 		h = hw_hash_frame(h, ips[--n]);
 	return h;
 }
+
+/* python.c */
+extern int hw_py_pending;	/* an interpreter was found: wrap its allocator once it runs */
+extern int hw_py_on;		/* its allocator is ours: events carry Python frames */
+/* Is there an interpreter in the loaded objects? Called with the module log
+ * (attach, dlopen), guard set. */
+void hw_py_find(void);
+/* From a traced hook (guard clear): once the interpreter is initialised and
+ * this thread holds its lock, wrap its MEM and OBJ allocators. */
+void hw_py_install(void);
+/*
+ * The calling thread's Python frames, innermost first, as wire words (see
+ * WIRE_PY_FRAME), at most max: their count, their hash in *hash (0 for
+ * none), *cut set when there were more.
+ */
+unsigned hw_py_frames(uint64_t *out, unsigned max, uint64_t *hash, int *cut);
 
 /* attach.c: the program is exiting; let the collector scan it first. */
 void hw_exit_scan(void);

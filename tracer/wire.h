@@ -48,7 +48,7 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
-#define WIRE_VERSION		9
+#define WIRE_VERSION		10
 
 #define WIRE_ENV_SHM		"HEAPWISE_SHM"	/* path the tracer opens: /proc/PID/fd/N */
 #define WIRE_ENV_DEBUG		"HEAPWISE_DEBUG"	/* set: the tracer says why it did not attach */
@@ -80,6 +80,11 @@ enum wire_fn {
 	WIRE_FN_VALLOC,
 	WIRE_FN_PVALLOC,
 	WIRE_FN_FREE,
+	/* Python's MEM and OBJ domains (tracer/python.c) */
+	WIRE_FN_PY_MALLOC,
+	WIRE_FN_PY_CALLOC,
+	WIRE_FN_PY_REALLOC,
+	WIRE_FN_PY_FREE,
 	WIRE_FN_COUNT
 };
 
@@ -223,6 +228,64 @@ struct wire_header {
 		uint32_t pad;
 		uint64_t fork_stamp;	/* the parent region's stamp at the fork; 0 after an exec */
 	} children[WIRE_MAX_CHILDREN];
+
+	/*
+	 * Python (tracer/python.c). The collector sets python_off; the tracer
+	 * of the image that holds an interpreter says what it found, and
+	 * fills the code log.
+	 */
+	uint32_t python_off;		/* 1: --python=off */
+	uint32_t python_state;		/* enum wire_python_state */
+	uint32_t python_version;	/* Py_Version (0x030b07f0 is 3.11.7), 0 unknown */
+	uint32_t python_image;		/* the image it is in */
+	char python_object[128];	/* the object that holds it: "libpython3.11.so.1.0" */
+	uint64_t codes_offset;		/* the code log: code_capacity bytes */
+	uint64_t code_capacity;
+	uint64_t codes_used;		/* bytes reserved (atomic) */
+};
+
+/*
+ * Python frames. A stack's frames are its native return addresses,
+ * innermost first, then the Python frames of the thread's interpreter,
+ * innermost first, each one word: WIRE_PY_FRAME, WIRE_PY_ENTRY on the
+ * outermost frame of each run of the interpreter loop (the frames one
+ * native _PyEval_EvalFrameDefault ran), the code object's entry in the
+ * code log (WIRE_PY_CODE_REF, in 8-byte units from the log's start, 0 =
+ * not logged), and the instruction it is at (code units from the start of
+ * its bytecode). No return address has the top bit set.
+ */
+#define WIRE_PY_FRAME		(1ull << 63)
+#define WIRE_PY_ENTRY		(1ull << 62)
+#define WIRE_PY_CODE_REF(v)	(((v) >> 32) & ((1ull << 30) - 1))
+#define WIRE_PY_INSTR(v)	((uint32_t)(v))
+#define WIRE_PY_CODE_MAX	(1ull << 30)	/* refs fit 30 bits */
+
+/*
+ * One entry of the code log: what a Python frame needs of its code object,
+ * copied once while the object lives (co_extra remembers the entry, so a
+ * new code object at a dead one's address gets its own). The tracer
+ * reserves size bytes (codes_used, atomic), writes the strings and the line
+ * table after the header, and stores size last (release); 0 = not written.
+ */
+struct wire_code {
+	uint32_t size;		/* bytes of the entry, header included, a multiple of 8 */
+	int32_t first_line;	/* co_firstlineno */
+	uint32_t qualname_len;	/* bytes of co_qualname (UTF-8), then ... */
+	uint32_t filename_len;	/* ... of co_filename, then ... */
+	uint32_t linetable_len;	/* ... of co_linetable (3.11's location table) */
+	uint32_t pad;
+};
+
+#define WIRE_CODE_TEXT_MAX	4096		/* a name or file name longer than this is cut */
+#define WIRE_CODE_TABLE_MAX	(256u * 1024)	/* a longer line table is left out */
+
+enum wire_python_state {
+	WIRE_PYTHON_NONE = 0,		/* no interpreter seen */
+	WIRE_PYTHON_ON = 1,		/* Python frames on, its allocator traced */
+	WIRE_PYTHON_UNSUPPORTED = 2,	/* a version we cannot read: native frames only */
+	WIRE_PYTHON_FREE_THREADED = 3,	/* a free-threaded build: native frames only */
+	WIRE_PYTHON_OFF = 4,		/* --python=off */
+	WIRE_PYTHON_FAILED = 5,		/* it would not take our allocator: native frames only */
 };
 
 enum wire_child_state {
@@ -274,6 +337,7 @@ static inline struct wire_module *wire_modules(struct wire_header *h)
 _Static_assert(sizeof(struct wire_record) == 32, "wire_record is 32 bytes");
 _Static_assert(sizeof(struct wire_ring) == 3 * WIRE_CACHELINE, "ring header is 3 lines");
 _Static_assert(sizeof(struct wire_stack) == 16, "wire_stack is 16 bytes");
+_Static_assert(sizeof(struct wire_code) == 24, "wire_code is 24 bytes");
 _Static_assert(sizeof(struct wire_header) <= 4096, "the header fits before the first ring");
 
 #endif

@@ -36,6 +36,10 @@ static void frame_key(const struct profile *p, uint32_t frame, enum group_by by,
 	const char *fn = profile_str(p, f->function), *file = profile_str(p, f->file);
 	char num[32];
 
+	/* a Python line is its file and number, as tracemalloc keys it: a
+	 * comprehension on it (a code object of its own before 3.12) is the line */
+	if ((f->flags & PROFILE_FRAME_PYTHON) && by == GROUP_LINENO && *file)
+		fn = "";
 	text_str(key, site_module_name(p, f->module));
 	if (by == GROUP_MODULE)
 		return;

@@ -117,6 +117,9 @@ uint32_t site_index(const struct profile *p, uint32_t stack)
 
 	if (st->depth == 0)
 		return 0;
+	for (uint32_t i = 0; i < st->depth; i++)
+		if (p->frames[p->stack_frames[st->first + i]].flags & PROFILE_FRAME_PYTHON)
+			return i;	/* the innermost Python line */
 	for (uint32_t i = 0; i < st->depth; i++) {
 		uint32_t f = p->stack_frames[st->first + i];
 		const char *fn = profile_str(p, p->frames[f].function);
@@ -204,4 +207,18 @@ int site_name_matches(const struct profile *p, uint32_t frame, const char *text)
 			return 1;
 	}
 	return 0;
+}
+
+void site_python_view(struct profile *p)
+{
+	for (size_t s = 1; s < p->nstacks; s++) {
+		struct profile_stack *st = &p->stacks[s];
+		uint32_t *f = p->stack_frames + st->first, kept = 0;
+
+		for (uint32_t i = 0; i < st->depth; i++)
+			if (p->frames[f[i]].flags & PROFILE_FRAME_PYTHON)
+				f[kept++] = f[i];
+		if (kept)	/* a stack without Python frames stays whole */
+			st->depth = kept;
+	}
 }

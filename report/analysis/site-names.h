@@ -9,7 +9,8 @@
  * site-names.c) and those the user names (--alloc-fn, kept in the profile
  * as "alloc-fn" meta entries, so every command applies the same rule), so
  * a block made by `new Foo` is charged to the line that said `new`, not to
- * libstdc++.
+ * libstdc++. A stack with Python frames is charged to its innermost Python
+ * line, whatever native code (CPython's, an extension's) made the block.
  *
  * A frame is named "function file:line" with the source file as the
  * profile records it (the path the compiler was given), "function" without
@@ -39,6 +40,10 @@ uint32_t site_index(const struct profile *p, uint32_t stack);
 
 /* The site's frame; PROFILE_NONE for an empty stack. */
 uint32_t site_frame(const struct profile *p, uint32_t stack);
+
+/* Python's view: every stack with Python frames keeps only those (the
+ * native frames are shown with --native). */
+void site_python_view(struct profile *p);
 
 /* A module's file name without its directory; "?" for PROFILE_NONE. */
 const char *site_module_name(const struct profile *p, uint32_t module);

@@ -19,6 +19,8 @@
 #include "../util/addrsort.h"
 #include "../util/array.h"
 #include "../util/clock.h"
+#include "../util/format.h"
+#include "../symbols/pylines.h"
 #include "collector-internal.h"
 
 #define MAX_INLINE	32	/* frames one return address may expand into */
@@ -54,6 +56,9 @@ struct builder {
 	size_t ngen_stamps;
 	int snapshot_ret;		/* add_snapshots' result */
 	uint64_t snapshot_ns;		/* how long they took */
+	struct wiretables_code *code;	/* the code log entry read last (Python frames) */
+	uint32_t code_ref;		/* its ref, 0 = none read */
+	int code_ok;			/* it could be read */
 };
 
 /* ------------------------------------------------------------------ */
@@ -154,7 +159,33 @@ static int cache_grow(struct builder *b)
 	return 0;
 }
 
-/* The run of profile frames one return address expands to. */
+/* A Python frame's function, file and line, from the code log. */
+static struct profile_frame python_frame(struct builder *b, uint64_t word)
+{
+	uint32_t ref = (uint32_t)WIRE_PY_CODE_REF(word);
+	struct profile_frame f = {
+		.ip = word, .module = PROFILE_NONE,
+		.flags = PROFILE_FRAME_PYTHON | (word & WIRE_PY_ENTRY ? PROFILE_FRAME_PY_ENTRY : 0),
+	};
+
+	if (!b->code && !(b->code = malloc(sizeof(*b->code))))
+		return f;
+	if (ref != b->code_ref) {
+		b->code_ref = ref;
+		b->code_ok = wiretables_code(&b->c->tables, ref, b->code);
+	}
+	if (!b->code_ok) {
+		f.function = profile_intern(b->p, "<unknown code>");
+		return f;
+	}
+	f.function = profile_intern(b->p, b->code->qualname);
+	f.file = profile_intern(b->p, b->code->filename);
+	f.line = pylines_line(b->code->linetable, b->code->linetable_len, b->code->first_line,
+			      WIRE_PY_INSTR(word));
+	return f;
+}
+
+/* The run of profile frames one return address (or Python frame) expands to. */
 static struct frame_key *resolve_ip(struct builder *b, uint32_t image, uint64_t ip)
 {
 	struct sym_frame out[MAX_INLINE];
@@ -168,7 +199,7 @@ static struct frame_key *resolve_ip(struct builder *b, uint32_t image, uint64_t 
 	if (k->count)
 		return k;
 
-	n = symbolizer_resolve(b->sym, image, ip, out, MAX_INLINE);
+	n = ip & WIRE_PY_FRAME ? 1 : symbolizer_resolve(b->sym, image, ip, out, MAX_INLINE);
 	if (array_grow((void **)&p->frames, &b->frames_cap, p->nframes + (size_t)n, sizeof(*p->frames)) < 0 ||
 	    array_grow((void **)&b->expansion, &b->expansion_cap, b->nexpansion + (size_t)n,
 		       sizeof(*b->expansion)) < 0)
@@ -178,6 +209,11 @@ static struct frame_key *resolve_ip(struct builder *b, uint32_t image, uint64_t 
 	k->first = (uint32_t)b->nexpansion;
 	k->count = (uint32_t)n;
 	b->cache_count++;
+	if (ip & WIRE_PY_FRAME) {
+		p->frames[p->nframes] = python_frame(b, ip);
+		b->expansion[b->nexpansion++] = (uint32_t)p->nframes++;
+		return k;
+	}
 	for (int i = 0; i < n; i++) {
 		struct profile_frame *f = &p->frames[p->nframes];
 
@@ -213,35 +249,104 @@ static int number_stacks(struct builder *b)
 	return p->stacks ? 0 : -ENOMEM;
 }
 
+/* Append the frames k expands to to the profile stack being built. */
+static int put_frames(struct builder *b, const struct frame_key *k, size_t *sf_cap)
+{
+	struct profile *p = b->p;
+
+	if (array_grow((void **)&p->stack_frames, sf_cap, p->nstack_frames + k->count, sizeof(uint32_t)) < 0)
+		return -ENOMEM;
+	memcpy(p->stack_frames + p->nstack_frames, b->expansion + k->first, k->count * sizeof(uint32_t));
+	p->nstack_frames += k->count;
+	return 0;
+}
+
+/* Does a native frame run the interpreter loop (one of its expansion's
+ * functions is _PyEval_EvalFrameDefault, or a part of it)? */
+static int runs_python(const struct builder *b, const struct frame_key *k)
+{
+	for (uint32_t i = 0; i < k->count; i++) {
+		const char *fn = profile_str(b->p, b->p->frames[b->expansion[k->first + i]].function);
+
+		if (strncmp(fn, "_PyEval_EvalFrameDefault", 24) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A stack with Python frames (natives first, then the Python frames): each
+ * native frame that runs the interpreter loop is replaced by the Python
+ * frames it ran, innermost first, as memray and py-spy do. When the two do
+ * not pair up (a stack cut short, a part of the loop without a symbol),
+ * the native frames inside the innermost Python frame are kept, then the
+ * Python frames: fewer frames, never wrong ones.
+ */
+static int merge_python(struct builder *b, uint32_t image, const uint64_t *frames, uint32_t native,
+			uint32_t n, size_t *sf_cap)
+{
+	struct frame_key keys[WIRE_MAX_DEPTH];	/* copies: the cache moves as it grows */
+	uint32_t loops = 0, runs = 0, first_loop = native, py = native;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct frame_key *k = resolve_ip(b, image, frames[i]);
+
+		if (!k)
+			return -ENOMEM;
+		keys[i] = *k;
+		if (i < native && runs_python(b, &keys[i]) && loops++ == 0)
+			first_loop = i;
+		if (i >= native && (frames[i] & WIRE_PY_ENTRY))
+			runs++;
+	}
+	if (loops != runs || !(frames[n - 1] & WIRE_PY_ENTRY)) {
+		for (uint32_t i = 0; i < n; i++)
+			if ((i < first_loop || i >= native) && put_frames(b, &keys[i], sf_cap) < 0)
+				return -ENOMEM;
+		return 0;
+	}
+	for (uint32_t i = 0; i < native; i++) {
+		if (!runs_python(b, &keys[i])) {
+			if (put_frames(b, &keys[i], sf_cap) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		do {
+			if (put_frames(b, &keys[py], sf_cap) < 0)
+				return -ENOMEM;
+		} while (!(frames[py++] & WIRE_PY_ENTRY));
+	}
+	return 0;
+}
+
 /* The frames of wire stack id, symbolized, as its profile stack. */
 static int symbolize_stack(struct builder *b, uint32_t id, size_t *sf_cap)
 {
 	struct profile *p = b->p;
 	const uint64_t *frames;
-	uint32_t first, depth, n, image;
+	uint32_t first, n, native, image;
 
 	if (id == 0)
 		return 0;
 	first = (uint32_t)p->nstack_frames;
-	depth = 0;
 	n = wiretables_stack(&b->c->tables, id, &frames, &image);
 	/* the slot keeps only the image's low bits; images are few */
 	if (!image)
 		image = b->c->image;
-	for (uint32_t i = 0; i < n; i++) {
-		struct frame_key *k = resolve_ip(b, image, frames[i]);
+	for (native = 0; native < n && !(frames[native] & WIRE_PY_FRAME); native++)
+		;
+	if (native < n) {
+		if (merge_python(b, image, frames, native, n, sf_cap) < 0)
+			return -ENOMEM;
+	} else {
+		for (uint32_t i = 0; i < n; i++) {
+			struct frame_key *k = resolve_ip(b, image, frames[i]);
 
-		if (!k)
-			return -ENOMEM;
-		if (array_grow((void **)&p->stack_frames, sf_cap,
-			       p->nstack_frames + k->count, sizeof(uint32_t)) < 0)
-			return -ENOMEM;
-		memcpy(p->stack_frames + p->nstack_frames, b->expansion + k->first,
-		       k->count * sizeof(uint32_t));
-		p->nstack_frames += k->count;
-		depth += k->count;
+			if (!k || put_frames(b, k, sf_cap) < 0)
+				return -ENOMEM;
+		}
 	}
-	p->stacks[b->stack_map[id]] = (struct profile_stack){ first, depth };
+	p->stacks[b->stack_map[id]] = (struct profile_stack){ first, (uint32_t)(p->nstack_frames - first) };
 	return 0;
 }
 
@@ -598,6 +703,33 @@ static void *snapshot_thread(void *arg)
 /* The whole profile                                                   */
 /* ------------------------------------------------------------------ */
 
+/*
+ * What the tracer found of an interpreter, as the "python" meta entry:
+ * "3.11.7 (libpython3.11.so.1.0): Python frames on, pymalloc traced".
+ */
+static void python_meta(struct collector *c, struct profile *p)
+{
+	static const char *const says[] = {
+		[WIRE_PYTHON_ON] = "Python frames on, pymalloc traced",
+		[WIRE_PYTHON_UNSUPPORTED] = "a version heapwise cannot read: native frames only",
+		[WIRE_PYTHON_FREE_THREADED] = "a free-threaded build: native frames only",
+		[WIRE_PYTHON_OFF] = "--python=off: native frames only",
+		[WIRE_PYTHON_FAILED] = "it would not take heapwise's allocator: native frames only",
+	};
+	const struct wire_header *h = c->hdr;
+	uint32_t state = __atomic_load_n(&h->python_state, __ATOMIC_ACQUIRE), v = h->python_version;
+	char object[sizeof(h->python_object)], buf[512];
+
+	if (state == WIRE_PYTHON_NONE || state >= sizeof(says) / sizeof(says[0]))
+		return;
+	memcpy(object, h->python_object, sizeof(object));
+	object[sizeof(object) - 1] = '\0';
+	format_make_printable(object, strlen(object));
+	snprintf(buf, sizeof(buf), "%u.%u.%u (%s): %s", v >> 24, (v >> 16) & 255, (v >> 8) & 255,
+		 *object ? object : "?", says[state]);
+	profile_set_meta(p, "python", buf);
+}
+
 static void fill_totals(struct collector *c, struct profile_totals *t)
 {
 	struct wire_header *h = c->hdr;
@@ -702,6 +834,7 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 		profile_set_meta(p, "scan-error", c->scan_error);
 	if (collector_corruption(c))
 		profile_set_meta(p, "corrupted", collector_corruption(c));
+	python_meta(c, p);
 
 	/* keep only stacks that allocated (site 0 may be empty) */
 	for (size_t i = 0; i < p->nsites; i++)
@@ -725,6 +858,7 @@ out:
 	free(b.module_of_log);
 	free(b.cache);
 	free(b.expansion);
+	free(b.code);
 	free(b.stack_map);
 	free(b.run_names);
 	free(b.gen_stamps);
@@ -760,6 +894,7 @@ void collector_live_release(struct collector *c)
 	free(lb->b.module_of_log);
 	free(lb->b.cache);
 	free(lb->b.expansion);
+	free(lb->b.code);
 	free(lb->b.stack_map);
 	profile_release(&lb->p);
 	free(lb);

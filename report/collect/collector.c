@@ -32,6 +32,7 @@
 #define STACK_SLOTS		(1u << 20)	/* ids 1..STACK_SLOTS must fit LIVE_MAX_STACK */
 #define FRAME_CAPACITY		(1ull << 23)
 #define MODULE_CAPACITY		4096
+#define CODE_CAPACITY		(32ull << 20)	/* bytes of Python code log (sparse until used) */
 #define MAX_SAMPLES		20000
 
 _Static_assert(STACK_SLOTS <= LIVE_MAX_STACK, "stack ids must fit a live_block");
@@ -73,6 +74,8 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	uint64_t modules_off = c->size;
 	c->size += (uint64_t)MODULE_CAPACITY * sizeof(struct wire_module);
 	c->size = (c->size + 4095) & ~4095ull;
+	uint64_t codes_off = c->size;
+	c->size += CODE_CAPACITY;
 
 	c->memfd = memfd_create("heapwise", MFD_CLOEXEC);
 	if (c->memfd < 0) {
@@ -103,6 +106,9 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	h->frame_capacity = FRAME_CAPACITY;
 	h->modules_offset = modules_off;
 	h->module_capacity = MODULE_CAPACITY;
+	h->codes_offset = codes_off;
+	h->code_capacity = CODE_CAPACITY;
+	h->python_off = opt->python_off ? 1 : 0;
 	h->collector_pid = getpid();
 	h->scan_at_exit = opt->scan_at_exit ? 1 : 0;
 	h->traced_pid = -1;

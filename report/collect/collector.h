@@ -34,9 +34,10 @@ struct collector_options {
 	uint64_t snapshot_every_ns;	/* take a snapshot this often, 0 = never */
 	int scan_at_exit;		/* scan the heap for leaks when the program exits */
 	collector_count_kinds_fn *count_kinds;	/* kinds of a dashboard's scan; NULL: not counted */
+	int python_off;			/* --python=off: a Python program is traced as native code */
 };
 
-#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull, 0, 1, NULL }
+#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull, 0, 1, NULL, 0 }
 
 struct collector;
 

@@ -18,6 +18,39 @@ void wiretables_init(struct wiretables *t, const struct wire_header *h)
 	t->stack_slots = h->stack_slots;
 	t->module_capacity = h->module_capacity;
 	t->frame_capacity = h->frame_capacity;
+	t->codes = base + h->codes_offset;
+	t->code_capacity = h->code_capacity;
+}
+
+/* n bytes of the log at *at into out (NUL-terminated when text), moving *at on. */
+static void take(const struct wiretables *t, uint64_t *at, uint32_t n, void *out, int text)
+{
+	memcpy(out, t->codes + *at, n);
+	if (text)
+		((char *)out)[n] = '\0';
+	*at += n;
+}
+
+int wiretables_code(const struct wiretables *t, uint32_t ref, struct wiretables_code *c)
+{
+	struct wire_code e;
+	uint64_t off = ((uint64_t)ref - 1) * 8, at;
+
+	if (ref == 0 || off + sizeof(e) > t->code_capacity)
+		return 0;
+	e.size = __atomic_load_n((const uint32_t *)(t->codes + off), __ATOMIC_ACQUIRE);
+	memcpy(&e, t->codes + off, sizeof(e));
+	if (e.size < sizeof(e) || e.size > t->code_capacity - off || e.qualname_len > WIRE_CODE_TEXT_MAX ||
+	    e.filename_len > WIRE_CODE_TEXT_MAX || e.linetable_len > WIRE_CODE_TABLE_MAX ||
+	    (uint64_t)e.qualname_len + e.filename_len + e.linetable_len > e.size - sizeof(e))
+		return 0;
+	at = off + sizeof(e);
+	take(t, &at, e.qualname_len, c->qualname, 1);
+	take(t, &at, e.filename_len, c->filename, 1);
+	take(t, &at, e.linetable_len, c->linetable, 0);
+	c->linetable_len = e.linetable_len;
+	c->first_line = e.first_line;
+	return 1;
 }
 
 uint32_t wiretables_modules_used(const struct wiretables *t)

@@ -24,6 +24,8 @@ struct wiretables {
 	const struct wire_stack *stacks;	/* stack_slots of them */
 	const uint64_t *frames;			/* frame_capacity of them */
 	const struct wire_module *modules;	/* module_capacity of them */
+	const char *codes;			/* the Python code log, code_capacity bytes */
+	uint64_t code_capacity;
 	uint32_t stack_slots;
 	uint32_t module_capacity;
 	uint64_t frame_capacity;
@@ -62,6 +64,21 @@ int wiretables_module(const struct wiretables *t, uint32_t i, struct wiretables_
  */
 uint32_t wiretables_stack(const struct wiretables *t, uint32_t id, const uint64_t **frames,
 			  uint32_t *image);
+
+/* A code log entry, copied out: strings NUL-terminated, the line table
+ * as long as the entry said, up to WIRE_CODE_TABLE_MAX. */
+struct wiretables_code {
+	char qualname[WIRE_CODE_TEXT_MAX + 1];
+	char filename[WIRE_CODE_TEXT_MAX + 1];
+	uint8_t linetable[WIRE_CODE_TABLE_MAX];
+	uint32_t linetable_len;
+	int32_t first_line;
+};
+
+/* The code log entry a Python frame names (WIRE_PY_CODE_REF) into *c: 1,
+ * or 0 when ref is 0, past the log, not written yet or does not hold
+ * together. */
+int wiretables_code(const struct wiretables *t, uint32_t ref, struct wiretables_code *c);
 
 /* Frames of the pool reserved so far, clamped to its capacity. */
 uint64_t wiretables_frames_used(const struct wiretables *t);

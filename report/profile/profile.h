@@ -25,6 +25,8 @@
 #define PROFILE_OLDEST_VERSION	1	/* read: fixed 32-byte snapshot blocks */
 
 #define PROFILE_FRAME_INLINED	1	/* an inlined call inside the next frame */
+#define PROFILE_FRAME_PYTHON	2	/* a Python frame: function = qualname, file = co_filename */
+#define PROFILE_FRAME_PY_ENTRY	4	/* the outermost Python frame one interpreter loop ran */
 
 struct profile_module {
 	uint32_t path;		/* string offset */

@@ -86,7 +86,7 @@ real_run() {
 	shift
 	env -i $REAL_ENV LD_LIBRARY_PATH=/usr/lib/debug \
 		LD_PRELOAD="$(printf '%*s' $((${#VG_PRELOADS} - 1)) '' | tr ' ' ':')" \
-		$REAL_WRAP "$HW" run -q -o "$T/$name.hws" -- "$@" < /dev/null > /dev/null 2> "$T/$name.err" &
+		$REAL_WRAP "$HW" run -q $REAL_RUN_OPTS -o "$T/$name.hws" -- "$@" < /dev/null > /dev/null 2> "$T/$name.err" &
 	REAL_SHM=/proc/$!/fd/3	# env execs heapwise: the same pid
 	wait $!
 }

@@ -1,0 +1,76 @@
+#!/bin/sh
+# Python programs in Python's terms, on every interpreter of the machine:
+# blocks charged to Python lines, checked against tracemalloc run in the
+# same program (tests/py/lines.py: each of its lines within 5% of
+# tracemalloc's bytes and 2% of its blocks, and a traceback frame for
+# frame); code objects dying and born again at the same address never
+# misname a block (tests/py/churn.py); the line decoder agrees with
+# co_lines() on every code object of the standard library; --python=off,
+# and an interpreter heapwise cannot read, say so and trace native code.
+. "$(dirname "$0")/lib.sh"
+
+PY=$PWD/tests/py
+
+# compare NAME: the lines and the traceback of $T/NAME.json (tracemalloc's) and $T/NAME.hws@tm
+compare() {
+	"$HW" top -n 0 -f json "$T/$1.hws@tm" > "$T/$1.top"
+	"$HW" top -n 0 -b traceback -f json "$T/$1.hws@tm" > "$T/$1.tb"
+	python3 - "$T/$1.json" "$T/$1.top" "$T/$1.tb" <<'PYEOF'
+import json, sys
+tm = json.load(open(sys.argv[1]))
+top = json.load(open(sys.argv[2]))["groups"]
+tb = json.load(open(sys.argv[3]))["groups"]
+hw = {g["line"]: (g["size"], g["count"]) for g in top if g["file"] == tm["file"]}
+bad = []
+for line, (size, count) in sorted(tm["lines"].items(), key=lambda kv: int(kv[0])):
+    if size < 100000:
+        continue
+    got = hw.get(int(line), (0, 0))
+    if abs(got[0] - size) > 0.05 * size or abs(got[1] - count) > 0.02 * count:
+        bad.append("line %s: heapwise %d B in %d, tracemalloc %d B in %d" % (line, got[0], got[1], size, count))
+checked = sum(1 for size, count in tm["lines"].values() if size >= 100000)
+want = [tuple(f) for f in tm["traceback"]]
+found = [[(f["file"], f["line"]) for f in g["frames"]] for g in tb]
+print("%d lines checked%s" % (checked, "".join("; " + b for b in bad)))
+print("traceback %s" % ("equal" if want and want in found else "differs: %s not among %d" % (want, len(found))))
+PYEOF
+}
+
+for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3" "$HOME/.pyenv/versions/3.13.0/bin/python3"; do
+	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+	name=py$v
+	[ "$py" = /usr/bin/python3.11 ] && name=debian$v
+	"$HW" run -o "$T/$name.hws" -- "$py" "$PY/lines.py" "$HW" "$T/$name.json" > "$T/$name.out" 2> "$T/$name.err"
+	expect_match "$name: the summary says Python is on" "$(cat "$T/$name.err")" \
+		"^heapwise: python $v \((libpython3\.[0-9]+\.so\.1\.0|python3\.11)\): Python frames on, pymalloc traced$"
+	compare "$name" > "$T/$name.cmp"
+	expect_match "$name: each line as tracemalloc measures it (size 5%, count 2%)" "$(head -1 "$T/$name.cmp")" \
+		"^[5-9] lines checked$"
+	expect "$name: a traceback as tracemalloc's, frame for frame" "$(tail -1 "$T/$name.cmp")" "traceback equal"
+
+	mkdir -p "$T/$name-mod"
+	"$HW" run -q -o "$T/$name-churn.hws" -- "$py" "$PY/churn.py" "$T/$name-mod" > /dev/null
+	"$HW" top -b function --sort allocations -n 0 -f json "$T/$name-churn.hws" > "$T/$name-churn.json"
+	# fK's list has K % 7 + 1 items: its bytes tell which function made it
+	expect "$name: 2000 functions born at one another's addresses, each block under its own" \
+		"$(python3 -c '
+import json, sys
+g = json.load(open(sys.argv[1]))["groups"]
+r = {x["function"]: x["bytes_allocated"] for x in g if x["function"][:1] == "f" and x["function"][1:].isdigit()}
+print(len(r), sorted({r[k] - r.get("f0", 0) - 8 * (int(k[1:]) % 7) for k in r}))' "$T/$name-churn.json")" "2000 [0]"
+	"$HW" top --sort allocations -n 0 -f json "$T/$name-churn.hws" > "$T/$name-churn.lines"
+	expect "$name: a reloaded module's function at its new line" \
+		"$(json "$T/$name-churn.lines" 'sorted((g["line"], g["function"]) for g in j["groups"] if g["file"].endswith("mod.py") and g["function"] == "make")')" \
+		"[(2, 'make'), (4, 'make')]"
+
+	"$py" "$PY/code-lines.py" 2> /dev/null | "$PWD/build/unit/pylines-check" > "$T/$name.lines"
+	expect_match "$name: the line decoder agrees with co_lines() on the standard library" \
+		"$(tail -1 "$T/$name.lines")" "^[0-9]{4,} code objects, [0-9]+ instructions, 0 wrong$"
+done
+
+"$HW" run --python=off -o "$T/off.hws" -- python3 "$PY/churn.py" "$T/off-mod" > /dev/null 2> "$T/off.err"
+expect_match "--python=off: said" "$(cat "$T/off.err")" "^heapwise: python 3\.11\.7 \(libpython3\.11\.so\.1\.0\): --python=off: native frames only$"
+expect "--python=off: no Python line" "$("$HW" top -n 0 --sort allocations "$T/off.hws" | grep -c 'churn\.py\|<string>')" 0
+"$HW" run -o "$T/old.hws" -- "$HOME/.pyenv/versions/3.10.13/bin/python3" -c 'pass' 2> "$T/old.err"
+expect_match "3.10: native frames only, and why" "$(cat "$T/old.err")" \
+	"^heapwise: python 3\.10\.13 \(libpython3\.10\.so\.1\.0\): a version heapwise cannot read: native frames only$"
