@@ -5,6 +5,8 @@
 #   (b) the same on two threads (1M pairs each)
 #   (c) 500k pairs made 16-32 frames deep
 #   (d) python3 (PYTHONMALLOC=malloc) building, dumping and loading a large JSON document
+#   (e) the same with Python's own allocator (pymalloc), against tracemalloc
+#       too (python3 -X tracemalloc=25): heapwise with Python lines on
 # The three ways of running a workload are interleaved, RUNS times each
 # (default 5, set BENCH_RUNS), after one untimed run of each, and the
 # medians are printed with ratios. heapwise keeps its debug cache (plain
@@ -71,4 +73,35 @@ if [ -n "$python" ]; then
 	bench "(d) python3 json" PYTHONMALLOC=malloc -- "$python" bench/json_workload.py
 else
 	echo "(d) python3 json: skipped, python3 is not installed"
+fi
+
+# (e): the untraced program, heapwise, tracemalloc and heaptrack, medians of wall seconds
+bench_python() {
+	: > "$tmp/base"; : > "$tmp/hw"; : > "$tmp/tm"; : > "$tmp/ht"
+	"$python" bench/json_workload.py > /dev/null 2>&1
+	./heapwise run -q -o "$tmp/p.hws" -- "$python" bench/json_workload.py > /dev/null 2>&1
+	for i in $(seq 1 "$runs"); do
+		"$B/measure" "$python" bench/json_workload.py >> "$tmp/base" 2>/dev/null
+		"$B/measure" ./heapwise run -q -o "$tmp/p.hws" -- "$python" bench/json_workload.py >> "$tmp/hw" 2>/dev/null
+		"$B/measure" "$python" -X tracemalloc=25 bench/json_workload.py >> "$tmp/tm" 2>/dev/null
+		if [ "$have_heaptrack" = 1 ]; then
+			"$B/measure" heaptrack -o "$tmp/ht.$i" "$python" bench/json_workload.py 2>/dev/null | tail -1 >> "$tmp/ht"
+			rm -f "$tmp"/ht.$i*
+		fi
+	done
+	base=$(cut -d' ' -f1 "$tmp/base" | median)
+	hw=$(cut -d' ' -f1 "$tmp/hw" | median)
+	tm=$(cut -d' ' -f1 "$tmp/tm" | median)
+	ht=nan
+	[ "$have_heaptrack" = 1 ] && ht=$(cut -d' ' -f1 "$tmp/ht" | median)
+	echo
+	printf "%-28s %8s %9s %11s %9s %8s %14s %12s\n" workload untraced heapwise tracemalloc heaptrack hw/base hw/tracemalloc hw/heaptrack
+	awk -v b="$base" -v h="$hw" -v m="$tm" -v t="$ht" 'BEGIN {
+		printf "%-28s %8.3f %9.3f %11.3f %9s %7.2fx %13.2fx %12s\n", "(e) python3 json, pymalloc", b, h, m,
+		       (t == "nan" ? "-" : sprintf("%.3f", t)), h / b, h / m, (t == "nan" || t <= 0 ? "-" : sprintf("%.2fx", h / t))
+	}'
+}
+
+if [ -n "$python" ]; then
+	bench_python
 fi

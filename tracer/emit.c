@@ -505,10 +505,19 @@ static uint32_t intern_caller_frames(struct thread_state *t, uint64_t *frames, u
 	return t->last_stack = stack_intern(frames, depth, hash);
 }
 
+/*
+ * A walk's frames, native then Python, in thread-local memory rather than
+ * on the stack: the hook's frame stays as small as it was, so the stale
+ * words the program's own frames hold later (which the leak scan reads,
+ * as memcheck does) are the same with Python frames as without.
+ */
+static __thread uint64_t walk_ips[HW_UNWIND_FRAMES + WIRE_MAX_DEPTH] __attribute__((tls_model("initial-exec")));
+static __thread uint64_t walk_py[WIRE_MAX_DEPTH] __attribute__((tls_model("initial-exec")));
+
 /* The slow way, with its own buffer: the fast path's frame stays small. */
 static __attribute__((noinline)) uint32_t stack_by_libunwind(struct thread_state *t, int count_cut)
 {
-	uint64_t buf[WIRE_MAX_DEPTH + OWN_FRAMES + 1], py_buf[WIRE_MAX_DEPTH];
+	uint64_t buf[WIRE_MAX_DEPTH + OWN_FRAMES + 1], *py_buf = walk_py;
 	int got = unw_backtrace((void **)buf, (int)(hw_layout.max_depth + OWN_FRAMES + 1));
 	struct py_part py;
 	unsigned skip;
@@ -543,10 +552,11 @@ static __attribute__((noinline)) void check_walk(uint32_t fast, uint32_t slow)
  * says its frames are the last walk's, and the Python frames hash as the
  * last ones did, it is the last stack.
  */
+
 static uint32_t current_stack(struct thread_state *t)
 {
 	const struct hw_frame *f;
-	uint64_t ips[HW_UNWIND_FRAMES + WIRE_MAX_DEPTH];
+	uint64_t *ips = walk_ips;
 	uint64_t ip, sp, bp;
 	struct py_part py;
 	unsigned skip, depth;

@@ -18,7 +18,7 @@
  * the collector's to decode, from the instruction each frame is at.
  *
  * Layouts are CPython's own, per version (checked against each version's
- * headers by tests/unit/python-layout.sh); 3.13's are confirmed through
+ * headers by t0650-python.sh, tests/py/layout.c); 3.13's are confirmed through
  * _Py_DebugOffsets. Any other version, or a free-threaded build, is traced
  * as native code, and the collector says why.
  */

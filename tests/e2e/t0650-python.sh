@@ -68,6 +68,17 @@ print(len(r), sorted({r[k] - r.get("f0", 0) - 8 * (int(k[1:]) % 7) for k in r}))
 		"$(tail -1 "$T/$name.lines")" "^[0-9]{4,} code objects, [0-9]+ instructions, 0 wrong$"
 done
 
+# the tracer's table for each version holds what that version's headers say
+for v in 3.11.7:311 3.12.1:312 3.13.0:313; do
+	dir=$HOME/.pyenv/versions/${v%:*}/include/python${v%.*:*}
+	gcc -I "$dir" -o "$T/layout" tests/py/layout.c 2> "$T/layout.err"
+	"$T/layout" > "$T/layout.$v" 2>&1
+	sed -n "/^static const struct py_layout layout_${v#*:} = {/,/^};/p" tracer/python.c | tr ',' '\n' |
+		sed 's/^[[:space:]]*//; /^$/d' > "$T/table.$v"
+	expect "${v%:*}: the tracer's offsets are the headers'" \
+		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "18 0"
+done
+
 "$HW" run --python=off -o "$T/off.hws" -- python3 "$PY/churn.py" "$T/off-mod" > /dev/null 2> "$T/off.err"
 expect_match "--python=off: said" "$(cat "$T/off.err")" "^heapwise: python 3\.11\.7 \(libpython3\.11\.so\.1\.0\): --python=off: native frames only$"
 expect "--python=off: no Python line" "$("$HW" top -n 0 --sort allocations "$T/off.hws" | grep -c 'churn\.py\|<string>')" 0

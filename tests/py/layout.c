@@ -1,0 +1,49 @@
+/*
+ * layout.c - print, from one CPython version's own headers, the offsets
+ * tracer/python.c's table for that version must hold, one
+ * ".field = value," per line as the table writes them (t0650-python.sh
+ * compiles it against each interpreter's include directory).
+ */
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "internal/pycore_frame.h"
+#include "internal/pycore_code.h"
+
+#define SHOW(field, value) printf("." #field " = %d\n", (int)(value))
+
+int main(void)
+{
+#if PY_VERSION_HEX < 0x030d0000
+	SHOW(cframe, offsetof(PyThreadState, cframe));
+	SHOW(current_frame, offsetof(_PyCFrame, current_frame));
+	SHOW(frame_code, offsetof(_PyInterpreterFrame, f_code));
+	SHOW(frame_instr, offsetof(_PyInterpreterFrame, prev_instr));
+#else
+	SHOW(cframe, -1);
+	SHOW(current_frame, offsetof(PyThreadState, current_frame));
+	SHOW(frame_code, offsetof(_PyInterpreterFrame, f_executable));
+	SHOW(frame_instr, offsetof(_PyInterpreterFrame, instr_ptr));
+#endif
+	SHOW(frame_previous, offsetof(_PyInterpreterFrame, previous));
+	SHOW(frame_owner, offsetof(_PyInterpreterFrame, owner));
+#if PY_VERSION_HEX < 0x030c0000
+	SHOW(frame_is_entry, offsetof(_PyInterpreterFrame, is_entry));
+	SHOW(owner_cstack, -1);
+#else
+	SHOW(frame_is_entry, -1);
+	SHOW(owner_cstack, FRAME_OWNED_BY_CSTACK);
+#endif
+	SHOW(owner_generator, FRAME_OWNED_BY_GENERATOR);
+	SHOW(code_filename, offsetof(PyCodeObject, co_filename));
+	SHOW(code_qualname, offsetof(PyCodeObject, co_qualname));
+	SHOW(code_linetable, offsetof(PyCodeObject, co_linetable));
+	SHOW(code_first_line, offsetof(PyCodeObject, co_firstlineno));
+	SHOW(code_first_traceable, offsetof(PyCodeObject, _co_firsttraceable));
+	SHOW(code_extra, offsetof(PyCodeObject, co_extra));
+	SHOW(code_bytecode, offsetof(PyCodeObject, co_code_adaptive));
+	SHOW(str_ascii_data, sizeof(PyASCIIObject));
+	SHOW(str_compact_data, sizeof(PyCompactUnicodeObject));
+	return 0;
+}
