@@ -52,7 +52,7 @@ SYMBOLS_SRC = report/symbols/symbols.c report/symbols/scopes.c report/symbols/de
 ANALYSIS_SRC = report/analysis/group.c report/analysis/site-names.c report/analysis/leaks.c \
 	       report/analysis/loss-records.c report/analysis/diff.c report/analysis/gate.c \
 	       report/analysis/suppress.c report/analysis/referrers.c report/analysis/stack-values.c \
-	       report/analysis/timeline.c
+	       report/analysis/timeline.c report/analysis/images.c
 PROFILE_SRC = report/profile/profile.c report/profile/live-client.c
 UTIL_SRC = report/util/addrsort.c report/util/json.c report/util/table.c report/util/format.c \
 	   report/util/proc.c report/util/privfile.c

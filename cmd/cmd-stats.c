@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/analysis/images.h"
 #include "../report/analysis/group.h"
 #include "../report/analysis/timeline.h"
 #include "../report/profile/profile.h"
@@ -149,6 +150,39 @@ static void json_totals(struct json *j, const struct profile *p)
 	}
 }
 
+/* "python": what heapwise found of an interpreter (null for none), and
+ * "by_image": each exec'd program's own totals. */
+static void json_images(struct json *j, const struct profile *p)
+{
+	struct image_total im[IMAGES_MAX];
+	size_t n = image_totals(p, im);
+
+	json_key(j, "python");
+	if (profile_get_meta(p, "python"))
+		json_string(j, profile_get_meta(p, "python"));
+	else
+		json_null(j);
+	json_key(j, "by_image");
+	json_open(j, '[');
+	for (size_t i = 0; i < n; i++) {
+		json_open(j, '{');
+		json_key(j, "image");
+		json_u64(j, im[i].image);
+		json_key(j, "program");
+		json_string(j, profile_str(p, im[i].program));
+		json_key(j, "allocations");
+		json_u64(j, im[i].allocations);
+		json_key(j, "bytes_allocated");
+		json_u64(j, im[i].bytes_allocated);
+		json_key(j, "live_blocks");
+		json_u64(j, im[i].live_blocks);
+		json_key(j, "live_bytes");
+		json_u64(j, im[i].live_bytes);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+}
+
 static void json_snapshots(struct json *j, const struct profile *p)
 {
 	json_key(j, "snapshots");
@@ -214,6 +248,7 @@ static int print_json(const struct profile *p, unsigned top)
 	json_key(&j, "command");
 	json_string(&j, profile_get_meta(p, "command"));
 	json_totals(&j, p);
+	json_images(&j, p);
 	json_snapshots(&j, p);
 	json_rss_gap(&j, p);
 	json_histogram(&j, p);

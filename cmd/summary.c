@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/analysis/images.h"
 #include "../report/analysis/leaks.h"
 #include "../report/analysis/group.h"
 #include "../report/analysis/site-names.h"
@@ -32,6 +33,26 @@ void summary_describe_exit(const struct profile *p, char *buf, size_t len)
 	}
 }
 
+/* Each exec'd program's own share, when there were several (a pyenv
+ * shim's bash and env before python): the totals above are theirs together. */
+static void print_images(FILE *out, const struct profile *p, const char *prefix)
+{
+	struct image_total im[IMAGES_MAX];
+	size_t n = image_totals(p, im);
+	char a[64], b[64];
+
+	if (n < 2)
+		return;
+	fprintf(out, "%sby program (each exec starts another):\n", prefix);
+	for (size_t i = 0; i < n; i++) {
+		format_bytes(im[i].bytes_allocated, a, sizeof(a));
+		format_bytes(im[i].live_bytes, b, sizeof(b));
+		fprintf(out, "%s  %u %s: %llu allocations, %s allocated, %s in %llu blocks at exit\n", prefix,
+			im[i].image, *profile_str(p, im[i].program) ? profile_str(p, im[i].program) : "?",
+			(unsigned long long)im[i].allocations, a, b, (unsigned long long)im[i].live_blocks);
+	}
+}
+
 /* Where tracing stopped short of the program's end, and what exec released. */
 static void print_where_tracing_ended(FILE *out, const struct profile *p, const char *prefix)
 {
@@ -48,6 +69,7 @@ static void print_where_tracing_ended(FILE *out, const struct profile *p, const 
 		fprintf(out, "%sreleased by exec: %llu blocks, %s (%llu images)\n", prefix,
 			(unsigned long long)t->exec_released_blocks, a, (unsigned long long)t->images);
 	}
+	print_images(out, p, prefix);
 }
 
 int summary_print(FILE *out, const struct profile *p, const char *prefix, unsigned top)

@@ -418,6 +418,7 @@ static int attach_region(const char *path)
 	close(fd);
 	hw_image = __atomic_add_fetch(&hw_hdr->image, 1, __ATOMIC_ACQ_REL);
 	publish_tls_size();
+	hw_py_new_region();	/* a forked child's: the code log is empty again */
 	hw_log_modules();
 	hw_emit_init();
 	if (!atfork_set && pthread_atfork(NULL, NULL, in_forked_child) == 0)

@@ -103,6 +103,8 @@ static struct {
 
 static const struct py_layout *layout;
 static intptr_t extra_index;
+static uint32_t region_generation = 1;
+static uint32_t layout_version;		/* Py_Version of the interpreter traced */	/* co_extra holds it beside the entry: an old region's is no entry */
 static struct py_allocator orig_mem, orig_obj;	/* the allocators we stand in front of */
 
 #define AT(type, base, off)	(*(type const *)((const char *)(base) + (off)))
@@ -413,7 +415,8 @@ void hw_py_install(void)
 	wrap(PY_DOMAIN_MEM, &orig_mem);
 	wrap(PY_DOMAIN_OBJ, &orig_obj);
 	__atomic_store_n(&hw_py_on, 1, __ATOMIC_RELEASE);
-	say(WIRE_PYTHON_ON, hw_hdr->python_version, (void *)py.is_initialized);
+	layout_version = hw_hdr->python_version;
+	say(WIRE_PYTHON_ON, layout_version, (void *)py.is_initialized);
 	hw_thread.guard = 0;
 }
 
@@ -483,7 +486,7 @@ static void remember(const char *code, uint32_t ref)
 	if (py.interpreter_of(py.this_thread_state()) != py.main_interpreter())
 		return;
 	py.err_fetch(&type, &value, &tb);
-	py.set_extra((void *)code, extra_index, (void *)(uintptr_t)ref);
+	py.set_extra((void *)code, extra_index, (void *)((uintptr_t)region_generation << 32 | ref));
 	py.err_restore(type, value, tb);
 }
 
@@ -590,12 +593,21 @@ static uint32_t code_ref(const char *code)
 	const char *extra = AT(const char *, code, layout->code_extra);
 
 	if (extra && AT(intptr_t, extra, 0) > extra_index) {
-		uintptr_t ref = AT(uintptr_t, extra, 8 + 8 * extra_index);
+		uintptr_t v = AT(uintptr_t, extra, 8 + 8 * extra_index);
 
-		if (ref)
-			return (uint32_t)ref;
+		if (v >> 32 == region_generation)
+			return (uint32_t)v;
 	}
 	return hw_thread.py_api ? log_code(code, 1) : log_by_content(code);
+}
+
+void hw_py_new_region(void)
+{
+	if (!hw_py_on)
+		return;
+	region_generation++;
+	memset(by_content, 0, sizeof(by_content));
+	say(WIRE_PYTHON_ON, layout_version, (void *)py.is_initialized);
 }
 
 /* ------------------------------------------------------------------ */

@@ -249,6 +249,9 @@ extern int hw_py_on;		/* its allocator is ours: events carry Python frames */
 /* Is there an interpreter in the loaded objects? Called with the module log
  * (attach, dlopen), guard set. */
 void hw_py_find(void);
+/* A region was mapped in place of another (a forked child's): code objects
+ * forget their entries, which are the old region's. */
+void hw_py_new_region(void);
 /* From a traced hook (guard clear): once the interpreter is initialised and
  * this thread holds its lock, wrap its MEM and OBJ allocators. */
 void hw_py_install(void);

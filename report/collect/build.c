@@ -159,12 +159,22 @@ static int cache_grow(struct builder *b)
 	return 0;
 }
 
-/* A Python frame's function, file and line, from the code log. */
-static struct profile_frame python_frame(struct builder *b, uint64_t word)
+/* The main program of an image: the first object logged for it. */
+static uint32_t program_module(const struct profile *p, uint32_t image)
+{
+	for (size_t i = 0; i < p->nmodules; i++)
+		if (p->modules[i].image == image)
+			return (uint32_t)i;
+	return PROFILE_NONE;
+}
+
+/* A Python frame's function, file and line, from the code log; its
+ * module is the program the interpreter runs in. */
+static struct profile_frame python_frame(struct builder *b, uint32_t image, uint64_t word)
 {
 	uint32_t ref = (uint32_t)WIRE_PY_CODE_REF(word);
 	struct profile_frame f = {
-		.ip = word, .module = PROFILE_NONE,
+		.ip = word, .module = program_module(b->p, image),
 		.flags = PROFILE_FRAME_PYTHON | (word & WIRE_PY_ENTRY ? PROFILE_FRAME_PY_ENTRY : 0),
 	};
 
@@ -210,7 +220,7 @@ static struct frame_key *resolve_ip(struct builder *b, uint32_t image, uint64_t 
 	k->count = (uint32_t)n;
 	b->cache_count++;
 	if (ip & WIRE_PY_FRAME) {
-		p->frames[p->nframes] = python_frame(b, ip);
+		p->frames[p->nframes] = python_frame(b, image, ip);
 		b->expansion[b->nexpansion++] = (uint32_t)p->nframes++;
 		return k;
 	}

@@ -1,0 +1,28 @@
+/*
+ * images.h - a run's totals by image: each program an exec started in
+ * the traced process (a pyenv shim's bash, /usr/bin/env, then python) is
+ * an image of its own, and what each allocated is told apart, so that a
+ * wrapper's heap never reads as the program's.
+ */
+#ifndef HEAPWISE_IMAGES_H
+#define HEAPWISE_IMAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../profile/profile.h"
+
+#define IMAGES_MAX	64	/* images told apart; later ones count with the last */
+
+struct image_total {
+	uint32_t image;			/* its number, 1 for the first */
+	uint32_t program;		/* string offset: its main program's path, "" unknown */
+	uint64_t allocations, bytes_allocated;	/* over the run */
+	uint64_t live_blocks, live_bytes;	/* at exit */
+};
+
+/* The sites' counters by the image their stack is of, in image order;
+ * allocations without a stack are left out. Returns how many images. */
+size_t image_totals(const struct profile *p, struct image_total out[IMAGES_MAX]);
+
+#endif
