@@ -68,6 +68,39 @@ print(len(r), sorted({r[k] - r.get("f0", 0) - 8 * (int(k[1:]) % 7) for k in r}))
 		"$(tail -1 "$T/$name.lines")" "^[0-9]{4,} code objects, [0-9]+ instructions, 0 wrong$"
 done
 
+# greenlets switching in the middle of each other's loops (Debian's python3.11 has greenlet)
+"$HW" run -q -o "$T/greenlets.hws" -- /usr/bin/python3.11 "$PY/greenlets.py" "$HW" "$T/greenlets.json"
+compare greenlets > "$T/greenlets.cmp"
+expect "greenlets: each line as tracemalloc measures it" "$(head -1 "$T/greenlets.cmp")" "3 lines checked"
+expect "greenlets: a greenlet's traceback as tracemalloc's" "$(tail -1 "$T/greenlets.cmp")" "traceback equal"
+
+# a C program embedding pyenv's libpython3.11
+pyc=$HOME/.pyenv/versions/3.11.7/bin/python3-config
+gcc $($pyc --cflags) -o "$T/embed" tests/py/embed.c $($pyc --embed --ldflags) -Wl,-rpath,"$($pyc --prefix)/lib"
+"$HW" run -o "$T/embed.hws" -- "$T/embed" "$HW" 2> "$T/embed.err"
+expect_match "embedded: the interpreter inside a C program is found" "$(cat "$T/embed.err")" \
+	"^heapwise: python 3\.11\.7 \(libpython3\.11\.so\.1\.0\): Python frames on, pymalloc traced$"
+"$HW" top -n 1 -f json "$T/embed.hws@tm" > "$T/embed.json"
+expect "embedded: the strings on their Python line" \
+	"$(json "$T/embed.json" '[(g["file"], g["line"], g["count"] >= 50000) for g in j["groups"]]')" "[('<string>', 2, True)]"
+"$HW" top -n 1 -b traceback --native -f json "$T/embed.hws@tm" > "$T/embed.tb"
+expect "embedded: --native: main, then the Python frames it ran" \
+	"$(json "$T/embed.tb" '[f["function"] for f in j["groups"][0]["frames"] if f["function"] in ("main", "PyRun_SimpleStringFlags") or f["file"] == "<string>"]')" \
+	"['main', 'PyRun_SimpleStringFlags', '<module>', 'grow', 'grow.<locals>.<listcomp>']"
+
+# forked multiprocessing workers, with --follow-fork: the workers' profiles name their line,
+# with every block of both tasks (which worker takes which is the pool's choice)
+rm -rf "$T/pool" && mkdir "$T/pool"
+"$HW" run -q --follow-fork -o "$T/pool/p.hws" -- python3 "$PY/pool.py" > "$T/pool.out" 2> /dev/null
+bytes=0
+for f in "$T"/pool/p.hws.*; do
+	"$HW" top --sort allocated -n 0 -f json "$f" > "$T/pool.json"
+	bytes=$((bytes + $(json "$T/pool.json" 'sum(g["bytes_allocated"] for g in j["groups"] if g["file"].endswith("pool.py") and g["line"] == 8 and g["function"] == "work")')))
+done
+expect "forked workers: the pool ran" "$(cat "$T/pool.out")" 700
+expect "forked workers: their profiles name their line, with both tasks' blocks" \
+	"$([ "$bytes" -ge $((700 * 2000)) ] && echo yes || echo "no: $bytes bytes")" yes
+
 # the tracer's table for each version holds what that version's headers say
 for v in 3.11.7:311 3.12.1:312 3.13.0:313; do
 	dir=$HOME/.pyenv/versions/${v%:*}/include/python${v%.*:*}
