@@ -38,7 +38,9 @@
 	"      --python=on|off        Python programs: trace the interpreter's own allocator and\n" \
 	"                             record Python frames (on, the default), or trace them as\n" \
 	"                             native code only (off)\n" \
-	"      --native               dashboards show the native frames of Python stacks too\n"
+	"      --native               Python programs: record the native frames of the\n" \
+	"                             interpreter's own allocations too (slower), and show them\n" \
+	"                             in the dashboards\n"
 
 static const char run_usage[] =
 	"usage: heapwise run [-o FILE] [-s SECS] [-d N] [-i MS] [-t N] [-n N] [-q] [--no-scan] [--follow-fork] [--error-exitcode N] [--live [live options]] [--] PROGRAM [ARGS...]\n"
@@ -178,6 +180,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd
 		}
 		if (opt == OPT_NATIVE) {
 			o->lv.alloc_fns.native = 1;
+			o->collect.python_native = 1;
 			continue;
 		}
 		if (opt != 'h' && opt != '?' && opt < OPT_LIVE)

@@ -453,6 +453,15 @@ static unsigned own_frames(const uint64_t *ips, unsigned n)
 	return skip;
 }
 
+/*
+ * A walk's frames, native then Python, in thread-local memory rather than
+ * on the stack: the hook's frame stays as small as it was, so the stale
+ * words the program's own frames hold later (which the leak scan reads,
+ * as memcheck does) are the same with Python frames as without.
+ */
+static __thread uint64_t walk_ips[HW_UNWIND_FRAMES + WIRE_MAX_DEPTH] __attribute__((tls_model("initial-exec")));
+static __thread uint64_t walk_py[WIRE_MAX_DEPTH] __attribute__((tls_model("initial-exec")));
+
 /* The thread's Python frames of one walk (none when Python is off). */
 struct py_part {
 	uint64_t *frames;
@@ -502,17 +511,36 @@ static uint32_t intern_caller_frames(struct thread_state *t, uint64_t *frames, u
 	t->last_truncated = (uint8_t)cut;
 	if (cut && count_cut)
 		__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
+	t->last_hash = hash;
 	return t->last_stack = stack_intern(frames, depth, hash);
 }
 
 /*
- * A walk's frames, native then Python, in thread-local memory rather than
- * on the stack: the hook's frame stays as small as it was, so the stale
- * words the program's own frames hold later (which the leak scan reads,
- * as memcheck does) are the same with Python frames as without.
+ * An event of the Python allocator, unless native frames were asked for
+ * (heapwise run --native): its Python frames alone. The native ones are
+ * the interpreter's own (PyUnicode_New, dict resizing, the loop) and cost
+ * most of the walk; an extension's malloc still gets its native frames.
+ * 0 when the thread has no Python frame: walk it natively.
  */
-static __thread uint64_t walk_ips[HW_UNWIND_FRAMES + WIRE_MAX_DEPTH] __attribute__((tls_model("initial-exec")));
-static __thread uint64_t walk_py[WIRE_MAX_DEPTH] __attribute__((tls_model("initial-exec")));
+static uint32_t python_stack(struct thread_state *t)
+{
+	struct py_part py;
+
+	python_part(&py, walk_ips, 0);
+	if (!py.n)
+		return 0;
+	if (py.hash == t->last_hash && t->last_stack) {
+		if (t->last_truncated)
+			__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
+		return t->last_stack;
+	}
+	t->last_truncated = (uint8_t)py.cut;
+	if (py.cut)
+		__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
+	t->last_hash = py.hash;
+	t->last_py_hash = 0;	/* the native shortcut must not take it */
+	return t->last_stack = stack_intern(walk_ips, py.n, py.hash);
+}
 
 /* The slow way, with its own buffer: the fast path's frame stays small. */
 static __attribute__((noinline)) uint32_t stack_by_libunwind(struct thread_state *t, int count_cut)
@@ -563,6 +591,8 @@ static uint32_t current_stack(struct thread_state *t)
 	uint32_t id;
 	int same, got;
 
+	if (t->py_api && !hw_py_native && (id = python_stack(t)))
+		return id;
 	CURRENT_FRAME(ip, sp, bp);
 	got = hw_unwind(ip, sp, bp, hw_layout.max_depth + OWN_FRAMES + 1, &f, &same);
 	if (got < 0)

@@ -33,6 +33,7 @@
 
 int hw_py_pending;
 int hw_py_on;
+int hw_py_native;
 
 /* CPython's allocator interface (PyMemAllocatorEx, cpython/pymem.h). */
 struct py_allocator {
@@ -412,6 +413,7 @@ void hw_py_install(void)
 		hw_thread.guard = 0;
 		return;
 	}
+	hw_py_native = __atomic_load_n(&hw_hdr->python_native, __ATOMIC_RELAXED) != 0;
 	wrap(PY_DOMAIN_MEM, &orig_mem);
 	wrap(PY_DOMAIN_OBJ, &orig_obj);
 	__atomic_store_n(&hw_py_on, 1, __ATOMIC_RELEASE);

@@ -49,6 +49,7 @@ struct thread_state {
 	uint8_t py_api;		/* 1 while an event of the Python allocator is emitted */
 	uint32_t last_stack;	/* id of the last stack interned */
 	uint64_t last_py_hash;	/* hash of its Python frames, 0 for none */
+	uint64_t last_hash;	/* its hash */
 	/* Whose this state is: the thread that claimed the ring (its kernel
 	 * tid) and the stack it runs on. A thread made by clone(CLONE_VM)
 	 * without a TLS of its own shares this state; off that stack, the
@@ -246,6 +247,7 @@ static inline uint64_t hw_hash_frames(const uint64_t *ips, unsigned n)
 /* python.c */
 extern int hw_py_pending;	/* an interpreter was found: wrap its allocator once it runs */
 extern int hw_py_on;		/* its allocator is ours: events carry Python frames */
+extern int hw_py_native;	/* run --native: its allocator's events get native frames too */
 /* Is there an interpreter in the loaded objects? Called with the module log
  * (attach, dlopen), guard set. */
 void hw_py_find(void);

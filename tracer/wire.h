@@ -235,9 +235,11 @@ struct wire_header {
 	 * fills the code log.
 	 */
 	uint32_t python_off;		/* 1: --python=off */
+	uint32_t python_native;		/* 1: run --native: the Python allocator's events get native frames */
 	uint32_t python_state;		/* enum wire_python_state */
 	uint32_t python_version;	/* Py_Version (0x030b07f0 is 3.11.7), 0 unknown */
 	uint32_t python_image;		/* the image it is in */
+	uint32_t pad6;
 	char python_object[128];	/* the object that holds it: "libpython3.11.so.1.0" */
 	uint64_t codes_offset;		/* the code log: code_capacity bytes */
 	uint64_t code_capacity;

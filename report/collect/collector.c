@@ -109,6 +109,7 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	h->codes_offset = codes_off;
 	h->code_capacity = CODE_CAPACITY;
 	h->python_off = opt->python_off ? 1 : 0;
+	h->python_native = opt->python_native ? 1 : 0;
 	h->collector_pid = getpid();
 	h->scan_at_exit = opt->scan_at_exit ? 1 : 0;
 	h->traced_pid = -1;

@@ -35,9 +35,10 @@ struct collector_options {
 	int scan_at_exit;		/* scan the heap for leaks when the program exits */
 	collector_count_kinds_fn *count_kinds;	/* kinds of a dashboard's scan; NULL: not counted */
 	int python_off;			/* --python=off: a Python program is traced as native code */
+	int python_native;		/* --native: the Python allocator's events get native frames too */
 };
 
-#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull, 0, 1, NULL, 0 }
+#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull, 0, 1, NULL, 0, 0 }
 
 struct collector;
 

@@ -77,14 +77,14 @@ expect "greenlets: a greenlet's traceback as tracemalloc's" "$(tail -1 "$T/green
 # a C program embedding pyenv's libpython3.11
 pyc=$HOME/.pyenv/versions/3.11.7/bin/python3-config
 gcc $($pyc --cflags) -o "$T/embed" tests/py/embed.c $($pyc --embed --ldflags) -Wl,-rpath,"$($pyc --prefix)/lib"
-"$HW" run -o "$T/embed.hws" -- "$T/embed" "$HW" 2> "$T/embed.err"
+"$HW" run --native -o "$T/embed.hws" -- "$T/embed" "$HW" 2> "$T/embed.err"
 expect_match "embedded: the interpreter inside a C program is found" "$(cat "$T/embed.err")" \
 	"^heapwise: python 3\.11\.7 \(libpython3\.11\.so\.1\.0\): Python frames on, pymalloc traced$"
 "$HW" top -n 1 -f json "$T/embed.hws@tm" > "$T/embed.json"
 expect "embedded: the strings on their Python line" \
 	"$(json "$T/embed.json" '[(g["file"], g["line"], g["count"] >= 50000) for g in j["groups"]]')" "[('<string>', 2, True)]"
 "$HW" top -n 1 -b traceback --native -f json "$T/embed.hws@tm" > "$T/embed.tb"
-expect "embedded: --native: main, then the Python frames it ran" \
+expect "embedded: run --native, top --native: main, then the Python frames it ran" \
 	"$(json "$T/embed.tb" '[f["function"] for f in j["groups"][0]["frames"] if f["function"] in ("main", "PyRun_SimpleStringFlags") or f["file"] == "<string>"]')" \
 	"['main', 'PyRun_SimpleStringFlags', '<module>', 'grow', 'grow.<locals>.<listcomp>']"
 
