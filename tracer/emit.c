@@ -794,6 +794,7 @@ void hw_emit_forget_ring(void)
 	t->shared = t->registered = t->last_truncated = 0;
 	t->last_stack = 0;
 	t->last_py_hash = 0;
+	t->last_hash = 0;
 	t->tid = 0;
 	t->stack_lo = 0;
 	t->stack_span = UINTPTR_MAX;

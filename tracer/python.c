@@ -104,8 +104,10 @@ static struct {
 
 static const struct py_layout *layout;
 static intptr_t extra_index;
+/* co_extra holds the region's generation beside the entry: an entry of an
+ * old region (a forked child's parent's) is none */
 static uint32_t region_generation = 1;
-static uint32_t layout_version;		/* Py_Version of the interpreter traced */	/* co_extra holds it beside the entry: an old region's is no entry */
+static uint32_t layout_version;		/* Py_Version of the interpreter traced */
 static struct py_allocator orig_mem, orig_obj;	/* the allocators we stand in front of */
 
 #define AT(type, base, off)	(*(type const *)((const char *)(base) + (off)))
@@ -174,7 +176,8 @@ static int lookup_in(struct dl_phdr_info *info, size_t size, void *arg)
 	buckets = (const uint32_t *)(bloom + ht[2]);
 	chain = buckets + ht[0];
 	word = bloom[(h / (8 * sizeof(word))) % ht[2]];
-	mask = (ElfW(Addr))1 << (h % (8 * sizeof(word))) | (ElfW(Addr))1 << ((h >> ht[3]) % (8 * sizeof(word)));
+	mask = (ElfW(Addr))1 << (h % (8 * sizeof(word))) |
+	       (ElfW(Addr))1 << ((h >> ht[3]) % (8 * sizeof(word)));
 	if ((word & mask) != mask || (idx = buckets[h % ht[0]]) < ht[1])
 		return 0;
 	for (;; idx++) {
@@ -223,14 +226,36 @@ static uint32_t version_of(void)
 	return part[0] << 24 | part[1] << 16 | part[2] << 8;
 }
 
-/* 3.13 starts _PyRuntime with _Py_DebugOffsets: its cookie, its version, free_threaded. */
+/*
+ * 3.13 starts _PyRuntime with _Py_DebugOffsets, the offsets the
+ * interpreter publishes for tools that read it from outside: its cookie
+ * and version, whether it is free-threaded, and (at these places of the
+ * 3.13 struct, each a uint64_t) the ones layout_313 holds. A build that
+ * says otherwise is not read.
+ */
 static int debug_offsets_agree(uint32_t version, int *free_threaded)
 {
+	static const struct { unsigned at; int want; } said[] = {
+		{ 184, 72 },	/* thread_state.current_frame */
+		{ 232, 8 },	/* interpreter_frame.previous */
+		{ 240, 0 },	/* interpreter_frame.executable */
+		{ 248, 56 },	/* interpreter_frame.instr_ptr */
+		{ 264, 70 },	/* interpreter_frame.owner */
+		{ 280, 112 },	/* code_object.filename */
+		{ 296, 128 },	/* code_object.qualname */
+		{ 304, 136 },	/* code_object.linetable */
+		{ 312, 68 },	/* code_object.firstlineno */
+		{ 344, 200 },	/* code_object.co_code_adaptive */
+		{ 560, 40 },	/* unicode_object.asciiobject_size */
+	};
 	const char *rt = find("_PyRuntime");
 
 	if (!rt || memcmp(rt, "xdebugpy", 8) != 0 || AT(uint64_t, rt, 8) != version)
 		return 0;
 	*free_threaded = AT(uint64_t, rt, 16) != 0;
+	for (size_t i = 0; i < sizeof(said) / sizeof(said[0]); i++)
+		if (AT(uint64_t, rt, said[i].at) != (uint64_t)said[i].want)
+			return 0;
 	return 1;
 }
 
@@ -283,13 +308,14 @@ void hw_py_find(void)
 	py.set_allocator = (void (*)(int, struct py_allocator *))sym("PyMem_SetAllocator", NULL);
 	py.request_extra = (intptr_t (*)(void (*)(void *)))sym("PyUnstable_Eval_RequestCodeExtraIndex",
 							       "_PyEval_RequestCodeExtraIndex");
-	py.set_extra = (int (*)(void *, intptr_t, void *))sym("PyUnstable_Code_SetExtra", "_PyCode_SetExtra");
+	py.set_extra = (int (*)(void *, intptr_t, void *))sym("PyUnstable_Code_SetExtra",
+							     "_PyCode_SetExtra");
 	py.err_fetch = (void (*)(void **, void **, void **))sym("PyErr_Fetch", NULL);
 	py.err_restore = (void (*)(void *, void *, void *))sym("PyErr_Restore", NULL);
 	py.code_type = sym("PyCode_Type", NULL);
-	if (!layout || !py.gil_check || !py.this_thread_state || !py.interpreter_of || !py.main_interpreter ||
-	    !py.get_allocator || !py.set_allocator || !py.request_extra || !py.set_extra || !py.err_fetch ||
-	    !py.err_restore || !py.code_type) {
+	if (!layout || !py.gil_check || !py.this_thread_state || !py.interpreter_of ||
+	    !py.main_interpreter || !py.get_allocator || !py.set_allocator || !py.request_extra ||
+	    !py.set_extra || !py.err_fetch || !py.err_restore || !py.code_type) {
 		say(WIRE_PYTHON_UNSUPPORTED, version, (void *)py.is_initialized);
 		return;
 	}
@@ -399,7 +425,8 @@ void hw_py_install(void)
 {
 	int expect = 1;
 
-	if (!__atomic_compare_exchange_n(&hw_py_pending, &expect, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+	if (!__atomic_compare_exchange_n(&hw_py_pending, &expect, 0, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
 		return;
 	hw_thread.guard = 1;
 	if (!py.is_initialized() || !py.gil_check()) {
@@ -630,7 +657,8 @@ unsigned hw_py_frames(uint64_t *out, unsigned max, uint64_t *hash, int *cut)
 		return 0;	/* a thread Python never ran on */
 	frame = l->cframe >= 0 ? AT(const char *, ts, l->cframe) : ts;
 	frame = frame ? AT(const char *, frame, l->current_frame) : NULL;
-	for (unsigned steps = 0; frame && steps < MAX_STEPS; steps++, frame = AT(const char *, frame, l->frame_previous)) {
+	for (unsigned steps = 0; frame && steps < MAX_STEPS;
+	     steps++, frame = AT(const char *, frame, l->frame_previous)) {
 		int owner = AT(uint8_t, frame, l->frame_owner);
 		const char *code, *instr, *bytecode;
 		uint64_t word;
@@ -647,7 +675,8 @@ unsigned hw_py_frames(uint64_t *out, unsigned max, uint64_t *hash, int *cut)
 		instr = AT(const char *, frame, l->frame_instr);
 		bytecode = code + l->code_bytecode;
 		/* a frame still in its prologue is not in tracebacks yet */
-		if (owner != l->owner_generator && instr < bytecode + 2 * AT(int32_t, code, l->code_first_traceable))
+		if (owner != l->owner_generator &&
+		    instr < bytecode + 2 * AT(int32_t, code, l->code_first_traceable))
 			continue;
 		if (n == max) {
 			*cut = 1;

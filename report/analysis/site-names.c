@@ -13,9 +13,9 @@
  * caller. The C library's and C++'s own (stdio's buffers and streams
  * among them, so printf's buffer is the printing line's), and the wrappers
  * well-known programs and libraries put around them (git's and GNU's x*,
- * GLib's g_*, redis's z*, perl's safesys*, sqlite's). Names are compared
- * whole; the patterns (fnmatch) are the few that need one, since every
- * frame of every stack up to its site is looked up here.
+ * GLib's g_*, redis's z*, perl's safesys*, sqlite's, CPython's). Names
+ * are compared whole; the patterns (fnmatch) are the few that need one,
+ * since every frame of every stack up to its site is looked up here.
  */
 static const char *const wrapper_names[] = {
 	"malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
@@ -28,6 +28,16 @@ static const char *const wrapper_names[] = {
 	"g_try_malloc0", "g_try_realloc", "g_strdup", "g_strndup", "g_memdup", "g_memdup2",
 	"zmalloc", "zcalloc", "zrealloc", "zstrdup",
 	"zmalloc_usable", "zcalloc_usable", "zrealloc_usable",
+	/* CPython's allocator entry points and object allocation helpers: a
+	 * block of a Python program without Python frames (--python=off, or
+	 * before the interpreter runs) is its caller's */
+	"PyMem_RawMalloc", "PyMem_RawCalloc", "PyMem_RawRealloc", "_PyMem_RawMalloc",
+	"_PyMem_RawCalloc", "_PyMem_RawRealloc", "PyMem_Malloc", "PyMem_Calloc",
+	"PyMem_Realloc", "PyObject_Malloc", "PyObject_Calloc", "PyObject_Realloc",
+	"_PyObject_Malloc", "_PyObject_Calloc", "_PyObject_Realloc", "pymalloc_realloc",
+	"_PyMem_RawStrdup", "_PyMem_RawWcsdup", "_PyMem_Strdup", "_PyObject_GC_New",
+	"_PyObject_GC_NewVar", "_PyObject_GC_Resize", "gc_alloc", "_PyObject_New",
+	"_PyObject_NewVar", "PyType_GenericAlloc", "_PyType_AllocNoTrack",
 	"Perl_safesysmalloc", "Perl_safesyscalloc", "Perl_safesysrealloc", "Perl_savepv", "Perl_savepvn",
 	"sqlite3MemMalloc", "sqlite3MemRealloc", "sqlite3Malloc", "sqlite3Realloc",
 	"sqlite3DbMallocZero", "sqlite3DbRealloc", "dbMallocRawFinish", "mallocWithAlarm",

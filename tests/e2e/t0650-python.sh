@@ -112,9 +112,12 @@ for v in 3.11.7:311 3.12.1:312 3.13.0:313; do
 		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "18 0"
 done
 
+mkdir -p "$T/off-mod"
 "$HW" run --python=off -o "$T/off.hws" -- python3 "$PY/churn.py" "$T/off-mod" > /dev/null 2> "$T/off.err"
 expect_match "--python=off: said" "$(cat "$T/off.err")" "^heapwise: python 3\.11\.7 \(libpython3\.11\.so\.1\.0\): --python=off: native frames only$"
 expect "--python=off: no Python line" "$("$HW" top -n 0 --sort allocations "$T/off.hws" | grep -c 'churn\.py\|<string>')" 0
+expect "--python=off: CPython's allocator functions charge their callers" \
+	"$("$HW" top -b function -n 0 --sort allocations "$T/off.hws" | grep -c '^_*Py\(Object\|Mem\)_\|^gc_alloc\|^PyType_GenericAlloc')" 0
 "$HW" run -o "$T/old.hws" -- "$HOME/.pyenv/versions/3.10.13/bin/python3" -c 'pass' 2> "$T/old.err"
 expect_match "3.10: native frames only, and why" "$(cat "$T/old.err")" \
 	"^heapwise: python 3\.10\.13 \(libpython3\.10\.so\.1\.0\): a version heapwise cannot read: native frames only$"
