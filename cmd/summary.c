@@ -72,15 +72,64 @@ static void print_where_tracing_ended(FILE *out, const struct profile *p, const 
 	print_images(out, p, prefix);
 }
 
-int summary_print(FILE *out, const struct profile *p, const char *prefix, unsigned top)
+/*
+ * The leak check and the top sites of the heap the program ended with: a
+ * Python program's before the interpreter freed its objects (py-exit),
+ * another's at exit.
+ */
+static int print_end_heap(FILE *out, const struct profile *p, const char *prefix, unsigned top)
 {
-	const struct profile_totals *t = &p->totals;
 	const struct profile_snapshot *exit_snap;
 	struct group_options go = GROUP_OPTIONS_INIT;
 	struct group_table sites;
+	char a[64], where[4096];
+	size_t shown = 0;
+	int python_exit;
+
+	exit_snap = profile_find_snapshot((struct profile *)p, "py-exit");
+	python_exit = exit_snap && exit_snap->scan;
+	if (!python_exit)
+		exit_snap = profile_find_snapshot((struct profile *)p, "exit");
+	if (exit_snap && exit_snap->scan) {
+		struct leak_analysis la;
+
+		if (leaks_analyze(exit_snap, &la) < 0)
+			return -ENOMEM;
+		format_duration(exit_snap->scan->stop_ns, a, sizeof(a));
+		fprintf(out, "%sleak check at %s (the program was stopped %s for it):\n", prefix,
+			python_exit ? "Python's exit, before it freed its objects" : "exit", a);
+		leak_report_summary(&la, prefix, out);
+		leaks_release(&la);
+	} else if (profile_get_meta(p, "scan-error")) {
+		fprintf(out, "%sno leak check at exit: %s\n", prefix, profile_get_meta(p, "scan-error"));
+	}
+	if (group_snapshot(p, exit_snap, &go, &sites) < 0 || group_sort(&sites, SORT_SIZE) < 0) {
+		group_release(&sites);
+		return -ENOMEM;
+	}
+	if (top && (python_exit ? exit_snap->nblocks : p->totals.live_blocks)) {
+		fprintf(out, "%stop sites by bytes %s:\n", prefix,
+			python_exit ? "live at Python's exit" : "not freed");
+		for (size_t i = 0; i < sites.n && shown < top; i++) {
+			if (!sites.rows[i].count)
+				continue;
+			format_bytes(sites.rows[i].size, a, sizeof(a));
+			site_name(p, sites.rows[i].frame, where, sizeof(where));
+			fprintf(out, "%s  %10s in %6llu blocks  %s\n", prefix, a,
+				(unsigned long long)sites.rows[i].count, where);
+			shown++;
+		}
+	}
+	group_release(&sites);
+
+	return 0;
+}
+
+int summary_print(FILE *out, const struct profile *p, const char *prefix, unsigned top)
+{
+	const struct profile_totals *t = &p->totals;
 	char a[64], b[64], where[4096];
 	const char *cmdline = profile_get_meta(p, "command");
-	size_t shown = 0;
 
 	if (profile_get_meta(p, "python"))
 		fprintf(out, "%spython %s\n", prefix, profile_get_meta(p, "python"));
@@ -106,37 +155,8 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 		t->temporary_threshold == 1 ? "" : "s");
 	print_where_tracing_ended(out, p, prefix);
 
-	exit_snap = profile_find_snapshot((struct profile *)p, "exit");
-	if (exit_snap && exit_snap->scan) {
-		struct leak_analysis la;
-
-		if (leaks_analyze(exit_snap, &la) < 0)
-			return -ENOMEM;
-		format_duration(exit_snap->scan->stop_ns, a, sizeof(a));
-		fprintf(out, "%sleak check at exit (the program was stopped %s for it):\n", prefix, a);
-		leak_report_summary(&la, prefix, out);
-		leaks_release(&la);
-	} else if (profile_get_meta(p, "scan-error")) {
-		fprintf(out, "%sno leak check at exit: %s\n", prefix, profile_get_meta(p, "scan-error"));
-	}
-	if (group_snapshot(p, exit_snap, &go, &sites) < 0 || group_sort(&sites, SORT_SIZE) < 0) {
-		group_release(&sites);
+	if (print_end_heap(out, p, prefix, top) < 0)
 		return -ENOMEM;
-	}
-	if (top && t->live_blocks) {
-		fprintf(out, "%stop sites by bytes not freed:\n", prefix);
-		for (size_t i = 0; i < sites.n && shown < top; i++) {
-			if (!sites.rows[i].count)
-				continue;
-			format_bytes(sites.rows[i].size, a, sizeof(a));
-			site_name(p, sites.rows[i].frame, where, sizeof(where));
-			fprintf(out, "%s  %10s in %6llu blocks  %s\n", prefix, a,
-				(unsigned long long)sites.rows[i].count, where);
-			shown++;
-		}
-	}
-	group_release(&sites);
-
 	fprintf(out, "%slost events: %llu\n", prefix, (unsigned long long)t->lost_events);
 	if (t->unknown_frees)
 		fprintf(out, "%sfrees of blocks allocated before tracing began: %llu\n", prefix,

@@ -606,10 +606,10 @@ __attribute__((constructor)) static void heapwise_init(void)
 /*
  * Ask for the exit scan and wait until the collector has done it. Only the
  * traced process itself asks (not a vfork child calling _exit, which shares
- * our memory and our hw_active), and only once. The wait ends when the
- * collector answers, is gone, has not beaten for EXIT_SCAN_STILL_NS
- * (stopped: while it scans, we are stopped too) or after EXIT_SCAN_MAX_NS:
- * never a hang.
+ * our memory and our hw_active), and only once. The wait (hw_ask_scan,
+ * which the Python exit snapshot shares) ends when the collector answers,
+ * is gone, has not beaten for EXIT_SCAN_STILL_NS (stopped: while it scans,
+ * we are stopped too) or after EXIT_SCAN_MAX_NS: never a hang.
  */
 #define EXIT_SCAN_STILL_NS	(1000ull * 1000000ull)	/* heartbeat frozen this long: stopped */
 #define EXIT_SCAN_MAX_NS	(60ull * 1000000000ull)	/* and the longest wait of all */
@@ -622,34 +622,41 @@ static uint64_t elapsed_ns(const struct timespec *a, const struct timespec *b)
 void hw_exit_scan(void)
 {
 	struct wire_header *h = hw_hdr;
-	uint32_t expected = WIRE_SCAN_NONE;
-	struct timespec start, still_since;
-	uint64_t beat;
 
 	if (!h || !hw_active || (pid_t)syscall(SYS_getpid) != hw_layout.traced_pid ||
 	    !__atomic_load_n(&h->scan_at_exit, __ATOMIC_ACQUIRE))
 		return;
+	hw_ask_scan(&h->exit_scan, &h->exit_scan_tid);
+}
+
+void hw_ask_scan(uint32_t *state, int32_t *tid)
+{
+	struct wire_header *h = hw_hdr;
+	uint32_t expected = WIRE_SCAN_NONE;
+	struct timespec start, still_since;
+	uint64_t beat;
+
 	if (hw_collector_stalled()) {
-		/* it let us wait once already: exit now, and say why there is no scan */
-		__atomic_compare_exchange_n(&h->exit_scan, &expected, WIRE_SCAN_ABANDONED, 0, __ATOMIC_ACQ_REL,
+		/* it let us wait once already: go on now, and say why there is no scan */
+		__atomic_compare_exchange_n(state, &expected, WIRE_SCAN_ABANDONED, 0, __ATOMIC_ACQ_REL,
 					    __ATOMIC_ACQUIRE);
 		return;
 	}
-	h->exit_scan_tid = (int32_t)syscall(SYS_gettid);
-	if (!__atomic_compare_exchange_n(&h->exit_scan, &expected, WIRE_SCAN_REQUESTED, 0,
+	*tid = (int32_t)syscall(SYS_gettid);
+	if (!__atomic_compare_exchange_n(state, &expected, WIRE_SCAN_REQUESTED, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	still_since = start;
 	beat = __atomic_load_n(&h->heartbeat_ns, __ATOMIC_ACQUIRE);
-	while (__atomic_load_n(&h->exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
+	while (__atomic_load_n(state, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
 		struct timespec nap = { 0, 50 * 1000000 }, now;
 		uint64_t b = __atomic_load_n(&h->heartbeat_ns, __ATOMIC_ACQUIRE);
 
 		if (hw_collector_gone())
 			break;
 		/* a collector that does not beat (stopped), or never gets to it,
-		 * must not keep the program from exiting */
+		 * must not keep the program waiting */
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (b != beat) {
 			beat = b;
@@ -657,15 +664,15 @@ void hw_exit_scan(void)
 		}
 		if (elapsed_ns(&still_since, &now) > EXIT_SCAN_STILL_NS || elapsed_ns(&start, &now) > EXIT_SCAN_MAX_NS) {
 			expected = WIRE_SCAN_REQUESTED;
-			if (__atomic_compare_exchange_n(&h->exit_scan, &expected, WIRE_SCAN_ABANDONED, 0,
+			if (__atomic_compare_exchange_n(state, &expected, WIRE_SCAN_ABANDONED, 0,
 							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-				hw_debug("the collector did not scan in time: exiting unscanned");
+				hw_debug("the collector did not scan in time: going on unscanned");
 				break;
 			}
 			continue;	/* it answered meanwhile */
 		}
 		/* a shared futex: the collector wakes it through its own mapping */
-		syscall(SYS_futex, &h->exit_scan, FUTEX_WAIT, WIRE_SCAN_REQUESTED, &nap, NULL, 0);
+		syscall(SYS_futex, state, FUTEX_WAIT, WIRE_SCAN_REQUESTED, &nap, NULL, 0);
 	}
 }
 

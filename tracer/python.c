@@ -28,6 +28,8 @@
 #include <link.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
 #include "tracer.h"
 
@@ -100,6 +102,14 @@ static struct {
 	void (*err_fetch)(void **type, void **value, void **tb);
 	void (*err_restore)(void *type, void *value, void *tb);
 	void *code_type;
+	/* for the exit snapshot's atexit callback (see at_exit) */
+	int (*add_pending_call)(int (*fn)(void *), void *arg);
+	void *(*import_module)(const char *name);
+	void *(*call_method)(void *obj, const char *name, const char *format, ...);
+	void *(*new_cfunction)(void *def, void *self, void *module);
+	void (*incref)(void *obj);
+	void (*decref)(void *obj);
+	void *none;
 } py;
 
 static const struct py_layout *layout;
@@ -313,6 +323,13 @@ void hw_py_find(void)
 	py.err_fetch = (void (*)(void **, void **, void **))sym("PyErr_Fetch", NULL);
 	py.err_restore = (void (*)(void *, void *, void *))sym("PyErr_Restore", NULL);
 	py.code_type = sym("PyCode_Type", NULL);
+	py.add_pending_call = (int (*)(int (*)(void *), void *))sym("Py_AddPendingCall", NULL);
+	py.import_module = (void *(*)(const char *))sym("PyImport_ImportModule", NULL);
+	py.call_method = (void *(*)(void *, const char *, const char *, ...))sym("PyObject_CallMethod", NULL);
+	py.new_cfunction = (void *(*)(void *, void *, void *))sym("PyCFunction_NewEx", NULL);
+	py.incref = (void (*)(void *))sym("Py_IncRef", NULL);
+	py.decref = (void (*)(void *))sym("Py_DecRef", NULL);
+	py.none = sym("_Py_NoneStruct", NULL);
 	if (!layout || !py.gil_check || !py.this_thread_state || !py.interpreter_of ||
 	    !py.main_interpreter || !py.get_allocator || !py.set_allocator || !py.request_extra ||
 	    !py.set_extra || !py.err_fetch || !py.err_restore || !py.code_type) {
@@ -416,6 +433,64 @@ static void wrap(int domain, struct py_allocator *orig)
 	py.set_allocator(domain, &ours);
 }
 
+/*
+ * The exit snapshot. Py_FinalizeEx joins the program's threads, runs the
+ * atexit callbacks, then frees the objects: a callback of ours, registered
+ * first and so run last, asks for a scanned snapshot named "py-exit" while
+ * the heap is still the program's. It is registered from a pending call,
+ * which the interpreter runs between two instructions of the program,
+ * holding its lock: making objects there is safe, as it is not in the
+ * allocation hook. Its few objects are the tracer's, made under the guard.
+ */
+static void *at_exit(void *self, void *unused)
+{
+	struct wire_header *h = hw_hdr;
+
+	(void)self;
+	(void)unused;
+	if (h && hw_active && (pid_t)syscall(SYS_getpid) == hw_layout.traced_pid)
+		hw_ask_scan(&h->py_exit_scan, &h->py_exit_tid);
+	py.incref(py.none);
+	return py.none;
+}
+
+/* PyMethodDef, with METH_NOARGS */
+static struct {
+	const char *name;
+	void *(*fn)(void *, void *);
+	int flags;
+	const char *doc;
+} at_exit_def = { "heapwise_py_exit", at_exit, 0x0004, NULL };
+
+/* Whatever happens, the program's exception state is as it was: ours, if
+ * registering failed, is dropped (no snapshot then, the exit scan as before). */
+static int register_at_exit(void *arg)
+{
+	void *atexit, *fn, *ret = NULL, *type, *value, *tb, *our_type, *our_value, *our_tb;
+	uint8_t guard = hw_thread.guard;
+
+	(void)arg;
+	hw_thread.guard = 1;
+	py.err_fetch(&type, &value, &tb);
+	atexit = py.import_module("atexit");
+	fn = atexit ? py.new_cfunction(&at_exit_def, NULL, NULL) : NULL;
+	if (fn)
+		ret = py.call_method(atexit, "register", "O", fn);
+	if (ret)
+		py.decref(ret);
+	if (fn)
+		py.decref(fn);
+	if (atexit)
+		py.decref(atexit);
+	py.err_fetch(&our_type, &our_value, &our_tb);
+	py.decref(our_type);	/* Py_DecRef takes NULL */
+	py.decref(our_value);
+	py.decref(our_tb);
+	py.err_restore(type, value, tb);
+	hw_thread.guard = guard;
+	return 0;
+}
+
 static void code_gone(void *extra)
 {
 	(void)extra;	/* the entry stays in the log; nothing points at it any more */
@@ -446,6 +521,9 @@ void hw_py_install(void)
 	__atomic_store_n(&hw_py_on, 1, __ATOMIC_RELEASE);
 	layout_version = hw_hdr->python_version;
 	say(WIRE_PYTHON_ON, layout_version, (void *)py.is_initialized);
+	if (__atomic_load_n(&hw_hdr->scan_at_exit, __ATOMIC_ACQUIRE) && py.add_pending_call &&
+	    py.import_module && py.call_method && py.new_cfunction && py.incref && py.decref && py.none)
+		py.add_pending_call(register_at_exit, NULL);
 	hw_thread.guard = 0;
 }
 

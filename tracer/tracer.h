@@ -266,5 +266,8 @@ unsigned hw_py_frames(uint64_t *out, unsigned max, uint64_t *hash, int *cut);
 
 /* attach.c: the program is exiting; let the collector scan it first. */
 void hw_exit_scan(void);
+/* Ask for the scan that *state (a wire_scan_state of the header) stands
+ * for, with this thread's id in *tid, and wait, boundedly, until it is done. */
+void hw_ask_scan(uint32_t *state, int32_t *tid);
 
 #endif

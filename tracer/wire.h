@@ -241,6 +241,12 @@ struct wire_header {
 	uint32_t python_image;		/* the image it is in */
 	uint32_t pad6;
 	char python_object[128];	/* the object that holds it: "libpython3.11.so.1.0" */
+	/* The Python exit snapshot: after the program's threads are joined and
+	 * before the interpreter frees its objects (an atexit callback), the
+	 * tracer asks for a scanned snapshot named "py-exit", as it asks for
+	 * the exit scan (enum wire_scan_state, futex on it). */
+	uint32_t py_exit_scan;
+	int32_t py_exit_tid;
 	uint64_t codes_offset;		/* the code log: code_capacity bytes */
 	uint64_t code_capacity;
 	uint64_t codes_used;		/* bytes reserved (atomic) */

@@ -156,6 +156,7 @@ struct collector {
 	/* Reachability (collector-scan.c). */
 	struct run_snapshot *exit_scan;	/* the scan when the program exited */
 	int exit_scan_served;		/* the tracer's request was answered */
+	int py_exit_served;		/* and its Python exit snapshot's */
 	char scan_error[PROFILE_ERRLEN];	/* why the last scan failed, "" if none */
 	int program_reaped;		/* the program ended while stopped: we have its status */
 	int program_status;

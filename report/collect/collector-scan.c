@@ -248,6 +248,14 @@ void collector_scan_tick(struct collector *c)
 		snprintf(c->scan_error, sizeof(c->scan_error),
 			 "the program stopped waiting for it: heapwise was stopped or too slow to answer");
 	}
+	if (!c->py_exit_served && !__atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&h->py_exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
+		/* a Python program before it frees its objects: a scanned snapshot */
+		collector_scan(c, "py-exit", 0);
+		c->py_exit_served = 1;
+		__atomic_store_n(&h->py_exit_scan, WIRE_SCAN_DONE, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &h->py_exit_scan, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
 	if (!c->exit_scan_served && !__atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE) &&
 	    __atomic_load_n(&h->exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
 		collector_scan(c, "exit", 1);

@@ -353,15 +353,31 @@ static void scan_root_range(struct scan *s, const struct root_kind *k, uint64_t 
 }
 
 /* Scan the parts of [lo, hi) no earlier root range covered, and claim it. */
+/* The first claimed range that ends at or past addr (the list is sorted and disjoint). */
+static size_t first_claim_from(const struct scan *s, uint64_t addr)
+{
+	size_t a = 0, z = s->nclaimed;
+
+	while (a < z) {
+		size_t mid = (a + z) / 2;
+
+		if (s->claimed[mid].hi < addr)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	return a;
+}
+
 static void scan_unclaimed(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi,
 			   int present_only)
 {
 	uint64_t at = lo;
-	size_t i;
+	size_t i, first, last;
 
 	if (lo >= hi)
 		return;
-	for (i = 0; i < s->nclaimed && at < hi; i++) {
+	for (i = first_claim_from(s, lo); i < s->nclaimed && at < hi; i++) {
 		const struct range *c = &s->claimed[i];
 
 		if (c->hi <= at)
@@ -376,14 +392,29 @@ static void scan_unclaimed(struct scan *s, const struct root_kind *k, uint64_t l
 	if (at < hi)
 		scan_root_range(s, k, at, hi, present_only);
 
-	/* claim it: insert, keeping the list sorted (it stays short) */
+	/* claim it, merged with the ranges it overlaps or touches, so that the
+	 * list stays sorted and disjoint and is searched in log time: a
+	 * mapping's gaps between blocks (pymalloc's arenas hold hundreds of
+	 * thousands) each come here */
+	first = first_claim_from(s, lo);
+	for (last = first; last < s->nclaimed && s->claimed[last].lo <= hi; last++) {
+		if (s->claimed[last].lo < lo)
+			lo = s->claimed[last].lo;
+		if (s->claimed[last].hi > hi)
+			hi = s->claimed[last].hi;
+	}
+	if (last > first) {
+		s->claimed[first] = (struct range){ lo, hi };
+		memmove(s->claimed + first + 1, s->claimed + last, (s->nclaimed - last) * sizeof(*s->claimed));
+		s->nclaimed -= last - first - 1;
+		return;
+	}
 	if (array_grow((void **)&s->claimed, &s->claimed_cap, s->nclaimed + 1, sizeof(*s->claimed)) < 0) {
 		s->error = -ENOMEM;
 		return;
 	}
-	for (i = s->nclaimed; i > 0 && s->claimed[i - 1].lo > lo; i--)
-		s->claimed[i] = s->claimed[i - 1];
-	s->claimed[i] = (struct range){ lo, hi };
+	memmove(s->claimed + first + 1, s->claimed + first, (s->nclaimed - first) * sizeof(*s->claimed));
+	s->claimed[first] = (struct range){ lo, hi };
 	s->nclaimed++;
 }
 

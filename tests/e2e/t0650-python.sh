@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 PY=$PWD/tests/py
+listdir_line=$(grep -n 'os.listdir' "$PY/lines.py" | cut -d: -f1)
 
 # compare NAME: the lines and the traceback of $T/NAME.json (tracemalloc's) and $T/NAME.hws@tm
 compare() {
@@ -47,6 +48,10 @@ for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3"
 	expect_match "$name: each line as tracemalloc measures it (size 5%, count 2%)" "$(head -1 "$T/$name.cmp")" \
 		"^[5-9] lines checked$"
 	expect "$name: a traceback as tracemalloc's, frame for frame" "$(tail -1 "$T/$name.cmp")" "traceback equal"
+	# opendir's buffer, allocated while os.listdir has released the lock (freed: over the run)
+	"$HW" top --sort allocated -n 0 -f json "$T/$name.hws" > "$T/$name.run"
+	expect "$name: C code that released the lock: its malloc on the Python line that called it" \
+		"$(json "$T/$name.run" 'any(g["bytes_allocated"] >= 100 * 32768 for g in j["groups"] if g["file"].endswith("lines.py") and g["line"] == '"$listdir_line"')')" True
 
 	mkdir -p "$T/$name-mod"
 	"$HW" run -q -o "$T/$name-churn.hws" -- "$py" "$PY/churn.py" "$T/$name-mod" > /dev/null
@@ -100,6 +105,27 @@ done
 expect "forked workers: the pool ran" "$(cat "$T/pool.out")" 700
 expect "forked workers: their profiles name their line, with both tasks' blocks" \
 	"$([ "$bytes" -ge $((700 * 2000)) ] && echo yes || echo "no: $bytes bytes")" yes
+
+# the py-exit snapshot: after the program, before the interpreter frees its objects
+cat > "$T/cache.py" <<'PYEOF'
+class Session:
+    def __init__(self, user):
+        self.user = user
+        self.history = [0] * 30
+
+cache = {i: Session("user-%d" % i) for i in range(20000)}
+PYEOF
+"$HW" run -o "$T/cache.hws" -- python3 "$T/cache.py" 2> "$T/cache.err"
+expect_match "py-exit: the summary's leak check is Python's exit's, within a second" "$(cat "$T/cache.err")" \
+	"^heapwise: leak check at Python's exit, before it freed its objects \(the program was stopped [0-9]+ ms for it\):$"
+expect_match "py-exit: its top site is the program's" "$(cat "$T/cache.err")" \
+	"^heapwise: top sites by bytes live at Python's exit:
+heapwise: +[0-9.]+ MiB in  [0-9]+ blocks  Session.__init__ $T/cache.py:4$"
+"$HW" top -n 1 -f json "$T/cache.hws@py-exit" > "$T/cache.json"
+expect "py-exit: FILE@py-exit holds the program's objects" \
+	"$(json "$T/cache.json" '[(g["line"], g["count"] >= 20000) for g in j["groups"]]')" "[(4, True)]"
+"$HW" leaks -f json "$T/cache.hws@py-exit" > /dev/null
+expect "py-exit: leaks reads it" "$?" 0
 
 # the tracer's table for each version holds what that version's headers say
 for v in 3.11.7:311 3.12.1:312 3.13.0:313; do

@@ -1,6 +1,7 @@
 """lines.py - a Python heap whose lines are known, measured by tracemalloc
 in the same program (tmcheck.py): python3 lines.py HEAPWISE OUT.json"""
 import bz2
+import os
 import threading
 
 from tmcheck import measure
@@ -32,8 +33,12 @@ def compressed(n):
     return [bz2.compress(bytes(range(256)) * 40 + b"%d" % i) for i in range(n)]  # the lock released inside
 
 
+def listings(n):
+    return [len(os.listdir("/")) for _ in range(n)]  # opendir's 32 KiB buffer, with the lock released
+
+
 def build():
-    keep = [sessions(20000), blobs(3000), strings(20000), compressed(50)]
+    keep = [sessions(20000), blobs(3000), strings(20000), compressed(50), listings(100)]
     worker = threading.Thread(target=in_thread, args=(keep,))
     worker.start()
     worker.join()
