@@ -150,6 +150,45 @@ static void json_totals(struct json *j, const struct profile *p)
 	}
 }
 
+/* "python": {"interpreter": what heapwise found, "gc": the cycle
+ * collector at py-exit, or null}. */
+static void json_python(struct json *j, const struct profile *p)
+{
+	struct summary_gc gc;
+
+	json_open(j, '{');
+	json_key(j, "interpreter");
+	json_string(j, profile_get_meta(p, "python"));
+	json_key(j, "gc");
+	if (summary_python_gc(p, &gc) < 0) {
+		json_null(j);
+		json_close(j, '}');
+		return;
+	}
+	json_open(j, '{');
+	json_key(j, "enabled");
+	json_bool(j, gc.enabled);
+	json_key(j, "generations");
+	json_open(j, '[');
+	for (int g = 0; g < 3; g++) {
+		const struct { const char *key; long long v; } f[] = {
+			{ "count", gc.count[g] }, { "threshold", gc.threshold[g] },
+			{ "collections", gc.collections[g] }, { "collected", gc.collected[g] },
+			{ "uncollectable", gc.uncollectable[g] },
+		};
+
+		json_open(j, '{');
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			json_key(j, f[i].key);
+			json_i64(j, f[i].v);
+		}
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+	json_close(j, '}');
+	json_close(j, '}');
+}
+
 /* "python": what heapwise found of an interpreter (null for none), and
  * "by_image": each exec'd program's own totals. */
 static void json_images(struct json *j, const struct profile *p)
@@ -159,7 +198,7 @@ static void json_images(struct json *j, const struct profile *p)
 
 	json_key(j, "python");
 	if (profile_get_meta(p, "python"))
-		json_string(j, profile_get_meta(p, "python"));
+		json_python(j, p);
 	else
 		json_null(j);
 	json_key(j, "by_image");

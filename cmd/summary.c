@@ -33,6 +33,44 @@ void summary_describe_exit(const struct profile *p, char *buf, size_t len)
 	}
 }
 
+/* A per-generation meta entry "A B C" into v[3]: 0, or -1 when it is not one. */
+static int three_numbers(const struct profile *p, const char *key, long long v[3])
+{
+	const char *s = profile_get_meta(p, key);
+
+	return s && sscanf(s, "%lld %lld %lld", &v[0], &v[1], &v[2]) == 3 ? 0 : -1;
+}
+
+int summary_python_gc(const struct profile *p, struct summary_gc *gc)
+{
+	const char *enabled = profile_get_meta(p, "python-gc-enabled");
+
+	if (!enabled || three_numbers(p, "python-gc-count", gc->count) < 0 ||
+	    three_numbers(p, "python-gc-threshold", gc->threshold) < 0 ||
+	    three_numbers(p, "python-gc-collections", gc->collections) < 0 ||
+	    three_numbers(p, "python-gc-collected", gc->collected) < 0 ||
+	    three_numbers(p, "python-gc-uncollectable", gc->uncollectable) < 0)
+		return -1;
+	gc->enabled = strcmp(enabled, "0") != 0;
+	return 0;
+}
+
+/* The cycle collector as it was at py-exit, read from the interpreter. */
+static void print_python_gc(FILE *out, const struct profile *p, const char *prefix)
+{
+	struct summary_gc gc;
+
+	if (summary_python_gc(p, &gc) < 0)
+		return;
+	fprintf(out, "%spython gc at py-exit: %s", prefix, gc.enabled ? "enabled" : "disabled");
+	for (int g = 0; g < 3; g++)
+		fprintf(out, "; generation %d: %lld of %lld, %lld collections", g, gc.count[g], gc.threshold[g],
+			gc.collections[g]);
+	fprintf(out, "; %lld objects collected, %lld uncollectable\n",
+		gc.collected[0] + gc.collected[1] + gc.collected[2],
+		gc.uncollectable[0] + gc.uncollectable[1] + gc.uncollectable[2]);
+}
+
 /* Each exec'd program's own share, when there were several (a pyenv
  * shim's bash and env before python): the totals above are theirs together. */
 static void print_images(FILE *out, const struct profile *p, const char *prefix)
@@ -133,6 +171,7 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 
 	if (profile_get_meta(p, "python"))
 		fprintf(out, "%spython %s\n", prefix, profile_get_meta(p, "python"));
+	print_python_gc(out, p, prefix);
 	summary_describe_exit(p, where, sizeof(where));
 	format_duration(t->duration_ns, a, sizeof(a));
 	fprintf(out, "%s%s %s after %s\n", prefix, cmdline ? cmdline : "the program", where, a);

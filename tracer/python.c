@@ -59,6 +59,9 @@ struct py_layout {
 	int code_filename, code_qualname, code_linetable, code_first_line;
 	int code_first_traceable, code_extra, code_bytecode;
 	int str_ascii_data, str_compact_data;	/* a compact str's characters */
+	int interp_gc;		/* the interpreter state's cycle collector state, whose
+				 * enabled, generations and generation_stats are at
+				 * 12, 24 and 128 in every version read here */
 };
 
 static const struct py_layout layout_311 = {
@@ -68,6 +71,7 @@ static const struct py_layout layout_311 = {
 	.code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_first_line = 72,
 	.code_first_traceable = 168, .code_extra = 176, .code_bytecode = 184,
 	.str_ascii_data = 48, .str_compact_data = 72,
+	.interp_gc = 648,
 };
 
 static const struct py_layout layout_312 = {
@@ -77,6 +81,7 @@ static const struct py_layout layout_312 = {
 	.code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_first_line = 68,
 	.code_first_traceable = 176, .code_extra = 184, .code_bytecode = 192,
 	.str_ascii_data = 40, .str_compact_data = 56,
+	.interp_gc = 112,
 };
 
 static const struct py_layout layout_313 = {
@@ -86,6 +91,7 @@ static const struct py_layout layout_313 = {
 	.code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_first_line = 68,
 	.code_first_traceable = 184, .code_extra = 192, .code_bytecode = 200,
 	.str_ascii_data = 40, .str_compact_data = 56,
+	.interp_gc = 7400,
 };
 
 /* What we call of the interpreter, found with dlsym. */
@@ -496,6 +502,16 @@ static void code_gone(void *extra)
 	(void)extra;	/* the entry stays in the log; nothing points at it any more */
 }
 
+/* Where the collector finds the cycle collector's state (wire.h). */
+static void publish_gc(void)
+{
+	uint64_t gc = (uint64_t)(uintptr_t)py.main_interpreter() + (uint64_t)layout->interp_gc;
+
+	hw_hdr->python_gc_enabled = gc + 12;
+	hw_hdr->python_gc_generations = gc + 24;
+	hw_hdr->python_gc_stats = gc + 128;
+}
+
 void hw_py_install(void)
 {
 	int expect = 1;
@@ -521,6 +537,7 @@ void hw_py_install(void)
 	__atomic_store_n(&hw_py_on, 1, __ATOMIC_RELEASE);
 	layout_version = hw_hdr->python_version;
 	say(WIRE_PYTHON_ON, layout_version, (void *)py.is_initialized);
+	publish_gc();
 	if (__atomic_load_n(&hw_hdr->scan_at_exit, __ATOMIC_ACQUIRE) && py.add_pending_call &&
 	    py.import_module && py.call_method && py.new_cfunction && py.incref && py.decref && py.none)
 		py.add_pending_call(register_at_exit, NULL);
@@ -715,6 +732,7 @@ void hw_py_new_region(void)
 	region_generation++;
 	memset(by_content, 0, sizeof(by_content));
 	say(WIRE_PYTHON_ON, layout_version, (void *)py.is_initialized);
+	publish_gc();
 }
 
 /* ------------------------------------------------------------------ */

@@ -247,6 +247,14 @@ struct wire_header {
 	 * the exit scan (enum wire_scan_state, futex on it). */
 	uint32_t py_exit_scan;
 	int32_t py_exit_tid;
+	/* Where the main interpreter keeps its cycle collector's state, for
+	 * the collector to read at py-exit (0: unknown): `enabled` (an int),
+	 * the 3 generations (24 bytes each: a list head, then the threshold
+	 * and the count, ints, at 16 and 20) and their statistics (24 bytes
+	 * each: collections, collected, uncollectable, 64-bit). */
+	uint64_t python_gc_enabled;
+	uint64_t python_gc_generations;
+	uint64_t python_gc_stats;
 	uint64_t codes_offset;		/* the code log: code_capacity bytes */
 	uint64_t code_capacity;
 	uint64_t codes_used;		/* bytes reserved (atomic) */

@@ -713,6 +713,30 @@ static void *snapshot_thread(void *arg)
 /* The whole profile                                                   */
 /* ------------------------------------------------------------------ */
 
+/* The cycle collector at py-exit: "python-gc-*" meta entries, one number
+ * or one per generation (see heapwise-format(5)). */
+static void python_gc_meta(struct collector *c, struct profile *p)
+{
+	const struct { const char *key; const int64_t *v; } per_gen[] = {
+		{ "python-gc-collections", c->py_gc.collections },
+		{ "python-gc-collected", c->py_gc.collected },
+		{ "python-gc-uncollectable", c->py_gc.uncollectable },
+	};
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%d", c->py_gc.enabled != 0);
+	profile_set_meta(p, "python-gc-enabled", buf);
+	snprintf(buf, sizeof(buf), "%d %d %d", c->py_gc.count[0], c->py_gc.count[1], c->py_gc.count[2]);
+	profile_set_meta(p, "python-gc-count", buf);
+	snprintf(buf, sizeof(buf), "%d %d %d", c->py_gc.threshold[0], c->py_gc.threshold[1], c->py_gc.threshold[2]);
+	profile_set_meta(p, "python-gc-threshold", buf);
+	for (size_t i = 0; i < sizeof(per_gen) / sizeof(per_gen[0]); i++) {
+		snprintf(buf, sizeof(buf), "%lld %lld %lld", (long long)per_gen[i].v[0], (long long)per_gen[i].v[1],
+			 (long long)per_gen[i].v[2]);
+		profile_set_meta(p, per_gen[i].key, buf);
+	}
+}
+
 /*
  * What the tracer found of an interpreter, as the "python" meta entry:
  * "3.11.7 (libpython3.11.so.1.0): Python frames on, pymalloc traced".
@@ -738,6 +762,8 @@ static void python_meta(struct collector *c, struct profile *p)
 	snprintf(buf, sizeof(buf), "%u.%u.%u (%s): %s", v >> 24, (v >> 16) & 255, (v >> 8) & 255,
 		 *object ? object : "?", says[state]);
 	profile_set_meta(p, "python", buf);
+	if (c->py_gc.read)
+		python_gc_meta(c, p);
 }
 
 static void fill_totals(struct collector *c, struct profile_totals *t)

@@ -157,6 +157,11 @@ struct collector {
 	struct run_snapshot *exit_scan;	/* the scan when the program exited */
 	int exit_scan_served;		/* the tracer's request was answered */
 	int py_exit_served;		/* and its Python exit snapshot's */
+	struct {			/* the cycle collector's state at py-exit */
+		int read;
+		int32_t enabled, threshold[3], count[3];
+		int64_t collections[3], collected[3], uncollectable[3];
+	} py_gc;
 	char scan_error[PROFILE_ERRLEN];	/* why the last scan failed, "" if none */
 	int program_reaped;		/* the program ended while stopped: we have its status */
 	int program_status;

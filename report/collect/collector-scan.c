@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include "../../tracer/wire.h"
 #include "../util/addrsort.h"
@@ -239,6 +240,36 @@ struct run_snapshot *collector_scan(struct collector *c, const char *name, int a
 }
 
 
+/*
+ * The cycle collector's state at py-exit, read from the program while its
+ * exit callback waits for us (holding the interpreter's lock, so it holds
+ * still), at the addresses the tracer published. Nothing is kept when a
+ * read fails; what is read is only numbers, whatever the program wrote.
+ */
+static void read_python_gc(struct collector *c)
+{
+	const struct wire_header *h = c->hdr;
+	uint64_t at[3] = { h->python_gc_enabled, h->python_gc_generations, h->python_gc_stats };
+	unsigned char buf[3][72];
+	size_t len[3] = { 4, 72, 72 };
+
+	for (int i = 0; i < 3; i++) {
+		struct iovec local = { buf[i], len[i] }, remote = { (void *)(uintptr_t)at[i], len[i] };
+
+		if (!at[i] || process_vm_readv(c->pid, &local, 1, &remote, 1, 0) != (ssize_t)len[i])
+			return;
+	}
+	memcpy(&c->py_gc.enabled, buf[0], 4);
+	for (int g = 0; g < 3; g++) {
+		memcpy(&c->py_gc.threshold[g], buf[1] + 24 * g + 16, 4);
+		memcpy(&c->py_gc.count[g], buf[1] + 24 * g + 20, 4);
+		memcpy(&c->py_gc.collections[g], buf[2] + 24 * g, 8);
+		memcpy(&c->py_gc.collected[g], buf[2] + 24 * g + 8, 8);
+		memcpy(&c->py_gc.uncollectable[g], buf[2] + 24 * g + 16, 8);
+	}
+	c->py_gc.read = 1;
+}
+
 void collector_scan_tick(struct collector *c)
 {
 	struct wire_header *h = c->hdr;
@@ -252,6 +283,7 @@ void collector_scan_tick(struct collector *c)
 	    __atomic_load_n(&h->py_exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
 		/* a Python program before it frees its objects: a scanned snapshot */
 		collector_scan(c, "py-exit", 0);
+		read_python_gc(c);
 		c->py_exit_served = 1;
 		__atomic_store_n(&h->py_exit_scan, WIRE_SCAN_DONE, __ATOMIC_RELEASE);
 		syscall(SYS_futex, &h->py_exit_scan, FUTEX_WAKE, 1, NULL, NULL, 0);

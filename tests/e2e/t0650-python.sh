@@ -127,15 +127,43 @@ expect "py-exit: FILE@py-exit holds the program's objects" \
 "$HW" leaks -f json "$T/cache.hws@py-exit" > /dev/null
 expect "py-exit: leaks reads it" "$?" 0
 
+# gc from outside: the cycle collector at py-exit, as gc itself says just before (counts move
+# by the few objects its report makes)
+for case in python3:disable python3:enabled /usr/bin/python3.11:enabled \
+	    "$HOME/.pyenv/versions/3.12.1/bin/python3:enabled" "$HOME/.pyenv/versions/3.13.0/bin/python3:enabled"; do
+	py=${case%:*} how=${case##*:}
+	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+	"$HW" run -q -o "$T/gc-$how.hws" -- "$py" "$PY/gcstate.py" "$T/gc-$how.json" $how
+	stats_json "$T/gc-$how.hws" > "$T/gc-$how.stats"
+	python3 - "$T/gc-$how.json" "$T/gc-$how.stats" > "$T/gc-$how.cmp" <<'PYEOF'
+import json, sys
+mine = json.load(open(sys.argv[1]))
+hw = json.load(open(sys.argv[2]))["python"]["gc"]
+gens = hw["generations"]
+same = (hw["enabled"] == mine["enabled"] and
+        [g["threshold"] for g in gens] == list(mine["threshold"]) and
+        [(g["collections"], g["collected"], g["uncollectable"]) for g in gens] ==
+        [(s["collections"], s["collected"], s["uncollectable"]) for s in mine["stats"]] and
+        all(0 <= g["count"] - c <= 100 for g, c in zip(gens, mine["count"])))
+print("same" if same else "differs: %s / %s" % (hw, mine))
+PYEOF
+	expect "gc $how ($v): generations, thresholds, collections and counts as gc says" "$(cat "$T/gc-$how.cmp")" same
+	[ "$how" = disable ] && cp "$T/gc-disable.hws" "$T/gc-off.hws"
+done
+expect_match "gc: stats says it" "$("$HW" stats "$T/gc-off.hws")" \
+	"^python gc at py-exit: disabled; generation 0: [0-9]+ of 100000, [0-9]+ collections; generation 1: 0 of 10, 2 collections; generation 2: 0 of 10, 1 collections; [0-9]+ objects collected, 0 uncollectable$"
+
 # the tracer's table for each version holds what that version's headers say
 for v in 3.11.7:311 3.12.1:312 3.13.0:313; do
 	dir=$HOME/.pyenv/versions/${v%:*}/include/python${v%.*:*}
 	gcc -I "$dir" -o "$T/layout" tests/py/layout.c 2> "$T/layout.err"
 	"$T/layout" > "$T/layout.$v" 2>&1
+	expect "${v%:*}: the cycle collector's state as wire.h says" "$(grep '^gc ' "$T/layout.$v")" "gc 12 24 24 16 20 128 24"
+	sed -i '/^gc /d' "$T/layout.$v"
 	sed -n "/^static const struct py_layout layout_${v#*:} = {/,/^};/p" tracer/python.c | tr ',' '\n' |
 		sed 's/^[[:space:]]*//; /^$/d' > "$T/table.$v"
 	expect "${v%:*}: the tracer's offsets are the headers'" \
-		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "18 0"
+		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "19 0"
 done
 
 mkdir -p "$T/off-mod"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include "internal/pycore_frame.h"
 #include "internal/pycore_code.h"
+#include "internal/pycore_interp.h"
 
 #define SHOW(field, value) printf("." #field " = %d\n", (int)(value))
 
@@ -45,5 +46,13 @@ int main(void)
 	SHOW(code_bytecode, offsetof(PyCodeObject, co_code_adaptive));
 	SHOW(str_ascii_data, sizeof(PyASCIIObject));
 	SHOW(str_compact_data, sizeof(PyCompactUnicodeObject));
+	SHOW(interp_gc, offsetof(PyInterpreterState, gc));
+	/* what wire.h says of the state inside, for every version */
+	printf("gc %d %d %d %d %d %d %d\n", (int)(offsetof(PyInterpreterState, gc.enabled) - offsetof(PyInterpreterState, gc)),
+	       (int)(offsetof(PyInterpreterState, gc.generations) - offsetof(PyInterpreterState, gc)),
+	       (int)sizeof(struct gc_generation), (int)offsetof(struct gc_generation, threshold),
+	       (int)offsetof(struct gc_generation, count),
+	       (int)(offsetof(PyInterpreterState, gc.generation_stats) - offsetof(PyInterpreterState, gc)),
+	       (int)sizeof(struct gc_generation_stats));
 	return 0;
 }
