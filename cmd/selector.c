@@ -13,7 +13,7 @@
 int selector_open(const char *arg, struct profile *p, const struct profile_snapshot **snap)
 {
 	char err[PROFILE_ERRLEN], *file;
-	const char *name = "exit", *at = strrchr(arg, '@');
+	const char *name = NULL, *at = strrchr(arg, '@');
 	int ret;
 
 	if (access(arg, F_OK) == 0 || !at) {
@@ -24,7 +24,7 @@ int selector_open(const char *arg, struct profile *p, const struct profile_snaps
 	}
 	if (!file)
 		return error("out of memory");
-	if (!*name) {
+	if (name && !*name) {
 		free(file);
 		return error("'%s' names no snapshot after '@' (try @exit, @peak or a number)", arg);
 	}
@@ -33,6 +33,10 @@ int selector_open(const char *arg, struct profile *p, const struct profile_snaps
 		free(file);
 		return error("%s", err);
 	}
+	/* a bare FILE: the heap the program ended with, a Python program's
+	 * before the interpreter freed its objects */
+	if (!name)
+		name = profile_find_snapshot(p, "py-exit") ? "py-exit" : "exit";
 	*snap = profile_find_snapshot(p, name);
 	if (!*snap) {
 		char list[512];

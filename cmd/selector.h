@@ -3,7 +3,8 @@
  *
  * SNAP is a snapshot's name (exit, peak, a label) or its number as
  * `heapwise stats` lists them (1 is the first). A bare FILE means
- * FILE@exit. A FILE whose own name holds '@' still works: the whole
+ * FILE@exit, or FILE@py-exit when the profile has one (a Python program's
+ * heap before the interpreter freed its objects). A FILE whose own name holds '@' still works: the whole
  * argument is tried as a file first.
  */
 #ifndef HEAPWISE_SELECTOR_H

@@ -126,6 +126,9 @@ expect "py-exit: FILE@py-exit holds the program's objects" \
 	"$(json "$T/cache.json" '[(g["line"], g["count"] >= 20000) for g in j["groups"]]')" "[(4, True)]"
 "$HW" leaks -f json "$T/cache.hws@py-exit" > /dev/null
 expect "py-exit: leaks reads it" "$?" 0
+expect "py-exit: a bare FILE is FILE@py-exit" "$("$HW" top -n 1 "$T/cache.hws")" "$("$HW" top -n 1 "$T/cache.hws@py-exit")"
+expect_match "py-exit: @exit is still the heap after finalization" "$("$HW" top -n 1 -f json "$T/cache.hws@exit")" \
+	'"name": "exit"' 
 
 # gc from outside: the cycle collector at py-exit, as gc itself says just before (counts move
 # by the few objects its report makes)
