@@ -351,6 +351,10 @@ int cmd_diff(int argc, char **argv)
 	loaded = 1;
 	if ((ret = alloc_fns_apply(&r.alloc_fns, &po)) != 0 || (ret = alloc_fns_apply(&r.alloc_fns, &pn)) != 0)
 		goto out;
+	if (r.group.by == GROUP_TYPE) {
+		ret = error("diff --by type is not there yet: compare two `top --by type -f json`");
+		goto out;
+	}
 	if (group_snapshot(&po, so, &r.group, &d.old) < 0 || group_snapshot(&pn, sn, &r.group, &d.new) < 0 ||
 	    diff_compare(&d) < 0) {
 		ret = error("out of memory");

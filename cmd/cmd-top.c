@@ -131,6 +131,10 @@ static void print_json(const struct top_options *o, const struct profile *p,
 		};
 
 		json_open(&j, '{');
+		if (o->r.group.by == GROUP_TYPE) {
+			json_key(&j, "type");
+			json_string(&j, r->key);
+		}
 		report_json_place(&j, p, r->frame, o->r.group.by);
 		for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
 			json_key(&j, fields[k].key);
@@ -315,6 +319,20 @@ static int parse_top_option(struct top_options *o, int opt, const char *arg)
 	}
 }
 
+/* --by type: a snapshot that has types, the ways of printing that have a
+ * type column. 0, or the status after saying why not. */
+static int check_types(const struct top_options *o, const struct profile *p, const struct profile_snapshot *s)
+{
+	if (o->r.format != OUT_TEXT && o->r.format != OUT_JSON)
+		return usage_error(top_usage, "--by type prints text or json");
+	if (o->growth || o->r.group.cumulative)
+		return usage_error(top_usage, "--by type takes neither --growth nor --cumulative");
+	if (!group_has_types(s))
+		return error("snapshot '%s' has no Python types: they are read when a Python program is "
+			     "scanned (its py-exit snapshot, or heapwise snapshot --scan)", profile_str(p, s->name));
+	return 0;
+}
+
 int cmd_top(int argc, char **argv)
 {
 	struct top_options o = { .sort = SORT_SIZE, .sort_name = "size", .limit = 10, .growth_snapshots = 3 };
@@ -352,6 +370,8 @@ int cmd_top(int argc, char **argv)
 		return 1;
 	}
 	if ((ret = alloc_fns_apply(&o.r.alloc_fns, &p)) != 0)
+		goto out;
+	if (o.r.group.by == GROUP_TYPE && (ret = check_types(&o, &p, s)) != 0)
 		goto out;
 	if (o.growth) {
 		ret = print_growth(&o, &p);

@@ -11,7 +11,7 @@
 
 static const char *const group_names[] = {
 	[GROUP_LINENO] = "lineno", [GROUP_FUNCTION] = "function", [GROUP_FILE] = "file",
-	[GROUP_MODULE] = "module", [GROUP_TRACEBACK] = "traceback",
+	[GROUP_MODULE] = "module", [GROUP_TRACEBACK] = "traceback", [GROUP_TYPE] = "type",
 };
 
 void report_args_init(struct report_args *r)
@@ -54,7 +54,8 @@ int report_args_parse(struct report_args *r, const char *usage, int opt, const c
 				g->by = (enum group_by)i;
 				return 0;
 			}
-		return usage_error(usage, "unknown grouping '%s' (lineno, function, file, module or traceback)", arg);
+		return usage_error(usage, "unknown grouping '%s' (lineno, function, file, module, traceback or type)",
+				   arg);
 	case 'c':
 		g->cumulative = 1;
 		return 0;

@@ -27,7 +27,8 @@ struct report_args {
 
 /* Their help lines and long options, for a command's usage text and table. */
 #define REPORT_BY_HELP \
-	"  -b, --by KIND            lineno (default), function, file, module or traceback\n"
+	"  -b, --by KIND            lineno (default), function, file, module, traceback, or type\n" \
+	"                           (a Python program's objects by type, in a scanned snapshot)\n"
 #define REPORT_GROUPING_HELP \
 	"  -c, --cumulative         count every frame of a stack, once per block\n" \
 	ALLOC_FN_HELP \

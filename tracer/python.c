@@ -59,6 +59,9 @@ struct py_layout {
 	int code_filename, code_qualname, code_linetable, code_first_line;
 	int code_first_traceable, code_extra, code_bytecode;
 	int str_ascii_data, str_compact_data;	/* a compact str's characters */
+	int type_name, type_basicsize, type_flags;	/* of a PyTypeObject */
+	int preheader_flags;	/* tp_flags that put a 16-byte pre-header before an object:
+				 * managed dict (16), and from 3.12 managed weakref (8) */
 	int interp_gc;		/* the interpreter state's cycle collector state, whose
 				 * enabled, generations and generation_stats are at
 				 * 12, 24 and 128 in every version read here */
@@ -71,6 +74,7 @@ static const struct py_layout layout_311 = {
 	.code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_first_line = 72,
 	.code_first_traceable = 168, .code_extra = 176, .code_bytecode = 184,
 	.str_ascii_data = 48, .str_compact_data = 72,
+	.type_name = 24, .type_basicsize = 32, .type_flags = 168, .preheader_flags = 16,
 	.interp_gc = 648,
 };
 
@@ -81,6 +85,7 @@ static const struct py_layout layout_312 = {
 	.code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_first_line = 68,
 	.code_first_traceable = 176, .code_extra = 184, .code_bytecode = 192,
 	.str_ascii_data = 40, .str_compact_data = 56,
+	.type_name = 24, .type_basicsize = 32, .type_flags = 168, .preheader_flags = 24,
 	.interp_gc = 112,
 };
 
@@ -91,6 +96,7 @@ static const struct py_layout layout_313 = {
 	.code_filename = 112, .code_qualname = 128, .code_linetable = 136, .code_first_line = 68,
 	.code_first_traceable = 184, .code_extra = 192, .code_bytecode = 200,
 	.str_ascii_data = 40, .str_compact_data = 56,
+	.type_name = 24, .type_basicsize = 32, .type_flags = 168, .preheader_flags = 24,
 	.interp_gc = 7400,
 };
 
@@ -502,7 +508,8 @@ static void code_gone(void *extra)
 	(void)extra;	/* the entry stays in the log; nothing points at it any more */
 }
 
-/* Where the collector finds the cycle collector's state (wire.h). */
+/* Where the collector finds the cycle collector's state, and what it
+ * needs to tell objects and their types (wire.h). */
 static void publish_gc(void)
 {
 	uint64_t gc = (uint64_t)(uintptr_t)py.main_interpreter() + (uint64_t)layout->interp_gc;
@@ -510,6 +517,11 @@ static void publish_gc(void)
 	hw_hdr->python_gc_enabled = gc + 12;
 	hw_hdr->python_gc_generations = gc + 24;
 	hw_hdr->python_gc_stats = gc + 128;
+	hw_hdr->python_tp_name = (uint32_t)layout->type_name;
+	hw_hdr->python_tp_basicsize = (uint32_t)layout->type_basicsize;
+	hw_hdr->python_tp_flags = (uint32_t)layout->type_flags;
+	hw_hdr->python_preheader_flags = (uint32_t)layout->preheader_flags;
+	hw_hdr->python_type_type = (uint64_t)(uintptr_t)find("PyType_Type");
 }
 
 void hw_py_install(void)

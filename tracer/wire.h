@@ -255,6 +255,14 @@ struct wire_header {
 	uint64_t python_gc_enabled;
 	uint64_t python_gc_generations;
 	uint64_t python_gc_stats;
+	/* What the collector needs to tell a block's Python object and its
+	 * type (0: unknown): PyType_Type's address, where a type keeps its
+	 * tp_name, tp_basicsize and tp_flags, and the tp_flags that put a
+	 * 16-byte pre-header before an object (managed dict, managed weakref;
+	 * a GC type has one more, its PyGC_Head). */
+	uint64_t python_type_type;
+	uint32_t python_tp_name, python_tp_basicsize, python_tp_flags;
+	uint32_t python_preheader_flags;
 	uint64_t codes_offset;		/* the code log: code_capacity bytes */
 	uint64_t code_capacity;
 	uint64_t codes_used;		/* bytes reserved (atomic) */

@@ -239,6 +239,50 @@ static int wanted_generation(const struct group_options *o, uint32_t generation)
 	return generation == (uint32_t)o->generation;
 }
 
+/*
+ * By type: each block under the type of the object it holds. A stack's
+ * verdict under the filters is taken once (1 + kept).
+ */
+static int group_types(const struct profile *p, const struct profile_snapshot *s,
+		       const struct group_options *o, struct group_table *t)
+{
+	uint8_t *kept = calloc(p->nstacks ? p->nstacks : 1, 1);
+
+	if (!kept)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < s->nblocks; i++) {
+		const struct profile_block *b = &s->blocks[i];
+		const char *type = s->types[i] ? profile_str(p, s->types[i]) : GROUP_NOT_AN_OBJECT;
+		struct group_row *r;
+		long row;
+
+		if (!kept[b->stack]) {
+			uint32_t from = site_index(p, b->stack);
+
+			kept[b->stack] = 1 + !((o->ninclude && !stack_matches(p, b->stack, from, o->all_frames,
+									     o->include, o->ninclude)) ||
+					       (o->nexclude && stack_matches(p, b->stack, from, o->all_frames,
+									    o->exclude, o->nexclude)));
+		}
+		if (kept[b->stack] != 2 || !wanted_generation(o, b->generation))
+			continue;
+		row = row_for(t, type, PROFILE_NONE, b->stack, 0);
+		if (row < 0) {
+			free(kept);
+			return -ENOMEM;
+		}
+		r = &t->rows[row];
+		r->size += b->size;
+		r->count++;
+		if (b->generation >= 1)
+			r->old_size += b->size;
+		t->size += b->size;
+		t->count++;
+	}
+	free(kept);
+	return 0;
+}
+
 int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 		   const struct group_options *o, struct group_table *t)
 {
@@ -248,6 +292,8 @@ int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 
 	memset(t, 0, sizeof(*t));
 	t->profile = p;
+	if (o->by == GROUP_TYPE)
+		return group_has_types(s) ? group_types(p, s, o, t) : -EINVAL;
 	sr.first = calloc(p->nstacks ? p->nstacks : 1, sizeof(*sr.first));
 	sr.count = calloc(p->nstacks ? p->nstacks : 1, sizeof(*sr.count));
 	if (!sr.first || !sr.count)
@@ -398,6 +444,10 @@ void group_describe(const struct group_table *t, const struct group_row *r, enum
 	const struct profile_frame *f;
 	const char *fn, *file;
 
+	if (by == GROUP_TYPE) {
+		snprintf(buf, len, "%s", r->key);
+		return;
+	}
 	if (r->frame == PROFILE_NONE) {
 		snprintf(buf, len, "<unknown stack>");
 		return;

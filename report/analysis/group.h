@@ -24,6 +24,7 @@ enum group_by {
 	GROUP_FILE,
 	GROUP_MODULE,
 	GROUP_TRACEBACK,
+	GROUP_TYPE,		/* the Python type a block holds (a snapshot with types) */
 };
 
 enum group_sort {
@@ -71,11 +72,22 @@ struct group_table {
 };
 
 /* Group snapshot s of p. With s NULL the live sizes and counts are the
- * sites' own live counters (at exit, or now in a live profile). Returns
- * 0 or -ENOMEM; free with group_release even on failure. */
+ * sites' own live counters (at exit, or now in a live profile). By type,
+ * s must have types (group_has_types): each row is a type, its frame
+ * PROFILE_NONE, blocks without an object under GROUP_NOT_AN_OBJECT; the
+ * counters over the run are 0. Returns 0 or -ENOMEM; free with
+ * group_release even on failure. */
 int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 		   const struct group_options *o, struct group_table *t);
 void group_release(struct group_table *t);
+
+#define GROUP_NOT_AN_OBJECT	"<not a Python object>"
+
+/* Can snapshot s be grouped by type (a scanned snapshot of a Python program)? */
+static inline int group_has_types(const struct profile_snapshot *s)
+{
+	return s && s->types;
+}
 
 /* The row with that key, or NULL. */
 struct group_row *group_find(const struct group_table *t, const char *key);

@@ -613,6 +613,33 @@ static int by_target(const void *a, const void *b)
  * been freed or made after the exit scan (by destructors that ran after
  * ours); edges of the freed go, the new ones are listed as not scanned.
  */
+/* A Python program's objects: each block's type name, through map (run
+ * snapshot block -> profile block, PROFILE_NONE for none). */
+static int attach_types(struct builder *b, struct profile_snapshot *ps, const struct run_snapshot *rs,
+			const uint32_t *map)
+{
+	uint32_t *names = calloc(rs->types->nnames + 1, sizeof(*names));
+
+	ps->types = calloc(ps->nblocks + 1, sizeof(*ps->types));
+	if (!names || !ps->types) {
+		free(names);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < rs->types->nnames; i++)
+		if (!(names[i] = profile_intern(b->p, rs->types->names[i]))) {
+			free(names);
+			return -ENOMEM;
+		}
+	for (size_t i = 0; i < rs->nblocks; i++) {
+		uint32_t t = rs->types->of_block[i];
+
+		if (t && t <= rs->types->nnames && map[i] != PROFILE_NONE)
+			ps->types[map[i]] = names[t - 1];
+	}
+	free(names);
+	return 0;
+}
+
 static int attach_scan(struct builder *b, struct profile_snapshot *ps, struct run_snapshot *rs)
 {
 	const struct scan_result *r = rs->scan;
@@ -668,6 +695,8 @@ static int attach_scan(struct builder *b, struct profile_snapshot *ps, struct ru
 	for (size_t k = 0; k < ps->nblocks; k++)
 		if (!seen[k])
 			sc->unscanned[sc->nunscanned++] = (uint32_t)k;
+	if (rs->types && attach_types(b, ps, rs, map) < 0)
+		goto out;
 	ps->scan = sc;
 	sc = NULL;
 	ret = 0;

@@ -15,6 +15,7 @@
 #include "../../tracer/wire.h"
 #include "collector.h"
 #include "livetable.h"
+#include "pytypes.h"
 #include "scan.h"
 #include "wiretables.h"
 
@@ -57,6 +58,7 @@ struct run_snapshot {
 	size_t nblocks;
 	uint64_t bytes;
 	struct scan_result *scan;	/* the heap graph, when scanned */
+	struct pytypes *types;		/* a Python program's: the objects in the blocks, or NULL */
 	uint64_t scan_stop_ns;		/* how long the program was stopped */
 	uint32_t scan_image;		/* the image the scan saw */
 	size_t profile_index;		/* build.c: where it went in the profile */

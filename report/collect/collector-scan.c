@@ -167,6 +167,12 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 		if (ret < 0)
 			snprintf(c->scan_error, sizeof(c->scan_error), "%s", err);
 	}
+	/* a Python program's objects, while it is stopped */
+	if (ret == 0 && __atomic_load_n(&c->hdr->python_state, __ATOMIC_ACQUIRE) == WIRE_PYTHON_ON &&
+	    (s->types = calloc(1, sizeof(*s->types))) && pytypes_read(c->pid, c->hdr, s->blocks, n, s->types) < 0) {
+		free(s->types);
+		s->types = NULL;
+	}
 out:
 	if (ret == -ENOMEM)
 		snprintf(c->scan_error, sizeof(c->scan_error), "out of memory for the scan");

@@ -100,6 +100,11 @@ void run_snapshot_release(struct run_snapshot *s)
 		free(s->scan);
 		s->scan = NULL;
 	}
+	if (s->types) {
+		pytypes_release(s->types);
+		free(s->types);
+		s->types = NULL;
+	}
 }
 
 void run_snapshots_release(struct collector *c)

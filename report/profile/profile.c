@@ -37,6 +37,7 @@ enum section_type {
 	SEC_SNAPSHOT = 9,
 	SEC_SIZES = 10,
 	SEC_SCAN = 11,		/* the reachability scan of the snapshot just before */
+	SEC_TYPES = 12,		/* the Python types of a snapshot's blocks */
 };
 
 struct file_header {
@@ -108,6 +109,7 @@ void profile_release(struct profile *p)
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		free(p->snapshots[i].blocks);
 		profile_scan_free(p->snapshots[i].scan);
+		free(p->snapshots[i].types);
 	}
 	free(p->snapshots);
 	free(p->strings);
@@ -483,6 +485,13 @@ static void write_sections(struct writer *w, const struct profile *p)
 			put(w, sc->unscanned, sc->nunscanned * sizeof(*sc->unscanned));
 			end_section(w, SEC_SCAN);
 		}
+		if (s->types) {
+			begin_section(w);
+			put64(w, i);
+			put64(w, s->nblocks);
+			put(w, s->types, s->nblocks * sizeof(*s->types));
+			end_section(w, SEC_TYPES);
+		}
 	}
 }
 
@@ -513,10 +522,10 @@ static int write_to(const struct profile *p, int fd)
 	struct writer w = { .fd = fd };
 	size_t table_len;
 
-	/* nine fixed sections, then one per snapshot and one per scan */
+	/* nine fixed sections, then one per snapshot, one per scan and one per typing */
 	w.capacity = 9 + p->nsnapshots;
 	for (size_t i = 0; i < p->nsnapshots; i++)
-		w.capacity += p->snapshots[i].scan != NULL;
+		w.capacity += (p->snapshots[i].scan != NULL) + (p->snapshots[i].types != NULL);
 	table_len = w.capacity * sizeof(*w.table);
 	w.table = calloc(w.capacity, sizeof(*w.table));
 	w.buf = malloc(WRITE_BUFFER);
@@ -690,7 +699,7 @@ static const char *section_name(uint32_t type)
 {
 	static const char *const names[] = {
 		"?", "meta", "totals", "strings", "modules", "frames",
-		"stacks", "sites", "timeline", "snapshot", "sizes", "scan",
+		"stacks", "sites", "timeline", "snapshot", "sizes", "scan", "types",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -701,7 +710,7 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 			unsigned *seen)
 {
 	/* every section but snapshots appears once; a second copy is damage */
-	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SCAN) {
+	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SCAN && type != SEC_TYPES) {
 		if (*seen & (1u << type))
 			return -1;
 		*seen |= 1u << type;
@@ -832,6 +841,16 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		sc->unscanned = take_array(c, sc->nunscanned, sizeof(*sc->unscanned));
 		break;
 	}
+	case SEC_TYPES: {
+		uint64_t at = take64(c), n = take64(c);
+
+		if (c->bad || at >= p->nsnapshots || p->snapshots[at].types || n != p->snapshots[at].nblocks)
+			return -1;
+		p->snapshots[at].types = take_array(c, n, sizeof(uint32_t));
+		if (n && !p->snapshots[at].types)
+			return -1;
+		break;
+	}
 	default:
 		c->pos = c->len;	/* a newer section: skip it */
 		break;
@@ -910,6 +929,9 @@ static const char *check_references(const struct profile *p)
 				return "a snapshot block names a stack that does not exist";
 		if (s->scan && (why = check_scan(p, s)))
 			return why;
+		for (uint64_t j = 0; s->types && j < s->nblocks; j++)
+			if (s->types[j] >= p->strings_len)
+				return "a block's type points outside the string table";
 	}
 	return NULL;
 }

@@ -159,6 +159,8 @@ struct profile_snapshot {
 	struct profile_block *blocks;	/* sorted by address */
 	uint64_t bytes;		/* sum of the blocks' sizes (derived) */
 	struct profile_scan *scan;	/* NULL when not scanned */
+	uint32_t *types;	/* per block: string offset of its Python object's type
+				 * name, 0 for a block that holds none; NULL: not typed */
 };
 
 /* Allocations over the run by size: bucket 0 holds size 0, bucket k sizes

@@ -156,6 +156,27 @@ done
 expect_match "gc: stats says it" "$("$HW" stats "$T/gc-off.hws")" \
 	"^python gc at py-exit: disabled; generation 0: [0-9]+ of 100000, [0-9]+ collections; generation 1: 0 of 10, 2 collections; generation 2: 0 of 10, 1 collections; [0-9]+ objects collected, 0 uncollectable$"
 
+# types: each object of the py-exit heap by its type, as gc counts those it tracks and the
+# program counts the rest (str and float, which gc does not track)
+for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3" "$HOME/.pyenv/versions/3.13.0/bin/python3"; do
+	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+	"$HW" run -q -o "$T/census.hws" -- "$py" "$PY/census.py" "$T/census.json"
+	"$HW" top --by type -n 0 -f json "$T/census.hws" > "$T/census.top"
+	python3 - "$T/census.json" "$T/census.top" > "$T/census.cmp" <<'PYEOF'
+import json, sys
+own = json.load(open(sys.argv[1]))
+hw = {g["type"]: g["count"] for g in json.load(open(sys.argv[2]))["groups"]}
+ok = (hw.get("Session") == own["Session"] and abs(hw.get("list", 0) - own["list"]) <= own["list"] // 100 and
+      own["names"] <= hw.get("str", 0) and own["floats"] <= hw.get("float", 0) <= own["floats"] + 100)
+print("same" if ok else "differs: heapwise %s, the program %s" % (
+    {k: hw.get(k) for k in ("Session", "list", "str", "float")}, own))
+PYEOF
+	expect "types ($v): Session and list as gc counts them, str and float as the program does" \
+		"$(cat "$T/census.cmp")" same
+done
+expect_match "types: a snapshot without them says why" "$("$HW" top --by type "$T/census.hws@peak" 2>&1)" \
+	"^heapwise: error: snapshot 'peak' has no Python types: they are read when a Python program is scanned"
+
 # the tracer's table for each version holds what that version's headers say
 for v in 3.11.7:311 3.12.1:312 3.13.0:313; do
 	dir=$HOME/.pyenv/versions/${v%:*}/include/python${v%.*:*}
@@ -166,7 +187,7 @@ for v in 3.11.7:311 3.12.1:312 3.13.0:313; do
 	sed -n "/^static const struct py_layout layout_${v#*:} = {/,/^};/p" tracer/python.c | tr ',' '\n' |
 		sed 's/^[[:space:]]*//; /^$/d' > "$T/table.$v"
 	expect "${v%:*}: the tracer's offsets are the headers'" \
-		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "19 0"
+		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "23 0"
 done
 
 mkdir -p "$T/off-mod"

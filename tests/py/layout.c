@@ -46,6 +46,14 @@ int main(void)
 	SHOW(code_bytecode, offsetof(PyCodeObject, co_code_adaptive));
 	SHOW(str_ascii_data, sizeof(PyASCIIObject));
 	SHOW(str_compact_data, sizeof(PyCompactUnicodeObject));
+	SHOW(type_name, offsetof(PyTypeObject, tp_name));
+	SHOW(type_basicsize, offsetof(PyTypeObject, tp_basicsize));
+	SHOW(type_flags, offsetof(PyTypeObject, tp_flags));
+#ifdef Py_TPFLAGS_PREHEADER
+	SHOW(preheader_flags, Py_TPFLAGS_PREHEADER);
+#else
+	SHOW(preheader_flags, Py_TPFLAGS_MANAGED_DICT);
+#endif
 	SHOW(interp_gc, offsetof(PyInterpreterState, gc));
 	/* what wire.h says of the state inside, for every version */
 	printf("gc %d %d %d %d %d %d %d\n", (int)(offsetof(PyInterpreterState, gc.enabled) - offsetof(PyInterpreterState, gc)),

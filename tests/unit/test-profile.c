@@ -107,6 +107,30 @@ static void round_trip(void **state)
 	profile_release(&q);
 }
 
+/* A snapshot's Python types come back; one naming no string is refused. */
+static void types_round_trip(void **state)
+{
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+
+	(void)state;
+	build(&p);
+	p.snapshots[0].types = calloc(2, sizeof(uint32_t));
+	p.snapshots[0].types[1] = profile_intern(&p, "Session");
+	assert_int_equal(profile_write(&p, path, err), 0);
+	if (profile_read(&q, path, err) < 0)
+		fail_msg("%s", err);
+	assert_non_null(q.snapshots[0].types);
+	assert_int_equal(q.snapshots[0].types[0], 0);
+	assert_string_equal(profile_str(&q, q.snapshots[0].types[1]), "Session");
+	profile_release(&q);
+	p.snapshots[0].types[0] = (uint32_t)p.strings_len + 7;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "a block's type points outside the string table"));
+	profile_release(&p);
+}
+
 /* Checksums right, contents wrong: an edge to a block that is not there. */
 static void bad_scan_is_rejected(void **state)
 {
@@ -417,6 +441,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(types_round_trip),
 		cmocka_unit_test(damage_is_rejected),
 		cmocka_unit_test(huge_sizes_are_rejected),
 		cmocka_unit_test(control_characters_are_not_kept),
