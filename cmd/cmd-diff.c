@@ -158,6 +158,10 @@ static void print_json(const struct diff *d, const struct profile_snapshot *so,
 	json_open(&j, '[');
 	for (size_t i = 0; i < n; i++) {
 		json_open(&j, '{');
+		if (by == GROUP_TYPE) {
+			json_key(&j, "type");
+			json_string(&j, d->rows[i].row->key);
+		}
 		report_json_place(&j, d->rows[i].table->profile, d->rows[i].row->frame, by);
 		json_values(&j, &d->rows[i].v);
 		if (by == GROUP_TRACEBACK) {
@@ -351,8 +355,10 @@ int cmd_diff(int argc, char **argv)
 	loaded = 1;
 	if ((ret = alloc_fns_apply(&r.alloc_fns, &po)) != 0 || (ret = alloc_fns_apply(&r.alloc_fns, &pn)) != 0)
 		goto out;
-	if (r.group.by == GROUP_TYPE) {
-		ret = error("diff --by type is not there yet: compare two `top --by type -f json`");
+	if (r.group.by == GROUP_TYPE && (!group_has_types(so) || !group_has_types(sn))) {
+		ret = error("--by type: snapshot '%s' has no Python types: they are read when a Python program is "
+			    "scanned (its py-exit snapshot, or heapwise snapshot --scan)",
+			    group_has_types(so) ? profile_str(&pn, sn->name) : profile_str(&po, so->name));
 		goto out;
 	}
 	if (group_snapshot(&po, so, &r.group, &d.old) < 0 || group_snapshot(&pn, sn, &r.group, &d.new) < 0 ||

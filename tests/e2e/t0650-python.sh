@@ -174,6 +174,13 @@ PYEOF
 	expect "types ($v): Session and list as gc counts them, str and float as the program does" \
 		"$(cat "$T/census.cmp")" same
 done
+# diff --by type: objgraph's show_growth between two runs
+printf 'import sys\nclass Session:\n    pass\ncache = [Session() for _ in range(int(sys.argv[1]))]\n' > "$T/grow.py"
+"$HW" run -q -o "$T/grow1.hws" -- python3 "$T/grow.py" 1000
+"$HW" run -q -o "$T/grow2.hws" -- python3 "$T/grow.py" 5000
+"$HW" diff --by type -n 0 -f json "$T/grow1.hws" "$T/grow2.hws" > "$T/grow.json"
+expect "types: diff --by type says how many more of a type there are" \
+	"$(json "$T/grow.json" '[(g["count"], g["count_diff"]) for g in j["sites"] if g["type"] == "Session"]')" "[(5000, 4000)]"
 expect_match "types: a snapshot without them says why" "$("$HW" top --by type "$T/census.hws@peak" 2>&1)" \
 	"^heapwise: error: snapshot 'peak' has no Python types: they are read when a Python program is scanned"
 
