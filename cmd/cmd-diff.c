@@ -343,11 +343,11 @@ int cmd_diff(int argc, char **argv)
 		ret = error("out of memory");
 		goto out;
 	}
-	if (selector_open(argv[optind], &po, &so) != 0) {
+	if (selector_open(argv[optind], &po, &so, 0) != 0) {
 		ret = 1;
 		goto out;
 	}
-	if (selector_open(argv[optind + 1], &pn, &sn) != 0) {
+	if (selector_open(argv[optind + 1], &pn, &sn, 0) != 0) {
 		profile_release(&po);
 		ret = 1;
 		goto out;

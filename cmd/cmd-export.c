@@ -105,7 +105,7 @@ int cmd_export(int argc, char **argv)
 		return usage_error(export_usage, "--value applies to the folded and svg formats");
 	if (timeline && format != OUT_SVG)
 		return usage_error(export_usage, "--timeline applies to the svg format");
-	if (selector_open(argv[optind], &p, &x.s))
+	if (selector_open(argv[optind], &p, &x.s, x.value == VALUE_LEAKED))
 		return 1;
 	if (!native)
 		site_python_view(&p);

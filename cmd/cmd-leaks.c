@@ -169,7 +169,7 @@ int cmd_leaks(int argc, char **argv)
 		ret = usage_error(leaks_usage, optind >= argc ? "no profile given" : "one profile at a time");
 		goto out;
 	}
-	if ((ret = selector_open(argv[optind], &p, &s)))
+	if ((ret = selector_open(argv[optind], &p, &s, 1)))
 		goto out;
 	if ((ret = alloc_fns_apply(&af, &p))) {
 		profile_release(&p);

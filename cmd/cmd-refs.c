@@ -410,7 +410,7 @@ int cmd_refs(int argc, char **argv)
 	ret = parse_options(argc, argv, &r);
 	if (ret)
 		return ret < 0 ? 0 : ret;
-	if (selector_open(argv[optind], &p, &r.s)) {
+	if (selector_open(argv[optind], &p, &r.s, 1)) {
 		alloc_fns_release(&r.alloc_fns);
 		return 1;
 	}

@@ -365,7 +365,7 @@ int cmd_top(int argc, char **argv)
 		report_args_release(&o.r);
 		return usage_error(top_usage, "--growth prints text or json");
 	}
-	if (selector_open(argv[optind], &p, &s) != 0) {
+	if (selector_open(argv[optind], &p, &s, 0) != 0) {
 		report_args_release(&o.r);
 		return 1;
 	}

@@ -10,7 +10,7 @@
 #include "selector.h"
 #include "usage.h"
 
-int selector_open(const char *arg, struct profile *p, const struct profile_snapshot **snap)
+int selector_open(const char *arg, struct profile *p, const struct profile_snapshot **snap, int scanned)
 {
 	char err[PROFILE_ERRLEN], *file;
 	const char *name = NULL, *at = strrchr(arg, '@');
@@ -34,9 +34,10 @@ int selector_open(const char *arg, struct profile *p, const struct profile_snaps
 		return error("%s", err);
 	}
 	/* a bare FILE: the heap the program ended with, a Python program's
-	 * before the interpreter freed its objects */
+	 * before the interpreter freed its objects, unless a scan is wanted:
+	 * py-exit has none (the exit scan finds what C left) */
 	if (!name)
-		name = profile_find_snapshot(p, "py-exit") ? "py-exit" : "exit";
+		name = !scanned && profile_find_snapshot(p, "py-exit") ? "py-exit" : "exit";
 	*snap = profile_find_snapshot(p, name);
 	if (!*snap) {
 		char list[512];

@@ -4,7 +4,8 @@
  * SNAP is a snapshot's name (exit, peak, a label) or its number as
  * `heapwise stats` lists them (1 is the first). A bare FILE means
  * FILE@exit, or FILE@py-exit when the profile has one (a Python program's
- * heap before the interpreter freed its objects). A FILE whose own name holds '@' still works: the whole
+ * heap before the interpreter freed its objects) and the command does not
+ * want a reachability scan (py-exit has none). A FILE whose own name holds '@' still works: the whole
  * argument is tried as a file first.
  */
 #ifndef HEAPWISE_SELECTOR_H
@@ -14,8 +15,9 @@
 
 /*
  * Read the profile that arg names into p and point *snap at the selected
- * snapshot. Returns 0, or 1 after printing an error (p is then released).
+ * snapshot; scanned: the command reads reachability (leaks, refs). Returns
+ * 0, or 1 after printing an error (p is then released).
  */
-int selector_open(const char *arg, struct profile *p, const struct profile_snapshot **snap);
+int selector_open(const char *arg, struct profile *p, const struct profile_snapshot **snap, int scanned);
 
 #endif

@@ -111,43 +111,39 @@ static void print_where_tracing_ended(FILE *out, const struct profile *p, const 
 }
 
 /*
- * The leak check and the top sites of the heap the program ended with: a
- * Python program's before the interpreter freed its objects (py-exit),
- * another's at exit.
+ * The leak check of the heap the program ended with (at exit, after a
+ * Python interpreter freed its objects: what is left is C's), and its top
+ * sites: a Python program's from its py-exit snapshot, before.
  */
 static int print_end_heap(FILE *out, const struct profile *p, const char *prefix, unsigned top)
 {
-	const struct profile_snapshot *exit_snap;
+	const struct profile_snapshot *exit_snap = profile_find_snapshot((struct profile *)p, "exit");
+	const struct profile_snapshot *py_exit = profile_find_snapshot((struct profile *)p, "py-exit");
+	const struct profile_snapshot *shown_snap = py_exit ? py_exit : exit_snap;
 	struct group_options go = GROUP_OPTIONS_INIT;
 	struct group_table sites;
 	char a[64], where[4096];
 	size_t shown = 0;
-	int python_exit;
 
-	exit_snap = profile_find_snapshot((struct profile *)p, "py-exit");
-	python_exit = exit_snap && exit_snap->scan;
-	if (!python_exit)
-		exit_snap = profile_find_snapshot((struct profile *)p, "exit");
 	if (exit_snap && exit_snap->scan) {
 		struct leak_analysis la;
 
 		if (leaks_analyze(exit_snap, &la) < 0)
 			return -ENOMEM;
 		format_duration(exit_snap->scan->stop_ns, a, sizeof(a));
-		fprintf(out, "%sleak check at %s (the program was stopped %s for it):\n", prefix,
-			python_exit ? "Python's exit, before it freed its objects" : "exit", a);
+		fprintf(out, "%sleak check at exit (the program was stopped %s for it):\n", prefix, a);
 		leak_report_summary(&la, prefix, out);
 		leaks_release(&la);
 	} else if (profile_get_meta(p, "scan-error")) {
 		fprintf(out, "%sno leak check at exit: %s\n", prefix, profile_get_meta(p, "scan-error"));
 	}
-	if (group_snapshot(p, exit_snap, &go, &sites) < 0 || group_sort(&sites, SORT_SIZE) < 0) {
+	if (group_snapshot(p, shown_snap, &go, &sites) < 0 || group_sort(&sites, SORT_SIZE) < 0) {
 		group_release(&sites);
 		return -ENOMEM;
 	}
-	if (top && (python_exit ? exit_snap->nblocks : p->totals.live_blocks)) {
+	if (top && (py_exit ? py_exit->nblocks : p->totals.live_blocks)) {
 		fprintf(out, "%stop sites by bytes %s:\n", prefix,
-			python_exit ? "live at Python's exit" : "not freed");
+			py_exit ? "live at Python's exit (before it freed its objects)" : "not freed");
 		for (size_t i = 0; i < sites.n && shown < top; i++) {
 			if (!sites.rows[i].count)
 				continue;
@@ -159,7 +155,6 @@ static int print_end_heap(FILE *out, const struct profile *p, const char *prefix
 		}
 	}
 	group_release(&sites);
-
 	return 0;
 }
 

@@ -518,8 +518,9 @@ static int add_snapshots(struct builder *b)
 			for (size_t k = 0; s->blocks && k < s->n; k++)
 				s->blocks[k] = to_block(b, &s->run->blocks[k]);
 			s->run->profile_index = b->p->nsnapshots;
-			if (!s->run->scan) {
-				free(s->run->blocks);	/* a scanned one keeps them for attach_scans */
+			if (!s->run->scan && !s->run->types) {
+				/* a scanned or typed one keeps them for attach_scans */
+				free(s->run->blocks);
 				s->run->blocks = NULL;
 			}
 		}
@@ -613,6 +614,23 @@ static int by_target(const void *a, const void *b)
  * been freed or made after the exit scan (by destructors that ran after
  * ours); edges of the freed go, the new ones are listed as not scanned.
  */
+/* Each run snapshot block's profile block (same address, same birth), or
+ * PROFILE_NONE; seen[j] set for each profile block so found. */
+static void map_blocks(const struct profile_snapshot *ps, const struct run_snapshot *rs, uint32_t *map,
+		       uint8_t *seen)
+{
+	for (size_t i = 0, j = 0; i < rs->nblocks; i++) {
+		while (j < ps->nblocks && ps->blocks[j].addr < rs->blocks[i].addr)
+			j++;
+		map[i] = PROFILE_NONE;
+		if (j < ps->nblocks && ps->blocks[j].addr == rs->blocks[i].addr &&
+		    ps->blocks[j].stamp == rs->blocks[i].stamp) {
+			map[i] = (uint32_t)j;
+			seen[j] = 1;
+		}
+	}
+}
+
 /* A Python program's objects: each block's type name, through map (run
  * snapshot block -> profile block, PROFILE_NONE for none). */
 static int attach_types(struct builder *b, struct profile_snapshot *ps, const struct run_snapshot *rs,
@@ -646,22 +664,11 @@ static int attach_scan(struct builder *b, struct profile_snapshot *ps, struct ru
 	struct profile_scan *sc = calloc(1, sizeof(*sc));
 	uint32_t *map = malloc((rs->nblocks + 1) * sizeof(*map));
 	uint8_t *seen = calloc(ps->nblocks + 1, 1);
-	size_t i = 0, j = 0;
 	int ret = -ENOMEM;
 
 	if (!sc || !map || !seen)
 		goto out;
-	while (i < rs->nblocks) {
-		while (j < ps->nblocks && ps->blocks[j].addr < rs->blocks[i].addr)
-			j++;
-		map[i] = PROFILE_NONE;
-		if (j < ps->nblocks && ps->blocks[j].addr == rs->blocks[i].addr &&
-		    ps->blocks[j].stamp == rs->blocks[i].stamp) {
-			map[i] = (uint32_t)j;
-			seen[j] = 1;
-		}
-		i++;
-	}
+	map_blocks(ps, rs, map, seen);
 	*sc = (struct profile_scan){
 		.stop_ns = rs->scan_stop_ns, .threads = r->threads, .root_bytes = r->root_bytes,
 		.heap_bytes = r->heap_bytes, .unreadable_bytes = r->unreadable_bytes,
@@ -707,6 +714,22 @@ out:
 	return ret;
 }
 
+/* The types of a snapshot cut without its heap graph (py-exit). */
+static int attach_types_only(struct builder *b, struct profile_snapshot *ps, const struct run_snapshot *rs)
+{
+	uint32_t *map = malloc((rs->nblocks + 1) * sizeof(*map));
+	uint8_t *seen = calloc(ps->nblocks + 1, 1);
+	int ret = -ENOMEM;
+
+	if (map && seen) {
+		map_blocks(ps, rs, map, seen);
+		ret = attach_types(b, ps, rs, map);
+	}
+	free(map);
+	free(seen);
+	return ret;
+}
+
 /* Every scan to the snapshot it belongs to; the exit scan to "exit". */
 static int attach_scans(struct builder *b)
 {
@@ -718,6 +741,9 @@ static int attach_scans(struct builder *b)
 
 		if (rs->scan && rs->blocks && rs->profile_index < p->nsnapshots &&
 		    attach_scan(b, &p->snapshots[rs->profile_index], rs) < 0)
+			return -ENOMEM;
+		if (!rs->scan && rs->types && rs->blocks && rs->profile_index < p->nsnapshots &&
+		    attach_types_only(b, &p->snapshots[rs->profile_index], rs) < 0)
 			return -ENOMEM;
 		run_snapshot_release(rs);
 	}

@@ -222,12 +222,14 @@ void run_snapshots_release(struct collector *c);
 /* collector-scan.c */
 /*
  * Stop the program, catch replay up with it, cut a snapshot of the live
- * blocks and scan them. Returns the snapshot (appended to c->snapshots, or
- * kept as c->exit_scan when at_exit), or NULL with c->scan_error set.
+ * blocks and scan them: the heap graph when graph is set, a Python
+ * program's objects by type either way. Returns the snapshot (appended to
+ * c->snapshots, or kept as c->exit_scan when at_exit), or NULL with
+ * c->scan_error set.
  * Called on the thread that started the program (ptrace wants its
  * tracer to be one thread).
  */
-struct run_snapshot *collector_scan(struct collector *c, const char *name, int at_exit);
+struct run_snapshot *collector_scan(struct collector *c, const char *name, int at_exit, int graph);
 
 /* Answer the tracer's request for the exit scan. */
 void collector_scan_tick(struct collector *c);

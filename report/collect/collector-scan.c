@@ -122,9 +122,10 @@ static void free_scan_modules(struct scan_module *mods, size_t n)
 	free(mods);
 }
 
-/* Cut the live table into a snapshot sorted by address, and scan it. */
+/* Cut the live table into a snapshot sorted by address, and scan it (the
+ * heap graph when graph is set; a Python program's objects either way). */
 static struct run_snapshot *cut_and_scan(struct collector *c, const struct world *w, const char *name,
-					 int at_exit)
+					 int at_exit, int graph)
 {
 	struct run_snapshot *s = calloc(1, sizeof(*s));
 	struct scan_block *blocks = NULL;
@@ -140,12 +141,18 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 	s->t_ns = c->now_ns - c->start_ns;
 	s->stamp = c->window.base - 1;
 	s->scan_image = c->image;
-	s->scan = calloc(1, sizeof(*s->scan));
-	if (!s->scan || collector_copy_live(c, s) < 0)
+	s->scan = graph ? calloc(1, sizeof(*s->scan)) : NULL;
+	if ((graph && !s->scan) || collector_copy_live(c, s) < 0)
 		goto out;
 	n = s->nblocks;
+	if (sort_by_addr(s->blocks, n, sizeof(*s->blocks)) < 0)
+		goto out;
+	if (!graph) {
+		ret = 0;
+		goto types;
+	}
 	blocks = malloc((n + 1) * sizeof(*blocks));
-	if (sort_by_addr(s->blocks, n, sizeof(*s->blocks)) < 0 || !blocks)
+	if (!blocks)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		blocks[i] = (struct scan_block){ s->blocks[i].addr, s->blocks[i].size };
@@ -167,6 +174,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 		if (ret < 0)
 			snprintf(c->scan_error, sizeof(c->scan_error), "%s", err);
 	}
+types:
 	/* a Python program's objects, while it is stopped */
 	if (ret == 0 && __atomic_load_n(&c->hdr->python_state, __ATOMIC_ACQUIRE) == WIRE_PYTHON_ON &&
 	    (s->types = calloc(1, sizeof(*s->types))) && pytypes_read(c->pid, c->hdr, s->blocks, n, s->types) < 0) {
@@ -188,7 +196,7 @@ out:
 	return s;
 }
 
-struct run_snapshot *collector_scan(struct collector *c, const char *name, int at_exit)
+struct run_snapshot *collector_scan(struct collector *c, const char *name, int at_exit, int graph)
 {
 	struct run_snapshot *s = NULL;
 	struct world w;
@@ -214,7 +222,7 @@ struct run_snapshot *collector_scan(struct collector *c, const char *name, int a
 		snprintf(c->scan_error, sizeof(c->scan_error), "cannot stop the program: %.200s", err);
 	} else {
 		c->now_ns = monotonic_ns();
-		s = cut_and_scan(c, &w, name, at_exit);
+		s = cut_and_scan(c, &w, name, at_exit, graph);
 		world_resume(&w);
 		stopped += monotonic_ns() - t0;
 	}
@@ -287,8 +295,10 @@ void collector_scan_tick(struct collector *c)
 	}
 	if (!c->py_exit_served && !__atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE) &&
 	    __atomic_load_n(&h->py_exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
-		/* a Python program before it frees its objects: a scanned snapshot */
-		collector_scan(c, "py-exit", 0);
+		/* a Python program before it frees its objects: its objects by type; the
+		 * heap graph of a million objects would stop it for seconds, and the
+		 * leak check after finalization is the one that finds C's leaks */
+		collector_scan(c, "py-exit", 0, 0);
 		read_python_gc(c);
 		c->py_exit_served = 1;
 		__atomic_store_n(&h->py_exit_scan, WIRE_SCAN_DONE, __ATOMIC_RELEASE);
@@ -296,7 +306,7 @@ void collector_scan_tick(struct collector *c)
 	}
 	if (!c->exit_scan_served && !__atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE) &&
 	    __atomic_load_n(&h->exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
-		collector_scan(c, "exit", 1);
+		collector_scan(c, "exit", 1, 1);
 		c->exit_scan_served = 1;
 		__atomic_store_n(&h->exit_scan, WIRE_SCAN_DONE, __ATOMIC_RELEASE);
 		syscall(SYS_futex, &h->exit_scan, FUTEX_WAKE, 1, NULL, NULL, 0);

@@ -314,7 +314,7 @@ int collector_snapshot_now(struct collector *c, const char *name, int scan,
 	else
 		snprintf(info->name, sizeof(info->name), "snapshot-%zu", c->nsnapshots + 1);
 	if (scan) {
-		s = collector_scan(c, info->name, 0);
+		s = collector_scan(c, info->name, 0, 1);
 		if (!s) {
 			snprintf(err, PROFILE_ERRLEN, "%s", c->scan_error[0] ? c->scan_error : "the scan failed");
 			return -EIO;
