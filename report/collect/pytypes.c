@@ -10,7 +10,9 @@
 #include "pytypes.h"
 
 #define HEAD_BYTES	48	/* of a block: room for an object 32 bytes in */
-#define BATCH		512	/* blocks read with one process_vm_readv */
+#define BATCH		4096	/* blocks whose heads one span holds, at most */
+#define SPAN_BYTES	(256u * 1024)	/* read at once: a pymalloc arena */
+#define SPAN_GAP	4096		/* blocks further apart than this start a new span */
 #define TYPE_BYTES	176	/* of a type object: up to tp_flags */
 #define NAME_MAX_LEN	128
 #define HAVE_GC		(1u << 14)
@@ -178,6 +180,40 @@ static long block_type(struct census *c, const unsigned char *head, uint64_t siz
 	return 0;
 }
 
+/*
+ * The heads of blocks [first, last) into buf, HEAD_BYTES each (zeroed past
+ * a block's end): pymalloc packs objects into pages, so the span they lie
+ * in is read at once, each page pinned once, not once per block; when the
+ * span has a hole, block by block. 0 for a head that could not be read.
+ */
+static void read_heads(pid_t pid, const struct live_block *blocks, size_t first, size_t last,
+		       unsigned char *span, unsigned char *heads, uint8_t *ok)
+{
+	uint64_t lo = blocks[first].addr, hi = lo;
+
+	for (size_t i = first; i < last; i++) {
+		uint64_t end = blocks[i].addr + (blocks[i].size < HEAD_BYTES ? blocks[i].size : HEAD_BYTES);
+
+		hi = end > hi ? end : hi;
+	}
+	if (read_at(pid, lo, span, (size_t)(hi - lo)) == 0) {
+		for (size_t i = first; i < last; i++) {
+			size_t len = blocks[i].size < HEAD_BYTES ? (size_t)blocks[i].size : HEAD_BYTES;
+
+			memset(heads + (i - first) * HEAD_BYTES, 0, HEAD_BYTES);
+			memcpy(heads + (i - first) * HEAD_BYTES, span + (blocks[i].addr - lo), len);
+			ok[i - first] = 1;
+		}
+		return;
+	}
+	for (size_t i = first; i < last; i++) {
+		size_t len = blocks[i].size < HEAD_BYTES ? (size_t)blocks[i].size : HEAD_BYTES;
+
+		memset(heads + (i - first) * HEAD_BYTES, 0, HEAD_BYTES);
+		ok[i - first] = read_at(pid, blocks[i].addr, heads + (i - first) * HEAD_BYTES, len) == 0;
+	}
+}
+
 int pytypes_read(pid_t pid, const struct wire_header *h, const struct live_block *blocks, size_t n,
 		 struct pytypes *out)
 {
@@ -186,49 +222,43 @@ int pytypes_read(pid_t pid, const struct wire_header *h, const struct live_block
 		.shape = { h->python_type_type, h->python_tp_name, h->python_tp_basicsize, h->python_tp_flags,
 			   h->python_preheader_flags },
 	};
-	unsigned char *buf = malloc((size_t)BATCH * HEAD_BYTES);
-	struct iovec local[BATCH], remote[BATCH];
+	unsigned char *span = malloc(SPAN_BYTES + HEAD_BYTES), *heads = malloc((size_t)BATCH * HEAD_BYTES);
+	uint8_t ok[BATCH];
 
 	memset(out, 0, sizeof(*out));
 	out->of_block = calloc(n + 1, sizeof(*out->of_block));
-	if (!buf || !out->of_block)
+	if (!span || !heads || !out->of_block)
 		goto nomem;
 	/* type fields past the bytes read of a type, or no PyType_Type: nothing is typed */
 	if (!c.shape.type_type || c.shape.tp_name + 8 > TYPE_BYTES || c.shape.tp_basicsize + 8 > TYPE_BYTES ||
-	    c.shape.tp_flags + 4 > TYPE_BYTES) {
-		free(buf);
-		return 0;
-	}
-	for (size_t first = 0; first < n; first += BATCH) {
-		size_t m = n - first < BATCH ? n - first : BATCH;
-		ssize_t got;
-
-		for (size_t i = 0; i < m; i++) {
-			size_t len = blocks[first + i].size < HEAD_BYTES ? (size_t)blocks[first + i].size : HEAD_BYTES;
-
-			local[i] = (struct iovec){ buf + i * HEAD_BYTES, len };
-			remote[i] = (struct iovec){ (void *)(uintptr_t)blocks[first + i].addr, len };
-		}
-		got = process_vm_readv(pid, local, m, remote, m, 0);
-		for (size_t i = 0, at = 0; i < m; at += local[i].iov_len, i++) {
+	    c.shape.tp_flags + 4 > TYPE_BYTES)
+		goto done;
+	for (size_t first = 0, last; first < n; first = last) {
+		/* a run of blocks close together, within one span */
+		for (last = first + 1; last < n && last - first < BATCH &&
+		     blocks[last].addr - blocks[first].addr + HEAD_BYTES <= SPAN_BYTES &&
+		     blocks[last].addr - blocks[last - 1].addr <= SPAN_GAP; last++)
+			;
+		read_heads(pid, blocks, first, last, span, heads, ok);
+		for (size_t i = first; i < last; i++) {
 			long t;
 
-			/* a block past what one call read (an unmapped one stops it) is read alone */
-			if ((got < 0 || at + local[i].iov_len > (size_t)got) &&
-			    read_at(pid, (uint64_t)(uintptr_t)remote[i].iov_base, local[i].iov_base, local[i].iov_len) < 0)
+			if (!ok[i - first])
 				continue;
-			memset((unsigned char *)local[i].iov_base + local[i].iov_len, 0, HEAD_BYTES - local[i].iov_len);
-			t = block_type(&c, local[i].iov_base, blocks[first + i].size);
+			t = block_type(&c, heads + (i - first) * HEAD_BYTES, blocks[i].size);
 			if (t < 0)
 				goto nomem;
-			out->of_block[first + i] = (uint32_t)t;
+			out->of_block[i] = (uint32_t)t;
 		}
 	}
-	free(buf);
+done:
+	free(span);
+	free(heads);
 	free(c.slots);
 	return 0;
 nomem:
-	free(buf);
+	free(span);
+	free(heads);
 	free(c.slots);
 	pytypes_release(out);
 	return -ENOMEM;
