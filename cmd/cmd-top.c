@@ -212,12 +212,19 @@ static int print_growth(const struct top_options *o, const struct profile *p)
 	struct json j = JSON_INIT(stdout);
 	int ret = 0;
 
-	/* the run's snapshots in time order, the peak left out: it is no step */
+	/* the run's snapshots in time order, the peak left out: it is no step; by
+	 * type, those that have types, and a Python program's exit (after its
+	 * objects were freed) left out too */
 	for (size_t i = 0; i < p->nsnapshots; i++)
-		if (strcmp(profile_str(p, p->snapshots[i].name), "peak") != 0 && nseries < 64)
+		if (strcmp(profile_str(p, p->snapshots[i].name), "peak") != 0 && nseries < 64 &&
+		    (o->r.group.by != GROUP_TYPE || (group_has_types(&p->snapshots[i]) &&
+						     strcmp(profile_str(p, p->snapshots[i].name), "exit") != 0)))
 			series[nseries++] = &p->snapshots[i];
 	if (nseries < k + 1)
-		return error("--growth over %zu steps needs %zu snapshots besides the peak; the profile has %zu "
+		return error(o->r.group.by == GROUP_TYPE ?
+			     "--growth --by type over %zu steps needs %zu snapshots with types; the profile has %zu "
+			     "(take them with heapwise snapshot --scan; py-exit is one)" :
+			     "--growth over %zu steps needs %zu snapshots besides the peak; the profile has %zu "
 			     "(take more with run --snapshot-every or heapwise snapshot)", k, k + 1, nseries);
 	memset(tables, 0, sizeof(tables));
 	for (size_t i = 0; i <= k; i++)
@@ -256,6 +263,10 @@ static int print_growth(const struct top_options *o, const struct profile *p)
 		shown++;
 		if (o->r.format == OUT_JSON) {
 			json_open(&j, '{');
+			if (o->r.group.by == GROUP_TYPE) {
+				json_key(&j, "type");
+				json_string(&j, last->key);
+			}
 			report_json_place(&j, p, last->frame, o->r.group.by);
 			json_key(&j, "size");
 			json_u64(&j, last->size);
@@ -325,9 +336,9 @@ static int check_types(const struct top_options *o, const struct profile *p, con
 {
 	if (o->r.format != OUT_TEXT && o->r.format != OUT_JSON)
 		return usage_error(top_usage, "--by type prints text or json");
-	if (o->growth || o->r.group.cumulative)
-		return usage_error(top_usage, "--by type takes neither --growth nor --cumulative");
-	if (!group_has_types(s))
+	if (o->r.group.cumulative)
+		return usage_error(top_usage, "--by type does not take --cumulative");
+	if (!o->growth && !group_has_types(s))
 		return error("snapshot '%s' has no Python types: they are read when a Python program is "
 			     "scanned (its py-exit snapshot, or heapwise snapshot --scan)", profile_str(p, s->name));
 	return 0;

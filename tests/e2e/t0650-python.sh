@@ -188,6 +188,12 @@ printf 'import sys\nclass Session:\n    pass\ncache = [Session() for _ in range(
 "$HW" diff --by type -n 0 -f json "$T/grow1.hws" "$T/grow2.hws" > "$T/grow.json"
 expect "types: diff --by type says how many more of a type there are" \
 	"$(json "$T/grow.json" '[(g["count"], g["count_diff"]) for g in j["sites"] if g["type"] == "Session"]')" "[(5000, 4000)]"
+# top --growth --by type: objgraph's show_growth over the scanned snapshots of one run
+"$HW" run -q -o "$T/growth.hws" -- python3 "$PY/growth.py" "$HW"
+"$HW" top --growth -k 3 --by type -n 0 -f json "$T/growth.hws" > "$T/growth.json"
+expect "types: top --growth --by type finds the type that grew at each step" \
+	"$(json "$T/growth.json" '[(g["type"], g["count"], g["growth"] > 0) for g in j["groups"] if g["type"] == "Session"]')" \
+	"[('Session', 4000, True)]"
 expect_match "types: a snapshot without them says why" "$("$HW" top --by type "$T/census.hws@peak" 2>&1)" \
 	"^heapwise: error: snapshot 'peak' has no Python types: they are read when a Python program is scanned"
 
