@@ -152,6 +152,21 @@ void hw_proc_path(char buf[64], int pid, const char *leaf)
 	buf[63] = '\0';
 }
 
+int hw_read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
 int hw_own_frame(uint64_t ip)
 {
 	return ip >= own_start && ip < own_end;

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <libunwind.h>
@@ -85,22 +84,14 @@ int hw_collector_gone(void)
 	char path[64], buf[256];
 	uint64_t beat = __atomic_load_n(&hw_hdr->heartbeat_ns, __ATOMIC_ACQUIRE);
 	const char *p;
-	ssize_t n;
-	int fd;
 
 	if (__atomic_load_n(&hw_hdr->collector_done, __ATOMIC_ACQUIRE))
 		return 1;
 	if (now_ns() - beat < STALE_NS)
 		return 0;
 	hw_proc_path(path, hw_layout.collector_pid, "stat");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (hw_read_small(path, buf, sizeof(buf)) < 0)
 		return 1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
 }
@@ -716,13 +707,7 @@ static void *realloc_into(struct thread_state *t, hw_realloc_fn *call, void *ctx
  * records; such nested calls pass through untraced. */
 void *hw_traced_realloc(void *p, size_t size, int fn)
 {
-	struct thread_state *t = &hw_thread;
-	void *q;
-
-	t->guard = 1;
-	q = realloc_into(t, libc_realloc, NULL, p, size, fn, 1);
-	t->guard = 0;
-	return q;
+	return hw_traced_realloc_by(libc_realloc, NULL, p, size, fn);
 }
 
 void *hw_traced_realloc_by(hw_realloc_fn *call, void *ctx, void *p, size_t size, int fn)

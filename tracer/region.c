@@ -86,19 +86,11 @@ static int room_for(size_t len)
 	char buf[64];
 	unsigned long pages = 0;
 	uint64_t used;
-	ssize_t n;
-	int fd;
 
 	if (getrlimit(RLIMIT_AS, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		return 1;
-	fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (hw_read_small("/proc/self/statm", buf, sizeof(buf)) < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	for (char *p = buf; *p >= '0' && *p <= '9'; p++)
 		pages = pages * 10 + (unsigned long)(*p - '0');
 	used = (uint64_t)pages * 4096;

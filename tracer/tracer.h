@@ -107,6 +107,9 @@ void hw_check_modules(const uint64_t *frames, unsigned depth);
 void hw_debug(const char *msg);		/* one line to stderr when HEAPWISE_DEBUG is set */
 int hw_own_frame(uint64_t ip);		/* is ip inside libheapwise.so? */
 void hw_proc_path(char buf[64], int pid, const char *leaf);	/* "/proc/PID/leaf", no stdio */
+/* A small file (a /proc one) into buf, NUL-terminated, without stdio: 0,
+ * or -1 when it cannot be opened or holds nothing. */
+int hw_read_small(const char *path, char *buf, size_t len);
 
 /* deepbind.c: the dlopen hook's way for RTLD_DEEPBIND. May the library be
  * opened from here rather than by its caller? Then open it so, and bind
@@ -181,7 +184,7 @@ void hw_emit_exec(uint32_t image);
 void *hw_traced_realloc(void *p, size_t size, int fn);	/* the whole realloc, traced */
 /* The same through another allocator's realloc (Python's domains). */
 typedef void *hw_realloc_fn(void *ctx, void *p, size_t size);
-void *hw_traced_realloc_by(hw_realloc_fn *fn_realloc, void *ctx, void *p, size_t size, int fn);
+void *hw_traced_realloc_by(hw_realloc_fn *call, void *ctx, void *p, size_t size, int fn);
 void hw_thread_exit(void *ring);	/* pthread key destructor */
 void hw_emit_init(void);		/* once, at attach: key, unwinder priming */
 int hw_collector_gone(void);		/* heapwise exited or stopped draining for good */
