@@ -20,13 +20,12 @@ static uint32_t image_of(const struct profile *p, uint32_t stack)
 	return 0;
 }
 
-/* Its main program: the first object logged for it. */
+/* Its main program's path (string offset), 0 unknown. */
 static uint32_t program_of(const struct profile *p, uint32_t image)
 {
-	for (size_t i = 0; i < p->nmodules; i++)
-		if (p->modules[i].image == image)
-			return p->modules[i].path;
-	return 0;
+	uint32_t m = profile_image_program(p, image);
+
+	return m == PROFILE_NONE ? 0 : p->modules[m].path;
 }
 
 size_t image_totals(const struct profile *p, struct image_total out[IMAGES_MAX])

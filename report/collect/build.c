@@ -159,22 +159,13 @@ static int cache_grow(struct builder *b)
 	return 0;
 }
 
-/* The main program of an image: the first object logged for it. */
-static uint32_t program_module(const struct profile *p, uint32_t image)
-{
-	for (size_t i = 0; i < p->nmodules; i++)
-		if (p->modules[i].image == image)
-			return (uint32_t)i;
-	return PROFILE_NONE;
-}
-
 /* A Python frame's function, file and line, from the code log; its
  * module is the program the interpreter runs in. */
 static struct profile_frame python_frame(struct builder *b, uint32_t image, uint64_t word)
 {
 	uint32_t ref = (uint32_t)WIRE_PY_CODE_REF(word);
 	struct profile_frame f = {
-		.ip = word, .module = program_module(b->p, image),
+		.ip = word, .module = profile_image_program(b->p, image),
 		.flags = PROFILE_FRAME_PYTHON | (word & WIRE_PY_ENTRY ? PROFILE_FRAME_PY_ENTRY : 0),
 	};
 

@@ -232,6 +232,14 @@ const char *profile_get_meta(const struct profile *p, const char *key)
 	return NULL;
 }
 
+uint32_t profile_image_program(const struct profile *p, uint32_t image)
+{
+	for (size_t i = 0; i < p->nmodules; i++)
+		if (p->modules[i].image == image)
+			return (uint32_t)i;
+	return PROFILE_NONE;
+}
+
 struct profile_snapshot *profile_find_snapshot(struct profile *p, const char *name)
 {
 	char *end;

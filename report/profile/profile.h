@@ -274,6 +274,10 @@ int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN]);
 /* The same from an open regular file (read with pread: its offset stays). */
 int profile_read_fd(struct profile *p, int fd, const char *name, char err[PROFILE_ERRLEN]);
 
+/* The main program of image (exec makes a new one): the first module
+ * logged for it, or PROFILE_NONE. */
+uint32_t profile_image_program(const struct profile *p, uint32_t image);
+
 /* The snapshot called name ("exit", "peak", a label, or a 1-based number); NULL if none. */
 struct profile_snapshot *profile_find_snapshot(struct profile *p, const char *name);
 
