@@ -180,37 +180,36 @@ static long block_type(struct census *c, const unsigned char *head, uint64_t siz
 	return 0;
 }
 
+/* The bytes of a block's head that are read: HEAD_BYTES, or the whole of a smaller block. */
+static size_t head_len(const struct live_block *b)
+{
+	return b->size < HEAD_BYTES ? (size_t)b->size : HEAD_BYTES;
+}
+
 /*
- * The heads of blocks [first, last) into buf, HEAD_BYTES each (zeroed past
- * a block's end): pymalloc packs objects into pages, so the span they lie
- * in is read at once, each page pinned once, not once per block; when the
- * span has a hole, block by block. 0 for a head that could not be read.
+ * The heads of blocks [first, last) into heads, HEAD_BYTES each (zeroed
+ * past a block's end): pymalloc packs objects into pages, so the span they
+ * lie in is read at once (into span), each page pinned once, not once per
+ * block; when the span has a hole, block by block. ok[i - first] is 0 for
+ * a head that could not be read.
  */
 static void read_heads(pid_t pid, const struct live_block *blocks, size_t first, size_t last,
 		       unsigned char *span, unsigned char *heads, uint8_t *ok)
 {
 	uint64_t lo = blocks[first].addr, hi = lo;
+	int whole;
 
+	for (size_t i = first; i < last; i++)
+		if (blocks[i].addr + head_len(&blocks[i]) > hi)
+			hi = blocks[i].addr + head_len(&blocks[i]);
+	whole = read_at(pid, lo, span, (size_t)(hi - lo)) == 0;
 	for (size_t i = first; i < last; i++) {
-		uint64_t end = blocks[i].addr + (blocks[i].size < HEAD_BYTES ? blocks[i].size : HEAD_BYTES);
+		unsigned char *head = heads + (i - first) * HEAD_BYTES;
 
-		hi = end > hi ? end : hi;
-	}
-	if (read_at(pid, lo, span, (size_t)(hi - lo)) == 0) {
-		for (size_t i = first; i < last; i++) {
-			size_t len = blocks[i].size < HEAD_BYTES ? (size_t)blocks[i].size : HEAD_BYTES;
-
-			memset(heads + (i - first) * HEAD_BYTES, 0, HEAD_BYTES);
-			memcpy(heads + (i - first) * HEAD_BYTES, span + (blocks[i].addr - lo), len);
-			ok[i - first] = 1;
-		}
-		return;
-	}
-	for (size_t i = first; i < last; i++) {
-		size_t len = blocks[i].size < HEAD_BYTES ? (size_t)blocks[i].size : HEAD_BYTES;
-
-		memset(heads + (i - first) * HEAD_BYTES, 0, HEAD_BYTES);
-		ok[i - first] = read_at(pid, blocks[i].addr, heads + (i - first) * HEAD_BYTES, len) == 0;
+		memset(head, 0, HEAD_BYTES);
+		if (whole)
+			memcpy(head, span + (blocks[i].addr - lo), head_len(&blocks[i]));
+		ok[i - first] = whole || read_at(pid, blocks[i].addr, head, head_len(&blocks[i])) == 0;
 	}
 }
 
