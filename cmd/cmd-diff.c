@@ -356,9 +356,7 @@ int cmd_diff(int argc, char **argv)
 	if ((ret = alloc_fns_apply(&r.alloc_fns, &po)) != 0 || (ret = alloc_fns_apply(&r.alloc_fns, &pn)) != 0)
 		goto out;
 	if (r.group.by == GROUP_TYPE && (!group_has_types(so) || !group_has_types(sn))) {
-		ret = error("--by type: snapshot '%s' has no Python types: they are read when a Python program is "
-			    "scanned (its py-exit snapshot, or heapwise snapshot --scan)",
-			    group_has_types(so) ? profile_str(&pn, sn->name) : profile_str(&po, so->name));
+		ret = group_has_types(so) ? report_no_types(&pn, sn) : report_no_types(&po, so);
 		goto out;
 	}
 	if (group_snapshot(&po, so, &r.group, &d.old) < 0 || group_snapshot(&pn, sn, &r.group, &d.new) < 0 ||

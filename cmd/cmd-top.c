@@ -339,8 +339,7 @@ static int check_types(const struct top_options *o, const struct profile *p, con
 	if (o->r.group.cumulative)
 		return usage_error(top_usage, "--by type does not take --cumulative");
 	if (!o->growth && !group_has_types(s))
-		return error("snapshot '%s' has no Python types: they are read when a Python program is "
-			     "scanned (its py-exit snapshot, or heapwise snapshot --scan)", profile_str(p, s->name));
+		return report_no_types(p, s);
 	return 0;
 }
 

@@ -96,6 +96,12 @@ const char *report_group_name(enum group_by by)
 	return group_names[by];
 }
 
+int report_no_types(const struct profile *p, const struct profile_snapshot *s)
+{
+	return error("snapshot '%s' has no Python types: they are read when a Python program is scanned "
+		     "(its py-exit snapshot, or heapwise snapshot --scan)", profile_str(p, s->name));
+}
+
 void report_place_of(const struct profile *p, uint32_t frame, enum group_by by, struct report_place *out)
 {
 	const struct profile_frame *f;

@@ -69,6 +69,9 @@ struct report_place {
 
 void report_place_of(const struct profile *p, uint32_t frame, enum group_by by, struct report_place *out);
 
+/* --by type on snapshot s of p, which has no types: say why; the exit status. */
+int report_no_types(const struct profile *p, const struct profile_snapshot *s);
+
 /* "function", "file", "line", "module" keys of a place, into an open object. */
 void report_json_place(struct json *j, const struct profile *p, uint32_t frame, enum group_by by);
 
