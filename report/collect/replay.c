@@ -386,11 +386,16 @@ static void window_replay(struct collector *c, int final)
 			w->gap_since_ns = 0;
 			continue;
 		}
-		/* stamp w->base is still in flight */
+		/* stamp w->base is still in flight. The clock is read here, not
+		 * taken from c->now_ns: that is the caller's loop's, and can be
+		 * seconds old after a long replay or a snapshot, which would time
+		 * the gap out the moment it is seen. */
 		if (!final) {
+			uint64_t now = monotonic_ns();
+
 			if (!w->gap_since_ns)
-				w->gap_since_ns = c->now_ns;
-			if (c->now_ns - w->gap_since_ns < GAP_TIMEOUT_NS)
+				w->gap_since_ns = now;
+			if (now - w->gap_since_ns < GAP_TIMEOUT_NS)
 				return;
 		}
 		c->skipped_stamps++;
@@ -604,6 +609,12 @@ static void reclaim_rings(struct collector *c, uint64_t now)
 /* The drain thread                                                    */
 /* ------------------------------------------------------------------ */
 
+void collector_beat(struct collector *c, uint64_t now_ns)
+{
+	if (!__atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&c->hdr->heartbeat_ns, now_ns, __ATOMIC_RELEASE);
+}
+
 /*
  * One round of the drain thread's work: beat, pull (unless too much waits
  * for replay, so that a slow replay turns into backpressure instead of
@@ -625,7 +636,7 @@ static void drain_step(struct collector *c, uint64_t now, size_t *pulled)
 			*pulled = 0;
 		return;
 	}
-	__atomic_store_n(&c->hdr->heartbeat_ns, now, __ATOMIC_RELEASE);
+	collector_beat(c, now);
 	pthread_mutex_lock(&c->queue_lock);
 	full = c->queued >= MAX_QUEUED;
 	pthread_mutex_unlock(&c->queue_lock);
