@@ -623,10 +623,9 @@ __attribute__((constructor)) static void heapwise_init(void)
  * traced process itself asks (not a vfork child calling _exit, which shares
  * our memory and our hw_active), and only once. The wait (hw_ask_scan,
  * which the Python exit snapshot shares) ends when the collector answers,
- * is gone, has not beaten for EXIT_SCAN_STILL_NS (stopped: while it scans,
+ * is gone, has not beaten for a while (hw_collector_frozen; while it scans,
  * we are stopped too) or after EXIT_SCAN_MAX_NS: never a hang.
  */
-#define EXIT_SCAN_STILL_NS	(1000ull * 1000000ull)	/* heartbeat frozen this long: stopped */
 #define EXIT_SCAN_MAX_NS	(60ull * 1000000000ull)	/* and the longest wait of all */
 
 static uint64_t elapsed_ns(const struct timespec *a, const struct timespec *b)
@@ -677,7 +676,7 @@ void hw_ask_scan(uint32_t *state, int32_t *tid)
 			beat = b;
 			still_since = now;
 		}
-		if (elapsed_ns(&still_since, &now) > EXIT_SCAN_STILL_NS || elapsed_ns(&start, &now) > EXIT_SCAN_MAX_NS) {
+		if (hw_collector_frozen(elapsed_ns(&still_since, &now)) || elapsed_ns(&start, &now) > EXIT_SCAN_MAX_NS) {
 			expected = WIRE_SCAN_REQUESTED;
 			if (__atomic_compare_exchange_n(state, &expected, WIRE_SCAN_ABANDONED, 0,
 							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {

@@ -29,7 +29,8 @@
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
-#define WAIT_LIMIT_NS	(1000ull * 1000000ull)	/* a heartbeat still this long: the collector is stopped */
+#define WAIT_LIMIT_NS	(1000ull * 1000000ull)	/* a heartbeat still this long, and the collector stopped (T) */
+#define WAIT_STILL_NS	(5000ull * 1000000ull)	/* or still this long, whatever its state */
 #define WAIT_MAX_NS	(10ull * 1000000000ull)	/* the longest a thread waits for ring space at all */
 #define WAIT_NAP_NS	(10 * 1000000)		/* one futex sleep at most, in case a wake-up is missed */
 #define STALE_NS	(200ull * 1000000ull)	/* heartbeat age that makes us look closer */
@@ -74,6 +75,22 @@ static void count_lost(uint64_t n)
 }
 
 /*
+ * The collector's scheduler state from /proc/PID/stat ('R', 'S', 'T' for
+ * stopped, 'Z' for a zombie...), or 0 when it cannot be read (gone).
+ */
+static char collector_state(void)
+{
+	char path[64], buf[256];
+	const char *p;
+
+	hw_proc_path(path, hw_layout.collector_pid, "stat");
+	if (hw_read_small(path, buf, sizeof(buf)) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
  * Is the collector gone for good? Called only when a ring stays full: a
  * fresh heartbeat says no at once; a stale one is confirmed from
  * /proc/PID/stat (a killed collector may linger as a zombie, which kill(0)
@@ -81,19 +98,34 @@ static void count_lost(uint64_t n)
  */
 int hw_collector_gone(void)
 {
-	char path[64], buf[256];
 	uint64_t beat = __atomic_load_n(&hw_hdr->heartbeat_ns, __ATOMIC_ACQUIRE);
-	const char *p;
+	char state;
 
 	if (__atomic_load_n(&hw_hdr->collector_done, __ATOMIC_ACQUIRE))
 		return 1;
 	if (now_ns() - beat < STALE_NS)
 		return 0;
-	hw_proc_path(path, hw_layout.collector_pid, "stat");
-	if (hw_read_small(path, buf, sizeof(buf)) < 0)
+	state = collector_state();
+	return !state || state == 'Z' || state == 'X';
+}
+
+/*
+ * Has a collector whose heartbeat stood still for still_ns stopped
+ * draining? A second is enough when it is stopped (SIGSTOP, a debugger);
+ * a collector that is merely starved of CPU on a busy machine (its drain
+ * thread not run for a second) gets WAIT_STILL_NS, so that it is not
+ * taken for stopped and events are not lost for nothing.
+ */
+int hw_collector_frozen(uint64_t still_ns)
+{
+	char state;
+
+	if (still_ns <= WAIT_LIMIT_NS)
+		return 0;
+	if (still_ns > WAIT_STILL_NS)
 		return 1;
-	p = strrchr(buf, ')');
-	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+	state = collector_state();
+	return state == 'T' || state == 't';
 }
 
 static void disable_tracing(void)
@@ -248,7 +280,7 @@ int hw_collector_stalled(void)
  * and draining, so wait for it, without taking the CPU it needs (a futex
  * it wakes when it moves the tail). Returns 0 when there is room, -1 (the
  * caller counts the loss) when it is gone, when its heartbeat stood still
- * for WAIT_LIMIT_NS (stopped: it is stalled from now on), or after
+ * (hw_collector_frozen: it is stalled from now on), or after
  * WAIT_MAX_NS in all.
  */
 static int ring_wait(struct wire_ring *r, uint64_t head, uint64_t *tail_seen, unsigned n)
@@ -284,7 +316,7 @@ static int ring_wait(struct wire_ring *r, uint64_t head, uint64_t *tail_seen, un
 			disable_tracing();
 			break;
 		}
-		if (now - beat_since > WAIT_LIMIT_NS) {
+		if (hw_collector_frozen(now - beat_since)) {
 			__atomic_store_n(&stalled_beat, b ? b : 1, __ATOMIC_RELAXED);
 			break;
 		}

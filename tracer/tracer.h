@@ -188,6 +188,7 @@ void *hw_traced_realloc_by(hw_realloc_fn *call, void *ctx, void *p, size_t size,
 void hw_thread_exit(void *ring);	/* pthread key destructor */
 void hw_emit_init(void);		/* once, at attach: key, unwinder priming */
 int hw_collector_gone(void);		/* heapwise exited or stopped draining for good */
+int hw_collector_frozen(uint64_t still_ns);	/* a heartbeat still this long: it stopped draining */
 int hw_collector_stalled(void);		/* a wait for it ran out, and it has not beaten since */
 
 /* unwind.c */

@@ -199,6 +199,10 @@ struct collector {
  * collector_{start,stop}_draining. */
 /* Free the chunks, the window, the live table and the sites. */
 void replay_release(struct collector *c);
+/* Tell the tracer we are alive and drain (the heartbeat), unless the
+ * region was found corrupt: then we are stopped for good and say so by
+ * not beating. */
+void collector_beat(struct collector *c, uint64_t now_ns);
 /* The image exec'd: its blocks are gone with it (counted as released). */
 void collector_release_image(struct collector *c);
 

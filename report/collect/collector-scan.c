@@ -215,6 +215,7 @@ struct run_snapshot *collector_scan(struct collector *c, const char *name, int a
 		if (caught_up || try == CATCH_UP_TRIES - 1)
 			break;
 		stopped += monotonic_ns() - t0;
+		collector_beat(c, monotonic_ns());
 		world_resume(&w);
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
@@ -223,6 +224,9 @@ struct run_snapshot *collector_scan(struct collector *c, const char *name, int a
 	} else {
 		c->now_ns = monotonic_ns();
 		s = cut_and_scan(c, &w, name, at_exit, graph);
+		/* beat before the program runs again: its threads measure how
+		 * long we were still, and the scan (no drain) must not count */
+		collector_beat(c, monotonic_ns());
 		world_resume(&w);
 		stopped += monotonic_ns() - t0;
 	}
