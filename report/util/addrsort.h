@@ -3,6 +3,8 @@
  *
  * Snapshots and scans sort millions of blocks by address; an LSD radix
  * sort on 16-bit digits is about four times faster than qsort there.
+ * Records already in order (a snapshot cut from a scan) are left as they
+ * are after one look.
  */
 #ifndef HEAPWISE_ADDRSORT_H
 #define HEAPWISE_ADDRSORT_H
