@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../report/analysis/diff.h"
+#include "../report/analysis/images.h"
 #include "../report/analysis/group.h"
 #include "../report/util/format.h"
 #include "../report/util/json.h"
@@ -248,16 +249,30 @@ static void print_markdown(const struct diff *d, enum group_by by, size_t n)
 }
 
 /* A differential folded file: "stack OLD NEW", live bytes, every stack of either. */
-static int print_folded(const struct profile *po, const struct profile_snapshot *so,
-			const struct profile *pn, const struct profile_snapshot *sn)
+/* Zero the values of stacks of programs --program did not pick. */
+static void keep_programs(const struct profile *p, const struct group_options *g, uint64_t *values)
+{
+	for (size_t s = 0; g->nimages && s < p->nstacks; s++) {
+		uint32_t image = stack_image(p, (uint32_t)s);
+
+		if (image >= g->nimages || !g->images[image])
+			values[s] = 0;
+	}
+}
+
+static int print_folded(const struct profile *po, const struct profile_snapshot *so, const struct group_options *go,
+			const struct profile *pn, const struct profile_snapshot *sn, const struct group_options *gn)
 {
 	struct folded_line *a = NULL, *b = NULL;
 	uint64_t *va = NULL, *vb = NULL;
 	size_t na = 0, nb = 0, i = 0, k = 0;
 	int ret = -ENOMEM;
 
-	if (stack_values(po, so, VALUE_LIVE_BYTES, &va) < 0 || stack_values(pn, sn, VALUE_LIVE_BYTES, &vb) < 0 ||
-	    export_folded_lines(po, va, &a, &na) < 0 || export_folded_lines(pn, vb, &b, &nb) < 0)
+	if (stack_values(po, so, VALUE_LIVE_BYTES, &va) < 0 || stack_values(pn, sn, VALUE_LIVE_BYTES, &vb) < 0)
+		goto out;
+	keep_programs(po, go, va);
+	keep_programs(pn, gn, vb);
+	if (export_folded_lines(po, va, &a, &na) < 0 || export_folded_lines(pn, vb, &b, &nb) < 0)
 		goto out;
 	while (i < na || k < nb) {
 		int c = i == na ? 1 : k == nb ? -1 : strcmp(a[i].stack, b[k].stack);
@@ -318,11 +333,33 @@ static int parse_options(int argc, char **argv, struct report_args *r, struct di
 	return 0;
 }
 
+/* The first n rows of d, in r's format (folded is printed apart). */
+static void print_rows(const struct diff *d, const struct report_args *r, const struct profile_snapshot *so,
+		       const struct profile_snapshot *sn, size_t n, size_t held)
+{
+	switch (r->format) {
+	case OUT_FOLDED:
+		break;
+	case OUT_JSON:
+		print_json(d, so, sn, r->group.by, n, held);
+		break;
+	case OUT_CSV:
+		print_csv(d, r->group.by, n);
+		break;
+	case OUT_MARKDOWN:
+		print_markdown(d, r->group.by, n);
+		break;
+	default:
+		print_text(d, r->group.by, n);
+	}
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	struct report_args r;
 	struct diff d = { 0 };
 	struct profile po, pn;
+	struct group_options go = GROUP_OPTIONS_INIT, gn = GROUP_OPTIONS_INIT;
 	const struct profile_snapshot *so, *sn;
 	unsigned long long limit = 10;
 	size_t n, held;
@@ -359,36 +396,28 @@ int cmd_diff(int argc, char **argv)
 		ret = group_has_types(so) ? report_no_types(&pn, sn) : report_no_types(&po, so);
 		goto out;
 	}
-	if (group_snapshot(&po, so, &r.group, &d.old) < 0 || group_snapshot(&pn, sn, &r.group, &d.new) < 0 ||
+	/* --program picks by path in each profile: image numbers may differ */
+	if ((ret = report_args_pick_program(&r, &po, argv[optind], &go)) != 0 ||
+	    (ret = report_args_pick_program(&r, &pn, argv[optind + 1], &gn)) != 0)
+		goto out;
+	if (group_snapshot(&po, so, &go, &d.old) < 0 || group_snapshot(&pn, sn, &gn, &d.new) < 0 ||
 	    diff_compare(&d) < 0) {
 		ret = error("out of memory");
 		goto out;
 	}
 	held = diff_check_gates(&d);
 	n = limit && d.n > limit ? (size_t)limit : d.n;
-	if (r.format == OUT_FOLDED && print_folded(&po, so, &pn, sn) < 0) {
+	if (r.format == OUT_FOLDED && print_folded(&po, so, &go, &pn, sn, &gn) < 0) {
 		ret = error("out of memory");
 		goto out;
 	}
-	switch (r.format) {
-	case OUT_FOLDED:
-		break;
-	case OUT_JSON:
-		print_json(&d, so, sn, r.group.by, n, held);
-		break;
-	case OUT_CSV:
-		print_csv(&d, r.group.by, n);
-		break;
-	case OUT_MARKDOWN:
-		print_markdown(&d, r.group.by, n);
-		break;
-	default:
-		print_text(&d, r.group.by, n);
-	}
+	print_rows(&d, &r, so, sn, n, held);
 	fflush(stdout);
 	report_gates(&d, r.group.by);
 	ret = held ? EXIT_GATE : 0;
 out:
+	report_args_drop_program(&go);
+	report_args_drop_program(&gn);
 	diff_release(&d);
 	if (loaded) {
 		profile_release(&po);

@@ -379,7 +379,8 @@ int cmd_top(int argc, char **argv)
 		report_args_release(&o.r);
 		return 1;
 	}
-	if ((ret = alloc_fns_apply(&o.r.alloc_fns, &p)) != 0)
+	if ((ret = alloc_fns_apply(&o.r.alloc_fns, &p)) != 0 ||
+	    (ret = report_args_pick_program(&o.r, &p, argv[optind], &o.r.group)) != 0)
 		goto out;
 	if (o.r.group.by == GROUP_TYPE && (ret = check_types(&o, &p, s)) != 0)
 		goto out;
@@ -415,6 +416,7 @@ int cmd_top(int argc, char **argv)
 	group_release(&t);
 	ret = 0;
 out:
+	report_args_drop_program(&o.r.group);
 	profile_release(&p);
 	report_args_release(&o.r);
 	return ret;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/analysis/images.h"
 #include "../report/analysis/site-names.h"
 #include "report-args.h"
 #include "usage.h"
@@ -77,6 +78,11 @@ int report_args_parse(struct report_args *r, const char *usage, int opt, const c
 	case REPORT_OPT_ALL_FRAMES:
 		g->all_frames = 1;
 		return 0;
+	case REPORT_OPT_PROGRAM:
+		if (!*arg)
+			return usage_error(usage, "--program takes a program's number or a pattern, not ''");
+		r->program = arg;
+		return 0;
 	case 'g':
 		if (parse_number(arg, 0, 2, &n) < 0)
 			return usage_error(usage, "--generation takes 0, 1 or 2 (2 or more), not '%s'", arg);
@@ -89,6 +95,41 @@ int report_args_parse(struct report_args *r, const char *usage, int opt, const c
 	default:
 		return usage_error(usage, "unknown option");
 	}
+}
+
+int report_args_pick_program(const struct report_args *r, const struct profile *p, const char *file,
+			     struct group_options *g)
+{
+	struct image_total programs[IMAGES_MAX];
+	uint8_t *images;
+	uint32_t n;
+	size_t nprograms;
+	int ret;
+
+	*g = r->group;
+	if (!r->program)
+		return 0;
+	ret = images_select(p, r->program, &images, &n);
+	if (ret < 0)
+		return error("out of memory");
+	if (ret > 0) {
+		g->images = images;
+		g->nimages = n;
+		return 0;
+	}
+	nprograms = image_totals(p, programs);
+	error("no program in %s is '%s'; it ran:", file, r->program);
+	for (size_t i = 0; i < nprograms; i++)
+		fprintf(stderr, "  %u %s\n", programs[i].image,
+			programs[i].program ? profile_str(p, programs[i].program) : "(unknown)");
+	return EXIT_ERROR;
+}
+
+void report_args_drop_program(struct group_options *g)
+{
+	free((void *)g->images);
+	g->images = NULL;
+	g->nimages = 0;
 }
 
 const char *report_group_name(enum group_by by)

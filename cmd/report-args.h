@@ -17,6 +17,7 @@ struct report_args {
 	unsigned formats;		/* OUT(...) the command writes */
 	struct alloc_fns alloc_fns;	/* --alloc-fn */
 	const char **include, **exclude;	/* owned arrays, not strings */
+	const char *program;		/* --program WHICH, NULL: every program */
 };
 
 /* The short options these take (each also has a long form). */
@@ -24,6 +25,7 @@ struct report_args {
 #define REPORT_OPT_ALLOC_FN	256
 #define REPORT_OPT_ALL_FRAMES	257
 #define REPORT_OPT_NATIVE	258
+#define REPORT_OPT_PROGRAM	259
 
 /* Their help lines and long options, for a command's usage text and table. */
 #define REPORT_BY_HELP \
@@ -36,6 +38,9 @@ struct report_args {
 	"  -i, --include PATTERN    keep only blocks whose file, function or module matches; repeatable\n" \
 	"  -x, --exclude PATTERN    drop blocks whose file, function or module matches; repeatable\n" \
 	"      --all-frames         match --include/--exclude against every frame\n" \
+	"      --program WHICH      only what one program allocated, when an exec started others (a pyenv\n" \
+	"                           shim's bash, env): its number in the run's summary, or a pattern\n" \
+	"                           matched against its path (python3*)\n" \
 	"  -g, --generation N       only blocks that survived N earlier snapshots (2 means 2 or more)\n"
 #define REPORT_FORMAT_HELP \
 	"  -f, --format FORMAT      text (default), json, csv or markdown\n"
@@ -47,6 +52,7 @@ struct report_args {
 	{ "include", required_argument, NULL, 'i' }, \
 	{ "exclude", required_argument, NULL, 'x' }, \
 	{ "all-frames", no_argument, NULL, REPORT_OPT_ALL_FRAMES }, \
+	{ "program", required_argument, NULL, REPORT_OPT_PROGRAM }, \
 	{ "generation", required_argument, NULL, 'g' }, \
 	{ "format", required_argument, NULL, 'f' }
 
@@ -60,6 +66,14 @@ void report_args_release(struct report_args *r);
 int report_args_parse(struct report_args *r, const char *usage, int opt, const char *arg);
 
 const char *report_group_name(enum group_by by);
+
+/* g is r's grouping options for profile p (read from file): with
+ * --program, the images it picks go into g->images (free them with
+ * report_args_drop_program). 0, or the exit status after saying that no
+ * program of file matches. */
+int report_args_pick_program(const struct report_args *r, const struct profile *p, const char *file,
+			     struct group_options *g);
+void report_args_drop_program(struct group_options *g);
 
 /* A place's fields as a group keyed by `by` has them (the others empty). */
 struct report_place {

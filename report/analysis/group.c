@@ -14,6 +14,7 @@
 
 #include "../util/array.h"
 #include "group.h"
+#include "images.h"
 #include "site-names.h"
 
 static void text_str(struct buffer *t, const char *s)
@@ -89,6 +90,22 @@ static int stack_matches(const struct profile *p, uint32_t stack, uint32_t from,
 			if (frame_matches(p, p->stack_frames[st->first + i], patterns[k]))
 				return 1;
 	return 0;
+}
+
+/* Do the filters keep stack (its grouping frame at from)? --include and
+ * --exclude, and --program's images. */
+static int stack_kept(const struct profile *p, uint32_t stack, uint32_t from, const struct group_options *o)
+{
+	if (o->ninclude && !stack_matches(p, stack, from, o->all_frames, o->include, o->ninclude))
+		return 0;
+	if (o->nexclude && stack_matches(p, stack, from, o->all_frames, o->exclude, o->nexclude))
+		return 0;
+	if (o->nimages) {
+		uint32_t image = stack_image(p, stack);
+
+		return image < o->nimages && o->images[image];
+	}
+	return 1;
 }
 
 static uint64_t hash_key(const char *s)
@@ -185,9 +202,7 @@ static int map_stack(struct group_table *t, const struct group_options *o, uint3
 
 	sr->first[s] = (uint32_t)sr->n;
 	sr->count[s] = 0;
-	if (o->ninclude && !stack_matches(p, s, from, o->all_frames, o->include, o->ninclude))
-		return 0;
-	if (o->nexclude && stack_matches(p, s, from, o->all_frames, o->exclude, o->nexclude))
+	if (!stack_kept(p, s, from, o))
 		return 0;
 	key->len = 0;
 	buffer_add(key, "", 0);
@@ -259,10 +274,7 @@ static int group_types(const struct profile *p, const struct profile_snapshot *s
 		if (!kept[b->stack]) {
 			uint32_t from = site_index(p, b->stack);
 
-			kept[b->stack] = 1 + !((o->ninclude && !stack_matches(p, b->stack, from, o->all_frames,
-									     o->include, o->ninclude)) ||
-					       (o->nexclude && stack_matches(p, b->stack, from, o->all_frames,
-									    o->exclude, o->nexclude)));
+			kept[b->stack] = 1 + stack_kept(p, b->stack, from, o);
 		}
 		if (kept[b->stack] != 2 || !wanted_generation(o, b->generation))
 			continue;

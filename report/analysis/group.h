@@ -46,6 +46,8 @@ struct group_options {
 	size_t ninclude;
 	const char *const *exclude;	/* drop blocks matching one of these */
 	size_t nexclude;
+	const uint8_t *images;		/* keep only stacks of image i where images[i] */
+	uint32_t nimages;		/* (images_select); 0: every image */
 };
 
 #define GROUP_OPTIONS_INIT { .by = GROUP_LINENO, .generation = -1 }

@@ -1,13 +1,14 @@
 /*
  * images.c - a run's totals by image (see images.h).
  */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "images.h"
 
-/* The image a stack is of: its first frame in a module says (Python
- * frames are in none). 0 when none is. */
-static uint32_t image_of(const struct profile *p, uint32_t stack)
+uint32_t stack_image(const struct profile *p, uint32_t stack)
 {
 	const struct profile_stack *st = &p->stacks[stack];
 
@@ -34,7 +35,7 @@ size_t image_totals(const struct profile *p, struct image_total out[IMAGES_MAX])
 
 	for (size_t i = 0; i < p->nsites; i++) {
 		const struct profile_site *s = &p->sites[i];
-		uint32_t image = s->stack ? image_of(p, s->stack) : 0;
+		uint32_t image = s->stack ? stack_image(p, s->stack) : 0;
 		size_t k;
 
 		if (!image)
@@ -56,4 +57,45 @@ size_t image_totals(const struct profile *p, struct image_total out[IMAGES_MAX])
 		out[k].live_bytes += s->live_bytes;
 	}
 	return n;
+}
+
+/* Does WHICH name image i, whose program's path is path? */
+static int names_image(const char *which, uint32_t i, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *end;
+	unsigned long n = strtoul(which, &end, 10);
+
+	if (*which && !*end)
+		return n == i;
+	return *path && (fnmatch(which, path, 0) == 0 || fnmatch(which, base ? base + 1 : path, 0) == 0);
+}
+
+int images_select(const struct profile *p, const char *which, uint8_t **out, uint32_t *n)
+{
+	uint32_t last = 0;
+	int matched = 0;
+	uint8_t *picked;
+
+	for (size_t i = 0; i < p->nmodules; i++)
+		if (p->modules[i].image > last)
+			last = p->modules[i].image;
+	*out = NULL;
+	*n = 0;
+	picked = calloc((size_t)last + 1, 1);
+	if (!picked)
+		return -ENOMEM;
+	for (uint32_t i = 1; i <= last; i++) {
+		uint32_t program = program_of(p, i);
+
+		picked[i] = names_image(which, i, program ? profile_str(p, program) : "");
+		matched += picked[i];
+	}
+	if (!matched) {
+		free(picked);
+		return 0;
+	}
+	*out = picked;
+	*n = last + 1;
+	return matched;
 }

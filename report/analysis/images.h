@@ -25,4 +25,17 @@ struct image_total {
  * allocations without a stack are left out. Returns how many images. */
 size_t image_totals(const struct profile *p, struct image_total out[IMAGES_MAX]);
 
+/* The image a stack is of: its first frame in a module says (Python
+ * frames are in none). 0 when none is. */
+uint32_t stack_image(const struct profile *p, uint32_t stack);
+
+/*
+ * The images `--program WHICH` picks: WHICH is an image's number (as the
+ * run's summary lists them) or a pattern matched against its program's
+ * path or the path's last part ("python3*", "bash"). *out gets a flag per
+ * image number, 0 .. *n - 1 (free it). Returns how many images matched
+ * (0: none, *out is NULL), or -ENOMEM.
+ */
+int images_select(const struct profile *p, const char *which, uint8_t **out, uint32_t *n);
+
 #endif

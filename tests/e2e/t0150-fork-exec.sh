@@ -18,6 +18,44 @@ expect "exec: the program's heap at exit" "$(json "$T/w.json" '(j["live_blocks"]
 expect "exec: the shell's blocks released" "$(json "$T/w.json" 'j["exec_released_blocks"] > 0')" True
 expect "exec: sites of the exec'd program" "$(json "$T/w.json" '[s["function"] for s in j["top_sites"]][:2]')" "['leak_buffers', 'make_node']"
 
+# the wrapper's heap apart from the program's: in the summary, stats, and top/diff --program
+"$HW" run -o "$T/w2.hws" -- "$T/wrap.sh" "$P/leaky" > /dev/null 2> "$T/err"
+stats_json "$T/w2.hws" > "$T/w2.json"
+sh_path=$(json "$T/w2.json" 'j["by_image"][0]["program"]')
+expect "by image: the shell, then the program" \
+	"$(json "$T/w2.json" '[(i["image"], i["program"].split("/")[-1], i["live_bytes"]) for i in j["by_image"]][1:]')" \
+	"[(2, 'leaky', 14800)]"
+expect "by image: every allocation is one program's" \
+	"$(json "$T/w2.json" 'sum(i["allocations"] for i in j["by_image"]) == j["allocations"]')" True
+expect_match "the summary names each program's totals" "$(cat "$T/err")" \
+	"^heapwise:   2 $P/leaky: 1110 allocations, 77.0 KiB allocated, 14.5 KiB in 110 blocks at exit$"
+# top's allocations: all of them, or one program's, as stats counts them
+top_allocs() { "$HW" top -f json --sort allocations -n 0 "$@" "$T/w2.hws@exit" > "$T/top.json" &&
+	json "$T/top.json" '(sum(g["allocations"] for g in j["groups"]), j["total"]["size"])'; }
+shell_allocs=$(json "$T/w2.json" 'j["by_image"][0]["allocations"]')
+expect "top: every program" "$(top_allocs)" "($(json "$T/w2.json" 'j["allocations"]'), 14800)"
+expect "top --program N: the shell's alone" "$(top_allocs --program 1)" "($shell_allocs, 0)"
+expect "top --program PATTERN: the program's alone" "$(top_allocs --program 'leak*')" "(1110, 14800)"
+expect "top --program PATH: the same" "$(top_allocs --program "$P/leaky")" "(1110, 14800)"
+"$HW" top -f json --sort allocations -n 0 --program 1 "$T/w2.hws@exit" > "$T/top.json"
+expect "top --program 1: only the shell's frames" \
+	"$(json "$T/top.json" '{g["module"] for g in j["groups"]} == {"'"$sh_path"'"}')" True
+"$HW" top --program perl "$T/w2.hws" > /dev/null 2> "$T/err"
+expect "top --program: no such program fails" "$?" 1
+expect_match "top --program: no such program, and what ran" "$(cat "$T/err")" \
+	"^heapwise: error: no program in $T/w2.hws is 'perl'; it ran:$"
+expect_match "top --program: what ran, by number" "$(cat "$T/err")" "^  2 $P/leaky$"
+"$HW" diff -f json --program leaky "$T/w.hws@exit" "$T/w2.hws@exit" > "$T/diff.json"
+expect "diff --program PATTERN: the program's blocks on both sides" \
+	"$(json "$T/diff.json" '[j["total"][k] for k in ("size", "size_diff", "count", "count_diff")]')" "[14800, 0, 110, 0]"
+"$HW" diff -f json --program 1 "$T/w.hws@exit" "$T/w2.hws@exit" > "$T/diff.json"
+expect "diff --program N: the shell left nothing" \
+	"$(json "$T/diff.json" '[j["total"][k] for k in ("size", "count")]')" "[0, 0]"
+expect "diff -f folded --program 1: nothing of the program's" \
+	"$("$HW" diff -f folded --program 1 "$T/w.hws@exit" "$T/w2.hws@exit" | grep -c leak_buffers)" 0
+expect "diff -f folded: the program's stacks otherwise" \
+	"$("$HW" diff -f folded --program 2 "$T/w.hws@exit" "$T/w2.hws@exit" | grep -c leak_buffers)" 1
+
 # python3, however it is installed (pyenv's shims are shell scripts that exec it)
 if have python3; then
 	"$HW" run -q -o "$T/py.hws" -- python3 -c 'import json; print(len(json.dumps(list(range(5000)))))' > "$T/out"
@@ -25,6 +63,11 @@ if have python3; then
 	stats_json "$T/py.hws" > "$T/py.json"
 	expect "python traced" "$(json "$T/py.json" 'j["allocations"] > 5000 and j["lost_events"] == 0')" True
 	expect "python's own modules in the sites" "$(json "$T/py.json" 'any("python" in s["module"] for s in j["top_sites"])')" True
+	# through a pyenv shim (bash, env, bash, ... then python): the interpreter's own totals
+	"$HW" top -f json --sort allocations -n 0 --program 'python3*' "$T/py.hws@exit" > "$T/top.json"
+	expect "python: top --program python3* counts what stats says the interpreter allocated" \
+		"$(json "$T/top.json" 'sum(g["allocations"] for g in j["groups"])')" \
+		"$(json "$T/py.json" '[i["allocations"] for i in j["by_image"] if i["program"].split("/")[-1].startswith("python3")][-1]')"
 fi
 
 # an exec heapwise cannot trace is said, by name, and the heap it left is not "at exit"
