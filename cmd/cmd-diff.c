@@ -110,14 +110,12 @@ static void print_text(const struct diff *d, enum group_by by, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		format_change(&d->rows[i].v, change, sizeof(change));
-		if (by == GROUP_TRACEBACK) {
-			/* the whole traceback, outermost first, as top prints it */
-			printf("%s\n", change);
-			group_frames(d->rows[i].table, d->rows[i].row, 0, report_print_frame, NULL);
-			continue;
-		}
 		group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
 		printf("%s: %s\n", where, change);
+		if (by == GROUP_TRACEBACK) {
+			/* then the whole traceback, outermost first, as top prints it */
+			group_frames(d->rows[i].table, d->rows[i].row, 0, report_print_frame, NULL);
+		}
 	}
 	format_change(&d->total, change, sizeof(change));
 	printf("total: %s\n", change);

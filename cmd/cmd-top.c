@@ -87,18 +87,13 @@ static void print_text(const struct top_options *o, const struct group_table *t,
 	for (size_t i = 0; i < n; i++) {
 		const struct group_row *r = &t->rows[i];
 
-		if (o->r.group.by == GROUP_TRACEBACK) {
-			print_counts(o, r);
-			putchar('\n');
-			if (r->frame == PROFILE_NONE)
-				printf("  <unknown stack>\n");
-			group_frames(t, r, o->most_recent_first, report_print_frame, NULL);
-			continue;
-		}
+		/* by traceback as tracemalloc prints it: the place, then the frames */
 		group_describe(t, r, o->r.group.by, where, sizeof(where));
 		printf("%s: ", where);
 		print_counts(o, r);
 		putchar('\n');
+		if (o->r.group.by == GROUP_TRACEBACK && r->frame != PROFILE_NONE)
+			group_frames(t, r, o->most_recent_first, report_print_frame, NULL);
 	}
 }
 

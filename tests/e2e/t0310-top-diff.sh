@@ -21,8 +21,8 @@ expect_match "top by module" "$("$HW" top -b module "$T/base.hws")" \
 	"^$P/phases: size=470.6 KiB, count=420, average=1.1 KiB$"
 "$HW" top -b traceback -n 1 "$T/base.hws" > "$T/tb"
 # each call of site_a is a traceback of its own: four of 100 blocks
-expect "traceback: outermost first, ends at the site" "$(sed -n '1p;$p' "$T/tb")" \
-"size=97.7 KiB, count=100, average=1000 B
+expect "traceback: the site as tracemalloc prints it, outermost first, ends at the site" "$(sed -n '1p;$p' "$T/tb")" \
+"tests/progs/phases.c:20: size=97.7 KiB, count=100, average=1000 B
   site_a tests/progs/phases.c:20"
 expect "traceback: the caller's line" "$(tail -2 "$T/tb" | head -1)" "  main tests/progs/phases.c:52"
 "$HW" top -b traceback -n 1 --most-recent-first "$T/base.hws" > "$T/tb"
@@ -144,7 +144,7 @@ expect "stripped: two places and the total" "$(wc -l < "$T/sd")" 3
 # diff by traceback: every frame of the place, as top prints them, in text and JSON
 "$HW" diff -b traceback -n 1 "$T/base.hws" "$T/more.hws" > "$T/dtb"
 expect "diff by traceback, text: the change, then the frames" "$(sed -n '1p;5,6p' "$T/dtb")" \
-"size=146.5 KiB (+48.8 KiB), count=150 (+50), average=1000 B
+"tests/progs/phases.c:20: size=146.5 KiB (+48.8 KiB), count=150 (+50), average=1000 B
   main tests/progs/phases.c:72
   site_a tests/progs/phases.c:20"
 "$HW" diff -b traceback -n 1 -f json "$T/base.hws" "$T/more.hws" > "$T/dtb.json"

@@ -80,7 +80,7 @@ expect "top by traceback: the largest stack ends in site_1999" \
 
 hw top -b traceback -n 1 "$T/m.hws" > "$T/tb" 2>&1
 expect "top by traceback, text" "$(sed -n '1p;$p' "$T/tb")" \
-"size=2.0 KiB, count=1, average=2.0 KiB
+"$T/many.c:2003: size=2.0 KiB, count=1, average=2.0 KiB
   site_1999 $T/many.c:2003"
 
 hw top -c -b function -n 0 -f json "$T/m.hws" > "$T/cum.json" 2>&1
