@@ -18,7 +18,7 @@
 	"  -o, --output FILE          write the profile to FILE (default heapwise.PROGRAM.PID.hws)\n" \
 	"  -s, --snapshot-every SECS  take a snapshot every SECS seconds (0.01-86400; also on\n" \
 	"                             `heapwise snapshot PID`, and always at the peak and exit)\n" \
-	"  -d, --max-depth N          keep at most N frames per stack (1-256, default 64)\n" \
+	"  -d, --max-depth N          keep at most N frames per stack (1-256, default 256)\n" \
 	"  -i, --interval MS          sample heap and RSS every MS milliseconds (1-60000, default 10)\n" \
 	"  -t, --temporary-threshold N\n" \
 	"                             count a block as temporary when it is freed with at most\n" \

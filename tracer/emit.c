@@ -405,14 +405,18 @@ static void ring_commit(struct thread_state *t, struct wire_ring *r)
 
 /*
  * Return the id of this stack in the shared table, adding it if new; 0 when
- * the table or the frame pool is full (counted in stacks_dropped).
+ * the table or the frame pool is full (counted in stacks_dropped). A cut
+ * stack (the walk went on past max_depth) is marked so, and is a stack of
+ * its own.
  */
-static uint32_t stack_intern(const uint64_t *frames, unsigned depth, uint64_t h)
+static uint32_t stack_intern(const uint64_t *frames, unsigned depth, uint64_t h, int cut)
 {
 	struct wire_stack *slots = hw_layout.stacks;
 	uint32_t mask = hw_layout.stack_slots - 1;
 	uint32_t i;
 
+	if (cut)	/* a cut stack is not the whole one its frames would be */
+		h = hw_hash_frame(h, WIRE_STACK_CUT);
 	h = h ? h : 1;	/* 0 marks an empty slot */
 	i = (uint32_t)h & mask;
 
@@ -448,7 +452,7 @@ static uint32_t stack_intern(const uint64_t *frames, unsigned depth, uint64_t h)
 		slots[i].first = (uint32_t)first;
 		slots[i].depth = (uint16_t)depth;
 		slots[i].image = (uint8_t)hw_image;
-		__atomic_store_n(&slots[i].ready, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&slots[i].ready, 1 | (cut ? WIRE_STACK_CUT : 0), __ATOMIC_RELEASE);
 		hw_check_modules(frames, depth);	/* a new stack: any new object in it? */
 		return i + 1;
 	}
@@ -535,7 +539,7 @@ static uint32_t intern_caller_frames(struct thread_state *t, uint64_t *frames, u
 	if (cut && count_cut)
 		__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
 	t->last_hash = hash;
-	return t->last_stack = stack_intern(frames, depth, hash);
+	return t->last_stack = stack_intern(frames, depth, hash, cut);
 }
 
 /*
@@ -562,7 +566,7 @@ static uint32_t python_stack(struct thread_state *t)
 		__atomic_fetch_add(&hw_hdr->truncated_stacks, 1, __ATOMIC_RELAXED);
 	t->last_hash = py.hash;
 	t->last_py_hash = 0;	/* the native shortcut must not take it */
-	return t->last_stack = stack_intern(walk_ips, py.n, py.hash);
+	return t->last_stack = stack_intern(walk_ips, py.n, py.hash, py.cut);
 }
 
 /* The slow way, with its own buffer: the fast path's frame stays small. */
@@ -610,15 +614,20 @@ static uint32_t current_stack(struct thread_state *t)
 	uint64_t *ips = walk_ips;
 	uint64_t ip, sp, bp;
 	struct py_part py;
-	unsigned skip, depth;
+	unsigned skip, depth, want, ask;
 	uint32_t id;
 	int same, got;
 
 	if (t->py_api && !hw_py_native && (id = python_stack(t)))
 		return id;
 	CURRENT_FRAME(ip, sp, bp);
-	got = hw_unwind(ip, sp, bp, hw_layout.max_depth + OWN_FRAMES + 1, &f, &same);
-	if (got < 0)
+	/* the fast walk goes HW_UNWIND_FRAMES deep: a stack deeper than that,
+	 * when more frames are wanted, is walked again by libunwind (only
+	 * those pay for it) */
+	want = hw_layout.max_depth + OWN_FRAMES + 1;
+	ask = want < HW_UNWIND_FRAMES ? want : HW_UNWIND_FRAMES;
+	got = hw_unwind(ip, sp, bp, ask, &f, &same);
+	if (got < 0 || ((unsigned)got == ask && ask < want))
 		return stack_by_libunwind(t, 1);
 	python_part(&py, ips + HW_UNWIND_FRAMES, (unsigned)got);
 	if (same && !unwind_check && py.hash == t->last_py_hash) {

@@ -131,8 +131,10 @@ struct wire_stack {
 	uint32_t first;		/* index of the first frame in the frame pool */
 	uint16_t depth;		/* number of frames */
 	uint8_t image;		/* image number (low bits) the frames belong to */
-	uint8_t ready;		/* 1 once first/depth/frames are written (release) */
+	uint8_t ready;		/* 1 once first/depth/frames are written (release), | WIRE_STACK_CUT */
 };
+
+#define WIRE_STACK_CUT		2	/* in ready: the walk went on past max_depth; frames were cut */
 
 /* One entry of the module log: an object mapped into the traced image. */
 struct wire_module {

@@ -223,12 +223,16 @@ void site_python_view(struct profile *p)
 {
 	for (size_t s = 1; s < p->nstacks; s++) {
 		struct profile_stack *st = &p->stacks[s];
-		uint32_t *f = p->stack_frames + st->first, kept = 0;
+		uint32_t *f = p->stack_frames + st->first, kept = 0, python = 0;
 
 		for (uint32_t i = 0; i < st->depth; i++)
-			if (p->frames[f[i]].flags & PROFILE_FRAME_PYTHON)
+			python += (p->frames[f[i]].flags & PROFILE_FRAME_PYTHON) != 0;
+		if (!python)
+			continue;	/* a stack without Python frames stays whole */
+		/* its Python frames, and the mark of a cut stack */
+		for (uint32_t i = 0; i < st->depth; i++)
+			if (p->frames[f[i]].flags & (PROFILE_FRAME_PYTHON | PROFILE_FRAME_TRUNCATED))
 				f[kept++] = f[i];
-		if (kept)	/* a stack without Python frames stays whole */
-			st->depth = kept;
+		st->depth = kept;
 	}
 }

@@ -43,6 +43,7 @@ struct builder {
 	uint32_t modules_done;		/* log entries before this one are all added */
 	size_t modules_cap;		/* capacity of p->modules */
 	size_t frames_cap;		/* capacity of p->frames */
+	uint32_t truncated_frame;	/* 1 + the "[truncated]" frame, 0 until a cut stack needs it */
 	struct frame_key *cache;
 	size_t cache_cap, cache_count;
 	uint32_t *expansion;		/* frame indices, by runs */
@@ -320,7 +321,28 @@ static int merge_python(struct builder *b, uint32_t image, const uint64_t *frame
 	return 0;
 }
 
-/* The frames of wire stack id, symbolized, as its profile stack. */
+/* A cut stack's root: one "[truncated]" frame, made once, for every cut stack. */
+static int put_truncated(struct builder *b, size_t *sf_cap)
+{
+	struct profile *p = b->p;
+
+	if (!b->truncated_frame) {
+		if (array_grow((void **)&p->frames, &b->frames_cap, p->nframes + 1, sizeof(*p->frames)) < 0)
+			return -ENOMEM;
+		p->frames[p->nframes] = (struct profile_frame){
+			.module = PROFILE_NONE, .function = profile_intern(p, "[truncated]"),
+			.flags = PROFILE_FRAME_TRUNCATED,
+		};
+		b->truncated_frame = (uint32_t)p->nframes++ + 1;
+	}
+	if (array_grow((void **)&p->stack_frames, sf_cap, p->nstack_frames + 1, sizeof(uint32_t)) < 0)
+		return -ENOMEM;
+	p->stack_frames[p->nstack_frames++] = b->truncated_frame - 1;
+	return 0;
+}
+
+/* The frames of wire stack id, symbolized, as its profile stack; a cut
+ * one ends in "[truncated]" (what a flame graph shows as its root). */
 static int symbolize_stack(struct builder *b, uint32_t id, size_t *sf_cap)
 {
 	struct profile *p = b->p;
@@ -347,6 +369,8 @@ static int symbolize_stack(struct builder *b, uint32_t id, size_t *sf_cap)
 				return -ENOMEM;
 		}
 	}
+	if (wiretables_stack_cut(&b->c->tables, id) && put_truncated(b, sf_cap) < 0)
+		return -ENOMEM;
 	p->stacks[b->stack_map[id]] = (struct profile_stack){ first, (uint32_t)(p->nstack_frames - first) };
 	return 0;
 }

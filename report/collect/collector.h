@@ -38,7 +38,7 @@ struct collector_options {
 	int python_native;		/* --native: the Python allocator's events get native frames too */
 };
 
-#define COLLECTOR_OPTIONS_INIT { 64, 1, 10 * 1000000ull, 0, 1, NULL, 0, 0 }
+#define COLLECTOR_OPTIONS_INIT { COLLECTOR_MAX_DEPTH, 1, 10 * 1000000ull, 0, 1, NULL, 0, 0 }
 
 struct collector;
 

@@ -78,6 +78,13 @@ int wiretables_module(const struct wiretables *t, uint32_t i, struct wiretables_
 	return 1;
 }
 
+int wiretables_stack_cut(const struct wiretables *t, uint32_t id)
+{
+	if (id == 0 || id > t->stack_slots)
+		return 0;
+	return (__atomic_load_n(&t->stacks[id - 1].ready, __ATOMIC_ACQUIRE) & WIRE_STACK_CUT) != 0;
+}
+
 uint32_t wiretables_stack(const struct wiretables *t, uint32_t id, const uint64_t **frames,
 			  uint32_t *image)
 {

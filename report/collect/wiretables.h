@@ -65,6 +65,9 @@ int wiretables_module(const struct wiretables *t, uint32_t i, struct wiretables_
 uint32_t wiretables_stack(const struct wiretables *t, uint32_t id, const uint64_t **frames,
 			  uint32_t *image);
 
+/* Was stack id cut at max_depth (deeper than the frames it has)? */
+int wiretables_stack_cut(const struct wiretables *t, uint32_t id);
+
 /* A code log entry, copied out: strings NUL-terminated, the line table
  * as long as the entry said, up to WIRE_CODE_TABLE_MAX. */
 struct wiretables_code {

@@ -27,6 +27,7 @@
 #define PROFILE_FRAME_INLINED	1	/* an inlined call inside the next frame */
 #define PROFILE_FRAME_PYTHON	2	/* a Python frame: function = qualname, file = co_filename */
 #define PROFILE_FRAME_PY_ENTRY	4	/* the outermost Python frame one interpreter loop ran */
+#define PROFILE_FRAME_TRUNCATED	8	/* "[truncated]", outermost: the stack was cut at max_depth */
 
 struct profile_module {
 	uint32_t path;		/* string offset */
