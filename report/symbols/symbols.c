@@ -528,14 +528,25 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		Dwarf_Attribute attr;
 		Dwarf_Word val;
 
-		out[n] = (struct sym_frame){
-			.function = demangle(s, scope_name(die)),
-			.file = file,
-			.line = (uint32_t)(lineno > 0 ? lineno : 0),
-			.inlined = tag == DW_TAG_inlined_subroutine,
-			.module = out->module,
-		};
-		n++;
+		const char *name = demangle(s, scope_name(die));
+
+		if (n && name && out[n - 1].function && strcmp(name, out[n - 1].function) == 0) {
+			/* a function inlined into its own out-of-line copy (GCC
+			 * emits PyUnicode_New inside PyUnicode_New, and so
+			 * addr2line -i prints it twice): one frame, at the inner
+			 * one's line. An inlined level of real recursion folds too,
+			 * which costs a repeated name, not a caller. */
+			out[n - 1].inlined = tag == DW_TAG_inlined_subroutine;
+		} else {
+			out[n] = (struct sym_frame){
+				.function = name,
+				.file = file,
+				.line = (uint32_t)(lineno > 0 ? lineno : 0),
+				.inlined = tag == DW_TAG_inlined_subroutine,
+				.module = out->module,
+			};
+			n++;
+		}
 		if (tag != DW_TAG_inlined_subroutine)
 			break;
 		/* the next frame's position is this inlined call's call site */

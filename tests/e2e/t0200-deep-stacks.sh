@@ -30,6 +30,15 @@ expect "100 deep: the whole stack, from _start to the allocation" "$(folded d100
 stats_json "$T/d300.hws" > "$T/d300.json"
 expect "300 deep: cut, counted" "$(json "$T/d300.json" '(j["truncated_stacks"], j["live_blocks"])')" "(10, 10)"
 expect "300 deep: 256 frames under a [truncated] root" "$(folded d300)" "257 [truncated] descend 640"
+"$HW" export -f svg -o "$T/d300.svg" "$T/d300.hws"
+expect "300 deep: the flame graph's one box under the root is [truncated], holding every byte" \
+	"$(python3 - "$T/d300.svg" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+ns = {"s": "http://www.w3.org/2000/svg"}
+frames = ET.parse(sys.argv[1]).getroot().findall(".//s:g[@id='frames']/s:g", ns)
+print([(f.get("data-n"), f.get("data-w")) for f in frames if f.get("data-d") == "1"])
+EOF
+)" "[('[truncated]', '640')]"
 "$HW" top --by traceback -n 1 "$T/d300.hws" > "$T/tb"
 expect "300 deep: the traceback starts at [truncated]" "$(sed -n 2p "$T/tb")" "  [truncated]"
 expect "300 deep: and ends at the allocation" "$(sed -n '$p' "$T/tb")" "  descend tests/progs/deep.c:12"

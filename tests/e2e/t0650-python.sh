@@ -216,6 +216,14 @@ expect_match "--python=off: said" "$(cat "$T/off.err")" "^heapwise: python 3\.11
 expect "--python=off: no Python line" "$("$HW" top -n 0 --sort allocations "$T/off.hws" | grep -c 'churn\.py\|<string>')" 0
 expect "--python=off: CPython's allocator functions charge their callers" \
 	"$("$HW" top -b function -n 0 --sort allocations "$T/off.hws" | grep -c '^_*Py\(Object\|Mem\)_\|^gc_alloc\|^PyType_GenericAlloc')" 0
+# GCC inlines some of libpython's functions into their own out-of-line
+# copies (PyUnicode_New in PyUnicode_New, pyinit_main's caller twice):
+# one frame each, not the name twice at one address
+"$HW" top --by traceback --native -n 0 -f json "$T/off.hws" > "$T/off.json"
+expect "--python=off: no libpython function twice at one return address" \
+	"$(json "$T/off.json" 'sorted({a["function"] for g in j["groups"] for a, b in zip(g["frames"], g["frames"][1:]) if a["function"] == b["function"] and a["address"] == b["address"] and "libpython" in a["module"]})')" "[]"
+expect "--python=off: PyUnicode_New's blocks are charged (its stacks were read)" \
+	"$(json "$T/off.json" 'any(f["function"] == "PyUnicode_New" for g in j["groups"] for f in g["frames"])')" True
 "$HW" run -o "$T/old.hws" -- "$HOME/.pyenv/versions/3.10.13/bin/python3" -c 'pass' 2> "$T/old.err"
 expect_match "3.10: native frames only, and why" "$(cat "$T/old.err")" \
 	"^heapwise: python 3\.10\.13 \(libpython3\.10\.so\.1\.0\): a version heapwise cannot read: native frames only$"
