@@ -43,7 +43,7 @@ TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c trac
 # report/, one folder a lifetime; each may use only those after it in this
 # list (tests/e2e/t0020-layering.sh checks): collect, symbols, analysis,
 # profile, util.
-COLLECT_SRC = report/collect/collector.c report/collect/build.c report/collect/collector-scan.c \
+COLLECT_SRC = report/collect/collector.c report/collect/build.c report/collect/pymeta.c report/collect/collector-scan.c \
 	      report/collect/livetable.c report/collect/procmaps.c report/collect/world.c \
 	      report/collect/scan.c report/collect/live-server.c report/collect/wiretables.c \
 	      report/collect/replay.c report/collect/runsnap.c report/collect/follow.c \

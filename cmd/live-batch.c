@@ -24,7 +24,7 @@
 static void print_table(FILE *out, const struct live_model *m, unsigned rows)
 {
 	const struct profile_totals *t = &m->cur->p.totals;
-	char heap[32], peak[32], rss[32], allocs[32], frees[32], line[1024];
+	char heap[32], peak[32], rss[32], allocs[32], frees[32], line[1024], gc[128];
 	const char *state = live_model_meta(m, "state");
 
 	format_bytes(t->live_bytes, heap, sizeof(heap));
@@ -39,6 +39,18 @@ static void print_table(FILE *out, const struct live_model *m, unsigned rows)
 		(double)t->duration_ns / 1e9, heap, peak, rss, allocs, frees,
 		(unsigned long long)t->live_blocks, live_model_meta(m, "threads"),
 		(unsigned long long)t->lost_events);
+	live_model_gc_text(m, gc, sizeof(gc));
+	if (*gc)
+		fprintf(out, "python: %s\n", gc);
+	if (m->by == GROUP_TYPE) {
+		char name[64];
+		double age;
+
+		if (live_model_census(m, &age, name, sizeof(name)))
+			fprintf(out, "objects by type, as the scan '%s' found them %.1f s ago\n", name, age);
+		else
+			fprintf(out, "objects by type: no scan yet (heapwise snapshot --scan PID takes one)\n");
+	}
 	live_columns_header(line, sizeof(line));
 	fprintf(out, "%s\n", line);
 	for (size_t i = 0; i < m->nrows && i < rows; i++) {
@@ -46,7 +58,7 @@ static void print_table(FILE *out, const struct live_model *m, unsigned rows)
 		fprintf(out, "%s\n", line);
 	}
 	if (m->nrows > rows)
-		fprintf(out, "(%zu more sites)\n", m->nrows - rows);
+		fprintf(out, "(%zu more %s)\n", m->nrows - rows, m->by == GROUP_TYPE ? "types" : "sites");
 	fputc('\n', out);
 	fflush(out);
 }

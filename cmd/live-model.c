@@ -240,11 +240,118 @@ static int by_sort(const void *a, const void *b, void *arg)
 	return strcmp(x->name, y->name);
 }
 
+/* One "COUNT BYTES TYPE" part of a census; 0 at its end. */
+static int census_line(const char **at, uint64_t *count, uint64_t *bytes, char *name, size_t len)
+{
+	const char *p = *at, *end;
+	unsigned long long c, b;
+	int used = 0;
+
+	if (!p || !*p)
+		return 0;
+	end = strchr(p, ';');
+	if (sscanf(p, "%llu %llu %n", &c, &b, &used) < 2 || !used) {
+		*at = NULL;
+		return 0;
+	}
+	*count = c;
+	*bytes = b;
+	snprintf(name, len, "%.*s", (int)((end ? end : p + strlen(p)) - (p + used)), p + used);
+	*at = end ? end + 1 : p + strlen(p);
+	return 1;
+}
+
+/* A type's bytes in a census, 0 when it has none. */
+static uint64_t census_bytes(const char *census, const char *type)
+{
+	const char *at = census ? strchr(census, ';') : NULL;
+	char name[sizeof(((struct live_row *)0)->name)];
+	uint64_t count, bytes;
+
+	at = at ? at + 1 : NULL;
+	while (census_line(&at, &count, &bytes, name, sizeof(name)))
+		if (strcmp(name, type) == 0)
+			return bytes;
+	return 0;
+}
+
+const char *live_model_census(const struct live_model *m, double *age, char *name, size_t len)
+{
+	const char *census = m->cur ? profile_get_meta(&m->cur->p, "python-types") : NULL;
+	const char *space;
+
+	if (!census)
+		return NULL;
+	/* its first part: "NAME T_NS", the name perhaps with spaces */
+	space = strchr(census, ';');
+	space = space ? space : census + strlen(census);
+	while (space > census && space[-1] != ' ')
+		space--;
+	if (age)
+		*age = (double)(m->cur->t_ns - strtoull(space, NULL, 10)) / 1e9;
+	if (name)
+		snprintf(name, len, "%.*s", (int)(space > census ? space - census - 1 : 0), census);
+	return census;
+}
+
+void live_model_gc_text(const struct live_model *m, char *buf, size_t len)
+{
+	const char *enabled = live_model_meta(m, "python-gc-enabled");
+	unsigned c[3], t[3];
+	unsigned long long runs[3];
+
+	buf[0] = '\0';
+	if (!*enabled || sscanf(live_model_meta(m, "python-gc-count"), "%u %u %u", &c[0], &c[1], &c[2]) != 3 ||
+	    sscanf(live_model_meta(m, "python-gc-threshold"), "%u %u %u", &t[0], &t[1], &t[2]) != 3 ||
+	    sscanf(live_model_meta(m, "python-gc-collections"), "%llu %llu %llu", &runs[0], &runs[1], &runs[2]) != 3)
+		return;
+	snprintf(buf, len, "gc %s %u/%u %u/%u %u/%u, %llu collections", strcmp(enabled, "1") ? "off" : "on",
+		 c[0], t[0], c[1], t[1], c[2], t[2], runs[0] + runs[1] + runs[2]);
+}
+
+/* By type: the rows of the last census of types (no rates: a census
+ * counts objects, not allocations); growth against the mark's census. */
+static int rebuild_types(struct live_model *m)
+{
+	const char *census = live_model_census(m, NULL, NULL, 0), *at;
+	const char *marked = m->mark ? profile_get_meta(&m->mark->p, "python-types") : NULL;
+	size_t n = 0;
+	uint64_t count, bytes;
+	char name[sizeof(((struct live_row *)0)->name)];
+
+	for (at = census ? strchr(census, ';') : NULL; at && *at; at = strchr(at + 1, ';'))
+		n++;
+	free(m->rows);
+	m->cap = n ? n : 1;
+	m->rows = calloc(m->cap, sizeof(*m->rows));
+	if (!m->rows)
+		return -ENOMEM;
+	at = census ? strchr(census, ';') : NULL;
+	at = at ? at + 1 : NULL;
+	m->census_bytes = 0;
+	while (m->nrows < m->cap && census_line(&at, &count, &bytes, name, sizeof(name))) {
+		struct live_row *r = &m->rows[m->nrows];
+
+		m->census_bytes += bytes;
+		if (m->filter[0] && !strcasestr(name, m->filter))
+			continue;
+		snprintf(r->name, sizeof(r->name), "%s", name);
+		r->bytes = bytes;
+		r->blocks = count;
+		r->growth = (int64_t)bytes - (int64_t)census_bytes(marked, name);
+		m->nrows++;
+	}
+	qsort_r(m->rows, m->nrows, sizeof(*m->rows), by_sort, &m->sort);
+	return 0;
+}
+
 int live_model_rebuild(struct live_model *m)
 {
 	double dt = 0;
 
 	m->nrows = 0;
+	if (m->by == GROUP_TYPE)
+		return rebuild_types(m);
 	if (group(m->cur, m->by, &m->table) < 0 ||
 	    group(m->prev, m->by, &m->prev_table) < 0 ||
 	    group(m->mark, m->by, &m->mark_table) < 0)
@@ -302,11 +409,18 @@ void live_row_text(const struct live_model *m, const struct live_row *r, char *b
 	char bytes[32], pct[16], blocks[32], rate[32], growth[32], allocated[32];
 	uint64_t heap = m->cur ? m->cur->p.totals.live_bytes : 0;
 
+	if (m->by == GROUP_TYPE)
+		heap = m->census_bytes;	/* a share of the census, which is older than the heap */
 	format_bytes(r->bytes, bytes, sizeof(bytes));
 	snprintf(pct, sizeof(pct), "%.1f%%", heap ? 100.0 * (double)r->bytes / (double)heap : 0.0);
 	snprintf(blocks, sizeof(blocks), "%llu", (unsigned long long)r->blocks);
 	live_format_rate(r->rate, rate, sizeof(rate));
 	live_format_growth(r->growth, growth, sizeof(growth));
 	format_bytes(r->allocated, allocated, sizeof(allocated));
+	if (m->by == GROUP_TYPE) {
+		/* a census counts objects, not allocations */
+		snprintf(rate, sizeof(rate), "-");
+		snprintf(allocated, sizeof(allocated), "-");
+	}
 	snprintf(buf, len, COLUMNS, bytes, pct, blocks, rate, growth, allocated, r->name);
 }

@@ -31,7 +31,7 @@ struct live_frame {
 
 /* One line of the table. */
 struct live_row {
-	const struct group_row *g;	/* in the model's table */
+	const struct group_row *g;	/* in the model's table; NULL by type */
 	char name[512];			/* "function file:line", as group_describe says */
 	uint64_t bytes, blocks;		/* live now */
 	uint64_t allocated;		/* bytes allocated since the start */
@@ -49,6 +49,7 @@ struct live_model {
 	size_t nrows, cap;
 	double alloc_rate, free_rate;	/* run-wide, per second, lately */
 	int mark_at_start;		/* the mark is the program's start, when nothing was live */
+	uint64_t census_bytes;		/* by type: the bytes of the census shown */
 };
 
 void live_model_init(struct live_model *m, enum group_by by, enum live_sort sort);
@@ -69,6 +70,16 @@ int live_model_rebuild(struct live_model *m);
 
 /* Meta the run sent with the current profile, "" when absent. */
 const char *live_model_meta(const struct live_model *m, const char *key);
+
+/* A Python program's last census of types (pymeta.h's "python-types"
+ * text), NULL when none came yet; *age, if given, gets its age in seconds
+ * and name the snapshot's name. */
+const char *live_model_census(const struct live_model *m, double *age, char *name, size_t len);
+
+/* A Python program's cycle collector now, for a header: "gc on 280/700
+ * 8/10 3/10, 709 collections" (each generation's count and threshold);
+ * "" for a program without one. */
+void live_model_gc_text(const struct live_model *m, char *buf, size_t len);
 
 /* The latest resident set size, 0 if unknown. */
 uint64_t live_model_rss(const struct live_model *m);

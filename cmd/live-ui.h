@@ -33,7 +33,8 @@ struct live_options {
 	"      --batch                print the table as text every --delay, no dashboard\n" \
 	"      --count N              --batch: stop after N tables (default: until the program ends)\n" \
 	"      --rows N               --batch: sites per table (default 20)\n" \
-	"      --by KIND              group by lineno (default), function, file, module or traceback\n" \
+	"      --by KIND              group by lineno (default), function, file, module, traceback,\n" \
+	"                             or type (a Python program's objects, as its last scan found them)\n" \
 	"      --sort KEY             sort by bytes (default), blocks, rate, growth or allocated\n" \
 	"      --program-output FILE  send the program's output there (default: its terminal\n" \
 	"                             output goes to heapwise.PROGRAM.PID.out with the dashboard)\n"

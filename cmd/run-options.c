@@ -126,14 +126,14 @@ static int parse_live_option(struct run_options *o, const char *usage, int opt, 
 	case OPT_BY: {
 		int found = 0;
 
-		for (int k = GROUP_LINENO; k <= GROUP_TRACEBACK; k++)
+		for (int k = GROUP_LINENO; k <= GROUP_TYPE; k++)
 			if (!strcmp(arg, report_group_name(k))) {
 				o->lv.by = k;
 				found = 1;
 			}
 		if (!found)
-			return usage_error(usage, "--by takes lineno, function, file, module or traceback, not '%s'",
-					   arg);
+			return usage_error(usage, "--by takes lineno, function, file, module, traceback or type, "
+					   "not '%s'", arg);
 		break;
 	}
 	case OPT_SORT: {

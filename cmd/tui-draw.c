@@ -79,7 +79,7 @@ static void draw_header(struct tui_state *st)
 	const struct live_model *m = &st->s.model;
 	const struct profile_totals *t = &m->cur->p.totals;
 	const char *state = live_model_meta(m, "state"), *output = live_model_meta(m, "output");
-	char line[1024], heap[32], peak[32], rss[32], allocs[32], frees[32], right[256];
+	char line[1024], heap[32], peak[32], rss[32], allocs[32], frees[32], right[256], gc[128];
 
 	snprintf(line, sizeof(line), "heapwise live  %s", live_model_meta(m, "command"));
 	attron(tui_attr(st->t, TUI_TITLE));
@@ -103,9 +103,10 @@ static void draw_header(struct tui_state *st)
 	move(1, 0);
 	clrtoeol();
 	put(1, 0, line);
-	snprintf(line, sizeof(line), "blocks %llu  threads %s  lost %llu%s%s",
+	live_model_gc_text(m, gc, sizeof(gc));
+	snprintf(line, sizeof(line), "blocks %llu  threads %s  lost %llu%s%s%s%s",
 		 (unsigned long long)t->live_blocks, live_model_meta(m, "threads"),
-		 (unsigned long long)t->lost_events, *output ? "  program output: " : "", output);
+		 (unsigned long long)t->lost_events, *gc ? "  " : "", gc, *output ? "  program output: " : "", output);
 	move(2, 0);
 	clrtoeol();
 	put(2, 0, line);
@@ -208,7 +209,9 @@ static void draw_table(struct tui_state *st, int y, int rows)
 		}
 	}
 	if (!m->nrows) {
-		const char *why = m->filter[0] ? "no site matches the filter" : "no allocation yet";
+		const char *why = m->filter[0] ? "no site matches the filter" :
+				  m->by == GROUP_TYPE ? "no scan yet: l scans the program (its objects by type)" :
+				  "no allocation yet";
 
 		put(y + 2, 2, why);
 	}
@@ -217,8 +220,9 @@ static void draw_table(struct tui_state *st, int y, int rows)
 static void draw_status(struct tui_state *st)
 {
 	const struct live_model *m = &st->s.model;
-	static const char *const group_names[] = { "lineno", "function", "file", "module", "traceback" };
-	char line[4096];
+	static const char *const group_names[] = { "lineno", "function", "file", "module", "traceback", "type" };
+	char line[4096], of[128] = "", scan[64];
+	double age;
 	int n = 0;
 
 	if (st->editing) {
@@ -231,9 +235,11 @@ static void draw_status(struct tui_state *st)
 	/* the last message first: it is what changed */
 	if (st->status[0])
 		n = snprintf(line, sizeof(line), "%.3000s | ", st->status);
-	snprintf(line + n, sizeof(line) - (size_t)n, "%zu sites by %s, sorted by %s, mark %.1f s ago%s%.128s%s",
-		 m->nrows, group_names[m->by], live_sort_title(m->sort), live_model_mark_age(m),
-		 m->filter[0] ? ", filter \"" : "", m->filter, m->filter[0] ? "\"" : "");
+	if (m->by == GROUP_TYPE && live_model_census(m, &age, scan, sizeof(scan)))
+		snprintf(of, sizeof(of), " (objects of scan '%s', %.1f s ago)", scan, age);
+	snprintf(line + n, sizeof(line) - (size_t)n, "%zu %s by %s%s, sorted by %s, mark %.1f s ago%s%.128s%s",
+		 m->nrows, m->by == GROUP_TYPE ? "types" : "sites", group_names[m->by], of, live_sort_title(m->sort),
+		 live_model_mark_age(m), m->filter[0] ? ", filter \"" : "", m->filter, m->filter[0] ? "\"" : "");
 	put_line(LINES - 2, tui_attr(st->t, TUI_STATUS), line);
 }
 

@@ -81,7 +81,13 @@ static int act_sort_allocated(struct tui_state *st) { return sort_by(st, LIVE_SO
 
 static int act_group(struct tui_state *st)
 {
-	st->s.model.by = st->s.model.by == GROUP_TRACEBACK ? GROUP_LINENO : st->s.model.by + 1;
+	/* a Python program's objects by type come after the tracebacks */
+	int python = *live_model_meta(&st->s.model, "python") != '\0';
+
+	if (st->s.model.by == GROUP_TYPE || (st->s.model.by == GROUP_TRACEBACK && !python))
+		st->s.model.by = GROUP_LINENO;
+	else
+		st->s.model.by++;
 	st->selected = 0;
 	st->top = 0;
 	st->selected_name[0] = '\0';
@@ -152,6 +158,8 @@ static int act_stack(struct tui_state *st)
 	if (st->selected >= m->nrows)
 		return 0;
 	r = &m->rows[st->selected];
+	if (!r->g)
+		return 0;	/* a type: its objects come from many stacks, and the census keeps none */
 	n = group_row_stacks(&m->table, r->g, NULL, 0);
 	free(st->stacks);
 	st->stacks = calloc(n + 1, sizeof(*st->stacks));
@@ -253,7 +261,8 @@ const char *const tui_help_lines[] = {
 	"r          sort by allocations per second (since the last refresh)",
 	"d          sort by growth (delta) since the mark",
 	"t          sort by total bytes allocated since the start",
-	"g          group by line, function, file, module, whole traceback (cycles)",
+	"g          group by line, function, file, module, whole traceback, and for a Python",
+	"           program by type (the objects of its last scan: l, or py-exit) (cycles)",
 	"Up/Down    select a site (also k/j, PgUp/PgDn, Home/End)",
 	"Enter      the full stack of the selected site (Left/Right: its other stacks)",
 	"m          set the mark: SINCE MARK counts from now",

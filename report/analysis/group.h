@@ -83,7 +83,7 @@ int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 		   const struct group_options *o, struct group_table *t);
 void group_release(struct group_table *t);
 
-#define GROUP_NOT_AN_OBJECT	"<not a Python object>"
+#define GROUP_NOT_AN_OBJECT	PROFILE_NOT_AN_OBJECT
 
 /* Can snapshot s be grouped by type (a scanned snapshot of a Python program)? */
 static inline int group_has_types(const struct profile_snapshot *s)

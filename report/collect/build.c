@@ -22,6 +22,7 @@
 #include "../util/format.h"
 #include "../symbols/pylines.h"
 #include "collector-internal.h"
+#include "pymeta.h"
 
 #define MAX_INLINE	32	/* frames one return address may expand into */
 
@@ -783,59 +784,6 @@ static void *snapshot_thread(void *arg)
 /* The whole profile                                                   */
 /* ------------------------------------------------------------------ */
 
-/* The cycle collector at py-exit: "python-gc-*" meta entries, one number
- * or one per generation (see heapwise-format(5)). */
-static void python_gc_meta(struct collector *c, struct profile *p)
-{
-	const struct { const char *key; const int64_t *v; } per_gen[] = {
-		{ "python-gc-collections", c->py_gc.collections },
-		{ "python-gc-collected", c->py_gc.collected },
-		{ "python-gc-uncollectable", c->py_gc.uncollectable },
-	};
-	char buf[128];
-
-	snprintf(buf, sizeof(buf), "%d", c->py_gc.enabled != 0);
-	profile_set_meta(p, "python-gc-enabled", buf);
-	snprintf(buf, sizeof(buf), "%d %d %d", c->py_gc.count[0], c->py_gc.count[1], c->py_gc.count[2]);
-	profile_set_meta(p, "python-gc-count", buf);
-	snprintf(buf, sizeof(buf), "%d %d %d", c->py_gc.threshold[0], c->py_gc.threshold[1], c->py_gc.threshold[2]);
-	profile_set_meta(p, "python-gc-threshold", buf);
-	for (size_t i = 0; i < sizeof(per_gen) / sizeof(per_gen[0]); i++) {
-		snprintf(buf, sizeof(buf), "%lld %lld %lld", (long long)per_gen[i].v[0], (long long)per_gen[i].v[1],
-			 (long long)per_gen[i].v[2]);
-		profile_set_meta(p, per_gen[i].key, buf);
-	}
-}
-
-/*
- * What the tracer found of an interpreter, as the "python" meta entry:
- * "3.11.7 (libpython3.11.so.1.0): Python frames on, pymalloc traced".
- */
-static void python_meta(struct collector *c, struct profile *p)
-{
-	static const char *const says[] = {
-		[WIRE_PYTHON_ON] = "Python frames on, pymalloc traced",
-		[WIRE_PYTHON_UNSUPPORTED] = "a version heapwise cannot read: native frames only",
-		[WIRE_PYTHON_FREE_THREADED] = "a free-threaded build: native frames only",
-		[WIRE_PYTHON_OFF] = "--python=off: native frames only",
-		[WIRE_PYTHON_FAILED] = "it would not take heapwise's allocator: native frames only",
-	};
-	const struct wire_header *h = c->hdr;
-	uint32_t state = __atomic_load_n(&h->python_state, __ATOMIC_ACQUIRE), v = h->python_version;
-	char object[sizeof(h->python_object)], buf[512];
-
-	if (state == WIRE_PYTHON_NONE || state >= sizeof(says) / sizeof(says[0]))
-		return;
-	memcpy(object, h->python_object, sizeof(object));
-	object[sizeof(object) - 1] = '\0';
-	format_make_printable(object, strlen(object));
-	snprintf(buf, sizeof(buf), "%u.%u.%u (%s): %s", v >> 24, (v >> 16) & 255, (v >> 8) & 255,
-		 *object ? object : "?", says[state]);
-	profile_set_meta(p, "python", buf);
-	if (c->py_gc.read)
-		python_gc_meta(c, p);
-}
-
 static void fill_totals(struct collector *c, struct profile_totals *t)
 {
 	struct wire_header *h = c->hdr;
@@ -940,7 +888,9 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 		profile_set_meta(p, "scan-error", c->scan_error);
 	if (collector_corruption(c))
 		profile_set_meta(p, "corrupted", collector_corruption(c));
-	python_meta(c, p);
+	pymeta_interpreter(c, p);
+	if (c->py_gc.read)
+		pymeta_gc(&c->py_gc, p);
 
 	/* keep only stacks that allocated (site 0 may be empty) */
 	for (size_t i = 0; i < p->nsites; i++)
@@ -988,6 +938,7 @@ out:
 struct live_build {
 	struct builder b;
 	struct profile p;
+	struct pymeta_cache types;	/* the census of the last snapshot with types */
 };
 
 void collector_live_release(struct collector *c)
@@ -997,6 +948,7 @@ void collector_live_release(struct collector *c)
 	if (!lb)
 		return;
 	symbolizer_free(lb->b.sym);
+	pymeta_cache_release(&lb->types);
 	free(lb->b.module_of_log);
 	free(lb->b.cache);
 	free(lb->b.expansion);
@@ -1096,6 +1048,23 @@ static int live_samples(struct collector *c, struct profile *p)
 	return 0;
 }
 
+/* A Python program's part of the live profile: its interpreter, its
+ * cycle collector now (read while it runs), the last census of types. */
+static int live_python(struct collector *c, struct live_build *lb)
+{
+	struct python_gc gc = { 0 };
+
+	if (__atomic_load_n(&c->hdr->python_state, __ATOMIC_ACQUIRE) != WIRE_PYTHON_ON)
+		return 0;
+	pymeta_interpreter(c, &lb->p);
+	collector_read_python_gc(c, &gc);
+	if (!gc.read)
+		gc = c->py_gc;	/* it is gone (or going): what py-exit read, if anything */
+	if (gc.read)
+		pymeta_gc(&gc, &lb->p);
+	return pymeta_types(c, &lb->p, &lb->types);
+}
+
 int collector_write_live(struct collector *c, int fd, const char *const *meta, char err[PROFILE_ERRLEN])
 {
 	struct live_build *lb = c->live_build ? c->live_build : live_build_new(c);
@@ -1120,6 +1089,10 @@ int collector_write_live(struct collector *c, int fd, const char *const *meta, c
 			snprintf(err, PROFILE_ERRLEN, "out of memory while building the live profile");
 			return -ENOMEM;
 		}
+	if (live_python(c, lb) < 0) {
+		snprintf(err, PROFILE_ERRLEN, "out of memory while building the live profile");
+		return -ENOMEM;
+	}
 	return profile_write_fd(p, fd, "the live profile", err);
 }
 

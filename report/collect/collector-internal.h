@@ -90,6 +90,13 @@ struct ring_layout {
 	uint64_t per_ring;		/* a power of two */
 };
 
+/* The cycle collector's state, as read from the interpreter. */
+struct python_gc {
+	int read;			/* 1 once read */
+	int32_t enabled, threshold[3], count[3];
+	int64_t collections[3], collected[3], uncollectable[3];
+};
+
 struct collector {
 	struct collector_options opt;
 	struct wire_header *hdr;	/* the shared region */
@@ -159,11 +166,7 @@ struct collector {
 	struct run_snapshot *exit_scan;	/* the scan when the program exited */
 	int exit_scan_served;		/* the tracer's request was answered */
 	int py_exit_served;		/* and its Python exit snapshot's */
-	struct {			/* the cycle collector's state at py-exit */
-		int read;
-		int32_t enabled, threshold[3], count[3];
-		int64_t collections[3], collected[3], uncollectable[3];
-	} py_gc;
+	struct python_gc py_gc;		/* the cycle collector's state at py-exit */
 	char scan_error[PROFILE_ERRLEN];	/* why the last scan failed, "" if none */
 	int program_reaped;		/* the program ended while stopped: we have its status */
 	int program_status;
@@ -237,6 +240,9 @@ struct run_snapshot *collector_scan(struct collector *c, const char *name, int a
 
 /* Answer the tracer's request for the exit scan. */
 void collector_scan_tick(struct collector *c);
+/* The cycle collector's state now, into *out (out->read stays 0 when it
+ * cannot be read); the program need not be stopped: only numbers. */
+void collector_read_python_gc(const struct collector *c, struct python_gc *out);
 
 /* build.c */
 /* Free what collector_write_live keeps between calls. */

@@ -259,12 +259,14 @@ struct run_snapshot *collector_scan(struct collector *c, const char *name, int a
 
 
 /*
- * The cycle collector's state at py-exit, read from the program while its
- * exit callback waits for us (holding the interpreter's lock, so it holds
- * still), at the addresses the tracer published. Nothing is kept when a
- * read fails; what is read is only numbers, whatever the program wrote.
+ * The cycle collector's state, read at the addresses the tracer
+ * published: at py-exit while the program's exit callback waits for us
+ * (holding the interpreter's lock, so it holds still), or while it runs,
+ * for the dashboard (then the numbers are a moment's, and may be a
+ * collection apart). Nothing is kept when a read fails; what is read is
+ * only numbers, whatever the program wrote.
  */
-static void read_python_gc(struct collector *c)
+void collector_read_python_gc(const struct collector *c, struct python_gc *out)
 {
 	const struct wire_header *h = c->hdr;
 	uint64_t at[3] = { h->python_gc_enabled, h->python_gc_generations, h->python_gc_stats };
@@ -277,15 +279,15 @@ static void read_python_gc(struct collector *c)
 		if (!at[i] || process_vm_readv(c->pid, &local, 1, &remote, 1, 0) != (ssize_t)len[i])
 			return;
 	}
-	memcpy(&c->py_gc.enabled, buf[0], 4);
+	memcpy(&out->enabled, buf[0], 4);
 	for (int g = 0; g < 3; g++) {
-		memcpy(&c->py_gc.threshold[g], buf[1] + 24 * g + 16, 4);
-		memcpy(&c->py_gc.count[g], buf[1] + 24 * g + 20, 4);
-		memcpy(&c->py_gc.collections[g], buf[2] + 24 * g, 8);
-		memcpy(&c->py_gc.collected[g], buf[2] + 24 * g + 8, 8);
-		memcpy(&c->py_gc.uncollectable[g], buf[2] + 24 * g + 16, 8);
+		memcpy(&out->threshold[g], buf[1] + 24 * g + 16, 4);
+		memcpy(&out->count[g], buf[1] + 24 * g + 20, 4);
+		memcpy(&out->collections[g], buf[2] + 24 * g, 8);
+		memcpy(&out->collected[g], buf[2] + 24 * g + 8, 8);
+		memcpy(&out->uncollectable[g], buf[2] + 24 * g + 16, 8);
 	}
-	c->py_gc.read = 1;
+	out->read = 1;
 }
 
 void collector_scan_tick(struct collector *c)
@@ -303,7 +305,7 @@ void collector_scan_tick(struct collector *c)
 		 * heap graph of a million objects would stop it for seconds, and the
 		 * leak check after finalization is the one that finds C's leaks */
 		collector_scan(c, "py-exit", 0, 0);
-		read_python_gc(c);
+		collector_read_python_gc(c, &c->py_gc);
 		c->py_exit_served = 1;
 		__atomic_store_n(&h->py_exit_scan, WIRE_SCAN_DONE, __ATOMIC_RELEASE);
 		syscall(SYS_futex, &h->py_exit_scan, FUTEX_WAKE, 1, NULL, NULL, 0);

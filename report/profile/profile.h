@@ -29,6 +29,9 @@
 #define PROFILE_FRAME_PY_ENTRY	4	/* the outermost Python frame one interpreter loop ran */
 #define PROFILE_FRAME_TRUNCATED	8	/* "[truncated]", outermost: the stack was cut at max_depth */
 
+/* A typed snapshot's name for blocks that hold no Python object. */
+#define PROFILE_NOT_AN_OBJECT	"<not a Python object>"
+
 struct profile_module {
 	uint32_t path;		/* string offset */
 	uint32_t build_id;	/* string offset: hex, "" when none */

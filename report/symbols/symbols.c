@@ -418,6 +418,26 @@ static const char *scope_name(Dwarf_Die *die)
 	return name;
 }
 
+/* Where an inlined call was made: its file (NULL if unknown), *line (0). */
+static const char *call_site_of(Dwarf_Die *cudie, Dwarf_Die *die, int *line)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word val;
+	const char *file = NULL;
+
+	*line = 0;
+	if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &val) == 0)
+		*line = (int)val;
+	if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &val) == 0) {
+		Dwarf_Files *files;
+		size_t nfiles;
+
+		if (dwarf_getsrcfiles(cudie, &files, &nfiles) == 0 && val < nfiles)
+			file = dwarf_filesrc(files, val, NULL, NULL);
+	}
+	return file;
+}
+
 /* ------------------------------------------------------------------ */
 /* Units without .debug_aranges                                        */
 /* ------------------------------------------------------------------ */
@@ -525,8 +545,6 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 	for (int i = 0; i < nscopes && n < max; i++) {
 		Dwarf_Die *die = &scopes[i];
 		int tag = dwarf_tag(die);
-		Dwarf_Attribute attr;
-		Dwarf_Word val;
 
 		const char *name = demangle(s, scope_name(die));
 
@@ -550,17 +568,7 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		if (tag != DW_TAG_inlined_subroutine)
 			break;
 		/* the next frame's position is this inlined call's call site */
-		file = NULL;
-		lineno = 0;
-		if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &val) == 0)
-			lineno = (int)val;
-		if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &val) == 0) {
-			Dwarf_Files *files;
-			size_t nfiles;
-
-			if (dwarf_getsrcfiles(cudie, &files, &nfiles) == 0 && val < nfiles)
-				file = dwarf_filesrc(files, val, NULL, NULL);
-		}
+		file = call_site_of(cudie, die, &lineno);
 	}
 	if (n == 0) {
 		/* no DWARF scope: the symbol table still names the function */

@@ -255,6 +255,24 @@ ready 2"
 expect "... off the table's stream" "$(grep -c '^ready' "$T/f.out")" 0
 
 # ------------------------------------------------------------------
+# A Python program: gc in the header, g goes on to its objects by type
+# ------------------------------------------------------------------
+tm new-session -d -s py -x 120 -y 40 "$HW live --delay 0.2 --program-output $T/py.log -o $T/py.hws -- python3 $PWD/tests/py/waiting.py $T/py.done"
+check_screen "python: the header has the cycle collector's generations" py "lost 0  gc on [0-9]+/700 [0-9]+/10 [0-9]+/10, [0-9]+ collections"
+for i in 1 2 3 4 5; do $TM send-keys -t py g; done
+check_screen "python: g after tracebacks groups by type, and says a scan is needed" py "no scan yet: l scans the program"
+$TM send-keys -t py l
+check_screen "python: after l, the types of its scan" py "types by type \(objects of scan 'snapshot-1', [0-9.]+ s ago\)"
+$TM send-keys -t py Escape
+check_screen "python: its 20,000 Session objects" py "^ +[0-9.]+ [KM]iB +[0-9.]+% +20000 +- +.* +- +Session$"
+$TM send-keys -t py g
+check_first "python: g again: back to lines" py "waiting\.py:[0-9]+$"
+touch "$T/py.done"
+gone py
+expect "python: the dashboard's scan is in the profile, Session counted there too" \
+	"$("$HW" top --by type -n 0 -f json "$T/py.hws@snapshot-1" | python3 -c 'import json, sys; print([g["count"] for g in json.load(sys.stdin)["groups"] if g["type"] == "Session"])')" "[20000]"
+
+# ------------------------------------------------------------------
 # Errors
 # ------------------------------------------------------------------
 "$HW" live --batch 2147483646 > /dev/null 2> "$T/err1"

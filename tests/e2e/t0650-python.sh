@@ -197,6 +197,22 @@ expect "types: top --growth --by type finds the type that grew at each step" \
 expect_match "types: a snapshot without them says why" "$("$HW" top --by type "$T/census.hws@peak" 2>&1)" \
 	"^heapwise: error: snapshot 'peak' has no Python types: they are read when a Python program is scanned"
 
+# the dashboard by type (--batch here): the objects of the last scan, and gc now
+"$HW" live --batch --by type --delay 0.3 -o "$T/live.hws" -- python3 "$PY/livetypes.py" "$HW" "$T/live.json" \
+	< /dev/null > "$T/live.out" 2> /dev/null
+expect_match "live by type: before a scan, says there is none" "$(sed -n 2,3p "$T/live.out")" \
+	"^objects by type: no scan yet"
+threshold=$(json "$T/live.json" '"%d/%d/%d" % tuple(j["threshold"])')
+scanned=$("$HW" top --by type -n 0 "$T/live.hws@census" | sed -n 's/^Session: size=\([^,]*\), count=\([0-9]*\),.*/\1 \2/p')
+expect "live: the header has gc's generations, thresholds as gc.get_threshold() says" \
+	"$(grep '^python: gc on ' "$T/live.out" | tail -1 | sed 's|^python: gc on [0-9]*/\([0-9]*\) [0-9]*/\([0-9]*\) [0-9]*/\([0-9]*\), [0-9]* collections$|\1/\2/\3|')" \
+	"${threshold:-the program's gc.get_threshold()}"
+# the last table while it ran: Session as top --by type counts it in the scanned snapshot
+expect "live by type: Session's bytes and count while it ran are the scan's" \
+	"$(awk '/running/ { on = 0 } /as the scan .census./ { on = 1; row = "" } on && / Session$/ { row = $1 " " $2 " " $4 } END { print row }' "$T/live.out")" \
+	"${scanned:-Session in top --by type of the census}"
+expect "live by type: 20,000 of them" "$("$HW" top --by type -n 0 -f json "$T/live.hws@census" | python3 -c 'import json, sys; print([g["count"] for g in json.load(sys.stdin)["groups"] if g["type"] == "Session"])')" "[20000]"
+
 # the tracer's table for each version holds what that version's headers say
 for v in 3.11.7:311 3.12.1:312 3.13.0:313; do
 	dir=$HOME/.pyenv/versions/${v%:*}/include/python${v%.*:*}
