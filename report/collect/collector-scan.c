@@ -122,6 +122,23 @@ static void free_scan_modules(struct scan_module *mods, size_t n)
 	free(mods);
 }
 
+/*
+ * Where the interpreter's cycle collector keeps its generation heads: the
+ * three generations (a PyGC_Head, threshold and count each, 24 bytes),
+ * generation0 and the permanent generation, the same in 3.11 to 3.13
+ * (checked against the headers, tests/py/layout.c). Empty without Python.
+ */
+static void python_gc_heads(const struct collector *c, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t at = c->hdr->python_gc_generations;
+
+	*lo = *hi = 0;
+	if (at && __atomic_load_n(&c->hdr->python_state, __ATOMIC_ACQUIRE) == WIRE_PYTHON_ON) {
+		*lo = at;
+		*hi = at + 3 * 24 + 8 + 24;
+	}
+}
+
 /* Cut the live table into a snapshot sorted by address, and scan it (the
  * heap graph when graph is set; a Python program's objects either way). */
 static struct run_snapshot *cut_and_scan(struct collector *c, const struct world *w, const char *name,
@@ -147,9 +164,15 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 	n = s->nblocks;
 	if (sort_by_addr(s->blocks, n, sizeof(*s->blocks)) < 0)
 		goto out;
+	/* a Python program's objects first: the heap graph reads them so */
+	if (__atomic_load_n(&c->hdr->python_state, __ATOMIC_ACQUIRE) == WIRE_PYTHON_ON &&
+	    (s->types = calloc(1, sizeof(*s->types))) && pytypes_read(c->pid, c->hdr, s->blocks, n, s->types) < 0) {
+		free(s->types);
+		s->types = NULL;
+	}
 	if (!graph) {
 		ret = 0;
-		goto types;
+		goto out;
 	}
 	blocks = malloc((n + 1) * sizeof(*blocks));
 	if (!blocks)
@@ -168,18 +191,14 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 			/* the thread in exit(): its exit frames are not the program's */
 			.exit_tid = at_exit ? __atomic_load_n(&c->hdr->exit_scan_tid, __ATOMIC_ACQUIRE) : 0,
 			.inherited = c->inherited, .ninherited = c->ninherited,
+			.py_layout = s->types ? s->types->layout : NULL,
 		};
+
+		python_gc_heads(c, &in.py_gc_lo, &in.py_gc_hi);
 
 		ret = scan_program(&in, s->scan, err);
 		if (ret < 0)
 			snprintf(c->scan_error, sizeof(c->scan_error), "%s", err);
-	}
-types:
-	/* a Python program's objects, while it is stopped */
-	if (ret == 0 && __atomic_load_n(&c->hdr->python_state, __ATOMIC_ACQUIRE) == WIRE_PYTHON_ON &&
-	    (s->types = calloc(1, sizeof(*s->types))) && pytypes_read(c->pid, c->hdr, s->blocks, n, s->types) < 0) {
-		free(s->types);
-		s->types = NULL;
 	}
 out:
 	if (ret == -ENOMEM)
@@ -189,7 +208,10 @@ out:
 	free_scan_modules(mods, nmods);
 	if (ret < 0 && s) {
 		free(s->blocks);
-		free(s->scan);
+		free(s->scan);	/* scan_program released what it held */
+		if (s->types)
+			pytypes_release(s->types);
+		free(s->types);
 		free(s);
 		s = NULL;
 	}

@@ -34,6 +34,7 @@ struct type_entry {
 	int32_t name;		/* index into names, -1: not a type */
 	uint32_t flags;
 	uint64_t basicsize;
+	int weakref;		/* one of CPython's weak reference types */
 };
 
 struct census {
@@ -125,6 +126,21 @@ static int grow(struct census *c)
 	return 0;
 }
 
+/* weakref.ref and its proxies (3.11 names them "weakref.ReferenceType"
+ * and so on; older "weakref"), and weakref.KeyedRef, a subclass. */
+static int is_weakref_name(const char *name)
+{
+	static const char *const names[] = {
+		"weakref.ReferenceType", "weakref.ProxyType", "weakref.CallableProxyType",
+		"weakref", "weakproxy", "weakcallableproxy", "KeyedRef",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* The verdict on type pointer addr, looked up once; NULL without memory. */
 static const struct type_entry *type_of(struct census *c, uint64_t addr)
 {
@@ -155,11 +171,13 @@ static const struct type_entry *type_of(struct census *c, uint64_t addr)
 	e->name = (int32_t)c->out->nnames++;
 	e->flags = word32(t, c->shape.tp_flags);
 	e->basicsize = word(t, c->shape.tp_basicsize);
+	e->weakref = is_weakref_name(name);
 	return e;
 }
 
-/* The type a block holds (1 + its name's index), 0 for none; -1 without memory. */
-static long block_type(struct census *c, const unsigned char *head, uint64_t size)
+/* The type a block holds (1 + its name's index), 0 for none; -1 without
+ * memory. *layout gets how it holds it (pytypes.layout). */
+static long block_type(struct census *c, const unsigned char *head, uint64_t size, uint8_t *layout)
 {
 	for (unsigned off = 0; off <= 32 && off + 16 <= size; off += 16) {
 		uint64_t refcnt = word(head, off), type = word(head, off + 8);
@@ -174,8 +192,11 @@ static long block_type(struct census *c, const unsigned char *head, uint64_t siz
 			continue;
 		pre = (e->flags & HAVE_GC ? 16 : 0) + (e->flags & c->shape.preheader_flags ? 16 : 0);
 		if (pre == off &&
-		    size >= off + (e->flags & UNICODE_SUBCLASS ? COMPACT_STR_MIN : e->basicsize))
+		    size >= off + (e->flags & UNICODE_SUBCLASS ? COMPACT_STR_MIN : e->basicsize)) {
+			*layout = (uint8_t)(off / 16 | (e->flags & HAVE_GC ? PYTYPES_GC : 0) |
+					    (e->weakref ? PYTYPES_WEAKREF : 0));
 			return e->name + 1;
+		}
 	}
 	return 0;
 }
@@ -226,7 +247,8 @@ int pytypes_read(pid_t pid, const struct wire_header *h, const struct live_block
 
 	memset(out, 0, sizeof(*out));
 	out->of_block = calloc(n + 1, sizeof(*out->of_block));
-	if (!span || !heads || !out->of_block)
+	out->layout = calloc(n + 1, sizeof(*out->layout));
+	if (!span || !heads || !out->of_block || !out->layout)
 		goto nomem;
 	/* type fields past the bytes read of a type, or no PyType_Type: nothing is typed */
 	if (!c.shape.type_type || c.shape.tp_name + 8 > TYPE_BYTES || c.shape.tp_basicsize + 8 > TYPE_BYTES ||
@@ -244,7 +266,7 @@ int pytypes_read(pid_t pid, const struct wire_header *h, const struct live_block
 
 			if (!ok[i - first])
 				continue;
-			t = block_type(&c, heads + (i - first) * HEAD_BYTES, blocks[i].size);
+			t = block_type(&c, heads + (i - first) * HEAD_BYTES, blocks[i].size, &out->layout[i]);
 			if (t < 0)
 				goto nomem;
 			out->of_block[i] = (uint32_t)t;
@@ -269,5 +291,6 @@ void pytypes_release(struct pytypes *t)
 		free(t->names[i]);
 	free(t->names);
 	free(t->of_block);
+	free(t->layout);
 	memset(t, 0, sizeof(*t));
 }

@@ -22,8 +22,14 @@
 #include "../../tracer/wire.h"
 #include "livetable.h"
 
+/* How a block holds its object (pytypes.layout), for the heap graph. */
+#define PYTYPES_OFFSET(l)	(((l) & 3u) * 16)	/* the object's offset in its block */
+#define PYTYPES_GC		4u	/* a GC type's: its PyGC_Head is the 16 bytes before it */
+#define PYTYPES_WEAKREF		8u	/* a weak reference: its referent is no reference */
+
 struct pytypes {
 	uint32_t *of_block;	/* per block: 1 + its type's index in names, 0 for none */
+	uint8_t *layout;	/* per block with an object: PYTYPES_OFFSET bits | PYTYPES_* */
 	char **names;		/* the types' names */
 	size_t nnames;
 };

@@ -25,6 +25,12 @@
  * exact place where glibc's next chunk header begins is malloc's own
  * bookkeeping (bins and the top chunk live in libc's data), not the
  * program's, and is dropped.
+ *
+ * In a Python program (its blocks' objects known, pytypes.h), a pointer to
+ * an object past its pre-header is a start pointer, and what is no
+ * reference is left out: each object's PyGC_Head and the generation heads
+ * (the cycle collector's lists link every object it tracks, garbage
+ * included) and a weak reference's referent.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -39,6 +45,7 @@
 
 #include "../util/array.h"
 #include "procmaps.h"
+#include "pytypes.h"
 #include "scan.h"
 
 #define CLUSTER_GAP	(1ull << 20)	/* blocks further apart start a new cluster */
@@ -52,6 +59,7 @@
 #define XSTATE_REGISTER	1000		/* register numbers from here: xstate byte offset */
 #define PRESENT_SCAN_MIN (1ull << 20)	/* mappings larger than this: read present pages only */
 #define VTABLE_WORDS	20
+#define HEAD_WORDS	5	/* of a block an interior pointer reaches, read for the heuristics */
 #define VTABLE_MEMO	1024	/* answers is_vtable keeps (a power of two) */
 #define PAGEMAP_BATCH	512		/* pagemap entries read at once: 2 MiB of memory */
 
@@ -235,8 +243,8 @@ static void root_word(struct scan *s, const struct root_kind *k, uint64_t where,
 	struct scan_root root;
 	long at;
 
-	if (to < 0)
-		return;
+	if (to < 0 || (where >= s->in->py_gc_lo && where < s->in->py_gc_hi))
+		return;	/* (the cycle collector's list heads hold no object alive) */
 	root = (struct scan_root){ .kind = k->kind, .tid = k->tid, .addr = where,
 				   .base = k->base, .index = k->index };
 	if (k->kind == PROFILE_ROOT_STACK && k->frames && k->frames->n) {
@@ -369,11 +377,13 @@ static size_t first_claim_from(const struct scan *s, uint64_t addr)
 	return a;
 }
 
+static void claim(struct scan *s, uint64_t lo, uint64_t hi);
+
 static void scan_unclaimed(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi,
 			   int present_only)
 {
 	uint64_t at = lo;
-	size_t i, first, last;
+	size_t i;
 
 	if (lo >= hi)
 		return;
@@ -391,11 +401,16 @@ static void scan_unclaimed(struct scan *s, const struct root_kind *k, uint64_t l
 	}
 	if (at < hi)
 		scan_root_range(s, k, at, hi, present_only);
+	claim(s, lo, hi);
+}
 
-	/* claim it, merged with the ranges it overlaps or touches, so that the
-	 * list stays sorted and disjoint and is searched in log time: a
-	 * mapping's gaps between blocks (pymalloc's arenas hold hundreds of
-	 * thousands) each come here */
+/* Claim [lo, hi) as scanned, merged with the ranges it overlaps or
+ * touches, so that the list stays sorted and disjoint and is searched in
+ * log time. */
+static void claim(struct scan *s, uint64_t lo, uint64_t hi)
+{
+	size_t first, last;
+
 	first = first_claim_from(s, lo);
 	for (last = first; last < s->nclaimed && s->claimed[last].lo <= hi; last++) {
 		if (s->claimed[last].lo < lo)
@@ -660,11 +675,98 @@ static int is_program_mapping(struct scan *s, size_t i)
 	return 1;
 }
 
-/* Scan [lo, hi) of a mapping as roots, but not the live blocks in it. */
+/*
+ * A stretch of a mapping read at once (scan_around_blocks): [lo, hi), at
+ * most READ_CHUNK, page-aligned at lo, into s->buf; present[i] says page i
+ * was read (with present_only, pages never touched are not).
+ */
+struct window {
+	uint64_t lo, hi;
+	uint8_t present[READ_CHUNK / 4096];
+};
+
+static void read_window(struct scan *s, struct window *w, int present_only)
+{
+	size_t pages = (size_t)((w->hi - w->lo + 4095) / 4096);
+
+	memset(w->present, 1, pages);
+	if (present_only && s->pagemap_fd >= 0) {
+		uint64_t entries[PAGEMAP_BATCH];
+
+		for (size_t at = 0; at < pages; at += PAGEMAP_BATCH) {
+			size_t n = pages - at < PAGEMAP_BATCH ? pages - at : PAGEMAP_BATCH;
+			ssize_t got = pread(s->pagemap_fd, entries, n * 8, (off_t)((w->lo / 4096 + at) * 8));
+
+			/* bit 63: in memory, bit 62: swapped; no pagemap: read it all */
+			for (size_t i = 0; got == (ssize_t)(n * 8) && i < n; i++)
+				w->present[at + i] = (entries[i] >> 62) != 0;
+		}
+	}
+	for (size_t i = 0; i < pages && !s->error;) {
+		size_t run = 0;
+
+		while (i + run < pages && w->present[i + run])
+			run++;
+		if (run) {
+			uint64_t a = w->lo + i * 4096, b = a + run * 4096 < w->hi ? a + run * 4096 : w->hi;
+
+			read_memory(s, a, (size_t)(b - a), s->buf + (a - w->lo));
+		}
+		i += run + 1;
+	}
+}
+
+/* The words of [lo, hi) (inside w, no claimed range) as roots, from w. */
+static void window_words(struct scan *s, const struct root_kind *k, const struct window *w, uint64_t lo,
+			 uint64_t hi)
+{
+	lo = (lo + 7) & ~7ull;
+	hi &= ~7ull;
+	for (uint64_t a = lo; a < hi; a += 8) {
+		uint64_t v;
+
+		if (!w->present[(a - w->lo) / 4096]) {
+			a = ((a - w->lo) / 4096 + 1) * 4096 + w->lo - 8;	/* the next page */
+			continue;
+		}
+		memcpy(&v, s->buf + (a - w->lo), 8);
+		s->out->root_bytes += 8;
+		if (v - s->lo < s->hi - s->lo)
+			root_word(s, k, a, v);
+	}
+}
+
+/* The gap [lo, hi) of w, less the ranges scanned as roots already. */
+static void window_gap(struct scan *s, const struct root_kind *k, const struct window *w, uint64_t lo, uint64_t hi)
+{
+	lo = lo > w->lo ? lo : w->lo;
+	hi = hi < w->hi ? hi : w->hi;
+	for (size_t i = first_claim_from(s, lo); i < s->nclaimed && lo < hi; i++) {
+		const struct range *c = &s->claimed[i];
+
+		if (c->lo >= hi)
+			break;
+		if (c->lo > lo)
+			window_words(s, k, w, lo, c->lo);
+		if (c->hi > lo)
+			lo = c->hi;
+	}
+	if (lo < hi)
+		window_words(s, k, w, lo, hi);
+}
+
+/*
+ * Scan [lo, hi) of a mapping as roots, but not the live blocks in it. It
+ * is read READ_CHUNK at a time, not gap by gap: a pymalloc arena's gaps
+ * between objects are a few bytes each, and a million of them would be a
+ * million system calls. Then the whole range is claimed.
+ */
 static void scan_around_blocks(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi, int present_only)
 {
 	const struct scan_block *b = s->in->blocks;
 	size_t a = 0, z = s->in->nblocks;
+	uint64_t start = lo;
+	struct window w;
 
 	while (a < z) {
 		size_t mid = (a + z) / 2;
@@ -674,14 +776,27 @@ static void scan_around_blocks(struct scan *s, const struct root_kind *k, uint64
 		else
 			z = mid;
 	}
-	for (; a < s->in->nblocks && b[a].addr < hi && lo < hi && !s->error; a++) {
-		if (b[a].addr > lo)
-			scan_unclaimed(s, k, lo, b[a].addr, present_only);
-		if (block_end(&b[a]) > lo)
-			lo = block_end(&b[a]);
+	for (w.lo = lo & ~4095ull; w.lo < hi && !s->error; w.lo = w.hi) {
+		uint64_t at = lo > w.lo ? lo : w.lo;
+
+		w.hi = w.lo + READ_CHUNK < hi ? w.lo + READ_CHUNK : hi;
+		read_window(s, &w, present_only);
+		/* the gaps before each block that starts in this window */
+		for (; a < s->in->nblocks && b[a].addr < w.hi && !s->error; a++) {
+			if (b[a].addr > at)
+				window_gap(s, k, &w, at, b[a].addr);
+			if (block_end(&b[a]) > at)
+				at = block_end(&b[a]);
+			if (at >= w.hi)
+				break;
+		}
+		if (a < s->in->nblocks && b[a].addr < w.hi)
+			a++;	/* it runs past this window: at says where it ends */
+		if (at < w.hi)
+			window_gap(s, k, &w, at, w.hi);
+		lo = at > w.hi ? at : w.hi;
 	}
-	if (lo < hi)
-		scan_unclaimed(s, k, lo, hi, present_only);
+	claim(s, start, hi);
 }
 
 static long add_path(struct scan *s, const char *path)
@@ -756,20 +871,43 @@ static void add_loader_roots(struct scan *s)
 /* Blocks                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The words of a Python object's block that are no reference: its
+ * PyGC_Head (the cycle collector's list links, 16 bytes before the
+ * object) and a weak reference's referent (wr_object, 16 bytes in), as
+ * block offsets [*gc_lo, *gc_hi) and *weak (~0: none).
+ */
+static void python_skips(const struct scan *s, size_t i, uint64_t *gc_lo, uint64_t *gc_hi, uint64_t *weak)
+{
+	uint8_t l = s->in->py_layout ? s->in->py_layout[i] : 0;
+	uint64_t object = PYTYPES_OFFSET(l);
+
+	*gc_lo = *gc_hi = 0;
+	*weak = ~0ull;
+	if ((l & PYTYPES_GC) && object >= 16) {
+		*gc_lo = object - 16;
+		*gc_hi = object;
+	}
+	if (l & PYTYPES_WEAKREF)
+		*weak = object + 16;
+}
+
 static void scan_block_words(struct scan *s, size_t i, uint64_t addr, const uint8_t *data, size_t len)
 {
 	const struct scan_block *b = &s->in->blocks[i];
 	uint64_t first = (addr + 7) & ~7ull;
-	uint64_t end = b->addr + b->size;
+	uint64_t end = b->addr + b->size, gc_lo, gc_hi, weak;
 
+	python_skips(s, i, &gc_lo, &gc_hi, &weak);
 	for (uint64_t a = first; a + 8 <= addr + len && a + 8 <= end; a += 8) {
-		uint64_t v;
+		uint64_t v, off = a - b->addr;
 		long to;
 
 		memcpy(&v, data + (a - addr), sizeof(v));
-		if (v - s->lo >= s->hi - s->lo || (to = find_block(s, v)) < 0)
+		if (v - s->lo >= s->hi - s->lo || (off >= gc_lo && off < gc_hi) || off == weak ||
+		    (to = find_block(s, v)) < 0)
 			continue;
-		add_edge(s, (uint32_t)i, (uint32_t)to, a - b->addr, v - s->in->blocks[to].addr);
+		add_edge(s, (uint32_t)i, (uint32_t)to, off, v - s->in->blocks[to].addr);
 	}
 	s->out->heap_bytes += len;
 }
@@ -835,9 +973,24 @@ static void scan_blocks(struct scan *s)
  * malloc chunk header before it. */
 struct head {
 	uint64_t chunk;		/* glibc's size field, at addr - 8 */
-	uint64_t w[2];
+	uint64_t w[HEAD_WORDS];
 	int valid;
 };
+
+/*
+ * CPython 3.11 and 3.12 allocate a managed dict's values array with a
+ * prefix and point past it, to values[0]; the prefix's last byte is its
+ * own length (new_values()). 3.12 stores the pointer less one, as a tag
+ * (PyDictOrValues). Such an interior pointer is a start pointer.
+ */
+static int is_dict_values(const struct scan_block *b, const struct head *h, uint64_t target)
+{
+	uint64_t prefix = (target & 7) == 7 ? target + 1 : target, at = prefix - 1;
+
+	if ((prefix & 7) || prefix < 8 || prefix > 8 * HEAD_WORDS || prefix > b->size)
+		return 0;
+	return (uint8_t)(h->w[at / 8] >> (8 * (at % 8))) == prefix;
+}
 
 static int read_word(struct scan *s, uint64_t addr, uint64_t *v)
 {
@@ -931,12 +1084,27 @@ static void review_interior(struct scan *s)
 		const struct scan_block *t = &b[e.to];
 		struct head *h = &heads[e.to];
 
+		if (s->in->py_layout && s->in->py_layout[e.to]) {
+			uint8_t l = s->in->py_layout[e.to];
+			uint64_t object = PYTYPES_OFFSET(l);
+
+			if ((l & PYTYPES_GC) && object >= 16 && e.target - (object - 16) < 4)
+				continue;	/* to its PyGC_Head (flag bits and all): a gc list link */
+			if (e.target != 0 && e.target == object) {
+				/* a Python object past its pre-header: no read needed */
+				e.heuristic = PROFILE_HEUR_PYOBJECT;
+				r->edges[kept++] = e;
+				continue;
+			}
+		}
 		if (e.target != 0 && !h->valid) {
-			uint64_t words[3] = { 0, 0, 0 };
-			size_t n = t->size >= 16 ? 3 : t->size >= 8 ? 2 : 1;
+			uint64_t words[1 + HEAD_WORDS] = { 0 };
+			size_t n = 1 + (t->size / 8 < HEAD_WORDS ? t->size / 8 : HEAD_WORDS);
 
 			read_memory(s, t->addr - 8, n * 8, (uint8_t *)words);
-			*h = (struct head){ words[0], { words[1], words[2] }, 1 };
+			h->chunk = words[0];
+			memcpy(h->w, words + 1, sizeof(h->w));
+			h->valid = 1;
 			if (s->error == -ESRCH)
 				break;
 		}
@@ -947,6 +1115,8 @@ static void review_interior(struct scan *s)
 			if (!(h->chunk & 2) && chunk >= 32 && e.target == chunk - 16)
 				continue;
 			e.heuristic = heuristic(s, t, h, e.target) & 15;
+			if (e.heuristic == PROFILE_HEUR_NONE && s->in->py_layout && is_dict_values(t, h, e.target))
+				e.heuristic = PROFILE_HEUR_PYVALUES;
 		}
 		r->edges[kept++] = e;
 	}

@@ -47,6 +47,14 @@ struct scan_input {
 	const struct scan_block *inherited;	/* a forked child's parent's blocks, sorted:
 						 * roots (a mapping named SCAN_INHERITED) */
 	size_t ninherited;
+	/* A Python program's: how each block holds its object (pytypes.h's
+	 * layout), NULL for a program without one, and where its cycle
+	 * collector's generation heads are ([gc_lo, gc_hi), none if equal).
+	 * gc's own links (each PyGC_Head, the heads) and a weak reference's
+	 * referent are not references that keep an object alive; a pointer
+	 * to an object past its pre-header is a start pointer. */
+	const uint8_t *py_layout;
+	uint64_t py_gc_lo, py_gc_hi;
 };
 
 #define SCAN_INHERITED	"[blocks inherited at fork]"

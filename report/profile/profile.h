@@ -128,6 +128,8 @@ enum profile_heuristic {
 	PROFILE_HEUR_LENGTH64 = 2,	/* a 64-bit length before the data (sqlite) */
 	PROFILE_HEUR_NEWARRAY = 3,	/* new T[] with an element count before it */
 	PROFILE_HEUR_MULTIPLE_INHERITANCE = 4,	/* a base-class subobject with its own vtable */
+	PROFILE_HEUR_PYOBJECT = 5,	/* a Python object, past its pre-header (PyGC_Head, managed dict) */
+	PROFILE_HEUR_PYVALUES = 6,	/* CPython 3.11-3.12's dict values, past their prefix */
 	PROFILE_HEURISTICS
 };
 
