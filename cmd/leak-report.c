@@ -17,6 +17,7 @@
 #include "../report/util/json.h"
 #include "../report/util/table.h"
 #include "leak-report.h"
+#include "pyleak-report.h"
 #include "report-args.h"
 #include "usage.h"
 
@@ -191,13 +192,16 @@ static void print_scan_line(const struct leak_report *r, FILE *out)
 	fprintf(out, ")\n\n");
 }
 
-static void print_text(const struct leak_report *r, const struct loss_records *rs, FILE *out)
+static void print_text(const struct leak_report *r, const struct loss_records *rs, const struct pyleaks *py,
+		       FILE *out)
 {
 	print_scan_line(r, out);
 	for (size_t i = 0; i < rs->n; i++)
 		print_record(r, &rs->items[i], i + 1, rs->n, out);
 	print_cycles(r, out);
 	leak_report_summary(r->a, "", out);
+	if (py)
+		pyleak_report_text(r->p, py, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -334,7 +338,8 @@ static void json_records(struct json *j, const struct leak_report *r, const stru
 	json_close(j, ']');
 }
 
-static void print_json(const struct leak_report *r, const struct loss_records *rs, FILE *out)
+static void print_json(const struct leak_report *r, const struct loss_records *rs, const struct pyleaks *py,
+		       FILE *out)
 {
 	const struct leak_analysis *a = r->a;
 	const struct profile_snapshot *s = a->snapshot;
@@ -360,6 +365,8 @@ static void print_json(const struct leak_report *r, const struct loss_records *r
 		json_count(&j, leak_kind_keyword(k), &a->totals[k]);
 	json_count(&j, "suppressed", &a->suppressed_total);
 
+	if (py)
+		pyleak_report_json(&j, p, py);
 	json_cycles(&j, r);
 	json_records(&j, r, rs);
 	json_close(&j, '}');
@@ -370,7 +377,8 @@ static void print_json(const struct leak_report *r, const struct loss_records *r
 /* Markdown                                                            */
 /* ------------------------------------------------------------------ */
 
-static void print_markdown(const struct leak_report *r, const struct loss_records *rs, FILE *out)
+static void print_markdown(const struct leak_report *r, const struct loss_records *rs, const struct pyleaks *py,
+			   FILE *out)
 {
 	const struct leak_analysis *a = r->a;
 	const char *cmd = profile_get_meta(r->p, "command");
@@ -388,6 +396,8 @@ static void print_markdown(const struct leak_report *r, const struct loss_record
 	}
 	format_commas(a->suppressed_total.bytes, bytes, sizeof(bytes));
 	fprintf(out, "| suppressed | %s | %llu |\n", bytes, (unsigned long long)a->suppressed_total.blocks);
+	if (py)
+		pyleak_report_markdown(r->p, py, out);
 	if (!rs->n)
 		return;
 	fprintf(out, "\n| # | kind | bytes | blocks | allocated at |\n|---:|---|---:|---:|---|\n");
@@ -408,15 +418,24 @@ static void print_markdown(const struct leak_report *r, const struct loss_record
 int leak_report_print(const struct leak_report *r, FILE *out)
 {
 	struct loss_records rs;
+	struct pyleaks py;
+	int ret;
 
 	if (loss_records_make(r->p, r->a, r->kinds, r->limit, &rs) < 0)
 		return -ENOMEM;
+	/* a Python program's snapshot (it has types): its kinds too */
+	ret = pyleaks_find(r->a, &py);
+	if (ret == -ENOMEM) {
+		loss_records_release(&rs);
+		return -ENOMEM;
+	}
 	if (r->format == OUT_JSON)
-		print_json(r, &rs, out);
+		print_json(r, &rs, ret == 0 ? &py : NULL, out);
 	else if (r->format == OUT_MARKDOWN)
-		print_markdown(r, &rs, out);
+		print_markdown(r, &rs, ret == 0 ? &py : NULL, out);
 	else
-		print_text(r, &rs, out);
+		print_text(r, &rs, ret == 0 ? &py : NULL, out);
+	pyleaks_release(&py);
 	loss_records_release(&rs);
 	return 0;
 }

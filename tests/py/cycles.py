@@ -1,11 +1,14 @@
 """cycles.py - garbage only the cycle collector can free: python3
-cycles.py HEAPWISE. With gc disabled, 500 pairs of Node objects that
-point at each other are dropped (a weak reference to one of each pair is
-kept: it must not keep them alive), 300 Node objects stay reachable from a
-module global, and the program scans itself (heapwise snapshot --scan
---label cycles); then gc.collect() frees the pairs and it scans itself
-again (--label collected). (t0650-python.sh)"""
+cycles.py HEAPWISE OUT.json [LEAKEXT_DIR]. With gc disabled, 500 pairs of
+Node objects that point at each other are dropped (a weak reference to one
+of each pair is kept: it must not keep them alive), 300 Node objects stay
+reachable from a module global, and, given the directory of leakext.so,
+its leak(100) loses 100 dicts; the program scans itself (heapwise snapshot
+--scan --label cycles); then gc.collect() frees the pairs (OUT.json gets
+how many objects it found unreachable) and it scans itself again (--label
+collected). (t0650-python.sh)"""
 import gc
+import json
 import os
 import subprocess
 import sys
@@ -32,6 +35,12 @@ def scan(label):
 gc.disable()
 refs = [pair() for _ in range(500)]
 alive = [Node() for _ in range(300)]
+if len(sys.argv) > 3:
+    sys.path.insert(0, sys.argv[3])
+    import leakext
+    leakext.leak(100)
 scan("cycles")
-gc.collect()
+found = gc.collect()
+with open(sys.argv[2], "w") as f:
+    json.dump({"unreachable": found}, f)
 scan("collected")

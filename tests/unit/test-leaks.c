@@ -1,7 +1,8 @@
 /*
  * test-leaks.c - memcheck's leak kinds on small heap graphs built by hand:
  * start and interior pointers, possibly lost propagation, heuristics,
- * cliques and their owners, cycles, suppressions, unscanned blocks.
+ * cliques and their owners, cycles, suppressions, unscanned blocks; and
+ * a Python heap's uncollected cycles and leaked references.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "heap-graph.h"
 
 #include "../../report/analysis/leaks.h"
+#include "../../report/analysis/pyleaks.h"
 
 /* A snapshot of n blocks of 16 * (i + 1) bytes, stack i + 1, with these edges. */
 static struct profile_snapshot *graph(size_t n, const struct profile_edge *edges, size_t nedges)
@@ -203,6 +205,44 @@ static void kinds_parse(void **state)
 	assert_int_equal(leak_kinds_parse("", &mask, &bad, &badlen), -1);
 }
 
+/*
+ * Python: A <-> B a lost cycle of objects (type 1) owning C, a buffer (no
+ * object); D a lost object (type 2) in no cycle owning E, an object (type
+ * 1); F a lost buffer alone (no Python kind); G an object the root holds.
+ */
+static void python_kinds(void **state)
+{
+	const struct profile_edge e[] = {
+		{ 0, 1, 0, 0, 0 }, { 1, 0, 0, 0, 0 }, { 0, 2, 8, 0, 0 },
+		{ 3, 4, 0, 0, 0 }, { ROOT(0), 6, 0, 0, 0 },
+	};
+	struct profile_snapshot *s = graph(7, e, 5);
+	uint32_t types[7] = { 1, 1, 0, 2, 1, 0, 1 };
+	struct leak_analysis a;
+	struct pyleaks py;
+
+	(void)state;
+	assert_int_equal(leaks_analyze(s, &a), 0);
+	assert_int_equal(pyleaks_find(&a, &py), -ENOENT);	/* no types: not a Python heap */
+	s->types = types;
+	assert_int_equal(pyleaks_find(&a, &py), 0);
+	assert_int_equal(py.cycles.count, 1);
+	assert_int_equal(py.cycles.objects, 2);
+	assert_int_equal(py.cycles.blocks, 3);
+	assert_int_equal(py.cycles.bytes, 16 + 32 + 48);
+	assert_int_equal(py.cycles.ntypes, 1);
+	assert_int_equal(py.cycles.types[0].name, 1);
+	assert_int_equal(py.cycles.types[0].objects, 2);
+	assert_int_equal(py.references.count, 1);
+	assert_int_equal(py.references.objects, 2);
+	assert_int_equal(py.references.blocks, 2);
+	assert_int_equal(py.references.bytes, 64 + 80);
+	assert_int_equal(py.references.ntypes, 2);
+	pyleaks_release(&py);
+	s->types = NULL;
+	drop(s, &a);
+}
+
 /* No scan, no analysis. */
 static void no_scan(void **state)
 {
@@ -224,6 +264,7 @@ int main(void)
 		cmocka_unit_test(suppression_takes_owned_along),
 		cmocka_unit_test(unscanned_blocks),
 		cmocka_unit_test(kinds_parse),
+		cmocka_unit_test(python_kinds),
 		cmocka_unit_test(no_scan),
 	};
 
