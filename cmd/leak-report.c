@@ -212,10 +212,8 @@ static void json_count(struct json *j, const char *key, const struct leak_count 
 {
 	json_key(j, key);
 	json_open(j, '{');
-	json_key(j, "blocks");
-	json_u64(j, c->blocks);
-	json_key(j, "bytes");
-	json_u64(j, c->bytes);
+	json_key_u64(j, "blocks", c->blocks);
+	json_key_u64(j, "bytes", c->bytes);
 	json_close(j, '}');
 }
 
@@ -308,14 +306,10 @@ static void json_records(struct json *j, const struct leak_report *r, const stru
 		json_open(j, '{');
 		json_key(j, "kind");
 		json_string(j, leak_kind_keyword(rec->kind));
-		json_key(j, "blocks");
-		json_u64(j, rec->blocks);
-		json_key(j, "bytes");
-		json_u64(j, rec->bytes);
-		json_key(j, "indirect_blocks");
-		json_u64(j, rec->owned_blocks);
-		json_key(j, "indirect_bytes");
-		json_u64(j, rec->owned_bytes);
+		json_key_u64(j, "blocks", rec->blocks);
+		json_key_u64(j, "bytes", rec->bytes);
+		json_key_u64(j, "indirect_blocks", rec->owned_blocks);
+		json_key_u64(j, "indirect_bytes", rec->owned_bytes);
 		json_key(j, "frames");
 		json_open(j, '[');
 		for (uint32_t f = 0; f < st->depth && (!r->depth || f < r->depth); f++)

@@ -46,20 +46,14 @@ static void json_group(struct json *j, const struct profile *p, const char *key,
 {
 	json_key(j, key);
 	json_open(j, '{');
-	json_key(j, "count");
-	json_u64(j, g->count);
-	json_key(j, "objects");
-	json_u64(j, g->objects);
-	json_key(j, "blocks");
-	json_u64(j, g->blocks);
-	json_key(j, "bytes");
-	json_u64(j, g->bytes);
+	json_key_u64(j, "count", g->count);
+	json_key_u64(j, "objects", g->objects);
+	json_key_u64(j, "blocks", g->blocks);
+	json_key_u64(j, "bytes", g->bytes);
 	json_key(j, "types");
 	json_open(j, '{');
-	for (size_t i = 0; i < g->ntypes; i++) {
-		json_key(j, profile_str(p, g->types[i].name));
-		json_u64(j, g->types[i].objects);
-	}
+	for (size_t i = 0; i < g->ntypes; i++)
+		json_key_u64(j, profile_str(p, g->types[i].name), g->types[i].objects);
 	json_close(j, '}');
 	json_close(j, '}');
 }

@@ -86,6 +86,12 @@ void json_u64(struct json *j, uint64_t v)
 	fprintf(j->out, "%" PRIu64, v);
 }
 
+void json_key_u64(struct json *j, const char *key, uint64_t v)
+{
+	json_key(j, key);
+	json_u64(j, v);
+}
+
 void json_null(struct json *j)
 {
 	before_value(j);

@@ -22,6 +22,7 @@ void json_close(struct json *j, char bracket);	/* '}' or ']' */
 void json_key(struct json *j, const char *key);
 void json_string(struct json *j, const char *s);
 void json_u64(struct json *j, uint64_t v);
+void json_key_u64(struct json *j, const char *key, uint64_t v);	/* "key": v */
 void json_i64(struct json *j, int64_t v);
 void json_bool(struct json *j, int v);
 void json_null(struct json *j);
