@@ -27,6 +27,9 @@ int leak_report_need_scan(const struct profile *p, const struct profile_snapshot
 
 	if (s->scan)
 		return 0;
+	if (strcmp(profile_str(p, s->name), "py-exit") == 0)
+		why = "a Python program's py-exit snapshot is scanned up to 500,000 live blocks (this one held "
+		      "more: it would stop the program a second or more); `heapwise snapshot --scan` takes one";
 	return error("snapshot '%s' of '%s' has no reachability scan: %s", profile_str(p, s->name), file,
 		     why ? why : "scans are taken at exit (unless --no-scan) and by `heapwise snapshot --scan`");
 }
@@ -200,8 +203,10 @@ static void print_text(const struct leak_report *r, const struct loss_records *r
 		print_record(r, &rs->items[i], i + 1, rs->n, out);
 	print_cycles(r, out);
 	leak_report_summary(r->a, "", out);
-	if (py)
-		pyleak_report_text(r->p, py, out);
+	if (py) {
+		fprintf(out, "PYTHON:\n");
+		pyleak_report_text(r->p, py, "", out);
+	}
 }
 
 /* ------------------------------------------------------------------ */

@@ -28,16 +28,15 @@ static void print_group(const struct profile *p, const struct pyleak_group *g, F
 	fprintf(out, ", %s bytes in %s blocks", bytes, blocks);
 }
 
-void pyleak_report_text(const struct profile *p, const struct pyleaks *l, FILE *out)
+void pyleak_report_text(const struct profile *p, const struct pyleaks *l, const char *prefix, FILE *out)
 {
 	char n[32];
 
-	fprintf(out, "PYTHON:\n");
 	format_commas(l->cycles.count, n, sizeof(n));
-	fprintf(out, "   uncollected cycles: %s cycles, ", n);
+	fprintf(out, "%s   uncollected cycles: %s cycles, ", prefix, n);
 	print_group(p, &l->cycles, out);
 	fprintf(out, "%s\n", l->cycles.count ? " (gc.collect() would free them)" : "");
-	fprintf(out, "    leaked references: ");
+	fprintf(out, "%s    leaked references: ", prefix);
 	print_group(p, &l->references, out);
 	fprintf(out, "%s\n", l->references.count ? " (nothing points at them: a missing Py_DECREF?)" : "");
 }

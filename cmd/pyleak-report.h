@@ -11,8 +11,8 @@
 #include "../report/analysis/pyleaks.h"
 #include "../report/util/json.h"
 
-/* "PYTHON:" and a line for each kind. */
-void pyleak_report_text(const struct profile *p, const struct pyleaks *l, FILE *out);
+/* A line for each kind, after prefix ("PYTHON:" before them is the caller's). */
+void pyleak_report_text(const struct profile *p, const struct pyleaks *l, const char *prefix, FILE *out);
 
 /* "python": {"uncollected_cycles": {...}, "leaked_references": {...}},
  * into an open object. */

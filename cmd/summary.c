@@ -13,6 +13,7 @@
 #include "../report/profile/profile.h"
 #include "../report/util/format.h"
 #include "leak-report.h"
+#include "pyleak-report.h"
 #include "summary.h"
 
 void summary_describe_exit(const struct profile *p, char *buf, size_t len)
@@ -110,6 +111,28 @@ static void print_where_tracing_ended(FILE *out, const struct profile *p, const 
 	print_images(out, p, prefix);
 }
 
+/* Python's leak kinds at py-exit, when it was scanned. */
+static int print_python_leaks(FILE *out, const struct profile *p, const struct profile_snapshot *py_exit,
+			      const char *prefix)
+{
+	struct leak_analysis la;
+	struct pyleaks py;
+	char stop[64];
+	int ret;
+
+	if (leaks_analyze(py_exit, &la) < 0)
+		return -ENOMEM;
+	ret = pyleaks_find(&la, &py);
+	if (ret == 0) {
+		format_duration(py_exit->scan->stop_ns, stop, sizeof(stop));
+		fprintf(out, "%sPython's leaks at py-exit (the program was stopped %s for the scan):\n", prefix, stop);
+		pyleak_report_text(p, &py, prefix, out);
+		pyleaks_release(&py);
+	}
+	leaks_release(&la);
+	return ret == -ENOMEM ? -ENOMEM : 0;
+}
+
 /*
  * The leak check of the heap the program ended with (at exit, after a
  * Python interpreter freed its objects: what is left is C's), and its top
@@ -137,6 +160,8 @@ static int print_end_heap(FILE *out, const struct profile *p, const char *prefix
 	} else if (profile_get_meta(p, "scan-error")) {
 		fprintf(out, "%sno leak check at exit: %s\n", prefix, profile_get_meta(p, "scan-error"));
 	}
+	if (py_exit && py_exit->scan && print_python_leaks(out, p, py_exit, prefix) < 0)
+		return -ENOMEM;
 	if (group_snapshot(p, shown_snap, &go, &sites) < 0 || group_sort(&sites, SORT_SIZE) < 0) {
 		group_release(&sites);
 		return -ENOMEM;

@@ -312,6 +312,10 @@ void collector_read_python_gc(const struct collector *c, struct python_gc *out)
 	out->read = 1;
 }
 
+/* Blocks at py-exit up to which its heap graph is scanned too (a million
+ * take a second; see heapwise-run(1)). */
+#define PY_EXIT_GRAPH_MAX	500000
+
 void collector_scan_tick(struct collector *c)
 {
 	struct wire_header *h = c->hdr;
@@ -323,10 +327,11 @@ void collector_scan_tick(struct collector *c)
 	}
 	if (!c->py_exit_served && !__atomic_load_n(&c->corrupt, __ATOMIC_ACQUIRE) &&
 	    __atomic_load_n(&h->py_exit_scan, __ATOMIC_ACQUIRE) == WIRE_SCAN_REQUESTED) {
-		/* a Python program before it frees its objects: its objects by type; the
-		 * heap graph of a million objects would stop it for seconds, and the
-		 * leak check after finalization is the one that finds C's leaks */
-		collector_scan(c, "py-exit", 0, 0);
+		/* a Python program before it frees its objects: its objects by type,
+		 * and its heap graph (Python's leak kinds) when it is small enough to
+		 * cost half a second at most; the leak check after finalization is
+		 * the one that finds C's leaks */
+		collector_scan(c, "py-exit", 0, c->live.count <= PY_EXIT_GRAPH_MAX);
 		collector_read_python_gc(c, &c->py_gc);
 		c->py_exit_served = 1;
 		__atomic_store_n(&h->py_exit_scan, WIRE_SCAN_DONE, __ATOMIC_RELEASE);

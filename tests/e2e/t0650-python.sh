@@ -121,6 +121,14 @@ expect_match "py-exit: the summary's top sites are Python's exit's" "$(cat "$T/c
 heapwise: +[0-9.]+ MiB in  [0-9]+ blocks  Session.__init__ $T/cache.py:4$"
 expect_match "py-exit: the leak check is still the exit scan's" "$(cat "$T/cache.err")" \
 	"^heapwise: leak check at exit \(the program was stopped [0-9]+ ms for it\):$"
+expect "py-exit: a heap this size is scanned too: Python's leak kinds in the summary" \
+	"$(grep -A2 "^heapwise: Python's leaks at py-exit" "$T/cache.err" | sed 's/ ([^)]*ms for the scan)//')" \
+	"heapwise: Python's leaks at py-exit:
+heapwise:    uncollected cycles: 0 cycles, 0 objects, 0 bytes in 0 blocks
+heapwise:     leaked references: 0 objects, 0 bytes in 0 blocks"
+expect "py-exit: leaks FILE@py-exit: the cache's 20,000 Session objects reachable, none lost" \
+	"$("$HW" leaks -f json -k all "$T/cache.hws@py-exit" | python3 -c 'import json, sys; j = json.load(sys.stdin); print(sum(r["blocks"] for r in j["records"] if r["kind"] == "reachable" and r["frames"] and r["frames"][0]["line"] == 4) >= 20000, j["python"]["uncollected_cycles"]["count"], j["python"]["leaked_references"]["count"])')" \
+	"True 0 0"
 "$HW" top -n 1 -f json "$T/cache.hws@py-exit" > "$T/cache.json"
 expect "py-exit: FILE@py-exit holds the program's objects" \
 	"$(json "$T/cache.json" '[(g["line"], g["count"] >= 20000) for g in j["groups"]]')" "[(4, True)]"
@@ -136,6 +144,9 @@ printf 'keep = [("item", i, [i]) for i in range(340000)]\n' > "$T/million.py"
 expect "py-exit: a million objects by type" \
 	"$(json "$T/million.json" 'sorted((g["type"], g["count"] >= 340000) for g in j["groups"] if g["type"] in ("tuple", "list", "int"))')" \
 	"[('int', True), ('list', True), ('tuple', True)]"
+"$HW" leaks "$T/million.hws@py-exit" > /dev/null 2> "$T/million.err"
+expect_match "py-exit: a million objects are not scanned there, and leaks says why" "$(cat "$T/million.err")" \
+	"^heapwise: error: snapshot 'py-exit' of '$T/million.hws@py-exit' has no reachability scan: a Python program's py-exit snapshot is scanned up to 500,000 live blocks"
 
 # gc from outside: the cycle collector at py-exit, as gc itself says just before (counts move
 # by the few objects its report makes)
