@@ -116,7 +116,7 @@ static int print_python_leaks(FILE *out, const struct profile *p, const struct p
 			      const char *prefix)
 {
 	struct leak_analysis la;
-	struct pyleaks py;
+	struct pyleaks py = { 0 };
 	char stop[64];
 	int ret;
 

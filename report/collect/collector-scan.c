@@ -191,10 +191,13 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 			/* the thread in exit(): its exit frames are not the program's */
 			.exit_tid = at_exit ? __atomic_load_n(&c->hdr->exit_scan_tid, __ATOMIC_ACQUIRE) : 0,
 			.inherited = c->inherited, .ninherited = c->ninherited,
-			.py_layout = s->types ? s->types->layout : NULL,
+			/* Python's rules while it runs; after Py_Finalize (at exit) its
+			 * lists are torn down and what is left is C's, read as C */
+			.py_layout = s->types && !at_exit ? s->types->layout : NULL,
 		};
 
-		python_gc_heads(c, &in.py_gc_lo, &in.py_gc_hi);
+		if (!at_exit)
+			python_gc_heads(c, &in.py_gc_lo, &in.py_gc_hi);
 
 		ret = scan_program(&in, s->scan, err);
 		if (ret < 0)

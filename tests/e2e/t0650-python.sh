@@ -137,6 +137,8 @@ expect_match "py-exit: @exit is still the heap after finalization" "$("$HW" top 
 	'"name": "exit"'
 "$HW" leaks -f json "$T/cache.hws" > "$T/cache.leaks"
 expect "py-exit: leaks of a bare FILE reads the exit scan" "$(json "$T/cache.leaks" 'j["snapshot"]["name"]')" exit
+expect "py-exit: the exit scan (after Py_Finalize) is read as C's: no Python kinds there" \
+	"$(json "$T/cache.leaks" '"python" in j')" False
 # a heap of a million objects, each named by its type
 printf 'keep = [("item", i, [i]) for i in range(340000)]\n' > "$T/million.py"
 "$HW" run -q -o "$T/million.hws" -- python3 "$T/million.py"
