@@ -23,16 +23,17 @@
 #include "usage.h"
 
 static const char refs_usage[] =
-	"usage: heapwise refs [--chain] [--depth N] [--fan-in N] [-n N] [--format FORMAT] FILE[@SNAP] ADDR|SITE\n"
+	"usage: heapwise refs [--chain] [--depth N] [--fan-in N] [-n N] [--format FORMAT] FILE[@SNAP] ADDR|SITE|type:TYPE\n"
 	"\n"
 	"  ADDR                 a block's address, or any address inside it (0x...)\n"
 	"  SITE                 every block allocated at a site, named as the reports name it:\n"
 	"                       FUNCTION, FILE:LINE, both (\"main app.c:12\") or MODULE+0xOFFSET\n"
+	"  type:TYPE            every Python object of a type (a Python program's scanned snapshot)\n"
 	"  -c, --chain          the shortest chain of pointers from a root to the block, root first\n"
 	"  -d, --depth N        levels of referrers in the dot graph (default 3)\n"
 	"      --fan-in N       referrers shown per block in the dot graph, the rest as \"N more\"\n"
 	"                       (default 8)\n"
-	"  -n, --limit N        blocks of a site to show (default 20, 0 for all)\n"
+	"  -n, --limit N        blocks of a site or type to show (default 20, 0 for all)\n"
 	"      --alloc-fn NAME  treat NAME (a pattern) as an allocator wrapper: charge its\n"
 	"                       blocks to its caller; repeatable\n"
 	"      --native         show the native frames of Python stacks too\n"
@@ -89,6 +90,10 @@ static void json_block(struct json *j, const struct refs *r, uint32_t b)
 	json_u64(j, blk->size);
 	json_key(j, "kind");
 	json_string(j, leak_kind_keyword(r->a.kind[b]));
+	if (r->s->types && r->s->types[b]) {
+		json_key(j, "type");
+		json_string(j, profile_str(r->p, r->s->types[b]));
+	}
 	json_key(j, "site");
 	json_open(j, '{');
 	if (frame != PROFILE_NONE)
@@ -218,6 +223,7 @@ static void print_block(const struct refs *r, uint32_t b, struct json *j)
 {
 	const struct profile_block *blk = &r->s->blocks[b];
 	uint32_t first = r->a.in_first[b], last = r->a.in_first[b + 1];
+	const char *type = r->s->types && r->s->types[b] ? profile_str(r->p, r->s->types[b]) : NULL;
 	char site[1024];
 
 	if (j) {
@@ -234,8 +240,8 @@ static void print_block(const struct refs *r, uint32_t b, struct json *j)
 		return;
 	}
 	block_site(r->p, blk, site, sizeof(site));
-	printf("0x%" PRIx64 ": %" PRIu64 " bytes, %s, allocated at %s\n", blk->addr, blk->size,
-	       leak_kind_name(r->a.kind[b]), site);
+	printf("0x%" PRIx64 ": %" PRIu64 " bytes%s%s, %s, allocated at %s\n", blk->addr, blk->size,
+	       type ? ", a " : "", type ? type : "", leak_kind_name(r->a.kind[b]), site);
 	if (first == last)
 		printf("  nothing points to it\n");
 	else
@@ -368,18 +374,37 @@ static int parse_options(int argc, char **argv, struct refs *r)
 		}
 	}
 	if (argc - optind != 2)
-		return usage_error(refs_usage, argc - optind < 2 ? "give a profile and an address or site"
-				   : "one profile and one address or site");
+		return usage_error(refs_usage, argc - optind < 2 ? "give a profile and an address, site or type:TYPE"
+				   : "one profile and one address, site or type:TYPE");
 	return 0;
 }
 
-/* The blocks ADDR or SITE names, into chosen. Returns 0, or the exit
- * status after an error message (none found, or not an address). */
+/* The Python objects of type name, into chosen. 0, or the exit status
+ * after saying why there are none. */
+static int choose_type(const struct refs *r, const char *name, uint32_t *chosen, size_t *n)
+{
+	const struct profile_snapshot *s = r->s;
+
+	if (!s->types)
+		return report_no_types(r->p, s);
+	for (uint64_t i = 0; i < s->nblocks; i++)
+		if (s->types[i] && strcmp(profile_str(r->p, s->types[i]), name) == 0)
+			chosen[(*n)++] = (uint32_t)i;
+	if (!*n)
+		return error("no live block of snapshot '%s' holds a '%s' object (heapwise top --by type lists them)",
+			     profile_str(r->p, s->name), name);
+	return 0;
+}
+
+/* The blocks ADDR, SITE or type:TYPE names, into chosen. Returns 0, or
+ * the exit status after an error message (none found, or not an address). */
 static int choose_blocks(const struct refs *r, const char *what, uint32_t *chosen, size_t *n)
 {
 	char *end;
 
 	*n = 0;
+	if (strncmp(what, "type:", 5) == 0)
+		return choose_type(r, what + 5, chosen, n);
 	if (strncmp(what, "0x", 2) == 0 || strncmp(what, "0X", 2) == 0) {
 		uint64_t addr = strtoull(what, &end, 16);
 		long b;

@@ -226,6 +226,17 @@ for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3"
 		"$(json "$T/cycles.json" '(lambda c: "yes" if 0.95 * '"${found:-0}"' <= c["objects"] <= '"${found:-0}"' and 475 <= c["count"] <= 500 and set(c["types"]) == {"Node", "list"} else c)(j["python"]["uncollected_cycles"])')" yes
 	expect "leaks ($v): no leaked reference among them" "$(json "$T/cycles.json" 'j["python"]["leaked_references"]["objects"]')" 0
 	expect "leaks ($v): after gc.collect(), no uncollected cycle" "$(json "$T/collected.json" 'j["python"]["uncollected_cycles"]["count"]')" 0
+	if [ "$py" = python3 ]; then
+		# refs type:NAME: every object of a type (objgraph's by_type), each naming its type
+		"$HW" refs -n 0 -f json "$T/cycles.hws@cycles" type:Node > "$T/refs.json"
+		expect "refs type:Node: the 1,300 Node objects, each a Node" \
+			"$(json "$T/refs.json" '(j["matched"], len(j["blocks"]), {b["type"] for b in j["blocks"]})')" "(1300, 1300, {'Node'})"
+		expect "refs type:Node: the 300 live ones among them reachable" \
+			"$(json "$T/refs.json" 'sum(b["kind"] == "reachable" for b in j["blocks"]) >= 300')" True
+		expect_match "refs type:NAME: none of that type, and how to list them" \
+			"$("$HW" refs "$T/cycles.hws@cycles" type:Nope 2>&1)" \
+			"^heapwise: error: no live block of snapshot 'cycles' holds a 'Nope' object \(heapwise top --by type lists them\)$"
+	fi
 	set -- $(python3 "$PY/cycleparts.py" "$T/cycles.json") 0 0 0 0
 	expect "leaks ($v): the pairs' blocks (about 3 or 4 per Node, 1,000 Nodes) are there" \
 		"$([ "$2" -ge 2900 ] && echo yes || echo "no: $2")" yes
