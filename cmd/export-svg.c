@@ -22,6 +22,7 @@
 #define PAD		10
 #define ROW		16
 #define CHAR_W		7	/* of 12px monospace, for fitting names in boxes */
+#define TITLE_CHARS	100	/* of the 16px title between the buttons (~9.6 px each, 1000 px) */
 
 /* A node of the flame graph: a frame under its parent's path. */
 struct node {
@@ -162,6 +163,34 @@ static const char flame_script[] =
 	"}\n"
 	"]]></script>\n";
 
+/* A box's value as a reader wants it: "34.3 MiB (35,991,480 bytes)" for
+ * bytes, "1,234 blocks" for counts. */
+static void value_text(enum stack_value v, uint64_t value, char *buf, size_t len)
+{
+	char human[32], exact[32];
+
+	format_commas(value, exact, sizeof(exact));
+	if (strcmp(stack_value_unit(v), "bytes") != 0) {
+		snprintf(buf, len, "%s %s", exact, stack_value_unit(v));
+		return;
+	}
+	format_bytes(value, human, sizeof(human));
+	snprintf(buf, len, "%s (%s bytes)", human, exact);
+}
+
+/* The title, cut to fit between Reset zoom and Search (16px monospace). */
+static void put_title(FILE *out, const char *title)
+{
+	char cut[TITLE_CHARS + 1];
+
+	if (strlen(title) <= TITLE_CHARS) {
+		xml_text(out, title);
+		return;
+	}
+	snprintf(cut, sizeof(cut), "%.*s...", TITLE_CHARS - 3, title);
+	xml_text(out, cut);
+}
+
 int export_flamegraph(const struct export_ctx *x, const char *title)
 {
 	struct tree t = { 0 };
@@ -187,7 +216,7 @@ int export_flamegraph(const struct export_ctx *x, const char *title)
 	fprintf(x->out, flame_script, WIDTH, PAD, CHAR_W, (unsigned long long)total, stack_value_unit(x->value));
 	fprintf(x->out, "<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#fbfbf7\"/>\n"
 		"<text x=\"%d\" y=\"24\" text-anchor=\"middle\" style=\"font-size: 16px\">", WIDTH / 2 + PAD);
-	xml_text(x->out, title);
+	put_title(x->out, title);
 	fprintf(x->out, "</text>\n<text id=\"reset\" class=\"button\" x=\"%d\" y=\"24\" onclick=\"zoom(null)\">"
 		"Reset zoom</text>\n<text id=\"search\" class=\"button\" x=\"%d\" y=\"24\" text-anchor=\"end\" "
 		"onclick=\"search()\">Search</text>\n<text id=\"matched\" x=\"%d\" y=\"%u\" text-anchor=\"end\"> </text>\n"
@@ -198,7 +227,7 @@ int export_flamegraph(const struct export_ctx *x, const char *title)
 		double px = total ? PAD + (double)nd->x / (double)total * WIDTH : PAD;
 		double pw = total ? (double)nd->value / (double)total * WIDTH : WIDTH;
 		unsigned y = height - 40 - (nd->depth + 1) * ROW;
-		char color[32], label[64];
+		char color[32], label[64], amount[96];
 		size_t fits = pw > 6 ? (size_t)((pw - 6) / CHAR_W) : 0;
 
 		if (pw < 0.1)
@@ -211,11 +240,11 @@ int export_flamegraph(const struct export_ctx *x, const char *title)
 		xml_text(x->out, nd->name);
 		fprintf(x->out, "\" onclick=\"zoom(this)\" onmouseover=\"show(this)\" onmouseout=\"show(null)\"><title>");
 		xml_text(x->out, nd->name);
-		fprintf(x->out, " (%llu %s, %.2f%%)</title><rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" height=\"%d\" "
+		value_text(x->value, nd->value, amount, sizeof(amount));
+		fprintf(x->out, ": %s, %.2f%%</title><rect x=\"%.1f\" y=\"%u\" width=\"%.1f\" height=\"%d\" "
 			"fill=\"%s\" data-fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%u\">",
-			(unsigned long long)nd->value, stack_value_unit(x->value),
-			total ? 100.0 * (double)nd->value / (double)total : 100.0, px, y, pw, ROW - 1, color, color,
-			px + 3, y + ROW - 4);
+			amount, total ? 100.0 * (double)nd->value / (double)total : 100.0, px, y, pw, ROW - 1, color,
+			color, px + 3, y + ROW - 4);
 		if (fits >= 3 && strlen(nd->name) <= fits) {
 			xml_text(x->out, nd->name);
 		} else if (fits >= 3) {

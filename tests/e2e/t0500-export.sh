@@ -50,12 +50,23 @@ EOF
 expect "svg: the root holds the total" "$(svg "$T/l.svg" '[f.get("data-w") for f in frames if f.get("data-n") == "all"]')" "['$live_bytes']"
 expect "svg: a box per frame, each with its title" \
 	"$(svg "$T/l.svg" 'sorted(f.find("s:title", ns).text for f in frames if f.get("data-n") in ("make_node", "leak_buffers"))')" \
-	"['leak_buffers (10000 bytes, 67.57%)', 'make_node (4800 bytes, 32.43%)']"
+	"['leak_buffers: 9.8 KiB (10,000 bytes), 67.57%', 'make_node: 4.7 KiB (4,800 bytes), 32.43%']"
 expect "svg: children fit in their parents" \
 	"$(svg "$T/l.svg" 'all(sum(int(c.get("data-w")) for c in frames if int(c.get("data-d")) == int(f.get("data-d")) + 1 and int(f.get("data-x")) <= int(c.get("data-x")) < int(f.get("data-x")) + int(f.get("data-w"))) <= int(f.get("data-w")) for f in frames)')" "True"
 expect "svg: zoom and search are there" \
 	"$(svg "$T/l.svg" '[n in root.find("s:script", ns).text for n in ("function zoom(", "function search(", "function show(")]')" \
 	"[True, True, True]"
+# the title fits between Reset zoom and Search: a long command line is cut, with "..."
+long=$(printf 'argument%.0s ' $(seq 1 20))
+"$HW" run -q -o "$T/long.hws" -- /bin/sh -c ": $long" > /dev/null 2>&1
+"$HW" export -f svg -o "$T/long.svg" "$T/long.hws"
+expect "svg: a long title is cut to 100 characters, ending in ..." \
+	"$(svg "$T/long.svg" '(lambda t: (len(t), t.endswith("..."), t.startswith("/bin/sh -c : argument")))([e.text for e in root.findall("s:text", ns) if e.get("style") == "font-size: 16px"][0])')" \
+	"(100, True, True)"
+"$HW" export -f svg --value allocations -o "$T/la.svg" "$T/l.hws"
+expect "svg: counts in the titles are counts, with commas" \
+	"$(svg "$T/la.svg" '[f.find("s:title", ns).text.split(": ")[1].split(",")[0] for f in frames if f.get("data-n") == "make_node"]')" \
+	"['100 blocks']"
 "$HW" export -f svg --timeline "$T/p1.hws" > "$T/t.svg"
 expect "svg --timeline: heap and RSS lines" "$(svg "$T/t.svg" 'len(root.findall("s:polyline", ns))')" "2"
 expect "svg --timeline: the peak and every snapshot marked" \
