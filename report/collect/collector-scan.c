@@ -123,19 +123,20 @@ static void free_scan_modules(struct scan_module *mods, size_t n)
 }
 
 /*
- * Where the interpreter's cycle collector keeps its generation heads: the
- * three generations (a PyGC_Head, threshold and count each, 24 bytes),
- * generation0 and the permanent generation, the same in 3.11 to 3.13
- * (checked against the headers, tests/py/layout.c). Empty without Python.
+ * Where the interpreter's cycle collector keeps its generation heads: from
+ * its generations (three, 24 bytes each) through generation0 and the
+ * permanent generation, up to its statistics, which follow them (the same
+ * in 3.11 to 3.13: tests/py/layout.c checks both offsets). The header is
+ * the program's to write: a range longer than that is none.
  */
 static void python_gc_heads(const struct collector *c, uint64_t *lo, uint64_t *hi)
 {
-	uint64_t at = c->hdr->python_gc_generations;
+	uint64_t from = c->hdr->python_gc_generations, to = c->hdr->python_gc_stats;
 
 	*lo = *hi = 0;
-	if (at && __atomic_load_n(&c->hdr->python_state, __ATOMIC_ACQUIRE) == WIRE_PYTHON_ON) {
-		*lo = at;
-		*hi = at + 3 * 24 + 8 + 24;
+	if (from && to > from && to - from <= 128) {
+		*lo = from;
+		*hi = to;
 	}
 }
 
@@ -196,7 +197,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 			.py_layout = s->types && !at_exit ? s->types->layout : NULL,
 		};
 
-		if (!at_exit)
+		if (in.py_layout)
 			python_gc_heads(c, &in.py_gc_lo, &in.py_gc_hi);
 
 		ret = scan_program(&in, s->scan, err);

@@ -871,25 +871,34 @@ static void add_loader_roots(struct scan *s)
 /* Blocks                                                              */
 /* ------------------------------------------------------------------ */
 
+/* Where block i's PyGC_Head is (the 16 bytes before a GC object), into
+ * *at; 0 for a block that has none (no object, not a GC type, no Python). */
+static int gc_head(const struct scan *s, size_t i, uint64_t *at)
+{
+	uint8_t l = s->in->py_layout ? s->in->py_layout[i] : 0;
+
+	if (!(l & PYTYPES_GC) || PYTYPES_OFFSET(l) < 16)
+		return 0;
+	*at = PYTYPES_OFFSET(l) - 16;
+	return 1;
+}
+
 /*
  * The words of a Python object's block that are no reference: its
- * PyGC_Head (the cycle collector's list links, 16 bytes before the
- * object) and a weak reference's referent (wr_object, 16 bytes in), as
- * block offsets [*gc_lo, *gc_hi) and *weak (~0: none).
+ * PyGC_Head (the cycle collector's list links) and a weak reference's
+ * referent (wr_object, 16 bytes in), as block offsets [*gc_lo, *gc_hi)
+ * and *weak (~0: none).
  */
 static void python_skips(const struct scan *s, size_t i, uint64_t *gc_lo, uint64_t *gc_hi, uint64_t *weak)
 {
 	uint8_t l = s->in->py_layout ? s->in->py_layout[i] : 0;
-	uint64_t object = PYTYPES_OFFSET(l);
 
 	*gc_lo = *gc_hi = 0;
 	*weak = ~0ull;
-	if ((l & PYTYPES_GC) && object >= 16) {
-		*gc_lo = object - 16;
-		*gc_hi = object;
-	}
+	if (gc_head(s, i, gc_lo))
+		*gc_hi = *gc_lo + 16;
 	if (l & PYTYPES_WEAKREF)
-		*weak = object + 16;
+		*weak = PYTYPES_OFFSET(l) + 16;
 }
 
 static void scan_block_words(struct scan *s, size_t i, uint64_t addr, const uint8_t *data, size_t len)
@@ -1085,12 +1094,11 @@ static void review_interior(struct scan *s)
 		struct head *h = &heads[e.to];
 
 		if (s->in->py_layout && s->in->py_layout[e.to]) {
-			uint8_t l = s->in->py_layout[e.to];
-			uint64_t object = PYTYPES_OFFSET(l);
+			uint64_t head;
 
-			if ((l & PYTYPES_GC) && object >= 16 && e.target - (object - 16) < 4)
+			if (gc_head(s, e.to, &head) && e.target - head < 4)
 				continue;	/* to its PyGC_Head (flag bits and all): a gc list link */
-			if (e.target != 0 && e.target == object) {
+			if (e.target != 0 && e.target == PYTYPES_OFFSET(s->in->py_layout[e.to])) {
 				/* a Python object past its pre-header: no read needed */
 				e.heuristic = PROFILE_HEUR_PYOBJECT;
 				r->edges[kept++] = e;
