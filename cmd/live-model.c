@@ -261,17 +261,47 @@ static int census_line(const char **at, uint64_t *count, uint64_t *bytes, char *
 	return 1;
 }
 
-/* A type's bytes in a census, 0 when it has none. */
-static uint64_t census_bytes(const char *census, const char *type)
+/* The first "COUNT BYTES TYPE" part of a census, after its "NAME T_NS". */
+static const char *census_types(const char *census)
 {
 	const char *at = census ? strchr(census, ';') : NULL;
-	char name[sizeof(((struct live_row *)0)->name)];
+
+	return at ? at + 1 : NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct live_row *)a)->name, ((const struct live_row *)b)->name);
+}
+
+/* Each row's growth: its bytes less what the mark's census has first for
+ * its type's name, read in one pass over that census (the rows sorted by
+ * name meanwhile; two types may share a name). */
+static int census_growth(struct live_model *m, const char *marked)
+{
+	const char *at = census_types(marked);
+	uint8_t *done = calloc(m->nrows + 1, 1);
+	struct live_row key, *r;
 	uint64_t count, bytes;
 
-	at = at ? at + 1 : NULL;
-	while (census_line(&at, &count, &bytes, name, sizeof(name)))
-		if (strcmp(name, type) == 0)
-			return bytes;
+	if (!done)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nrows; i++)
+		m->rows[i].growth = (int64_t)m->rows[i].bytes;
+	qsort(m->rows, m->nrows, sizeof(*m->rows), by_name);
+	while (census_line(&at, &count, &bytes, key.name, sizeof(key.name))) {
+		size_t i;
+
+		if (!(r = bsearch(&key, m->rows, m->nrows, sizeof(*m->rows), by_name)))
+			continue;
+		for (i = (size_t)(r - m->rows); i > 0 && by_name(&m->rows[i - 1], &key) == 0; i--)
+			;
+		for (; i < m->nrows && by_name(&m->rows[i], &key) == 0 && !done[i]; i++) {
+			m->rows[i].growth -= (int64_t)bytes;
+			done[i] = 1;
+		}
+	}
+	free(done);
 	return 0;
 }
 
@@ -326,8 +356,7 @@ static int rebuild_types(struct live_model *m)
 	m->rows = calloc(m->cap, sizeof(*m->rows));
 	if (!m->rows)
 		return -ENOMEM;
-	at = census ? strchr(census, ';') : NULL;
-	at = at ? at + 1 : NULL;
+	at = census_types(census);
 	m->census_bytes = 0;
 	while (m->nrows < m->cap && census_line(&at, &count, &bytes, name, sizeof(name))) {
 		struct live_row *r = &m->rows[m->nrows];
@@ -338,9 +367,10 @@ static int rebuild_types(struct live_model *m)
 		snprintf(r->name, sizeof(r->name), "%s", name);
 		r->bytes = bytes;
 		r->blocks = count;
-		r->growth = (int64_t)bytes - (int64_t)census_bytes(marked, name);
 		m->nrows++;
 	}
+	if (census_growth(m, marked) < 0)
+		return -ENOMEM;
 	qsort_r(m->rows, m->nrows, sizeof(*m->rows), by_sort, &m->sort);
 	return 0;
 }
