@@ -527,13 +527,15 @@ size_t collector_drain(struct collector *c, int final)
 
 	if (!c->draining)
 		drain_step(c, c->now_ns, NULL);	/* no drain thread: its work is ours */
-	/* every record pulled so far was stamped below the counter as it is now */
-	c->stamp_limit = __atomic_load_n(&c->hdr->stamp, __ATOMIC_ACQUIRE);
 	pthread_mutex_lock(&c->queue_lock);
 	list = c->queue_head;
 	c->queue_head = c->queue_tail = NULL;
 	c->queued = 0;
 	pthread_mutex_unlock(&c->queue_lock);
+	/* every record in the list was stamped below the counter as it is now;
+	 * read before taking the list, the drain thread could queue records
+	 * stamped since (a false "corrupted") */
+	c->stamp_limit = __atomic_load_n(&c->hdr->stamp, __ATOMIC_ACQUIRE);
 
 	for (k = list; k; k = k->next) {
 		/* what was pulled is kept, the records found bad left out */
