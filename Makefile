@@ -38,7 +38,7 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 B = build
 
-TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c tracer/python.c tracer/region.c \
+TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c tracer/python.c tracer/region.c tracer/sample.c \
 	tracer/unwind.c tracer/exec.c
 # report/, one folder a lifetime; each may use only those after it in this
 # list (tests/e2e/t0020-layering.sh checks): collect, symbols, analysis,
@@ -104,10 +104,10 @@ $(B)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(REPORT_H) tracer/wire.h
 
 libheapwise.so: $(TRACER_OBJ) tracer/exports.map
 	$(CC) -shared -o $@ $(TRACER_OBJ) -Wl,--version-script=tracer/exports.map \
-		-Wl,-z,now -Wl,-z,nodelete $(UNW_LIBS) -ldl -lpthread $(LDFLAGS)
+		-Wl,-z,now -Wl,-z,nodelete $(UNW_LIBS) -ldl -lpthread -lm $(LDFLAGS)
 
 heapwise: $(CMD_OBJ) $(REPORT_OBJ)
-	$(CC) -o $@ $(CMD_OBJ) $(REPORT_OBJ) $(DW_LIBS) $(ZLIB_LIBS) $(CURSES_LIBS) -lpthread -lstdc++ $(LDFLAGS)
+	$(CC) -o $@ $(CMD_OBJ) $(REPORT_OBJ) $(DW_LIBS) $(ZLIB_LIBS) $(CURSES_LIBS) -lpthread -lm -lstdc++ $(LDFLAGS)
 
 # Test programs: unoptimized and with debug info, so their heaps and lines are exact.
 $(B)/progs/lib%.so: tests/progs/lib%.c

@@ -148,6 +148,10 @@ static void json_totals(struct json *j, const struct profile *p)
 		json_key(j, fields[i].key);
 		json_u64(j, fields[i].value);
 	}
+	/* run --sample-rate: the counters above are estimates (sample_rate 0: exact) */
+	json_key(j, "sampled");
+	json_bool(j, profile_sample_rate(p) != 0);
+	json_key_u64(j, "sample_rate", profile_sample_rate(p));
 }
 
 /* "python": {"interpreter": what heapwise found, "gc": the cycle

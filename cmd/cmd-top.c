@@ -65,18 +65,19 @@ static const struct { const char *name; enum group_sort sort; } sorts[] = {
 };
 
 /* "size=1.2 MiB, count=3000, average=420 B" and the sort key's counter. */
-static void print_counts(const struct top_options *o, const struct group_row *r)
+static void print_counts(const struct top_options *o, const struct group_table *t, const struct group_row *r)
 {
+	const char *est = profile_sample_rate(t->profile) ? "~" : "";	/* sampled: estimates */
 	char size[32], avg[32], extra[32];
 
 	format_bytes(r->size, size, sizeof(size));
 	format_bytes(r->count ? r->size / r->count : 0, avg, sizeof(avg));
-	printf("size=%s, count=%llu, average=%s", size, (unsigned long long)r->count, avg);
+	printf("size=%s%s, count=%s%llu, average=%s", est, size, est, (unsigned long long)r->count, avg);
 	if (o->sort == SORT_ALLOCATED || o->sort == SORT_PEAK) {
 		format_bytes(group_sort_value(r, o->sort), extra, sizeof(extra));
-		printf(", %s=%s", o->sort_name, extra);
+		printf(", %s=%s%s", o->sort_name, est, extra);
 	} else if (o->sort == SORT_ALLOCATIONS || o->sort == SORT_TEMPORARY) {
-		printf(", %s=%llu", o->sort_name, (unsigned long long)group_sort_value(r, o->sort));
+		printf(", %s=%s%llu", o->sort_name, est, (unsigned long long)group_sort_value(r, o->sort));
 	}
 }
 
@@ -90,7 +91,7 @@ static void print_text(const struct top_options *o, const struct group_table *t,
 		/* by traceback as tracemalloc prints it: the place, then the frames */
 		group_describe(t, r, o->r.group.by, where, sizeof(where));
 		printf("%s: ", where);
-		print_counts(o, r);
+		print_counts(o, t, r);
 		putchar('\n');
 		if (o->r.group.by == GROUP_TRACEBACK && r->frame != PROFILE_NONE)
 			group_frames(t, r, o->most_recent_first, report_print_frame, NULL);

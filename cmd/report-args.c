@@ -219,5 +219,12 @@ void report_json_snapshot_object(struct json *j, const struct profile *p, const 
 	json_u64(j, s->nblocks);
 	json_key(j, "bytes");
 	json_u64(j, s->bytes);
+	if (profile_sample_rate(p)) {
+		/* run --sample-rate: every count and size is an estimate */
+		json_key(j, "sampled");
+		json_bool(j, 1);
+		json_key(j, "sample_rate");
+		json_u64(j, profile_sample_rate(p));
+	}
 	json_close(j, '}');
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../report/analysis/leaks.h"
+#include "../report/util/format.h"
 #include "report-args.h"
 #include "run.h"
 #include "usage.h"
@@ -24,6 +25,9 @@
 	"                             count a block as temporary when it is freed with at most\n" \
 	"                             N other allocations in between (default 1)\n" \
 	"  -n, --top N                list N sites in the summary (default 5, 0 for none)\n" \
+	"      --sample-rate BYTES    record one allocation per BYTES allocated on average (e.g.\n" \
+	"                             512KiB), each with probability by its size; reports show\n" \
+	"                             estimates, marked ~ (default 0: record every allocation)\n" \
 	"      --no-scan              do not scan the heap for leaks when the program exits\n" \
 	"      --follow-fork          trace the processes it forks too (and what they exec), each\n" \
 	"                             into a profile of its own, FILE.PID beside FILE\n" \
@@ -43,7 +47,7 @@
 	"                             in the dashboards\n"
 
 static const char run_usage[] =
-	"usage: heapwise run [-o FILE] [-s SECS] [-d N] [-i MS] [-t N] [-n N] [-q] [--no-scan] [--follow-fork] [--error-exitcode N] [--live [live options]] [--] PROGRAM [ARGS...]\n"
+	"usage: heapwise run [-o FILE] [-s SECS] [-d N] [-i MS] [-t N] [-n N] [-q] [--sample-rate BYTES] [--no-scan] [--follow-fork] [--error-exitcode N] [--live [live options]] [--] PROGRAM [ARGS...]\n"
 	"\n"
 	RUN_OPTIONS_HELP
 	"      --live                 show the live dashboard (heapwise-live(1)) while it runs; with:\n"
@@ -62,7 +66,7 @@ static const char live_usage[] =
 	"  -h, --help                 show this help\n";
 
 enum {
-	OPT_NO_SCAN = 256, OPT_ERROR_EXITCODE, OPT_ERRORS_FOR, OPT_FOLLOW_FORK, OPT_PYTHON, OPT_LIVE, OPT_DELAY, OPT_BATCH,
+	OPT_NO_SCAN = 256, OPT_ERROR_EXITCODE, OPT_ERRORS_FOR, OPT_FOLLOW_FORK, OPT_PYTHON, OPT_SAMPLE_RATE, OPT_LIVE, OPT_DELAY, OPT_BATCH,
 	OPT_COUNT, OPT_ROWS, OPT_BY, OPT_SORT, OPT_PROGRAM_OUTPUT, OPT_ALLOC_FN, OPT_NATIVE,
 };
 
@@ -89,6 +93,7 @@ static const struct option run_options[] = {
 	{ ALLOC_FN_OPTION, required_argument, NULL, OPT_ALLOC_FN },
 	{ NATIVE_OPTION, no_argument, NULL, OPT_NATIVE },
 	{ "python", required_argument, NULL, OPT_PYTHON },
+	{ "sample-rate", required_argument, NULL, OPT_SAMPLE_RATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -235,6 +240,17 @@ int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd
 		case OPT_FOLLOW_FORK:
 			o->follow_fork = 1;
 			break;
+		case OPT_SAMPLE_RATE: {
+			char why[128];
+			int64_t bytes;
+
+			if (format_parse_bytes(optarg, &bytes, why, sizeof(why)) < 0 || bytes < 0 ||
+			    (uint64_t)bytes > COLLECTOR_MAX_SAMPLE_RATE)
+				return usage_error(usage, "--sample-rate takes bytes from 0 to 1 TiB (as 512KiB), "
+						   "not '%s'", optarg);
+			o->collect.sample_rate = (uint64_t)bytes;
+			break;
+		}
 		case OPT_PYTHON:
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
 				return usage_error(usage, "--python takes on or off, not '%s'", optarg);

@@ -188,6 +188,8 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	const struct profile_totals *t = &p->totals;
 	char a[64], b[64], where[4096];
 	const char *cmdline = profile_get_meta(p, "command");
+	uint64_t rate = profile_sample_rate(p);
+	const char *est = rate ? "~" : "";
 
 	if (profile_get_meta(p, "python"))
 		fprintf(out, "%spython %s\n", prefix, profile_get_meta(p, "python"));
@@ -195,23 +197,31 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	summary_describe_exit(p, where, sizeof(where));
 	format_duration(t->duration_ns, a, sizeof(a));
 	fprintf(out, "%s%s %s after %s\n", prefix, cmdline ? cmdline : "the program", where, a);
+	if (rate) {
+		format_bytes(rate, a, sizeof(a));
+		fprintf(out, "%ssampled: one allocation in %s allocated recorded, by size; "
+			"counts and sizes marked ~ are estimates\n", prefix, a);
+	}
 	format_bytes(t->bytes_allocated, a, sizeof(a));
-	fprintf(out, "%s%llu allocations, %llu frees, %s allocated\n", prefix,
-		(unsigned long long)t->allocations, (unsigned long long)t->frees, a);
+	fprintf(out, "%s%s%llu allocations, %s%llu frees, %s%s allocated\n", prefix,
+		est, (unsigned long long)t->allocations, est, (unsigned long long)t->frees, est, a);
 	format_bytes(t->peak_bytes, a, sizeof(a));
 	format_duration(t->peak_t_ns, b, sizeof(b));
-	fprintf(out, "%speak heap %s in %llu blocks at %s\n", prefix, a,
-		(unsigned long long)t->peak_blocks, b);
+	fprintf(out, "%speak heap %s%s in %s%llu blocks at %s\n", prefix, est, a,
+		est, (unsigned long long)t->peak_blocks, b);
 	format_bytes(t->live_bytes, a, sizeof(a));
-	fprintf(out, "%sstill allocated at exit: %llu blocks, %s\n", prefix,
-		(unsigned long long)t->live_blocks, a);
+	fprintf(out, "%sstill allocated at exit: %s%llu blocks, %s%s\n", prefix,
+		est, (unsigned long long)t->live_blocks, est, a);
 	if (t->peak_rss_bytes) {
 		format_bytes(t->peak_rss_bytes, a, sizeof(a));
 		fprintf(out, "%speak RSS %s\n", prefix, a);
 	}
-	fprintf(out, "%stemporary allocations: %llu (freed with at most %llu allocation%s in between)\n",
-		prefix, (unsigned long long)t->temporary, (unsigned long long)t->temporary_threshold,
-		t->temporary_threshold == 1 ? "" : "s");
+	if (rate)
+		fprintf(out, "%stemporary allocations: not counted when sampled\n", prefix);
+	else
+		fprintf(out, "%stemporary allocations: %llu (freed with at most %llu allocation%s in between)\n",
+			prefix, (unsigned long long)t->temporary, (unsigned long long)t->temporary_threshold,
+			t->temporary_threshold == 1 ? "" : "s");
 	print_where_tracing_ended(out, p, prefix);
 
 	if (print_end_heap(out, p, prefix, top) < 0)

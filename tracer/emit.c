@@ -663,11 +663,31 @@ static inline void emit_one(struct thread_state *t, uint64_t addr, uint64_t size
 	}
 }
 
+/* Sampling (--sample-rate): is this allocation recorded? Remembered if so. */
+static inline int recorded_alloc(struct thread_state *t, void *p, size_t size)
+{
+	if (__builtin_expect(!hw_layout.sample_rate, 1))
+		return 1;
+	if (!hw_sample_pick(t, size))
+		return 0;
+	hw_sample_keep((uintptr_t)p);
+	return 1;
+}
+
+/* And is this free one to send (of a recorded block)? */
+static inline int recorded_free(void *p)
+{
+	return __builtin_expect(!hw_layout.sample_rate, 1) || hw_sample_forget((uintptr_t)p);
+}
+
 void hw_emit_alloc(void *p, size_t size, int fn)
 {
 	struct thread_state *t = &hw_thread;
-	int saved = errno;
+	int saved;
 
+	if (!recorded_alloc(t, p, size))
+		return;
+	saved = errno;
 	t->guard = 1;
 	if (unlikely(hw_modules_dirty))
 		hw_log_modules();
@@ -679,8 +699,11 @@ void hw_emit_alloc(void *p, size_t size, int fn)
 void hw_emit_free(void *p, int fn)
 {
 	struct thread_state *t = &hw_thread;
-	int saved = errno;
+	int saved;
 
+	if (!recorded_free(p))
+		return;
+	saved = errno;
 	t->guard = 1;
 	emit_one(t, (uintptr_t)p, 0, 0, WIRE_REC_FREE, (uint16_t)fn);
 	t->guard = 0;
@@ -701,7 +724,9 @@ void hw_emit_exec(uint32_t image)
  * old block's stamp is taken before the real call (so a thread that gets
  * the address back at once is ordered after us) and the new block's after
  * it. realloc(p, 0) frees p in glibc and returns NULL; a failed realloc
- * leaves p alone and its stamp is delivered as a NOP.
+ * leaves p alone and its stamp is delivered as a NOP. When sampling, the
+ * old block's free is sent only if it was recorded (else a NOP), the new
+ * block only if it is to be; with neither, the call is all there is.
  */
 static void *libc_realloc(void *ctx, void *p, size_t size)
 {
@@ -712,13 +737,23 @@ static void *libc_realloc(void *ctx, void *p, size_t size)
 static void *realloc_into(struct thread_state *t, hw_realloc_fn *call, void *ctx, void *p, size_t size,
 			  int fn, int stacked)
 {
-	struct wire_ring *r = ring_reserve(t, 2);
+	struct wire_ring *r;
 	uint64_t free_stamp;
+	int old_recorded = 1, new_recorded = 1;
 	void *q;
 	int saved;
 
+	if (hw_layout.sample_rate) {
+		old_recorded = hw_sample_forget((uintptr_t)p);
+		new_recorded = hw_sample_pick(t, size);
+		if (!old_recorded && !new_recorded)
+			return call(ctx, p, size);
+	}
+	r = ring_reserve(t, 2);
 	if (!r) {
 		q = call(ctx, p, size);
+		if (hw_layout.sample_rate && old_recorded && !q && size != 0)
+			hw_sample_keep((uintptr_t)p);	/* a failed realloc left it as it was */
 		count_lost(q || size == 0 ? 2 : 0);
 		return q;
 	}
@@ -727,10 +762,14 @@ static void *realloc_into(struct thread_state *t, hw_realloc_fn *call, void *ctx
 	saved = errno;
 
 	ring_put(t, free_stamp, (uintptr_t)p, 0, 0,
-		 !q && size != 0 ? WIRE_REC_NOP : WIRE_REC_FREE, (uint16_t)fn);
-	if (q) {
+		 !old_recorded || (!q && size != 0) ? WIRE_REC_NOP : WIRE_REC_FREE, (uint16_t)fn);
+	if (hw_layout.sample_rate && old_recorded && !q && size != 0)
+		hw_sample_keep((uintptr_t)p);	/* a failed realloc left it as it was */
+	if (q && new_recorded) {
 		uint32_t stack = 0;
 
+		if (hw_layout.sample_rate)
+			hw_sample_keep((uintptr_t)q);
 		if (stacked) {
 			if (unlikely(hw_modules_dirty))
 				hw_log_modules();
@@ -783,8 +822,11 @@ static struct thread_state *foreign_state(void)
 
 void hw_emit_foreign(void *p, size_t size, int fn, int kind)
 {
-	int saved = errno;
+	int saved;
 
+	if (kind == WIRE_REC_FREE ? !recorded_free(p) : !recorded_alloc(foreign_state(), p, size))
+		return;
+	saved = errno;
 	emit_one(foreign_state(), (uintptr_t)p, size, 0, (uint16_t)kind, (uint16_t)fn);
 	errno = saved;
 }
@@ -835,6 +877,7 @@ void hw_emit_init(void)
 		exit_key_ok = 1;
 	unwind_check = getenv("HEAPWISE_UNWIND_CHECK") != NULL;
 	hw_unwind_init();
+	hw_sample_init();
 	/* libunwind's first call per process allocates; do it now, guarded */
 	unw_backtrace((void **)buf, 8);
 }

@@ -72,7 +72,7 @@ static int layout_ok(const struct wire_header *h)
 	       inside(h->frames_offset, h->frame_capacity, sizeof(uint64_t), total) &&
 	       inside(h->modules_offset, h->module_capacity, sizeof(struct wire_module), total) &&
 	       page_aligned(h->codes_offset) && h->code_capacity <= (WIRE_PY_CODE_MAX << 3) &&
-	       inside(h->codes_offset, h->code_capacity, 1, total);
+	       inside(h->codes_offset, h->code_capacity, 1, total) && h->sample_rate <= WIRE_MAX_SAMPLE_RATE;
 }
 
 /*
@@ -241,6 +241,7 @@ int hw_region_map(int fd, const char *path, const struct wire_header *h)
 		.ring_records = h->ring_records, .frame_capacity = h->frame_capacity,
 		.module_capacity = h->module_capacity, .max_depth = h->max_depth,
 		.code_capacity = h->code_capacity & ~4095ull,
+		.sample_rate = h->sample_rate,
 		.collector_pid = h->collector_pid, .traced_pid = h->traced_pid,
 	};
 	/* ring 0 and the first frames, which every process needs */

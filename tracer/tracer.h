@@ -50,6 +50,8 @@ struct thread_state {
 	uint32_t last_stack;	/* id of the last stack interned */
 	uint64_t last_py_hash;	/* hash of its Python frames, 0 for none */
 	uint64_t last_hash;	/* its hash */
+	int64_t sample_left;	/* --sample-rate: bytes until the next recorded allocation */
+	uint64_t sample_rng;	/* its random state, 0 until the first draw */
 	/* Whose this state is: the thread that claimed the ring (its kernel
 	 * tid) and the stack it runs on. A thread made by clone(CLONE_VM)
 	 * without a TLS of its own shares this state; off that stack, the
@@ -77,6 +79,7 @@ struct region_layout {
 	uint32_t module_capacity;
 	uint32_t max_depth;
 	uint64_t code_capacity;		/* bytes of the Python code log */
+	uint64_t sample_rate;		/* mean bytes between recorded allocations, 0: all */
 	int32_t collector_pid;
 	int32_t traced_pid;
 };
@@ -185,6 +188,18 @@ void *hw_traced_realloc(void *p, size_t size, int fn);	/* the whole realloc, tra
 /* The same through another allocator's realloc (Python's domains). */
 typedef void *hw_realloc_fn(void *ctx, void *p, size_t size);
 void *hw_traced_realloc_by(hw_realloc_fn *call, void *ctx, void *p, size_t size, int fn);
+/* sample.c: run --sample-rate. Is this allocation of t's to be recorded?
+ * (The countdown inline; crossing it draws the next.) */
+int hw_sample_cross(struct thread_state *t, size_t size);
+static inline int hw_sample_pick(struct thread_state *t, size_t size)
+{
+	t->sample_left -= (int64_t)size;
+	return __builtin_expect(t->sample_left > 0, 1) ? 0 : hw_sample_cross(t, size);
+}
+void hw_sample_keep(uint64_t addr);	/* a recorded block: its free is to be sent */
+int hw_sample_forget(uint64_t addr);	/* is the block being freed one to send? */
+void hw_sample_init(void);		/* at attach, when sampling */
+
 void hw_thread_exit(void *ring);	/* pthread key destructor */
 void hw_emit_init(void);		/* once, at attach: key, unwinder priming */
 int hw_collector_gone(void);		/* heapwise exited or stopped draining for good */

@@ -48,13 +48,14 @@
 #include <stdint.h>
 
 #define WIRE_MAGIC		0x3165726977776875ULL	/* "uhwwire1" */
-#define WIRE_VERSION		10
+#define WIRE_VERSION		11
 
 #define WIRE_ENV_SHM		"HEAPWISE_SHM"	/* path the tracer opens: /proc/PID/fd/N */
 #define WIRE_ENV_DEBUG		"HEAPWISE_DEBUG"	/* set: the tracer says why it did not attach */
 
 #define WIRE_CACHELINE		64
 #define WIRE_MAX_DEPTH		256	/* hard cap on recorded frames per stack */
+#define WIRE_MAX_SAMPLE_RATE	(1ull << 40)	/* --sample-rate at most 1 TiB */
 #define WIRE_PATH_MAX		512	/* module paths longer than this are cut */
 #define WIRE_MAX_CHILDREN	64	/* --follow-fork: processes traced at once besides the first */
 #define WIRE_MAX_RINGS		4096	/* the most rings a region may have */
@@ -195,6 +196,10 @@ struct wire_header {
 	int32_t exit_scan_tid;		/* the thread waiting in exit */
 	int32_t attach_errno;		/* why an image could not map the region (ENOMEM: RLIMIT_AS) */
 	uint64_t static_tls_size;	/* static TLS in use below the thread pointer; 0 unknown */
+	/* --sample-rate: the mean bytes allocated between two recorded
+	 * allocations (a Poisson process over bytes, tracer/sample.c); 0
+	 * records every one. Only the frees of recorded blocks are sent. */
+	uint64_t sample_rate;
 
 	/*
 	 * An exec the traced process is making (tracer/exec.c): written just

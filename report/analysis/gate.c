@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gate.h"
+#include "../util/format.h"
 
 static const char *skip_space(const char *s)
 {
@@ -25,39 +26,6 @@ static int take(const char **s, const char *word)
 		return 0;
 	*s += n;
 	return 1;
-}
-
-static int parse_value(const char *s, int64_t *out, char *why, size_t len)
-{
-	static const struct { const char *unit; int64_t scale; } units[] = {
-		{ "KiB", 1ll << 10 }, { "MiB", 1ll << 20 }, { "GiB", 1ll << 30 }, { "TiB", 1ll << 40 },
-		{ "kB", 1000 }, { "KB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 },
-		{ "TB", 1000000000000ll }, { "B", 1 }, { "", 1 },
-	};
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (end == s || errno) {
-		snprintf(why, len, "'%s' is not a number", s);
-		return -1;
-	}
-	end = (char *)skip_space(end);
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		size_t n = strlen(units[i].unit);
-
-		if (strncmp(end, units[i].unit, n) != 0 || *skip_space(end + n) != '\0')
-			continue;
-		if (v > INT64_MAX / units[i].scale || v < INT64_MIN / units[i].scale) {
-			snprintf(why, len, "'%s' is too large", s);
-			return -1;
-		}
-		*out = v * units[i].scale;
-		return 0;
-	}
-	snprintf(why, len, "unknown unit '%s' (B, KiB, MiB, GiB, kB, MB, GB)", end);
-	return -1;
 }
 
 int gate_parse(const char *text, struct gate *g, char *why, size_t len)
@@ -96,7 +64,7 @@ int gate_parse(const char *text, struct gate *g, char *why, size_t len)
 		goto bad;
 	g->op = ops[i].value;
 	s = skip_space(s + strlen(ops[i].op));
-	return parse_value(s, &g->value, why, len);
+	return format_parse_bytes(s, &g->value, why, len);
 bad:
 	snprintf(why, len, "'%s' is not SCOPE.FIELD OP VALUE (e.g. 'total.size_diff > 1MiB'; scope total "
 		 "or site, field size, size_diff, count or count_diff)", text);

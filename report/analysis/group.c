@@ -262,12 +262,14 @@ static int group_types(const struct profile *p, const struct profile_snapshot *s
 		       const struct group_options *o, struct group_table *t)
 {
 	uint8_t *kept = calloc(p->nstacks ? p->nstacks : 1, 1);
+	uint64_t rate = profile_sample_rate(p);
 
 	if (!kept)
 		return -ENOMEM;
 	for (uint64_t i = 0; i < s->nblocks; i++) {
 		const struct profile_block *b = &s->blocks[i];
 		const char *type = s->types[i] ? profile_str(p, s->types[i]) : GROUP_NOT_AN_OBJECT;
+		struct profile_weight w;
 		struct group_row *r;
 		long row;
 
@@ -283,13 +285,14 @@ static int group_types(const struct profile *p, const struct profile_snapshot *s
 			free(kept);
 			return -ENOMEM;
 		}
+		w = profile_block_weight(rate, b);
 		r = &t->rows[row];
-		r->size += b->size;
-		r->count++;
+		r->size += w.bytes;
+		r->count += w.blocks;
 		if (b->generation >= 1)
-			r->old_size += b->size;
-		t->size += b->size;
-		t->count++;
+			r->old_size += w.bytes;
+		t->size += w.bytes;
+		t->count += w.blocks;
 	}
 	free(kept);
 	return 0;
@@ -300,6 +303,7 @@ int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 {
 	struct stack_rows sr = { 0 };
 	struct buffer key = { 0 };
+	uint64_t rate = profile_sample_rate(p);
 	int ret = -ENOMEM;
 
 	memset(t, 0, sizeof(*t));
@@ -336,17 +340,20 @@ int group_snapshot(const struct profile *p, const struct profile_snapshot *s,
 	for (uint64_t i = 0; s && i < s->nblocks; i++) {
 		const struct profile_block *b = &s->blocks[i];
 
+		struct profile_weight w;
+
 		if (!sr.count[b->stack] || !wanted_generation(o, b->generation))
 			continue;
-		t->size += b->size;
-		t->count++;
+		w = profile_block_weight(rate, b);
+		t->size += w.bytes;
+		t->count += w.blocks;
 		for (uint32_t k = 0; k < sr.count[b->stack]; k++) {
 			struct group_row *r = &t->rows[sr.rows[sr.first[b->stack] + k]];
 
-			r->size += b->size;
-			r->count++;
+			r->size += w.bytes;
+			r->count += w.blocks;
 			if (b->generation >= 1)
-				r->old_size += b->size;
+				r->old_size += w.bytes;
 		}
 	}
 	ret = 0;

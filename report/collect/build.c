@@ -509,8 +509,10 @@ static int add_snapshots(struct builder *b)
 	for (size_t i = 0; i < npeak; i++) {
 		struct profile_site *site = &b->p->sites[peak[i].stack];
 
-		site->peak_blocks++;
-		site->peak_bytes += peak[i].size;
+		struct profile_weight w = collector_weight(c, peak[i].size);
+
+		site->peak_blocks += w.blocks;
+		site->peak_bytes += w.bytes;
 	}
 	for (size_t i = 0; i < c->nsnapshots; i++)
 		all[nall++] = (struct pending_snapshot){ b->run_names[i], c->snapshots[i].t_ns,
@@ -784,6 +786,17 @@ static void *snapshot_thread(void *arg)
 /* The whole profile                                                   */
 /* ------------------------------------------------------------------ */
 
+/* --sample-rate, for reports to know their numbers are estimates. */
+static int sample_meta(const struct collector *c, struct profile *p)
+{
+	char rate[32];
+
+	if (!c->opt.sample_rate)
+		return 0;
+	snprintf(rate, sizeof(rate), "%llu", (unsigned long long)c->opt.sample_rate);
+	return profile_set_meta(p, PROFILE_META_SAMPLE_RATE, rate);
+}
+
 static void fill_totals(struct collector *c, struct profile_totals *t)
 {
 	struct wire_header *h = c->hdr;
@@ -796,7 +809,7 @@ static void fill_totals(struct collector *c, struct profile_totals *t)
 	t->peak_bytes = c->peak_bytes;
 	t->peak_blocks = c->peak_blocks;
 	t->peak_t_ns = c->peak_ns;
-	t->live_blocks = c->live.count;
+	t->live_blocks = c->heap_blocks;
 	t->live_bytes = c->heap_bytes;
 	t->lost_events = __atomic_load_n(&h->lost_events, __ATOMIC_ACQUIRE) +
 			 c->skipped_stamps + c->lost_internal;
@@ -884,6 +897,11 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (sample_meta(c, p) < 0) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	profile_weigh_snapshots(p);
 	if (c->scan_error[0])
 		profile_set_meta(p, "scan-error", c->scan_error);
 	if (collector_corruption(c))
@@ -1089,7 +1107,7 @@ int collector_write_live(struct collector *c, int fd, const char *const *meta, c
 			snprintf(err, PROFILE_ERRLEN, "out of memory while building the live profile");
 			return -ENOMEM;
 		}
-	if (live_python(c, lb) < 0) {
+	if (sample_meta(c, p) < 0 || live_python(c, lb) < 0) {
 		snprintf(err, PROFILE_ERRLEN, "out of memory while building the live profile");
 		return -ENOMEM;
 	}

@@ -136,9 +136,13 @@ struct collector {
 	struct ring_seen *ring_seen;	/* indexed by ring */
 	uint32_t image;			/* image of the last EXEC replayed */
 
+	/* With --sample-rate these are estimates: each block counts its
+	 * profile_sample_weight(); alloc_events counts the records. */
 	uint64_t allocations, frees, bytes_allocated, bytes_freed;
+	uint64_t alloc_events;		/* allocation records replayed */
 	struct profile_size_bucket sizes[PROFILE_SIZE_BUCKETS];	/* allocations by size */
 	uint64_t heap_bytes;		/* live bytes now */
+	uint64_t heap_blocks;		/* live blocks now */
 	uint64_t peak_bytes, peak_blocks, peak_stamp, peak_ns;
 	struct block_list freed_since_peak;	/* freed after the peak, allocated before */
 	uint64_t temporary;
@@ -208,6 +212,8 @@ void replay_release(struct collector *c);
 void collector_beat(struct collector *c, uint64_t now_ns);
 /* The image exec'd: its blocks are gone with it (counted as released). */
 void collector_release_image(struct collector *c);
+/* What a block of size counts for (its --sample-rate weight). */
+struct profile_weight collector_weight(const struct collector *c, uint64_t size);
 
 /* runsnap.c */
 /* Copy the live table into s (blocks, nblocks, bytes). Returns 0 or -ENOMEM. */

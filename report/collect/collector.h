@@ -26,6 +26,7 @@
 typedef int collector_count_kinds_fn(const struct profile_snapshot *s, struct leak_count kinds[LEAK_KINDS]);
 
 #define COLLECTOR_MAX_DEPTH	256	/* the most frames a stack can keep */
+#define COLLECTOR_MAX_SAMPLE_RATE (1ull << 40)	/* --sample-rate at most 1 TiB (WIRE_MAX_SAMPLE_RATE) */
 
 struct collector_options {
 	unsigned max_depth;		/* frames kept per stack, 1..COLLECTOR_MAX_DEPTH */
@@ -36,9 +37,10 @@ struct collector_options {
 	collector_count_kinds_fn *count_kinds;	/* kinds of a dashboard's scan; NULL: not counted */
 	int python_off;			/* --python=off: a Python program is traced as native code */
 	int python_native;		/* --native: the Python allocator's events get native frames too */
+	uint64_t sample_rate;		/* --sample-rate: mean bytes between recorded allocations, 0 all */
 };
 
-#define COLLECTOR_OPTIONS_INIT { COLLECTOR_MAX_DEPTH, 1, 10 * 1000000ull, 0, 1, NULL, 0, 0 }
+#define COLLECTOR_OPTIONS_INIT { COLLECTOR_MAX_DEPTH, 1, 10 * 1000000ull, 0, 1, NULL, 0, 0, 0 }
 
 struct collector;
 

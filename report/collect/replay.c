@@ -134,14 +134,22 @@ static struct site_counters *site_for(struct collector *c, uint32_t stack)
 	return &c->sites[i];
 }
 
+/* What a block counts for: itself, or with --sample-rate what it stands for. */
+struct profile_weight collector_weight(const struct collector *c, uint64_t size)
+{
+	return profile_sample_weight(c->opt.sample_rate, size);
+}
+
 /* A block leaves the live set (freed, or dropped at exec). */
 static void block_gone(struct collector *c, const struct live_block *b)
 {
 	struct site_counters *s = &c->sites[c->site_of_stack[b->stack]];
+	struct profile_weight w = collector_weight(c, b->size);
 
-	s->live_blocks--;
-	s->live_bytes -= b->size;
-	c->heap_bytes -= b->size;
+	s->live_blocks -= w.blocks;
+	s->live_bytes -= w.bytes;
+	c->heap_bytes -= w.bytes;
+	c->heap_blocks -= w.blocks;
 	if (b->stamp <= c->peak_stamp && remember_freed(c, b) < 0)
 		c->lost_internal++;
 }
@@ -153,6 +161,7 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 		.stack = r->stack <= wiretables_stack_slots(&c->tables) ? r->stack : 0,
 	};
 	unsigned bucket = profile_size_bucket(r->size);
+	struct profile_weight w;
 	struct site_counters *s;
 	int ret;
 
@@ -174,20 +183,23 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 		c->lost_internal++;
 		return;
 	}
-	s->allocations++;
-	s->bytes_allocated += b.size;
-	s->live_blocks++;
-	s->live_bytes += b.size;
-	c->recent_stamps[c->allocations % (c->opt.temporary_threshold + 1)] = b.stamp;
-	c->sizes[bucket].count++;
-	c->sizes[bucket].bytes += b.size;
-	c->allocations++;
-	c->bytes_allocated += b.size;
-	c->heap_bytes += b.size;
+	w = collector_weight(c, b.size);
+	s->allocations += w.blocks;
+	s->bytes_allocated += w.bytes;
+	s->live_blocks += w.blocks;
+	s->live_bytes += w.bytes;
+	c->recent_stamps[c->alloc_events % (c->opt.temporary_threshold + 1)] = b.stamp;
+	c->sizes[bucket].count += w.blocks;
+	c->sizes[bucket].bytes += w.bytes;
+	c->alloc_events++;
+	c->allocations += w.blocks;
+	c->bytes_allocated += w.bytes;
+	c->heap_bytes += w.bytes;
+	c->heap_blocks += w.blocks;
 	/* the most bytes; of equal bytes, the most blocks (malloc(0) has a peak) */
-	if (c->heap_bytes > c->peak_bytes || (c->heap_bytes == c->peak_bytes && c->live.count > c->peak_blocks)) {
+	if (c->heap_bytes > c->peak_bytes || (c->heap_bytes == c->peak_bytes && c->heap_blocks > c->peak_blocks)) {
 		c->peak_bytes = c->heap_bytes;
-		c->peak_blocks = c->live.count;
+		c->peak_blocks = c->heap_blocks;
 		c->peak_stamp = b.stamp;
 		c->peak_ns = c->now_ns - c->start_ns;
 		forget_freed(&c->freed_since_peak);
@@ -203,27 +215,29 @@ static int is_temporary(const struct collector *c, const struct live_block *b)
 {
 	uint64_t window = (uint64_t)c->opt.temporary_threshold + 1;
 
-	if (c->allocations <= window)
+	if (c->alloc_events <= window)
 		return 1;
-	return b->stamp >= c->recent_stamps[(c->allocations - window) % window];
+	return b->stamp >= c->recent_stamps[(c->alloc_events - window) % window];
 }
 
 static void replay_free(struct collector *c, const struct wire_record *r)
 {
 	struct site_counters *site;
+	struct profile_weight w;
 	struct live_block b;
 
 	if (livetable_remove(&c->live, r->addr, &b) < 0) {
 		c->unknown_frees++;
 		return;
 	}
-	c->frees++;
-	c->bytes_freed += b.size;
+	w = collector_weight(c, b.size);
+	c->frees += w.blocks;
+	c->bytes_freed += w.bytes;
 	site = &c->sites[c->site_of_stack[b.stack]];
-	site->frees++;
-	if (is_temporary(c, &b)) {
-		c->temporary++;
-		site->temporary++;
+	site->frees += w.blocks;
+	if (!c->opt.sample_rate && is_temporary(c, &b)) {	/* unknowable from a sample */
+		c->temporary += w.blocks;
+		site->temporary += w.blocks;
 	}
 	block_gone(c, &b);
 }
@@ -242,8 +256,10 @@ void collector_release_image(struct collector *c)
 	size_t pos = 0;
 
 	while ((b = livetable_next(&c->live, &pos))) {
-		c->exec_released_blocks++;
-		c->exec_released_bytes += b->size;
+		struct profile_weight w = collector_weight(c, b->size);
+
+		c->exec_released_blocks += w.blocks;
+		c->exec_released_bytes += w.bytes;
 		block_gone(c, b);
 	}
 	livetable_clear(&c->live);

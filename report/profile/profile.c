@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1040,6 +1041,7 @@ int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFIL
 		ret = fail(err, -EINVAL, "'%s' is corrupt: it has no stack table", path);
 		goto out;
 	}
+	profile_weigh_snapshots(p);
 	ret = 0;
 out:
 	if (ret < 0)
@@ -1059,4 +1061,45 @@ int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 	ret = profile_read_fd(p, fd, path, err);
 	close(fd);
 	return ret;
+}
+
+struct profile_weight profile_sample_weight(uint64_t rate, uint64_t size)
+{
+	double p;
+
+	if (!rate)
+		return (struct profile_weight){ size, 1 };
+	p = -expm1(-(double)size / (double)rate);	/* 1 - exp(-s/R), exact for small s */
+	if (!(p > 0))
+		return (struct profile_weight){ size, 1 };	/* size 0: caught by a thread's first draw */
+	return (struct profile_weight){ (uint64_t)llround((double)size / p), (uint64_t)llround(1 / p) };
+}
+
+uint64_t profile_sample_rate(const struct profile *p)
+{
+	const char *v = profile_get_meta(p, PROFILE_META_SAMPLE_RATE);
+	unsigned long long rate;
+	char *end;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	rate = strtoull(v, &end, 10);
+	return errno || *end || rate > PROFILE_MAX_SAMPLE_RATE ? 0 : rate;
+}
+
+void profile_weigh_snapshots(struct profile *p)
+{
+	uint64_t rate = profile_sample_rate(p);
+
+	for (size_t k = 0; rate && k < p->nsnapshots; k++) {
+		struct profile_snapshot *s = &p->snapshots[k];
+
+		s->bytes = 0;
+		for (uint64_t i = 0; i < s->nblocks; i++) {
+			s->bytes += profile_block_weight(rate, &s->blocks[i]).bytes;
+			if (s->bytes > PROFILE_MAX_BYTES)
+				s->bytes = PROFILE_MAX_BYTES;
+		}
+	}
 }

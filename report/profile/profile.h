@@ -163,7 +163,8 @@ struct profile_snapshot {
 	uint64_t stamp;		/* taken after this many events */
 	uint64_t nblocks;
 	struct profile_block *blocks;	/* sorted by address */
-	uint64_t bytes;		/* sum of the blocks' sizes (derived) */
+	uint64_t bytes;		/* sum of the blocks' sizes, or of their weights when
+				 * sampled (derived) */
 	struct profile_scan *scan;	/* NULL when not scanned */
 	uint32_t *types;	/* per block: string offset of its Python object's type
 				 * name, 0 for a block that holds none; NULL: not typed */
@@ -246,6 +247,37 @@ static inline unsigned profile_size_bucket(uint64_t size)
 {
 	return size ? 64 - (unsigned)__builtin_clzll(size) : 0;
 }
+
+/*
+ * run --sample-rate R recorded a block of size s with probability
+ * p = 1 - exp(-s / R) (tracer/sample.c), and stores R as the meta
+ * "sample-rate". The block then stands for s / p bytes in 1 / p blocks,
+ * an unbiased estimate; every counter of a sampled profile sums these.
+ * With R = 0 (every allocation recorded) a block is itself: s bytes, 1.
+ */
+struct profile_weight {
+	uint64_t bytes;
+	uint64_t blocks;
+};
+
+#define PROFILE_META_SAMPLE_RATE "sample-rate"
+#define PROFILE_MAX_SAMPLE_RATE	(1ull << 40)
+
+struct profile_weight profile_sample_weight(uint64_t rate, uint64_t size);
+
+/* The profile's sample rate, 0 when every allocation was recorded. */
+uint64_t profile_sample_rate(const struct profile *p);
+
+/* A snapshot block's weight in p. */
+static inline struct profile_weight profile_block_weight(uint64_t rate, const struct profile_block *b)
+{
+	if (!rate)
+		return (struct profile_weight){ b->size, 1 };
+	return profile_sample_weight(rate, b->size);
+}
+
+/* A sampled profile's snapshots' bytes, as estimates (profile_read does it). */
+void profile_weigh_snapshots(struct profile *p);
 
 /* An empty profile with strings[0] == "". Returns 0 or -ENOMEM. */
 int profile_init(struct profile *p);

@@ -1,7 +1,11 @@
 /*
  * format.c - numbers the way reports print them (see format.h).
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "format.h"
 
@@ -60,4 +64,45 @@ void format_make_printable(char *s, size_t len)
 			i++;
 		}
 	}
+}
+
+static int only_space(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
+}
+
+int format_parse_bytes(const char *s, int64_t *out, char *why, size_t len)
+{
+	static const struct { const char *unit; int64_t scale; } units[] = {
+		{ "KiB", 1ll << 10 }, { "MiB", 1ll << 20 }, { "GiB", 1ll << 30 }, { "TiB", 1ll << 40 },
+		{ "kB", 1000 }, { "KB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 },
+		{ "TB", 1000000000000ll }, { "B", 1 }, { "", 1 },
+	};
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || errno) {
+		snprintf(why, len, "'%s' is not a number", s);
+		return -1;
+	}
+	while (isspace((unsigned char)*end))
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t n = strlen(units[i].unit);
+
+		if (strncmp(end, units[i].unit, n) != 0 || !only_space(end + n))
+			continue;
+		if (v > INT64_MAX / units[i].scale || v < INT64_MIN / units[i].scale) {
+			snprintf(why, len, "'%s' is too large", s);
+			return -1;
+		}
+		*out = v * units[i].scale;
+		return 0;
+	}
+	snprintf(why, len, "unknown unit '%s' (B, KiB, MiB, GiB, kB, MB, GB)", end);
+	return -1;
 }

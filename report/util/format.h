@@ -10,6 +10,10 @@
 /* "1.2 MiB", "420 B": binary units, one decimal above KiB. */
 void format_bytes(uint64_t bytes, char *buf, size_t len);
 
+/* "512KiB", "1 MiB", "2MB", "4096": a number of bytes (binary and decimal
+ * units, B or none); 0, or -1 with why[] saying what is wrong. */
+int format_parse_bytes(const char *s, int64_t *out, char *why, size_t len);
+
 /* "1.234 s", "12 ms". */
 void format_duration(uint64_t ns, char *buf, size_t len);
 

@@ -1,0 +1,52 @@
+#!/bin/sh
+# run --sample-rate: estimates within 10% of the exact run per function over
+# 1% of the bytes allocated, marked as estimates, leak kinds from the scan.
+. "$(dirname "$0")/lib.sh"
+
+"$HW" run -q -o "$T/exact.hws" -- "$P/sampled" > /dev/null
+"$HW" run --sample-rate 32KiB -o "$T/samp.hws" -- "$P/sampled" > "$T/out" 2> "$T/err"
+expect "the program's output is its own" "$(cat "$T/out")" "sampled done"
+
+by_function() { "$HW" top -f json --by function --sort allocated -n 0 "$1@exit" |
+	json /dev/stdin '{g["function"]: g["bytes_allocated"] for g in j["groups"]}'; }
+exact=$(by_function "$T/exact.hws")
+samp=$(by_function "$T/samp.hws")
+check="e = $exact; s = $samp; total = sum(e.values())
+big = [f for f in e if e[f] >= total / 100]
+bad = [(f, e[f], s.get(f, 0)) for f in big if abs(s.get(f, 0) - e[f]) > e[f] / 10]"
+expect "the sites that matter are all there" \
+	"$(python3 -c "$check
+print(sorted(big))")" "['grown_blocks', 'large_blocks', 'main', 'medium_blocks', 'small_blocks']"
+expect "bytes allocated per function within 10% of the exact run" "$(python3 -c "$check
+print(bad)")" "[]"
+
+stats_json "$T/exact.hws" > "$T/e.json"
+stats_json "$T/samp.hws" > "$T/s.json"
+expect "exact: not sampled" "$(json "$T/e.json" '(j["sampled"], j["sample_rate"])')" "(False, 0)"
+expect "sampled: says so, with its rate" "$(json "$T/s.json" '(j["sampled"], j["sample_rate"])')" "(True, 32768)"
+expect "allocations within 10% of the exact count" \
+	"$(python3 -c "import json; e = json.load(open('$T/e.json')); s = json.load(open('$T/s.json'))
+print(abs(s['allocations'] - e['allocations']) <= e['allocations'] / 10)")" True
+expect "the huge blocks kept at exit: all caught, each its own weight" \
+	"$(json "$T/s.json" 'j["live_bytes"] >= 8 * (4 << 20)')" True
+expect_match "the summary says it sampled" "$(cat "$T/err")" \
+	"^heapwise: sampled: one allocation in 32.0 KiB allocated recorded, by size"
+expect_match "the summary marks estimates" "$(cat "$T/err")" "^heapwise: ~[0-9]* allocations, ~[0-9]* frees"
+expect_match "top marks estimates" "$("$HW" top -n 1 "$T/samp.hws@peak")" "size=~[0-9.]* [KMG]*i*B, count=~"
+expect "top's JSON says it is sampled" \
+	"$("$HW" top -f json -n 1 "$T/samp.hws@exit" | json /dev/stdin '(j["snapshot"]["sampled"], j["snapshot"]["sample_rate"])')" \
+	"(True, 32768)"
+# the 4 MiB blocks are nearly always recorded (1 - exp(-128)): the scan finds them lost
+"$HW" leaks -f json "$T/samp.hws" > "$T/leaks.json"
+expect "leaks: the huge blocks definitely lost" \
+	"$(json "$T/leaks.json" '(j["definite"]["blocks"], j["definite"]["bytes"])')" "(8, 33554432)"
+
+# far fewer records: a smaller profile
+expect "the sampled profile is the smaller" \
+	"$(python3 -c "import os; print(os.path.getsize('$T/samp.hws') < os.path.getsize('$T/exact.hws'))")" True
+
+"$HW" run --sample-rate 12XB -- /bin/true 2> "$T/err"
+expect "a bad rate: usage error" "$?" 2
+expect_match "a bad rate: says which" "$(cat "$T/err")" "sample-rate takes bytes from 0 to 1 TiB"
+"$HW" run --sample-rate 2TiB -- /bin/true 2> /dev/null
+expect "a rate over 1 TiB: usage error" "$?" 2

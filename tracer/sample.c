@@ -1,0 +1,147 @@
+/*
+ * sample.c - run --sample-rate: which allocations are recorded, and which
+ * frees must be sent.
+ *
+ * Each thread counts down the bytes it allocates; the allocation that
+ * takes the count to zero or below is recorded, and a new count is drawn
+ * from an exponential distribution of mean sample_rate. Bytes are then
+ * sampled as a Poisson process, as tcmalloc's and jemalloc's heap
+ * profilers do: a block of size s is recorded with probability
+ * 1 - exp(-s / rate), whatever came before it, so a large block is nearly
+ * always caught and a report can weigh each block by the inverse of that
+ * probability for an unbiased estimate (profile_sample_weight).
+ *
+ * An allocation that is not recorded costs the countdown and nothing
+ * else: no stamp, no stack. Its free must not be sent either, or every
+ * free would still cost a record. So the addresses of recorded blocks
+ * live in one open-addressed table shared by all threads (lock-free: a
+ * slot goes from empty or gone to an address by CAS, and back to gone by
+ * CAS); a free looks its address up, which for an address never recorded
+ * usually ends at the first slot. A block that finds no slot within
+ * SAMPLED_PROBES makes the table give up: from then on every free is
+ * sent, and the collector ignores the frees of blocks it never saw. Exact
+ * either way.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "tracer.h"
+
+#define SAMPLED_BITS	18			/* 2 MiB of slots, mapped lazily */
+#define SAMPLED_SLOTS	(1u << SAMPLED_BITS)
+#define SAMPLED_PROBES	64
+#define SLOT_EMPTY	0
+#define SLOT_GONE	1			/* a removed address: probes go on past it */
+
+static uint64_t *sampled;	/* the table; NULL when it could not be made */
+
+/* A slot holds an address inverted: the exit scan reads this memory too,
+ * and a table of plain addresses would make every recorded block
+ * reachable. (~addr is never EMPTY or GONE.) */
+static inline uint64_t hidden(uint64_t addr)
+{
+	return ~addr;
+}
+static int sampled_full;	/* 1: a block found no slot; every free is sent */
+
+static inline uint32_t slot_of(uint64_t addr)
+{
+	return (uint32_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - SAMPLED_BITS));
+}
+
+static uint64_t next_random(struct thread_state *t)
+{
+	/* xorshift64*: a thread's own stream, good enough to space samples */
+	uint64_t x = t->sample_rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	t->sample_rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Bytes until the next recorded allocation: exponential, of mean rate. */
+static int64_t draw(struct thread_state *t)
+{
+	double u = (double)((next_random(t) >> 11) + 1) * 0x1.0p-53;	/* in (0, 1] */
+	double bytes = -log(u) * (double)hw_layout.sample_rate;
+
+	if (bytes < 1)
+		return 1;
+	return bytes > (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)bytes;
+}
+
+int hw_sample_cross(struct thread_state *t, size_t size)
+{
+	if (!t->sample_rng) {
+		/* a thread's first allocation: seed, and start its countdown */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t->sample_rng = ((uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull) ^
+				((uint64_t)syscall(SYS_gettid) << 32) ^ (uintptr_t)t ^ 1;
+		t->sample_left = draw(t) - (int64_t)size;
+		if (t->sample_left > 0)
+			return 0;
+	}
+	t->sample_left = draw(t);
+	return 1;
+}
+
+void hw_sample_keep(uint64_t addr)
+{
+	uint32_t i = slot_of(addr);
+	uint64_t key = hidden(addr);
+
+	if (!sampled || sampled_full)
+		return;
+	for (unsigned n = 0; n < SAMPLED_PROBES; n++, i = (i + 1) & (SAMPLED_SLOTS - 1)) {
+		uint64_t seen = __atomic_load_n(&sampled[i], __ATOMIC_RELAXED);
+
+		while (seen == SLOT_EMPTY || seen == SLOT_GONE) {
+			if (__atomic_compare_exchange_n(&sampled[i], &seen, key, 0,
+							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				return;
+		}
+	}
+	__atomic_store_n(&sampled_full, 1, __ATOMIC_RELEASE);
+}
+
+int hw_sample_forget(uint64_t addr)
+{
+	uint32_t i = slot_of(addr);
+	uint64_t key = hidden(addr);
+
+	if (!sampled || __atomic_load_n(&sampled_full, __ATOMIC_ACQUIRE))
+		return 1;
+	for (unsigned n = 0; n < SAMPLED_PROBES; n++, i = (i + 1) & (SAMPLED_SLOTS - 1)) {
+		uint64_t seen = __atomic_load_n(&sampled[i], __ATOMIC_ACQUIRE);
+
+		if (seen == SLOT_EMPTY)
+			return 0;
+		/* only this thread frees addr now: nobody else moves its slot */
+		if (seen == key && __atomic_compare_exchange_n(&sampled[i], &seen, SLOT_GONE, 0,
+								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return 1;
+	}
+	/* not within the probes: never kept, unless the table gave up meanwhile */
+	return __atomic_load_n(&sampled_full, __ATOMIC_ACQUIRE);
+}
+
+void hw_sample_init(void)
+{
+	void *m;
+
+	if (!hw_layout.sample_rate || sampled)
+		return;		/* a forked child keeps its parent's table: its blocks too */
+	m = mmap(NULL, SAMPLED_SLOTS * sizeof(*sampled), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m != MAP_FAILED)
+		sampled = m;	/* else every free is sent */
+}
