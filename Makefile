@@ -30,6 +30,8 @@ DW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdw 2>/dev/null)
 DW_LIBS = $(shell $(PKG_CONFIG) --libs libdw 2>/dev/null || echo -ldw -lelf)
 ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
 ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
+# what report/profile needs: zlib (checksums) and libm (sampled weights)
+PROFILE_LIBS = $(ZLIB_LIBS) -lm
 UNW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libunwind 2>/dev/null)
 UNW_LIBS = $(shell $(PKG_CONFIG) --libs libunwind 2>/dev/null || echo -lunwind)
 CURSES_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null)
@@ -107,7 +109,7 @@ libheapwise.so: $(TRACER_OBJ) tracer/exports.map
 		-Wl,-z,now -Wl,-z,nodelete $(UNW_LIBS) -ldl -lpthread -lm $(LDFLAGS)
 
 heapwise: $(CMD_OBJ) $(REPORT_OBJ)
-	$(CC) -o $@ $(CMD_OBJ) $(REPORT_OBJ) $(DW_LIBS) $(ZLIB_LIBS) $(CURSES_LIBS) -lpthread -lm -lstdc++ $(LDFLAGS)
+	$(CC) -o $@ $(CMD_OBJ) $(REPORT_OBJ) $(DW_LIBS) $(PROFILE_LIBS) $(CURSES_LIBS) -lpthread -lstdc++ $(LDFLAGS)
 
 # Test programs: unoptimized and with debug info, so their heaps and lines are exact.
 $(B)/progs/lib%.so: tests/progs/lib%.c
@@ -150,7 +152,7 @@ $(B)/progs/static-hello: tests/progs/static-hello.c
 # that needed more would not link. The live table's is of collect.
 $(B)/unit/%: tests/unit/%.c tests/unit/heap-graph.h $(PURE_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(PURE_OBJ) $(CMOCKA_LIBS) $(ZLIB_LIBS)
+	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(PURE_OBJ) $(CMOCKA_LIBS) $(PROFILE_LIBS)
 
 $(B)/unit/test-livetable: tests/unit/test-livetable.c $(B)/report/collect/livetable.o
 	@mkdir -p $(@D)
@@ -183,12 +185,12 @@ $(B)/fuzz/obj/%.o: %.c $(REPORT_H) tracer/wire.h
 
 $(B)/fuzz/fuzz-profile: tests/fuzz/fuzz-profile.c $(FUZZ_PURE_OBJ)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_PURE_OBJ) $(ZLIB_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_PURE_OBJ) $(PROFILE_LIBS)
 
 $(B)/fuzz/fuzz-collector: tests/fuzz/fuzz-collector.c $(FUZZ_COLLECT_OBJ) $(FUZZ_PURE_OBJ)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DW_CFLAGS) -o $@ $< $(FUZZ_COLLECT_OBJ) $(FUZZ_PURE_OBJ) \
-		$(DW_LIBS) $(ZLIB_LIBS) -lpthread
+		$(DW_LIBS) $(PROFILE_LIBS) -lpthread
 
 fuzz: all $(PROGS) $(FUZZERS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)

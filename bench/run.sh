@@ -1,8 +1,9 @@
 #!/bin/sh
 # run.sh - `make bench`: the overhead of heapwise against the untraced
-# program and against heaptrack (when installed), on four workloads:
+# program and against heaptrack (when installed), on five workloads:
 #   (a) one thread, 1M malloc/free pairs over 10,000 live blocks, mixed sizes
-#   (b) the same on two threads (1M pairs each)
+#   (b) the same on two threads (1M pairs each); and again with
+#       run --sample-rate 512KiB, the sampling mode
 #   (c) 500k pairs made 16-32 frames deep
 #   (d) python3 (PYTHONMALLOC=malloc) building, dumping and loading a large JSON document
 #   (e) the same with Python's own allocator (pymalloc), against tracemalloc
@@ -16,6 +17,7 @@
 # profiler's own processes included).
 cd "$(dirname "$0")/.." || exit 1
 runs=${BENCH_RUNS:-5}
+hwopts=
 B=build/bench
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/heapwise-bench.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -37,12 +39,12 @@ bench() {
 	: > "$tmp/base"; : > "$tmp/hw"; : > "$tmp/ht"
 	# once untimed: the page cache warm for all three, heapwise's debug cache filled
 	env $envs "$@" > /dev/null 2>&1
-	env $envs ./heapwise run -q -o "$tmp/p.hws" -- "$@" > /dev/null 2>&1
+	env $envs ./heapwise run -q $hwopts -o "$tmp/p.hws" -- "$@" > /dev/null 2>&1
 	[ "$have_heaptrack" = 1 ] && env $envs heaptrack -o "$tmp/ht.0" "$@" > /dev/null 2>&1
 	rm -f "$tmp"/ht.0*
 	for i in $(seq 1 "$runs"); do
 		env $envs "$B/measure" "$@" >> "$tmp/base" 2>/dev/null
-		env $envs "$B/measure" ./heapwise run -q -o "$tmp/p.hws" -- "$@" >> "$tmp/hw" 2>/dev/null
+		env $envs "$B/measure" ./heapwise run -q $hwopts -o "$tmp/p.hws" -- "$@" >> "$tmp/hw" 2>/dev/null
 		if [ "$have_heaptrack" = 1 ]; then
 			env $envs "$B/measure" heaptrack -o "$tmp/ht.$i" "$@" 2>/dev/null | tail -1 >> "$tmp/ht"
 			rm -f "$tmp"/ht.$i*
@@ -68,6 +70,9 @@ echo "median of $runs runs, after one untimed run of each; wall seconds; peak RS
 printf "%-28s %8s %9s %9s %8s %12s %7s %7s\n" workload untraced heapwise heaptrack hw/base hw/heaptrack hw-MiB ht-MiB
 bench "(a) churn, 1 thread" -- "$B/churn" 1 1000000
 bench "(b) churn, 2 threads" -- "$B/churn" 2 1000000
+hwopts="--sample-rate 512KiB"	# heapwise's options, for the next row only
+bench "(b) sampled 512KiB" -- "$B/churn" 2 1000000
+hwopts=
 bench "(c) 16-32 frames deep" -- "$B/deepalloc" 500000
 if [ -n "$python" ]; then
 	bench "(d) python3 json" PYTHONMALLOC=malloc -- "$python" bench/json_workload.py
