@@ -106,7 +106,7 @@ $(B)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(REPORT_H) tracer/wire.h
 
 libheapwise.so: $(TRACER_OBJ) tracer/exports.map
 	$(CC) -shared -o $@ $(TRACER_OBJ) -Wl,--version-script=tracer/exports.map \
-		-Wl,-z,now -Wl,-z,nodelete $(UNW_LIBS) -ldl -lpthread -lm $(LDFLAGS)
+		-Wl,-z,now -Wl,-z,nodelete $(UNW_LIBS) -ldl -lpthread $(LDFLAGS)
 
 heapwise: $(CMD_OBJ) $(REPORT_OBJ)
 	$(CC) -o $@ $(CMD_OBJ) $(REPORT_OBJ) $(DW_LIBS) $(PROFILE_LIBS) $(CURSES_LIBS) -lpthread -lstdc++ $(LDFLAGS)

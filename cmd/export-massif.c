@@ -148,13 +148,14 @@ static int detailed(struct massif *m, const struct profile_snapshot *s, int is_p
 	const struct profile *p = m->p;
 	uint64_t *bytes = calloc(p->nstacks + 1, sizeof(*bytes));
 	struct item *items = calloc(p->nstacks + 1, sizeof(*items));
+	uint64_t rate = profile_sample_rate(p);	/* sampled: what the blocks stand for */
 	size_t n = 0;
 	int ret = -ENOMEM;
 
 	if (!bytes || !items)
 		goto out;
 	for (uint64_t i = 0; i < s->nblocks; i++)
-		bytes[s->blocks[i].stack] += s->blocks[i].size;
+		bytes[s->blocks[i].stack] += profile_block_weight(rate, &s->blocks[i]).bytes;
 	for (size_t i = 0; i < p->nstacks; i++)
 		if (bytes[i])
 			items[n++] = (struct item){ (uint32_t)i, bytes[i], 0 };

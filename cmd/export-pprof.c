@@ -257,14 +257,17 @@ static void samples(struct pprof *x, const struct export_ctx *ex)
 	uint64_t *alloc_blocks = calloc(p->nstacks + 1, sizeof(uint64_t));
 	uint64_t *alloc_bytes = calloc(p->nstacks + 1, sizeof(uint64_t));
 	uint64_t *ids = calloc(p->nstack_frames + 1, sizeof(uint64_t));
+	uint64_t rate = profile_sample_rate(p);	/* sampled: what the blocks stand for */
 
 	if (!inuse_blocks || !inuse_bytes || !alloc_blocks || !alloc_bytes || !ids) {
 		x->out.failed = 1;
 		goto out;
 	}
 	for (uint64_t i = 0; i < ex->s->nblocks; i++) {
-		inuse_blocks[ex->s->blocks[i].stack]++;
-		inuse_bytes[ex->s->blocks[i].stack] += ex->s->blocks[i].size;
+		struct profile_weight w = profile_block_weight(rate, &ex->s->blocks[i]);
+
+		inuse_blocks[ex->s->blocks[i].stack] += w.blocks;
+		inuse_bytes[ex->s->blocks[i].stack] += w.bytes;
 	}
 	for (size_t i = 0; i < p->nsites; i++) {
 		alloc_blocks[p->sites[i].stack] += p->sites[i].allocations;

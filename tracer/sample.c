@@ -23,7 +23,6 @@
  * either way.
  */
 #define _GNU_SOURCE
-#include <math.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,11 +65,32 @@ static uint64_t next_random(struct thread_state *t)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+/*
+ * ln(x) for x in [2^-53, 1], within 1e-10: not libm's, whose mapping
+ * would cost a program under an address-space limit what it could have
+ * had (t0182). x = m 2^e with m in [1, 2); ln m = 2 atanh((m-1)/(m+1)),
+ * the series in t <= 1/3.
+ */
+static double natural_log(double x)
+{
+	union { double d; uint64_t u; } v = { x };
+	int e = (int)((v.u >> 52) & 0x7ff) - 1023;
+	double m, t, t2;
+
+	v.u = (v.u & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+	m = v.d;
+	t = (m - 1) / (m + 1);
+	t2 = t * t;
+	return e * 0.69314718055994530942 +
+	       2 * t * (1 + t2 * (1. / 3 + t2 * (1. / 5 + t2 * (1. / 7 + t2 * (1. / 9 + t2 * (1. / 11 +
+	       t2 * (1. / 13 + t2 * (1. / 15 + t2 / 17))))))));
+}
+
 /* Bytes until the next recorded allocation: exponential, of mean rate. */
 static int64_t draw(struct thread_state *t)
 {
 	double u = (double)((next_random(t) >> 11) + 1) * 0x1.0p-53;	/* in (0, 1] */
-	double bytes = -log(u) * (double)hw_layout.sample_rate;
+	double bytes = -natural_log(u) * (double)hw_layout.sample_rate;
 
 	if (bytes < 1)
 		return 1;

@@ -24,6 +24,7 @@ int stack_values(const struct profile *p, const struct profile_snapshot *s, enum
 		 uint64_t **out)
 {
 	uint64_t *v = calloc(p->nstacks + 1, sizeof(*v));
+	uint64_t rate = profile_sample_rate(p);	/* sampled: what the blocks stand for */
 	struct leak_analysis a;
 
 	if (!v)
@@ -31,8 +32,11 @@ int stack_values(const struct profile *p, const struct profile_snapshot *s, enum
 	switch (value) {
 	case VALUE_LIVE_BYTES:
 	case VALUE_LIVE_BLOCKS:
-		for (uint64_t i = 0; i < s->nblocks; i++)
-			v[s->blocks[i].stack] += value == VALUE_LIVE_BYTES ? s->blocks[i].size : 1;
+		for (uint64_t i = 0; i < s->nblocks; i++) {
+			struct profile_weight w = profile_block_weight(rate, &s->blocks[i]);
+
+			v[s->blocks[i].stack] += value == VALUE_LIVE_BYTES ? w.bytes : w.blocks;
+		}
 		break;
 	case VALUE_ALLOCATED:
 	case VALUE_ALLOCATIONS:
@@ -51,7 +55,7 @@ int stack_values(const struct profile *p, const struct profile_snapshot *s, enum
 		}
 		for (uint64_t i = 0; i < s->nblocks; i++)
 			if (a.kind[i] == LEAK_DEFINITE || a.kind[i] == LEAK_INDIRECT)
-				v[s->blocks[i].stack] += s->blocks[i].size;
+				v[s->blocks[i].stack] += profile_block_weight(rate, &s->blocks[i]).bytes;
 		leaks_release(&a);
 		break;
 	}
