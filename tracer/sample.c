@@ -39,6 +39,17 @@
 
 static uint64_t *sampled;	/* the table; NULL when it could not be made */
 
+/*
+ * In front of the table, small enough to stay in L1: how many recorded
+ * blocks live in each stretch of 2^(SAMPLED_BITS - FILTER_BITS) slots. A
+ * free whose stretch counts none (nearly every free, when recorded blocks
+ * are few) never touches the table, whose lines would miss the cache
+ * (20% of a sampled run's time on bench (b) before this). A block is
+ * counted before it enters the table and uncounted after it leaves.
+ */
+#define FILTER_BITS	11
+static uint32_t filter[1u << FILTER_BITS];
+
 /* A slot holds an address inverted: the exit scan reads this memory too,
  * and a table of plain addresses would make every recorded block
  * reachable. (~addr is never EMPTY or GONE.) */
@@ -121,6 +132,7 @@ void hw_sample_keep(uint64_t addr)
 
 	if (!sampled || sampled_full)
 		return;
+	__atomic_fetch_add(&filter[i >> (SAMPLED_BITS - FILTER_BITS)], 1, __ATOMIC_RELEASE);
 	for (unsigned n = 0; n < SAMPLED_PROBES; n++, i = (i + 1) & (SAMPLED_SLOTS - 1)) {
 		uint64_t seen = __atomic_load_n(&sampled[i], __ATOMIC_RELAXED);
 
@@ -135,11 +147,13 @@ void hw_sample_keep(uint64_t addr)
 
 int hw_sample_forget(uint64_t addr)
 {
-	uint32_t i = slot_of(addr);
+	uint32_t home = slot_of(addr), i = home;
 	uint64_t key = hidden(addr);
 
 	if (!sampled || __atomic_load_n(&sampled_full, __ATOMIC_ACQUIRE))
 		return 1;
+	if (!__atomic_load_n(&filter[i >> (SAMPLED_BITS - FILTER_BITS)], __ATOMIC_ACQUIRE))
+		return 0;
 	for (unsigned n = 0; n < SAMPLED_PROBES; n++, i = (i + 1) & (SAMPLED_SLOTS - 1)) {
 		uint64_t seen = __atomic_load_n(&sampled[i], __ATOMIC_ACQUIRE);
 
@@ -147,8 +161,10 @@ int hw_sample_forget(uint64_t addr)
 			return 0;
 		/* only this thread frees addr now: nobody else moves its slot */
 		if (seen == key && __atomic_compare_exchange_n(&sampled[i], &seen, SLOT_GONE, 0,
-								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			__atomic_fetch_sub(&filter[home >> (SAMPLED_BITS - FILTER_BITS)], 1, __ATOMIC_RELEASE);
 			return 1;
+		}
 	}
 	/* not within the probes: never kept, unless the table gave up meanwhile */
 	return __atomic_load_n(&sampled_full, __ATOMIC_ACQUIRE);
