@@ -115,6 +115,7 @@ static void json_site(struct json *j, const struct profile *p, const struct grou
 static void json_totals(struct json *j, const struct profile *p)
 {
 	const struct profile_totals *t = &p->totals;
+	uint64_t rate = profile_sample_rate(p);
 	const struct { const char *key; uint64_t value; } fields[] = {
 		{ "allocations", t->allocations },
 		{ "frees", t->frees },
@@ -150,8 +151,8 @@ static void json_totals(struct json *j, const struct profile *p)
 	}
 	/* run --sample-rate: the counters above are estimates (sample_rate 0: exact) */
 	json_key(j, "sampled");
-	json_bool(j, profile_sample_rate(p) != 0);
-	json_key_u64(j, "sample_rate", profile_sample_rate(p));
+	json_bool(j, rate != 0);
+	json_key_u64(j, "sample_rate", rate);
 }
 
 /* "python": {"interpreter": what heapwise found, "gc": the cycle

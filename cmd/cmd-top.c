@@ -65,9 +65,9 @@ static const struct { const char *name; enum group_sort sort; } sorts[] = {
 };
 
 /* "size=1.2 MiB, count=3000, average=420 B" and the sort key's counter. */
-static void print_counts(const struct top_options *o, const struct group_table *t, const struct group_row *r)
+/* est: "~" before each number of a sampled profile (estimates), else "". */
+static void print_counts(const struct top_options *o, const char *est, const struct group_row *r)
 {
-	const char *est = profile_sample_rate(t->profile) ? "~" : "";	/* sampled: estimates */
 	char size[32], avg[32], extra[32];
 
 	format_bytes(r->size, size, sizeof(size));
@@ -83,6 +83,7 @@ static void print_counts(const struct top_options *o, const struct group_table *
 
 static void print_text(const struct top_options *o, const struct group_table *t, size_t n)
 {
+	const char *est = profile_sample_rate(t->profile) ? "~" : "";
 	char where[1024];
 
 	for (size_t i = 0; i < n; i++) {
@@ -91,7 +92,7 @@ static void print_text(const struct top_options *o, const struct group_table *t,
 		/* by traceback as tracemalloc prints it: the place, then the frames */
 		group_describe(t, r, o->r.group.by, where, sizeof(where));
 		printf("%s: ", where);
-		print_counts(o, t, r);
+		print_counts(o, est, r);
 		putchar('\n');
 		if (o->r.group.by == GROUP_TRACEBACK && r->frame != PROFILE_NONE)
 			group_frames(t, r, o->most_recent_first, report_print_frame, NULL);

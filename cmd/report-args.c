@@ -210,6 +210,8 @@ void report_json_snapshot(struct json *j, const struct profile *p, const struct 
 
 void report_json_snapshot_object(struct json *j, const struct profile *p, const struct profile_snapshot *s)
 {
+	uint64_t rate = profile_sample_rate(p);
+
 	json_open(j, '{');
 	json_key(j, "name");
 	json_string(j, profile_str(p, s->name));
@@ -219,12 +221,11 @@ void report_json_snapshot_object(struct json *j, const struct profile *p, const 
 	json_u64(j, s->nblocks);
 	json_key(j, "bytes");
 	json_u64(j, s->bytes);
-	if (profile_sample_rate(p)) {
+	if (rate) {
 		/* run --sample-rate: every count and size is an estimate */
 		json_key(j, "sampled");
 		json_bool(j, 1);
-		json_key(j, "sample_rate");
-		json_u64(j, profile_sample_rate(p));
+		json_key_u64(j, "sample_rate", rate);
 	}
 	json_close(j, '}');
 }

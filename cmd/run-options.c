@@ -245,7 +245,7 @@ int run_parse_options(int argc, char **argv, struct run_options *o, int live_cmd
 			int64_t bytes;
 
 			if (format_parse_bytes(optarg, &bytes, why, sizeof(why)) < 0 || bytes < 0 ||
-			    (uint64_t)bytes > COLLECTOR_MAX_SAMPLE_RATE)
+			    (uint64_t)bytes > PROFILE_MAX_SAMPLE_RATE)
 				return usage_error(usage, "--sample-rate takes bytes from 0 to 1 TiB (as 512KiB), "
 						   "not '%s'", optarg);
 			o->collect.sample_rate = (uint64_t)bytes;

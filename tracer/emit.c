@@ -734,6 +734,13 @@ static void *libc_realloc(void *ctx, void *p, size_t size)
 	return hw_real.realloc(p, size);
 }
 
+/* Sampling: a failed realloc left p as it was, so recorded still. */
+static inline void keep_if_failed(int old_recorded, void *p, void *q, size_t size)
+{
+	if (hw_layout.sample_rate && old_recorded && !q && size != 0)
+		hw_sample_keep((uintptr_t)p);
+}
+
 static void *realloc_into(struct thread_state *t, hw_realloc_fn *call, void *ctx, void *p, size_t size,
 			  int fn, int stacked)
 {
@@ -752,8 +759,7 @@ static void *realloc_into(struct thread_state *t, hw_realloc_fn *call, void *ctx
 	r = ring_reserve(t, 2);
 	if (!r) {
 		q = call(ctx, p, size);
-		if (hw_layout.sample_rate && old_recorded && !q && size != 0)
-			hw_sample_keep((uintptr_t)p);	/* a failed realloc left it as it was */
+		keep_if_failed(old_recorded, p, q, size);
 		count_lost(q || size == 0 ? 2 : 0);
 		return q;
 	}
@@ -763,8 +769,7 @@ static void *realloc_into(struct thread_state *t, hw_realloc_fn *call, void *ctx
 
 	ring_put(t, free_stamp, (uintptr_t)p, 0, 0,
 		 !old_recorded || (!q && size != 0) ? WIRE_REC_NOP : WIRE_REC_FREE, (uint16_t)fn);
-	if (hw_layout.sample_rate && old_recorded && !q && size != 0)
-		hw_sample_keep((uintptr_t)p);	/* a failed realloc left it as it was */
+	keep_if_failed(old_recorded, p, q, size);
 	if (q && new_recorded) {
 		uint32_t stack = 0;
 

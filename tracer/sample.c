@@ -38,6 +38,7 @@
 #define SLOT_GONE	1			/* a removed address: probes go on past it */
 
 static uint64_t *sampled;	/* the table; NULL when it could not be made */
+static int sampled_full;	/* 1: a block found no slot; every free is sent */
 
 /*
  * In front of the table, small enough to stay in L1: how many recorded
@@ -57,7 +58,6 @@ static inline uint64_t hidden(uint64_t addr)
 {
 	return ~addr;
 }
-static int sampled_full;	/* 1: a block found no slot; every free is sent */
 
 static inline uint32_t slot_of(uint64_t addr)
 {

@@ -113,7 +113,7 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	h->collector_pid = getpid();
 	h->scan_at_exit = opt->scan_at_exit ? 1 : 0;
 	h->sample_rate = opt->sample_rate;
-	_Static_assert(COLLECTOR_MAX_SAMPLE_RATE == WIRE_MAX_SAMPLE_RATE, "one limit");
+	_Static_assert(PROFILE_MAX_SAMPLE_RATE == WIRE_MAX_SAMPLE_RATE, "one limit");
 	h->traced_pid = -1;
 	h->stamp = 1;
 	wire_ring_at(h, 0)->state = WIRE_RING_OWNED;	/* the shared ring is never claimed */

@@ -26,7 +26,6 @@
 typedef int collector_count_kinds_fn(const struct profile_snapshot *s, struct leak_count kinds[LEAK_KINDS]);
 
 #define COLLECTOR_MAX_DEPTH	256	/* the most frames a stack can keep */
-#define COLLECTOR_MAX_SAMPLE_RATE (1ull << 40)	/* --sample-rate at most 1 TiB (WIRE_MAX_SAMPLE_RATE) */
 
 struct collector_options {
 	unsigned max_depth;		/* frames kept per stack, 1..COLLECTOR_MAX_DEPTH */

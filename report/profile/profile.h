@@ -261,7 +261,7 @@ struct profile_weight {
 };
 
 #define PROFILE_META_SAMPLE_RATE "sample-rate"
-#define PROFILE_MAX_SAMPLE_RATE	(1ull << 40)
+#define PROFILE_MAX_SAMPLE_RATE	(1ull << 40)	/* 1 TiB: what run takes and the tracer accepts */
 
 struct profile_weight profile_sample_weight(uint64_t rate, uint64_t size);
 
