@@ -626,6 +626,43 @@ static int by_target(const void *a, const void *b)
 }
 
 /*
+ * Sort edges as by_target does, every `to` below nblocks. A scan finds
+ * its edges in the order of their sources, so a stable counting sort on
+ * the target is nearly always the whole job: O(edges + blocks) where qsort
+ * was a third of a perl run's profile build (millions of interior pointers
+ * into a few thousand arenas). A bucket left out of order is sorted on its own.
+ */
+static int sort_by_target(struct profile_edge *edges, size_t n, size_t nblocks)
+{
+	size_t *start = calloc(nblocks + 1, sizeof(*start));
+	struct profile_edge *out = malloc((n + 1) * sizeof(*out));
+
+	if (!start || !out) {
+		free(start);
+		free(out);
+		qsort(edges, n, sizeof(*edges), by_target);	/* no room: the slow way */
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		start[edges[i].to + 1]++;
+	for (size_t t = 0; t < nblocks; t++)
+		start[t + 1] += start[t];
+	for (size_t i = 0; i < n; i++)
+		out[start[edges[i].to]++] = edges[i];
+	/* start[t] is now the end of bucket t */
+	for (size_t t = 0, lo = 0; t < nblocks; lo = start[t++])
+		for (size_t i = lo + 1; i < start[t]; i++)
+			if (by_target(&out[i - 1], &out[i]) > 0) {
+				qsort(out + lo, start[t] - lo, sizeof(*out), by_target);
+				break;
+			}
+	memcpy(edges, out, n * sizeof(*edges));
+	free(start);
+	free(out);
+	return 0;
+}
+
+/*
  * Give profile snapshot ps the heap graph of run snapshot rs. Their
  * blocks are matched by address and birth stamp: for a snapshot cut at
  * the scan they are the same, for the exit snapshot some blocks may have
@@ -716,7 +753,7 @@ static int attach_scan(struct builder *b, struct profile_snapshot *ps, struct ru
 		}
 		sc->edges[sc->nedges++] = e;
 	}
-	qsort(sc->edges, sc->nedges, sizeof(*sc->edges), by_target);
+	sort_by_target(sc->edges, sc->nedges, ps->nblocks);
 	for (size_t k = 0; k < ps->nblocks; k++)
 		if (!seen[k])
 			sc->unscanned[sc->nunscanned++] = (uint32_t)k;
@@ -1137,7 +1174,7 @@ int collector_scan_kinds(const struct run_snapshot *rs, collector_count_kinds_fn
 	for (size_t i = 0; i < r->nedges; i++)
 		if (r->edges[i].to < rs->nblocks)
 			sc.edges[sc.nedges++] = r->edges[i];
-	qsort(sc.edges, sc.nedges, sizeof(*sc.edges), by_target);
+	sort_by_target(sc.edges, sc.nedges, rs->nblocks);
 	s.scan = &sc;
 	ret = count(&s, kinds);
 out:
