@@ -308,6 +308,27 @@ static const char *map_failure(const struct collector *c, char *buf, size_t len)
 	return buf;
 }
 
+static uint64_t rusage_cpu_ns(const struct rusage *ru)
+{
+	return ((uint64_t)ru->ru_utime.tv_sec + (uint64_t)ru->ru_stime.tv_sec) * 1000000000ull +
+	       ((uint64_t)ru->ru_utime.tv_usec + (uint64_t)ru->ru_stime.tv_usec) * 1000ull;
+}
+
+/* What the run cost in CPU: the program's (reaped, with the children it
+ * waited for) and ours, every thread of this process up to now. */
+static void set_cpu_meta(struct profile *p, const struct rusage *program)
+{
+	struct rusage self;
+	char ns[32];
+
+	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)rusage_cpu_ns(program));
+	profile_set_meta(p, PROFILE_META_PROGRAM_CPU, ns);
+	if (getrusage(RUSAGE_SELF, &self) == 0) {
+		snprintf(ns, sizeof(ns), "%llu", (unsigned long long)rusage_cpu_ns(&self));
+		profile_set_meta(p, PROFILE_META_HEAPWISE_CPU, ns);
+	}
+}
+
 /*
  * The program ended with status: build the profile, write it, tell the
  * dashboards, print the summary. Returns heapwise's exit status: the
@@ -354,6 +375,7 @@ static int finish(struct run *r, int status)
 				untraced);
 	}
 	t1 = monotonic_ns();
+	set_cpu_meta(&p, &r->ru);
 	collector_build_times(r->c, &bt);
 	debug("%zu frames symbolized in %.3f s, snapshots cut in %.3f s%s", bt.frames,
 	      (double)bt.symbolize_ns / 1e9, (double)bt.snapshots_ns / 1e9, bt.side_by_side ? " (side by side)" : "");

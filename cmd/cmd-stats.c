@@ -111,6 +111,18 @@ static void json_site(struct json *j, const struct profile *p, const struct grou
 	json_close(j, '}');
 }
 
+/* A CPU time the run recorded, or null (profiles from before it did). */
+static void cpu_field(struct json *j, const struct profile *p, const char *key, const char *meta)
+{
+	uint64_t ns;
+
+	json_key(j, key);
+	if (profile_meta_u64(p, meta, &ns) == 0)
+		json_u64(j, ns);
+	else
+		json_null(j);
+}
+
 /* The run's counters, as keys of the open object. */
 static void json_totals(struct json *j, const struct profile *p)
 {
@@ -149,6 +161,8 @@ static void json_totals(struct json *j, const struct profile *p)
 		json_key(j, fields[i].key);
 		json_u64(j, fields[i].value);
 	}
+	cpu_field(j, p, "program_cpu_ns", PROFILE_META_PROGRAM_CPU);
+	cpu_field(j, p, "heapwise_cpu_ns", PROFILE_META_HEAPWISE_CPU);
 	/* run --sample-rate: the counters above are estimates (sample_rate 0: exact) */
 	json_key(j, "sampled");
 	json_bool(j, rate != 0);

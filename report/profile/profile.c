@@ -1075,17 +1075,29 @@ struct profile_weight profile_sample_weight(uint64_t rate, uint64_t size)
 	return (struct profile_weight){ (uint64_t)llround((double)size / p), (uint64_t)llround(1 / p) };
 }
 
-uint64_t profile_sample_rate(const struct profile *p)
+int profile_meta_u64(const struct profile *p, const char *key, uint64_t *out)
 {
-	const char *v = profile_get_meta(p, PROFILE_META_SAMPLE_RATE);
-	unsigned long long rate;
+	const char *v = profile_get_meta(p, key);
+	unsigned long long n;
 	char *end;
 
-	if (!v || !*v)
-		return 0;
+	if (!v || *v < '0' || *v > '9')
+		return -ENOENT;
 	errno = 0;
-	rate = strtoull(v, &end, 10);
-	return errno || *end || rate > PROFILE_MAX_SAMPLE_RATE ? 0 : rate;
+	n = strtoull(v, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+uint64_t profile_sample_rate(const struct profile *p)
+{
+	uint64_t rate;
+
+	if (profile_meta_u64(p, PROFILE_META_SAMPLE_RATE, &rate) < 0)
+		return 0;
+	return rate > PROFILE_MAX_SAMPLE_RATE ? 0 : rate;
 }
 
 void profile_weigh_snapshots(struct profile *p)

@@ -261,6 +261,10 @@ struct profile_weight {
 };
 
 #define PROFILE_META_SAMPLE_RATE "sample-rate"
+/* CPU time (user + system, ns) of the traced program (its whole tree) and of
+ * heapwise run itself (collector, scans, the profile's build), as decimals */
+#define PROFILE_META_PROGRAM_CPU "program-cpu-ns"
+#define PROFILE_META_HEAPWISE_CPU "heapwise-cpu-ns"
 #define PROFILE_MAX_SAMPLE_RATE	(1ull << 40)	/* 1 TiB: what run takes and the tracer accepts */
 
 struct profile_weight profile_sample_weight(uint64_t rate, uint64_t size);
@@ -292,6 +296,9 @@ static inline const char *profile_str(const struct profile *p, uint32_t off)
 
 int profile_set_meta(struct profile *p, const char *key, const char *value);
 const char *profile_get_meta(const struct profile *p, const char *key);	/* NULL if absent */
+/* A meta value that is a decimal number: 0, -ENOENT (absent or not a
+ * number), -EINVAL (out of range or trailing text). */
+int profile_meta_u64(const struct profile *p, const char *key, uint64_t *out);
 
 _Static_assert(offsetof(struct profile_scan, roots) == 8 * sizeof(uint64_t),
 	       "the scan header is the eight counters written as they are");

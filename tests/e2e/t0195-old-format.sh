@@ -21,3 +21,13 @@ expect_match "its leaks: indirectly lost" "$(cat "$T/leaks")" "indirectly lost: 
 	"$OLD@exit" "$T/new.hws@exit" > "$T/diff"
 expect "version 1 and 2 of one run agree" "$?" 0
 expect_match "by site too" "$(cat "$T/diff")" "leaky.c:28: size=9.8 KiB \(\+0 B\), count=10 \(\+0\)"
+
+# CPU times: the old profile has none (null, no line); a run now records the
+# program's and heapwise's own, and a busy loop's CPU is nearly its wall time
+expect "old profile: no CPU times" "$(stats_json "$OLD" | python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["program_cpu_ns"], j["heapwise_cpu_ns"])')" "None None"
+expect "old profile: no CPU line" "$(grep -c '^CPU:' "$T/stats")" 0
+"$HW" run -q -o "$T/busy.hws" -- sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done' > /dev/null 2>&1
+stats_json "$T/busy.hws" > "$T/busy.json"
+expect "a busy loop: its CPU is most of its wall time, heapwise's a small part of it" \
+	"$(json "$T/busy.json" 'j["program_cpu_ns"] > 0.7 * j["duration_ns"] and 0 < j["heapwise_cpu_ns"] < 0.5 * j["program_cpu_ns"]')" True
+expect_match "and the text says both" "$("$HW" stats "$T/busy.hws")" "^CPU: the program [0-9.]+ s, heapwise [0-9.]+ s$"
