@@ -206,7 +206,7 @@ check: test-deps
 	@tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_PROGS)
+	@$(MAKE) --no-print-directory all $(BENCH_PROGS) $(B)/progs/interior
 	@bench/run.sh
 
 install: all
