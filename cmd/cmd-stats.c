@@ -112,7 +112,7 @@ static void json_site(struct json *j, const struct profile *p, const struct grou
 }
 
 /* A CPU time the run recorded, or null (profiles from before it did). */
-static void cpu_field(struct json *j, const struct profile *p, const char *key, const char *meta)
+static void meta_field(struct json *j, const struct profile *p, const char *key, const char *meta)
 {
 	uint64_t ns;
 
@@ -127,7 +127,7 @@ static void cpu_field(struct json *j, const struct profile *p, const char *key, 
 static void json_totals(struct json *j, const struct profile *p)
 {
 	const struct profile_totals *t = &p->totals;
-	uint64_t rate = profile_sample_rate(p);
+	uint64_t rate = profile_sample_rate(p), late;
 	const struct { const char *key; uint64_t value; } fields[] = {
 		{ "allocations", t->allocations },
 		{ "frees", t->frees },
@@ -161,8 +161,9 @@ static void json_totals(struct json *j, const struct profile *p)
 		json_key(j, fields[i].key);
 		json_u64(j, fields[i].value);
 	}
-	cpu_field(j, p, "program_cpu_ns", PROFILE_META_PROGRAM_CPU);
-	cpu_field(j, p, "heapwise_cpu_ns", PROFILE_META_HEAPWISE_CPU);
+	meta_field(j, p, "program_cpu_ns", PROFILE_META_PROGRAM_CPU);
+	meta_field(j, p, "heapwise_cpu_ns", PROFILE_META_HEAPWISE_CPU);
+	json_key_u64(j, "late_events", profile_meta_u64(p, PROFILE_META_LATE_EVENTS, &late) == 0 ? late : 0);
 	/* run --sample-rate: the counters above are estimates (sample_rate 0: exact) */
 	json_key(j, "sampled");
 	json_bool(j, rate != 0);

@@ -202,6 +202,7 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	const char *cmdline = profile_get_meta(p, "command");
 	uint64_t rate = profile_sample_rate(p);
 	const char *est = rate ? "~" : "";
+	uint64_t late;
 
 	if (profile_get_meta(p, "python"))
 		fprintf(out, "%spython %s\n", prefix, profile_get_meta(p, "python"));
@@ -240,6 +241,9 @@ int summary_print(FILE *out, const struct profile *p, const char *prefix, unsign
 	if (print_end_heap(out, p, prefix, top) < 0)
 		return -ENOMEM;
 	fprintf(out, "%slost events: %llu\n", prefix, (unsigned long long)t->lost_events);
+	if (profile_meta_u64(p, PROFILE_META_LATE_EVENTS, &late) == 0 && late)
+		fprintf(out, "%sevents that came late, replayed out of order: %llu\n", prefix,
+			(unsigned long long)late);
 	if (t->unknown_frees)
 		fprintf(out, "%sfrees of blocks allocated before tracing began: %llu\n", prefix,
 			(unsigned long long)t->unknown_frees);

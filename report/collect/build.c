@@ -943,6 +943,12 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 		profile_set_meta(p, "scan-error", c->scan_error);
 	if (collector_corruption(c))
 		profile_set_meta(p, "corrupted", collector_corruption(c));
+	if (c->late_events) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)c->late_events);
+		profile_set_meta(p, PROFILE_META_LATE_EVENTS, n);
+	}
 	pymeta_interpreter(c, p);
 	if (c->py_gc.read)
 		pymeta_gc(&c->py_gc, p);

@@ -358,8 +358,11 @@ static void window_put(struct collector *c, const struct wire_record *r)
 		return;
 	}
 	if (r->stamp < w->base) {
-		/* arrived after we gave up waiting for it: replay out of order */
+		/* arrived after we gave up waiting for it, and counted it
+		 * skipped: it is not lost, only replayed out of order */
 		c->late_events++;
+		if (c->skipped_stamps)
+			c->skipped_stamps--;
 		replay(c, r);
 		return;
 	}

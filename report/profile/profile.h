@@ -265,6 +265,9 @@ struct profile_weight {
  * heapwise run itself (collector, scans, the profile's build), as decimals */
 #define PROFILE_META_PROGRAM_CPU "program-cpu-ns"
 #define PROFILE_META_HEAPWISE_CPU "heapwise-cpu-ns"
+/* events that came more than the collector waits for them after the one
+ * before, and were replayed out of order (not lost), as a decimal */
+#define PROFILE_META_LATE_EVENTS "late-events"
 #define PROFILE_MAX_SAMPLE_RATE	(1ull << 40)	/* 1 TiB: what run takes and the tracer accepts */
 
 struct profile_weight profile_sample_weight(uint64_t rate, uint64_t size);
