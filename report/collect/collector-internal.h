@@ -147,6 +147,8 @@ struct collector {
 	struct block_list freed_since_peak;	/* freed after the peak, allocated before */
 	uint64_t temporary;
 	uint64_t *recent_stamps;	/* of the last temporary_threshold + 1 allocations */
+	uint64_t recent_next;		/* alloc_events % (temporary_threshold + 1), kept
+					 * without a division per event */
 	uint64_t unknown_frees;		/* frees of addresses never seen allocated */
 	uint64_t stale_blocks;		/* live blocks whose address came back: free lost */
 	uint64_t skipped_stamps;	/* stamps that never arrived */
@@ -213,7 +215,12 @@ void collector_beat(struct collector *c, uint64_t now_ns);
 /* The image exec'd: its blocks are gone with it (counted as released). */
 void collector_release_image(struct collector *c);
 /* What a block of size counts for (its --sample-rate weight). */
-struct profile_weight collector_weight(const struct collector *c, uint64_t size);
+static inline struct profile_weight collector_weight(const struct collector *c, uint64_t size)
+{
+	if (!c->opt.sample_rate)	/* every block recorded: itself, without a call per event */
+		return (struct profile_weight){ size, 1 };
+	return profile_sample_weight(c->opt.sample_rate, size);
+}
 
 /* runsnap.c */
 /* Copy the live table into s (blocks, nblocks, bytes). Returns 0 or -ENOMEM. */

@@ -134,12 +134,6 @@ static struct site_counters *site_for(struct collector *c, uint32_t stack)
 	return &c->sites[i];
 }
 
-/* What a block counts for: itself, or with --sample-rate what it stands for. */
-struct profile_weight collector_weight(const struct collector *c, uint64_t size)
-{
-	return profile_sample_weight(c->opt.sample_rate, size);
-}
-
 /* A block leaves the live set (freed, or dropped at exec). */
 static void block_gone(struct collector *c, const struct live_block *b)
 {
@@ -188,7 +182,8 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 	s->bytes_allocated += w.bytes;
 	s->live_blocks += w.blocks;
 	s->live_bytes += w.bytes;
-	c->recent_stamps[c->alloc_events % (c->opt.temporary_threshold + 1)] = b.stamp;
+	c->recent_stamps[c->recent_next] = b.stamp;
+	c->recent_next = c->recent_next == c->opt.temporary_threshold ? 0 : c->recent_next + 1;
 	c->sizes[bucket].count += w.blocks;
 	c->sizes[bucket].bytes += w.bytes;
 	c->alloc_events++;
@@ -209,15 +204,13 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 /*
  * Freed with at most temporary_threshold allocations after it? The last
  * threshold + 1 allocation stamps are kept; the block qualifies when it is
- * no older than the first of them.
+ * no older than the first of them, the one the next allocation replaces.
  */
 static int is_temporary(const struct collector *c, const struct live_block *b)
 {
-	uint64_t window = (uint64_t)c->opt.temporary_threshold + 1;
-
-	if (c->alloc_events <= window)
+	if (c->alloc_events <= (uint64_t)c->opt.temporary_threshold + 1)
 		return 1;
-	return b->stamp >= c->recent_stamps[(c->alloc_events - window) % window];
+	return b->stamp >= c->recent_stamps[c->recent_next];
 }
 
 static void replay_free(struct collector *c, const struct wire_record *r)
