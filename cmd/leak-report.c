@@ -62,34 +62,41 @@ static void print_frames(const struct leak_report *r, uint32_t stack, FILE *out)
 	}
 }
 
+/* "~" before a number that is an estimate (run --sample-rate), else "". */
+static const char *estimated(const struct leak_analysis *a)
+{
+	return a->snapshot->sample_rate ? "~" : "";
+}
+
 static void print_record(const struct leak_report *r, const struct loss_record *rec, size_t num, size_t total,
 			 FILE *out)
 {
 	char bytes[32], direct[32], owned[32], where[1024];
+	const char *est = estimated(r->a);
 
 	format_commas(rec->bytes + rec->owned_bytes, bytes, sizeof(bytes));
 	if (rec->kind == LEAK_DEFINITE && rec->owned_bytes) {
 		format_commas(rec->bytes, direct, sizeof(direct));
 		format_commas(rec->owned_bytes, owned, sizeof(owned));
-		fprintf(out, "%s (%s direct, %s indirect) bytes", bytes, direct, owned);
+		fprintf(out, "%s%s (%s%s direct, %s%s indirect) bytes", est, bytes, est, direct, est, owned);
 	} else {
-		fprintf(out, "%s bytes", bytes);
+		fprintf(out, "%s%s bytes", est, bytes);
 	}
 	format_commas(rec->blocks, direct, sizeof(direct));
-	fprintf(out, " in %s blocks are %s in loss record %zu of %zu\n", direct, leak_kind_name(rec->kind),
+	fprintf(out, " in %s%s blocks are %s in loss record %zu of %zu\n", est, direct, leak_kind_name(rec->kind),
 		num, total);
 	print_frames(r, rec->stack, out);
 	if (rec->first_cycle != SIZE_MAX)
 		fprintf(out, "   in leaked cycle %zu (see LEAKED CYCLES)\n", rec->first_cycle + 1);
 	if (rec->nowned) {
 		format_commas(rec->owned_bytes, owned, sizeof(owned));
-		fprintf(out, "   owns %llu indirectly lost blocks, %s bytes:\n",
-			(unsigned long long)rec->owned_blocks, owned);
+		fprintf(out, "   owns %s%llu indirectly lost blocks, %s%s bytes:\n",
+			est, (unsigned long long)rec->owned_blocks, est, owned);
 		for (size_t i = 0; i < rec->nowned; i++) {
 			format_commas(rec->owned[i].bytes, owned, sizeof(owned));
 			site_of(r->p, rec->owned[i].stack, where, sizeof(where));
-			fprintf(out, "      %s bytes in %llu blocks from %s\n", owned,
-				(unsigned long long)rec->owned[i].blocks, where);
+			fprintf(out, "      %s%s bytes in %s%llu blocks from %s\n", est, owned,
+				est, (unsigned long long)rec->owned[i].blocks, where);
 		}
 	}
 	fputc('\n', out);
@@ -156,21 +163,22 @@ void leak_report_summary(const struct leak_analysis *a, const char *prefix, FILE
 		"definitely lost", "indirectly lost", "  possibly lost", "still reachable",
 	};
 	char bytes[32], blocks[32];
+	const char *est = estimated(a);
 
 	fprintf(out, "%sLEAK SUMMARY:\n", prefix);
 	for (int k = 0; k <= LEAK_REACHABLE; k++) {
 		format_commas(a->totals[k].bytes, bytes, sizeof(bytes));
 		format_commas(a->totals[k].blocks, blocks, sizeof(blocks));
-		fprintf(out, "%s   %s: %s bytes in %s blocks\n", prefix, labels[k], bytes, blocks);
+		fprintf(out, "%s   %s: %s%s bytes in %s%s blocks\n", prefix, labels[k], est, bytes, est, blocks);
 	}
 	format_commas(a->suppressed_total.bytes, bytes, sizeof(bytes));
 	format_commas(a->suppressed_total.blocks, blocks, sizeof(blocks));
-	fprintf(out, "%s        suppressed: %s bytes in %s blocks\n", prefix, bytes, blocks);
+	fprintf(out, "%s        suppressed: %s%s bytes in %s%s blocks\n", prefix, est, bytes, est, blocks);
 	if (a->totals[LEAK_UNSCANNED].blocks) {
 		format_commas(a->totals[LEAK_UNSCANNED].bytes, bytes, sizeof(bytes));
 		format_commas(a->totals[LEAK_UNSCANNED].blocks, blocks, sizeof(blocks));
-		fprintf(out, "%s       not scanned: %s bytes in %s blocks (made after the scan)\n", prefix,
-			bytes, blocks);
+		fprintf(out, "%s       not scanned: %s%s bytes in %s%s blocks (made after the scan)\n", prefix,
+			est, bytes, est, blocks);
 	}
 }
 

@@ -11,33 +11,34 @@
 #define TYPES_SHOWN	5	/* in text, the rest as "..." */
 
 /* "2,000 objects (Node 1,000, list 1,000), 187,432 bytes in 4,000 blocks" */
-static void print_group(const struct profile *p, const struct pyleak_group *g, FILE *out)
+static void print_group(const struct profile *p, const struct pyleak_group *g, const char *est, FILE *out)
 {
 	char n[32], bytes[32], blocks[32];
 
 	format_commas(g->objects, n, sizeof(n));
-	fprintf(out, "%s objects", n);
+	fprintf(out, "%s%s objects", est, n);
 	for (size_t i = 0; i < g->ntypes && i < TYPES_SHOWN; i++) {
 		format_commas(g->types[i].objects, n, sizeof(n));
-		fprintf(out, "%s%s %s", i ? ", " : " (", profile_str(p, g->types[i].name), n);
+		fprintf(out, "%s%s %s%s", i ? ", " : " (", profile_str(p, g->types[i].name), est, n);
 	}
 	if (g->ntypes)
 		fprintf(out, "%s)", g->ntypes > TYPES_SHOWN ? ", ..." : "");
 	format_commas(g->bytes, bytes, sizeof(bytes));
 	format_commas(g->blocks, blocks, sizeof(blocks));
-	fprintf(out, ", %s bytes in %s blocks", bytes, blocks);
+	fprintf(out, ", %s%s bytes in %s%s blocks", est, bytes, est, blocks);
 }
 
 void pyleak_report_text(const struct profile *p, const struct pyleaks *l, const char *prefix, FILE *out)
 {
+	const char *est = profile_sample_rate(p) ? "~" : "";
 	char n[32];
 
 	format_commas(l->cycles.count, n, sizeof(n));
 	fprintf(out, "%s   uncollected cycles: %s cycles, ", prefix, n);
-	print_group(p, &l->cycles, out);
+	print_group(p, &l->cycles, est, out);
 	fprintf(out, "%s\n", l->cycles.count ? " (gc.collect() would free them)" : "");
 	fprintf(out, "%s    leaked references: ", prefix);
-	print_group(p, &l->references, out);
+	print_group(p, &l->references, est, out);
 	fprintf(out, "%s\n", l->references.count ? " (nothing points at them: a missing Py_DECREF?)" : "");
 }
 

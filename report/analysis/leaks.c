@@ -274,9 +274,10 @@ static void count(struct leak_analysis *a)
 	memset(&a->suppressed_total, 0, sizeof(a->suppressed_total));
 	for (size_t i = 0; i < s->nblocks; i++) {
 		struct leak_count *c = a->suppressed[i] ? &a->suppressed_total : &a->totals[a->kind[i]];
+		struct profile_weight w = profile_block_weight(s->sample_rate, &s->blocks[i]);
 
-		c->blocks++;
-		c->bytes += s->blocks[i].size;
+		c->blocks += w.blocks;
+		c->bytes += w.bytes;
 	}
 }
 
@@ -321,6 +322,7 @@ int leaks_analyze(const struct profile_snapshot *s, struct leak_analysis *a)
 			   : m.state[i] == INDIRECT ? LEAK_INDIRECT : LEAK_DEFINITE;
 	}
 	for (uint32_t i = 0; i < n; i++) {
+		struct profile_weight w;
 		uint32_t o;
 
 		if (a->kind[i] != LEAK_INDIRECT)
@@ -329,8 +331,9 @@ int leaks_analyze(const struct profile_snapshot *s, struct leak_analysis *a)
 		if (a->kind[o] != LEAK_DEFINITE)
 			continue;
 		a->owner[i] = o;
-		a->owned_bytes[o] += s->blocks[i].size;
-		a->owned_blocks[o]++;
+		w = profile_block_weight(s->sample_rate, &s->blocks[i]);
+		a->owned_bytes[o] += w.bytes;
+		a->owned_blocks[o] += w.blocks;
 	}
 	if (find_cycles(a) < 0)
 		goto out;

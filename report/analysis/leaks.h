@@ -36,7 +36,7 @@ struct leak_analysis {
 	uint8_t *suppressed;		/* per block: 1 when a suppression covers it */
 	uint32_t *owner;		/* per indirectly lost block: its definitely lost owner */
 	uint64_t *owned_bytes;		/* per definitely lost block: bytes it owns */
-	uint32_t *owned_blocks;
+	uint64_t *owned_blocks;
 	uint32_t *cycle_of;		/* per block: index in cycles, or LEAK_NONE */
 	struct leak_cycle *cycles;	/* largest first */
 	size_t ncycles;

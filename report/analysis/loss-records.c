@@ -121,12 +121,14 @@ static int add_owned(const struct profile *p, const struct leak_analysis *a, con
 		if (!rec->owned)
 			return -ENOMEM;
 		for (size_t k = i; k < j; k++) {
+			struct profile_weight w = profile_block_weight(s->sample_rate, &s->blocks[keys[k].block]);
+
 			if (k == i || keys[k].key != keys[k - 1].key)
 				rec->owned[rec->nowned++].stack = s->blocks[keys[k].block].stack;
-			rec->owned[rec->nowned - 1].blocks++;
-			rec->owned[rec->nowned - 1].bytes += keys[k].size;
-			rec->owned_blocks++;
-			rec->owned_bytes += keys[k].size;
+			rec->owned[rec->nowned - 1].blocks += w.blocks;
+			rec->owned[rec->nowned - 1].bytes += w.bytes;
+			rec->owned_blocks += w.blocks;
+			rec->owned_bytes += w.bytes;
 		}
 		merge_same_places(p, rec);
 		qsort(rec->owned, rec->nowned, sizeof(*rec->owned), by_owned);
@@ -159,14 +161,16 @@ int loss_records_make(const struct profile *p, const struct leak_analysis *a, un
 	if (!rs->items)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
+		struct profile_weight w;
 		struct loss_record *rec;
 
 		if (!i || keys[i].key != keys[i - 1].key)
 			rs->items[rs->n++] = (struct loss_record){ (enum leak_kind)(keys[i].key >> 32),
 							      (uint32_t)keys[i].key, 0, 0, 0, 0, NULL, 0, SIZE_MAX };
 		rec = &rs->items[rs->n - 1];
-		rec->blocks++;
-		rec->bytes += keys[i].size;
+		w = profile_block_weight(s->sample_rate, &s->blocks[keys[i].block]);
+		rec->blocks += w.blocks;
+		rec->bytes += w.bytes;
 		record_of[keys[i].block] = (uint32_t)(rs->n - 1);
 		if (a->cycle_of[keys[i].block] != LEAK_NONE && a->cycle_of[keys[i].block] < rec->first_cycle)
 			rec->first_cycle = a->cycle_of[keys[i].block];

@@ -34,7 +34,7 @@ static int structure_of(const struct leak_analysis *a, uint32_t d)
 	return a->snapshot->types[d] ? REFERENCE : NONE;
 }
 
-static int count_type(struct pyleak_group *g, uint32_t name)
+static int count_type(struct pyleak_group *g, uint32_t name, uint64_t objects)
 {
 	struct pyleak_type *t;
 	size_t i;
@@ -48,7 +48,7 @@ static int count_type(struct pyleak_group *g, uint32_t name)
 		g->types = t;
 		g->types[g->ntypes++] = (struct pyleak_type){ name, 0 };
 	}
-	g->types[i].objects++;
+	g->types[i].objects += objects;
 	return 0;
 }
 
@@ -58,13 +58,14 @@ static int add_block(const struct leak_analysis *a, const uint8_t *what, struct 
 {
 	const struct profile_snapshot *s = a->snapshot;
 	struct pyleak_group *g = what[named_by] == CYCLE ? &out->cycles : &out->references;
+	struct profile_weight w = profile_block_weight(s->sample_rate, &s->blocks[i]);
 
-	g->blocks++;
-	g->bytes += s->blocks[i].size;
+	g->blocks += w.blocks;
+	g->bytes += w.bytes;
 	if (!s->types[i])
 		return 0;
-	g->objects++;
-	return count_type(g, s->types[i]);
+	g->objects += w.blocks;	/* an object is a block: sampled, it stands for as many */
+	return count_type(g, s->types[i], w.blocks);
 }
 
 static int by_objects(const void *x, const void *y)

@@ -195,6 +195,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 			/* Python's rules while it runs; after Py_Finalize (at exit) its
 			 * lists are torn down and what is left is C's, read as C */
 			.py_layout = s->types && !at_exit ? s->types->layout : NULL,
+			.sampled = c->opt.sample_rate != 0,
 		};
 
 		if (in.py_layout)

@@ -661,6 +661,8 @@ static int is_program_mapping(struct scan *s, size_t i)
 
 	if ((m->perms & (MAP_PERM_READ | MAP_PERM_WRITE)) != (MAP_PERM_READ | MAP_PERM_WRITE))
 		return 0;
+	if (s->in->sampled && (strcmp(p, "[heap]") == 0 || is_arena_heap(s, m, next)))
+		return 1;	/* unrecorded blocks live there: see scan_input.sampled */
 	if (strcmp(p, "[heap]") == 0 || strcmp(p, "[stack]") == 0 || strcmp(p, "[vvar]") == 0 ||
 	    strcmp(p, "[vdso]") == 0 || strcmp(p, "[vsyscall]") == 0 || strncmp(p, "/memfd:heapwise", 15) == 0)
 		return 0;

@@ -55,6 +55,12 @@ struct scan_input {
 	 * to an object past its pre-header is a start pointer. */
 	const uint8_t *py_layout;
 	uint64_t py_gc_lo, py_gc_hi;
+	/* Only some blocks were recorded (run --sample-rate): the others live
+	 * unseen in malloc's own heaps, which are then scanned as roots around
+	 * the recorded blocks, so that a block held through unrecorded ones
+	 * is not called lost. (A leak held by an unrecorded lost block is then
+	 * reachable: sampled, "definitely lost" is sure, "reachable" is not.) */
+	int sampled;
 };
 
 #define SCAN_INHERITED	"[blocks inherited at fork]"

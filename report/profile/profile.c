@@ -1104,6 +1104,8 @@ void profile_weigh_snapshots(struct profile *p)
 {
 	uint64_t rate = profile_sample_rate(p);
 
+	for (size_t k = 0; k < p->nsnapshots; k++)
+		p->snapshots[k].sample_rate = rate;
 	for (size_t k = 0; rate && k < p->nsnapshots; k++) {
 		struct profile_snapshot *s = &p->snapshots[k];
 

@@ -168,6 +168,8 @@ struct profile_snapshot {
 	struct profile_scan *scan;	/* NULL when not scanned */
 	uint32_t *types;	/* per block: string offset of its Python object's type
 				 * name, 0 for a block that holds none; NULL: not typed */
+	uint64_t sample_rate;	/* the profile's --sample-rate, 0 when exact (derived):
+				 * what each block counts for, profile_block_weight */
 };
 
 /* Allocations over the run by size: bucket 0 holds size 0, bucket k sizes
@@ -283,7 +285,8 @@ static inline struct profile_weight profile_block_weight(uint64_t rate, const st
 	return profile_sample_weight(rate, b->size);
 }
 
-/* A sampled profile's snapshots' bytes, as estimates (profile_read does it). */
+/* A sampled profile's snapshots' bytes, as estimates, and each snapshot's
+ * sample_rate (profile_read does it). */
 void profile_weigh_snapshots(struct profile *p);
 
 /* An empty profile with strings[0] == "". Returns 0 or -ENOMEM. */
