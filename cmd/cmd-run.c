@@ -319,14 +319,10 @@ static uint64_t rusage_cpu_ns(const struct rusage *ru)
 static void set_cpu_meta(struct profile *p, const struct rusage *program)
 {
 	struct rusage self;
-	char ns[32];
 
-	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)rusage_cpu_ns(program));
-	profile_set_meta(p, PROFILE_META_PROGRAM_CPU, ns);
-	if (getrusage(RUSAGE_SELF, &self) == 0) {
-		snprintf(ns, sizeof(ns), "%llu", (unsigned long long)rusage_cpu_ns(&self));
-		profile_set_meta(p, PROFILE_META_HEAPWISE_CPU, ns);
-	}
+	profile_set_meta_u64(p, PROFILE_META_PROGRAM_CPU, rusage_cpu_ns(program));
+	if (getrusage(RUSAGE_SELF, &self) == 0)
+		profile_set_meta_u64(p, PROFILE_META_HEAPWISE_CPU, rusage_cpu_ns(&self));
 }
 
 /*

@@ -632,7 +632,7 @@ static int by_target(const void *a, const void *b)
  * was a third of a perl run's profile build (millions of interior pointers
  * into a few thousand arenas). A bucket left out of order is sorted on its own.
  */
-static int sort_by_target(struct profile_edge *edges, size_t n, size_t nblocks)
+static void sort_by_target(struct profile_edge *edges, size_t n, size_t nblocks)
 {
 	size_t *start = calloc(nblocks + 1, sizeof(*start));
 	struct profile_edge *out = malloc((n + 1) * sizeof(*out));
@@ -641,7 +641,7 @@ static int sort_by_target(struct profile_edge *edges, size_t n, size_t nblocks)
 		free(start);
 		free(out);
 		qsort(edges, n, sizeof(*edges), by_target);	/* no room: the slow way */
-		return 0;
+		return;
 	}
 	for (size_t i = 0; i < n; i++)
 		start[edges[i].to + 1]++;
@@ -659,7 +659,6 @@ static int sort_by_target(struct profile_edge *edges, size_t n, size_t nblocks)
 	memcpy(edges, out, n * sizeof(*edges));
 	free(start);
 	free(out);
-	return 0;
 }
 
 /*
@@ -826,12 +825,7 @@ static void *snapshot_thread(void *arg)
 /* --sample-rate, for reports to know their numbers are estimates. */
 static int sample_meta(const struct collector *c, struct profile *p)
 {
-	char rate[32];
-
-	if (!c->opt.sample_rate)
-		return 0;
-	snprintf(rate, sizeof(rate), "%llu", (unsigned long long)c->opt.sample_rate);
-	return profile_set_meta(p, PROFILE_META_SAMPLE_RATE, rate);
+	return c->opt.sample_rate ? profile_set_meta_u64(p, PROFILE_META_SAMPLE_RATE, c->opt.sample_rate) : 0;
 }
 
 static void fill_totals(struct collector *c, struct profile_totals *t)
@@ -943,12 +937,8 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 		profile_set_meta(p, "scan-error", c->scan_error);
 	if (collector_corruption(c))
 		profile_set_meta(p, "corrupted", collector_corruption(c));
-	if (c->late_events) {
-		char n[32];
-
-		snprintf(n, sizeof(n), "%llu", (unsigned long long)c->late_events);
-		profile_set_meta(p, PROFILE_META_LATE_EVENTS, n);
-	}
+	if (c->late_events)
+		profile_set_meta_u64(p, PROFILE_META_LATE_EVENTS, c->late_events);
 	pymeta_interpreter(c, p);
 	if (c->py_gc.read)
 		pymeta_gc(&c->py_gc, p);

@@ -225,6 +225,14 @@ int profile_set_meta(struct profile *p, const char *key, const char *value)
 	return 0;
 }
 
+int profile_set_meta_u64(struct profile *p, const char *key, uint64_t value)
+{
+	char decimal[32];
+
+	snprintf(decimal, sizeof(decimal), "%llu", (unsigned long long)value);
+	return profile_set_meta(p, key, decimal);
+}
+
 const char *profile_get_meta(const struct profile *p, const char *key)
 {
 	for (size_t i = p->nmeta; i-- > 0;)

@@ -301,6 +301,7 @@ static inline const char *profile_str(const struct profile *p, uint32_t off)
 }
 
 int profile_set_meta(struct profile *p, const char *key, const char *value);
+int profile_set_meta_u64(struct profile *p, const char *key, uint64_t value);	/* as a decimal */
 const char *profile_get_meta(const struct profile *p, const char *key);	/* NULL if absent */
 /* A meta value that is a decimal number: 0, -ENOENT (absent or not a
  * number), -EINVAL (out of range or trailing text). */
