@@ -1006,7 +1006,8 @@ static void scan_blocks(struct scan *s)
 		for (size_t k = 0; k < count; k++) {
 			const struct scan_block *x = &b[i + k];
 
-			while ((uint64_t)remote[piece].iov_base + remote[piece].iov_len <= x->addr && x->size)
+			/* its piece: the last one that starts at or before it */
+			while (piece + 1 < pieces && (uint64_t)remote[piece + 1].iov_base <= x->addr)
 				piece_at += remote[piece++].iov_len;
 			scan_block_words(s, i + k, x->addr,
 					 s->buf + piece_at + (x->addr - (uint64_t)remote[piece].iov_base), x->size);
