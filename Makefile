@@ -30,8 +30,11 @@ DW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdw 2>/dev/null)
 DW_LIBS = $(shell $(PKG_CONFIG) --libs libdw 2>/dev/null || echo -ldw -lelf)
 ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
 ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
-# what report/profile needs: zlib (checksums) and libm (sampled weights)
-PROFILE_LIBS = $(ZLIB_LIBS) -lm
+ZSTD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libzstd 2>/dev/null)
+ZSTD_LIBS = $(shell $(PKG_CONFIG) --libs libzstd 2>/dev/null || echo -lzstd)
+# what report/profile needs: zlib (checksums), zstd (packed sections) and
+# libm (sampled weights)
+PROFILE_LIBS = $(ZLIB_LIBS) $(ZSTD_LIBS) -lm
 UNW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libunwind 2>/dev/null)
 UNW_LIBS = $(shell $(PKG_CONFIG) --libs libunwind 2>/dev/null || echo -lunwind)
 CURSES_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null)
@@ -93,7 +96,7 @@ $(B)/tracer/%.o: tracer/%.c tracer/tracer.h tracer/wire.h
 
 $(B)/report/%.o: report/%.c $(REPORT_H) tracer/wire.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(DEFINES) $(ZLIB_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(DEFINES) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS) $(CFLAGS) -c $< -o $@
 
 # only the symbolizer sees elfutils' headers
 $(B)/report/symbols/%.o: report/symbols/%.c $(REPORT_H)

@@ -5,7 +5,7 @@
 # are root; otherwise the exact command to run is printed and we fail.
 set -eu
 
-build_pkgs="gcc make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libncurses-dev"
+build_pkgs="gcc make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev libncurses-dev"
 test_pkgs="libcmocka-dev groff-base python3 valgrind graphviz golang-go tmux g++
 	   sqlite3 jq git gawk cmake clang redis-server redis-tools python3-greenlet"
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "../util/format.h"
 #include "../util/privfile.h"
@@ -39,7 +40,17 @@ enum section_type {
 	SEC_SIZES = 10,
 	SEC_SCAN = 11,		/* the reachability scan of the snapshot just before */
 	SEC_TYPES = 12,		/* the Python types of a snapshot's blocks */
+	SEC_SNAPSHOT_DELTA = 13,	/* a snapshot as the changes from an earlier one */
 };
+
+/* A section's flags (version 3): stored as one zstd frame, then a u64 of its
+ * size unpacked. The writer packs a section of at least COMPRESS_FROM bytes. */
+#define SECTION_ZSTD	1u
+#define COMPRESS_FROM	4096
+#define COMPRESS_LEVEL	1	/* zstd's fastest: the run is waiting for its profile */
+/* A reader takes a frame that claims at most this many times its bytes (and
+ * a MiB): a crafted one cannot make it allocate what no real profile needs. */
+#define UNPACK_RATIO	1024
 
 struct file_header {
 	char magic[8];
@@ -65,6 +76,17 @@ struct snapshot_head {
 	uint64_t t_ns;
 	uint64_t stamp;
 	uint64_t nblocks;
+};
+
+/* What follows the head in a delta section: which snapshot it changes, by
+ * how much every block kept from it grew older (its generation), how many
+ * of its blocks are gone and how many are new. */
+struct delta_head {
+	uint64_t base;
+	uint32_t generation_step;
+	uint32_t pad;
+	uint64_t ngone;
+	uint64_t nborn;
 };
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the .hws format is little-endian");
@@ -281,11 +303,19 @@ struct writer {
 	char *buf;
 	size_t used;		/* bytes in buf */
 	uint64_t offset;	/* file offset of buf[0] */
-	uLong file_crc;		/* of everything after the table, so far */
 	uLong section_crc;	/* of the open section, so far */
 	uint64_t section_start;	/* its file offset */
 	struct section_entry *table;
 	size_t nsections, capacity;
+	/* the open section's bytes: the first COMPRESS_FROM staged, the rest
+	 * through zstd once there are more */
+	ZSTD_CCtx *zstd;
+	char *zbuf;		/* zstd's output, before the file */
+	size_t zbuf_len;
+	char stage[COMPRESS_FROM];
+	size_t staged;
+	int compressing;
+	uint64_t unpacked;	/* bytes put into the open section */
 };
 
 static int write_all(int fd, const void *data, size_t len)
@@ -338,13 +368,50 @@ static void put_raw(struct writer *w, const void *data, size_t len)
 	}
 }
 
-/* Bytes of the open section. */
-static void put(struct writer *w, const void *data, size_t len)
+/* Bytes of the open section as they go into the file. */
+static void put_stored(struct writer *w, const void *data, size_t len)
 {
 	if (!len)
 		return;	/* zlib's crc32 of a NULL buffer is its initial value */
 	w->section_crc = crc32_z(w->section_crc, (const Bytef *)data, len);
 	put_raw(w, data, len);
+}
+
+/* Through zstd: mode ZSTD_e_continue takes all of data, ZSTD_e_end ends the frame. */
+static void pack_stream(struct writer *w, const void *data, size_t len, ZSTD_EndDirective mode)
+{
+	ZSTD_inBuffer in = { data, len, 0 };
+	size_t left;
+
+	do {
+		ZSTD_outBuffer out = { w->zbuf, w->zbuf_len, 0 };
+
+		left = ZSTD_compressStream2(w->zstd, &out, &in, mode);
+		if (ZSTD_isError(left)) {
+			w->error = -ENOMEM;	/* zstd fails only for want of memory here */
+			return;
+		}
+		put_stored(w, w->zbuf, out.pos);
+	} while (!w->error && (mode == ZSTD_e_end ? left != 0 : in.pos < in.size));
+}
+
+/* Bytes of the open section. */
+static void put(struct writer *w, const void *data, size_t len)
+{
+	if (!len || w->error)
+		return;
+	w->unpacked += len;
+	if (!w->compressing && w->staged + len <= COMPRESS_FROM) {
+		memcpy(w->stage + w->staged, data, len);
+		w->staged += len;
+		return;
+	}
+	if (!w->compressing) {
+		ZSTD_CCtx_reset(w->zstd, ZSTD_reset_session_only);
+		w->compressing = 1;
+		pack_stream(w, w->stage, w->staged, ZSTD_e_continue);
+	}
+	pack_stream(w, data, len, ZSTD_e_continue);
 }
 
 static void put32(struct writer *w, uint32_t v)
@@ -366,29 +433,38 @@ static void begin_section(struct writer *w)
 {
 	w->section_crc = crc32(0L, Z_NULL, 0);
 	w->section_start = position(w);
+	w->staged = 0;
+	w->compressing = 0;
+	w->unpacked = 0;
 }
 
 static void end_section(struct writer *w, uint32_t type)
 {
 	static const char zeros[8];
-	uint64_t end = position(w);
+	uint32_t flags = 0;
+	uint64_t end;
 
+	if (w->compressing) {
+		pack_stream(w, NULL, 0, ZSTD_e_end);
+		put_stored(w, &w->unpacked, sizeof(w->unpacked));
+		flags = SECTION_ZSTD;
+	} else {
+		put_stored(w, w->stage, w->staged);
+	}
+	end = position(w);
 	if (w->nsections < w->capacity)
 		w->table[w->nsections++] = (struct section_entry){
 			.type = type,
+			.flags = flags,
 			.offset = w->section_start,
 			.size = end - w->section_start,
 			.crc = (uint32_t)w->section_crc,
 		};
 	else
 		w->error = -EINVAL;	/* the table was sized wrong: a bug */
-	/* the file's CRC from the section's: no second pass over the bytes */
-	w->file_crc = crc32_combine(w->file_crc, w->section_crc, (z_off_t)(end - w->section_start));
 	/* keep sections 8-byte aligned */
-	if (end % 8) {
-		w->file_crc = crc32_z(w->file_crc, (const Bytef *)zeros, 8 - end % 8);
+	if (end % 8)
 		put_raw(w, zeros, 8 - end % 8);
-	}
 }
 
 /*
@@ -409,25 +485,206 @@ static uint64_t zigzag(uint64_t later, uint64_t earlier)
 	return ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
 }
 
+
+/*
+ * Snapshot deltas (version 3). A snapshot taken after another is most often
+ * that one with a few blocks gone and a few born: periodic snapshots of a
+ * steady heap. It is written as the indices of the earlier one's blocks that
+ * are gone, then the new blocks packed; every other block is kept, a
+ * generation older by the delta's step. A block counts as kept only when
+ * nothing but that changed, so the snapshot reads back exactly.
+ */
+struct delta {
+	uint64_t ngone, nborn;
+	uint32_t generation_step;
+};
+
+static int strictly_sorted(const struct profile_block *b, uint64_t n)
+{
+	for (uint64_t i = 1; i < n; i++)
+		if (b[i].addr <= b[i - 1].addr)
+			return 0;
+	return 1;
+}
+
+static int kept(const struct profile_block *was, const struct profile_block *now, uint32_t step)
+{
+	return was->addr == now->addr && was->size == now->size && was->stamp == now->stamp &&
+	       was->stack == now->stack && (uint64_t)was->generation + step == now->generation;
+}
+
+/* Packs blocks as version 2 stores them, a buffer at a time. */
+struct block_packer {
+	struct writer *w;
+	struct profile_block prev;
+	uint8_t buf[16384];
+	size_t used;
+};
+
+static void pack_varint(struct block_packer *k, uint64_t v)
+{
+	if (k->used > sizeof(k->buf) - VARINT_MAX) {
+		put(k->w, k->buf, k->used);
+		k->used = 0;
+	}
+	k->used += varint_encode(k->buf + k->used, v);
+}
+
+static void pack_block(struct block_packer *k, const struct profile_block *b)
+{
+	if (k->used > sizeof(k->buf) - PACKED_BLOCK_MAX) {
+		put(k->w, k->buf, k->used);
+		k->used = 0;
+	}
+	k->used += varint_encode(k->buf + k->used, b->addr - k->prev.addr);
+	k->used += varint_encode(k->buf + k->used, b->size);
+	k->used += varint_encode(k->buf + k->used, zigzag(b->stamp, k->prev.stamp));
+	k->used += varint_encode(k->buf + k->used, zigzag(b->stack, k->prev.stack));
+	k->used += varint_encode(k->buf + k->used, b->generation);
+	k->prev = *b;
+}
+
+static void pack_end(struct block_packer *k)
+{
+	put(k->w, k->buf, k->used);
+	k->used = 0;
+}
+
+/* What a walk of a delta does with each block that is not kept. */
+struct delta_visit {
+	void (*gone)(struct delta_visit *v, uint64_t base_index);
+	void (*born)(struct delta_visit *v, const struct profile_block *b);
+	struct delta d;
+	struct block_packer *packer;
+	uint64_t next_gone;	/* the index after the last gone one written */
+};
+
+/* Walk base and s by address, visiting the blocks of base that are gone
+ * and the blocks of s that are born. */
+static void delta_walk(const struct profile_snapshot *base, const struct profile_snapshot *s,
+		       uint32_t step, struct delta_visit *v)
+{
+	uint64_t i = 0, j = 0;
+
+	while (i < base->nblocks || j < s->nblocks) {
+		if (i < base->nblocks && j < s->nblocks && kept(&base->blocks[i], &s->blocks[j], step)) {
+			i++, j++;
+		} else if (j == s->nblocks || (i < base->nblocks && base->blocks[i].addr <= s->blocks[j].addr)) {
+			if (v->gone)
+				v->gone(v, i);
+			i++;
+		} else {
+			if (v->born)
+				v->born(v, &s->blocks[j]);
+			j++;
+		}
+	}
+}
+
+static void count_gone(struct delta_visit *v, uint64_t base_index)
+{
+	(void)base_index;
+	v->d.ngone++;
+}
+
+static void count_born(struct delta_visit *v, const struct profile_block *b)
+{
+	(void)b;
+	v->d.nborn++;
+}
+
+/* Whether s is best written as a delta from base, and its counts. */
+static int plan_delta(const struct profile_snapshot *base, const struct profile_snapshot *s,
+		      struct delta *d)
+{
+	struct delta_visit v = { count_gone, count_born, { .generation_step = 1 }, NULL, 0 };
+
+	if (!s->nblocks || !strictly_sorted(base->blocks, base->nblocks) ||
+	    !strictly_sorted(s->blocks, s->nblocks))
+		return 0;
+	/* the step: from the first block that is the same but for its generation */
+	for (uint64_t i = 0, j = 0; i < base->nblocks && j < s->nblocks;) {
+		const struct profile_block *was = &base->blocks[i], *now = &s->blocks[j];
+		uint32_t step = now->generation - was->generation;
+
+		if (step <= 1 && kept(was, now, step)) {
+			v.d.generation_step = step;
+			break;
+		}
+		if (was->addr <= now->addr)
+			i++;
+		else
+			j++;
+	}
+	delta_walk(base, s, v.d.generation_step, &v);
+	*d = v.d;
+	/* a delta that changes most blocks saves nothing */
+	return d->ngone + d->nborn < s->nblocks;
+}
+
+static void put_gone(struct delta_visit *v, uint64_t base_index)
+{
+	pack_varint(v->packer, base_index - v->next_gone);
+	v->next_gone = base_index + 1;
+}
+
+static void put_born(struct delta_visit *v, const struct profile_block *b)
+{
+	pack_block(v->packer, b);
+}
+
+/* The delta's head, the gone blocks' indices (each as its distance from the
+ * one after the last), the born blocks packed. */
+static void put_delta(struct writer *w, uint64_t base_index, const struct profile_snapshot *base,
+		      const struct profile_snapshot *s, const struct delta *d)
+{
+	struct delta_head h = { base_index, d->generation_step, 0, d->ngone, d->nborn };
+	struct delta_visit gone = { put_gone, NULL, *d, NULL, 0 }, born = { NULL, put_born, *d, NULL, 0 };
+	struct block_packer *k = calloc(1, sizeof(*k));
+
+	if (!k) {
+		w->error = -ENOMEM;
+		return;
+	}
+	k->w = w;
+	gone.packer = born.packer = k;
+	put(w, &h, sizeof(h));
+	delta_walk(base, s, d->generation_step, &gone);
+	delta_walk(base, s, d->generation_step, &born);
+	pack_end(k);
+	free(k);
+}
+
 static void put_packed_blocks(struct writer *w, const struct profile_block *b, uint64_t n)
 {
-	uint8_t buf[16384];
-	struct profile_block prev = { 0 };
-	size_t used = 0;
+	struct block_packer *k = calloc(1, sizeof(*k));
 
-	for (uint64_t i = 0; i < n; i++) {
-		if (used > sizeof(buf) - PACKED_BLOCK_MAX) {
-			put(w, buf, used);
-			used = 0;
-		}
-		used += varint_encode(buf + used, b[i].addr - prev.addr);
-		used += varint_encode(buf + used, b[i].size);
-		used += varint_encode(buf + used, zigzag(b[i].stamp, prev.stamp));
-		used += varint_encode(buf + used, zigzag(b[i].stack, prev.stack));
-		used += varint_encode(buf + used, b[i].generation);
-		prev = b[i];
+	if (!k) {
+		w->error = -ENOMEM;
+		return;
 	}
-	put(w, buf, used);
+	k->w = w;
+	for (uint64_t i = 0; i < n; i++)
+		pack_block(k, &b[i]);
+	pack_end(k);
+	free(k);
+}
+
+static void write_snapshot(struct writer *w, const struct profile *p, size_t i)
+{
+	const struct profile_snapshot *s = &p->snapshots[i];
+	struct snapshot_head h = { s->name, s->flags, s->t_ns, s->stamp, s->nblocks };
+	struct delta d;
+
+	begin_section(w);
+	put(w, &h, sizeof(h));
+	if (i > 0 && plan_delta(&p->snapshots[i - 1], s, &d)) {
+		put_delta(w, i - 1, &p->snapshots[i - 1], s, &d);
+		end_section(w, SEC_SNAPSHOT_DELTA);
+	} else {
+		put_packed_blocks(w, s->blocks, s->nblocks);
+		end_section(w, SEC_SNAPSHOT);
+	}
 }
 
 static void write_sections(struct writer *w, const struct profile *p)
@@ -485,12 +742,8 @@ static void write_sections(struct writer *w, const struct profile *p)
 
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		const struct profile_snapshot *s = &p->snapshots[i];
-		struct snapshot_head h = { s->name, s->flags, s->t_ns, s->stamp, s->nblocks };
 
-		begin_section(w);
-		put(w, &h, sizeof(h));
-		put_packed_blocks(w, s->blocks, s->nblocks);
-		end_section(w, SEC_SNAPSHOT);
+		write_snapshot(w, p, i);
 		if (s->scan) {
 			const struct profile_scan *sc = s->scan;
 
@@ -512,11 +765,15 @@ static void write_sections(struct writer *w, const struct profile *p)
 	}
 }
 
-/* The header and table, written last at the front of the file. */
+/* The header and table, written last at the front of the file; the
+ * header's CRC covers the two (each section has its own). */
 static int write_front(struct writer *w, size_t table_len)
 {
 	struct file_header h;
 	uLong crc;
+
+	if (w->nsections != w->capacity)
+		return -EINVAL;	/* the table was sized wrong: a bug */
 
 	memcpy(h.magic, FILE_MAGIC, 8);
 	h.version = PROFILE_VERSION;
@@ -525,8 +782,7 @@ static int write_front(struct writer *w, size_t table_len)
 	h.crc = 0;
 	h.reserved = 0;
 	crc = crc32(0L, (const Bytef *)&h, sizeof(h));
-	crc = crc32_z(crc, (const Bytef *)w->table, table_len);
-	h.crc = (uint32_t)crc32_combine(crc, w->file_crc, (z_off_t)(h.file_size - sizeof(h) - table_len));
+	h.crc = (uint32_t)crc32_z(crc, (const Bytef *)w->table, table_len);
 	if (pwrite(w->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 	    pwrite(w->fd, w->table, table_len, sizeof(h)) != (ssize_t)table_len)
 		return errno ? -errno : -EIO;
@@ -546,7 +802,11 @@ static int write_to(const struct profile *p, int fd)
 	table_len = w.capacity * sizeof(*w.table);
 	w.table = calloc(w.capacity, sizeof(*w.table));
 	w.buf = malloc(WRITE_BUFFER);
-	if (!w.table || !w.buf) {
+	w.zstd = ZSTD_createCCtx();
+	w.zbuf_len = ZSTD_CStreamOutSize();
+	w.zbuf = malloc(w.zbuf_len);
+	if (!w.table || !w.buf || !w.zstd || !w.zbuf ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w.zstd, ZSTD_c_compressionLevel, COMPRESS_LEVEL))) {
 		w.error = -ENOMEM;
 		goto out;
 	}
@@ -554,13 +814,14 @@ static int write_to(const struct profile *p, int fd)
 	if (lseek(w.fd, (off_t)w.offset, SEEK_SET) < 0) {
 		w.error = -errno;
 	} else {
-		w.file_crc = crc32(0L, Z_NULL, 0);
 		write_sections(&w, p);
 		flush(&w);
 	}
 	if (!w.error)
 		w.error = write_front(&w, table_len);
 out:
+	ZSTD_freeCCtx(w.zstd);
+	free(w.zbuf);
 	free(w.buf);
 	free(w.table);
 	return w.error;
@@ -712,11 +973,68 @@ static struct profile_block *take_packed_blocks(struct cursor *c, uint64_t n)
 	return b;
 }
 
+/*
+ * A delta's blocks: the base's, less those gone (their indices, each as its
+ * distance from the one after the last gone), a generation older, merged by
+ * address with the n - kept born ones packed after them. NULL when malformed.
+ */
+static struct profile_block *take_delta_blocks(struct cursor *c, const struct profile_snapshot *base,
+					       uint64_t n, const struct delta_head *d)
+{
+	struct profile_block *b = NULL, *born = NULL;
+	uint64_t *gone = NULL, next = 0, i = 0, j = 0, g = 0, out = 0;
+
+	if (c->bad || d->ngone > base->nblocks || d->ngone > c->len - c->pos || d->generation_step > 1 ||
+	    d->pad || n != base->nblocks - d->ngone + d->nborn || d->nborn > n)
+		goto bad;
+	gone = malloc(d->ngone ? d->ngone * sizeof(*gone) : 1);
+	if (!gone)
+		goto bad;
+	for (uint64_t k = 0; k < d->ngone; k++) {
+		uint64_t gap;
+
+		if (take_varint(c, &gap) < 0 || gap >= base->nblocks - next)
+			goto bad;
+		gone[k] = next + gap;
+		next = gone[k] + 1;
+	}
+	born = take_packed_blocks(c, d->nborn);
+	b = malloc(n ? n * sizeof(*b) : 1);
+	if (!born || !b)
+		goto bad;
+	while (out < n) {
+		int take_kept = 0;
+
+		while (i < base->nblocks && g < d->ngone && gone[g] == i)
+			i++, g++;
+		if (i < base->nblocks)
+			take_kept = j == d->nborn || base->blocks[i].addr <= born[j].addr;
+		if (take_kept) {
+			b[out] = base->blocks[i++];
+			if (b[out].generation == UINT32_MAX && d->generation_step)
+				goto bad;
+			b[out++].generation += d->generation_step;
+		} else {
+			b[out++] = born[j++];
+		}
+	}
+	free(gone);
+	free(born);
+	return b;
+bad:
+	c->bad = 1;
+	free(gone);
+	free(born);
+	free(b);
+	return NULL;
+}
+
 static const char *section_name(uint32_t type)
 {
 	static const char *const names[] = {
 		"?", "meta", "totals", "strings", "modules", "frames",
 		"stacks", "sites", "timeline", "snapshot", "sizes", "scan", "types",
+		"snapshot delta",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -727,7 +1045,8 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 			unsigned *seen)
 {
 	/* every section but snapshots appears once; a second copy is damage */
-	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SCAN && type != SEC_TYPES) {
+	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SNAPSHOT_DELTA && type != SEC_SCAN &&
+	    type != SEC_TYPES) {
 		if (*seen & (1u << type))
 			return -1;
 		*seen |= 1u << type;
@@ -795,9 +1114,11 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		p->nsamples = take64(c);
 		p->samples = take_array(c, p->nsamples, sizeof(*p->samples));
 		break;
-	case SEC_SNAPSHOT: {
+	case SEC_SNAPSHOT:
+	case SEC_SNAPSHOT_DELTA: {
 		struct profile_snapshot *s = realloc(p->snapshots, (p->nsnapshots + 1) * sizeof(*s));
 		struct snapshot_head h;
+		struct delta_head d;
 
 		if (!s)
 			return -1;
@@ -811,10 +1132,15 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		s->t_ns = h.t_ns;
 		s->stamp = h.stamp;
 		s->nblocks = h.nblocks;
-		if (version == 1)
+		if (type == SEC_SNAPSHOT_DELTA) {
+			if (take(c, &d, sizeof(d)) < 0 || d.base >= p->nsnapshots)
+				return -1;
+			s->blocks = take_delta_blocks(c, &p->snapshots[d.base], h.nblocks, &d);
+		} else if (version == 1) {
 			s->blocks = take_array(c, h.nblocks, sizeof(*s->blocks));
-		else
+		} else {
 			s->blocks = take_packed_blocks(c, h.nblocks);
+		}
 		if (!s->blocks)
 			return -1;
 		p->nsnapshots++;
@@ -953,17 +1279,114 @@ static const char *check_references(const struct profile *p)
 	return NULL;
 }
 
-/* Long: the header, then the section table walked once, each section's
- * checksum checked before it is loaded, then the whole checked again. */
+static int read_exact(int fd, void *buf, uint64_t len, uint64_t offset)
+{
+	char *at = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, at, len, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		at += n;
+		len -= (uint64_t)n;
+		offset += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Versions 1 and 2: the header's CRC is of the whole file, with it zero. */
+static int whole_file_crc_matches(int fd, const struct file_header *h, uint64_t size)
+{
+	struct file_header zeroed = *h;
+	size_t chunk = 1u << 20;
+	char *buf = malloc(chunk);
+	uLong crc;
+	int ok = 1;
+
+	if (!buf)
+		return -ENOMEM;
+	zeroed.crc = 0;
+	crc = crc32(0L, (const Bytef *)&zeroed, sizeof(zeroed));
+	for (uint64_t at = sizeof(*h); ok && at < size; at += chunk) {
+		size_t n = size - at < chunk ? (size_t)(size - at) : chunk;
+
+		ok = read_exact(fd, buf, n, at) == 0;
+		if (ok)
+			crc = crc32_z(crc, (const Bytef *)buf, n);
+	}
+	free(buf);
+	return ok && (uint32_t)crc == h->crc;
+}
+
+/* A section's bytes as stored, checked, then unpacked when they are a zstd
+ * frame: into *out (the caller frees it), *out_len bytes. Returns NULL, or
+ * what is wrong with it. */
+static const char *read_section(int fd, uint32_t version, const struct section_entry *e, char **out,
+				uint64_t *out_len)
+{
+	uint64_t padded = version >= 3 ? (e->size + 7) & ~7ull : e->size, unpacked;
+	char *stored = malloc(padded ? padded : 1), *bytes;
+
+	*out = NULL;
+	if (!stored)
+		return "it is too large to load";
+	if (read_exact(fd, stored, padded, e->offset) < 0) {
+		free(stored);
+		return "it cannot be read";
+	}
+	for (uint64_t i = e->size; i < padded; i++)
+		if (stored[i]) {
+			free(stored);
+			return "the padding after it is not zero";
+		}
+	if ((uint32_t)crc32_z(0L, (const Bytef *)stored, (z_size_t)e->size) != e->crc) {
+		free(stored);
+		return "checksum mismatch";
+	}
+	if (version < 3 || !(e->flags & SECTION_ZSTD)) {
+		*out = stored;
+		*out_len = e->size;
+		return e->flags && version >= 3 ? "its flags are unknown" : NULL;
+	}
+	if (e->flags != SECTION_ZSTD || e->size < sizeof(unpacked)) {
+		free(stored);
+		return "its flags are unknown";
+	}
+	memcpy(&unpacked, stored + e->size - sizeof(unpacked), sizeof(unpacked));
+	if (unpacked / UNPACK_RATIO > e->size + (1u << 20) || unpacked > SIZE_MAX - 1) {
+		free(stored);
+		return "it claims to unpack to more than any profile holds";
+	}
+	bytes = malloc(unpacked ? unpacked : 1);
+	if (!bytes) {
+		free(stored);
+		return "it is too large to load";
+	}
+	if (ZSTD_decompress(bytes, unpacked, stored, e->size - sizeof(unpacked)) != unpacked) {
+		free(stored);
+		free(bytes);
+		return "its zstd frame is damaged";
+	}
+	free(stored);
+	*out = bytes;
+	*out_len = unpacked;
+	return NULL;
+}
+
+/* Long: the header, then the section table walked once, each section read
+ * and checked on its own (version 3: the sections tile the file, so every
+ * byte is under a checksum), then the whole checked again. */
 int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFILE_ERRLEN])
 {
 	struct file_header h;
 	struct section_entry *table = NULL;
-	char *data = NULL;
 	struct stat st;
 	const char *why;
 	unsigned seen = 0;
-	ssize_t n;
+	uint64_t table_len, expected;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -971,23 +1394,11 @@ int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFIL
 		ret = fail(err, -EINVAL, "'%s' is not a regular file", path);
 		goto out;
 	}
-	data = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!data) {
-		ret = fail(err, -ENOMEM, "'%s' is too large to load", path);
-		goto out;
-	}
-	for (off_t got = 0; got < st.st_size; got += n) {
-		n = pread(fd, data + got, (size_t)(st.st_size - got), got);
-		if (n <= 0) {
-			ret = fail(err, -EIO, "cannot read '%s': %s", path, n < 0 ? strerror(errno) : "short read");
-			goto out;
-		}
-	}
-	if ((size_t)st.st_size < sizeof(h) || memcmp(data, FILE_MAGIC, 8) != 0) {
+	if ((size_t)st.st_size < sizeof(h) || read_exact(fd, &h, sizeof(h), 0) < 0 ||
+	    memcmp(h.magic, FILE_MAGIC, 8) != 0) {
 		ret = fail(err, -EINVAL, "'%s' is not a heapwise profile", path);
 		goto out;
 	}
-	memcpy(&h, data, sizeof(h));
 	if (h.version < PROFILE_OLDEST_VERSION || h.version > PROFILE_VERSION) {
 		ret = fail(err, -EINVAL, "'%s' has format version %u; this heapwise reads versions %d to %d",
 			   path, h.version, PROFILE_OLDEST_VERSION, PROFILE_VERSION);
@@ -998,47 +1409,68 @@ int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFIL
 			   path, (unsigned long long)st.st_size, (unsigned long long)h.file_size);
 		goto out;
 	}
-	{
-		struct file_header zeroed = h;
-
-		zeroed.crc = 0;
-		if (h.reserved != 0 ||
-		    (uint32_t)crc32_z(crc32(0L, (const Bytef *)&zeroed, sizeof(zeroed)),
-				    (const Bytef *)data + sizeof(h), (z_size_t)st.st_size - sizeof(h)) != h.crc) {
-			ret = fail(err, -EINVAL, "'%s' is corrupt: file checksum mismatch", path);
-			goto out;
-		}
-	}
 	if (h.nsections > ((uint64_t)st.st_size - sizeof(h)) / sizeof(*table)) {
 		ret = fail(err, -EINVAL, "'%s' is corrupt: its section table is larger than the file", path);
 		goto out;
 	}
-	table = (struct section_entry *)(data + sizeof(h));
+	table_len = h.nsections * sizeof(*table);
+	table = malloc(table_len ? table_len : 1);
+	if (!table || read_exact(fd, table, table_len, sizeof(h)) < 0) {
+		ret = fail(err, -EIO, "cannot read '%s': %s", path, table ? "short read" : "out of memory");
+		goto out;
+	}
+	if (h.version >= 3) {
+		struct file_header zeroed = h;
+
+		zeroed.crc = 0;
+		ret = (uint32_t)crc32_z(crc32(0L, (const Bytef *)&zeroed, sizeof(zeroed)), (const Bytef *)table,
+					table_len) == h.crc;
+	} else {
+		ret = whole_file_crc_matches(fd, &h, (uint64_t)st.st_size);
+	}
+	if (ret <= 0 || h.reserved != 0) {
+		ret = ret < 0 ? fail(err, ret, "out of memory reading '%s'", path) :
+		      fail(err, -EINVAL, "'%s' is corrupt: %s checksum mismatch", path,
+			   h.version >= 3 ? "header" : "file");
+		goto out;
+	}
 	if (profile_init(p) < 0) {
 		ret = fail(err, -ENOMEM, "out of memory reading '%s'", path);
 		goto out;
 	}
+	expected = sizeof(h) + table_len;
 	for (uint32_t i = 0; i < h.nsections; i++) {
-		struct section_entry e;
+		const struct section_entry *e = &table[i];
 		struct cursor c;
+		char *bytes;
+		uint64_t len;
 
-		memcpy(&e, &table[i], sizeof(e));
-		if (e.offset > (uint64_t)st.st_size || e.size > (uint64_t)st.st_size - e.offset) {
+		if (e->offset > (uint64_t)st.st_size || e->size > (uint64_t)st.st_size - e->offset ||
+		    (h.version >= 3 && e->offset != expected)) {
 			ret = fail(err, -EINVAL, "'%s' is corrupt: section %u (%s) lies outside the file",
-				   path, i, section_name(e.type));
+				   path, i, section_name(e->type));
 			goto out;
 		}
-		if ((uint32_t)crc32_z(0L, (const Bytef *)data + e.offset, (z_size_t)e.size) != e.crc) {
-			ret = fail(err, -EINVAL, "'%s' is corrupt: checksum mismatch in section %u (%s)",
-				   path, i, section_name(e.type));
+		expected = (e->offset + e->size + 7) & ~7ull;
+		why = read_section(fd, h.version, e, &bytes, &len);
+		if (why) {
+			free(bytes);
+			ret = fail(err, -EINVAL, "'%s' is corrupt: section %u (%s): %s", path, i,
+				   section_name(e->type), why);
 			goto out;
 		}
-		c = (struct cursor){ data + e.offset, e.size, 0, 0 };
-		if (load_section(p, h.version, e.type, &c, &seen) < 0) {
+		c = (struct cursor){ bytes, len, 0, 0 };
+		ret = load_section(p, h.version, e->type, &c, &seen);
+		free(bytes);
+		if (ret < 0) {
 			ret = fail(err, -EINVAL, "'%s' is corrupt: section %u (%s) is malformed",
-				   path, i, section_name(e.type));
+				   path, i, section_name(e->type));
 			goto out;
 		}
+	}
+	if (h.version >= 3 && expected != (uint64_t)st.st_size) {
+		ret = fail(err, -EINVAL, "'%s' is corrupt: it ends in bytes no section holds", path);
+		goto out;
 	}
 	why = check_references(p);
 	if (why) {
@@ -1054,7 +1486,7 @@ int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFIL
 out:
 	if (ret < 0)
 		profile_release(p);
-	free(data);
+	free(table);
 	return ret;
 }
 

@@ -21,7 +21,7 @@
 
 #define PROFILE_ERRLEN		256
 #define PROFILE_NONE		UINT32_MAX
-#define PROFILE_VERSION		2	/* written: snapshot blocks packed */
+#define PROFILE_VERSION		3	/* written: snapshot deltas, zstd sections */
 #define PROFILE_OLDEST_VERSION	1	/* read: fixed 32-byte snapshot blocks */
 
 #define PROFILE_FRAME_INLINED	1	/* an inlined call inside the next frame */

@@ -5,7 +5,7 @@
  * stack values, stats' timeline and site names).
  *
  * The input is a profile file. Before reading, its size and CRCs are set
- * right (the header's file size, every section's CRC, the file's), so the
+ * right (the header's file size, every section's CRC, the header's), so the
  * mutations reach the parsers instead of stopping at the checksums.
  * Built by `make fuzz` with clang -fsanitize=fuzzer,address,undefined.
  */
@@ -40,7 +40,8 @@ static void put64(uint8_t *at, uint64_t v) { memcpy(at, &v, 8); }
 /* The checksums and the size as the writer would have made them. */
 static void fix_up(uint8_t *d, size_t size)
 {
-	uint32_t n;
+	uint32_t n, version;
+	uint64_t covered;
 	uLong crc;
 
 	if (size < HEADER)
@@ -58,7 +59,10 @@ static void fix_up(uint8_t *d, size_t size)
 	}
 	put32(d + 24, 0);
 	put32(d + 28, 0);
-	crc = crc32(0L, d, (uInt)size);
+	memcpy(&version, d + 8, 4);
+	/* version 3: the header's CRC covers the header and the table */
+	covered = version >= 3 ? HEADER + (uint64_t)n * ENTRY : size;
+	crc = crc32(0L, d, (uInt)(covered < size ? covered : size));
 	put32(d + 24, (uint32_t)crc);
 }
 

@@ -292,20 +292,21 @@ static void huge_sizes_are_rejected(void **state)
 	profile_release(&p);
 }
 
-/* Put the CRCs of section `at` and of the whole file right again. */
+/* Put the CRCs of section `at` and of the header (over the header and the
+ * section table) right again. */
 static void fix_checksums(unsigned char *data, size_t size, unsigned at)
 {
 	uint64_t offset, len;
-	uint32_t crc;
-	uLong file;
+	uint32_t crc, nsections;
 
+	(void)size;
 	memcpy(&offset, data + 32 + 32 * at + 8, 8);
 	memcpy(&len, data + 32 + 32 * at + 16, 8);
 	crc = (uint32_t)crc32(0L, data + offset, (uInt)len);
 	memcpy(data + 32 + 32 * at + 24, &crc, 4);
+	memcpy(&nsections, data + 12, 4);
 	memset(data + 24, 0, 4);
-	file = crc32(0L, data, (uInt)size);
-	crc = (uint32_t)file;
+	crc = (uint32_t)crc32(0L, data, 32 + 32 * nsections);
 	memcpy(data + 24, &crc, 4);
 }
 
@@ -437,6 +438,268 @@ static void bad_packed_blocks_are_rejected(void **state)
 	free(data);
 }
 
+static uint64_t next_random(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* The section entry (type, flags, offset, size) at index i of the file's table. */
+static void section_at(const unsigned char *data, unsigned i, uint32_t *type, uint32_t *flags,
+		       uint64_t *offset, uint64_t *len)
+{
+	memcpy(type, data + 32 + 32 * i, 4);
+	memcpy(flags, data + 32 + 32 * i + 4, 4);
+	memcpy(offset, data + 32 + 32 * i + 8, 8);
+	memcpy(len, data + 32 + 32 * i + 16, 8);
+}
+
+/*
+ * Twelve snapshots of a heap of 30,000 blocks where each step frees and
+ * allocates a few, changes some blocks in place (same address, new size,
+ * stamp or stack), ages the rest a generation, or not (a peak), or replaces
+ * them all, or empties the heap: every one reads back exactly, most are
+ * written as deltas, the big sections packed with zstd, and the whole is a
+ * small part of what twelve full snapshots took in version 2.
+ */
+static void snapshot_deltas_round_trip(void **state)
+{
+	enum { N = 30000, SNAPS = 12 };
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+	uint64_t x = 0x9e3779b97f4a7c15ull, full_bytes = 0, file_size = 0;
+	unsigned char *data;
+	unsigned deltas = 0, packed = 0;
+	uint32_t nsections;
+	long size;
+
+	(void)state;
+	build(&p);
+	profile_scan_free(p.snapshots[0].scan);
+	p.snapshots[0].scan = NULL;
+	free(p.snapshots[0].blocks);
+	free(p.snapshots);
+	p.snapshots = calloc(SNAPS, sizeof(*p.snapshots));
+	p.nsnapshots = SNAPS;
+	for (unsigned k = 0; k < SNAPS; k++) {
+		struct profile_snapshot *s = &p.snapshots[k], *was = k ? &p.snapshots[k - 1] : NULL;
+		struct profile_block *b = calloc(N + 4000, sizeof(*b));
+		uint64_t n = 0, addr = 0x10000;
+		int peak = k == 4, replaced = k == 7, empty = k == 10;
+
+		for (uint64_t i = 0; !empty && was && !replaced && i < was->nblocks; i++) {
+			uint64_t r = next_random(&x) % 1000;
+
+			if (r < 20)
+				continue;	/* freed */
+			b[n] = was->blocks[i];
+			b[n].generation += !peak;
+			if (r < 25)
+				b[n].size += 1 + r;	/* reallocated in place */
+			else if (r < 28)
+				b[n].stamp += 1000;
+			else if (r < 30)
+				b[n].stack ^= 1;
+			n++;
+		}
+		if (!empty && (!was || replaced || !was->nblocks)) {
+			for (; n < N; n++) {
+				addr += 16 + next_random(&x) % 512;
+				b[n] = (struct profile_block){ addr, 8 + x % 300, x >> 20, (uint32_t)(x % 2),
+							       (uint32_t)(x % 3) };
+			}
+		} else if (!empty) {
+			/* new blocks between the old ones, at addresses no old one has */
+			for (unsigned m = 0; m < 700; m++) {
+				b[n] = (struct profile_block){ 0x10000 + 16 * next_random(&x) % 0x8000000 + 8,
+							       8 + x % 300, x >> 24, (uint32_t)(x % 2), 0 };
+				n++;
+			}
+		}
+		/* sorted and one block an address, as a snapshot is */
+		for (uint64_t i = 1; i < n; i++)
+			for (uint64_t j = i; j > 0 && b[j].addr < b[j - 1].addr; j--) {
+				struct profile_block t = b[j];
+
+				b[j] = b[j - 1];
+				b[j - 1] = t;
+			}
+		{
+			uint64_t kept = 0;
+
+			for (uint64_t i = 0; i < n; i++)
+				if (!kept || b[i].addr != b[kept - 1].addr)
+					b[kept++] = b[i];
+			n = kept;
+		}
+		*s = (struct profile_snapshot){ .name = profile_intern(&p, peak ? "peak" : "auto"),
+						.t_ns = k * 1000, .stamp = k * 50000, .nblocks = n, .blocks = b };
+		full_bytes += 32 + 32 * n;	/* version 1; version 2 about 8 a block */
+	}
+	assert_int_equal(profile_write(&p, path, err), 0);
+	if (profile_read(&q, path, err) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(q.nsnapshots, SNAPS);
+	for (unsigned k = 0; k < SNAPS; k++) {
+		assert_int_equal(q.snapshots[k].nblocks, p.snapshots[k].nblocks);
+		assert_memory_equal(q.snapshots[k].blocks, p.snapshots[k].blocks,
+				    p.snapshots[k].nblocks * sizeof(struct profile_block));
+		assert_int_equal(q.snapshots[k].stamp, p.snapshots[k].stamp);
+	}
+	assert_int_equal(p.snapshots[10].nblocks, 0);
+	profile_release(&q);
+
+	data = read_whole(path, &size);
+	memcpy(&nsections, data + 12, 4);
+	for (unsigned i = 0; i < nsections; i++) {
+		uint32_t type, flags;
+		uint64_t offset, len;
+
+		section_at(data, i, &type, &flags, &offset, &len);
+		deltas += type == 13;
+		packed += flags == 1;
+	}
+	file_size = (uint64_t)size;
+	/* all but the first, the one replacing every block, the empty one and
+	 * the one after it; the snapshots and the frames packed */
+	assert_int_equal(deltas, SNAPS - 4);
+	assert_true(packed >= 4);
+	if (file_size * 10 > full_bytes)
+		fail_msg("%llu bytes for what took %llu", (unsigned long long)file_size,
+			 (unsigned long long)full_bytes);
+	free(data);
+	profile_release(&p);
+}
+
+/*
+ * Checksums right, a delta wrong. Two snapshots of 8 blocks, the second the
+ * first less block 3 and with one new: a delta small enough to be stored as
+ * it is (u32 name, u32 flags, u64 time, u64 stamp, u64 count, then u64 base,
+ * u32 generation step, u32 0, u64 gone, u64 born, the gone indices, the
+ * born). Each case changes one field as a crafted file would.
+ */
+static void bad_deltas_are_rejected(void **state)
+{
+	static const struct { const char *what; unsigned at, len; uint64_t value; } cases[] = {
+		{ "the unchanged delta", 0, 0, 0 },
+		{ "a base that is the snapshot itself", 32, 8, 1 },
+		{ "a generation step of 2", 40, 4, 2 },
+		{ "padding that is not 0", 44, 4, 1 },
+		{ "more gone than the base has", 48, 8, 9 },
+		{ "a count that does not add up", 24, 8, 9 },
+		{ "a gone index past the base's blocks", 64, 1, 8 },
+	};
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+	unsigned char *data, *copy;
+	uint64_t offset, len;
+	uint32_t type, flags;
+	unsigned at;
+	long size;
+	FILE *f;
+
+	(void)state;
+	build(&p);
+	profile_scan_free(p.snapshots[0].scan);
+	p.snapshots[0].scan = NULL;
+	free(p.snapshots[0].blocks);
+	free(p.snapshots);
+	p.snapshots = calloc(2, sizeof(*p.snapshots));
+	p.nsnapshots = 2;
+	for (unsigned k = 0; k < 2; k++) {
+		struct profile_block *b = calloc(8, sizeof(*b));
+
+		for (unsigned i = 0, n = 0; i < 9; i++)
+			if (k == 0 ? i < 8 : i != 3)
+				b[n++] = (struct profile_block){ 0x1000 + 64 * i, 24, i, 1, k };
+		p.snapshots[k] = (struct profile_snapshot){ .name = profile_intern(&p, "auto"), .nblocks = 8,
+							    .blocks = b };
+	}
+	assert_int_equal(profile_write(&p, path, err), 0);
+	profile_release(&p);
+	data = read_whole(path, &size);
+	copy = malloc((size_t)size);
+	at = section_of_type(data, 13);
+	assert_int_not_equal(at, 0);
+	section_at(data, at, &type, &flags, &offset, &len);
+	assert_int_equal(flags, 0);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		memcpy(copy, data, (size_t)size);
+		memcpy(copy + offset + cases[k].at, &cases[k].value, cases[k].len);
+		fix_checksums(copy, (size_t)size, at);
+		f = fopen(path, "wb");
+		fwrite(copy, 1, (size_t)size, f);
+		fclose(f);
+		if (k == 0) {
+			if (profile_read(&q, path, err) < 0)
+				fail_msg("%s: %s", cases[k].what, err);
+			assert_int_equal(q.snapshots[1].blocks[3].addr, 0x1000 + 64 * 4);
+			assert_int_equal(q.snapshots[1].blocks[7].addr, 0x1000 + 64 * 8);
+			assert_int_equal(q.snapshots[1].blocks[0].generation, 1);
+			profile_release(&q);
+			continue;
+		}
+		if (profile_read(&q, path, err) == 0) {
+			profile_release(&q);
+			fail_msg("%s: accepted", cases[k].what);
+		}
+		assert_non_null(strstr(err, "(snapshot delta) is malformed"));
+	}
+	free(copy);
+	free(data);
+}
+
+/* A zstd section whose frame is damaged, or that claims to unpack to far
+ * more than its frame could hold, is refused, checksums right. */
+static void bad_packed_sections_are_rejected(void **state)
+{
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+	unsigned char *data;
+	uint64_t offset, len, claim = 1ull << 40;
+	uint32_t type, flags;
+	unsigned at;
+	long size;
+	FILE *f;
+
+	(void)state;
+	build(&p);
+	for (int i = 0; i < 4000; i++) {	/* a string table of 56 KiB: packed */
+		char name[32];
+
+		snprintf(name, sizeof(name), "function_%d", i);
+		profile_intern(&p, name);
+	}
+	assert_int_equal(profile_write(&p, path, err), 0);
+	profile_release(&p);
+	data = read_whole(path, &size);
+	at = section_of_type(data, 3);
+	section_at(data, at, &type, &flags, &offset, &len);
+	assert_int_equal(flags, 1);
+
+	memcpy(data + offset + len - 8, &claim, 8);
+	fix_checksums(data, (size_t)size, at);
+	f = fopen(path, "wb");
+	fwrite(data, 1, (size_t)size, f);
+	fclose(f);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "section 2 (strings): it claims to unpack to more than any profile holds"));
+
+	free(data);
+	data = read_whole(path, &size);
+	claim = 4;
+	memcpy(data + offset + len - 8, &claim, 8);
+	fix_checksums(data, (size_t)size, at);
+	f = fopen(path, "wb");
+	fwrite(data, 1, (size_t)size, f);
+	fclose(f);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "(strings): its zstd frame is damaged"));
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +711,9 @@ int main(void)
 		cmocka_unit_test(bad_scan_is_rejected),
 		cmocka_unit_test(packed_blocks_round_trip),
 		cmocka_unit_test(bad_packed_blocks_are_rejected),
+		cmocka_unit_test(snapshot_deltas_round_trip),
+		cmocka_unit_test(bad_deltas_are_rejected),
+		cmocka_unit_test(bad_packed_sections_are_rejected),
 	};
 	int ret;
 

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Periodic snapshots of a steady heap cost little: steadyheap holds 100,000
+# blocks (and its array of them) for 3 s while it replaces one in a thousand
+# every 20 ms; thirty snapshots of it, written as deltas and packed with
+# zstd, make a profile at most 3 times the size of one taken without them,
+# and stats and top read it in under a second each. That each snapshot
+# reads back block for block is tests/unit/test-profile.c's.
+. "$(dirname "$0")/lib.sh"
+
+"$HW" run -q -o "$T/none.hws" -- "$P/steadyheap" 100000 150 > /dev/null 2>&1
+expect "traced without snapshots" "$?" 0
+"$HW" run -q -s 0.1 -o "$T/every.hws" -- "$P/steadyheap" 100000 150 > /dev/null 2>&1
+expect "traced with a snapshot every 0.1 s" "$?" 0
+stats_json "$T/every.hws" > "$T/every.json"
+expect "about thirty snapshots, their heaps as the program holds them: 100,000 blocks and the array" \
+	"$(json "$T/every.json" '[len([s for s in j["snapshots"] if s["name"].startswith("auto-") and s["blocks"] == 100001]) >= 25, max(s["blocks"] for s in j["snapshots"])]')" \
+	"[True, 100001]"
+none=$(stat -c %s "$T/none.hws")
+every=$(stat -c %s "$T/every.hws")
+expect "the profile with them is at most 3 times the one without ($every and $none bytes)" \
+	"$(python3 -c "print($every <= 3 * $none)")" True
+
+# what a steady heap does between two snapshots: nothing to its count
+"$HW" diff --fail-if 'total.count_diff != 0' "$T/every.hws@auto-10" "$T/every.hws@auto-20" > /dev/null
+expect "two snapshots of the steady heap: the same count" "$?" 0
+
+took() {
+	python3 - "$@" <<'PY'
+import subprocess, sys, time
+t = time.monotonic()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+print(time.monotonic() - t < 1)
+PY
+}
+expect "stats reads it in under a second" "$(took "$HW" stats "$T/every.hws")" True
+expect "top reads it in under a second" "$(took "$HW" top "$T/every.hws@auto-15")" True
+"$HW" top -n 12 --format json "$T/every.hws@auto-15" > "$T/top.json"
+expect "top of a middle snapshot: the ten sites hold the 100,000 blocks, the array 800,000 bytes in one" \
+	"$(json "$T/top.json" '[len([g for g in j["groups"] if g["function"].startswith("site")]), sum(g["count"] for g in j["groups"] if g["function"].startswith("site")), [g["size"] for g in j["groups"] if g["function"] == "main"]]')" \
+	"[10, 100000, [800000]]"
