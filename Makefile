@@ -59,7 +59,8 @@ ANALYSIS_SRC = report/analysis/group.c report/analysis/site-names.c report/analy
 	       report/analysis/loss-records.c report/analysis/diff.c report/analysis/gate.c \
 	       report/analysis/suppress.c report/analysis/referrers.c report/analysis/stack-values.c \
 	       report/analysis/timeline.c report/analysis/images.c
-PROFILE_SRC = report/profile/profile.c report/profile/live-client.c
+PROFILE_SRC = report/profile/profile.c report/profile/profile-read.c report/profile/profile-write.c \
+	      report/profile/live-client.c
 UTIL_SRC = report/util/addrsort.c report/util/json.c report/util/table.c report/util/format.c \
 	   report/util/proc.c report/util/privfile.c
 CMD_SRC = cmd/main.c cmd/usage.c cmd/out-format.c cmd/alloc-fns.c cmd/summary.c cmd/cmd-run.c cmd/run-children.c cmd/run-options.c cmd/launch.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/selector.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/pyleak-report.c cmd/cmd-refs.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c \

@@ -1,0 +1,664 @@
+/*
+ * profile-read.c - read and check a .hws file (man/heapwise-format.5).
+ *
+ * The reader checks the magic, the version, the file size, every section's
+ * bounds and CRC, then every count and index inside, before anything else
+ * sees the data. A file that fails any check is rejected whole with a
+ * message naming what is wrong.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "../util/format.h"
+#include "profile-file.h"
+
+/* A bounds-checked cursor over one section. */
+struct cursor {
+	const char *data;
+	uint64_t len, pos;
+	int bad;
+};
+
+static int take(struct cursor *c, void *out, uint64_t len)
+{
+	if (c->bad || len > c->len - c->pos) {
+		c->bad = 1;
+		return -1;
+	}
+	memcpy(out, c->data + c->pos, len);
+	c->pos += len;
+	return 0;
+}
+
+static uint64_t take64(struct cursor *c)
+{
+	uint64_t v = 0;
+
+	take(c, &v, sizeof(v));
+	return v;
+}
+
+static uint32_t take32(struct cursor *c)
+{
+	uint32_t v = 0;
+
+	take(c, &v, sizeof(v));
+	return v;
+}
+
+/* Copy an array of n records of size each, checking n against what is left. */
+static void *take_array(struct cursor *c, uint64_t n, size_t size)
+{
+	void *out;
+
+	if (c->bad || n > (c->len - c->pos) / size) {
+		c->bad = 1;
+		return NULL;
+	}
+	out = malloc(n ? n * size : 1);
+	if (!out) {
+		c->bad = 1;
+		return NULL;
+	}
+	take(c, out, n * size);
+	return out;
+}
+
+static int take_varint(struct cursor *c, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (unsigned shift = 0; shift < 64 && c->pos < c->len; shift += 7) {
+		uint8_t byte = (uint8_t)c->data[c->pos++];
+
+		if (shift == 63 && byte > 1)
+			break;	/* more than 64 bits */
+		x |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	c->bad = 1;
+	return -1;
+}
+
+static uint64_t unzigzag(uint64_t earlier, uint64_t z)
+{
+	return earlier + ((z >> 1) ^ -(z & 1));
+}
+
+/* n blocks packed as put_packed_blocks() wrote them; NULL when malformed. */
+static struct profile_block *take_packed_blocks(struct cursor *c, uint64_t n)
+{
+	struct profile_block *b, prev = { 0 };
+
+	if (c->bad || n > (c->len - c->pos) / PACKED_BLOCK_MIN) {
+		c->bad = 1;
+		return NULL;
+	}
+	b = malloc(n ? n * sizeof(*b) : 1);
+	if (!b) {
+		c->bad = 1;
+		return NULL;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t gap, size, stamp, stack, generation;
+
+		if (take_varint(c, &gap) < 0 || take_varint(c, &size) < 0 ||
+		    take_varint(c, &stamp) < 0 || take_varint(c, &stack) < 0 ||
+		    take_varint(c, &generation) < 0)
+			break;
+		stack = unzigzag(prev.stack, stack);
+		if (prev.addr + gap < prev.addr || stack > UINT32_MAX || generation > UINT32_MAX) {
+			c->bad = 1;
+			break;
+		}
+		b[i] = (struct profile_block){ prev.addr + gap, size, unzigzag(prev.stamp, stamp),
+					       (uint32_t)stack, (uint32_t)generation };
+		prev = b[i];
+	}
+	if (c->bad) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/*
+ * A delta's blocks: the base's, less those gone (their indices, each as its
+ * distance from the one after the last gone), a generation older, merged by
+ * address with the n - kept born ones packed after them. NULL when malformed.
+ */
+static struct profile_block *take_delta_blocks(struct cursor *c, const struct profile_snapshot *base,
+					       uint64_t n, const struct delta_head *d)
+{
+	struct profile_block *b = NULL, *born = NULL;
+	uint64_t *gone = NULL, next = 0, i = 0, j = 0, g = 0, out = 0;
+
+	if (c->bad || d->ngone > base->nblocks || d->ngone > c->len - c->pos || d->generation_step > 1 ||
+	    d->pad || n != base->nblocks - d->ngone + d->nborn || d->nborn > n)
+		goto bad;
+	gone = malloc(d->ngone ? d->ngone * sizeof(*gone) : 1);
+	if (!gone)
+		goto bad;
+	for (uint64_t k = 0; k < d->ngone; k++) {
+		uint64_t gap;
+
+		if (take_varint(c, &gap) < 0 || gap >= base->nblocks - next)
+			goto bad;
+		gone[k] = next + gap;
+		next = gone[k] + 1;
+	}
+	born = take_packed_blocks(c, d->nborn);
+	b = malloc(n ? n * sizeof(*b) : 1);
+	if (!born || !b)
+		goto bad;
+	while (out < n) {
+		int take_kept = 0;
+
+		while (i < base->nblocks && g < d->ngone && gone[g] == i)
+			i++, g++;
+		if (i < base->nblocks)
+			take_kept = j == d->nborn || base->blocks[i].addr <= born[j].addr;
+		if (take_kept) {
+			b[out] = base->blocks[i++];
+			if (b[out].generation == UINT32_MAX && d->generation_step)
+				goto bad;
+			b[out++].generation += d->generation_step;
+		} else {
+			b[out++] = born[j++];
+		}
+	}
+	free(gone);
+	free(born);
+	return b;
+bad:
+	c->bad = 1;
+	free(gone);
+	free(born);
+	free(b);
+	return NULL;
+}
+
+static const char *section_name(uint32_t type)
+{
+	static const char *const names[] = {
+		"?", "meta", "totals", "strings", "modules", "frames",
+		"stacks", "sites", "timeline", "snapshot", "sizes", "scan", "types",
+		"snapshot delta",
+	};
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
+}
+
+/* Long: one case per section type, in heapwise-format(5)'s order, each
+ * checking its counts against the bytes left. */
+static int load_section(struct profile *p, uint32_t version, uint32_t type, struct cursor *c,
+			unsigned *seen)
+{
+	/* every section but snapshots appears once; a second copy is damage */
+	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SNAPSHOT_DELTA && type != SEC_SCAN &&
+	    type != SEC_TYPES) {
+		if (*seen & (1u << type))
+			return -1;
+		*seen |= 1u << type;
+	}
+	switch (type) {
+	case SEC_META: {
+		uint32_t n = take32(c);
+
+		if (c->bad || n > (c->len - c->pos) / sizeof(struct profile_meta))
+			return -1;
+		p->meta = take_array(c, n, sizeof(*p->meta));
+		p->nmeta = n;
+		break;
+	}
+	case SEC_TOTALS: {
+		uint32_t n = take32(c);
+
+		take32(c);
+		if (n > PROFILE_TOTALS_COUNT)
+			n = PROFILE_TOTALS_COUNT;	/* newer writer: ignore the rest */
+		take(c, &p->totals, n * sizeof(uint64_t));
+		c->pos = c->len;
+		break;
+	}
+	case SEC_STRINGS:
+		if (c->len == 0 || c->data[0] != '\0' || c->data[c->len - 1] != '\0' || c->len > UINT32_MAX)
+			return -1;
+		free(p->strings);
+		p->strings = take_array(c, c->len, 1);
+		p->strings_len = p->strings_cap = c->len;
+		if (p->strings)
+			format_make_printable(p->strings, p->strings_len);
+		break;
+	case SEC_MODULES:
+		p->nmodules = take64(c);
+		p->modules = take_array(c, p->nmodules, sizeof(*p->modules));
+		break;
+	case SEC_FRAMES:
+		p->nframes = take64(c);
+		p->frames = take_array(c, p->nframes, sizeof(*p->frames));
+		break;
+	case SEC_STACKS:
+		p->nstacks = take64(c);
+		p->nstack_frames = take64(c);
+		p->stacks = take_array(c, p->nstacks, sizeof(*p->stacks));
+		p->stack_frames = take_array(c, p->nstack_frames, sizeof(*p->stack_frames));
+		break;
+	case SEC_SITES: {
+		uint64_t sums[8] = { 0 };
+
+		p->nsites = take64(c);
+		p->sites = take_array(c, p->nsites, sizeof(*p->sites));
+		/* each counter summed over the sites stays in bounds too */
+		for (uint64_t i = 0; p->sites && i < p->nsites; i++) {
+			const uint64_t *v = &p->sites[i].allocations;
+
+			for (int k = 0; k < 8; k++)
+				if ((sums[k] += v[k] > PROFILE_MAX_BYTES ? PROFILE_MAX_BYTES + 1 : v[k]) >
+				    PROFILE_MAX_BYTES)
+					return -1;
+		}
+		break;
+	}
+	case SEC_TIMELINE:
+		p->nsamples = take64(c);
+		p->samples = take_array(c, p->nsamples, sizeof(*p->samples));
+		break;
+	case SEC_SNAPSHOT:
+	case SEC_SNAPSHOT_DELTA: {
+		struct profile_snapshot *s = realloc(p->snapshots, (p->nsnapshots + 1) * sizeof(*s));
+		struct snapshot_head h;
+		struct delta_head d;
+
+		if (!s)
+			return -1;
+		p->snapshots = s;
+		s = &s[p->nsnapshots];
+		memset(s, 0, sizeof(*s));
+		if (take(c, &h, sizeof(h)) < 0)
+			return -1;
+		s->name = h.name;
+		s->flags = h.flags;
+		s->t_ns = h.t_ns;
+		s->stamp = h.stamp;
+		s->nblocks = h.nblocks;
+		if (type == SEC_SNAPSHOT_DELTA) {
+			if (take(c, &d, sizeof(d)) < 0 || d.base >= p->nsnapshots)
+				return -1;
+			s->blocks = take_delta_blocks(c, &p->snapshots[d.base], h.nblocks, &d);
+		} else if (version == 1) {
+			s->blocks = take_array(c, h.nblocks, sizeof(*s->blocks));
+		} else {
+			s->blocks = take_packed_blocks(c, h.nblocks);
+		}
+		if (!s->blocks)
+			return -1;
+		p->nsnapshots++;
+		/* bounded, so that no sum of sizes a report makes can overflow */
+		for (uint64_t i = 0; i < s->nblocks; i++) {
+			if (s->blocks[i].size > PROFILE_MAX_BLOCK_SIZE)
+				return -1;
+			s->bytes += s->blocks[i].size;
+			if (s->bytes > PROFILE_MAX_BYTES)
+				return -1;
+		}
+		break;
+	}
+	case SEC_SIZES: {
+		uint32_t n = take32(c);
+
+		take32(c);
+		if (c->bad || n > (c->len - c->pos) / sizeof(struct profile_size_bucket))
+			return -1;
+		if (n > PROFILE_SIZE_BUCKETS)
+			n = PROFILE_SIZE_BUCKETS;	/* newer writer: ignore the rest */
+		take(c, p->sizes, n * sizeof(struct profile_size_bucket));
+		c->pos = c->len;
+		p->has_sizes = 1;
+		break;
+	}
+	case SEC_SCAN: {
+		uint64_t at = take64(c);
+		struct profile_scan *sc;
+
+		if (c->bad || at >= p->nsnapshots || p->snapshots[at].scan)
+			return -1;
+		sc = calloc(1, sizeof(*sc));
+		if (!sc)
+			return -1;
+		p->snapshots[at].scan = sc;
+		if (take(c, sc, 8 * sizeof(uint64_t)) < 0)
+			return -1;
+		sc->roots = take_array(c, sc->nroots, sizeof(*sc->roots));
+		sc->edges = take_array(c, sc->nedges, sizeof(*sc->edges));
+		sc->unscanned = take_array(c, sc->nunscanned, sizeof(*sc->unscanned));
+		break;
+	}
+	case SEC_TYPES: {
+		uint64_t at = take64(c), n = take64(c);
+
+		if (c->bad || at >= p->nsnapshots || p->snapshots[at].types || n != p->snapshots[at].nblocks)
+			return -1;
+		p->snapshots[at].types = take_array(c, n, sizeof(uint32_t));
+		if (n && !p->snapshots[at].types)
+			return -1;
+		break;
+	}
+	default:
+		c->pos = c->len;	/* a newer section: skip it */
+		break;
+	}
+	if (c->bad || c->pos != c->len)
+		return -1;
+	return 0;
+}
+
+static const char *check_scan(const struct profile *p, const struct profile_snapshot *s)
+{
+	const struct profile_scan *sc = s->scan;
+
+	for (uint64_t i = 0; i < sc->nroots; i++) {
+		const struct profile_root *r = &sc->roots[i];
+
+		if (r->kind == 0 || r->kind >= PROFILE_ROOT_KINDS || r->name >= p->strings_len ||
+		    (r->module != PROFILE_NONE && r->module >= p->nmodules))
+			return "a scan root is malformed";
+	}
+	for (uint64_t i = 0; i < sc->nedges; i++) {
+		const struct profile_edge *e = &sc->edges[i];
+		uint64_t from = e->from & ~PROFILE_EDGE_ROOT;
+
+		if (e->to >= s->nblocks || e->heuristic >= PROFILE_HEURISTICS ||
+		    from >= ((e->from & PROFILE_EDGE_ROOT) ? sc->nroots : s->nblocks))
+			return "a scan edge names a block or root that does not exist";
+		if (i && (e->to < sc->edges[i - 1].to ||
+			  (e->to == sc->edges[i - 1].to && e->from < sc->edges[i - 1].from)))
+			return "the scan edges are out of order";
+	}
+	for (uint64_t i = 0; i < sc->nunscanned; i++)
+		if (sc->unscanned[i] >= s->nblocks)
+			return "a scan names a block that does not exist";
+	return NULL;
+}
+
+/* Check every cross-reference; returns a message, or NULL when consistent. */
+static const char *check_references(const struct profile *p)
+{
+	const char *why;
+
+	if (!p->strings || p->strings_len == 0)
+		return "no string table";
+	for (size_t i = 0; i < p->nmeta; i++)
+		if (p->meta[i].key >= p->strings_len || p->meta[i].value >= p->strings_len)
+			return "a metadata entry points outside the string table";
+	for (size_t i = 0; i < p->nmodules; i++)
+		if (p->modules[i].path >= p->strings_len || p->modules[i].build_id >= p->strings_len)
+			return "a module points outside the string table";
+	for (size_t i = 0; i < p->nframes; i++) {
+		const struct profile_frame *f = &p->frames[i];
+
+		if (f->function >= p->strings_len || f->file >= p->strings_len)
+			return "a frame points outside the string table";
+		if (f->module != PROFILE_NONE && f->module >= p->nmodules)
+			return "a frame names a module that does not exist";
+	}
+	for (size_t i = 0; i < p->nstack_frames; i++)
+		if (p->stack_frames[i] >= p->nframes)
+			return "a stack names a frame that does not exist";
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (p->stacks[i].first > p->nstack_frames ||
+		    p->stacks[i].depth > p->nstack_frames - p->stacks[i].first)
+			return "a stack runs past the frame list";
+	for (size_t i = 0; i < p->nsites; i++)
+		if (p->sites[i].stack >= p->nstacks)
+			return "a site names a stack that does not exist";
+	for (size_t i = 0; i < p->nsnapshots; i++) {
+		const struct profile_snapshot *s = &p->snapshots[i];
+
+		if (s->name >= p->strings_len)
+			return "a snapshot name points outside the string table";
+		for (uint64_t j = 0; j < s->nblocks; j++)
+			if (s->blocks[j].stack >= p->nstacks)
+				return "a snapshot block names a stack that does not exist";
+		if (s->scan && (why = check_scan(p, s)))
+			return why;
+		for (uint64_t j = 0; s->types && j < s->nblocks; j++)
+			if (s->types[j] >= p->strings_len)
+				return "a block's type points outside the string table";
+	}
+	return NULL;
+}
+
+static int read_exact(int fd, void *buf, uint64_t len, uint64_t offset)
+{
+	char *at = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, at, len, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		at += n;
+		len -= (uint64_t)n;
+		offset += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Versions 1 and 2: the header's CRC is of the whole file, with it zero. */
+static int whole_file_crc_matches(int fd, const struct file_header *h, uint64_t size)
+{
+	struct file_header zeroed = *h;
+	size_t chunk = 1u << 20;
+	char *buf = malloc(chunk);
+	uLong crc;
+	int ok = 1;
+
+	if (!buf)
+		return -ENOMEM;
+	zeroed.crc = 0;
+	crc = crc32(0L, (const Bytef *)&zeroed, sizeof(zeroed));
+	for (uint64_t at = sizeof(*h); ok && at < size; at += chunk) {
+		size_t n = size - at < chunk ? (size_t)(size - at) : chunk;
+
+		ok = read_exact(fd, buf, n, at) == 0;
+		if (ok)
+			crc = crc32_z(crc, (const Bytef *)buf, n);
+	}
+	free(buf);
+	return ok && (uint32_t)crc == h->crc;
+}
+
+/* A section's bytes as stored, checked, then unpacked when they are a zstd
+ * frame: into *out (the caller frees it), *out_len bytes. Returns NULL, or
+ * what is wrong with it. */
+static const char *read_section(int fd, uint32_t version, const struct section_entry *e, char **out,
+				uint64_t *out_len)
+{
+	uint64_t padded = version >= 3 ? (e->size + 7) & ~7ull : e->size, unpacked;
+	char *stored = malloc(padded ? padded : 1), *bytes;
+
+	*out = NULL;
+	if (!stored)
+		return "it is too large to load";
+	if (read_exact(fd, stored, padded, e->offset) < 0) {
+		free(stored);
+		return "it cannot be read";
+	}
+	for (uint64_t i = e->size; i < padded; i++)
+		if (stored[i]) {
+			free(stored);
+			return "the padding after it is not zero";
+		}
+	if ((uint32_t)crc32_z(0L, (const Bytef *)stored, (z_size_t)e->size) != e->crc) {
+		free(stored);
+		return "checksum mismatch";
+	}
+	if (version < 3 || !(e->flags & SECTION_ZSTD)) {
+		*out = stored;
+		*out_len = e->size;
+		return e->flags && version >= 3 ? "its flags are unknown" : NULL;
+	}
+	if (e->flags != SECTION_ZSTD || e->size < sizeof(unpacked)) {
+		free(stored);
+		return "its flags are unknown";
+	}
+	memcpy(&unpacked, stored + e->size - sizeof(unpacked), sizeof(unpacked));
+	if (unpacked / UNPACK_RATIO > e->size + (1u << 20) || unpacked > SIZE_MAX - 1) {
+		free(stored);
+		return "it claims to unpack to more than any profile holds";
+	}
+	bytes = malloc(unpacked ? unpacked : 1);
+	if (!bytes) {
+		free(stored);
+		return "it is too large to load";
+	}
+	if (ZSTD_decompress(bytes, unpacked, stored, e->size - sizeof(unpacked)) != unpacked) {
+		free(stored);
+		free(bytes);
+		return "its zstd frame is damaged";
+	}
+	free(stored);
+	*out = bytes;
+	*out_len = unpacked;
+	return NULL;
+}
+
+/* Long: the header, then the section table walked once, each section read
+ * and checked on its own (version 3: the sections tile the file, so every
+ * byte is under a checksum), then the whole checked again. */
+int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFILE_ERRLEN])
+{
+	struct file_header h;
+	struct section_entry *table = NULL;
+	struct stat st;
+	const char *why;
+	unsigned seen = 0;
+	uint64_t table_len, expected;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ret = profile_fail(err, -EINVAL, "'%s' is not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size < sizeof(h) || read_exact(fd, &h, sizeof(h), 0) < 0 ||
+	    memcmp(h.magic, FILE_MAGIC, 8) != 0) {
+		ret = profile_fail(err, -EINVAL, "'%s' is not a heapwise profile", path);
+		goto out;
+	}
+	if (h.version < PROFILE_OLDEST_VERSION || h.version > PROFILE_VERSION) {
+		ret = profile_fail(err, -EINVAL, "'%s' has format version %u; this heapwise reads versions %d to %d",
+			   path, h.version, PROFILE_OLDEST_VERSION, PROFILE_VERSION);
+		goto out;
+	}
+	if (h.file_size != (uint64_t)st.st_size) {
+		ret = profile_fail(err, -EINVAL, "'%s' is truncated or corrupt: %llu bytes, header says %llu",
+			   path, (unsigned long long)st.st_size, (unsigned long long)h.file_size);
+		goto out;
+	}
+	if (h.nsections > ((uint64_t)st.st_size - sizeof(h)) / sizeof(*table)) {
+		ret = profile_fail(err, -EINVAL, "'%s' is corrupt: its section table is larger than the file", path);
+		goto out;
+	}
+	table_len = h.nsections * sizeof(*table);
+	table = malloc(table_len ? table_len : 1);
+	if (!table || read_exact(fd, table, table_len, sizeof(h)) < 0) {
+		ret = profile_fail(err, -EIO, "cannot read '%s': %s", path, table ? "short read" : "out of memory");
+		goto out;
+	}
+	if (h.version >= 3) {
+		struct file_header zeroed = h;
+
+		zeroed.crc = 0;
+		ret = (uint32_t)crc32_z(crc32(0L, (const Bytef *)&zeroed, sizeof(zeroed)), (const Bytef *)table,
+					table_len) == h.crc;
+	} else {
+		ret = whole_file_crc_matches(fd, &h, (uint64_t)st.st_size);
+	}
+	if (ret <= 0 || h.reserved != 0) {
+		ret = ret < 0 ? profile_fail(err, ret, "out of memory reading '%s'", path) :
+		      profile_fail(err, -EINVAL, "'%s' is corrupt: %s checksum mismatch", path,
+			   h.version >= 3 ? "header" : "file");
+		goto out;
+	}
+	if (profile_init(p) < 0) {
+		ret = profile_fail(err, -ENOMEM, "out of memory reading '%s'", path);
+		goto out;
+	}
+	expected = sizeof(h) + table_len;
+	for (uint32_t i = 0; i < h.nsections; i++) {
+		const struct section_entry *e = &table[i];
+		struct cursor c;
+		char *bytes;
+		uint64_t len;
+
+		if (e->offset > (uint64_t)st.st_size || e->size > (uint64_t)st.st_size - e->offset ||
+		    (h.version >= 3 && e->offset != expected)) {
+			ret = profile_fail(err, -EINVAL, "'%s' is corrupt: section %u (%s) lies outside the file",
+				   path, i, section_name(e->type));
+			goto out;
+		}
+		expected = (e->offset + e->size + 7) & ~7ull;
+		why = read_section(fd, h.version, e, &bytes, &len);
+		if (why) {
+			free(bytes);
+			ret = profile_fail(err, -EINVAL, "'%s' is corrupt: section %u (%s): %s", path, i,
+				   section_name(e->type), why);
+			goto out;
+		}
+		c = (struct cursor){ bytes, len, 0, 0 };
+		ret = load_section(p, h.version, e->type, &c, &seen);
+		free(bytes);
+		if (ret < 0) {
+			ret = profile_fail(err, -EINVAL, "'%s' is corrupt: section %u (%s) is malformed",
+				   path, i, section_name(e->type));
+			goto out;
+		}
+	}
+	if (h.version >= 3 && expected != (uint64_t)st.st_size) {
+		ret = profile_fail(err, -EINVAL, "'%s' is corrupt: it ends in bytes no section holds", path);
+		goto out;
+	}
+	why = check_references(p);
+	if (why) {
+		ret = profile_fail(err, -EINVAL, "'%s' is corrupt: %s", path, why);
+		goto out;
+	}
+	if (p->nstacks == 0) {
+		ret = profile_fail(err, -EINVAL, "'%s' is corrupt: it has no stack table", path);
+		goto out;
+	}
+	profile_weigh_snapshots(p);
+	ret = 0;
+out:
+	if (ret < 0)
+		profile_release(p);
+	free(table);
+	return ret;
+}
+
+int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+{
+	int fd, ret;
+
+	memset(p, 0, sizeof(*p));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return profile_fail(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+	ret = profile_read_fd(p, fd, path, err);
+	close(fd);
+	return ret;
+}
