@@ -325,6 +325,20 @@ static int print_json(const struct profile *p, unsigned top)
 	return 0;
 }
 
+/* What the summary reads blocks of: the exit snapshot and py-exit. */
+static int load_end_snapshots(struct profile *p, char err[PROFILE_ERRLEN])
+{
+	static const char *const names[] = { "exit", "py-exit" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct profile_snapshot *s = profile_find_snapshot(p, names[i]);
+
+		if (s && profile_load_snapshot(p, s, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	enum out_format format = OUT_TEXT;
@@ -359,8 +373,10 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error(stats_usage, optind >= argc ? "no profile given" : "too many arguments");
-	if (profile_read(&p, argv[optind], err) < 0) {
+	/* of the snapshots' blocks, only the end's: the others are listed by their counts */
+	if (profile_read_lazy(&p, argv[optind], err) < 0 || load_end_snapshots(&p, err) < 0) {
 		alloc_fns_release(&af);
+		profile_release(&p);
 		return error("%s", err);
 	}
 	ret = alloc_fns_apply(&af, &p);

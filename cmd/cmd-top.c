@@ -224,11 +224,25 @@ static int print_growth(const struct top_options *o, const struct profile *p)
 			     "--growth over %zu steps needs %zu snapshots besides the peak; the profile has %zu "
 			     "(take more with run --snapshot-every or heapwise snapshot)", k, k + 1, nseries);
 	memset(tables, 0, sizeof(tables));
-	for (size_t i = 0; i <= k; i++)
-		if (group_snapshot(p, series[nseries - 1 - k + i], &o->r.group, &tables[i]) < 0) {
+	for (size_t i = 0, first = nseries - 1 - k, before_unread = 0; i <= k; i++) {
+		struct profile_snapshot *s = (struct profile_snapshot *)series[first + i];
+		int unread = s->unread;
+		char err[PROFILE_ERRLEN];
+
+		/* read lazily: each one's blocks read and grouped, the one before
+		 * let go once this one is read (it may be this one's base) */
+		if (profile_load_snapshot((struct profile *)p, s, err) < 0) {
+			ret = error("%s", err);
+			goto out;
+		}
+		if (before_unread)
+			profile_unload_snapshot((struct profile *)p, (struct profile_snapshot *)series[first + i - 1]);
+		before_unread = (size_t)unread;
+		if (group_snapshot(p, s, &o->r.group, &tables[i]) < 0) {
 			ret = error("out of memory");
 			goto out;
 		}
+	}
 	if (group_sort(&tables[k], SORT_SIZE) < 0) {
 		ret = error("out of memory");
 		goto out;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "usage.h"
 
 #define MAX_SNAPSHOTS	100	/* massif's --max-snapshots */
 #define MAX_TREE_DEPTH	30	/* massif's --depth */
@@ -175,7 +176,7 @@ int export_massif(const struct export_ctx *x)
 	const char *cmd = profile_get_meta(p, "command");
 	struct massif m = { p, x->out, 0, 0 };
 	size_t step = p->nsamples / MAX_SNAPSHOTS + 1, si = 0;
-	int peak_done = 0;
+	int peak_done = 0, before_unread = 0;
 
 	fprintf(x->out, "desc: heapwise\ncmd: %s\ntime_unit: ms\n", cmd ? cmd : "?");
 	/* samples and snapshots merged by time; detailed ones in full */
@@ -183,10 +184,21 @@ int export_massif(const struct export_ctx *x)
 		uint64_t t = i < p->nsamples ? p->samples[i].t_ns : UINT64_MAX;
 
 		while (si < p->nsnapshots && p->snapshots[si].t_ns <= t) {
-			const struct profile_snapshot *s = &p->snapshots[si++];
+			struct profile_snapshot *s = (struct profile_snapshot *)&p->snapshots[si++];
 			int is_peak = !peak_done && strcmp(profile_str(p, s->name), "peak") == 0;
+			int unread = s->unread;
+			char err[PROFILE_ERRLEN];
 
 			peak_done |= is_peak;
+			/* read lazily: a snapshot's blocks at a time, the one before
+			 * let go once this one is read (it may be this one's base) */
+			if (profile_load_snapshot((struct profile *)p, s, err) < 0) {
+				error("%s", err);
+				return -EIO;
+			}
+			if (si >= 2 && before_unread)
+				profile_unload_snapshot((struct profile *)p, (struct profile_snapshot *)&p->snapshots[si - 2]);
+			before_unread = unread;
 			if (detailed(&m, s, is_peak) < 0)
 				return -ENOMEM;
 		}

@@ -28,7 +28,7 @@ int selector_open(const char *arg, struct profile *p, const struct profile_snaps
 		free(file);
 		return error("'%s' names no snapshot after '@' (try @exit, @peak or a number)", arg);
 	}
-	ret = profile_read(p, file, err);
+	ret = profile_read_lazy(p, file, err);	/* the other snapshots stay in the file */
 	if (ret < 0) {
 		free(file);
 		return error("%s", err);
@@ -48,6 +48,12 @@ int selector_open(const char *arg, struct profile *p, const struct profile_snaps
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%zu %s", i ? ", " : "",
 						i + 1, profile_str(p, p->snapshots[i].name));
 		error("'%s' has no snapshot '%s' (it has: %s)", file, name, p->nsnapshots ? list : "none");
+		profile_release(p);
+		free(file);
+		return 1;
+	}
+	if (profile_load_snapshot(p, (struct profile_snapshot *)*snap, err) < 0) {
+		error("%s", err);
 		profile_release(p);
 		free(file);
 		return 1;

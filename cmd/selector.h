@@ -6,7 +6,8 @@
  * FILE@exit, or FILE@py-exit when the profile has one (a Python program's
  * heap before the interpreter freed its objects) and the command does not
  * want a reachability scan (py-exit has none). A FILE whose own name holds '@' still works: the whole
- * argument is tried as a file first.
+ * argument is tried as a file first. The profile is read lazily: only the
+ * chosen snapshot's blocks are read (profile_load_snapshot reads others).
  */
 #ifndef HEAPWISE_SELECTOR_H
 #define HEAPWISE_SELECTOR_H

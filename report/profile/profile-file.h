@@ -61,7 +61,14 @@ struct snapshot_head {
 	uint64_t t_ns;
 	uint64_t stamp;
 	uint64_t nblocks;
+	uint64_t bytes;		/* version 3: the snapshot's bytes as reports show them
+				 * (the estimate, when sampled): known before its blocks are read */
 };
+#define SNAPSHOT_HEAD_V2	32	/* versions 1 and 2: without bytes */
+
+/* A delta may have at most this many deltas before it, back to a full
+ * snapshot: what reading one snapshot of a long run costs is bounded. */
+#define DELTA_CHAIN_MAX		31
 
 /* What follows the head in a delta section: which snapshot it changes, by
  * how much every block kept from it grew older (its generation), how many

@@ -20,6 +20,47 @@
 #include "../util/format.h"
 #include "profile-file.h"
 
+/*
+ * A profile read lazily (version 3) keeps its file open and, for each
+ * snapshot, where its blocks are: a snapshot's head (name, time, counts) is
+ * read with the rest, its blocks when a report asks for them
+ * (profile_load_snapshot). Every section's checksum is checked on opening
+ * all the same.
+ */
+struct snapshot_source {
+	struct section_entry entry;
+	uint32_t section;	/* its index in the table, for messages */
+	uint64_t base;		/* a delta's base snapshot */
+	uint64_t head_bytes;	/* what its head says its bytes are */
+};
+
+struct source {
+	int fd;			/* -1 once everything is read */
+	uint32_t version;
+	char *path;
+	struct snapshot_source *snaps;	/* one per snapshot */
+	size_t cap;
+	struct section_entry entry;	/* the section being read on opening */
+	uint32_t section;
+	/* while a delta chain is read: the blocks of the step before last, let
+	 * go, for the next step to fill (no fresh pages for every step) */
+	struct profile_block *spare;
+	uint64_t spare_cap;
+};
+
+static void profile_source_free(void *source)
+{
+	struct source *src = source;
+
+	if (!src)
+		return;
+	if (src->fd >= 0)
+		close(src->fd);
+	free(src->path);
+	free(src->snaps);
+	free(src);
+}
+
 /* A bounds-checked cursor over one section. */
 struct cursor {
 	const char *data;
@@ -139,7 +180,7 @@ static struct profile_block *take_packed_blocks(struct cursor *c, uint64_t n)
  * address with the n - kept born ones packed after them. NULL when malformed.
  */
 static struct profile_block *take_delta_blocks(struct cursor *c, const struct profile_snapshot *base,
-					       uint64_t n, const struct delta_head *d)
+					       uint64_t n, const struct delta_head *d, struct source *src)
 {
 	struct profile_block *b = NULL, *born = NULL;
 	uint64_t *gone = NULL, next = 0, i = 0, j = 0, g = 0, out = 0;
@@ -159,7 +200,12 @@ static struct profile_block *take_delta_blocks(struct cursor *c, const struct pr
 		next = gone[k] + 1;
 	}
 	born = take_packed_blocks(c, d->nborn);
-	b = malloc(n ? n * sizeof(*b) : 1);
+	if (src->spare && src->spare_cap >= n) {
+		b = src->spare;
+		src->spare = NULL;
+	} else {
+		b = malloc(n ? n * sizeof(*b) : 1);
+	}
 	if (!born || !b)
 		goto bad;
 	while (out < n) {
@@ -187,6 +233,101 @@ bad:
 	free(born);
 	free(b);
 	return NULL;
+}
+
+/* What one snapshot section's heads say; -1 when they cannot be taken. */
+static int take_heads(struct cursor *c, uint32_t version, uint32_t type, struct snapshot_head *h,
+		      struct delta_head *d)
+{
+	memset(h, 0, sizeof(*h));
+	if (take(c, h, version >= 3 ? sizeof(*h) : SNAPSHOT_HEAD_V2) < 0 ||
+	    (type == SEC_SNAPSHOT_DELTA && take(c, d, sizeof(*d)) < 0))
+		return -1;
+	return 0;
+}
+
+/* The blocks of snapshot k, from its section's bytes after the heads (a
+ * delta's base already read): checked and summed. The sum is checked
+ * against the head by bytes_match_heads(), once the meta say whether the
+ * profile is sampled. */
+static int decode_blocks(struct profile *p, uint32_t version, size_t k, struct cursor *c,
+			 const struct snapshot_head *h, const struct delta_head *d)
+{
+	struct source *src = p->source;
+	struct profile_snapshot *s = &p->snapshots[k];
+	uint64_t raw = 0;
+
+	if (src->snaps[k].entry.type == SEC_SNAPSHOT_DELTA)
+		s->blocks = take_delta_blocks(c, &p->snapshots[d->base], h->nblocks, d, src);
+	else if (version == 1)
+		s->blocks = take_array(c, h->nblocks, sizeof(*s->blocks));
+	else
+		s->blocks = take_packed_blocks(c, h->nblocks);
+	if (!s->blocks || c->pos != c->len)
+		return -1;
+	s->unread = 0;
+	/* bounded, so that no sum of sizes a report makes can overflow */
+	for (uint64_t i = 0; i < s->nblocks; i++) {
+		if (s->blocks[i].size > PROFILE_MAX_BLOCK_SIZE)
+			return -1;
+		raw += s->blocks[i].size;
+		if (raw > PROFILE_MAX_BYTES)
+			return -1;
+	}
+	s->bytes = raw;
+	return 0;
+}
+
+/* Version 3 said each snapshot's bytes before its blocks: exactly their sum
+ * when every block was recorded; a sampled one's estimate is weighed again
+ * (profile_weigh_snapshots), not compared: another libm may round it apart. */
+static int bytes_match_heads(const struct profile *p)
+{
+	const struct source *src = p->source;
+
+	if (src->version < 3 || profile_sample_rate(p))
+		return 1;
+	for (size_t k = 0; k < p->nsnapshots; k++)
+		if (!p->snapshots[k].unread && p->snapshots[k].bytes != src->snaps[k].head_bytes)
+			return 0;
+	return 1;
+}
+
+/* A snapshot section: its snapshot's head, and its blocks unless the
+ * profile is read lazily (then it is unread until loaded). */
+static int note_snapshot(struct profile *p, uint32_t version, uint32_t type, struct cursor *c)
+{
+	struct source *src = p->source;
+	struct profile_snapshot *s;
+	struct snapshot_head h;
+	struct delta_head d = { 0 };
+	size_t k = p->nsnapshots;
+
+	if (take_heads(c, version, type, &h, &d) < 0 || h.bytes > PROFILE_MAX_BYTES ||
+	    (type == SEC_SNAPSHOT_DELTA && d.base >= k))
+		return -1;
+	s = realloc(p->snapshots, (k + 1) * sizeof(*s));
+	if (!s)
+		return -1;
+	p->snapshots = s;
+	if (k == src->cap) {
+		struct snapshot_source *n = realloc(src->snaps, (src->cap * 2 + 8) * sizeof(*n));
+
+		if (!n)
+			return -1;
+		src->snaps = n;
+		src->cap = src->cap * 2 + 8;
+	}
+	src->snaps[k] = (struct snapshot_source){ src->entry, src->section, d.base, h.bytes };
+	s = &s[k];
+	*s = (struct profile_snapshot){ .name = h.name, .flags = h.flags, .t_ns = h.t_ns, .stamp = h.stamp,
+					.nblocks = h.nblocks, .bytes = h.bytes, .unread = 1 };
+	p->nsnapshots++;
+	if (src->fd >= 0 && version >= 3) {
+		c->pos = c->len;	/* its blocks: later */
+		return 0;
+	}
+	return decode_blocks(p, version, k, c, &h, &d);
 }
 
 static const char *section_name(uint32_t type)
@@ -275,45 +416,10 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		p->samples = take_array(c, p->nsamples, sizeof(*p->samples));
 		break;
 	case SEC_SNAPSHOT:
-	case SEC_SNAPSHOT_DELTA: {
-		struct profile_snapshot *s = realloc(p->snapshots, (p->nsnapshots + 1) * sizeof(*s));
-		struct snapshot_head h;
-		struct delta_head d;
-
-		if (!s)
+	case SEC_SNAPSHOT_DELTA:
+		if (note_snapshot(p, version, type, c) < 0)
 			return -1;
-		p->snapshots = s;
-		s = &s[p->nsnapshots];
-		memset(s, 0, sizeof(*s));
-		if (take(c, &h, sizeof(h)) < 0)
-			return -1;
-		s->name = h.name;
-		s->flags = h.flags;
-		s->t_ns = h.t_ns;
-		s->stamp = h.stamp;
-		s->nblocks = h.nblocks;
-		if (type == SEC_SNAPSHOT_DELTA) {
-			if (take(c, &d, sizeof(d)) < 0 || d.base >= p->nsnapshots)
-				return -1;
-			s->blocks = take_delta_blocks(c, &p->snapshots[d.base], h.nblocks, &d);
-		} else if (version == 1) {
-			s->blocks = take_array(c, h.nblocks, sizeof(*s->blocks));
-		} else {
-			s->blocks = take_packed_blocks(c, h.nblocks);
-		}
-		if (!s->blocks)
-			return -1;
-		p->nsnapshots++;
-		/* bounded, so that no sum of sizes a report makes can overflow */
-		for (uint64_t i = 0; i < s->nblocks; i++) {
-			if (s->blocks[i].size > PROFILE_MAX_BLOCK_SIZE)
-				return -1;
-			s->bytes += s->blocks[i].size;
-			if (s->bytes > PROFILE_MAX_BYTES)
-				return -1;
-		}
 		break;
-	}
 	case SEC_SIZES: {
 		uint32_t n = take32(c);
 
@@ -391,6 +497,14 @@ static const char *check_scan(const struct profile *p, const struct profile_snap
 	return NULL;
 }
 
+static const char *check_blocks(const struct profile *p, const struct profile_snapshot *s)
+{
+	for (uint64_t j = 0; !s->unread && j < s->nblocks; j++)
+		if (s->blocks[j].stack >= p->nstacks)
+			return "a snapshot block names a stack that does not exist";
+	return NULL;
+}
+
 /* Check every cross-reference; returns a message, or NULL when consistent. */
 static const char *check_references(const struct profile *p)
 {
@@ -427,9 +541,8 @@ static const char *check_references(const struct profile *p)
 
 		if (s->name >= p->strings_len)
 			return "a snapshot name points outside the string table";
-		for (uint64_t j = 0; j < s->nblocks; j++)
-			if (s->blocks[j].stack >= p->nstacks)
-				return "a snapshot block names a stack that does not exist";
+		if ((why = check_blocks(p, s)))
+			return why;
 		if (s->scan && (why = check_scan(p, s)))
 			return why;
 		for (uint64_t j = 0; s->types && j < s->nblocks; j++)
@@ -481,11 +594,31 @@ static int whole_file_crc_matches(int fd, const struct file_header *h, uint64_t 
 	return ok && (uint32_t)crc == h->crc;
 }
 
+/* A zstd frame into out, exactly len bytes; or, when only its start is
+ * wanted, its first len bytes. */
+static int unpack(char *out, size_t len, int start_only, const char *frame, size_t frame_len)
+{
+	ZSTD_DCtx *dc;
+	ZSTD_inBuffer in = { frame, frame_len, 0 };
+	ZSTD_outBuffer to = { out, len, 0 };
+	size_t left = 1;
+
+	if (!start_only)
+		return ZSTD_decompress(out, len, frame, frame_len) == len ? 0 : -1;
+	dc = ZSTD_createDCtx();
+	if (!dc)
+		return -1;
+	while (to.pos < to.size && left != 0 && !ZSTD_isError(left) && in.pos < in.size)
+		left = ZSTD_decompressStream(dc, &to, &in);
+	ZSTD_freeDCtx(dc);
+	return to.pos == to.size && !ZSTD_isError(left) ? 0 : -1;
+}
+
 /* A section's bytes as stored, checked, then unpacked when they are a zstd
- * frame: into *out (the caller frees it), *out_len bytes. Returns NULL, or
- * what is wrong with it. */
-static const char *read_section(int fd, uint32_t version, const struct section_entry *e, char **out,
-				uint64_t *out_len)
+ * frame: into *out (the caller frees it), *out_len bytes, at most limit of
+ * them (its start). Returns NULL, or what is wrong with it. */
+static const char *read_section(int fd, uint32_t version, const struct section_entry *e, uint64_t limit,
+				char **out, uint64_t *out_len)
 {
 	uint64_t padded = version >= 3 ? (e->size + 7) & ~7ull : e->size, unpacked;
 	char *stored = malloc(padded ? padded : 1), *bytes;
@@ -520,12 +653,14 @@ static const char *read_section(int fd, uint32_t version, const struct section_e
 		free(stored);
 		return "it claims to unpack to more than any profile holds";
 	}
+	if (limit < unpacked)
+		unpacked = limit;
 	bytes = malloc(unpacked ? unpacked : 1);
 	if (!bytes) {
 		free(stored);
 		return "it is too large to load";
 	}
-	if (ZSTD_decompress(bytes, unpacked, stored, e->size - sizeof(unpacked)) != unpacked) {
+	if (unpack(bytes, unpacked, unpacked == limit, stored, e->size - sizeof(unpacked)) < 0) {
 		free(stored);
 		free(bytes);
 		return "its zstd frame is damaged";
@@ -538,11 +673,14 @@ static const char *read_section(int fd, uint32_t version, const struct section_e
 
 /* Long: the header, then the section table walked once, each section read
  * and checked on its own (version 3: the sections tile the file, so every
- * byte is under a checksum), then the whole checked again. */
-int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFILE_ERRLEN])
+ * byte is under a checksum), then the whole checked again. Lazily, the file
+ * is kept (fd is the profile's then, even on failure) and snapshots' blocks
+ * are left in it. */
+static int read_profile(struct profile *p, int fd, const char *path, int lazy, char err[PROFILE_ERRLEN])
 {
 	struct file_header h;
 	struct section_entry *table = NULL;
+	struct source *src;
 	struct stat st;
 	const char *why;
 	unsigned seen = 0;
@@ -550,6 +688,16 @@ int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFIL
 	int ret;
 
 	memset(p, 0, sizeof(*p));
+	src = calloc(1, sizeof(*src));
+	if (!src || !(src->path = strdup(path))) {
+		free(src);
+		if (lazy)
+			close(fd);
+		return profile_fail(err, -ENOMEM, "out of memory reading '%s'", path);
+	}
+	src->fd = lazy ? fd : -1;
+	p->source = src;
+	p->source_free = profile_source_free;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		ret = profile_fail(err, -EINVAL, "'%s' is not a regular file", path);
 		goto out;
@@ -594,7 +742,12 @@ int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFIL
 			   h.version >= 3 ? "header" : "file");
 		goto out;
 	}
-	if (profile_init(p) < 0) {
+	src->version = h.version;
+	p->source = NULL;	/* profile_init starts afresh */
+	ret = profile_init(p);
+	p->source = src;
+	p->source_free = profile_source_free;
+	if (ret < 0) {
 		ret = profile_fail(err, -ENOMEM, "out of memory reading '%s'", path);
 		goto out;
 	}
@@ -612,7 +765,12 @@ int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFIL
 			goto out;
 		}
 		expected = (e->offset + e->size + 7) & ~7ull;
-		why = read_section(fd, h.version, e, &bytes, &len);
+		src->entry = *e;
+		src->section = i;
+		why = read_section(fd, h.version, e,
+				   lazy && (e->type == SEC_SNAPSHOT || e->type == SEC_SNAPSHOT_DELTA) ?
+				   sizeof(struct snapshot_head) + sizeof(struct delta_head) : UINT64_MAX,
+				   &bytes, &len);
 		if (why) {
 			free(bytes);
 			ret = profile_fail(err, -EINVAL, "'%s' is corrupt: section %u (%s): %s", path, i,
@@ -633,6 +791,8 @@ int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFIL
 		goto out;
 	}
 	why = check_references(p);
+	if (!why && !bytes_match_heads(p))
+		why = "a snapshot's blocks do not add up to the bytes it says";
 	if (why) {
 		ret = profile_fail(err, -EINVAL, "'%s' is corrupt: %s", path, why);
 		goto out;
@@ -642,15 +802,25 @@ int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFIL
 		goto out;
 	}
 	profile_weigh_snapshots(p);
+	if (!lazy) {
+		profile_source_free(src);
+		p->source = NULL;
+		p->source_free = NULL;
+	}
 	ret = 0;
 out:
 	if (ret < 0)
-		profile_release(p);
+		profile_release(p);	/* and the source with it */
 	free(table);
 	return ret;
 }
 
-int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFILE_ERRLEN])
+{
+	return read_profile(p, fd, path, 0, err);
+}
+
+static int open_profile(struct profile *p, const char *path, int lazy, char err[PROFILE_ERRLEN])
 {
 	int fd, ret;
 
@@ -658,7 +828,114 @@ int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return profile_fail(err, -errno, "cannot open '%s': %s", path, strerror(errno));
-	ret = profile_read_fd(p, fd, path, err);
-	close(fd);
+	ret = read_profile(p, fd, path, lazy, err);
+	if (!lazy)
+		close(fd);
 	return ret;
+}
+
+int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+{
+	return open_profile(p, path, 0, err);
+}
+
+int profile_read_lazy(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+{
+	return open_profile(p, path, 1, err);
+}
+
+/* Snapshot k's blocks from its section, its base's already in memory. */
+static int load_one(struct profile *p, size_t k, char err[PROFILE_ERRLEN])
+{
+	struct source *src = p->source;
+	const struct snapshot_source *from = &src->snaps[k];
+	struct snapshot_head h;
+	struct delta_head d = { 0 };
+	const char *why;
+	struct cursor c;
+	char *bytes;
+	uint64_t len;
+	int ret;
+
+	why = read_section(src->fd, src->version, &from->entry, UINT64_MAX, &bytes, &len);
+	if (why) {
+		free(bytes);
+		return profile_fail(err, -EINVAL, "'%s' is corrupt: section %u (%s): %s", src->path,
+				    from->section, section_name(from->entry.type), why);
+	}
+	c = (struct cursor){ bytes, len, 0, 0 };
+	ret = take_heads(&c, src->version, from->entry.type, &h, &d);
+	if (ret == 0 && (h.nblocks != p->snapshots[k].nblocks || d.base != from->base))
+		ret = -1;	/* not what it said on opening: the file changed */
+	if (ret == 0)
+		ret = decode_blocks(p, src->version, k, &c, &h, &d);
+	if (ret == 0 && ((why = check_blocks(p, &p->snapshots[k])) || !bytes_match_heads(p)))
+		ret = -1;
+	if (ret == 0)
+		profile_weigh_snapshots(p);	/* this one's estimate, when sampled */
+	free(bytes);
+	if (ret < 0) {
+		free(p->snapshots[k].blocks);
+		p->snapshots[k].blocks = NULL;
+		p->snapshots[k].unread = 1;
+		return profile_fail(err, -EINVAL, "'%s' is corrupt: section %u (%s) is malformed", src->path,
+				    from->section, section_name(from->entry.type));
+	}
+	return 0;
+}
+
+/*
+ * A delta needs its base: read the chain back to a snapshot in memory or a
+ * full one, forwards, letting each step's base go once the next is read
+ * (the writer keeps chains short: DELTA_CHAIN_MAX).
+ */
+int profile_load_snapshot(struct profile *p, struct profile_snapshot *s, char err[PROFILE_ERRLEN])
+{
+	struct source *src = p->source;
+	size_t k = (size_t)(s - p->snapshots), n = 0, *chain;
+	int ret = 0;
+
+	if (!s->unread)
+		return 0;
+	for (size_t j = k;; j = src->snaps[j].base) {
+		n++;
+		if (src->snaps[j].entry.type != SEC_SNAPSHOT_DELTA || !p->snapshots[src->snaps[j].base].unread)
+			break;
+	}
+	chain = malloc(n * sizeof(*chain));
+	if (!chain)
+		return profile_fail(err, -ENOMEM, "out of memory reading '%s'", src->path);
+	n = 0;
+	for (size_t j = k;; j = src->snaps[j].base) {
+		chain[n++] = j;
+		if (src->snaps[j].entry.type != SEC_SNAPSHOT_DELTA || !p->snapshots[src->snaps[j].base].unread)
+			break;
+	}
+	for (size_t m = n; m-- > 0 && ret == 0;) {
+		ret = load_one(p, chain[m], err);
+		if (m + 1 < n) {
+			struct profile_snapshot *step = &p->snapshots[chain[m + 1]];
+
+			free(src->spare);
+			src->spare = step->blocks;
+			src->spare_cap = step->nblocks;
+			step->blocks = NULL;
+			step->unread = 1;
+		}
+	}
+	free(src->spare);
+	src->spare = NULL;
+	free(chain);
+	return ret;
+}
+
+void profile_unload_snapshot(struct profile *p, struct profile_snapshot *s)
+{
+	const struct source *src = p->source;
+
+	if (!src || src->fd < 0 || src->version < 3 || s->unread)
+		return;	/* read whole, or built here: nowhere to read it again from */
+	free(s->blocks);
+	s->blocks = NULL;
+	s->unread = 1;
 }

@@ -45,6 +45,7 @@ struct writer {
 	size_t staged;
 	int compressing;
 	uint64_t unpacked;	/* bytes put into the open section */
+	unsigned chain;		/* deltas since the last full snapshot */
 };
 
 static int write_all(int fd, const void *data, size_t len)
@@ -391,17 +392,24 @@ static void put_packed_blocks(struct writer *w, const struct profile_block *b, u
 static void write_snapshot(struct writer *w, const struct profile *p, size_t i)
 {
 	const struct profile_snapshot *s = &p->snapshots[i];
-	struct snapshot_head h = { s->name, s->flags, s->t_ns, s->stamp, s->nblocks };
+	struct snapshot_head h = { s->name, s->flags, s->t_ns, s->stamp, s->nblocks, 0 };
+	uint64_t rate = profile_sample_rate(p);
 	struct delta d;
+
+	/* its bytes as a reader will count them, from the blocks themselves */
+	for (uint64_t k = 0; k < s->nblocks; k++)
+		h.bytes += profile_block_weight(rate, &s->blocks[k]).bytes;
 
 	begin_section(w);
 	put(w, &h, sizeof(h));
-	if (i > 0 && plan_delta(&p->snapshots[i - 1], s, &d)) {
+	if (i > 0 && w->chain < DELTA_CHAIN_MAX && plan_delta(&p->snapshots[i - 1], s, &d)) {
 		put_delta(w, i - 1, &p->snapshots[i - 1], s, &d);
 		end_section(w, SEC_SNAPSHOT_DELTA);
+		w->chain++;
 	} else {
 		put_packed_blocks(w, s->blocks, s->nblocks);
 		end_section(w, SEC_SNAPSHOT);
+		w->chain = 0;
 	}
 }
 

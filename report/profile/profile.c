@@ -62,6 +62,8 @@ void profile_release(struct profile *p)
 	free(p->stack_frames);
 	free(p->sites);
 	free(p->samples);
+	if (p->source_free)
+		p->source_free(p->source);
 	if (it)
 		free(it->slots);
 	free(it);
@@ -250,6 +252,8 @@ void profile_weigh_snapshots(struct profile *p)
 	for (size_t k = 0; rate && k < p->nsnapshots; k++) {
 		struct profile_snapshot *s = &p->snapshots[k];
 
+		if (s->unread)
+			continue;	/* its head has its estimate */
 		s->bytes = 0;
 		for (uint64_t i = 0; i < s->nblocks; i++) {
 			s->bytes += profile_block_weight(rate, &s->blocks[i]).bytes;

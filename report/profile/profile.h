@@ -170,6 +170,8 @@ struct profile_snapshot {
 				 * name, 0 for a block that holds none; NULL: not typed */
 	uint64_t sample_rate;	/* the profile's --sample-rate, 0 when exact (derived):
 				 * what each block counts for, profile_block_weight */
+	int unread;		/* read lazily: blocks is NULL until profile_load_snapshot;
+				 * nblocks and bytes are known */
 };
 
 /* Allocations over the run by size: bucket 0 holds size 0, bucket k sizes
@@ -242,6 +244,8 @@ struct profile {
 	struct profile_size_bucket sizes[PROFILE_SIZE_BUCKETS];
 	int has_sizes;			/* the file had the histogram (older ones do not) */
 	void *intern;			/* string dedup while building (not stored) */
+	void *source;			/* read lazily: the file its unread snapshots are in */
+	void (*source_free)(void *source);	/* how profile_release lets it go */
 };
 
 /* The histogram bucket of an allocation of that size. */
@@ -325,6 +329,24 @@ int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN]);
 
 /* The same from an open regular file (read with pread: its offset stays). */
 int profile_read_fd(struct profile *p, int fd, const char *name, char err[PROFILE_ERRLEN]);
+
+/*
+ * Read and check a file but leave its snapshots' blocks in it (version 3;
+ * older files are read whole): each snapshot's name, time, nblocks and
+ * bytes are there, its blocks NULL and unread set until
+ * profile_load_snapshot(). Every checksum is checked now; the blocks'
+ * contents when they are loaded. The file stays open until
+ * profile_release(). What a report that reads one snapshot of a long run
+ * wants: the others cost nothing.
+ */
+int profile_read_lazy(struct profile *p, const char *path, char err[PROFILE_ERRLEN]);
+
+/* A snapshot's blocks read and checked, if they are not in memory yet. */
+int profile_load_snapshot(struct profile *p, struct profile_snapshot *s, char err[PROFILE_ERRLEN]);
+
+/* Let a snapshot's blocks go again, when they can be read again (a lazily
+ * read profile); else nothing. */
+void profile_unload_snapshot(struct profile *p, struct profile_snapshot *s);
 
 /* The main program of image (exec makes a new one): the first module
  * logged for it, or PROFILE_NONE. */

@@ -2,8 +2,9 @@
 # Periodic snapshots of a steady heap cost little: steadyheap holds 100,000
 # blocks (and its array of them) for 3 s while it replaces one in a thousand
 # every 20 ms; thirty snapshots of it, written as deltas and packed with
-# zstd, make a profile at most 3 times the size of one taken without them,
-# and stats and top read it in under a second each. That each snapshot
+# zstd, make a profile at most 3 times the size of one taken without them;
+# read lazily, stats, top and export read it in under a second each, with
+# the blocks of the snapshots they need in memory, not all of them. That each snapshot
 # reads back block for block is tests/unit/test-profile.c's.
 . "$(dirname "$0")/lib.sh"
 
@@ -24,16 +25,23 @@ expect "the profile with them is at most 3 times the one without ($every and $no
 "$HW" diff --fail-if 'total.count_diff != 0' "$T/every.hws@auto-10" "$T/every.hws@auto-20" > /dev/null
 expect "two snapshots of the steady heap: the same count" "$?" 0
 
+# took CMD...: "True True" when CMD ran in under a second and in under 40
+# MiB: a lazy reader's, which reads the blocks of the snapshots it needs
+# (thirty snapshots' blocks in memory would be 96 MB)
 took() {
 	python3 - "$@" <<'PY'
-import subprocess, sys, time
+import resource, subprocess, sys, time
 t = time.monotonic()
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
-print(time.monotonic() - t < 1)
+print(time.monotonic() - t < 1, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 40 * 1024)
 PY
 }
-expect "stats reads it in under a second" "$(took "$HW" stats "$T/every.hws")" True
-expect "top reads it in under a second" "$(took "$HW" top "$T/every.hws@auto-15")" True
+expect "stats reads it in under a second, a snapshot's blocks at most" "$(took "$HW" stats "$T/every.hws")" "True True"
+expect "top reads it in under a second, one snapshot's blocks" "$(took "$HW" top "$T/every.hws@auto-15")" "True True"
+expect "top --growth over 5 steps too" "$(took "$HW" top --growth -k 5 "$T/every.hws")" "True True"
+expect "export as massif (every snapshot in full) too" "$(took "$HW" export -f massif -o "$T/massif.out" "$T/every.hws")" "True True"
+expect "with every snapshot in it" "$(grep -c '^heap_tree=detailed' "$T/massif.out")" \
+	"$(json "$T/every.json" 'len(j["snapshots"]) - 1')"
 "$HW" top -n 12 --format json "$T/every.hws@auto-15" > "$T/top.json"
 expect "top of a middle snapshot: the ten sites hold the 100,000 blocks, the array 800,000 bytes in one" \
 	"$(json "$T/top.json" '[len([g for g in j["groups"] if g["function"].startswith("site")]), sum(g["count"] for g in j["groups"] if g["function"].startswith("site")), [g["size"] for g in j["groups"] if g["function"] == "main"]]')" \

@@ -160,6 +160,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, copy, size, 0) != (ssize_t)size)
 		abort();
 	free(copy);
+	/* lazily too: the snapshots' blocks read last one first, each let go */
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	if (profile_read_lazy(&p, name, err) == 0) {
+		for (size_t i = p.nsnapshots; i-- > 0;)
+			if (profile_load_snapshot(&p, &p.snapshots[i], err) == 0) {
+				analyse(&p, &p.snapshots[i]);
+				profile_unload_snapshot(&p, &p.snapshots[i]);
+			}
+		profile_release(&p);
+	}
 	if (profile_read_fd(&p, fd, "fuzzed", err) < 0)
 		return 0;
 	for (size_t i = 0; i < p.nsnapshots; i++)

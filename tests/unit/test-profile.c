@@ -413,11 +413,11 @@ static void bad_packed_blocks_are_rejected(void **state)
 	assert_int_not_equal(snapshot, 0);
 	memcpy(&offset, data + 32 + 32 * snapshot + 8, 8);
 	memcpy(&len, data + 32 + 32 * snapshot + 16, 8);
-	/* u32 name, u32 flags, u64 time, u64 stamp, u64 count, then the blocks */
-	assert_int_equal(len, 32 + 40);
+	/* u32 name, u32 flags, u64 time, u64 stamp, u64 count, u64 bytes, then the blocks */
+	assert_int_equal(len, 40 + 40);
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		memcpy(data + offset + 24, &cases[k].count, 8);
-		memcpy(data + offset + 32, cases[k].bytes, 40);
+		memcpy(data + offset + 40, cases[k].bytes, 40);
 		fix_checksums(data, (size_t)size, snapshot);
 		f = fopen(path, "wb");
 		fwrite(data, 1, (size_t)size, f);
@@ -551,6 +551,35 @@ static void snapshot_deltas_round_trip(void **state)
 	assert_int_equal(p.snapshots[10].nblocks, 0);
 	profile_release(&q);
 
+	/* lazily: every snapshot's counts at once, its blocks when asked for,
+	 * in any order; a delta's chain read for it and let go after */
+	if (profile_read_lazy(&q, path, err) < 0)
+		fail_msg("%s", err);
+	for (unsigned k = 0; k < SNAPS; k++) {
+		uint64_t bytes = 0;
+
+		for (uint64_t i = 0; i < p.snapshots[k].nblocks; i++)
+			bytes += p.snapshots[k].blocks[i].size;
+		assert_int_equal(q.snapshots[k].unread, 1);
+		assert_null(q.snapshots[k].blocks);
+		assert_int_equal(q.snapshots[k].nblocks, p.snapshots[k].nblocks);
+		assert_int_equal(q.snapshots[k].bytes, bytes);
+	}
+	for (unsigned n = 0; n < SNAPS; n++) {
+		unsigned k = (SNAPS - 1 + 5 * n) % SNAPS;	/* 11, 4, 9, 2, ... */
+
+		if (profile_load_snapshot(&q, &q.snapshots[k], err) < 0)
+			fail_msg("snapshot %u: %s", k, err);
+		assert_int_equal(q.snapshots[k].unread, 0);
+		assert_memory_equal(q.snapshots[k].blocks, p.snapshots[k].blocks,
+				    p.snapshots[k].nblocks * sizeof(struct profile_block));
+		if (k == 9)	/* a delta from 8, a delta from 7: read for it, and let go */
+			assert_true(q.snapshots[7].unread && q.snapshots[8].unread && !q.snapshots[9].unread);
+		profile_unload_snapshot(&q, &q.snapshots[k]);
+		assert_int_equal(q.snapshots[k].unread, 1);
+	}
+	profile_release(&q);
+
 	data = read_whole(path, &size);
 	memcpy(&nsections, data + 12, 4);
 	for (unsigned i = 0; i < nsections; i++) {
@@ -576,20 +605,22 @@ static void snapshot_deltas_round_trip(void **state)
 /*
  * Checksums right, a delta wrong. Two snapshots of 8 blocks, the second the
  * first less block 3 and with one new: a delta small enough to be stored as
- * it is (u32 name, u32 flags, u64 time, u64 stamp, u64 count, then u64 base,
+ * it is (u32 name, u32 flags, u64 time, u64 stamp, u64 count, u64 bytes, then u64 base,
  * u32 generation step, u32 0, u64 gone, u64 born, the gone indices, the
  * born). Each case changes one field as a crafted file would.
  */
 static void bad_deltas_are_rejected(void **state)
 {
-	static const struct { const char *what; unsigned at, len; uint64_t value; } cases[] = {
-		{ "the unchanged delta", 0, 0, 0 },
-		{ "a base that is the snapshot itself", 32, 8, 1 },
-		{ "a generation step of 2", 40, 4, 2 },
-		{ "padding that is not 0", 44, 4, 1 },
-		{ "more gone than the base has", 48, 8, 9 },
-		{ "a count that does not add up", 24, 8, 9 },
-		{ "a gone index past the base's blocks", 64, 1, 8 },
+	static const struct { const char *what; unsigned at, len; uint64_t value; const char *why; } cases[] = {
+		{ "the unchanged delta", 0, 0, 0, NULL },
+		{ "a base that is the snapshot itself", 40, 8, 1, "(snapshot delta) is malformed" },
+		{ "a generation step of 2", 48, 4, 2, "(snapshot delta) is malformed" },
+		{ "padding that is not 0", 52, 4, 1, "(snapshot delta) is malformed" },
+		{ "more gone than the base has", 56, 8, 9, "(snapshot delta) is malformed" },
+		{ "a count that does not add up", 24, 8, 9, "(snapshot delta) is malformed" },
+		{ "bytes that are not the blocks' sum", 32, 8, 7,
+		  "a snapshot's blocks do not add up to the bytes it says" },
+		{ "a gone index past the base's blocks", 72, 1, 8, "(snapshot delta) is malformed" },
 	};
 	struct profile p, q;
 	char err[PROFILE_ERRLEN];
@@ -645,7 +676,8 @@ static void bad_deltas_are_rejected(void **state)
 			profile_release(&q);
 			fail_msg("%s: accepted", cases[k].what);
 		}
-		assert_non_null(strstr(err, "(snapshot delta) is malformed"));
+		if (!strstr(err, cases[k].why))
+			fail_msg("%s: %s", cases[k].what, err);
 	}
 	free(copy);
 	free(data);
