@@ -210,7 +210,7 @@ check: test-deps
 	@tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_PROGS) $(B)/progs/interior
+	@$(MAKE) --no-print-directory all $(BENCH_PROGS) $(B)/progs/interior $(B)/progs/steadyheap $(B)/progs/bigheap
 	@bench/run.sh
 
 install: all

@@ -10,6 +10,10 @@
 #       too (python3 -X tracemalloc=25): heapwise with Python lines on
 #   (f)-(i) real programs: sqlite3, jq, perl (also with --no-scan), cc1plus
 #   (j) the exit scan of a heap of interior pointers: the program's stop
+#   (k) thirty snapshots of a steady 100k-block heap: the profile's size
+#       against one without them, and how long stats and top take on it
+#   (l) a 2.4M-block heap: how long top --by traceback takes on its exit
+#       snapshot, and its peak RSS
 # The three ways of running a workload are interleaved, RUNS times each
 # (default 5, set BENCH_RUNS), after one untimed run of each, and the
 # medians are printed with ratios. heapwise keeps its debug cache (plain
@@ -144,6 +148,26 @@ echo
 echo "perl hash build, scan on / --no-scan: $perl_ratio"
 printf "(j) interior-pointer heap (2M interior pointers): the exit scan stopped the program %.3f s\n" \
 	"$(interior_scan | awk '{ print $1 / 1e9 }')"
+
+# (k), (l): reports on big profiles, medians of "wall-seconds peak-RSS"
+report_times() {
+	: > "$tmp/report"
+	for i in $(seq 1 "$runs"); do
+		"$B/measure" ./heapwise "$@" >> "$tmp/report" 2>/dev/null
+	done
+	printf "%.3f s, %.0f MiB\n" "$(cut -d' ' -f1 "$tmp/report" | median)" \
+		"$(cut -d' ' -f2 "$tmp/report" | median | awk '{ print $1 / 1024 }')"
+}
+
+./heapwise run -q -o "$tmp/none.hws" -- build/progs/steadyheap 100000 150 > /dev/null 2>&1
+./heapwise run -q -s 0.1 -o "$tmp/every.hws" -- build/progs/steadyheap 100000 150 > /dev/null 2>&1
+printf "(k) steady 100k-block heap, %s snapshots: profile %s / %s bytes without them = %.2fx; stats %s; top %s\n" \
+	"$(./heapwise stats -f json "$tmp/every.hws" | grep -c '"name": "auto-')" \
+	"$(stat -c %s "$tmp/every.hws")" "$(stat -c %s "$tmp/none.hws")" \
+	"$(echo "$(stat -c %s "$tmp/every.hws") $(stat -c %s "$tmp/none.hws")" | awk '{ print $1 / $2 }')" \
+	"$(report_times stats "$tmp/every.hws")" "$(report_times top "$tmp/every.hws@auto-15")"
+./heapwise run -q -o "$tmp/big.hws" -- build/progs/bigheap 2400000 > /dev/null 2>&1
+echo "(l) 2.4M-block exit snapshot: top --by traceback $(report_times top --by traceback "$tmp/big.hws")"
 
 # (e): the untraced program, heapwise, tracemalloc and heaptrack, medians of wall seconds
 bench_python() {
