@@ -261,6 +261,8 @@ tm new-session -d -s py -x 120 -y 40 "$HW live --delay 0.2 --program-output $T/p
 check_screen "python: the header has the cycle collector's generations" py "lost 0  gc on [0-9]+/700 [0-9]+/10 [0-9]+/10, [0-9]+ collections"
 for i in 1 2 3 4 5; do $TM send-keys -t py g; done
 check_screen "python: g after tracebacks groups by type, and says a scan is needed" py "no scan yet: l scans the program"
+# scan only once the program has built its Sessions, or the scan sees half of them
+wait_file "$T/py.log" ready
 $TM send-keys -t py l
 check_screen "python: after l, the types of its scan" py "types by type \(objects of scan 'snapshot-1', [0-9.]+ s ago\)"
 $TM send-keys -t py Escape
