@@ -63,7 +63,7 @@ PROFILE_SRC = report/profile/profile.c report/profile/profile-read.c report/prof
 	      report/profile/live-client.c
 UTIL_SRC = report/util/addrsort.c report/util/json.c report/util/table.c report/util/format.c \
 	   report/util/proc.c report/util/privfile.c
-CMD_SRC = cmd/main.c cmd/usage.c cmd/out-format.c cmd/alloc-fns.c cmd/summary.c cmd/cmd-run.c cmd/run-children.c cmd/run-options.c cmd/launch.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/selector.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/pyleak-report.c cmd/cmd-refs.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c \
+CMD_SRC = cmd/main.c cmd/usage.c cmd/out-format.c cmd/alloc-fns.c cmd/summary.c cmd/cmd-run.c cmd/run-children.c cmd/run-options.c cmd/launch.c cmd/cmd-stats.c cmd/cmd-top.c cmd/cmd-diff.c cmd/cmd-snapshot.c cmd/selector.c cmd/report-args.c cmd/cmd-leaks.c cmd/leak-report.c cmd/pyleak-report.c cmd/cmd-refs.c cmd/refs-dot.c cmd/cmd-export.c cmd/export-folded.c cmd/export-svg.c cmd/export-pprof.c cmd/export-massif.c cmd/export-table.c \
 	  cmd/cmd-live.c cmd/live-model.c cmd/live-session.c cmd/live-batch.c cmd/tui.c cmd/tui-keys.c cmd/tui-draw.c
 
 TRACER_OBJ = $(TRACER_SRC:%.c=$(B)/%.o)

@@ -54,7 +54,14 @@ static int64_t abs64(int64_t v)
 	return v < 0 ? -v : v;
 }
 
-static void format_signed(int64_t v, int bytes, char *buf, size_t len)
+/* est: "~" before each number when either snapshot is sampled (the
+ * numbers are estimates, run --sample-rate), else "". */
+static const char *estimated(const struct profile_snapshot *so, const struct profile_snapshot *sn)
+{
+	return so->sample_rate || sn->sample_rate ? "~" : "";
+}
+
+static void format_signed(int64_t v, int bytes, const char *est, char *buf, size_t len)
 {
 	char abs[32];
 
@@ -62,23 +69,23 @@ static void format_signed(int64_t v, int bytes, char *buf, size_t len)
 		format_bytes((uint64_t)abs64(v), abs, sizeof(abs));
 	else
 		snprintf(abs, sizeof(abs), "%llu", (unsigned long long)abs64(v));
-	snprintf(buf, len, "%c%s", v < 0 ? '-' : '+', abs);
+	snprintf(buf, len, "%s%c%s", est, v < 0 ? '-' : '+', abs);
 }
 
 /* "size=1.2 MiB (+640 KiB), count=3000 (+1500), average=420 B" */
-static void format_change(const struct gate_values *v, char *buf, size_t len)
+static void format_change(const struct gate_values *v, const char *est, char *buf, size_t len)
 {
 	char size[32], sdiff[40], cdiff[40], avg[32];
 
 	format_bytes((uint64_t)v->size, size, sizeof(size));
-	format_signed(v->size_diff, 1, sdiff, sizeof(sdiff));
-	format_signed(v->count_diff, 0, cdiff, sizeof(cdiff));
+	format_signed(v->size_diff, 1, est, sdiff, sizeof(sdiff));
+	format_signed(v->count_diff, 0, est, cdiff, sizeof(cdiff));
 	format_bytes(v->count ? (uint64_t)(v->size / v->count) : 0, avg, sizeof(avg));
-	snprintf(buf, len, "size=%s (%s), count=%lld (%s), average=%s", size, sdiff, (long long)v->count,
-		 cdiff, avg);
+	snprintf(buf, len, "size=%s%s (%s), count=%s%lld (%s), average=%s", est, size, sdiff, est,
+		 (long long)v->count, cdiff, avg);
 }
 
-static void report_gates(const struct diff *d, enum group_by by)
+static void report_gates(const struct diff *d, enum group_by by, const char *est)
 {
 	char where[1024], value[40];
 
@@ -89,7 +96,7 @@ static void report_gates(const struct diff *d, enum group_by by)
 		if (!d->tripped[g])
 			continue;
 		if (gate->scope == GATE_TOTAL) {
-			format_signed(gate_field_value(gate, &d->total), bytes, value, sizeof(value));
+			format_signed(gate_field_value(gate, &d->total), bytes, est, value, sizeof(value));
 			note("gate tripped: %s (total is %s)", gate->text, value);
 			continue;
 		}
@@ -98,18 +105,18 @@ static void report_gates(const struct diff *d, enum group_by by)
 			if (!gate_holds(gate, &d->rows[i].v))
 				continue;
 			group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
-			format_signed(gate_field_value(gate, &d->rows[i].v), bytes, value, sizeof(value));
+			format_signed(gate_field_value(gate, &d->rows[i].v), bytes, est, value, sizeof(value));
 			note("    %s: %s", where, value);
 		}
 	}
 }
 
-static void print_text(const struct diff *d, enum group_by by, size_t n)
+static void print_text(const struct diff *d, enum group_by by, size_t n, const char *est)
 {
 	char where[1024], change[256];
 
 	for (size_t i = 0; i < n; i++) {
-		format_change(&d->rows[i].v, change, sizeof(change));
+		format_change(&d->rows[i].v, est, change, sizeof(change));
 		group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
 		printf("%s: %s\n", where, change);
 		if (by == GROUP_TRACEBACK) {
@@ -117,7 +124,7 @@ static void print_text(const struct diff *d, enum group_by by, size_t n)
 			group_frames(d->rows[i].table, d->rows[i].row, 0, report_print_frame, NULL);
 		}
 	}
-	format_change(&d->total, change, sizeof(change));
+	format_change(&d->total, est, change, sizeof(change));
 	printf("total: %s\n", change);
 }
 
@@ -215,15 +222,15 @@ static void print_csv(const struct diff *d, enum group_by by, size_t n)
 	}
 }
 
-static void print_markdown(const struct diff *d, enum group_by by, size_t n)
+static void print_markdown(const struct diff *d, enum group_by by, size_t n, const char *est)
 {
 	char where[1024], size[32], sdiff[40], cdiff[40];
 
 	printf("**heapwise diff**: ");
 	format_bytes((uint64_t)d->total.size, size, sizeof(size));
-	format_signed(d->total.size_diff, 1, sdiff, sizeof(sdiff));
-	format_signed(d->total.count_diff, 0, cdiff, sizeof(cdiff));
-	printf("%s (%s), %lld blocks (%s)", size, sdiff, (long long)d->total.count, cdiff);
+	format_signed(d->total.size_diff, 1, est, sdiff, sizeof(sdiff));
+	format_signed(d->total.count_diff, 0, est, cdiff, sizeof(cdiff));
+	printf("%s%s (%s), %s%lld blocks (%s)", est, size, sdiff, est, (long long)d->total.count, cdiff);
 	for (size_t g = 0; g < d->ngates; g++)
 		if (d->tripped[g])
 			printf("; **gate tripped**: `%s`", d->gates[g].text);
@@ -234,16 +241,16 @@ static void print_markdown(const struct diff *d, enum group_by by, size_t n)
 
 		group_describe(d->rows[i].table, d->rows[i].row, by, where, sizeof(where));
 		format_bytes((uint64_t)v->size, size, sizeof(size));
-		format_signed(v->size_diff, 1, sdiff, sizeof(sdiff));
-		format_signed(v->count_diff, 0, cdiff, sizeof(cdiff));
+		format_signed(v->size_diff, 1, est, sdiff, sizeof(sdiff));
+		format_signed(v->count_diff, 0, est, cdiff, sizeof(cdiff));
 		printf("| `");
 		markdown_cell(stdout, where);
-		printf("` | %s | %s | %lld | %s |\n", size, sdiff, (long long)v->count, cdiff);
+		printf("` | %s%s | %s | %s%lld | %s |\n", est, size, sdiff, est, (long long)v->count, cdiff);
 	}
 	format_bytes((uint64_t)d->total.size, size, sizeof(size));
-	format_signed(d->total.size_diff, 1, sdiff, sizeof(sdiff));
-	format_signed(d->total.count_diff, 0, cdiff, sizeof(cdiff));
-	printf("| **total** | %s | %s | %lld | %s |\n", size, sdiff, (long long)d->total.count, cdiff);
+	format_signed(d->total.size_diff, 1, est, sdiff, sizeof(sdiff));
+	format_signed(d->total.count_diff, 0, est, cdiff, sizeof(cdiff));
+	printf("| **total** | %s%s | %s | %s%lld | %s |\n", est, size, sdiff, est, (long long)d->total.count, cdiff);
 }
 
 /* A differential folded file: "stack OLD NEW", live bytes, every stack of either. */
@@ -345,10 +352,10 @@ static void print_rows(const struct diff *d, const struct report_args *r, const 
 		print_csv(d, r->group.by, n);
 		break;
 	case OUT_MARKDOWN:
-		print_markdown(d, r->group.by, n);
+		print_markdown(d, r->group.by, n, estimated(so, sn));
 		break;
 	default:
-		print_text(d, r->group.by, n);
+		print_text(d, r->group.by, n, estimated(so, sn));
 	}
 }
 
@@ -411,7 +418,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	print_rows(&d, &r, so, sn, n, held);
 	fflush(stdout);
-	report_gates(&d, r.group.by);
+	report_gates(&d, r.group.by, estimated(so, sn));
 	ret = held ? EXIT_GATE : 0;
 out:
 	report_args_drop_program(&go);

@@ -17,6 +17,7 @@
 #include "alloc-fns.h"
 #include "builtin.h"
 #include "leak-report.h"
+#include "refs-dot.h"
 #include "report-args.h"
 #include "selector.h"
 #include "out-format.h"
@@ -253,76 +254,6 @@ static void print_block(const struct refs *r, uint32_t b, struct json *j)
 }
 
 /* ------------------------------------------------------------------ */
-/* Graphviz                                                            */
-/* ------------------------------------------------------------------ */
-
-static void dot_escape(const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			putchar('\\');
-		putchar(*s);
-	}
-}
-
-/* The referrer graph of the chosen blocks as a DOT digraph. */
-static int print_dot(const struct refs *r, const uint32_t *chosen, size_t nchosen)
-{
-	struct refs_graph g;
-	uint8_t *root_done = calloc(r->sc->nroots + 1, 1);
-	char what[1024], site[4096];
-
-	if (!root_done || referrers_graph(r->s, &r->a, chosen, nchosen, r->depth, r->fan_in, &g) < 0) {
-		free(root_done);
-		return -1;
-	}
-	printf("digraph referrers {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
-	       "  edge [fontname=\"monospace\", fontsize=9];\n");
-	for (size_t i = 0; i < g.n; i++) {
-		const struct refs_node *node = &g.nodes[i];
-		uint32_t b = node->block;
-		const struct profile_block *blk = &r->s->blocks[b];
-
-		block_site(r->p, blk, site, sizeof(site));
-		printf("  b%u [label=\"0x%" PRIx64 "\\n%" PRIu64 " bytes, %s\\n", b, blk->addr, blk->size,
-		       leak_kind_name(r->a.kind[b]));
-		dot_escape(site);
-		printf("\"%s];\n", node->level == 0 ? ", style=filled, fillcolor=\"#ffd27f\", penwidth=2" : "");
-		for (uint32_t k = node->first; k < node->first + node->shown; k++) {
-			const struct profile_edge *e = &r->sc->edges[k];
-
-			if (e->from & PROFILE_EDGE_ROOT) {
-				uint32_t root = e->from & ~PROFILE_EDGE_ROOT;
-
-				if (!root_done[root]) {
-					root_done[root] = 1;
-					referrers_describe_root(r->p, &r->sc->roots[root], what, sizeof(what));
-					printf("  r%u [label=\"", root);
-					dot_escape(what);
-					printf("\", shape=ellipse, style=filled, fillcolor=\"#cfe8ff\"];\n");
-				}
-				printf("  r%u -> b%u", root, b);
-			} else {
-				/* the pointer's place in the referrer at the middle, how far
-				 * into the target it points at the target's end */
-				printf("  b%u -> b%u [label=\"+%u\"", e->from, b, e->offset);
-				if (e->target)
-					printf(", style=dashed, headlabel=\"%u in\"", e->target);
-				printf("]");
-			}
-			printf(";\n");
-		}
-		if (node->more)
-			printf("  more%u [label=\"%u more\", shape=ellipse, style=dashed];\n  more%u -> b%u;\n",
-			       b, node->more, b, b);
-	}
-	printf("}\n");
-	refs_graph_release(&g);
-	free(root_done);
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
 /* The command                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -398,6 +329,18 @@ static int choose_type(const struct refs *r, const char *name, uint32_t *chosen,
 
 /* The blocks ADDR, SITE or type:TYPE names, into chosen. Returns 0, or
  * the exit status after an error message (none found, or not an address). */
+/* A sampled profile holds only the blocks recorded: say how many the n
+ * listed stand for (the estimate every other report gives). */
+static void print_sampled_note(const struct refs *r, const uint32_t *chosen, size_t n)
+{
+	uint64_t blocks = 0;
+
+	for (size_t i = 0; i < n; i++)
+		blocks += profile_block_weight(r->s->sample_rate, &r->s->blocks[chosen[i]]).blocks;
+	printf("\n(sampled: the %zu block%s recorded, which stand for ~%llu)\n", n, n == 1 ? "" : "s",
+	       (unsigned long long)blocks);
+}
+
 static int choose_blocks(const struct refs *r, const char *what, uint32_t *chosen, size_t *n)
 {
 	char *end;
@@ -461,7 +404,7 @@ int cmd_refs(int argc, char **argv)
 		goto out;
 	shown = r.limit && n > r.limit ? r.limit : n;
 	if (r.format == OUT_DOT) {
-		ret = print_dot(&r, chosen, shown) < 0 ? error("out of memory") : 0;
+		ret = refs_print_dot(&p, r.s, &r.a, chosen, shown, r.depth, r.fan_in) < 0 ? error("out of memory") : 0;
 	} else if (r.format == OUT_JSON) {
 		struct json j = JSON_INIT(stdout);
 
@@ -484,6 +427,8 @@ int cmd_refs(int argc, char **argv)
 		}
 		if (shown < n)
 			printf("\n(%zu more blocks from '%s': --limit 0 shows all)\n", n - shown, argv[optind + 1]);
+		if (r.s->sample_rate)
+			print_sampled_note(&r, chosen, n);
 	}
 out:
 	alloc_fns_release(&r.alloc_fns);

@@ -96,6 +96,7 @@ static int await_result(int fd, uint64_t deadline, struct live_msg *m, char err[
 /* What the run said, on stdout; the exit status. */
 static int print_result(const struct live_msg *m, int scan)
 {
+	const char *est = m->snap.sample_rate ? "~" : "";	/* run --sample-rate: estimates */
 	char bytes[32], stopped[32];
 
 	if (m->status == -ESRCH)
@@ -103,7 +104,8 @@ static int print_result(const struct live_msg *m, int scan)
 	if (m->status < 0)
 		return error("no snapshot: %s", m->text);
 	format_bytes(m->snap.bytes, bytes, sizeof(bytes));
-	printf("snapshot %s taken: %llu blocks, %s", m->snap.name, (unsigned long long)m->snap.blocks, bytes);
+	printf("snapshot %s taken: %s%llu blocks, %s%s", m->snap.name, est, (unsigned long long)m->snap.blocks,
+	       est, bytes);
 	if (scan) {
 		format_duration(m->snap.stop_ns, stopped, sizeof(stopped));
 		printf("; scanned, the program was stopped for %s", stopped);

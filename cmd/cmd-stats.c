@@ -42,23 +42,26 @@ static const struct option stats_options[] = {
 static void print_memory(const struct profile *p)
 {
 	const struct profile_totals *t = &p->totals;
-	char a[32], b[32], c[32], when[32];
+	char a[32], b[32], c[32], when[32], count[32], bytes[40];
+	const char *est = profile_sample_rate(p) ? "~" : "";	/* sampled: the heap's numbers are estimates */
 	struct rss_gap g;
 
 	format_bytes(t->live_bytes, a, sizeof(a));
 	format_bytes(t->peak_bytes, b, sizeof(b));
-	printf("traced memory: current %s (at exit), peak %s\n", a, b);
+	printf("traced memory: current %s%s (at exit), peak %s%s\n", est, a, est, b);
 	timeline_rss_gap(p, &g);
 	if (g.known) {
 		format_bytes(rss_gap_bytes(g.rss, g.heap), a, sizeof(a));
 		format_bytes(g.rss, b, sizeof(b));
 		format_bytes(g.heap, c, sizeof(c));
 		format_duration(g.t_ns, when, sizeof(when));
-		printf("resident beyond the live heap: at most %s, at %s (RSS %s, live heap %s)\n", a, when, b, c);
+		printf("resident beyond the live heap: at most %s%s, at %s (RSS %s, live heap %s%s)\n", est, a, when,
+		       b, est, c);
 		format_bytes(rss_gap_bytes(g.end_rss, g.end_heap), a, sizeof(a));
 		format_bytes(g.end_rss, b, sizeof(b));
 		format_bytes(g.end_heap, c, sizeof(c));
-		printf("resident beyond the live heap at the last sample: %s (RSS %s, live heap %s)\n", a, b, c);
+		printf("resident beyond the live heap at the last sample: %s%s (RSS %s, live heap %s%s)\n", est, a,
+		       b, est, c);
 	}
 	if (!p->has_sizes)
 		return;
@@ -72,16 +75,20 @@ static void print_memory(const struct profile *p)
 		format_bytes(lo, a, sizeof(a));
 		format_bytes(hi, b, sizeof(b));
 		format_bytes(s->bytes, c, sizeof(c));
+		snprintf(count, sizeof(count), "%s%llu", est, (unsigned long long)s->count);
+		snprintf(bytes, sizeof(bytes), "%s%s", est, c);
 		if (lo == hi)
-			printf("  %10s   %-10s %10llu allocations  %10s\n", a, "", (unsigned long long)s->count, c);
+			printf("  %10s   %-10s %10s allocations  %10s\n", a, "", count, bytes);
 		else
-			printf("  %10s - %-10s %10llu allocations  %10s\n", a, b, (unsigned long long)s->count, c);
+			printf("  %10s - %-10s %10s allocations  %10s\n", a, b, count, bytes);
 	}
 }
 
 static void print_text(const struct profile *p, unsigned top)
 {
 	char size[64], when[64];
+	/* sampled: the blocks are those recorded, the bytes what they stand for */
+	int sampled = profile_sample_rate(p) != 0;
 
 	summary_print(stdout, p, "", top);
 	print_memory(p);
@@ -91,8 +98,8 @@ static void print_text(const struct profile *p, unsigned top)
 
 		format_bytes(s->bytes, size, sizeof(size));
 		format_duration(s->t_ns, when, sizeof(when));
-		printf("  %zu %-8s at %10s  %8llu blocks  %s\n", i + 1, profile_str(p, s->name), when,
-		       (unsigned long long)s->nblocks, size);
+		printf("  %zu %-8s at %10s  %8llu blocks%s  %s%s\n", i + 1, profile_str(p, s->name), when,
+		       (unsigned long long)s->nblocks, sampled ? " recorded" : "", sampled ? "~" : "", size);
 	}
 }
 

@@ -25,20 +25,20 @@ static void print_table(FILE *out, const struct live_model *m, unsigned rows)
 {
 	const struct profile_totals *t = &m->cur->p.totals;
 	char heap[32], peak[32], rss[32], allocs[32], frees[32], line[1024], gc[128];
-	const char *state = live_model_meta(m, "state");
+	const char *state = live_model_meta(m, "state"), *est = live_model_estimated(m);
 
 	format_bytes(t->live_bytes, heap, sizeof(heap));
 	format_bytes(t->peak_bytes, peak, sizeof(peak));
 	format_bytes(live_model_rss(m), rss, sizeof(rss));
 	live_format_rate(m->alloc_rate, allocs, sizeof(allocs));
 	live_format_rate(m->free_rate, frees, sizeof(frees));
-	fprintf(out, "heapwise live: %s (pid %llu) %s %.1f s: heap %s, peak %s, RSS %s, %s allocs/s, "
-		"%s frees/s, %llu blocks, %s threads, %llu lost\n",
+	fprintf(out, "heapwise live: %s (pid %llu) %s %.1f s: heap %s%s, peak %s%s, RSS %s, %s%s allocs/s, "
+		"%s%s frees/s, %s%llu blocks, %s threads, %llu lost%s\n",
 		live_model_meta(m, "command"), (unsigned long long)t->pid,
 		strcmp(state, "exited") ? state : live_model_meta(m, "status"),
-		(double)t->duration_ns / 1e9, heap, peak, rss, allocs, frees,
-		(unsigned long long)t->live_blocks, live_model_meta(m, "threads"),
-		(unsigned long long)t->lost_events);
+		(double)t->duration_ns / 1e9, est, heap, est, peak, rss, est, allocs, est, frees,
+		est, (unsigned long long)t->live_blocks, live_model_meta(m, "threads"),
+		(unsigned long long)t->lost_events, *est ? " (sampled: ~ marks estimates)" : "");
 	live_model_gc_text(m, gc, sizeof(gc));
 	if (*gc)
 		fprintf(out, "python: %s\n", gc);

@@ -154,6 +154,11 @@ uint64_t live_model_rss(const struct live_model *m)
 	return m->cur->p.samples[m->cur->p.nsamples - 1].rss_bytes;
 }
 
+const char *live_model_estimated(const struct live_model *m)
+{
+	return m->cur && profile_sample_rate(&m->cur->p) ? "~" : "";
+}
+
 double live_model_mark_age(const struct live_model *m)
 {
 	if (!m->cur || !(m->mark || m->mark_at_start))
@@ -436,17 +441,22 @@ void live_columns_header(char *buf, size_t len)
 
 void live_row_text(const struct live_model *m, const struct live_row *r, char *buf, size_t len)
 {
-	char bytes[32], pct[16], blocks[32], rate[32], growth[32], allocated[32];
+	char bytes[40], pct[16], blocks[40], rate[40], growth[40], allocated[40], size[32];
 	uint64_t heap = m->cur ? m->cur->p.totals.live_bytes : 0;
+	const char *est = live_model_estimated(m);
 
 	if (m->by == GROUP_TYPE)
 		heap = m->census_bytes;	/* a share of the census, which is older than the heap */
-	format_bytes(r->bytes, bytes, sizeof(bytes));
+	format_bytes(r->bytes, size, sizeof(size));
+	snprintf(bytes, sizeof(bytes), "%s%s", est, size);
 	snprintf(pct, sizeof(pct), "%.1f%%", heap ? 100.0 * (double)r->bytes / (double)heap : 0.0);
-	snprintf(blocks, sizeof(blocks), "%llu", (unsigned long long)r->blocks);
-	live_format_rate(r->rate, rate, sizeof(rate));
-	live_format_growth(r->growth, growth, sizeof(growth));
-	format_bytes(r->allocated, allocated, sizeof(allocated));
+	snprintf(blocks, sizeof(blocks), "%s%llu", est, (unsigned long long)r->blocks);
+	live_format_rate(r->rate, size, sizeof(size));
+	snprintf(rate, sizeof(rate), "%s%s", est, size);
+	live_format_growth(r->growth, size, sizeof(size));
+	snprintf(growth, sizeof(growth), "%s%s", est, size);
+	format_bytes(r->allocated, size, sizeof(size));
+	snprintf(allocated, sizeof(allocated), "%s%s", est, size);
 	if (m->by == GROUP_TYPE) {
 		/* a census counts objects, not allocations */
 		snprintf(rate, sizeof(rate), "-");

@@ -84,6 +84,10 @@ void live_model_gc_text(const struct live_model *m, char *buf, size_t len);
 /* The latest resident set size, 0 if unknown. */
 uint64_t live_model_rss(const struct live_model *m);
 
+/* "~" when the run is sampled (run --sample-rate): its counts and sizes are
+ * estimates, marked as every report marks them; "" when exact. */
+const char *live_model_estimated(const struct live_model *m);
+
 /* The mark's age in seconds (0 when it is the current profile). */
 double live_model_mark_age(const struct live_model *m);
 

@@ -145,7 +145,8 @@ static int print_end_heap(FILE *out, const struct profile *p, const char *prefix
 	const struct profile_snapshot *shown_snap = py_exit ? py_exit : exit_snap;
 	struct group_options go = GROUP_OPTIONS_INIT;
 	struct group_table sites;
-	char a[64], where[4096];
+	char a[64], size[72], count[32], where[4096];
+	const char *est = profile_sample_rate(p) ? "~" : "";
 	size_t shown = 0;
 
 	if (exit_snap && exit_snap->scan) {
@@ -173,9 +174,10 @@ static int print_end_heap(FILE *out, const struct profile *p, const char *prefix
 			if (!sites.rows[i].count)
 				continue;
 			format_bytes(sites.rows[i].size, a, sizeof(a));
+			snprintf(size, sizeof(size), "%s%s", est, a);
+			snprintf(count, sizeof(count), "%s%llu", est, (unsigned long long)sites.rows[i].count);
 			site_name(p, sites.rows[i].frame, where, sizeof(where));
-			fprintf(out, "%s  %10s in %6llu blocks  %s\n", prefix, a,
-				(unsigned long long)sites.rows[i].count, where);
+			fprintf(out, "%s  %10s in %6s blocks  %s\n", prefix, size, count, where);
 			shown++;
 		}
 	}

@@ -79,6 +79,7 @@ static void draw_header(struct tui_state *st)
 	const struct live_model *m = &st->s.model;
 	const struct profile_totals *t = &m->cur->p.totals;
 	const char *state = live_model_meta(m, "state"), *output = live_model_meta(m, "output");
+	const char *est = live_model_estimated(m);
 	char line[1024], heap[32], peak[32], rss[32], allocs[32], frees[32], right[256], gc[128];
 
 	snprintf(line, sizeof(line), "heapwise live  %s", live_model_meta(m, "command"));
@@ -98,14 +99,14 @@ static void draw_header(struct tui_state *st)
 	format_bytes(live_model_rss(m), rss, sizeof(rss));
 	live_format_rate(m->alloc_rate, allocs, sizeof(allocs));
 	live_format_rate(m->free_rate, frees, sizeof(frees));
-	snprintf(line, sizeof(line), "heap %s  peak %s  RSS %s  allocs/s %s  frees/s %s", heap, peak, rss,
-		 allocs, frees);
+	snprintf(line, sizeof(line), "heap %s%s  peak %s%s  RSS %s  allocs/s %s%s  frees/s %s%s%s", est, heap,
+		 est, peak, rss, est, allocs, est, frees, *est ? "  (sampled: ~ marks estimates)" : "");
 	move(1, 0);
 	clrtoeol();
 	put(1, 0, line);
 	live_model_gc_text(m, gc, sizeof(gc));
-	snprintf(line, sizeof(line), "blocks %llu  threads %s  lost %llu%s%s%s%s",
-		 (unsigned long long)t->live_blocks, live_model_meta(m, "threads"),
+	snprintf(line, sizeof(line), "blocks %s%llu  threads %s  lost %llu%s%s%s%s",
+		 est, (unsigned long long)t->live_blocks, live_model_meta(m, "threads"),
 		 (unsigned long long)t->lost_events, *gc ? "  " : "", gc, *output ? "  program output: " : "", output);
 	move(2, 0);
 	clrtoeol();
@@ -338,7 +339,8 @@ static void draw_help(struct tui_state *st)
 static void draw_scan(struct tui_state *st)
 {
 	const struct live_snapshot_info *si = &st->scan.snap;
-	char line[1024], bytes[32], stop[32];
+	const char *est = live_model_estimated(&st->s.model);
+	char line[1024], bytes[40], stop[32], size[32];
 	int y = HEADER_LINES + 1;
 
 	draw_header(st);
@@ -356,9 +358,10 @@ static void draw_scan(struct tui_state *st)
 		put_line(HEADER_LINES, tui_attr(st->t, TUI_HEADER), line);
 		y++;
 		for (int k = LEAK_DEFINITE; k <= LEAK_REACHABLE; k++, y++) {
-			format_bytes(si->kinds[k].bytes, bytes, sizeof(bytes));
-			snprintf(line, sizeof(line), "%-16s %12s in %llu blocks", leak_kind_name(k), bytes,
-				 (unsigned long long)si->kinds[k].blocks);
+			format_bytes(si->kinds[k].bytes, size, sizeof(size));
+			snprintf(bytes, sizeof(bytes), "%s%s", est, size);
+			snprintf(line, sizeof(line), "%-16s %12s in %s%llu blocks", leak_kind_name(k), bytes,
+				 est, (unsigned long long)si->kinds[k].blocks);
 			put(y, 2, line);
 		}
 		y++;

@@ -136,8 +136,9 @@ static int take_result(struct tui_state *st)
 		return LIVE_REDRAW;
 	}
 	format_bytes(m->snap.bytes, bytes, sizeof(bytes));
-	snprintf(st->status, sizeof(st->status), "snapshot %s taken at %.1f s: %llu blocks, %s",
-		 m->snap.name, (double)m->snap.t_ns / 1e9, (unsigned long long)m->snap.blocks, bytes);
+	snprintf(st->status, sizeof(st->status), "snapshot %s taken at %.1f s: %s%llu blocks, %s%s",
+		 m->snap.name, (double)m->snap.t_ns / 1e9, m->snap.sample_rate ? "~" : "",
+		 (unsigned long long)m->snap.blocks, m->snap.sample_rate ? "~" : "", bytes);
 	return LIVE_REDRAW;
 }
 

@@ -1152,12 +1152,12 @@ int collector_write_live(struct collector *c, int fd, const char *const *meta, c
  * analysis/leaks.h), without building a profile: the blocks and edges as a
  * snapshot of their own.
  */
-int collector_scan_kinds(const struct run_snapshot *rs, collector_count_kinds_fn *count,
+int collector_scan_kinds(const struct run_snapshot *rs, uint64_t sample_rate, collector_count_kinds_fn *count,
 			 struct leak_count kinds[LEAK_KINDS])
 {
 	const struct scan_result *r = rs->scan;
 	struct profile_scan sc = { .nroots = r->nroots };
-	struct profile_snapshot s = { .nblocks = rs->nblocks };
+	struct profile_snapshot s = { .nblocks = rs->nblocks, .sample_rate = sample_rate };
 	int ret = -ENOMEM;
 
 	s.blocks = calloc(rs->nblocks + 1, sizeof(*s.blocks));

@@ -260,8 +260,9 @@ void collector_read_python_gc(const struct collector *c, struct python_gc *out);
 /* build.c */
 /* Free what collector_write_live keeps between calls. */
 void collector_live_release(struct collector *c);
-/* Classify the blocks of a scanned run snapshot; 0, or -ENOMEM. */
-int collector_scan_kinds(const struct run_snapshot *rs, collector_count_kinds_fn *count,
+/* Classify the blocks of a scanned run snapshot, each weighed as a sampled
+ * run's block stands for (sample_rate 0: itself); 0, or -ENOMEM. */
+int collector_scan_kinds(const struct run_snapshot *rs, uint64_t sample_rate, collector_count_kinds_fn *count,
 			 struct leak_count kinds[LEAK_KINDS]);
 
 /* How many rings to look at: the tracer's high-water mark, never past the end. */

@@ -323,7 +323,7 @@ int collector_snapshot_now(struct collector *c, const char *name, int scan,
 		}
 		info->scanned = 1;
 		info->stop_ns = s->scan_stop_ns;
-		if (c->opt.count_kinds && collector_scan_kinds(s, c->opt.count_kinds, info->kinds) < 0) {
+		if (c->opt.count_kinds && collector_scan_kinds(s, c->opt.sample_rate, c->opt.count_kinds, info->kinds) < 0) {
 			snprintf(err, PROFILE_ERRLEN, "out of memory while classifying the scan");
 			return -ENOMEM;
 		}
@@ -338,8 +338,13 @@ int collector_snapshot_now(struct collector *c, const char *name, int scan,
 		s = &c->snapshots[c->nsnapshots - 1];
 	}
 	info->t_ns = s->t_ns;
-	info->blocks = s->nblocks;
-	info->bytes = s->bytes;
+	info->sample_rate = c->opt.sample_rate;
+	for (size_t i = 0; i < s->nblocks; i++) {
+		struct profile_weight w = collector_weight(c, s->blocks[i].size);
+
+		info->blocks += w.blocks;
+		info->bytes += w.bytes;
+	}
 	return 0;
 }
 

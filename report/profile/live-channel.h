@@ -42,7 +42,8 @@ enum live_type {
 struct live_snapshot_info {
 	char name[LIVE_LABEL_MAX];
 	uint64_t t_ns;			/* since the start */
-	uint64_t blocks, bytes;
+	uint64_t blocks, bytes;		/* estimates when sample_rate is set */
+	uint64_t sample_rate;		/* the run's --sample-rate, 0 when exact */
 	int scanned;			/* stop_ns is set, and kinds if counted */
 	uint64_t stop_ns;		/* how long the scan held the program */
 	struct leak_count kinds[LEAK_KINDS];

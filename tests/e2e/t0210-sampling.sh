@@ -62,6 +62,43 @@ expect_match "leaks, sampled: the summary marks estimates" "$("$HW" leaks "$T/bi
 expect_match "leaks, exact: no marks" "$("$HW" leaks "$T/big-exact.hws")" \
 	"still reachable: [0-9,]+ bytes in [0-9,]+ blocks"
 
+# while it runs: the dashboard, `heapwise snapshot` and the reports mark
+# estimates too, and weigh what they count. watched's small_many holds 5,000
+# blocks of 16 B: at 1 KiB about 80 are recorded, each standing for ~64, so
+# the estimate is within 50% (some 4.5 times its error); unweighted it would
+# be about 90 blocks.
+mkfifo "$T/in"
+"$HW" run -q --sample-rate 1KiB -o "$T/w.hws" -- "$P/watched" < "$T/in" > "$T/w.out" &
+hw=$!
+exec 3> "$T/in"
+for _ in $(seq 100); do grep -q "ready 1" "$T/w.out" 2>/dev/null && break; sleep 0.05; done
+"$HW" live --batch --count 1 --rows 3 "$hw" > "$T/batch" 2>&1
+expect_match "live --batch: the header marks estimates and says so" "$(head -1 "$T/batch")" \
+	"heap ~[0-9.]+ [KM]iB, peak ~[0-9.]+ [KM]iB, RSS [0-9.]+ [KM]iB, ~[0-9.k]+ allocs/s, ~[0-9.k]+ frees/s, ~[0-9]+ blocks, .* \\(sampled: ~ marks estimates\\)$"
+expect_match "live --batch: each row's numbers are marked" "$(grep small_many "$T/batch")" \
+	"^ +~[0-9.]+ KiB +[0-9.]+% +~[0-9]+ +~[0-9.k]+ +~[-+0-9.]+ [KM]?i?B? +~[0-9.]+ KiB +small_many "
+"$HW" snapshot --scan --label mid "$hw" > "$T/snap.txt"
+expect_match "snapshot --scan: estimates, marked" "$(cat "$T/snap.txt")" \
+	"^snapshot mid taken: ~[0-9]+ blocks, ~[0-9.]+ [KM]iB; scanned"
+echo x >&3
+echo x >&3
+exec 3>&-
+wait "$hw"
+expect "the program ran on" "$?" "0"
+expect "snapshot --scan: its blocks weighed (5,000 small ones and the rest, within 50%)" \
+	"$(sed 's/^snapshot mid taken: ~\([0-9]*\) blocks.*/\1/' "$T/snap.txt" | awk '{ print ($1 > 2500 && $1 < 8000) }')" 1
+expect_match "stats: the snapshots' bytes marked, their blocks those recorded" "$("$HW" stats "$T/w.hws" | grep ' mid ')" \
+	"^ +1 mid +at +[0-9.]+ m?s +[0-9]+ blocks recorded +~[0-9.]+ [KM]iB$"
+expect_match "stats: traced memory marked" "$("$HW" stats "$T/w.hws" | grep '^traced memory')" \
+	"^traced memory: current ~[0-9.]+ [KM]iB \\(at exit\\), peak ~[0-9.]+ [KM]iB$"
+expect_match "diff marks estimates" "$("$HW" diff "$T/w.hws@mid" "$T/w.hws@exit" | tail -1)" \
+	"^total: size=~[0-9.]+ [KM]iB \\(~[-+][0-9.]+ [KM]?i?B\\), count=~[0-9]+ \\(~[-+][0-9]+\\), average="
+expect_match "diff, exact: no marks" "$("$HW" diff "$T/exact.hws@peak" "$T/exact.hws@exit" | tail -1)" \
+	"^total: size=[0-9.]+ [KM]iB \\([-+][0-9.]+ [KM]?i?B\\), count=[0-9]+ \\([-+][0-9]+\\), average="
+small=$("$HW" refs -n 1 "$T/w.hws@mid" small_many | tail -1)
+expect_match "refs: says the blocks listed are those recorded, and what they stand for" "$small" \
+	"^\\(sampled: the [0-9]+ blocks recorded, which stand for ~[0-9]+\\)$"
+
 # far fewer records: a smaller profile
 expect "the sampled profile is the smaller" \
 	"$(python3 -c "import os; print(os.path.getsize('$T/samp.hws') < os.path.getsize('$T/exact.hws'))")" True
