@@ -15,9 +15,12 @@
 #include "export.h"
 #include "report-args.h"
 
-/* The snapshot's live blocks and bytes per stack. */
+/* The snapshot's live blocks and bytes per stack (estimates, when sampled:
+ * the run-wide counters beside them are too). */
 static int live_by_stack(const struct export_ctx *x, uint64_t **blocks, uint64_t **bytes)
 {
+	uint64_t rate = profile_sample_rate(x->p);
+
 	*blocks = calloc(x->p->nstacks + 1, sizeof(uint64_t));
 	*bytes = calloc(x->p->nstacks + 1, sizeof(uint64_t));
 	if (!*blocks || !*bytes) {
@@ -26,8 +29,10 @@ static int live_by_stack(const struct export_ctx *x, uint64_t **blocks, uint64_t
 		return -ENOMEM;
 	}
 	for (uint64_t i = 0; i < x->s->nblocks; i++) {
-		(*blocks)[x->s->blocks[i].stack]++;
-		(*bytes)[x->s->blocks[i].stack] += x->s->blocks[i].size;
+		struct profile_weight w = profile_block_weight(rate, &x->s->blocks[i]);
+
+		(*blocks)[x->s->blocks[i].stack] += w.blocks;
+		(*bytes)[x->s->blocks[i].stack] += w.bytes;
 	}
 	return 0;
 }

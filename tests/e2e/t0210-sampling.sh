@@ -99,6 +99,14 @@ small=$("$HW" refs -n 1 "$T/w.hws@mid" small_many | tail -1)
 expect_match "refs: says the blocks listed are those recorded, and what they stand for" "$small" \
 	"^\\(sampled: the [0-9]+ blocks recorded, which stand for ~[0-9]+\\)$"
 
+# export's JSON and CSV give the same estimates as top, not the recorded blocks' sums
+expect "export -f json: live bytes and blocks per site are top's estimates" \
+	"$("$HW" export -f json "$T/w.hws@mid" | json /dev/stdin '(sum(s["live_bytes"] for s in j["sites"]), sum(s["live_blocks"] for s in j["sites"]))')" \
+	"$("$HW" top -f json -n 0 "$T/w.hws@mid" | json /dev/stdin '(j["total"]["size"], j["total"]["count"])')"
+expect "export -f csv: the same" \
+	"$("$HW" export -f csv "$T/w.hws@mid" | python3 -c 'import csv, sys; r = list(csv.DictReader(sys.stdin)); print((sum(int(x["live_bytes"]) for x in r), sum(int(x["live_blocks"]) for x in r)))')" \
+	"$("$HW" top -f json -n 0 "$T/w.hws@mid" | json /dev/stdin '(j["total"]["size"], j["total"]["count"])')"
+
 # far fewer records: a smaller profile
 expect "the sampled profile is the smaller" \
 	"$(python3 -c "import os; print(os.path.getsize('$T/samp.hws') < os.path.getsize('$T/exact.hws'))")" True
