@@ -13,13 +13,15 @@
 #include "alloc-fns.h"
 #include "builtin.h"
 #include "../report/analysis/site-names.h"
+#include "../report/analysis/images.h"
 #include "export.h"
+#include "report-args.h"
 #include "selector.h"
 #include "out-format.h"
 #include "usage.h"
 
 static const char export_usage[] =
-	"usage: heapwise export --format FORMAT [--value VALUE] [--timeline] [-o OUT] FILE[@SNAP]\n"
+	"usage: heapwise export --format FORMAT [--value VALUE] [--timeline] [--program WHICH] [-o OUT] FILE[@SNAP]\n"
 	"\n"
 	"  -f, --format FORMAT  folded (flamegraph.pl, inferno, speedscope), svg (a flame graph),\n"
 	"                       pprof (gzipped protobuf for go tool pprof), massif (ms_print,\n"
@@ -28,10 +30,14 @@ static const char export_usage[] =
 	"                       allocations or leaked (definitely and indirectly lost bytes)\n"
 	"  -t, --timeline       svg: heap and RSS over the run, the peak and snapshots marked\n"
 	"  -o, --output OUT     write to OUT (default standard output)\n"
+	"      --program WHICH  only what one program allocated, when an exec started others (a pyenv\n"
+	"                       shim's bash, env): its number in the run's summary, or a pattern\n"
+	"                       matched against its path (python3*); not with massif or --timeline,\n"
+	"                       whose heap over time counts every program\n"
 	"      --native         show the native frames of Python stacks too\n"
 	"  -h, --help           show this help\n";
 
-enum { OPT_NATIVE = 256 };
+enum { OPT_NATIVE = 256, OPT_PROGRAM };
 
 static const struct option export_options[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -39,6 +45,7 @@ static const struct option export_options[] = {
 	{ "timeline", no_argument, NULL, 't' },
 	{ "output", required_argument, NULL, 'o' },
 	{ NATIVE_OPTION, no_argument, NULL, OPT_NATIVE },
+	{ "program", required_argument, NULL, OPT_PROGRAM },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -51,13 +58,39 @@ static const struct { const char *name; enum stack_value value; } values[] = {
 	{ "allocated", VALUE_ALLOCATED }, { "allocations", VALUE_ALLOCATIONS }, { "leaked", VALUE_LEAKED },
 };
 
+int export_stack_kept(const struct export_ctx *x, uint32_t stack)
+{
+	uint32_t image;
+
+	if (!x->images)
+		return 1;
+	image = stack_image(x->p, stack);
+	return image < x->nimages && x->images[image];
+}
+
+/* --program WHICH: the images it picks into x, as top and diff pick them;
+ * 0, or the exit status after saying why not. */
+static int pick_program(const struct profile *p, const char *which, const char *file, struct export_ctx *x)
+{
+	struct report_args r;
+	struct group_options g;
+	int ret;
+
+	report_args_init(&r);
+	r.program = which;
+	ret = report_args_pick_program(&r, p, file, &g);
+	x->images = g.images;
+	x->nimages = g.nimages;
+	return ret;
+}
+
 /* Long: the options in one switch, then each format's check in the
  * order the usage text gives them. */
 int cmd_export(int argc, char **argv)
 {
 	struct export_ctx x = { .value = VALUE_LIVE_BYTES, .out = stdout };
 	enum out_format format = OUT_TEXT;	/* none: text is no export format */
-	const char *output = NULL, *cmd;
+	const char *output = NULL, *program = NULL, *cmd;
 	int opt, timeline = 0, value_given = 0, native = 0, ret;
 	struct profile p;
 	char title[1024], why[256];
@@ -89,6 +122,11 @@ int cmd_export(int argc, char **argv)
 		case OPT_NATIVE:
 			native = 1;
 			break;
+		case OPT_PROGRAM:
+			if (!*optarg)
+				return usage_error(export_usage, "--program takes a program's number or a pattern, not ''");
+			program = optarg;
+			break;
 		case 'h':
 			fputs(export_usage, stdout);
 			return 0;
@@ -105,11 +143,16 @@ int cmd_export(int argc, char **argv)
 		return usage_error(export_usage, "--value applies to the folded and svg formats");
 	if (timeline && format != OUT_SVG)
 		return usage_error(export_usage, "--timeline applies to the svg format");
+	if (program && (format == OUT_MASSIF || timeline))
+		return usage_error(export_usage, "--program does not apply to %s: its heap over time counts every program",
+				   timeline ? "--timeline" : "massif");
 	if (selector_open(argv[optind], &p, &x.s, x.value == VALUE_LEAKED))
 		return 1;
 	if (!native)
 		site_python_view(&p);
 	x.p = &p;
+	if (program && (ret = pick_program(&p, program, argv[optind], &x)) != 0)
+		goto out;
 	if (x.value == VALUE_LEAKED && !x.s->scan) {
 		ret = error("snapshot '%s' has no reachability scan: --value leaked needs one",
 			    profile_str(&p, x.s->name));
@@ -148,6 +191,7 @@ int cmd_export(int argc, char **argv)
 		ret = -EIO;
 	ret = ret < 0 ? error("cannot export '%s': %s", argv[optind], strerror(-ret)) : 0;
 out:
+	free((void *)x.images);
 	profile_release(&p);
 	return ret;
 }

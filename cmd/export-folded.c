@@ -120,6 +120,9 @@ int export_folded_values(const struct export_ctx *x, struct folded_line **lines,
 	*n = 0;
 	if (ret < 0)
 		return ret;
+	for (size_t s = 0; x->images && s < x->p->nstacks; s++)
+		if (!export_stack_kept(x, (uint32_t)s))
+			values[s] = 0;
 	ret = export_folded_lines(x->p, values, lines, n);
 	free(values);
 	return ret;

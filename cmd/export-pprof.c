@@ -278,7 +278,7 @@ static void samples(struct pprof *x, const struct export_ctx *ex)
 		uint64_t values[4] = { alloc_blocks[s], alloc_bytes[s], inuse_blocks[s], inuse_bytes[s] };
 		size_t n = 0;
 
-		if (!values[0] && !values[2])
+		if ((!values[0] && !values[2]) || !export_stack_kept(ex, (uint32_t)s))
 			continue;
 		for (uint32_t i = 0; i < st->depth; i++) {
 			uint32_t loc = x->location_of[p->stack_frames[st->first + i]];

@@ -37,6 +37,19 @@ static int live_by_stack(const struct export_ctx *x, uint64_t **blocks, uint64_t
 	return 0;
 }
 
+/* The run's allocations (or bytes allocated) of the sites --program keeps. */
+static uint64_t kept_total(const struct export_ctx *x, int bytes)
+{
+	uint64_t sum = 0;
+
+	if (!x->images)
+		return bytes ? x->p->totals.bytes_allocated : x->p->totals.allocations;
+	for (size_t i = 0; i < x->p->nsites; i++)
+		if (export_stack_kept(x, x->p->sites[i].stack))
+			sum += bytes ? x->p->sites[i].bytes_allocated : x->p->sites[i].allocations;
+	return sum;
+}
+
 int export_json(const struct export_ctx *x)
 {
 	const struct profile *p = x->p;
@@ -48,15 +61,17 @@ int export_json(const struct export_ctx *x)
 	json_open(&j, '{');
 	report_json_snapshot(&j, p, x->s);
 	json_key(&j, "allocations");
-	json_u64(&j, p->totals.allocations);
+	json_u64(&j, kept_total(x, 0));
 	json_key(&j, "bytes_allocated");
-	json_u64(&j, p->totals.bytes_allocated);
+	json_u64(&j, kept_total(x, 1));
 	json_key(&j, "sites");
 	json_open(&j, '[');
 	for (size_t i = 0; i < p->nsites; i++) {
 		const struct profile_site *s = &p->sites[i];
 		const struct profile_stack *st = &p->stacks[s->stack];
 
+		if (!export_stack_kept(x, s->stack))
+			continue;
 		json_open(&j, '{');
 		json_key(&j, "live_blocks");
 		json_u64(&j, blocks[s->stack]);
@@ -121,8 +136,12 @@ int export_csv(const struct export_ctx *x)
 		"function,file,line,module,stack,traceback\n");
 	for (size_t i = 0; i < p->nsites; i++) {
 		const struct profile_site *s = &p->sites[i];
-		char *line = export_fold_stack(p, s->stack), *tb = export_traceback(p, s->stack);
+		char *line, *tb;
 
+		if (!export_stack_kept(x, s->stack))
+			continue;
+		line = export_fold_stack(p, s->stack);
+		tb = export_traceback(p, s->stack);
 		fprintf(x->out, "%llu,%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned long long)bytes[s->stack],
 			(unsigned long long)blocks[s->stack], (unsigned long long)s->allocations,
 			(unsigned long long)s->bytes_allocated, (unsigned long long)s->frees,

@@ -23,7 +23,12 @@ struct export_ctx {
 	const struct profile_snapshot *s;
 	enum stack_value value;
 	FILE *out;
+	const uint8_t *images;	/* --program: a flag per image number, NULL for every program */
+	uint32_t nimages;
 };
+
+/* Is stack one --program keeps (every stack without it)? */
+int export_stack_kept(const struct export_ctx *x, uint32_t stack);
 
 /* A frame as a flame graph names it, whole, to out: its function, or
  * module+0xoffset; never a ';' (the folded format's separator). */

@@ -55,6 +55,41 @@ expect "diff -f folded --program 1: nothing of the program's" \
 	"$("$HW" diff -f folded --program 1 "$T/w.hws@exit" "$T/w2.hws@exit" | grep -c leak_buffers)" 0
 expect "diff -f folded: the program's stacks otherwise" \
 	"$("$HW" diff -f folded --program 2 "$T/w.hws@exit" "$T/w2.hws@exit" | grep -c leak_buffers)" 1
+# export --program: one program's stacks in every format that is per stack
+"$HW" export -f json --program leaky "$T/w2.hws@exit" > "$T/ex.json"
+expect "export -f json --program: the program's sites and totals alone" \
+	"$(json "$T/ex.json" '(j["allocations"], sum(s["allocations"] for s in j["sites"]), sum(s["live_bytes"] for s in j["sites"]), {s["frames"][0]["module"] for s in j["sites"]} == {"'"$P/leaky"'"})')" \
+	"(1110, 1110, 14800, True)"
+expect "export -f json --program 1: the shell's allocations alone" \
+	"$("$HW" export -f json --program 1 "$T/w2.hws@exit" | json /dev/stdin '(j["allocations"], sum(s["allocations"] for s in j["sites"]))')" \
+	"($shell_allocs, $shell_allocs)"
+expect "export -f csv --program: the same sites" \
+	"$("$HW" export -f csv --program leaky "$T/w2.hws@exit" | python3 -c 'import csv, sys; r = list(csv.DictReader(sys.stdin)); print(sum(int(x["allocations"]) for x in r), sum(int(x["live_bytes"]) for x in r))')" \
+	"1110 14800"
+expect "export -f folded --program 1: nothing of the program's" \
+	"$("$HW" export -f folded --program 1 "$T/w2.hws@exit" | grep -c leak_buffers)" 0
+expect "export -f folded --program 2: the program's live bytes, all of them" \
+	"$("$HW" export -f folded --program 2 "$T/w2.hws@exit" | awk '{ s += $NF } END { print s }')" 14800
+"$HW" export -f pprof --program leaky -o "$T/ex.pb.gz" "$T/w2.hws@exit"
+expect "export -f pprof --program: written" "$?" 0
+"$HW" export -f pprof -o "$T/all.pb.gz" "$T/w2.hws@exit"
+expect "export -f pprof --program: fewer samples than every program's" \
+	"$(test "$(stat -c %s "$T/ex.pb.gz")" -lt "$(stat -c %s "$T/all.pb.gz")" && echo smaller)" smaller
+# what was allocated over the run has the shell's frames too, unless --program leaves them out
+sh_name=$(basename "$sh_path")
+"$HW" export -f svg -V allocated "$T/w2.hws@exit" > "$T/all.svg"
+"$HW" export -f svg -V allocated --program 2 "$T/w2.hws@exit" > "$T/ex.svg"
+expect "export -f svg: every program's frames" \
+	"$(grep -q leak_buffers "$T/all.svg" && grep -q "$sh_name" "$T/all.svg" && echo both)" both
+expect "export -f svg --program 2: the program's frames, not the shell's" \
+	"$(grep -q leak_buffers "$T/ex.svg" && ! grep -q "$sh_name" "$T/ex.svg" && echo program)" program
+"$HW" export -f massif --program 2 "$T/w2.hws" > /dev/null 2> "$T/err"
+expect "export -f massif --program: usage error" "$?" 2
+expect_match "export -f massif --program: says why" "$(head -1 "$T/err")" \
+	"--program does not apply to massif: its heap over time counts every program"
+"$HW" export -f json --program perl "$T/w2.hws" > /dev/null 2> "$T/err"
+expect "export --program: no such program fails, and says what ran" "$? $(head -1 "$T/err")" \
+	"1 heapwise: error: no program in $T/w2.hws is 'perl'; it ran:"
 
 # python3, however it is installed (pyenv's shims are shell scripts that exec it)
 if have python3; then
