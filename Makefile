@@ -51,7 +51,7 @@ TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c trac
 COLLECT_SRC = report/collect/collector.c report/collect/build.c report/collect/pymeta.c report/collect/collector-scan.c \
 	      report/collect/livetable.c report/collect/procmaps.c report/collect/world.c \
 	      report/collect/scan.c report/collect/live-server.c report/collect/wiretables.c \
-	      report/collect/replay.c report/collect/runsnap.c report/collect/follow.c \
+	      report/collect/replay.c report/collect/runsnap.c report/collect/runload.c report/collect/follow.c \
 	      report/collect/pytypes.c
 SYMBOLS_SRC = report/symbols/symbols.c report/symbols/scopes.c report/symbols/debugcache.c \
 	      report/symbols/symwarm.c report/symbols/pylines.c
@@ -153,7 +153,8 @@ $(B)/progs/static-hello: tests/progs/static-hello.c
 	$(CC) -O0 -g -static -o $@ $<
 
 # Unit tests of the pure layers link them alone, without elfutils: a test
-# that needed more would not link. The live table's is of collect.
+# that needed more would not link. The live table's and the run loader's
+# are of collect.
 $(B)/unit/%: tests/unit/%.c tests/unit/heap-graph.h $(PURE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(PURE_OBJ) $(CMOCKA_LIBS) $(PROFILE_LIBS)
@@ -161,6 +162,11 @@ $(B)/unit/%: tests/unit/%.c tests/unit/heap-graph.h $(PURE_OBJ)
 $(B)/unit/test-livetable: tests/unit/test-livetable.c $(B)/report/collect/livetable.o
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/report/collect/livetable.o $(CMOCKA_LIBS)
+
+$(B)/unit/test-runload: tests/unit/test-runload.c $(B)/report/collect/runload.o $(PURE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< $(B)/report/collect/runload.o $(PURE_OBJ) \
+		$(CMOCKA_LIBS) $(PROFILE_LIBS)
 
 $(B)/unit/pylines-check: tests/unit/pylines-check.c $(B)/report/symbols/pylines.o
 	@mkdir -p $(@D)

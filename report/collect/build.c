@@ -23,6 +23,7 @@
 #include "../symbols/pylines.h"
 #include "collector-internal.h"
 #include "pymeta.h"
+#include "runload.h"
 
 #define MAX_INLINE	32	/* frames one return address may expand into */
 
@@ -56,6 +57,7 @@ struct builder {
 	uint32_t *run_names;		/* of the snapshots taken during the run */
 	uint64_t *gen_stamps;		/* stamps of the snapshots added that count for generations */
 	size_t ngen_stamps;
+	struct run_loader *loader;	/* the run snapshots kept as changes, NULL if none */
 	int snapshot_ret;		/* add_snapshots' result */
 	uint64_t snapshot_ns;		/* how long they took */
 	struct wiretables_code *code;	/* the code log entry read last (Python frames) */
@@ -450,6 +452,29 @@ static int add_snapshot(struct builder *b, uint32_t name, uint64_t t_ns, uint64_
 	return 0;
 }
 
+/* A run snapshot kept as changes: unread in the profile, its counts known,
+ * its blocks made when they are needed (runload.h). */
+static int add_kept_snapshot(struct builder *b, uint32_t name, uint64_t t_ns, uint64_t stamp,
+			     struct run_snapshot *rs)
+{
+	struct profile *p = b->p;
+	struct profile_snapshot *s = realloc(p->snapshots, (p->nsnapshots + 1) * sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	p->snapshots = s;
+	if (!b->loader && !(b->loader = run_loader_new()))
+		return -ENOMEM;
+	if (run_loader_add(b->loader, p->nsnapshots, rs, b->ngen_stamps) < 0)
+		return -ENOMEM;
+	b->gen_stamps[b->ngen_stamps++] = stamp;
+	s[p->nsnapshots++] = (struct profile_snapshot){
+		.name = name, .t_ns = t_ns, .stamp = stamp,
+		.nblocks = rs->nblocks, .bytes = rs->bytes, .unread = 1,
+	};
+	return 0;
+}
+
 static struct profile_block to_block(struct builder *b, const struct live_block *l)
 {
 	return (struct profile_block){ l->addr, l->size, l->stamp, b->stack_map[l->stack], 0 };
@@ -530,17 +555,19 @@ static int add_snapshots(struct builder *b)
 	for (size_t i = 0; i < nall; i++) {
 		struct pending_snapshot *s = &all[i];
 
+		if (s->run && !s->run->blocks) {
+			/* kept as changes (not scanned) */
+			if (ret == 0 && add_kept_snapshot(b, s->name, s->t_ns, s->stamp, s->run) < 0)
+				ret = -ENOMEM;
+			continue;
+		}
 		if (s->run) {
+			/* scanned: it keeps its blocks for attach_scans */
 			s->n = s->run->nblocks;
 			s->blocks = malloc((s->n + 1) * sizeof(*s->blocks));
 			for (size_t k = 0; s->blocks && k < s->n; k++)
 				s->blocks[k] = to_block(b, &s->run->blocks[k]);
 			s->run->profile_index = b->p->nsnapshots;
-			if (!s->run->scan && !s->run->types) {
-				/* a scanned or typed one keeps them for attach_scans */
-				free(s->run->blocks);
-				s->run->blocks = NULL;
-			}
 		}
 		/* add_snapshot owns the blocks, also on failure */
 		if (ret == 0 && (!s->blocks || add_snapshot(b, s->name, s->t_ns, s->stamp, s->blocks, s->n, s->is_peak) < 0))
@@ -928,6 +955,15 @@ int collector_build_profile(struct collector *c, struct profile *p, char err[PRO
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (b.loader) {
+		struct run_loader *l = b.loader;
+
+		b.loader = NULL;	/* p's now, or freed */
+		if (run_loader_install(l, p, b.stack_map, (size_t)nslots + 1, b.gen_stamps, b.ngen_stamps) < 0) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
 	if (sample_meta(c, p) < 0) {
 		ret = -ENOMEM;
 		goto out;
@@ -969,6 +1005,7 @@ out:
 	free(b.stack_map);
 	free(b.run_names);
 	free(b.gen_stamps);
+	run_loader_free(b.loader);
 	return ret;
 }
 

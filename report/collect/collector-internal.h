@@ -48,15 +48,27 @@ struct block_list {
 	size_t len, cap;
 };
 
-/* A snapshot cut while the program ran: its live set, unsorted unless
- * scanned (then sorted by address, the order the scan's edges use). */
+/*
+ * A snapshot cut while the program ran. A scanned one holds its live set
+ * in blocks, sorted by address (the order the scan's edges use). Any other
+ * holds only what changed since the one cut before it that was not
+ * scanned (its base): born, the blocks allocated since and still live,
+ * and gone, the base's blocks that left, both unsorted; or, when it is
+ * whole (no base, or events came out of order since), its live set in
+ * born. Thirty snapshots of a steady heap then cost little more than one;
+ * build.c puts each together again when the profile is written.
+ */
 struct run_snapshot {
 	char name[LIVE_LABEL_MAX];
 	uint64_t t_ns;		/* since the start */
 	uint64_t stamp;		/* events up to this stamp are in it */
-	struct live_block *blocks;
-	size_t nblocks;
-	uint64_t bytes;
+	struct live_block *blocks;	/* scanned: its live set */
+	size_t nblocks;		/* its live blocks, however they are kept */
+	uint64_t bytes;		/* what they stand for (estimates, sampled) */
+	uint64_t est_blocks;
+	struct live_block *born, *gone;	/* not scanned: see above */
+	size_t nborn, ngone;
+	int whole;			/* born is the live set */
 	struct scan_result *scan;	/* the heap graph, when scanned */
 	struct pytypes *types;		/* a Python program's: the objects in the blocks, or NULL */
 	uint64_t scan_stop_ns;		/* how long the program was stopped */
@@ -145,6 +157,13 @@ struct collector {
 	uint64_t heap_blocks;		/* live blocks now */
 	uint64_t peak_bytes, peak_blocks, peak_stamp, peak_ns;
 	struct block_list freed_since_peak;	/* freed after the peak, allocated before */
+	/* The chain of run snapshots kept as changes (runsnap.c): the last
+	 * one's replayed stamps end at cut_stamp; the blocks it holds that
+	 * left since are in gone_since_cut. cut_whole: the next one is whole
+	 * (no chain yet, a late record or no memory for gone_since_cut). */
+	uint64_t cut_stamp;
+	struct block_list gone_since_cut;
+	int cut_whole;
 	uint64_t temporary;
 	uint64_t *recent_stamps;	/* of the last temporary_threshold + 1 allocations */
 	uint64_t recent_next;		/* alloc_events % (temporary_threshold + 1), kept
@@ -198,6 +217,7 @@ struct collector {
  * Who calls whom, bottom up (no circles: tools/layering.py checks):
  *   replay.c          drain and replay; calls none of the others
  *   runsnap.c         run snapshots; waits on replay
+ *   runload.c         run snapshots made whole again; calls none of the others
  *   collector-scan.c  scans; stops replay's drain thread, keeps run snapshots
  *   build.c           profiles; reads run snapshots
  *   follow.c          the fork table; replays the parent of a child

@@ -60,6 +60,7 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	if (!c)
 		return fail(err, -ENOMEM, "cannot set up the collector");
 	c->opt = *opt;
+	c->cut_whole = 1;	/* the first run snapshot has no base */
 	c->memfd = -1;
 	c->statm_fd = -1;
 
@@ -339,12 +340,8 @@ int collector_snapshot_now(struct collector *c, const char *name, int scan,
 	}
 	info->t_ns = s->t_ns;
 	info->sample_rate = c->opt.sample_rate;
-	for (size_t i = 0; i < s->nblocks; i++) {
-		struct profile_weight w = collector_weight(c, s->blocks[i].size);
-
-		info->blocks += w.blocks;
-		info->bytes += w.bytes;
-	}
+	info->blocks = s->est_blocks;
+	info->bytes = s->bytes;
 	return 0;
 }
 

@@ -80,10 +80,8 @@ const char *collector_corruption(const struct collector *c)
 /* Replaying events                                                    */
 /* ------------------------------------------------------------------ */
 
-static int remember_freed(struct collector *c, const struct live_block *b)
+static int remember(struct block_list *l, const struct live_block *b)
 {
-	struct block_list *l = &c->freed_since_peak;
-
 	if (l->len == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 1024;
 		struct live_block *n = realloc(l->items, cap * sizeof(*n));
@@ -144,8 +142,11 @@ static void block_gone(struct collector *c, const struct live_block *b)
 	s->live_bytes -= w.bytes;
 	c->heap_bytes -= w.bytes;
 	c->heap_blocks -= w.blocks;
-	if (b->stamp <= c->peak_stamp && remember_freed(c, b) < 0)
+	if (b->stamp <= c->peak_stamp && remember(&c->freed_since_peak, b) < 0)
 		c->lost_internal++;
+	/* in the last run snapshot kept as changes: the next one says it left */
+	if (!c->cut_whole && b->stamp <= c->cut_stamp && remember(&c->gone_since_cut, b) < 0)
+		c->cut_whole = 1;
 }
 
 static void replay_alloc(struct collector *c, const struct wire_record *r)
@@ -356,6 +357,7 @@ static void window_put(struct collector *c, const struct wire_record *r)
 		c->late_events++;
 		if (c->skipped_stamps)
 			c->skipped_stamps--;
+		c->cut_whole = 1;	/* behind the last cut: the next one cannot be told as changes */
 		replay(c, r);
 		return;
 	}
@@ -731,6 +733,7 @@ void replay_release(struct collector *c)
 	livetable_release(&c->live);
 	free(c->window.slots);
 	free(c->freed_since_peak.items);
+	free(c->gone_since_cut.items);
 	free(c->site_of_stack);
 	free(c->sites);
 	free(c->recent_stamps);

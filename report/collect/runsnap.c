@@ -23,11 +23,51 @@ int collector_copy_live(struct collector *c, struct run_snapshot *s)
 	if (!s->blocks)
 		return -ENOMEM;
 	s->nblocks = 0;
-	s->bytes = 0;
+	s->bytes = s->est_blocks = 0;
 	while ((b = livetable_next(&c->live, &pos))) {
+		struct profile_weight w = collector_weight(c, b->size);
+
 		s->blocks[s->nblocks++] = *b;
-		s->bytes += b->size;
+		s->bytes += w.bytes;
+		s->est_blocks += w.blocks;
 	}
+	return 0;
+}
+
+/*
+ * The live set as changes since the last snapshot kept so (see struct
+ * run_snapshot): the blocks born after its cut, and those of it gone
+ * since; or whole. Every stamp below window.base has been replayed, so the
+ * next cut's base ends there.
+ */
+static int copy_changes(struct collector *c, struct run_snapshot *s)
+{
+	struct live_block *b;
+	size_t pos = 0;
+
+	s->whole = c->cut_whole;
+	s->born = malloc((c->live.count + 1) * sizeof(*s->born));
+	if (!s->born)
+		return -ENOMEM;
+	while ((b = livetable_next(&c->live, &pos)))
+		if (s->whole || b->stamp > c->cut_stamp)
+			s->born[s->nborn++] = *b;
+	if (s->nborn < c->live.count / 2) {
+		struct live_block *fit = realloc(s->born, (s->nborn + 1) * sizeof(*fit));
+
+		s->born = fit ? fit : s->born;
+	}
+	if (!s->whole) {
+		s->gone = c->gone_since_cut.items;
+		s->ngone = c->gone_since_cut.len;
+		c->gone_since_cut = (struct block_list){ NULL, 0, 0 };
+	}
+	c->gone_since_cut.len = 0;
+	c->cut_stamp = c->window.base - 1;
+	c->cut_whole = 0;
+	s->nblocks = c->live.count;
+	s->bytes = c->heap_bytes;
+	s->est_blocks = c->heap_blocks;
 	return 0;
 }
 
@@ -48,8 +88,11 @@ static void cut_snapshot(struct collector *c)
 	struct run_snapshot snap = { .t_ns = c->pending_ns, .stamp = c->pending_stamp }, *kept = NULL;
 
 	memcpy(snap.name, c->pending_name, sizeof(snap.name));
-	if (collector_copy_live(c, &snap) == 0 && !(kept = collector_keep_snapshot(c, &snap)))
-		free(snap.blocks);
+	if (copy_changes(c, &snap) == 0 && !(kept = collector_keep_snapshot(c, &snap))) {
+		free(snap.born);
+		free(snap.gone);
+		c->cut_whole = 1;	/* the chain is broken: start again */
+	}
 	if (!kept)
 		c->lost_internal++;	/* the snapshot is missing from the profile */
 	c->pending = 0;
@@ -95,6 +138,9 @@ void run_snapshot_release(struct run_snapshot *s)
 {
 	free(s->blocks);
 	s->blocks = NULL;
+	free(s->born);
+	free(s->gone);
+	s->born = s->gone = NULL;
 	if (s->scan) {
 		scan_result_release(s->scan);
 		free(s->scan);

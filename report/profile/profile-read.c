@@ -897,6 +897,8 @@ int profile_load_snapshot(struct profile *p, struct profile_snapshot *s, char er
 
 	if (!s->unread)
 		return 0;
+	if (p->loader)
+		return p->loader->load(p->loader, p, k, err);
 	for (size_t j = k;; j = src->snaps[j].base) {
 		n++;
 		if (src->snaps[j].entry.type != SEC_SNAPSHOT_DELTA || !p->snapshots[src->snaps[j].base].unread)
@@ -933,6 +935,14 @@ void profile_unload_snapshot(struct profile *p, struct profile_snapshot *s)
 {
 	const struct source *src = p->source;
 
+	if (p->loader) {
+		if (!s->unread && p->loader->reloadable(p->loader, (size_t)(s - p->snapshots))) {
+			free(s->blocks);
+			s->blocks = NULL;
+			s->unread = 1;
+		}
+		return;
+	}
 	if (!src || src->fd < 0 || src->version < 3 || s->unread)
 		return;	/* read whole, or built here: nowhere to read it again from */
 	free(s->blocks);

@@ -46,6 +46,7 @@ struct writer {
 	int compressing;
 	uint64_t unpacked;	/* bytes put into the open section */
 	unsigned chain;		/* deltas since the last full snapshot */
+	int unread_before;	/* the snapshot written last was loaded for it */
 };
 
 static int write_all(int fd, const void *data, size_t len)
@@ -413,6 +414,48 @@ static void write_snapshot(struct writer *w, const struct profile *p, size_t i)
 	}
 }
 
+/* The snapshots, each with its scan and typing. A snapshot not in memory
+ * is made (or read) now, and let go once the next, which may be told as
+ * changes from it, is out. */
+static void write_snapshots(struct writer *w, const struct profile *p)
+{
+	for (size_t i = 0; i < p->nsnapshots && !w->error; i++) {
+		struct profile_snapshot *s = (struct profile_snapshot *)&p->snapshots[i];
+		int unread = s->unread;
+		char err[PROFILE_ERRLEN];
+		int ret;
+
+		if (unread && (ret = profile_load_snapshot((struct profile *)p, s, err)) < 0) {
+			w->error = ret;
+			break;
+		}
+		write_snapshot(w, p, i);
+		if (i > 0 && w->unread_before)
+			profile_unload_snapshot((struct profile *)p, s - 1);
+		w->unread_before = unread;
+		if (s->scan) {
+			const struct profile_scan *sc = s->scan;
+
+			begin_section(w);
+			put64(w, i);
+			put(w, sc, 8 * sizeof(uint64_t));	/* stop_ns .. nunscanned */
+			put(w, sc->roots, sc->nroots * sizeof(*sc->roots));
+			put(w, sc->edges, sc->nedges * sizeof(*sc->edges));
+			put(w, sc->unscanned, sc->nunscanned * sizeof(*sc->unscanned));
+			end_section(w, SEC_SCAN);
+		}
+		if (s->types) {
+			begin_section(w);
+			put64(w, i);
+			put64(w, s->nblocks);
+			put(w, s->types, s->nblocks * sizeof(*s->types));
+			end_section(w, SEC_TYPES);
+		}
+	}
+	if (p->nsnapshots && w->unread_before)
+		profile_unload_snapshot((struct profile *)p, (struct profile_snapshot *)&p->snapshots[p->nsnapshots - 1]);
+}
+
 static void write_sections(struct writer *w, const struct profile *p)
 {
 	begin_section(w);
@@ -466,29 +509,7 @@ static void write_sections(struct writer *w, const struct profile *p)
 	put(w, p->sizes, sizeof(p->sizes));
 	end_section(w, SEC_SIZES);
 
-	for (size_t i = 0; i < p->nsnapshots; i++) {
-		const struct profile_snapshot *s = &p->snapshots[i];
-
-		write_snapshot(w, p, i);
-		if (s->scan) {
-			const struct profile_scan *sc = s->scan;
-
-			begin_section(w);
-			put64(w, i);
-			put(w, sc, 8 * sizeof(uint64_t));	/* stop_ns .. nunscanned */
-			put(w, sc->roots, sc->nroots * sizeof(*sc->roots));
-			put(w, sc->edges, sc->nedges * sizeof(*sc->edges));
-			put(w, sc->unscanned, sc->nunscanned * sizeof(*sc->unscanned));
-			end_section(w, SEC_SCAN);
-		}
-		if (s->types) {
-			begin_section(w);
-			put64(w, i);
-			put64(w, s->nblocks);
-			put(w, s->types, s->nblocks * sizeof(*s->types));
-			end_section(w, SEC_TYPES);
-		}
-	}
+	write_snapshots(w, p);
 }
 
 /* The header and table, written last at the front of the file; the

@@ -64,6 +64,8 @@ void profile_release(struct profile *p)
 	free(p->samples);
 	if (p->source_free)
 		p->source_free(p->source);
+	if (p->loader)
+		p->loader->release(p->loader);
 	if (it)
 		free(it->slots);
 	free(it);

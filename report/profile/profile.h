@@ -246,6 +246,23 @@ struct profile {
 	void *intern;			/* string dedup while building (not stored) */
 	void *source;			/* read lazily: the file its unread snapshots are in */
 	void (*source_free)(void *source);	/* how profile_release lets it go */
+	struct profile_loader *loader;	/* built with snapshots made when asked for, or NULL */
+};
+
+/*
+ * A profile built in memory whose unread snapshots are made only when they
+ * are needed (the collector's, from the changes it kept: a run's thirty
+ * snapshots need not all be in memory at once, not even while the file is
+ * written). profile_load_snapshot and profile_unload_snapshot go through
+ * it; profile_release calls release. Embed it in what it needs.
+ */
+struct profile_loader {
+	/* Fill snapshot k's blocks (unread: nblocks and bytes are known);
+	 * 0 or -errno with err filled. */
+	int (*load)(struct profile_loader *l, struct profile *p, size_t k, char err[PROFILE_ERRLEN]);
+	/* May snapshot k's blocks be let go, to be made again? */
+	int (*reloadable)(const struct profile_loader *l, size_t k);
+	void (*release)(struct profile_loader *l);
 };
 
 /* The histogram bucket of an allocation of that size. */
@@ -345,7 +362,7 @@ int profile_read_lazy(struct profile *p, const char *path, char err[PROFILE_ERRL
 int profile_load_snapshot(struct profile *p, struct profile_snapshot *s, char err[PROFILE_ERRLEN]);
 
 /* Let a snapshot's blocks go again, when they can be read again (a lazily
- * read profile); else nothing. */
+ * read profile, or one its loader can make again); else nothing. */
 void profile_unload_snapshot(struct profile *p, struct profile_snapshot *s);
 
 /* The main program of image (exec makes a new one): the first module

@@ -46,3 +46,19 @@ expect "with every snapshot in it" "$(grep -c '^heap_tree=detailed' "$T/massif.o
 expect "top of a middle snapshot: the ten sites hold the 100,000 blocks, the array 800,000 bytes in one" \
 	"$(json "$T/top.json" '[len([g for g in j["groups"] if g["function"].startswith("site")]), sum(g["count"] for g in j["groups"] if g["function"].startswith("site")), [g["size"] for g in j["groups"] if g["function"] == "main"]]')" \
 	"[10, 100000, [800000]]"
+
+# and heapwise run keeps them as it cuts them: each as the blocks born and
+# gone since the one before, made whole again one at a time as the profile
+# is written. 150 snapshots of the 100,000 blocks, a snapshot's blocks at
+# most a few times over (all of them would take 800 MB)
+hw_rss() { HEAPWISE_DEBUG=1 "$HW" run -q "$@" 2>&1 >/dev/null | sed -n "s/.*heapwise's peak RSS \([0-9]*\) KiB.*/\1/p"; }
+rss_none=$(hw_rss -o "$T/none2.hws" -- "$P/steadyheap" 100000 150)
+rss_many=$(hw_rss -s 0.02 -o "$T/many.hws" -- "$P/steadyheap" 100000 150)
+expect "about 150 snapshots taken" \
+	"$(stats_json "$T/many.hws" | json /dev/stdin 'len([s for s in j["snapshots"] if s["name"].startswith("auto-") and s["blocks"] == 100001]) >= 120')" True
+expect "heapwise run's peak RSS with them at most 24 MiB above one without ($rss_many and $rss_none KiB)" \
+	"$(python3 -c "print($rss_many <= $rss_none + 24 * 1024)")" True
+"$HW" top -n 12 --format json "$T/many.hws@auto-100" > "$T/top100.json"
+expect "the hundredth, made from ninety-nine steps of changes: the ten sites' 100,000 blocks, the array" \
+	"$(json "$T/top100.json" '[len([g for g in j["groups"] if g["function"].startswith("site")]), sum(g["count"] for g in j["groups"] if g["function"].startswith("site")), [g["size"] for g in j["groups"] if g["function"] == "main"]]')" \
+	"[10, 100000, [800000]]"
