@@ -39,6 +39,13 @@ struct run_loader {
 	uint64_t *gen_stamps;
 	struct live_block *cur;		/* the live set of step `at`, by address */
 	size_t ncur, at;		/* at: NO_STEP when none is made */
+	/* memory let go, for the next to reuse: a step's live set, and a
+	 * profile snapshot's blocks (fresh pages for each cost more than
+	 * the merge itself) */
+	struct live_block *spare;
+	size_t spare_cap, cur_cap;
+	struct profile_block *spare_blocks;
+	size_t spare_blocks_cap;
 };
 
 static int sort_step(struct chain_step *s)
@@ -56,13 +63,17 @@ static int sort_step(struct chain_step *s)
 static int apply(struct run_loader *r, struct chain_step *s)
 {
 	struct live_block *next;
-	size_t i = 0, g = 0, b = 0, n = 0;
+	size_t i = 0, g = 0, b = 0, n = 0, cap = s->nblocks;
 
 	if (sort_step(s) < 0)
 		return -ENOMEM;
-	next = malloc((s->nblocks + 1) * sizeof(*next));
-	if (!next)
+	if (r->spare && r->spare_cap >= s->nblocks) {
+		next = r->spare;
+		cap = r->spare_cap;
+		r->spare = NULL;
+	} else if (!(next = malloc((s->nblocks + 1) * sizeof(*next)))) {
 		return -ENOMEM;
+	}
 	if (!s->whole) {
 		while (i < r->ncur) {
 			const struct live_block *old = &r->cur[i];
@@ -83,8 +94,11 @@ static int apply(struct run_loader *r, struct chain_step *s)
 	}
 	while (b < s->nborn && n < s->nblocks)
 		next[n++] = s->born[b++];
-	free(r->cur);
+	free(r->spare);
+	r->spare = r->cur;
+	r->spare_cap = r->cur_cap;
 	r->cur = next;
+	r->cur_cap = cap;
 	r->ncur = n;
 	return 0;
 }
@@ -126,14 +140,20 @@ static int load(struct profile_loader *l, struct profile *p, size_t k, char err[
 		r->at = j;
 	}
 	st = &r->steps[step];
-	s->blocks = malloc((r->ncur + 1) * sizeof(*s->blocks));
-	if (!s->blocks)
+	if (r->spare_blocks && r->spare_blocks_cap >= r->ncur) {
+		s->blocks = r->spare_blocks;
+		r->spare_blocks = NULL;
+	} else if (!(s->blocks = malloc((r->ncur + 1) * sizeof(*s->blocks)))) {
 		return fail(err, -ENOMEM, k);
+	}
 	for (size_t i = 0; i < r->ncur; i++) {
 		const struct live_block *b = &r->cur[i];
 		size_t lo = 0, hi = st->ngen;
 
-		/* its generation: the snapshots before this one taken after it was born */
+		/* its generation: the snapshots before this one taken after it
+		 * was born (every one, for a block older than the first) */
+		if (hi && r->gen_stamps[0] >= b->stamp)
+			hi = 0;
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 
@@ -151,11 +171,22 @@ static int load(struct profile_loader *l, struct profile *p, size_t k, char err[
 	return 0;
 }
 
-static int reloadable(const struct profile_loader *l, size_t k)
+static void unload(struct profile_loader *l, struct profile *p, size_t k)
 {
-	const struct run_loader *r = (const struct run_loader *)l;
+	struct run_loader *r = (struct run_loader *)l;
+	struct profile_snapshot *s = &p->snapshots[k];
 
-	return k < r->nprofile && r->step_of[k] != NO_STEP;
+	if (k >= r->nprofile || r->step_of[k] == NO_STEP)
+		return;	/* not made here: nothing could make it again */
+	if (!r->spare_blocks || s->nblocks > r->spare_blocks_cap) {
+		free(r->spare_blocks);
+		r->spare_blocks = s->blocks;
+		r->spare_blocks_cap = s->nblocks;
+	} else {
+		free(s->blocks);
+	}
+	s->blocks = NULL;
+	s->unread = 1;
 }
 
 static void release(struct profile_loader *l)
@@ -169,7 +200,7 @@ struct run_loader *run_loader_new(void)
 
 	if (!r)
 		return NULL;
-	r->l = (struct profile_loader){ load, reloadable, release };
+	r->l = (struct profile_loader){ load, unload, release };
 	r->at = NO_STEP;
 	return r;
 }
@@ -231,5 +262,7 @@ void run_loader_free(struct run_loader *r)
 	free(r->stack_map);
 	free(r->gen_stamps);
 	free(r->cur);
+	free(r->spare);
+	free(r->spare_blocks);
 	free(r);
 }

@@ -936,11 +936,8 @@ void profile_unload_snapshot(struct profile *p, struct profile_snapshot *s)
 	const struct source *src = p->source;
 
 	if (p->loader) {
-		if (!s->unread && p->loader->reloadable(p->loader, (size_t)(s - p->snapshots))) {
-			free(s->blocks);
-			s->blocks = NULL;
-			s->unread = 1;
-		}
+		if (!s->unread)
+			p->loader->unload(p->loader, p, (size_t)(s - p->snapshots));
 		return;
 	}
 	if (!src || src->fd < 0 || src->version < 3 || s->unread)

@@ -260,8 +260,9 @@ struct profile_loader {
 	/* Fill snapshot k's blocks (unread: nblocks and bytes are known);
 	 * 0 or -errno with err filled. */
 	int (*load)(struct profile_loader *l, struct profile *p, size_t k, char err[PROFILE_ERRLEN]);
-	/* May snapshot k's blocks be let go, to be made again? */
-	int (*reloadable)(const struct profile_loader *l, size_t k);
+	/* Let snapshot k's blocks go (setting it unread again) when it can
+	 * make them again; else leave them. */
+	void (*unload)(struct profile_loader *l, struct profile *p, size_t k);
 	void (*release)(struct profile_loader *l);
 };
 
