@@ -54,6 +54,20 @@ static void xml_text(FILE *out, const char *s)
 	}
 }
 
+/* s as a JavaScript string literal's contents, safe inside CDATA: quotes,
+ * backslashes, control characters and <, >, ] escaped. */
+static void js_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == '\\' || c == '\'' || c == '"' || c == '<' || c == '>' || c == ']')
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
 static long add_node(struct tree *t, const char *name, size_t len, unsigned depth, uint64_t x)
 {
 	struct node *n;
@@ -150,18 +164,30 @@ static const char flame_script[] =
 	"function search() {\n"
 	"  var term = prompt('Search for frames (a regular expression):', '');\n"
 	"  if (term === null) return;\n"
-	"  var re = new RegExp(term), seen = {}, matched = 0;\n"
+	"  var re = new RegExp(term);\n"
 	"  frames().forEach(function (n) {\n"
 	"    var r = n.querySelector('rect'), hit = term !== '' && re.test(n.dataset.n);\n"
 	"    r.setAttribute('fill', hit ? 'rgb(230,0,230)' : r.dataset.fill);\n"
-	"    if (hit) { var x = +n.dataset.x, w = +n.dataset.w, inside = false;\n"
-	"      for (var k in seen) if (x >= +k && x + w <= seen[k]) inside = true;\n"
-	"      if (!inside) { seen[x] = x + w; matched += w; } }\n"
 	"  });\n"
 	"  document.getElementById('matched').textContent = term === '' ? ' ' :\n"
-	"    'Matched: ' + (100 * matched / total).toFixed(2) + '%%';\n"
+	"    'Matched: ' + (100 * share(re)).toFixed(2) + '%%';\n"
 	"}\n"
 	"]]></script>\n";
+
+/*
+ * The share a search reports, from every frame of the data (nodes, with
+ * those too narrow to draw): the union of the matching frames' spans, a
+ * frame inside a matching one counted once, over the total.
+ */
+static const char share_script[] =
+	"function share(re) {\n"
+	"  var spans = [], matched = 0, end = 0;\n"
+	"  nodes.forEach(function (n) { if (re.test(n[0])) spans.push(n); });\n"
+	"  spans.sort(function (a, b) { return a[1] - b[1] || b[2] - a[2]; });\n"
+	"  spans.forEach(function (s) { var e = s[1] + s[2];\n"
+	"    if (e > end) { matched += e - Math.max(s[1], end); end = e; } });\n"
+	"  return total ? matched / total : 0;\n"
+	"}\n";
 
 /* A box's value as a reader wants it: "34.3 MiB (35,991,480 bytes)" for
  * bytes, "1,234 blocks" for counts. */
@@ -214,6 +240,13 @@ int export_flamegraph(const struct export_ctx *x, const char *title)
 		"{ stroke: black; stroke-width: 0.5; } .button { cursor: pointer; fill: #2255aa; }</style>\n",
 		WIDTH + 2 * PAD, height, WIDTH + 2 * PAD, height);
 	fprintf(x->out, flame_script, WIDTH, PAD, CHAR_W, (unsigned long long)total, stack_value_unit(x->value));
+	fprintf(x->out, "<script type=\"text/ecmascript\"><![CDATA[\n%svar nodes = [\n", share_script);
+	for (size_t i = 0; i < t.n; i++) {
+		fputs("['", x->out);
+		js_text(x->out, t.nodes[i].name);
+		fprintf(x->out, "',%llu,%llu],\n", (unsigned long long)t.nodes[i].x, (unsigned long long)t.nodes[i].value);
+	}
+	fputs("];\n]]></script>\n", x->out);
 	fprintf(x->out, "<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#fbfbf7\"/>\n"
 		"<text x=\"%d\" y=\"24\" text-anchor=\"middle\" style=\"font-size: 16px\">", WIDTH / 2 + PAD);
 	put_title(x->out, title);

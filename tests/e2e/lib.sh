@@ -66,6 +66,30 @@ valgrind_kinds() {
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# svg_search_share SVG PATTERN: the share (a percentage, two decimals) the
+# flame graph's Search reports for PATTERN, its own script run by node
+svg_search_share() {
+	python3 - "$1" "$2" > "$T/search.js" <<'PY'
+import sys, xml.etree.ElementTree as ET
+print("var document = {};")
+for s in ET.parse(sys.argv[1]).getroot().findall("{http://www.w3.org/2000/svg}script"):
+    print(s.text)
+print("console.log((100 * share(new RegExp(%r))).toFixed(2))" % sys.argv[2])
+PY
+	node "$T/search.js"
+}
+
+# folded_share FOLDED PATTERN: the share of the stacks with a frame matching PATTERN
+folded_share() {
+	python3 - "$1" "$2" <<'PY'
+import re, sys
+lines = [l.rsplit(" ", 1) for l in open(sys.argv[1]).read().splitlines()]
+total = sum(int(v) for _, v in lines)
+hit = sum(int(v) for s, v in lines if any(re.search(sys.argv[2], f) for f in s.split(";")))
+print("%.2f" % (100 * hit / total))
+PY
+}
+
 # ---------------------------------------------------------------------
 # The real-program tier: other people's programs under heapwise and under
 # valgrind with the same environment, so that programs that copy their

@@ -95,3 +95,24 @@ for by_n in lineno:2001 traceback:3024; do
 		"$(json "$T/d.json" 'j["total"]["size"], j["total"]["size_diff"], len(j["sites"]), sum(g["size_diff"] != 0 for g in j["sites"])')" \
 		"(2025576, 0, $n, 0)"
 done
+
+# the flame graph's search reports the share of the data, not of the boxes
+# drawn: the smallest sites are far too narrow to draw (a few bytes of 2 MB)
+hw export -f svg -o "$T/m.svg" "$T/m.hws"
+hw export -f folded -o "$T/m.folded" "$T/m.hws"
+drawn=$(python3 - "$T/m.svg" <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = {"s": "http://www.w3.org/2000/svg"}
+names = [g.get("data-n") for g in root.findall(".//s:g[@id='frames']/s:g", ns)]
+print(len([n for n in names if re.search("^site_[0-9]?[0-9]$", n)]), len([n for n in names if n.startswith("site_")]))
+PY
+)
+expect "svg: site_0 to site_99 are too narrow to draw, most others are not" \
+	"$(echo "$drawn" | awk '{ print $1, ($2 > 1500) }')" "0 1"
+expect "svg: search: the hundred sites too narrow to draw hold a quarter of a percent" \
+	"$(svg_search_share "$T/m.svg" '^site_[0-9]?[0-9]$')" 0.25
+for pat in site_1 '^site_[0-9]?[0-9]$' walk main; do
+	expect "svg: search '$pat' reports the folded stacks' share" \
+		"$(svg_search_share "$T/m.svg" "$pat")" "$(folded_share "$T/m.folded" "$pat")"
+done

@@ -25,6 +25,8 @@ expect "folded: each function whole, on its own line, with its own bytes" \
 expect "csv: two rows, each with the whole name" \
 	"$(grep -cF -e "$one" -e "$two" "$T/l.csv")" 2
 "$HW" export -f svg -o "$T/l.svg" "$T/l.hws"
+expect "svg: its search reads the names, <, > and all, and finds both" \
+	"$(svg_search_share "$T/l.svg" 'leak<A+, [12]>')" "$(folded_share "$T/l.folded" 'leak<A+, [12]>')"
 expect "svg: both functions, whole, in the flame graph's data" \
 	"$(grep -cF -e "leak&lt;${long}, 1&gt;()" -e "leak<${long}, 1>()" "$T/l.svg" | awk '{ print ($1 > 0) }') $(grep -cF -e "leak&lt;${long}, 2&gt;()" -e "leak<${long}, 2>()" "$T/l.svg" | awk '{ print ($1 > 0) }')" \
 	"1 1"
