@@ -21,7 +21,9 @@
 #define WIDTH		1200
 #define PAD		10
 #define ROW		16
-#define CHAR_W		7	/* of 12px monospace, for fitting names in boxes */
+/* A character of 12 px monospace, for fitting names in boxes: DejaVu Sans
+ * Mono (Debian's monospace) advances 0.602 em, 7.22 px; 7 cut nothing */
+#define CHAR_W		7.25
 #define TITLE_CHARS	100	/* of the 16px title between the buttons (~9.6 px each, 1000 px) */
 
 /* A node of the flame graph: a frame under its parent's path. */
@@ -141,7 +143,7 @@ static void color_of(const char *name, char *buf, size_t len)
 
 static const char flame_script[] =
 	"<script type=\"text/ecmascript\"><![CDATA[\n"
-	"var W = %d, X0 = %d, CW = %d, total = %llu, unit = '%s';\n"
+	"var W = %d, X0 = %d, CW = %.2f, total = %llu, unit = '%s';\n"
 	"function frames() { return document.querySelectorAll('#frames g'); }\n"
 	"function fit(s, w) { var c = Math.floor((w - 6) / CW); if (c < 3) return '';\n"
 	"  return s.length <= c ? s : s.slice(0, c - 2) + '..'; }\n"

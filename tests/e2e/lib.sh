@@ -79,6 +79,20 @@ PY
 	node "$T/search.js"
 }
 
+# mono_advance: the width (px) of a character of 12 px monospace as a viewer
+# draws it: fontconfig's monospace font, its advance from its hhea and head
+mono_advance() {
+	python3 - "$(fc-match -f '%{file}' monospace)" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+tables = {data[12 + 16 * i:16 + 16 * i].decode("latin-1"): struct.unpack(">I", data[20 + 16 * i:24 + 16 * i])[0]
+          for i in range(struct.unpack(">H", data[4:6])[0])}
+units = struct.unpack(">H", data[tables["head"] + 18:tables["head"] + 20])[0]
+widest = struct.unpack(">H", data[tables["hhea"] + 10:tables["hhea"] + 12])[0]
+print(12 * widest / units)
+PY
+}
+
 # folded_share FOLDED PATTERN: the share of the stacks with a frame matching PATTERN
 folded_share() {
 	python3 - "$1" "$2" <<'PY'
