@@ -28,7 +28,8 @@ int selector_open(const char *arg, struct profile *p, const struct profile_snaps
 		free(file);
 		return error("'%s' names no snapshot after '@' (try @exit, @peak or a number)", arg);
 	}
-	ret = profile_read_lazy(p, file, err);	/* the other snapshots stay in the file */
+	/* the other snapshots stay in the file, and the scans too when unwanted */
+	ret = scanned ? profile_read_lazy(p, file, err) : profile_read_lazy_unscanned(p, file, err);
 	if (ret < 0) {
 		free(file);
 		return error("%s", err);

@@ -16,8 +16,9 @@
 
 /*
  * Read the profile that arg names into p and point *snap at the selected
- * snapshot; scanned: the command reads reachability (leaks, refs). Returns
- * 0, or 1 after printing an error (p is then released).
+ * snapshot; scanned: the command reads reachability (leaks, refs), else
+ * no snapshot's scan is read (scan is NULL in all). Returns 0, or 1 after
+ * printing an error (p is then released).
  */
 int selector_open(const char *arg, struct profile *p, const struct profile_snapshot **snap, int scanned);
 

@@ -676,7 +676,10 @@ static const char *read_section(int fd, uint32_t version, const struct section_e
  * byte is under a checksum), then the whole checked again. Lazily, the file
  * is kept (fd is the profile's then, even on failure) and snapshots' blocks
  * are left in it. */
-static int read_profile(struct profile *p, int fd, const char *path, int lazy, char err[PROFILE_ERRLEN])
+/* lazy: leave the snapshots' blocks in the file; no_scans: and do not read
+ * their scans at all (a report that never follows pointers). */
+static int read_profile(struct profile *p, int fd, const char *path, int lazy, int no_scans,
+			char err[PROFILE_ERRLEN])
 {
 	struct file_header h;
 	struct section_entry *table = NULL;
@@ -765,6 +768,8 @@ static int read_profile(struct profile *p, int fd, const char *path, int lazy, c
 			goto out;
 		}
 		expected = (e->offset + e->size + 7) & ~7ull;
+		if (no_scans && e->type == SEC_SCAN)
+			continue;	/* its bytes are not even read: no checksum to check */
 		src->entry = *e;
 		src->section = i;
 		why = read_section(fd, h.version, e,
@@ -817,10 +822,10 @@ out:
 
 int profile_read_fd(struct profile *p, int fd, const char *path, char err[PROFILE_ERRLEN])
 {
-	return read_profile(p, fd, path, 0, err);
+	return read_profile(p, fd, path, 0, 0, err);
 }
 
-static int open_profile(struct profile *p, const char *path, int lazy, char err[PROFILE_ERRLEN])
+static int open_profile(struct profile *p, const char *path, int lazy, int no_scans, char err[PROFILE_ERRLEN])
 {
 	int fd, ret;
 
@@ -828,7 +833,7 @@ static int open_profile(struct profile *p, const char *path, int lazy, char err[
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return profile_fail(err, -errno, "cannot open '%s': %s", path, strerror(errno));
-	ret = read_profile(p, fd, path, lazy, err);
+	ret = read_profile(p, fd, path, lazy, no_scans, err);
 	if (!lazy)
 		close(fd);
 	return ret;
@@ -836,12 +841,17 @@ static int open_profile(struct profile *p, const char *path, int lazy, char err[
 
 int profile_read(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 {
-	return open_profile(p, path, 0, err);
+	return open_profile(p, path, 0, 0, err);
 }
 
 int profile_read_lazy(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
 {
-	return open_profile(p, path, 1, err);
+	return open_profile(p, path, 1, 0, err);
+}
+
+int profile_read_lazy_unscanned(struct profile *p, const char *path, char err[PROFILE_ERRLEN])
+{
+	return open_profile(p, path, 1, 1, err);
 }
 
 /* Snapshot k's blocks from its section, its base's already in memory. */

@@ -44,3 +44,28 @@ expect "not a profile: status 1" "$?" 1
 expect_match "not a profile: says so" "$(cat "$T/err")" "is not a heapwise profile"
 "$HW" stats "$T/missing.hws" 2> "$T/err"
 expect_match "missing file: says so" "$(cat "$T/err")" "cannot open '.*missing.hws': No such file or directory"
+
+# a damaged scan: the reports of the heap alone (top, diff, export) never
+# read a scan, so they answer, with the numbers of the good file; those
+# that follow pointers (leaks, refs) read it, and say it is corrupt
+cp "$T/good.hws" "$T/scan.hws"
+python3 - "$T/scan.hws" <<'PY'
+import struct, sys
+f = open(sys.argv[1], "r+b")
+data = f.read()
+n = struct.unpack("<I", data[12:16])[0]
+for i in range(n):
+    kind, _, off, size = struct.unpack("<IIQQ", data[32 + 32 * i:56 + 32 * i])
+    if kind == 11:	# SEC_SCAN
+        f.seek(off + size // 2)
+        f.write(bytes([data[off + size // 2] ^ 0xff]))
+PY
+expect "damaged scan: top answers as on the good file" \
+	"$("$HW" top -n 0 "$T/scan.hws" 2>&1)" "$("$HW" top -n 0 "$T/good.hws" 2>&1)"
+expect "damaged scan: diff answers" "$("$HW" diff "$T/scan.hws@peak" "$T/scan.hws@exit" 2>&1 | tail -1)" \
+	"$("$HW" diff "$T/good.hws@peak" "$T/good.hws@exit" 2>&1 | tail -1)"
+expect "damaged scan: export answers" "$("$HW" export -f folded "$T/scan.hws" | md5sum)" \
+	"$("$HW" export -f folded "$T/good.hws" | md5sum)"
+"$HW" leaks "$T/scan.hws" > /dev/null 2> "$T/err"
+expect "damaged scan: leaks refuses it" "$?" 1
+expect_match "damaged scan: and says where" "$(cat "$T/err")" "is corrupt: section [0-9]+ \\(scan\\)"
