@@ -11,7 +11,8 @@
 #   (f)-(i) real programs: sqlite3, jq, perl (also with --no-scan), cc1plus
 #   (j) the exit scan of a heap of interior pointers: the program's stop
 #   (k) thirty snapshots of a steady 100k-block heap: the profile's size
-#       against one without them, and how long stats and top take on it
+#       against one without them, how long stats and top take on it, and
+#       heapwise run's own peak RSS with them and without
 #   (l) a 2.4M-block heap: how long top --by traceback takes on its exit
 #       snapshot, and its peak RSS
 # The three ways of running a workload are interleaved, RUNS times each
@@ -159,13 +160,16 @@ report_times() {
 		"$(cut -d' ' -f2 "$tmp/report" | median | awk '{ print $1 / 1024 }')"
 }
 
-./heapwise run -q -o "$tmp/none.hws" -- build/progs/steadyheap 100000 150 > /dev/null 2>&1
-./heapwise run -q -s 0.1 -o "$tmp/every.hws" -- build/progs/steadyheap 100000 150 > /dev/null 2>&1
+# heapwise run's own peak RSS (KiB), as its debug output gives it
+run_rss() { HEAPWISE_DEBUG=1 ./heapwise run -q "$@" 2>&1 > /dev/null | sed -n "s/.*heapwise's peak RSS \([0-9]*\) KiB.*/\1/p"; }
+rss_none=$(run_rss -o "$tmp/none.hws" -- build/progs/steadyheap 100000 150)
+rss_every=$(run_rss -s 0.1 -o "$tmp/every.hws" -- build/progs/steadyheap 100000 150)
 printf "(k) steady 100k-block heap, %s snapshots: profile %s / %s bytes without them = %.2fx; stats %s; top %s\n" \
 	"$(./heapwise stats -f json "$tmp/every.hws" | grep -c '"name": "auto-')" \
 	"$(stat -c %s "$tmp/every.hws")" "$(stat -c %s "$tmp/none.hws")" \
 	"$(echo "$(stat -c %s "$tmp/every.hws") $(stat -c %s "$tmp/none.hws")" | awk '{ print $1 / $2 }')" \
 	"$(report_times stats "$tmp/every.hws")" "$(report_times top "$tmp/every.hws@auto-15")"
+echo "    heapwise run's own peak RSS: $((rss_every / 1024)) MiB with the snapshots, $((rss_none / 1024)) MiB without"
 ./heapwise run -q -o "$tmp/big.hws" -- build/progs/bigheap 2400000 > /dev/null 2>&1
 echo "(l) 2.4M-block exit snapshot: top --by traceback $(report_times top --by traceback "$tmp/big.hws")"
 
