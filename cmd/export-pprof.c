@@ -161,7 +161,7 @@ static int mappings(struct pprof *x)
 }
 
 /* One pprof function per (name, file); frames share them through a hash
- * of the two string offsets. A frame without a name gets its own. */
+ * of the two string offsets. A frame without a name gets none. */
 static void functions(struct pprof *x)
 {
 	const struct profile *p = x->p;
@@ -182,29 +182,24 @@ static void functions(struct pprof *x)
 		uint64_t key = (uint64_t)f->function << 32 | f->file;
 		size_t h = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
 
-		if (f->function) {
-			while (ids[h] && keys[h] != key)
-				h = (h + 1) & (cap - 1);
-			if (ids[h]) {
-				x->function_of[i] = ids[h];
-				continue;
-			}
-			keys[h] = key;
-			ids[h] = next;
+		if (!f->function) {
+			/* no name: no function, and its location no line, as pprof
+			 * expects of an address it may symbolize itself */
+			x->function_of[i] = 0;
+			continue;
 		}
+		while (ids[h] && keys[h] != key)
+			h = (h + 1) & (cap - 1);
+		if (ids[h]) {
+			x->function_of[i] = ids[h];
+			continue;
+		}
+		keys[h] = key;
+		ids[h] = next;
 		x->function_of[i] = next;
 		pb_uint(&x->msg, 1, next++);
-		if (f->function) {
-			uint64_t name = string_id(x, f->function);
-
-			pb_uint(&x->msg, 2, name);
-			pb_uint(&x->msg, 3, name);
-		} else {
-			char name[64];
-
-			snprintf(name, sizeof(name), "0x%llx", (unsigned long long)f->ip);
-			pb_uint(&x->msg, 2, extra_string(x, name));
-		}
+		pb_uint(&x->msg, 2, string_id(x, f->function));
+		pb_uint(&x->msg, 3, string_id(x, f->function));
 		pb_uint(&x->msg, 4, string_id(x, f->file));
 		pb_message(&x->out, 5, &x->msg);
 	}
@@ -236,9 +231,12 @@ static void locations(struct pprof *x)
 					pb_uint(&x->msg, 2, f->module + 1);
 				pb_uint(&x->msg, 3, f->ip ? f->ip - 1 : 0);
 				for (uint32_t k = 0; k < n; k++) {
-					const struct profile_frame *g = &p->frames[p->stack_frames[st->first + i + k]];
+					uint32_t frame = p->stack_frames[st->first + i + k];
+					const struct profile_frame *g = &p->frames[frame];
 
-					pb_uint(&x->tmp, 1, x->function_of[p->stack_frames[st->first + i + k]]);
+					if (!x->function_of[frame])
+						continue;	/* unnamed: the address alone */
+					pb_uint(&x->tmp, 1, x->function_of[frame]);
 					pb_uint(&x->tmp, 2, g->line);
 					pb_message(&x->msg, 4, &x->tmp);
 				}

@@ -110,6 +110,12 @@ if have go; then
 	go tool pprof -raw "$T/e.pb.gz" 2>/dev/null | sed -n '/^Mappings/,$p' > "$T/maps"
 	expect "pprof: the stripped program's mapping claims no symbols, libc's does" \
 		"$(grep -c 'leaky-stripped [0-9a-f]* *$' "$T/maps") $(grep -c 'libc.so.6 [0-9a-f]* \[FN\]\[FL\]\[LN\]' "$T/maps")" "1 1"
+	# its frames are addresses, not functions named after them: pprof names them by their binary
+	go tool pprof -raw "$T/e.pb.gz" 2>/dev/null | sed -n '/^Locations/,/^Mappings/p' > "$T/locs"
+	expect "pprof: the stripped program's locations have an address and no line" \
+		"$(grep -c ' M=[0-9]* *$' "$T/locs" | awk '{ print ($1 > 0) }') $(grep -c ' 0x[0-9a-f]* M=[0-9]* 0x' "$T/locs")" "1 0"
+	expect_match "pprof: -top names them by their binary" \
+		"$(go tool pprof -top -sample_index=inuse_space "$T/e.pb.gz" 2>/dev/null)" " 100% +\[leaky-stripped\]$"
 else
 	not_ok "go is not installed: pprof output not checked by go tool pprof" "make test-deps installs golang-go"
 fi
