@@ -174,8 +174,11 @@ int cmd_export(int argc, char **argv)
 		}
 	}
 	cmd = profile_get_meta(&p, "command");
-	snprintf(title, sizeof(title), "%s: %s of snapshot %s", cmd ? cmd : "heapwise",
-		 timeline ? "heap and RSS" : stack_value_name(x.value), profile_str(&p, x.s->name));
+	if (timeline)	/* the whole run, not a snapshot */
+		snprintf(title, sizeof(title), "%s: heap and RSS over the run", cmd ? cmd : "heapwise");
+	else
+		snprintf(title, sizeof(title), "%s: %s of snapshot %s", cmd ? cmd : "heapwise",
+			 stack_value_name(x.value), profile_str(&p, x.s->name));
 	switch (format) {
 	case OUT_FOLDED: ret = export_folded(&x); break;
 	case OUT_SVG: ret = timeline ? export_timeline(&x, title) : export_flamegraph(&x, title); break;

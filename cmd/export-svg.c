@@ -314,16 +314,28 @@ static void polyline(FILE *out, const struct profile *p, int rss, double tscale,
 	fprintf(out, "\"/>\n");
 }
 
+/*
+ * A dashed line at x with its label written down along it, inside the
+ * plot (below the legend), unless the label before is too close (labelled
+ * ends at the x a new label may start from): the line and its hover text
+ * stay, the label would be drawn over the other.
+ */
 static void marker(FILE *out, double x, unsigned top, unsigned base, const char *color, const char *label,
-		   const char *detail)
+		   const char *detail, double *labelled)
 {
 	fprintf(out, "<g><title>");
 	xml_text(out, detail);
-	fprintf(out, "</title><line x1=\"%.1f\" y1=\"%u\" x2=\"%.1f\" y2=\"%u\" stroke=\"%s\" stroke-dasharray=\"4,3\"/>"
-		"<text x=\"%.1f\" y=\"%u\" fill=\"%s\" transform=\"rotate(-90 %.1f %u)\">", x, top, x, base, color,
-		x + 4, top + 4, color, x + 4, top + 4);
-	xml_text(out, label);
-	fprintf(out, "</text></g>\n");
+	fprintf(out, "</title><line x1=\"%.1f\" y1=\"%u\" x2=\"%.1f\" y2=\"%u\" stroke=\"%s\" stroke-dasharray=\"4,3\"/>",
+		x, top, x, base, color);
+	if (x >= *labelled) {
+		/* rotated a quarter turn clockwise about its start: it reads downwards */
+		fprintf(out, "<text x=\"%.1f\" y=\"%u\" fill=\"%s\" transform=\"rotate(90 %.1f %u)\">", x + 4, top + 4,
+			color, x + 4, top + 4);
+		xml_text(out, label);
+		fprintf(out, "</text>");
+		*labelled = x + ROW;
+	}
+	fprintf(out, "</g>\n");
 }
 
 int export_timeline(const struct export_ctx *x, const char *title)
@@ -331,7 +343,8 @@ int export_timeline(const struct export_ctx *x, const char *title)
 	const struct profile *p = x->p;
 	const unsigned height = 420, top = 60, base = 380;
 	uint64_t tmax = p->totals.duration_ns, ymax = 1;
-	double tscale, yscale;
+	double tscale, yscale, labelled = 0;
+	int peak_drawn = 0;
 	char a[32], b[32], detail[128];
 
 	for (size_t i = 0; i < p->nsamples; i++) {
@@ -352,7 +365,7 @@ int export_timeline(const struct export_ctx *x, const char *title)
 		"<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#fbfbf7\"/>\n"
 		"<text x=\"%d\" y=\"24\" text-anchor=\"middle\" style=\"font-size: 16px\">",
 		WIDTH + 2 * PAD, height, WIDTH + 2 * PAD, height, WIDTH / 2 + PAD);
-	xml_text(x->out, title);
+	put_title(x->out, title);
 	/* the scale's top inside the plot, right of the axis: "332.6 MiB"
 	 * would not fit left of it */
 	format_bytes(ymax, a, sizeof(a));
@@ -365,21 +378,27 @@ int export_timeline(const struct export_ctx *x, const char *title)
 		top, base, base, WIDTH - 20, base, top + 12, a, base, WIDTH - 20, base + 18, b);
 	polyline(x->out, p, 1, tscale, yscale, base, "#2471a3");
 	polyline(x->out, p, 0, tscale, yscale, base, "#c0392b");
-	format_bytes(p->totals.peak_bytes, a, sizeof(a));
-	format_duration(p->totals.peak_t_ns, b, sizeof(b));
-	snprintf(detail, sizeof(detail), "peak heap %s at %s", a, b);
-	marker(x->out, 60 + (double)p->totals.peak_t_ns * tscale, top, base, "#c0392b", "peak", detail);
-	for (size_t i = 0; i < p->nsnapshots; i++) {
-		const struct profile_snapshot *s = &p->snapshots[i];
-		const char *name = profile_str(p, s->name);
+	/* the markers from left to right (the peak where its snapshot is, in
+	 * time order), so that a label gives way to the one before it */
+	for (size_t i = 0; i <= p->nsnapshots; i++) {
+		const struct profile_snapshot *s = i < p->nsnapshots ? &p->snapshots[i] : NULL;
+		const char *name = s ? profile_str(p, s->name) : "peak";
 
-		if (strcmp(name, "peak") == 0)
+		if (strcmp(name, "peak") == 0) {
+			if (peak_drawn++)
+				continue;
+			format_bytes(p->totals.peak_bytes, a, sizeof(a));
+			format_duration(p->totals.peak_t_ns, b, sizeof(b));
+			snprintf(detail, sizeof(detail), "peak heap %s at %s", a, b);
+			marker(x->out, 60 + (double)p->totals.peak_t_ns * tscale, top, base, "#c0392b", "peak", detail,
+			       &labelled);
 			continue;
+		}
 		format_bytes(s->bytes, a, sizeof(a));
 		format_duration(s->t_ns, b, sizeof(b));
 		snprintf(detail, sizeof(detail), "snapshot %s at %s: %s in %llu blocks", name, b, a,
 			 (unsigned long long)s->nblocks);
-		marker(x->out, 60 + (double)s->t_ns * tscale, top, base, "#117a65", name, detail);
+		marker(x->out, 60 + (double)s->t_ns * tscale, top, base, "#117a65", name, detail, &labelled);
 	}
 	fprintf(x->out, "</svg>\n");
 	return 0;

@@ -675,9 +675,8 @@ static const char *read_section(int fd, uint32_t version, const struct section_e
  * and checked on its own (version 3: the sections tile the file, so every
  * byte is under a checksum), then the whole checked again. Lazily, the file
  * is kept (fd is the profile's then, even on failure) and snapshots' blocks
- * are left in it. */
-/* lazy: leave the snapshots' blocks in the file; no_scans: and do not read
- * their scans at all (a report that never follows pointers). */
+ * are left in it; no_scans, their scans are not read at all (a report that
+ * never follows pointers). */
 static int read_profile(struct profile *p, int fd, const char *path, int lazy, int no_scans,
 			char err[PROFILE_ERRLEN])
 {

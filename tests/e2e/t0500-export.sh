@@ -71,6 +71,19 @@ expect "svg: counts in the titles are counts, with commas" \
 expect "svg --timeline: heap and RSS lines" "$(svg "$T/t.svg" 'len(root.findall("s:polyline", ns))')" "2"
 expect "svg --timeline: the peak and every snapshot marked" \
 	"$(svg "$T/t.svg" '[g.find("s:text", ns).text for g in root.findall("s:g", ns)]')" "['peak', 'exit']"
+expect_match "svg --timeline: its title says it is the whole run" \
+	"$(svg "$T/t.svg" '[e.text for e in root.findall("s:text", ns) if e.get("style") == "font-size: 16px"][0]')" \
+	": heap and RSS over the run$"
+# a hundred snapshots in a second: every one marked, each label down its line
+# inside the plot (below the title and legend, above the axis), none over
+# another (those too close keep their line and hover text, not a label)
+"$HW" run -q -s 0.01 -o "$T/many.hws" -- "$P/steadyheap" 1000 50 > /dev/null 2>&1
+"$HW" export -f svg --timeline -o "$T/many.svg" "$T/many.hws"
+advance=$(mono_advance)
+nsnap=$(stats_json "$T/many.hws" | json /dev/stdin 'len(j["snapshots"])')
+expect "svg --timeline: a line for each snapshot; labels inside the plot, none over another" \
+	"$(svg "$T/many.svg" '(lambda marks, labels: (len(marks) == '"$nsnap"', len(labels) > 10, all(60 <= float(t.get("y")) and float(t.get("y")) + '"$advance"' * len(t.text) <= 380 and float(t.get("x")) + 12 <= float(root.get("width")) for t in labels), all(b - a >= 12 for a, b in zip(sorted(float(t.get("x")) for t in labels), sorted(float(t.get("x")) for t in labels)[1:]))))([g for g in root.findall("s:g", ns) if g.find("s:line", ns) is not None], [t for g in root.findall("s:g", ns) for t in g.findall("s:text", ns)])' 2>&1)" \
+	"(True, True, True, True)"
 # a heap over 100 MiB: the scale's top reads whole, and no axis label leaves the picture
 # (12 px monospace is 7.2 px a character; the title, a command line, is not checked)
 "$HW" run -q -o "$T/big.hws" -- "$P/bigheap" 1200000 > /dev/null
