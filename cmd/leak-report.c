@@ -28,7 +28,7 @@ int leak_report_need_scan(const struct profile *p, const struct profile_snapshot
 	if (s->scan)
 		return 0;
 	if (strcmp(profile_str(p, s->name), "py-exit") == 0)
-		why = "a Python program's py-exit snapshot is scanned up to 500,000 live blocks (this one held "
+		why = "a Python program's py-exit snapshot is scanned up to 1,500,000 live blocks (this one held "
 		      "more: it would stop the program a second or more); `heapwise snapshot --scan` takes one";
 	return error("snapshot '%s' of '%s' has no reachability scan: %s", profile_str(p, s->name), file,
 		     why ? why : "scans are taken at exit (unless --no-scan) and by `heapwise snapshot --scan`");

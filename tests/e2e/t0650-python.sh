@@ -146,9 +146,19 @@ printf 'keep = [("item", i, [i]) for i in range(340000)]\n' > "$T/million.py"
 expect "py-exit: a million objects by type" \
 	"$(json "$T/million.json" 'sorted((g["type"], g["count"] >= 340000) for g in j["groups"] if g["type"] in ("tuple", "list", "int"))')" \
 	"[('int', True), ('list', True), ('tuple', True)]"
-"$HW" leaks "$T/million.hws@py-exit" > /dev/null 2> "$T/million.err"
-expect_match "py-exit: a million objects are not scanned there, and leaks says why" "$(cat "$T/million.err")" \
-	"^heapwise: error: snapshot 'py-exit' of '$T/million.hws@py-exit' has no reachability scan: a Python program's py-exit snapshot is scanned up to 500,000 live blocks"
+# ... scanned at py-exit with the program stopped under a second (issue 20), nothing lost
+"$HW" run -o "$T/million2.hws" -- python3 "$T/million.py" 2> "$T/million.out"
+expect_match "py-exit: a million objects scanned, the program stopped under a second for it" \
+	"$(grep "^heapwise: Python's leaks at py-exit" "$T/million.out")" "stopped [0-9]{1,3} ms for the scan"
+expect "py-exit: the million objects' scan: no uncollected cycle, no leaked reference" \
+	"$("$HW" leaks -f json "$T/million2.hws@py-exit" | json /dev/stdin '(j["python"]["uncollected_cycles"]["count"], j["python"]["leaked_references"]["count"], j["reachable"]["blocks"] > 1000000)')" \
+	"(0, 0, True)"
+# more than the scan takes at py-exit: leaks says why there is none
+printf 'keep = [("item", i, [i]) for i in range(500000)]\n' > "$T/more.py"
+"$HW" run -q -o "$T/more.hws" -- python3 "$T/more.py"
+"$HW" leaks "$T/more.hws@py-exit" > /dev/null 2> "$T/more.err"
+expect_match "py-exit: two million blocks are not scanned there, and leaks says why" "$(cat "$T/more.err")" \
+	"^heapwise: error: snapshot 'py-exit' of '$T/more.hws@py-exit' has no reachability scan: a Python program's py-exit snapshot is scanned up to 1,500,000 live blocks"
 
 # gc from outside: the cycle collector at py-exit, as gc itself says just before (counts move
 # by the few objects its report makes)
