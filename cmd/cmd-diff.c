@@ -254,17 +254,6 @@ static void print_markdown(const struct diff *d, enum group_by by, size_t n, con
 }
 
 /* A differential folded file: "stack OLD NEW", live bytes, every stack of either. */
-/* Zero the values of stacks of programs --program did not pick. */
-static void keep_programs(const struct profile *p, const struct group_options *g, uint64_t *values)
-{
-	for (size_t s = 0; g->nimages && s < p->nstacks; s++) {
-		uint32_t image = stack_image(p, (uint32_t)s);
-
-		if (image >= g->nimages || !g->images[image])
-			values[s] = 0;
-	}
-}
-
 static int print_folded(const struct profile *po, const struct profile_snapshot *so, const struct group_options *go,
 			const struct profile *pn, const struct profile_snapshot *sn, const struct group_options *gn)
 {
@@ -275,8 +264,9 @@ static int print_folded(const struct profile *po, const struct profile_snapshot 
 
 	if (stack_values(po, so, VALUE_LIVE_BYTES, &va) < 0 || stack_values(pn, sn, VALUE_LIVE_BYTES, &vb) < 0)
 		goto out;
-	keep_programs(po, go, va);
-	keep_programs(pn, gn, vb);
+	/* what --program did not pick counts for nothing */
+	images_keep_values(po, go->images, go->nimages, va);
+	images_keep_values(pn, gn->images, gn->nimages, vb);
 	if (export_folded_lines(po, va, &a, &na) < 0 || export_folded_lines(pn, vb, &b, &nb) < 0)
 		goto out;
 	while (i < na || k < nb) {

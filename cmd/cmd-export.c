@@ -60,12 +60,7 @@ static const struct { const char *name; enum stack_value value; } values[] = {
 
 int export_stack_kept(const struct export_ctx *x, uint32_t stack)
 {
-	uint32_t image;
-
-	if (!x->images)
-		return 1;
-	image = stack_image(x->p, stack);
-	return image < x->nimages && x->images[image];
+	return images_picked(x->p, x->images, x->nimages, stack);
 }
 
 /* --program WHICH: the images it picks into x, as top and diff pick them;

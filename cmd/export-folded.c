@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/analysis/images.h"
 #include "../report/analysis/site-names.h"
 #include "export.h"
 
@@ -120,9 +121,7 @@ int export_folded_values(const struct export_ctx *x, struct folded_line **lines,
 	*n = 0;
 	if (ret < 0)
 		return ret;
-	for (size_t s = 0; x->images && s < x->p->nstacks; s++)
-		if (!export_stack_kept(x, (uint32_t)s))
-			values[s] = 0;
+	images_keep_values(x->p, x->images, x->nimages, values);
 	ret = export_folded_lines(x->p, values, lines, n);
 	free(values);
 	return ret;

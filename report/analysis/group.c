@@ -100,12 +100,7 @@ static int stack_kept(const struct profile *p, uint32_t stack, uint32_t from, co
 		return 0;
 	if (o->nexclude && stack_matches(p, stack, from, o->all_frames, o->exclude, o->nexclude))
 		return 0;
-	if (o->nimages) {
-		uint32_t image = stack_image(p, stack);
-
-		return image < o->nimages && o->images[image];
-	}
-	return 1;
+	return images_picked(p, o->images, o->nimages, stack);
 }
 
 static uint64_t hash_key(const char *s)

@@ -71,6 +71,23 @@ static int names_image(const char *which, uint32_t i, const char *path)
 	return *path && (fnmatch(which, path, 0) == 0 || fnmatch(which, base ? base + 1 : path, 0) == 0);
 }
 
+int images_picked(const struct profile *p, const uint8_t *picked, uint32_t n, uint32_t stack)
+{
+	uint32_t image;
+
+	if (!n)
+		return 1;
+	image = stack_image(p, stack);
+	return image < n && picked[image];
+}
+
+void images_keep_values(const struct profile *p, const uint8_t *picked, uint32_t n, uint64_t *values)
+{
+	for (size_t s = 0; n && s < p->nstacks; s++)
+		if (!images_picked(p, picked, n, (uint32_t)s))
+			values[s] = 0;
+}
+
 int images_select(const struct profile *p, const char *which, uint8_t **out, uint32_t *n)
 {
 	uint32_t last = 0;

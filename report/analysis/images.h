@@ -38,4 +38,11 @@ uint32_t stack_image(const struct profile *p, uint32_t stack);
  */
 int images_select(const struct profile *p, const char *which, uint8_t **out, uint32_t *n);
 
+/* Is stack of an image picked (images_select's flags, n of them)? Every
+ * stack is when n is 0: no --program. */
+int images_picked(const struct profile *p, const uint8_t *picked, uint32_t n, uint32_t stack);
+
+/* Zero values[s] (one per stack of p) for each stack not picked. */
+void images_keep_values(const struct profile *p, const uint8_t *picked, uint32_t n, uint64_t *values);
+
 #endif
