@@ -427,19 +427,8 @@ static int add_snapshot(struct builder *b, uint32_t name, uint64_t t_ns, uint64_
 		free(blocks);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++) {
-		size_t lo = 0, hi = b->ngen_stamps;
-
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (b->gen_stamps[mid] < blocks[i].stamp)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		blocks[i].generation = (uint32_t)(b->ngen_stamps - lo);
-	}
+	for (size_t i = 0; i < n; i++)
+		blocks[i].generation = snapshot_generation(b->gen_stamps, b->ngen_stamps, blocks[i].stamp);
 	if (!is_peak)
 		b->gen_stamps[b->ngen_stamps++] = stamp;
 	s = &s[p->nsnapshots++];

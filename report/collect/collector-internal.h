@@ -76,6 +76,28 @@ struct run_snapshot {
 	size_t profile_index;		/* build.c: where it went in the profile */
 };
 
+/*
+ * A block's generation in a snapshot: how many of the ngen snapshots
+ * before it that count (gen_stamps, in order: the run's, not the peak)
+ * were taken after the block was born, at or after its stamp.
+ */
+static inline uint32_t snapshot_generation(const uint64_t *gen_stamps, size_t ngen, uint64_t stamp)
+{
+	size_t lo = 0, hi = ngen;
+
+	if (hi && gen_stamps[0] >= stamp)
+		return (uint32_t)ngen;	/* older than the first: every one */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (gen_stamps[mid] < stamp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (uint32_t)(ngen - lo);
+}
+
 /* Records copied out of the rings, waiting for replay. */
 struct chunk {
 	struct chunk *next;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../util/addrsort.h"
+#include "../util/array.h"
 #include "runload.h"
 
 #define NO_STEP ((size_t)-1)
@@ -33,7 +34,7 @@ struct run_loader {
 	struct chain_step *steps;
 	size_t nsteps, cap;
 	size_t *step_of;		/* profile snapshot -> step, NO_STEP for none */
-	size_t nprofile;
+	size_t nprofile, step_of_cap;
 	uint32_t *stack_map;		/* the collector's stack ids -> the profile's */
 	size_t nslots;
 	uint64_t *gen_stamps;
@@ -148,23 +149,10 @@ static int load(struct profile_loader *l, struct profile *p, size_t k, char err[
 	}
 	for (size_t i = 0; i < r->ncur; i++) {
 		const struct live_block *b = &r->cur[i];
-		size_t lo = 0, hi = st->ngen;
 
-		/* its generation: the snapshots before this one taken after it
-		 * was born (every one, for a block older than the first) */
-		if (hi && r->gen_stamps[0] >= b->stamp)
-			hi = 0;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (r->gen_stamps[mid] < b->stamp)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
 		s->blocks[i] = (struct profile_block){ b->addr, b->size, b->stamp,
 						       b->stack < r->nslots ? r->stack_map[b->stack] : 0,
-						       (uint32_t)(st->ngen - lo) };
+						       snapshot_generation(r->gen_stamps, st->ngen, b->stamp) };
 	}
 	s->nblocks = r->ncur;
 	s->unread = 0;
@@ -207,25 +195,11 @@ struct run_loader *run_loader_new(void)
 
 int run_loader_add(struct run_loader *r, size_t k, struct run_snapshot *rs, size_t ngen)
 {
-	if (r->nsteps == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct chain_step *n = realloc(r->steps, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		r->steps = n;
-		r->cap = cap;
-	}
-	if (k >= r->nprofile) {
-		size_t *n = realloc(r->step_of, (k + 1) * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		for (size_t i = r->nprofile; i <= k; i++)
-			n[i] = NO_STEP;
-		r->step_of = n;
-		r->nprofile = k + 1;
-	}
+	if (array_grow((void **)&r->steps, &r->cap, r->nsteps + 1, sizeof(*r->steps)) < 0 ||
+	    array_grow((void **)&r->step_of, &r->step_of_cap, k + 1, sizeof(*r->step_of)) < 0)
+		return -ENOMEM;
+	for (; r->nprofile <= k; r->nprofile++)
+		r->step_of[r->nprofile] = NO_STEP;
 	r->steps[r->nsteps] = (struct chain_step){ rs->born, rs->gone, rs->nborn, rs->ngone, rs->nblocks,
 						    rs->whole || r->nsteps == 0, 0, ngen };
 	r->step_of[k] = r->nsteps++;
