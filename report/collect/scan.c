@@ -1116,21 +1116,37 @@ static unsigned heuristic(struct scan *s, const struct scan_block *b, const stru
 	return PROFILE_HEUR_NONE;
 }
 
-/* Does edge e need the head of the block it reaches? A Python rule may
- * settle it first (as review_interior applies them). */
-static int needs_head(const struct scan *s, const struct profile_edge *e)
+/* What Python's rules make of an edge to a block that holds an object. */
+enum python_edge {
+	PYTHON_EDGE_NONE,	/* no rule applies: a pointer like any other */
+	PYTHON_EDGE_GC_LINK,	/* to its PyGC_Head (flag bits and all): a gc list link */
+	PYTHON_EDGE_OBJECT,	/* to the object past its pre-header: a start pointer */
+};
+
+static enum python_edge python_edge(const struct scan *s, const struct profile_edge *e)
 {
 	uint64_t head;
 
-	if (!e->target)
-		return 0;
-	if (s->in->py_layout && s->in->py_layout[e->to]) {
-		if (gc_head(s, e->to, &head) && e->target - head < 4)
-			return 0;
-		if (e->target == PYTYPES_OFFSET(s->in->py_layout[e->to]))
-			return 0;
-	}
-	return 1;
+	if (!s->in->py_layout || !s->in->py_layout[e->to])
+		return PYTHON_EDGE_NONE;
+	if (gc_head(s, e->to, &head) && e->target - head < 4)
+		return PYTHON_EDGE_GC_LINK;
+	if (e->target != 0 && e->target == PYTYPES_OFFSET(s->in->py_layout[e->to]))
+		return PYTHON_EDGE_OBJECT;
+	return PYTHON_EDGE_NONE;
+}
+
+/* Does edge e need the head of the block it reaches (an interior pointer
+ * no Python rule settles)? */
+static int needs_head(const struct scan *s, const struct profile_edge *e)
+{
+	return e->target != 0 && python_edge(s, e) == PYTHON_EDGE_NONE;
+}
+
+/* The bytes of a block's head: its chunk header and first words. */
+static size_t head_bytes(const struct scan_block *b)
+{
+	return 8 * (1 + (b->size / 8 < HEAD_WORDS ? b->size / 8 : HEAD_WORDS));
 }
 
 /*
@@ -1156,7 +1172,7 @@ static void read_heads(struct scan *s, struct head *heads, const uint8_t *wanted
 
 			if (!wanted[i])
 				continue;
-			len = 8 * (1 + (b[i].size / 8 < HEAD_WORDS ? b[i].size / 8 : HEAD_WORDS));
+			len = head_bytes(&b[i]);
 			memset(words[n], 0, sizeof(words[n]));
 			local[n] = (struct iovec){ words[n], len };
 			remote[n] = (struct iovec){ (void *)(b[i].addr - 8), len };
@@ -1208,23 +1224,20 @@ static void review_interior(struct scan *s)
 		const struct scan_block *t = &b[e.to];
 		struct head *h = &heads[e.to];
 
-		if (s->in->py_layout && s->in->py_layout[e.to]) {
-			uint64_t head;
-
-			if (gc_head(s, e.to, &head) && e.target - head < 4)
-				continue;	/* to its PyGC_Head (flag bits and all): a gc list link */
-			if (e.target != 0 && e.target == PYTYPES_OFFSET(s->in->py_layout[e.to])) {
-				/* a Python object past its pre-header: no read needed */
-				e.heuristic = PROFILE_HEUR_PYOBJECT;
-				r->edges[kept++] = e;
-				continue;
-			}
+		switch (python_edge(s, &e)) {
+		case PYTHON_EDGE_GC_LINK:
+			continue;	/* no reference */
+		case PYTHON_EDGE_OBJECT:
+			e.heuristic = PROFILE_HEUR_PYOBJECT;	/* no read needed */
+			r->edges[kept++] = e;
+			continue;
+		case PYTHON_EDGE_NONE:
+			break;
 		}
 		if (e.target != 0 && !h->valid) {
 			uint64_t words[1 + HEAD_WORDS] = { 0 };
-			size_t n = 1 + (t->size / 8 < HEAD_WORDS ? t->size / 8 : HEAD_WORDS);
 
-			read_memory(s, t->addr - 8, n * 8, (uint8_t *)words);
+			read_memory(s, t->addr - 8, head_bytes(t), (uint8_t *)words);
 			h->chunk = words[0];
 			memcpy(h->w, words + 1, sizeof(h->w));
 			h->valid = 1;
