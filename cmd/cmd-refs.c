@@ -327,8 +327,6 @@ static int choose_type(const struct refs *r, const char *name, uint32_t *chosen,
 	return 0;
 }
 
-/* The blocks ADDR, SITE or type:TYPE names, into chosen. Returns 0, or
- * the exit status after an error message (none found, or not an address). */
 /* A sampled profile holds only the blocks recorded: say how many the n
  * listed stand for (the estimate every other report gives). */
 static void print_sampled_note(const struct refs *r, const uint32_t *chosen, size_t n)
@@ -341,6 +339,8 @@ static void print_sampled_note(const struct refs *r, const uint32_t *chosen, siz
 	       (unsigned long long)blocks);
 }
 
+/* The blocks ADDR, SITE or type:TYPE names, into chosen. Returns 0, or
+ * the exit status after an error message (none found, or not an address). */
 static int choose_blocks(const struct refs *r, const char *what, uint32_t *chosen, size_t *n)
 {
 	char *end;

@@ -119,6 +119,7 @@ static int check_resize(struct tui *t)
 static int take_result(struct tui_state *st)
 {
 	const struct live_msg *m = &st->s.result;
+	const char *est;
 	char bytes[32];
 
 	st->s.has_result = 0;
@@ -135,10 +136,10 @@ static int take_result(struct tui_state *st)
 		snprintf(st->status, sizeof(st->status), "snapshot failed: %s", m->text);
 		return LIVE_REDRAW;
 	}
+	est = m->snap.sample_rate ? "~" : "";	/* run --sample-rate: estimates */
 	format_bytes(m->snap.bytes, bytes, sizeof(bytes));
 	snprintf(st->status, sizeof(st->status), "snapshot %s taken at %.1f s: %s%llu blocks, %s%s",
-		 m->snap.name, (double)m->snap.t_ns / 1e9, m->snap.sample_rate ? "~" : "",
-		 (unsigned long long)m->snap.blocks, m->snap.sample_rate ? "~" : "", bytes);
+		 m->snap.name, (double)m->snap.t_ns / 1e9, est, (unsigned long long)m->snap.blocks, est, bytes);
 	return LIVE_REDRAW;
 }
 

@@ -46,7 +46,6 @@ struct writer {
 	int compressing;
 	uint64_t unpacked;	/* bytes put into the open section */
 	unsigned chain;		/* deltas since the last full snapshot */
-	int unread_before;	/* the snapshot written last was loaded for it */
 };
 
 static int write_all(int fd, const void *data, size_t len)
@@ -419,6 +418,8 @@ static void write_snapshot(struct writer *w, const struct profile *p, size_t i)
  * changes from it, is out. */
 static void write_snapshots(struct writer *w, const struct profile *p)
 {
+	struct profile_snapshot *loaded = NULL;	/* written last, and loaded for it */
+
 	for (size_t i = 0; i < p->nsnapshots && !w->error; i++) {
 		struct profile_snapshot *s = (struct profile_snapshot *)&p->snapshots[i];
 		int unread = s->unread;
@@ -430,9 +431,9 @@ static void write_snapshots(struct writer *w, const struct profile *p)
 			break;
 		}
 		write_snapshot(w, p, i);
-		if (i > 0 && w->unread_before)
-			profile_unload_snapshot((struct profile *)p, s - 1);
-		w->unread_before = unread;
+		if (loaded)
+			profile_unload_snapshot((struct profile *)p, loaded);
+		loaded = unread ? s : NULL;
 		if (s->scan) {
 			const struct profile_scan *sc = s->scan;
 
@@ -452,8 +453,8 @@ static void write_snapshots(struct writer *w, const struct profile *p)
 			end_section(w, SEC_TYPES);
 		}
 	}
-	if (p->nsnapshots && w->unread_before)
-		profile_unload_snapshot((struct profile *)p, (struct profile_snapshot *)&p->snapshots[p->nsnapshots - 1]);
+	if (loaded)
+		profile_unload_snapshot((struct profile *)p, loaded);
 }
 
 static void write_sections(struct writer *w, const struct profile *p)
