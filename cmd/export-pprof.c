@@ -70,6 +70,9 @@ struct pprof {
 	uint64_t nstrings;
 	uint32_t *function_of;	/* profile frame -> pprof function id */
 	uint32_t *location_of;	/* profile frame (first of an inline run) -> location id */
+	uint64_t *path_keys;	/* (directory, file) string offsets -> */
+	uint32_t *path_ids;	/* pprof string index + 1 of the two joined */
+	size_t path_cap, npaths;
 };
 
 /* The pprof string index of a profile string, adding it to the table. */
@@ -88,6 +91,84 @@ static uint64_t string_id(struct pprof *x, uint32_t off)
 static uint64_t extra_string(struct pprof *x, const char *s)
 {
 	pb_bytes(&x->out, 6, s, strlen(s));
+	return x->nstrings++;
+}
+
+/* The directory a frame's relative file is in: the unit's compilation
+ * directory; 0 when the file is absolute or there is none (a Python file
+ * is named as the interpreter loaded it: from the root, or "<frozen ...>"). */
+static uint32_t frame_dir(const struct pprof *x, size_t i)
+{
+	const struct profile_frame *f = &x->p->frames[i];
+
+	if (!f->file || !x->p->frame_sources || profile_str(x->p, f->file)[0] == '/')
+		return 0;
+	return x->p->frame_sources[i].dir;
+}
+
+static int paths_grow(struct pprof *x)
+{
+	uint64_t *keys = x->path_keys;
+	uint32_t *ids = x->path_ids;
+	size_t cap = x->path_cap;
+
+	x->path_cap = cap ? cap * 2 : 256;
+	x->path_keys = calloc(x->path_cap, sizeof(*x->path_keys));
+	x->path_ids = calloc(x->path_cap, sizeof(*x->path_ids));
+	if (!x->path_keys || !x->path_ids) {
+		free(keys);
+		free(ids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < cap; i++) {
+		size_t h = (size_t)((keys[i] * 0x9e3779b97f4a7c15ull) >> 20) & (x->path_cap - 1);
+
+		if (!ids[i])
+			continue;
+		while (x->path_ids[h])
+			h = (h + 1) & (x->path_cap - 1);
+		x->path_keys[h] = keys[i];
+		x->path_ids[h] = ids[i];
+	}
+	free(keys);
+	free(ids);
+	return 0;
+}
+
+/* The pprof string index of frame i's file as a path from the root, so
+ * -list finds the source from any directory. */
+static uint64_t file_id(struct pprof *x, size_t i)
+{
+	const struct profile_frame *f = &x->p->frames[i];
+	uint32_t dir = frame_dir(x, i);
+	uint64_t key = (uint64_t)dir << 32 | f->file;
+	struct buffer joined = { 0 };
+	size_t h;
+
+	if (!dir)
+		return string_id(x, f->file);
+	if ((x->npaths + 1) * 2 > x->path_cap && paths_grow(x) < 0) {
+		x->out.failed = 1;
+		return 0;
+	}
+	h = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (x->path_cap - 1);
+	while (x->path_ids[h] && x->path_keys[h] != key)
+		h = (h + 1) & (x->path_cap - 1);
+	if (x->path_ids[h])
+		return x->path_ids[h] - 1;
+	buffer_add(&joined, profile_str(x->p, dir), strlen(profile_str(x->p, dir)));
+	buffer_add(&joined, "/", 1);
+	buffer_add(&joined, profile_str(x->p, f->file), strlen(profile_str(x->p, f->file)));
+	if (joined.failed) {
+		free(joined.data);
+		x->out.failed = 1;
+		return 0;
+	}
+	x->path_keys[h] = key;
+	x->path_ids[h] = (uint32_t)x->nstrings + 1;
+	x->npaths++;
+	pb_bytes(&x->out, 6, joined.data, joined.len);
+	free(joined.data);
 	return x->nstrings++;
 }
 
@@ -161,7 +242,8 @@ static int mappings(struct pprof *x)
 }
 
 /* One pprof function per (name, file); frames share them through a hash
- * of the two string offsets. A frame without a name gets none. */
+ * of the name's string offset and the file's pprof string index. A frame
+ * without a name gets none. */
 static void functions(struct pprof *x)
 {
 	const struct profile *p = x->p;
@@ -179,8 +261,8 @@ static void functions(struct pprof *x)
 	}
 	for (size_t i = 0; i < p->nframes; i++) {
 		const struct profile_frame *f = &p->frames[i];
-		uint64_t key = (uint64_t)f->function << 32 | f->file;
-		size_t h = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+		uint64_t file, key;
+		size_t h;
 
 		if (!f->function) {
 			/* no name: no function, and its location no line, as pprof
@@ -188,6 +270,9 @@ static void functions(struct pprof *x)
 			x->function_of[i] = 0;
 			continue;
 		}
+		file = file_id(x, i);
+		key = (uint64_t)f->function << 32 | file;
+		h = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
 		while (ids[h] && keys[h] != key)
 			h = (h + 1) & (cap - 1);
 		if (ids[h]) {
@@ -199,8 +284,13 @@ static void functions(struct pprof *x)
 		x->function_of[i] = next;
 		pb_uint(&x->msg, 1, next++);
 		pb_uint(&x->msg, 2, string_id(x, f->function));
-		pb_uint(&x->msg, 3, string_id(x, f->function));
-		pb_uint(&x->msg, 4, string_id(x, f->file));
+		/* a Python name has no system name: pprof would take
+		 * "<module>" for C++ template arguments and cut it to nothing */
+		if (!(f->flags & PROFILE_FRAME_PYTHON))
+			pb_uint(&x->msg, 3, string_id(x, f->function));
+		pb_uint(&x->msg, 4, file);
+		if (p->frame_sources)
+			pb_uint(&x->msg, 5, p->frame_sources[i].start_line);
 		pb_message(&x->out, 5, &x->msg);
 	}
 out:
@@ -359,5 +449,7 @@ out:
 	free(x.string_index);
 	free(x.function_of);
 	free(x.location_of);
+	free(x.path_keys);
+	free(x.path_ids);
 	return ret;
 }

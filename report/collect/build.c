@@ -45,6 +45,7 @@ struct builder {
 	uint32_t modules_done;		/* log entries before this one are all added */
 	size_t modules_cap;		/* capacity of p->modules */
 	size_t frames_cap;		/* capacity of p->frames */
+	size_t sources_cap;		/* of p->frame_sources, beside them */
 	uint32_t truncated_frame;	/* 1 + the "[truncated]" frame, 0 until a cut stack needs it */
 	struct frame_key *cache;
 	size_t cache_cap, cache_count;
@@ -163,9 +164,22 @@ static int cache_grow(struct builder *b)
 	return 0;
 }
 
-/* A Python frame's function, file and line, from the code log; its
- * module is the program the interpreter runs in. */
-static struct profile_frame python_frame(struct builder *b, uint32_t image, uint64_t word)
+/* Room for n more frames and their sources. */
+static int frames_room(struct builder *b, size_t n)
+{
+	struct profile *p = b->p;
+
+	if (array_grow((void **)&p->frames, &b->frames_cap, p->nframes + n, sizeof(*p->frames)) < 0 ||
+	    array_grow((void **)&p->frame_sources, &b->sources_cap, p->nframes + n,
+		       sizeof(*p->frame_sources)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* A Python frame's function, file and line, from the code log (and its
+ * first line into *start); its module is the program the interpreter runs in. */
+static struct profile_frame python_frame(struct builder *b, uint32_t image, uint64_t word,
+					 uint32_t *start)
 {
 	uint32_t ref = (uint32_t)WIRE_PY_CODE_REF(word);
 	struct profile_frame f = {
@@ -185,6 +199,7 @@ static struct profile_frame python_frame(struct builder *b, uint32_t image, uint
 	}
 	f.function = profile_intern(b->p, b->code->qualname);
 	f.file = profile_intern(b->p, b->code->filename);
+	*start = b->code->first_line > 0 ? (uint32_t)b->code->first_line : 0;
 	f.line = pylines_line(b->code->linetable, b->code->linetable_len, b->code->first_line,
 			      WIRE_PY_INSTR(word));
 	return f;
@@ -205,7 +220,7 @@ static struct frame_key *resolve_ip(struct builder *b, uint32_t image, uint64_t 
 		return k;
 
 	n = ip & WIRE_PY_FRAME ? 1 : symbolizer_resolve(b->sym, image, ip, out, MAX_INLINE);
-	if (array_grow((void **)&p->frames, &b->frames_cap, p->nframes + (size_t)n, sizeof(*p->frames)) < 0 ||
+	if (frames_room(b, (size_t)n) < 0 ||
 	    array_grow((void **)&b->expansion, &b->expansion_cap, b->nexpansion + (size_t)n,
 		       sizeof(*b->expansion)) < 0)
 		return NULL;
@@ -215,7 +230,8 @@ static struct frame_key *resolve_ip(struct builder *b, uint32_t image, uint64_t 
 	k->count = (uint32_t)n;
 	b->cache_count++;
 	if (ip & WIRE_PY_FRAME) {
-		p->frames[p->nframes] = python_frame(b, image, ip);
+		p->frame_sources[p->nframes] = (struct profile_frame_source){ 0 };
+		p->frames[p->nframes] = python_frame(b, image, ip, &p->frame_sources[p->nframes].start_line);
 		b->expansion[b->nexpansion++] = (uint32_t)p->nframes++;
 		return k;
 	}
@@ -230,6 +246,10 @@ static struct frame_key *resolve_ip(struct builder *b, uint32_t image, uint64_t 
 			.file = profile_intern(p, out[i].file),
 			.line = out[i].line,
 			.flags = out[i].inlined ? PROFILE_FRAME_INLINED : 0,
+		};
+		p->frame_sources[p->nframes] = (struct profile_frame_source){
+			.dir = profile_intern(p, out[i].dir),
+			.start_line = out[i].start_line,
 		};
 		b->expansion[b->nexpansion++] = (uint32_t)p->nframes++;
 	}
@@ -330,8 +350,9 @@ static int put_truncated(struct builder *b, size_t *sf_cap)
 	struct profile *p = b->p;
 
 	if (!b->truncated_frame) {
-		if (array_grow((void **)&p->frames, &b->frames_cap, p->nframes + 1, sizeof(*p->frames)) < 0)
+		if (frames_room(b, 1) < 0)
 			return -ENOMEM;
+		p->frame_sources[p->nframes] = (struct profile_frame_source){ 0 };
 		p->frames[p->nframes] = (struct profile_frame){
 			.module = PROFILE_NONE, .function = profile_intern(p, "[truncated]"),
 			.flags = PROFILE_FRAME_TRUNCATED,

@@ -335,7 +335,7 @@ static const char *section_name(uint32_t type)
 	static const char *const names[] = {
 		"?", "meta", "totals", "strings", "modules", "frames",
 		"stacks", "sites", "timeline", "snapshot", "sizes", "scan", "types",
-		"snapshot delta",
+		"snapshot delta", "frame sources",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -389,6 +389,17 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		p->nframes = take64(c);
 		p->frames = take_array(c, p->nframes, sizeof(*p->frames));
 		break;
+	case SEC_SOURCES: {
+		uint64_t n = take64(c);
+
+		/* the frames come first: one source for each */
+		if (c->bad || !(*seen & (1u << SEC_FRAMES)) || n != p->nframes)
+			return -1;
+		p->frame_sources = take_array(c, n, sizeof(*p->frame_sources));
+		if (n && !p->frame_sources)
+			return -1;
+		break;
+	}
 	case SEC_STACKS:
 		p->nstacks = take64(c);
 		p->nstack_frames = take64(c);
@@ -525,6 +536,8 @@ static const char *check_references(const struct profile *p)
 			return "a frame points outside the string table";
 		if (f->module != PROFILE_NONE && f->module >= p->nmodules)
 			return "a frame names a module that does not exist";
+		if (p->frame_sources && p->frame_sources[i].dir >= p->strings_len)
+			return "a frame's directory points outside the string table";
 	}
 	for (size_t i = 0; i < p->nstack_frames; i++)
 		if (p->stack_frames[i] >= p->nframes)

@@ -487,6 +487,13 @@ static void write_sections(struct writer *w, const struct profile *p)
 	put(w, p->frames, p->nframes * sizeof(*p->frames));
 	end_section(w, SEC_FRAMES);
 
+	if (p->frame_sources) {
+		begin_section(w);
+		put64(w, p->nframes);
+		put(w, p->frame_sources, p->nframes * sizeof(*p->frame_sources));
+		end_section(w, SEC_SOURCES);
+	}
+
 	begin_section(w);
 	put64(w, p->nstacks);
 	put64(w, p->nstack_frames);
@@ -543,8 +550,9 @@ static int write_to(const struct profile *p, int fd)
 	struct writer w = { .fd = fd };
 	size_t table_len;
 
-	/* nine fixed sections, then one per snapshot, one per scan and one per typing */
-	w.capacity = 9 + p->nsnapshots;
+	/* nine fixed sections and the frames' sources when there are any, then
+	 * one per snapshot, one per scan and one per typing */
+	w.capacity = 9 + (p->frame_sources != NULL) + p->nsnapshots;
 	for (size_t i = 0; i < p->nsnapshots; i++)
 		w.capacity += (p->snapshots[i].scan != NULL) + (p->snapshots[i].types != NULL);
 	table_len = w.capacity * sizeof(*w.table);

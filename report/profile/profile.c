@@ -58,6 +58,7 @@ void profile_release(struct profile *p)
 	free(p->meta);
 	free(p->modules);
 	free(p->frames);
+	free(p->frame_sources);
 	free(p->stacks);
 	free(p->stack_frames);
 	free(p->sites);

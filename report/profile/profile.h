@@ -51,6 +51,14 @@ struct profile_frame {
 	uint32_t pad;
 };
 
+/* Where a frame's source is, beside it (frame_sources[i] is frames[i]'s):
+ * what pprof's -list needs from any directory. */
+struct profile_frame_source {
+	uint32_t dir;		/* string offset: the compilation directory a relative
+				 * file is relative to; 0 when absolute or unknown */
+	uint32_t start_line;	/* the function's first line, 0 when unknown */
+};
+
 struct profile_stack {
 	uint32_t first;		/* index into stack_frames */
 	uint32_t depth;		/* frames, innermost first */
@@ -231,6 +239,7 @@ struct profile {
 	size_t nmodules;
 	struct profile_frame *frames;
 	size_t nframes;
+	struct profile_frame_source *frame_sources;	/* nframes of them, or NULL (older files) */
 	struct profile_stack *stacks;
 	size_t nstacks;
 	uint32_t *stack_frames;

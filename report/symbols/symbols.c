@@ -518,7 +518,8 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 	Dwfl_Module *mod;
 	Dwfl_Line *line;
 	Dwarf_Die *cudie, unit, scopes[MAX_SCOPES];
-	const char *file = NULL;
+	Dwarf_Attribute attr;
+	const char *file = NULL, *dir;
 	int lineno = 0, n = 0, nscopes;
 
 	memset(out, 0, sizeof(*out));
@@ -541,12 +542,14 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 		if (l && (file = dwarf_linesrc(l, NULL, NULL)))
 			dwarf_lineno(l, &lineno);
 	}
+	dir = cudie ? dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &attr)) : NULL;
 	nscopes = cudie ? scope_cache_lookup(s->scopes, cudie, addr - bias, scopes, MAX_SCOPES) : 0;
 	for (int i = 0; i < nscopes && n < max; i++) {
 		Dwarf_Die *die = &scopes[i];
 		int tag = dwarf_tag(die);
 
 		const char *name = demangle(s, scope_name(die));
+		int start = 0;
 
 		if (n && name && out[n - 1].function && strcmp(name, out[n - 1].function) == 0) {
 			/* a function inlined into its own out-of-line copy (GCC
@@ -556,10 +559,13 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 			 * which costs a repeated name, not a caller. */
 			out[n - 1].inlined = tag == DW_TAG_inlined_subroutine;
 		} else {
+			dwarf_decl_line(die, &start);	/* through the abstract origin */
 			out[n] = (struct sym_frame){
 				.function = name,
 				.file = file,
+				.dir = file && file[0] != '/' && dir && dir[0] == '/' ? dir : NULL,
 				.line = (uint32_t)(lineno > 0 ? lineno : 0),
+				.start_line = (uint32_t)(start > 0 ? start : 0),
 				.inlined = tag == DW_TAG_inlined_subroutine,
 				.module = out->module,
 			};
@@ -576,6 +582,7 @@ int symbolizer_resolve(struct symbolizer *s, uint32_t image, uint64_t ip,
 
 		out[0].function = e ? demangle(s, e->name) : NULL;
 		out[0].file = file;
+		out[0].dir = file && file[0] != '/' && dir && dir[0] == '/' ? dir : NULL;
 		out[0].line = (uint32_t)(lineno > 0 ? lineno : 0);
 		n = 1;
 	}

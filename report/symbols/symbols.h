@@ -17,7 +17,10 @@ struct symbolizer;
 struct sym_frame {
 	const char *function;	/* demangled; NULL when unknown */
 	const char *file;	/* NULL when unknown */
+	const char *dir;	/* the unit's compilation directory when file is
+				 * relative to it, else NULL */
 	uint32_t line;		/* 0 when unknown */
+	uint32_t start_line;	/* the function's first line, 0 when unknown */
 	int inlined;		/* an inlined call inside the next frame */
 	int module;		/* the module's id from symbolizer_add_module, -1 if none */
 };

@@ -106,7 +106,16 @@ if have go; then
 	expect "pprof: totals as the profile's" \
 		"$(awk '/^Samples:/ { on = 1; next } /^Locations/ { on = 0 } on && /:/ { a += $1; b += $2; c += $3; d += $4 } END { print a, b, c, d }' "$T/raw")" \
 		"$allocations $allocated $live_blocks $live_bytes"
-	expect_match "pprof: functions, files and lines" "$(cat "$T/raw")" "M=1 make_node tests/progs/leaky.c:18 s=0"
+	# files from the root (the unit's compilation directory joined on) and each function's
+	# first line, so -list finds the source from any directory
+	start=$(grep -n '^static struct node \*make_node' tests/progs/leaky.c | cut -d: -f1)
+	expect_match "pprof: functions, absolute files, lines and first lines" "$(cat "$T/raw")" \
+		"M=1 make_node $PWD/tests/progs/leaky.c:18 s=$start\$"
+	(cd "$T" && go tool pprof -list '^make_node$' -sample_index=inuse_space "$T/l.pb.gz" 2> /dev/null) > "$T/list"
+	expect_match "pprof -list from another directory: the source, the allocating line weighed" \
+		"$(cat "$T/list")" "^ +[0-9.]+kB +[0-9.]+kB +18:.struct node \*n = malloc\(sizeof\(\*n\)\);$"
+	expect_match "pprof -list: the routine from its first line" "$(cat "$T/list")" \
+		"^ +\. +\. +$start:static struct node \*make_node"
 	go tool pprof -top -unit=B -sample_index=inuse_space "$T/l.pb.gz" 2>/dev/null > "$T/top"
 	expect_match "pprof -top" "$(cat "$T/top")" "^ +10000B +67\.57% +67\.57% +10000B +67\.57%  leak_buffers$"
 	"$HW" export -f pprof -o "$T/p1.pb.gz" "$T/p1.hws"

@@ -79,6 +79,25 @@ compare greenlets > "$T/greenlets.cmp"
 expect "greenlets: each line as tracemalloc measures it" "$(head -1 "$T/greenlets.cmp")" "3 lines checked"
 expect "greenlets: a greenlet's traceback as tracemalloc's" "$(tail -1 "$T/greenlets.cmp")" "traceback equal"
 
+# pprof: Python names whole ("<module>" is not a C++ template to cut), each function's first
+# line, and -list from another directory (Python names its files from the root)
+if have go; then
+	mkdir -p "$T/rel/pkgdir"
+	printf 'def build():\n    return [bytearray(1000) for i in range(5000)]\n' > "$T/rel/pkgdir/relmod.py"
+	printf 'import relmod\nkeep = relmod.build()\n' > "$T/rel/main.py"
+	(cd "$T/rel" && PYTHONPATH=pkgdir "$HW" run -q -o "$T/rel.hws" -- python3 main.py > /dev/null)
+	"$HW" export -f pprof -o "$T/rel.pb.gz" "$T/rel.hws"
+	(cd / && HOME="$T" GOCACHE="$T/go-cache" go tool pprof -raw "$T/rel.pb.gz" 2> /dev/null) > "$T/rel.raw"
+	expect_match "pprof: a Python function, its file and its first line" \
+		"$(cat "$T/rel.raw")" " M=[0-9]+ build $T/rel/pkgdir/relmod\.py:2 s=1\(\)\$"
+	expect_match "pprof: <module> kept whole" "$(cat "$T/rel.raw")" " M=[0-9]+ <module> $T/rel/main\.py:2 s=1\(\)\$"
+	(cd / && HOME="$T" GOCACHE="$T/go-cache" go tool pprof -list '^build$' -sample_index=inuse_space "$T/rel.pb.gz" 2> /dev/null) > "$T/rel.list"
+	expect_match "pprof -list from another directory: the Python line weighed" "$(cat "$T/rel.list")" \
+		"^ +[.0-9]+[kMG]?B? +5\.[0-9]+MB +2: +return \[bytearray\(1000\)"
+else
+	not_ok "go is not installed: pprof of a Python run not checked" "make test-deps installs golang-go"
+fi
+
 # a C program embedding pyenv's libpython3.11
 pyc=$HOME/.pyenv/versions/3.11.7/bin/python3-config
 gcc $($pyc --cflags) -o "$T/embed" tests/py/embed.c $($pyc --embed --ldflags) -Wl,-rpath,"$($pyc --prefix)/lib"

@@ -131,6 +131,40 @@ static void types_round_trip(void **state)
 	profile_release(&p);
 }
 
+/* Each frame's compilation directory and first line come back; a file
+ * without them (an older writer's) reads with none, and one whose
+ * directory names no string is refused. */
+static void frame_sources_round_trip(void **state)
+{
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+
+	(void)state;
+	build(&p);
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_equal(profile_read(&q, path, err), 0);
+	assert_null(q.frame_sources);
+	profile_release(&q);
+
+	p.frame_sources = calloc(2, sizeof(*p.frame_sources));
+	p.frame_sources[0] = (struct profile_frame_source){ profile_intern(&p, "/src/app"), 112 };
+	assert_int_equal(profile_write(&p, path, err), 0);
+	if (profile_read(&q, path, err) < 0)
+		fail_msg("%s", err);
+	assert_non_null(q.frame_sources);
+	assert_string_equal(profile_str(&q, q.frame_sources[0].dir), "/src/app");
+	assert_int_equal(q.frame_sources[0].start_line, 112);
+	assert_int_equal(q.frame_sources[1].dir, 0);
+	profile_release(&q);
+
+	p.frame_sources[1].dir = (uint32_t)p.strings_len + 3;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "a frame's directory points outside the string table"));
+
+	profile_release(&p);
+}
+
 /* Checksums right, contents wrong: an edge to a block that is not there. */
 static void bad_scan_is_rejected(void **state)
 {
@@ -683,6 +717,39 @@ static void bad_deltas_are_rejected(void **state)
 	free(data);
 }
 
+/* Checksums right, a sources section whose count is not the frames' is
+ * refused. */
+static void sources_count_must_match(void **state)
+{
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+	unsigned char *data;
+	uint64_t offset, len, one = 1;
+	uint32_t type, flags;
+	unsigned at;
+	long size;
+	FILE *f;
+
+	(void)state;
+	build(&p);
+	p.frame_sources = calloc(2, sizeof(*p.frame_sources));
+	assert_int_equal(profile_write(&p, path, err), 0);
+	profile_release(&p);
+	data = read_whole(path, &size);
+	at = section_of_type(data, 14);
+	assert_int_not_equal(at, 0);
+	section_at(data, at, &type, &flags, &offset, &len);
+	assert_int_equal(flags, 0);
+	memcpy(data + offset, &one, 8);	/* one source, and a record too many */
+	fix_checksums(data, (size_t)size, at);
+	f = fopen(path, "wb");
+	fwrite(data, 1, (size_t)size, f);
+	fclose(f);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "(frame sources) is malformed"));
+	free(data);
+}
+
 /* A zstd section whose frame is damaged, or that claims to unpack to far
  * more than its frame could hold, is refused, checksums right. */
 static void bad_packed_sections_are_rejected(void **state)
@@ -737,6 +804,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(types_round_trip),
+		cmocka_unit_test(frame_sources_round_trip),
+		cmocka_unit_test(sources_count_must_match),
 		cmocka_unit_test(damage_is_rejected),
 		cmocka_unit_test(huge_sizes_are_rejected),
 		cmocka_unit_test(control_characters_are_not_kept),
