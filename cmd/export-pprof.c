@@ -357,10 +357,8 @@ static void samples(struct pprof *x, const struct export_ctx *ex)
 		inuse_blocks[ex->s->blocks[i].stack] += w.blocks;
 		inuse_bytes[ex->s->blocks[i].stack] += w.bytes;
 	}
-	for (size_t i = 0; i < p->nsites; i++) {
-		alloc_blocks[p->sites[i].stack] += p->sites[i].allocations;
-		alloc_bytes[p->sites[i].stack] += p->sites[i].bytes_allocated;
-	}
+	/* allocated by the snapshot's time, as Go's heap profiles count */
+	profile_allocated_until(p, (size_t)(ex->s - p->snapshots), alloc_blocks, alloc_bytes);
 	for (size_t s = 0; s < p->nstacks; s++) {
 		const struct profile_stack *st = &p->stacks[s];
 		uint64_t values[4] = { alloc_blocks[s], alloc_bytes[s], inuse_blocks[s], inuse_bytes[s] };
@@ -434,8 +432,9 @@ int export_pprof(const struct export_ctx *ex)
 	functions(&x);
 	locations(&x);
 	samples(&x, ex);
-	pb_uint(&x.out, 9, p->totals.start_unix * 1000000000ull);
-	pb_uint(&x.out, 10, p->totals.duration_ns);
+	/* the snapshot's moment, and the time the counts cover */
+	pb_uint(&x.out, 9, p->totals.start_unix * 1000000000ull + ex->s->t_ns);
+	pb_uint(&x.out, 10, ex->s->t_ns);
 	value_type(&x, 11, "space", "bytes");
 	pb_uint(&x.out, 12, 1);
 	pb_uint(&x.out, 14, inuse_space);

@@ -485,6 +485,49 @@ static int add_kept_snapshot(struct builder *b, uint32_t name, uint64_t t_ns, ui
 	return 0;
 }
 
+/* A run snapshot's counts of what each site allocated since the one
+ * before, by profile stack, into the profile's snapshot k. */
+static int add_allocated_since(struct builder *b, size_t k, const struct run_snapshot *rs)
+{
+	struct profile_snapshot *s = &b->p->snapshots[k];
+
+	s->allocated = malloc((rs->nallocated + 1) * sizeof(*s->allocated));
+	if (!s->allocated)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->nallocated; i++)
+		s->allocated[i] = (struct profile_alloc_count){
+			.stack = b->stack_map[b->c->sites[rs->allocated[i].site].stack],
+			.allocations = rs->allocated[i].allocations,
+			.bytes = rs->allocated[i].bytes,
+		};
+	s->nallocated = rs->nallocated;
+	s->allocated_kind = PROFILE_ALLOCATED_SINCE;
+	return 0;
+}
+
+/* The peak's counts: what each site allocated after it. */
+static int add_allocated_after_peak(struct builder *b, size_t k)
+{
+	struct collector *c = b->c;
+	struct profile_snapshot *s = &b->p->snapshots[k];
+
+	s->allocated = malloc((c->nsites + 1) * sizeof(*s->allocated));
+	if (!s->allocated)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nsites; i++) {
+		const struct site_counters *site = &c->sites[i];
+
+		if (site->peak_epoch == c->peak_epoch && site->after_peak_allocations)
+			s->allocated[s->nallocated++] = (struct profile_alloc_count){
+				.stack = b->stack_map[site->stack],
+				.allocations = site->after_peak_allocations,
+				.bytes = site->after_peak_bytes,
+			};
+	}
+	s->allocated_kind = PROFILE_ALLOCATED_AFTER;
+	return 0;
+}
+
 static struct profile_block to_block(struct builder *b, const struct live_block *l)
 {
 	return (struct profile_block){ l->addr, l->size, l->stamp, b->stack_map[l->stack], 0 };
@@ -567,7 +610,8 @@ static int add_snapshots(struct builder *b)
 
 		if (s->run && !s->run->blocks) {
 			/* kept as changes (not scanned) */
-			if (ret == 0 && add_kept_snapshot(b, s->name, s->t_ns, s->stamp, s->run) < 0)
+			if (ret == 0 && (add_kept_snapshot(b, s->name, s->t_ns, s->stamp, s->run) < 0 ||
+					 add_allocated_since(b, b->p->nsnapshots - 1, s->run) < 0))
 				ret = -ENOMEM;
 			continue;
 		}
@@ -584,6 +628,9 @@ static int add_snapshots(struct builder *b)
 			ret = -ENOMEM;
 		else if (ret < 0)
 			free(s->blocks);
+		else if ((s->run && add_allocated_since(b, b->p->nsnapshots - 1, s->run) < 0) ||
+			 (s->is_peak && add_allocated_after_peak(b, b->p->nsnapshots - 1) < 0))
+			ret = -ENOMEM;
 	}
 out:
 	free(all);

@@ -31,6 +31,17 @@ struct site_counters {
 	uint64_t temporary;
 	uint64_t live_blocks;
 	uint64_t live_bytes;
+	/* allocated up to the last snapshot kept (runsnap.c), and since peak
+	 * number peak_epoch (stale when the collector's is newer) */
+	uint64_t kept_allocations, kept_bytes;
+	uint64_t peak_epoch, after_peak_allocations, after_peak_bytes;
+};
+
+/* What one site allocated between two moments (a run snapshot's). */
+struct site_count {
+	uint32_t site;			/* index in collector.sites */
+	uint32_t pad;
+	uint64_t allocations, bytes;
 };
 
 /* Records waiting for their stamp's turn; slot i holds stamp s when
@@ -73,6 +84,9 @@ struct run_snapshot {
 	struct pytypes *types;		/* a Python program's: the objects in the blocks, or NULL */
 	uint64_t scan_stop_ns;		/* how long the program was stopped */
 	uint32_t scan_image;		/* the image the scan saw */
+	struct site_count *allocated;	/* what each site allocated since the
+					 * snapshot kept before (none: nothing) */
+	size_t nallocated;
 	size_t profile_index;		/* build.c: where it went in the profile */
 };
 
@@ -178,6 +192,7 @@ struct collector {
 	uint64_t heap_bytes;		/* live bytes now */
 	uint64_t heap_blocks;		/* live blocks now */
 	uint64_t peak_bytes, peak_blocks, peak_stamp, peak_ns;
+	uint64_t peak_epoch;		/* new peaks so far (site_counters.peak_epoch) */
 	struct block_list freed_since_peak;	/* freed after the peak, allocated before */
 	/* The chain of run snapshots kept as changes (runsnap.c): the last
 	 * one's replayed stamps end at cut_stamp; the blocks it holds that

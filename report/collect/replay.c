@@ -181,6 +181,12 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 	w = collector_weight(c, b.size);
 	s->allocations += w.blocks;
 	s->bytes_allocated += w.bytes;
+	if (s->peak_epoch != c->peak_epoch) {
+		s->peak_epoch = c->peak_epoch;
+		s->after_peak_allocations = s->after_peak_bytes = 0;
+	}
+	s->after_peak_allocations += w.blocks;
+	s->after_peak_bytes += w.bytes;
 	s->live_blocks += w.blocks;
 	s->live_bytes += w.bytes;
 	c->recent_stamps[c->recent_next] = b.stamp;
@@ -198,6 +204,7 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 		c->peak_blocks = c->heap_blocks;
 		c->peak_stamp = b.stamp;
 		c->peak_ns = c->now_ns - c->start_ns;
+		c->peak_epoch++;	/* every site's after-peak counts start again */
 		forget_freed(&c->freed_since_peak);
 	}
 }

@@ -14,13 +14,39 @@
 #include "collector-internal.h"
 #include "collector.h"
 
+/* What each site allocated since the last snapshot kept, into s; the
+ * sites learn it only when s is kept (collector_keep_snapshot), so a
+ * snapshot dropped on the way leaves its allocations to the next. */
+static int count_allocated(struct collector *c, struct run_snapshot *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nsites; i++)
+		n += c->sites[i].allocations != c->sites[i].kept_allocations;
+	s->nallocated = 0;
+	s->allocated = malloc((n + 1) * sizeof(*s->allocated));
+	if (!s->allocated)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nsites; i++) {
+		const struct site_counters *site = &c->sites[i];
+
+		if (site->allocations != site->kept_allocations)
+			s->allocated[s->nallocated++] = (struct site_count){
+				.site = (uint32_t)i,
+				.allocations = site->allocations - site->kept_allocations,
+				.bytes = site->bytes_allocated - site->kept_bytes,
+			};
+	}
+	return 0;
+}
+
 int collector_copy_live(struct collector *c, struct run_snapshot *s)
 {
 	struct live_block *b;
 	size_t pos = 0;
 
 	s->blocks = malloc((c->live.count + 1) * sizeof(*s->blocks));
-	if (!s->blocks)
+	if (!s->blocks || count_allocated(c, s) < 0)
 		return -ENOMEM;
 	s->nblocks = 0;
 	s->bytes = s->est_blocks = 0;
@@ -49,6 +75,11 @@ static int copy_changes(struct collector *c, struct run_snapshot *s)
 	s->born = malloc((c->live.count + 1) * sizeof(*s->born));
 	if (!s->born)
 		return -ENOMEM;
+	if (count_allocated(c, s) < 0) {
+		free(s->born);
+		s->born = NULL;
+		return -ENOMEM;
+	}
 	while ((b = livetable_next(&c->live, &pos)))
 		if (s->whole || b->stamp > c->cut_stamp)
 			s->born[s->nborn++] = *b;
@@ -79,6 +110,12 @@ struct run_snapshot *collector_keep_snapshot(struct collector *c, const struct r
 		return NULL;
 	c->snapshots = all;
 	all[c->nsnapshots] = *s;
+	for (size_t i = 0; i < s->nallocated; i++) {
+		struct site_counters *site = &c->sites[s->allocated[i].site];
+
+		site->kept_allocations += s->allocated[i].allocations;
+		site->kept_bytes += s->allocated[i].bytes;
+	}
 	return &all[c->nsnapshots++];
 }
 
@@ -91,6 +128,7 @@ static void cut_snapshot(struct collector *c)
 	if (copy_changes(c, &snap) == 0 && !(kept = collector_keep_snapshot(c, &snap))) {
 		free(snap.born);
 		free(snap.gone);
+		free(snap.allocated);
 		c->cut_whole = 1;	/* the chain is broken: start again */
 	}
 	if (!kept)
@@ -141,6 +179,9 @@ void run_snapshot_release(struct run_snapshot *s)
 	free(s->born);
 	free(s->gone);
 	s->born = s->gone = NULL;
+	free(s->allocated);
+	s->allocated = NULL;
+	s->nallocated = 0;
 	if (s->scan) {
 		scan_result_release(s->scan);
 		free(s->scan);

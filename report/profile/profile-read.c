@@ -335,7 +335,7 @@ static const char *section_name(uint32_t type)
 	static const char *const names[] = {
 		"?", "meta", "totals", "strings", "modules", "frames",
 		"stacks", "sites", "timeline", "snapshot", "sizes", "scan", "types",
-		"snapshot delta", "frame sources",
+		"snapshot delta", "frame sources", "allocated",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -347,7 +347,7 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 {
 	/* every section but snapshots appears once; a second copy is damage */
 	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SNAPSHOT_DELTA && type != SEC_SCAN &&
-	    type != SEC_TYPES) {
+	    type != SEC_TYPES && type != SEC_ALLOCATED) {
 		if (*seen & (1u << type))
 			return -1;
 		*seen |= 1u << type;
@@ -461,6 +461,24 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		sc->unscanned = take_array(c, sc->nunscanned, sizeof(*sc->unscanned));
 		break;
 	}
+	case SEC_ALLOCATED: {
+		uint64_t at = take64(c), n;
+		uint32_t kind = take32(c);
+		struct profile_snapshot *s;
+
+		take32(c);
+		n = take64(c);
+		if (c->bad || at >= p->nsnapshots || p->snapshots[at].allocated_kind ||
+		    (kind != PROFILE_ALLOCATED_SINCE && kind != PROFILE_ALLOCATED_AFTER))
+			return -1;
+		s = &p->snapshots[at];
+		s->allocated = take_array(c, n, sizeof(*s->allocated));
+		if (!s->allocated)
+			return -1;
+		s->nallocated = n;
+		s->allocated_kind = kind;
+		break;
+	}
 	case SEC_TYPES: {
 		uint64_t at = take64(c), n = take64(c);
 
@@ -549,6 +567,10 @@ static const char *check_references(const struct profile *p)
 	for (size_t i = 0; i < p->nsites; i++)
 		if (p->sites[i].stack >= p->nstacks)
 			return "a site names a stack that does not exist";
+	for (size_t i = 0; i < p->nsnapshots; i++)
+		for (uint64_t k = 0; k < p->snapshots[i].nallocated; k++)
+			if (p->snapshots[i].allocated[k].stack >= p->nstacks)
+				return "a snapshot's allocation count names a stack that does not exist";
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		const struct profile_snapshot *s = &p->snapshots[i];
 

@@ -452,6 +452,15 @@ static void write_snapshots(struct writer *w, const struct profile *p)
 			put(w, s->types, s->nblocks * sizeof(*s->types));
 			end_section(w, SEC_TYPES);
 		}
+		if (s->allocated_kind != PROFILE_ALLOCATED_UNKNOWN) {
+			begin_section(w);
+			put64(w, i);
+			put32(w, s->allocated_kind);
+			put32(w, 0);
+			put64(w, s->nallocated);
+			put(w, s->allocated, s->nallocated * sizeof(*s->allocated));
+			end_section(w, SEC_ALLOCATED);
+		}
 	}
 	if (loaded)
 		profile_unload_snapshot((struct profile *)p, loaded);
@@ -551,10 +560,12 @@ static int write_to(const struct profile *p, int fd)
 	size_t table_len;
 
 	/* nine fixed sections and the frames' sources when there are any, then
-	 * one per snapshot, one per scan and one per typing */
+	 * one per snapshot, one per scan, one per typing and one per count of
+	 * what was allocated */
 	w.capacity = 9 + (p->frame_sources != NULL) + p->nsnapshots;
 	for (size_t i = 0; i < p->nsnapshots; i++)
-		w.capacity += (p->snapshots[i].scan != NULL) + (p->snapshots[i].types != NULL);
+		w.capacity += (p->snapshots[i].scan != NULL) + (p->snapshots[i].types != NULL) +
+			      (p->snapshots[i].allocated_kind != PROFILE_ALLOCATED_UNKNOWN);
 	table_len = w.capacity * sizeof(*w.table);
 	w.table = calloc(w.capacity, sizeof(*w.table));
 	w.buf = malloc(WRITE_BUFFER);

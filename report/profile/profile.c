@@ -49,6 +49,7 @@ void profile_release(struct profile *p)
 	struct intern_table *it = p->intern;
 
 	for (size_t i = 0; i < p->nsnapshots; i++) {
+		free(p->snapshots[i].allocated);
 		free(p->snapshots[i].blocks);
 		profile_scan_free(p->snapshots[i].scan);
 		free(p->snapshots[i].types);
@@ -264,4 +265,60 @@ void profile_weigh_snapshots(struct profile *p)
 				s->bytes = PROFILE_MAX_BYTES;
 		}
 	}
+}
+
+/* v + x, no more than limit */
+static uint64_t add_within(uint64_t v, uint64_t x, uint64_t limit)
+{
+	return v > limit || x > limit - v ? limit : v + x;
+}
+
+void profile_allocated_until(const struct profile *p, size_t k, uint64_t *allocations, uint64_t *bytes)
+{
+	const struct profile_snapshot *s = &p->snapshots[k];
+	uint64_t *run_allocations = NULL, *run_bytes = NULL;
+
+	for (size_t i = 0; i < p->nsites; i++) {
+		allocations[p->sites[i].stack] = add_within(allocations[p->sites[i].stack],
+							    p->sites[i].allocations, PROFILE_MAX_BYTES);
+		bytes[p->sites[i].stack] = add_within(bytes[p->sites[i].stack], p->sites[i].bytes_allocated,
+						      PROFILE_MAX_BYTES);
+	}
+	if (s->allocated_kind == PROFILE_ALLOCATED_AFTER) {
+		for (uint64_t i = 0; i < s->nallocated; i++) {
+			const struct profile_alloc_count *a = &s->allocated[i];
+
+			allocations[a->stack] -= a->allocations < allocations[a->stack] ? a->allocations
+											 : allocations[a->stack];
+			bytes[a->stack] -= a->bytes < bytes[a->stack] ? a->bytes : bytes[a->stack];
+		}
+		return;
+	}
+	if (s->allocated_kind != PROFILE_ALLOCATED_SINCE)
+		return;
+	/* the counts since each snapshot before, summed, no stack past its run total */
+	run_allocations = malloc((p->nstacks + 1) * sizeof(uint64_t));
+	run_bytes = malloc((p->nstacks + 1) * sizeof(uint64_t));
+	if (!run_allocations || !run_bytes)
+		goto out;	/* the run's totals, then */
+	memcpy(run_allocations, allocations, p->nstacks * sizeof(uint64_t));
+	memcpy(run_bytes, bytes, p->nstacks * sizeof(uint64_t));
+	memset(allocations, 0, p->nstacks * sizeof(uint64_t));
+	memset(bytes, 0, p->nstacks * sizeof(uint64_t));
+	for (size_t j = 0; j <= k; j++) {
+		const struct profile_snapshot *t = &p->snapshots[j];
+
+		if (t->allocated_kind != PROFILE_ALLOCATED_SINCE)
+			continue;
+		for (uint64_t i = 0; i < t->nallocated; i++) {
+			const struct profile_alloc_count *a = &t->allocated[i];
+
+			allocations[a->stack] = add_within(allocations[a->stack], a->allocations,
+							   run_allocations[a->stack]);
+			bytes[a->stack] = add_within(bytes[a->stack], a->bytes, run_bytes[a->stack]);
+		}
+	}
+out:
+	free(run_allocations);
+	free(run_bytes);
 }

@@ -164,6 +164,23 @@ struct profile_scan {
 	uint32_t *unscanned;		/* blocks born after the scan (not in the graph) */
 };
 
+/* What one stack allocated between two moments of the run (a snapshot's
+ * and another, as the snapshot's allocated_kind says). */
+struct profile_alloc_count {
+	uint32_t stack;
+	uint32_t pad;
+	uint64_t allocations;
+	uint64_t bytes;
+};
+
+enum profile_allocated_kind {
+	PROFILE_ALLOCATED_UNKNOWN = 0,	/* only the run's totals are known (the
+					 * exit, and older files) */
+	PROFILE_ALLOCATED_SINCE = 1,	/* since the snapshot before that has counts
+					 * of this kind (from the start for the first) */
+	PROFILE_ALLOCATED_AFTER = 2,	/* after this snapshot, to the end (the peak) */
+};
+
 struct profile_snapshot {
 	uint32_t name;		/* string offset: "exit", "peak", a label */
 	uint32_t flags;
@@ -180,6 +197,9 @@ struct profile_snapshot {
 				 * what each block counts for, profile_block_weight */
 	int unread;		/* read lazily: blocks is NULL until profile_load_snapshot;
 				 * nblocks and bytes are known */
+	uint32_t allocated_kind;	/* PROFILE_ALLOCATED_*: what allocated holds */
+	struct profile_alloc_count *allocated;	/* by stack, those that allocated */
+	uint64_t nallocated;
 };
 
 /* Allocations over the run by size: bucket 0 holds size 0, bucket k sizes
@@ -380,6 +400,14 @@ int profile_load_snapshot(struct profile *p, struct profile_snapshot *s, char er
 /* Let a snapshot's blocks go again, when they can be read again (a lazily
  * read profile, or one its loader can make again); else nothing. */
 void profile_unload_snapshot(struct profile *p, struct profile_snapshot *s);
+
+/*
+ * What each stack had allocated by the moment of snapshot k (pprof's
+ * alloc_objects and alloc_space are cumulative to the profile's time):
+ * allocations[stack] and bytes[stack], arrays of nstacks the caller zeroed.
+ * A snapshot without counts (the exit, older files) gets the run's.
+ */
+void profile_allocated_until(const struct profile *p, size_t k, uint64_t *allocations, uint64_t *bytes);
 
 /* The main program of image (exec makes a new one): the first module
  * logged for it, or PROFILE_NONE. */

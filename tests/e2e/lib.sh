@@ -154,3 +154,24 @@ real_massif_peak() {
 		"$@" > /dev/null 2>&1 < /dev/null
 	sed -n 's/^mem_heap_B=//p' "$T/massif.out" | sort -n | tail -1
 }
+
+# phases_with_snapshots PROFILE: run tests/progs/phases, snapshot p1 p2 p3 after each phase
+# (the first by heapwise's pid, the others by the program's); $run_status is the run's
+phases_with_snapshots() {
+	mkfifo "$T/ctl"
+	"$HW" run -q -o "$1" -- "$P/phases" < "$T/ctl" > "$T/out" &
+	hw=$!
+	exec 3> "$T/ctl"
+	for n in 1 2 3; do
+		i=0
+		while ! grep -q "ready $n" "$T/out" 2>/dev/null && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+		# the first by heapwise's pid, the others by the program's
+		if [ $n = 1 ]; then target=$hw; else target=$(pgrep -n -P "$hw"); fi
+		"$HW" snapshot --label "p$n" "$target" >> "$T/snap.out" 2>> "$T/snap.err"
+		echo go >&3
+	done
+	exec 3>&-
+	wait "$hw"
+	run_status=$?
+	rm -f "$T/ctl"
+}

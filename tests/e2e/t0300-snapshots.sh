@@ -4,26 +4,6 @@
 # selectors, and --snapshot-every.
 . "$(dirname "$0")/lib.sh"
 
-# phases_with_snapshots PROFILE: run phases, snapshot p1 p2 p3 after each phase
-phases_with_snapshots() {
-	mkfifo "$T/ctl"
-	"$HW" run -q -o "$1" -- "$P/phases" < "$T/ctl" > "$T/out" &
-	hw=$!
-	exec 3> "$T/ctl"
-	for n in 1 2 3; do
-		i=0
-		while ! grep -q "ready $n" "$T/out" 2>/dev/null && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
-		# the first by heapwise's pid, the others by the program's
-		if [ $n = 1 ]; then target=$hw; else target=$(pgrep -n -P "$hw"); fi
-		"$HW" snapshot --label "p$n" "$target" >> "$T/snap.out" 2>> "$T/snap.err"
-		echo go >&3
-	done
-	exec 3>&-
-	wait "$hw"
-	run_status=$?
-	rm -f "$T/ctl"
-}
-
 phases_with_snapshots "$T/ph.hws"
 expect "run exits with the program's status" "$run_status" 0
 expect "snapshot says what it took" "$(cat "$T/snap.out")" "snapshot p1 taken: 150 blocks, 107.4 KiB

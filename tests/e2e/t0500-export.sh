@@ -122,6 +122,47 @@ if have go; then
 	"$HW" export -f pprof -o "$T/p2.pb.gz" "$T/p2.hws"
 	go tool pprof -top -unit=B -sample_index=inuse_space -diff_base "$T/p1.pb.gz" "$T/p2.pb.gz" 2>/dev/null > "$T/diff"
 	expect_match "pprof -diff_base: what grew" "$(cat "$T/diff")" "^ +50000B .* site_a$"
+	# each snapshot's alloc_* count what was allocated by its time (Go's convention), its time
+	# the snapshot's: phases allocates A 100 x 1000 B and B 50 x 200 B, then A +100 and
+	# C 30 x 4096 B, then A +100; the peak is at its last allocation, the exit after it
+	phases_with_snapshots "$T/ph.hws"
+	for s in p1 p2 p3 peak exit; do
+		"$HW" export -f pprof -o "$T/ph-$s.pb.gz" "$T/ph.hws@$s"
+		go tool pprof -raw "$T/ph-$s.pb.gz" 2> /dev/null | python3 -c '
+import re, sys
+samples, names, part = [], {}, ""
+for line in sys.stdin:
+    if line.rstrip() in ("Samples:", "Locations", "Mappings"):
+        part = line.strip()
+    elif part == "Samples:" and ":" in line and line.split(":")[0].split()[0].isdigit():
+        v, locs = line.split(":")
+        samples.append((v.split()[:2], locs.split()[0]))
+    elif part == "Locations" and re.match(r" *[0-9]+: ", line):
+        names[line.split(":")[0].strip()] = line.split()[3]
+sums = {}
+for (objects, space), loc in samples:
+    o, b = sums.get(names[loc], (0, 0))
+    sums[names[loc]] = (o + int(objects), b + int(space))
+print(sys.argv[1], " ".join("%s=%s" % (k, "%d %d" % sums[k] if k in sums else "-") for k in ("site_a", "site_b", "site_c")))' "$s"
+	done > "$T/ph-alloc"
+	expect "pprof: alloc_objects and alloc_space of each snapshot, by its time" "$(cat "$T/ph-alloc")" \
+"p1 site_a=100 100000 site_b=50 10000 site_c=-
+p2 site_a=200 200000 site_b=50 10000 site_c=30 122880
+p3 site_a=300 300000 site_b=50 10000 site_c=30 122880
+peak site_a=400 400000 site_b=50 10000 site_c=30 122880
+exit site_a=400 400000 site_b=50 10000 site_c=30 122880"
+	# leaky's heap peaks at churn's first string; 999 more come after it
+	"$HW" export -f pprof -o "$T/l-peak.pb.gz" "$T/l.hws@peak"
+	expect "pprof of the peak: what was allocated by its moment, not over the run" \
+		"$(for f in l-peak l; do go tool pprof -top -sample_index=alloc_objects "$T/$f.pb.gz" 2> /dev/null | awk '$NF == "churn" { print $1 }'; done | tr '\n' ' ')" "1 1000 "
+	go tool pprof -top -unit=B -sample_index=alloc_space -diff_base "$T/ph-p1.pb.gz" "$T/ph-p2.pb.gz" 2> /dev/null > "$T/ph-diff"
+	expect "pprof -diff_base of two snapshots: what was allocated between them" \
+		"$(awk '$NF ~ /^site_/ { print $1, $NF }' "$T/ph-diff" | sort)" "100000B site_a
+122880B site_c"
+	p1_ns=$(stats_json "$T/ph.hws" | python3 -c 'import json, sys; print([s["time_ns"] for s in json.load(sys.stdin)["snapshots"] if s["name"] == "p1"][0])')
+	expect "pprof: a snapshot's duration is its time in the run" \
+		"$(go tool pprof -top "$T/ph-p1.pb.gz" 2> /dev/null | sed -n 's/^Duration: \([^,]*\),.*/\1/p')" \
+		"$(python3 -c 'import sys; print("%.2fs" % (int(sys.argv[1]) / 1e9) if int(sys.argv[1]) >= 1e9 else "%.2fms" % (int(sys.argv[1]) / 1e6))' "$p1_ns")"
 	# an exec chain (env, then a stripped program): pprof's main binary is the program that
 	# allocated, and a mapping without symbols does not claim them, so pprof symbolizes it itself
 	strip -o "$T/leaky-stripped" "$P/leaky"

@@ -165,6 +165,49 @@ static void frame_sources_round_trip(void **state)
 	profile_release(&p);
 }
 
+/* A snapshot's counts of what was allocated by it come back; one naming
+ * a stack that does not exist is refused. */
+static void allocated_round_trip(void **state)
+{
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+	uint64_t allocations[2] = { 0 }, bytes[2] = { 0 };
+
+	(void)state;
+	build(&p);
+	p.snapshots[0].allocated = calloc(1, sizeof(*p.snapshots[0].allocated));
+	p.snapshots[0].allocated[0] = (struct profile_alloc_count){ .stack = 1, .allocations = 1000,
+								    .bytes = 420000 };
+	p.snapshots[0].nallocated = 1;
+	p.snapshots[0].allocated_kind = PROFILE_ALLOCATED_AFTER;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	if (profile_read(&q, path, err) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(q.snapshots[0].allocated_kind, PROFILE_ALLOCATED_AFTER);
+	assert_int_equal(q.snapshots[0].nallocated, 1);
+	profile_allocated_until(&q, 0, allocations, bytes);	/* the run's 3000, less 1000 after */
+	assert_int_equal(allocations[1], 2000);
+	assert_int_equal(bytes[1], 840000);
+	profile_release(&q);
+
+	p.snapshots[0].allocated_kind = PROFILE_ALLOCATED_SINCE;	/* more than the run's: the run's */
+	p.snapshots[0].allocated[0].allocations = 5000;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_equal(profile_read(&q, path, err), 0);
+	memset(allocations, 0, sizeof(allocations));
+	memset(bytes, 0, sizeof(bytes));
+	profile_allocated_until(&q, 0, allocations, bytes);
+	assert_int_equal(allocations[1], 3000);
+	assert_int_equal(bytes[1], 420000);
+	profile_release(&q);
+
+	p.snapshots[0].allocated[0].stack = 2;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "allocation count names a stack that does not exist"));
+	profile_release(&p);
+}
+
 /* Checksums right, contents wrong: an edge to a block that is not there. */
 static void bad_scan_is_rejected(void **state)
 {
@@ -806,6 +849,7 @@ int main(void)
 		cmocka_unit_test(types_round_trip),
 		cmocka_unit_test(frame_sources_round_trip),
 		cmocka_unit_test(sources_count_must_match),
+		cmocka_unit_test(allocated_round_trip),
 		cmocka_unit_test(damage_is_rejected),
 		cmocka_unit_test(huge_sizes_are_rejected),
 		cmocka_unit_test(control_characters_are_not_kept),
