@@ -550,6 +550,42 @@ static int by_stamp(const void *a, const void *b)
 	return x->stamp < y->stamp ? -1 : x->stamp > y->stamp;
 }
 
+/* Add each snapshot of all, in order, with its counts of what was
+ * allocated; the blocks made for them are the profile's, also on failure. */
+static int add_pending(struct builder *b, struct pending_snapshot *all, size_t nall)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < nall; i++) {
+		struct pending_snapshot *s = &all[i];
+
+		if (s->run && !s->run->blocks) {
+			/* kept as changes (not scanned) */
+			if (ret == 0 && (add_kept_snapshot(b, s->name, s->t_ns, s->stamp, s->run) < 0 ||
+					 add_allocated_since(b, b->p->nsnapshots - 1, s->run) < 0))
+				ret = -ENOMEM;
+			continue;
+		}
+		if (s->run) {
+			/* scanned: it keeps its blocks for attach_scans */
+			s->n = s->run->nblocks;
+			s->blocks = malloc((s->n + 1) * sizeof(*s->blocks));
+			for (size_t k = 0; s->blocks && k < s->n; k++)
+				s->blocks[k] = to_block(b, &s->run->blocks[k]);
+			s->run->profile_index = b->p->nsnapshots;
+		}
+		/* add_snapshot owns the blocks, also on failure */
+		if (ret == 0 && (!s->blocks || add_snapshot(b, s->name, s->t_ns, s->stamp, s->blocks, s->n, s->is_peak) < 0))
+			ret = -ENOMEM;
+		else if (ret < 0)
+			free(s->blocks);
+		else if ((s->run && add_allocated_since(b, b->p->nsnapshots - 1, s->run) < 0) ||
+			 (s->is_peak && add_allocated_after_peak(b, b->p->nsnapshots - 1) < 0))
+			ret = -ENOMEM;
+	}
+	return ret;
+}
+
 /*
  * All snapshots, in the order they were taken: those cut during the run,
  * the peak and the exit. The live table and the list of blocks freed since
@@ -596,7 +632,8 @@ static int add_snapshots(struct builder *b)
 		all[nall++] = (struct pending_snapshot){ b->run_names[i], c->snapshots[i].t_ns,
 			c->snapshots[i].stamp, NULL, 0, 0, &c->snapshots[i] };
 	if (peak)
-		all[nall++] = (struct pending_snapshot){ b->peak_name, c->peak_ns, c->peak_stamp, peak, npeak, 1, NULL };
+		all[nall++] = (struct pending_snapshot){ b->peak_name, samples_time_of(c, c->peak_stamp, c->now_ns),
+			c->peak_stamp, peak, npeak, 1, NULL };
 	peak = NULL;
 	/* the exit is last even when no event came after the last snapshot */
 	qsort(all, nall, sizeof(*all), by_stamp);
@@ -604,34 +641,7 @@ static int add_snapshots(struct builder *b)
 		exit_blocks, nexit, 0, NULL };
 	exit_blocks = NULL;
 
-	ret = 0;
-	for (size_t i = 0; i < nall; i++) {
-		struct pending_snapshot *s = &all[i];
-
-		if (s->run && !s->run->blocks) {
-			/* kept as changes (not scanned) */
-			if (ret == 0 && (add_kept_snapshot(b, s->name, s->t_ns, s->stamp, s->run) < 0 ||
-					 add_allocated_since(b, b->p->nsnapshots - 1, s->run) < 0))
-				ret = -ENOMEM;
-			continue;
-		}
-		if (s->run) {
-			/* scanned: it keeps its blocks for attach_scans */
-			s->n = s->run->nblocks;
-			s->blocks = malloc((s->n + 1) * sizeof(*s->blocks));
-			for (size_t k = 0; s->blocks && k < s->n; k++)
-				s->blocks[k] = to_block(b, &s->run->blocks[k]);
-			s->run->profile_index = b->p->nsnapshots;
-		}
-		/* add_snapshot owns the blocks, also on failure */
-		if (ret == 0 && (!s->blocks || add_snapshot(b, s->name, s->t_ns, s->stamp, s->blocks, s->n, s->is_peak) < 0))
-			ret = -ENOMEM;
-		else if (ret < 0)
-			free(s->blocks);
-		else if ((s->run && add_allocated_since(b, b->p->nsnapshots - 1, s->run) < 0) ||
-			 (s->is_peak && add_allocated_after_peak(b, b->p->nsnapshots - 1) < 0))
-			ret = -ENOMEM;
-	}
+	ret = add_pending(b, all, nall);
 out:
 	free(all);
 	free(peak);
@@ -923,7 +933,7 @@ static void fill_totals(struct collector *c, struct profile_totals *t)
 	t->bytes_freed = c->bytes_freed;
 	t->peak_bytes = c->peak_bytes;
 	t->peak_blocks = c->peak_blocks;
-	t->peak_t_ns = c->peak_ns;
+	t->peak_t_ns = samples_time_of(c, c->peak_stamp, c->now_ns);
 	t->live_blocks = c->heap_blocks;
 	t->live_bytes = c->heap_bytes;
 	t->lost_events = __atomic_load_n(&h->lost_events, __ATOMIC_ACQUIRE) +

@@ -1,7 +1,8 @@
 /*
  * collector-internal.h - the collector's state, shared by the files of
  * collect/ that make it: collector.c (its life), replay.c (draining,
- * replaying), runsnap.c (snapshots during the run), collector-scan.c
+ * replaying), samples.c (the timeline), runsnap.c (snapshots during the
+ * run), collector-scan.c
  * (reachability scans) and build.c (turning it into a profile). Nothing
  * outside collect/ includes it.
  */
@@ -35,6 +36,15 @@ struct site_counters {
 	 * number peak_epoch (stale when the collector's is newer) */
 	uint64_t kept_allocations, kept_bytes;
 	uint64_t peak_epoch, after_peak_allocations, after_peak_bytes;
+};
+
+/* A timeline sample whose moment has come (samples.c): when, the stamp
+ * counter then (replay takes the heap once every stamp below it is in)
+ * and the RSS read then. */
+struct due_sample {
+	uint64_t t_ns;			/* since the start */
+	uint64_t stamp;
+	uint64_t rss_bytes;
 };
 
 /* What one site allocated between two moments (a run snapshot's). */
@@ -191,7 +201,7 @@ struct collector {
 	struct profile_size_bucket sizes[PROFILE_SIZE_BUCKETS];	/* allocations by size */
 	uint64_t heap_bytes;		/* live bytes now */
 	uint64_t heap_blocks;		/* live blocks now */
-	uint64_t peak_bytes, peak_blocks, peak_stamp, peak_ns;
+	uint64_t peak_bytes, peak_blocks, peak_stamp;	/* its time: samples_time_of */
 	uint64_t peak_epoch;		/* new peaks so far (site_counters.peak_epoch) */
 	struct block_list freed_since_peak;	/* freed after the peak, allocated before */
 	/* The chain of run snapshots kept as changes (runsnap.c): the last
@@ -216,6 +226,12 @@ struct collector {
 
 	struct profile_sample *samples;
 	size_t nsamples, samples_cap;
+	/* samples.c: samples whose moment has come, waiting for replay to
+	 * reach it: a ring of ndue from due_head; due_stamp is the oldest's
+	 * stamp (UINT64_MAX when none), which replay compares with base */
+	struct due_sample *due;
+	size_t due_head, ndue;
+	uint64_t due_stamp;
 
 	struct run_snapshot *snapshots;	/* taken during the run, in order */
 	size_t nsnapshots;
@@ -252,7 +268,8 @@ struct collector {
 
 /*
  * Who calls whom, bottom up (no circles: tools/layering.py checks):
- *   replay.c          drain and replay; calls none of the others
+ *   samples.c         the timeline; calls none of the others
+ *   replay.c          drain and replay; samples on time, taken as their stamps pass
  *   runsnap.c         run snapshots; waits on replay
  *   runload.c         run snapshots made whole again; calls none of the others
  *   collector-scan.c  scans; stops replay's drain thread, keeps run snapshots
@@ -278,6 +295,20 @@ static inline struct profile_weight collector_weight(const struct collector *c, 
 		return (struct profile_weight){ size, 1 };
 	return profile_sample_weight(c->opt.sample_rate, size);
 }
+
+/* samples.c */
+/* When a sample is due (every interval): read the stamp counter and RSS,
+ * and take the heap once replay has every stamp below it (at once, if it
+ * has). */
+void samples_tick(struct collector *c, uint64_t now_ns);
+/* Take the due samples replay has reached (replay.c calls it when
+ * window.base reaches due_stamp). */
+void samples_take_due(struct collector *c);
+/* At the end: the due samples whose stamps never came, then the last one. */
+void samples_take_last(struct collector *c, uint64_t now_ns);
+/* When stamp was issued (ns since the start), from the samples around it:
+ * the peak's time. */
+uint64_t samples_time_of(const struct collector *c, uint64_t stamp, uint64_t now_ns);
 
 /* runsnap.c */
 /* Copy the live table into s (blocks, nblocks, bytes). Returns 0 or -ENOMEM. */

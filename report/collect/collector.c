@@ -33,7 +33,6 @@
 #define FRAME_CAPACITY		(1ull << 23)
 #define MODULE_CAPACITY		4096
 #define CODE_CAPACITY		(32ull << 20)	/* bytes of Python code log (sparse until used) */
-#define MAX_SAMPLES		20000
 
 _Static_assert(STACK_SLOTS <= LIVE_MAX_STACK, "stack ids must fit a live_block");
 
@@ -63,6 +62,7 @@ int collector_new(struct collector **out, const struct collector_options *opt,
 	c->cut_whole = 1;	/* the first run snapshot has no base */
 	c->memfd = -1;
 	c->statm_fd = -1;
+	c->due_stamp = UINT64_MAX;
 
 	rings_off = 4096;
 	records_off = rings_off + RING_COUNT * sizeof(struct wire_ring);
@@ -158,6 +158,7 @@ void collector_free(struct collector *c)
 	collector_live_release(c);
 	symbolizer_free(symwarm_finish(c->symwarm));
 	free(c->samples);
+	free(c->due);
 	free(c->ring_seen);
 	free(c->inherited);
 	run_snapshots_release(c);
@@ -240,63 +241,10 @@ void collector_done(struct collector *c)
 /* Ticks                                                               */
 /* ------------------------------------------------------------------ */
 
-static uint64_t read_rss(struct collector *c)
-{
-	char buf[128];
-	unsigned long pages_total, pages_rss;
-	ssize_t n;
-
-	if (c->statm_fd < 0)
-		return 0;
-	n = pread(c->statm_fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%lu %lu", &pages_total, &pages_rss) != 2)
-		return 0;
-	return (uint64_t)pages_rss * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-static void take_sample(struct collector *c)
-{
-	struct profile_sample *s;
-
-	if (c->nsamples == MAX_SAMPLES) {
-		/* halve the resolution rather than grow without bound */
-		for (size_t i = 0; i < c->nsamples / 2; i++)
-			c->samples[i] = c->samples[2 * i + 1];
-		c->nsamples /= 2;
-		c->interval_ns *= 2;
-	}
-	if (c->nsamples == c->samples_cap) {
-		size_t cap = c->samples_cap ? c->samples_cap * 2 : 1024;
-
-		s = realloc(c->samples, cap * sizeof(*s));
-		if (!s)
-			return;
-		c->samples = s;
-		c->samples_cap = cap;
-	}
-	s = &c->samples[c->nsamples++];
-	s->t_ns = c->now_ns - c->start_ns;
-	s->stamp = c->window.base - 1;
-	s->heap_bytes = c->heap_bytes;
-	s->rss_bytes = read_rss(c);
-	if (!s->rss_bytes && c->nsamples > 1)
-		s->rss_bytes = s[-1].rss_bytes;	/* the program is gone: last known */
-	s->allocations = c->allocations;
-	s->frees = c->frees;
-	if (s->rss_bytes > c->peak_rss)
-		c->peak_rss = s->rss_bytes;
-}
-
 void collector_tick(struct collector *c, uint64_t now_ns)
 {
 	c->now_ns = now_ns;
-	if (now_ns >= c->next_sample_ns) {
-		take_sample(c);
-		c->next_sample_ns = now_ns + c->interval_ns;
-	}
+	samples_tick(c, now_ns);
 	collector_scan_tick(c);
 	collector_snapshot_tick(c, 0);
 }
@@ -409,7 +357,7 @@ void collector_finish(struct collector *c, int wait_status, uint64_t maxrss_byte
 				 "the program exec'd '%.200s', which heapwise could not trace", c->untraced_exec);
 	}
 	collector_snapshot_tick(c, 1);
-	take_sample(c);
+	samples_take_last(c, now_ns);
 	collector_done(c);
 	c->wait_status = wait_status;
 	c->end_ns = now_ns;

@@ -203,7 +203,6 @@ static void replay_alloc(struct collector *c, const struct wire_record *r)
 		c->peak_bytes = c->heap_bytes;
 		c->peak_blocks = c->heap_blocks;
 		c->peak_stamp = b.stamp;
-		c->peak_ns = c->now_ns - c->start_ns;
 		c->peak_epoch++;	/* every site's after-peak counts start again */
 		forget_freed(&c->freed_since_peak);
 	}
@@ -405,6 +404,8 @@ static void window_replay(struct collector *c, int final)
 			w->base++;
 			w->pending--;
 			w->gap_since_ns = 0;
+			if (w->base >= c->due_stamp)
+				samples_take_due(c);
 			continue;
 		}
 		/* stamp w->base is still in flight. The clock is read here, not
@@ -421,6 +422,8 @@ static void window_replay(struct collector *c, int final)
 		}
 		c->skipped_stamps++;
 		w->base++;
+		if (w->base >= c->due_stamp)
+			samples_take_due(c);
 	}
 }
 
@@ -563,8 +566,10 @@ size_t collector_drain(struct collector *c, int final)
 		for (size_t i = 0; i < k->n; i++)
 			window_put(c, &k->recs[i]);
 		n += k->n;
-		/* replay as we go, so the window stays small */
+		/* replay as we go, so the window stays small; a long replay
+		 * still samples the timeline on time */
 		window_replay(c, 0);
+		samples_tick(c, monotonic_ns());
 	}
 	window_replay(c, final);
 	while ((k = list)) {

@@ -91,3 +91,36 @@ expect "stats json: rss against heap" \
 stats_json "$T/frag.hws" > "$T/f.json"
 expect "rss against heap: the kept 50 MiB show, the live heap is 500 KB" \
 	"$(json "$T/f.json" '(j["rss_vs_heap"]["max_gap_bytes"] > 45 << 20, j["rss_vs_heap"]["heap_at_max_gap"])')" "(True, 512000)"
+
+# the timeline at the program's time, not replay's: bigheap builds 2M blocks faster than replay
+# keeps up, says "ready" and holds them until told to go. A snapshot taken then holds the
+# whole heap; every point of the timeline from its time on is that heap (points taken while
+# replay caught up used to show the heap replay had reached, 175 MB for 218, at the
+# snapshot's own millisecond), none before it is above it, and the peak is not after it.
+mkfifo "$T/hold"
+"$HW" run -q -o "$T/held.hws" -- "$P/bigheap" 2000000 wait < "$T/hold" > "$T/held.out" &
+hw=$!
+exec 3> "$T/hold"
+i=0
+while ! grep -q ready "$T/held.out" 2>/dev/null && [ $i -lt 400 ]; do sleep 0.02; i=$((i + 1)); done
+"$HW" snapshot --label held "$hw" > /dev/null
+sleep 0.3
+echo go >&3
+exec 3>&-
+wait "$hw"
+"$HW" export -f massif -o "$T/held.massif" "$T/held.hws"
+expect "the timeline holds the heap at its own time: after the held snapshot, its heap" \
+	"$(python3 - "$T/held.massif" <<'PYEOF'
+import re, sys
+points = []
+for block in open(sys.argv[1]).read().split("snapshot=")[1:]:
+    points.append((int(re.search(r"\ntime=(\d+)", block).group(1)), int(re.search(r"\nmem_heap_B=(\d+)", block).group(1)),
+                   re.search(r"\nheap_tree=(\w+)", block).group(1)))
+held = [p for p in points if p[2] == "detailed"][0]
+peak = [p for p in points if p[2] == "peak"][0]
+after = sorted({b for t, b, _ in points if t >= held[0]})
+before = [p for p in points if p[0] < held[0] and p[1] > held[1]]
+print("%d points; after: %s; above it before: %s; peak after it: %s" %
+      (len(points) > 20, after == [held[1]] or after, before, peak[0] > held[0]))
+PYEOF
+)" "1 points; after: True; above it before: []; peak after it: False"

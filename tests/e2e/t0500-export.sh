@@ -69,8 +69,11 @@ expect "svg: counts in the titles are counts, with commas" \
 	"['100 blocks']"
 "$HW" export -f svg --timeline "$T/p1.hws" > "$T/t.svg"
 expect "svg --timeline: heap and RSS lines" "$(svg "$T/t.svg" 'len(root.findall("s:polyline", ns))')" "2"
+# phases' peak is its last allocation, just before the exit: both marked (a line and its hover
+# text), the exit's label left out beside the peak's
 expect "svg --timeline: the peak and every snapshot marked" \
-	"$(svg "$T/t.svg" '[g.find("s:text", ns).text for g in root.findall("s:g", ns)]')" "['peak', 'exit']"
+	"$(svg "$T/t.svg" '[(g.find("s:title", ns).text.split(" at ")[0], getattr(g.find("s:text", ns), "text", None)) for g in root.findall("s:g", ns)]')" \
+	"[('peak heap 470.6 KiB', 'peak'), ('snapshot exit', None)]"
 expect_match "svg --timeline: its title says it is the whole run" \
 	"$(svg "$T/t.svg" '[e.text for e in root.findall("s:text", ns) if e.get("style") == "font-size: 16px"][0]')" \
 	": heap and RSS over the run$"
