@@ -70,10 +70,13 @@ expect "svg: counts in the titles are counts, with commas" \
 "$HW" export -f svg --timeline "$T/p1.hws" > "$T/t.svg"
 expect "svg --timeline: heap and RSS lines" "$(svg "$T/t.svg" 'len(root.findall("s:polyline", ns))')" "2"
 # phases' peak is its last allocation, just before the exit: both marked (a line and its hover
-# text), the exit's label left out beside the peak's
+# text); the peak labelled, the exit only when its line is a label's height (12 px) right of it
+marks() {
+	svg "$1" '[(g.find("s:title", ns).text.split(" at ")[0], float(g.find("s:line", ns).get("x1")), getattr(g.find("s:text", ns), "text", None)) for g in root.findall("s:g", ns)]'
+}
 expect "svg --timeline: the peak and every snapshot marked" \
-	"$(svg "$T/t.svg" '[(g.find("s:title", ns).text.split(" at ")[0], getattr(g.find("s:text", ns), "text", None)) for g in root.findall("s:g", ns)]')" \
-	"[('peak heap 470.6 KiB', 'peak'), ('snapshot exit', None)]"
+	"$(marks "$T/t.svg" | python3 -c 'import ast, sys; (p, px, pl), (e, ex, el) = ast.literal_eval(sys.stdin.read()); print(p, pl, e, el == ("exit" if ex - px >= 12 else None))')" \
+	"peak heap 470.6 KiB peak snapshot exit True"
 expect_match "svg --timeline: its title says it is the whole run" \
 	"$(svg "$T/t.svg" '[e.text for e in root.findall("s:text", ns) if e.get("style") == "font-size: 16px"][0]')" \
 	": heap and RSS over the run$"
@@ -96,7 +99,16 @@ expect "svg --timeline: the scale's top, over 100 MiB, whole" \
 	"$(svg "$T/big.svg" '[t.text for t in root.findall("s:text", ns) if t.text and t.text.endswith("MiB")]')" \
 	"['$(python3 -c 'import sys; print("%.1f MiB" % (int(sys.argv[1]) / 1048576))' "$top")']"
 expect "svg --timeline: every label but the title inside the picture" \
-	"$(svg "$T/big.svg" '[t.text for t in root.findall("s:text", ns)[1:] if t.text and not (0 <= (lambda x, w, a: x - w if a == "end" else x - w / 2 if a == "middle" else x)(float(t.get("x")), 7.2 * len(t.text), t.get("text-anchor", "start")) and (lambda x, w, a: x if a == "end" else x + w / 2 if a == "middle" else x + w)(float(t.get("x")), 7.2 * len(t.text), t.get("text-anchor", "start")) <= float(root.get("width"))) and t.get("transform") is None]')" "[]"
+	"$(svg "$T/big.svg" '[t.text for t in root.findall("s:text", ns)[1:] if t.text and not (0 <= (lambda x, w, a: x - w if a == "end" else x - w / 2 if a == "middle" else x)(float(t.get("x")), '"$advance"' * len(t.text), t.get("text-anchor", "start")) and (lambda x, w, a: x if a == "end" else x + w / 2 if a == "middle" else x + w)(float(t.get("x")), '"$advance"' * len(t.text), t.get("text-anchor", "start")) <= float(root.get("width"))) and t.get("transform") is None]')" "[]"
+# the title (cut to 100 characters), the legend and the axis labels, each measured at the
+# font's advance (16 px for the title): no two overlap
+"$HW" run -q -o "$T/longbig.hws" -- sh -c "$P/bigheap 300000; : $(printf 'argument%.0s ' $(seq 30))" > /dev/null
+"$HW" export -f svg --timeline -o "$T/longbig.svg" "$T/longbig.hws"
+for f in big longbig; do
+	svg "$T/$f.svg" '(lambda boxes: [(a[4], b[4]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]])([(lambda x, w, h, an, y: (x - w if an == "end" else x - w / 2 if an == "middle" else x, x if an == "end" else x + w / 2 if an == "middle" else x + w, y - h, y, t.text))(float(t.get("x")), '"$advance"' * (16 if "16px" in (t.get("style") or "") else 12) / 12 * len(t.text), 16 if "16px" in (t.get("style") or "") else 12, t.get("text-anchor", "start"), float(t.get("y"))) for t in root.findall("s:text", ns) if t.text])'
+done > "$T/overlaps"
+expect "svg --timeline: title, legend and axis labels, none over another" "$(cat "$T/overlaps")" "[]
+[]"
 
 # --- pprof ----------------------------------------------------------------------------
 if have go; then
