@@ -175,3 +175,51 @@ phases_with_snapshots() {
 	run_status=$?
 	rm -f "$T/ctl"
 }
+
+# screenshot SVG NAME: Chromium's rendering of SVG (headless, at the SVG's own size) into
+# build/test-output/TEST/NAME.png, for a person to look at; checks that it drew a picture of
+# that size with something on it besides the background (the set-up installs chromium)
+screenshot() {
+	out=$PWD/build/test-output/$TEST
+	if ! command -v chromium > /dev/null 2>&1; then
+		not_ok "$2: not drawn, chromium is not installed" "make test-deps installs chromium"
+		return
+	fi
+	mkdir -p "$out"
+	rm -f "$out/$2.png"
+	size=$(python3 -c 'import sys, xml.etree.ElementTree as ET; r = ET.parse(sys.argv[1]).getroot(); print("%d,%d" % (float(r.get("width")), float(r.get("height"))))' "$1")
+	HOME="$T" timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--user-data-dir="$T/chromium" --window-size="$size" --screenshot="$out/$2.png" "file://$1" \
+		> "$T/chromium.log" 2>&1
+	expect "$2: Chromium draws it, $size px, not blank ($out/$2.png)" "$(python3 - "$out/$2.png" <<'PY'
+import struct, sys, zlib
+try:
+    data = open(sys.argv[1], "rb").read()
+except OSError as e:
+    print("no picture: %s" % e)
+    sys.exit()
+pos, idat = 8, b""
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    if kind == b"IHDR":
+        w, h, depth, color = struct.unpack(">IIBB", data[pos + 8:pos + 18])
+    elif kind == b"IDAT":
+        idat += data[pos + 8:pos + 8 + n]
+    pos += 12 + n
+bpp = {2: 3, 6: 4}[color]
+raw, rows, prev = zlib.decompress(idat), [], bytearray(w * bpp)
+for y in range(h):
+    f, line = raw[y * (w * bpp + 1)], bytearray(raw[y * (w * bpp + 1) + 1:(y + 1) * (w * bpp + 1)])
+    for i in range(len(line)):
+        a, b, c = line[i - bpp] if i >= bpp else 0, prev[i], prev[i - bpp] if i >= bpp else 0
+        p = a + b - c
+        pred = [0, a, b, (a + b) // 2, a if abs(p - a) <= abs(p - b) and abs(p - a) <= abs(p - c) else b if abs(p - b) <= abs(p - c) else c][f]
+        line[i] = (line[i] + pred) & 255
+    rows.append(bytes(line))
+    prev = line
+pixels = [r[i:i + 3] for r in rows for i in range(0, len(r), bpp)]
+background = max(set(pixels[::97]), key=pixels[::97].count)
+print("%d,%d" % (w, h), "drawn" if sum(p != background for p in pixels) > len(pixels) // 200 else "blank")
+PY
+)" "$size drawn"
+}

@@ -102,13 +102,18 @@ expect "svg --timeline: every label but the title inside the picture" \
 	"$(svg "$T/big.svg" '[t.text for t in root.findall("s:text", ns)[1:] if t.text and not (0 <= (lambda x, w, a: x - w if a == "end" else x - w / 2 if a == "middle" else x)(float(t.get("x")), '"$advance"' * len(t.text), t.get("text-anchor", "start")) and (lambda x, w, a: x if a == "end" else x + w / 2 if a == "middle" else x + w)(float(t.get("x")), '"$advance"' * len(t.text), t.get("text-anchor", "start")) <= float(root.get("width"))) and t.get("transform") is None]')" "[]"
 # the title (cut to 100 characters), the legend and the axis labels, each measured at the
 # font's advance (16 px for the title): no two overlap
-"$HW" run -q -o "$T/longbig.hws" -- sh -c "$P/bigheap 300000; : $(printf 'argument%.0s ' $(seq 30))" > /dev/null
+"$HW" run -q -o "$T/longbig.hws" -- "$P/bigheap" 300000 $(printf 'argument%.0s ' $(seq 30)) > /dev/null
 "$HW" export -f svg --timeline -o "$T/longbig.svg" "$T/longbig.hws"
 for f in big longbig; do
 	svg "$T/$f.svg" '(lambda boxes: [(a[4], b[4]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]])([(lambda x, w, h, an, y: (x - w if an == "end" else x - w / 2 if an == "middle" else x, x if an == "end" else x + w / 2 if an == "middle" else x + w, y - h, y, t.text))(float(t.get("x")), '"$advance"' * (16 if "16px" in (t.get("style") or "") else 12) / 12 * len(t.text), 16 if "16px" in (t.get("style") or "") else 12, t.get("text-anchor", "start"), float(t.get("y"))) for t in root.findall("s:text", ns) if t.text])'
 done > "$T/overlaps"
 expect "svg --timeline: title, legend and axis labels, none over another" "$(cat "$T/overlaps")" "[]
 []"
+# each kind of picture drawn by a browser, for a person to look at
+screenshot "$T/l.svg" flame-graph
+screenshot "$T/long.svg" flame-graph-long-title
+screenshot "$T/many.svg" timeline-many-snapshots
+screenshot "$T/longbig.svg" timeline-long-command
 
 # --- pprof ----------------------------------------------------------------------------
 if have go; then

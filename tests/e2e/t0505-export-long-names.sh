@@ -34,6 +34,7 @@ printf '#include <stdlib.h>\n__attribute__((noinline)) void *%s(void) { return m
 	"int main(void) { return !$wide() || !other(); }" > "$T/wide.c"
 cc -g -O0 -o "$T/wide" "$T/wide.c" && "$HW" run -q -o "$T/w.hws" -- "$T/wide" > /dev/null
 "$HW" export -f svg -o "$T/w.svg" "$T/w.hws"
+screenshot "$T/w.svg" flame-graph-long-name
 advance=$(mono_advance)
 expect_match "svg: the monospace font's advance at 12 px" "$advance" "^7\.[0-9]+$"
 expect "svg: the long name cut to its box, by the font's own metrics" \
