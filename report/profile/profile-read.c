@@ -840,7 +840,10 @@ static int read_profile(struct profile *p, int fd, const char *path, int lazy, i
 		ret = profile_fail(err, -EINVAL, "'%s' is corrupt: it has no stack table", path);
 		goto out;
 	}
-	profile_weigh_snapshots(p);
+	if ((why = profile_weigh_snapshots(p))) {
+		ret = profile_fail(err, -EINVAL, "'%s' is corrupt: %s", path, why);
+		goto out;
+	}
 	if (!lazy) {
 		profile_source_free(src);
 		p->source = NULL;
@@ -915,8 +918,8 @@ static int load_one(struct profile *p, size_t k, char err[PROFILE_ERRLEN])
 		ret = decode_blocks(p, src->version, k, &c, &h, &d);
 	if (ret == 0 && ((why = check_blocks(p, &p->snapshots[k])) || !bytes_match_heads(p)))
 		ret = -1;
-	if (ret == 0)
-		profile_weigh_snapshots(p);	/* this one's estimate, when sampled */
+	if (ret == 0 && (why = profile_weigh_snapshots(p)))	/* this one's estimate, when sampled */
+		ret = -1;
 	free(bytes);
 	if (ret < 0) {
 		free(p->snapshots[k].blocks);

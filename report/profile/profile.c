@@ -247,7 +247,7 @@ uint64_t profile_sample_rate(const struct profile *p)
 	return rate > PROFILE_MAX_SAMPLE_RATE ? 0 : rate;
 }
 
-void profile_weigh_snapshots(struct profile *p)
+const char *profile_weigh_snapshots(struct profile *p)
 {
 	uint64_t rate = profile_sample_rate(p);
 
@@ -255,16 +255,24 @@ void profile_weigh_snapshots(struct profile *p)
 		p->snapshots[k].sample_rate = rate;
 	for (size_t k = 0; rate && k < p->nsnapshots; k++) {
 		struct profile_snapshot *s = &p->snapshots[k];
+		uint64_t blocks = 0;
 
 		if (s->unread)
 			continue;	/* its head has its estimate */
 		s->bytes = 0;
 		for (uint64_t i = 0; i < s->nblocks; i++) {
-			s->bytes += profile_block_weight(rate, &s->blocks[i]).bytes;
-			if (s->bytes > PROFILE_MAX_BYTES)
+			struct profile_weight w = profile_block_weight(rate, &s->blocks[i]);
+
+			/* each term is under 2^45: neither sum can wrap before the check */
+			s->bytes += w.bytes;
+			blocks += w.blocks;
+			if (s->bytes > PROFILE_MAX_BYTES || blocks > PROFILE_MAX_BYTES) {
 				s->bytes = PROFILE_MAX_BYTES;
+				return "a sampled snapshot's estimates add up to more than 2^62";
+			}
 		}
 	}
+	return NULL;
 }
 
 /* v + x, no more than limit */

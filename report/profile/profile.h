@@ -337,8 +337,9 @@ static inline struct profile_weight profile_block_weight(uint64_t rate, const st
 }
 
 /* A sampled profile's snapshots' bytes, as estimates, and each snapshot's
- * sample_rate (profile_read does it). */
-void profile_weigh_snapshots(struct profile *p);
+ * sample_rate (profile_read does it). NULL, or why a snapshot cannot be
+ * weighed: its estimates pass 2^62, so a report's sums could wrap. */
+const char *profile_weigh_snapshots(struct profile *p);
 
 /* An empty profile with strings[0] == "". Returns 0 or -ENOMEM. */
 int profile_init(struct profile *p);

@@ -208,6 +208,30 @@ static void allocated_round_trip(void **state)
 	profile_release(&p);
 }
 
+/* A sampled snapshot whose estimates pass 2^62 (4.2M one-byte blocks at
+ * the largest rate, each standing for 2^40 blocks) is refused, so that no
+ * report's sum can wrap; one block fewer than that is weighed. */
+static void huge_estimates_are_rejected(void **state)
+{
+	struct profile p;
+	size_t n = (1u << 22) + 1;
+
+	(void)state;
+	build(&p);
+	profile_set_meta_u64(&p, "sample-rate", PROFILE_MAX_SAMPLE_RATE);
+	free(p.snapshots[0].blocks);
+	p.snapshots[0].blocks = calloc(n, sizeof(struct profile_block));
+	for (size_t i = 0; i < n; i++)
+		p.snapshots[0].blocks[i] = (struct profile_block){ 0x1000 + 16 * i, 1, i + 1, 1, 0 };
+	p.snapshots[0].nblocks = n - 2;
+	assert_null(profile_weigh_snapshots(&p));
+	assert_true(p.snapshots[0].bytes > (1ull << 61));
+	p.snapshots[0].nblocks = n;
+	assert_non_null(profile_weigh_snapshots(&p));
+	assert_int_equal(p.snapshots[0].bytes, PROFILE_MAX_BYTES);
+	profile_release(&p);
+}
+
 /* Checksums right, contents wrong: an edge to a block that is not there. */
 static void bad_scan_is_rejected(void **state)
 {
@@ -850,6 +874,7 @@ int main(void)
 		cmocka_unit_test(frame_sources_round_trip),
 		cmocka_unit_test(sources_count_must_match),
 		cmocka_unit_test(allocated_round_trip),
+		cmocka_unit_test(huge_estimates_are_rejected),
 		cmocka_unit_test(damage_is_rejected),
 		cmocka_unit_test(huge_sizes_are_rejected),
 		cmocka_unit_test(control_characters_are_not_kept),
