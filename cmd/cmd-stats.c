@@ -84,6 +84,30 @@ static void print_memory(const struct profile *p)
 	}
 }
 
+/* The resident set of each scanned snapshot, in parts. */
+static void print_rss_parts(const struct profile *p)
+{
+	char rss[32], live[32], pool[32], heap[32], other[32];
+
+	for (size_t i = 0; i < p->nsnapshots; i++) {
+		const struct profile_snapshot *s = &p->snapshots[i];
+		const struct profile_rss_parts *r = &s->rss_parts;
+
+		if (!s->has_rss_parts)
+			continue;
+		format_bytes(r->rss, rss, sizeof(rss));
+		format_bytes(r->live_heap, live, sizeof(live));
+		format_bytes(r->pymalloc_free, pool, sizeof(pool));
+		format_bytes(r->allocator_free, heap, sizeof(heap));
+		format_bytes(r->other, other, sizeof(other));
+		printf("resident set at %s: %s = live heap %s + free in malloc's heaps %s", profile_str(p, s->name),
+		       rss, live, heap);
+		if (r->pymalloc_free)
+			printf(" + free in pymalloc's arenas %s", pool);
+		printf(" + other %s\n", other);
+	}
+}
+
 static void print_text(const struct profile *p, unsigned top)
 {
 	char size[64], when[64];
@@ -92,6 +116,7 @@ static void print_text(const struct profile *p, unsigned top)
 
 	summary_print(stdout, p, "", top);
 	print_memory(p);
+	print_rss_parts(p);
 	printf("snapshots:\n");
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		const struct profile_snapshot *s = &p->snapshots[i];
@@ -278,6 +303,28 @@ static void json_rss_gap(struct json *j, const struct profile *p)
 	json_close(j, '}');
 }
 
+/* The resident set in parts at py-exit for a Python program, else at the
+ * last snapshot that has them (the exit); null if none. */
+static void json_rss_parts(struct json *j, const struct profile *p)
+{
+	const struct profile_snapshot *last = NULL;
+
+	for (size_t i = 0; i < p->nsnapshots; i++)
+		if (p->snapshots[i].has_rss_parts &&
+		    (!last || strcmp(profile_str(p, last->name), "py-exit") != 0))
+			last = &p->snapshots[i];
+	json_key(j, "rss_breakdown");
+	if (!last) {
+		json_null(j);
+		return;
+	}
+	json_open(j, '{');
+	json_key(j, "snapshot");
+	json_string(j, profile_str(p, last->name));
+	report_json_rss_parts(j, &last->rss_parts);
+	json_close(j, '}');
+}
+
 static void json_histogram(struct json *j, const struct profile *p)
 {
 	json_key(j, "size_histogram");
@@ -317,6 +364,7 @@ static int print_json(const struct profile *p, unsigned top)
 	json_images(&j, p);
 	json_snapshots(&j, p);
 	json_rss_gap(&j, p);
+	json_rss_parts(&j, p);
 	json_histogram(&j, p);
 	json_key(&j, "top_sites");
 	json_open(&j, '[');

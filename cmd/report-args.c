@@ -227,5 +227,20 @@ void report_json_snapshot_object(struct json *j, const struct profile *p, const 
 		json_bool(j, 1);
 		json_key_u64(j, "sample_rate", rate);
 	}
+	if (s->has_rss_parts) {
+		json_key(j, "rss_breakdown");
+		json_open(j, '{');
+		report_json_rss_parts(j, &s->rss_parts);
+		json_close(j, '}');
+	}
 	json_close(j, '}');
+}
+
+void report_json_rss_parts(struct json *j, const struct profile_rss_parts *r)
+{
+	json_key_u64(j, "rss", r->rss);
+	json_key_u64(j, "live_heap", r->live_heap);
+	json_key_u64(j, "pymalloc_free", r->pymalloc_free);
+	json_key_u64(j, "allocator_free", r->allocator_free);
+	json_key_u64(j, "other", r->other);
 }

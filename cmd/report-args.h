@@ -102,5 +102,8 @@ void report_json_snapshot(struct json *j, const struct profile *p, const struct 
 
 /* The same object alone, as a value (of an array). */
 void report_json_snapshot_object(struct json *j, const struct profile *p, const struct profile_snapshot *s);
+/* A resident set's parts as keys of the open object: rss, live_heap,
+ * pymalloc_free, allocator_free, other (bytes). */
+void report_json_rss_parts(struct json *j, const struct profile_rss_parts *r);
 
 #endif

@@ -817,6 +817,8 @@ static int attach_scan(struct builder *b, struct profile_snapshot *ps, struct ru
 	if (!sc || !map || !seen)
 		goto out;
 	map_blocks(ps, rs, map, seen);
+	ps->rss_parts = rs->rss_parts;
+	ps->has_rss_parts = rs->has_rss_parts;
 	*sc = (struct profile_scan){
 		.stop_ns = rs->scan_stop_ns, .threads = r->threads, .root_bytes = r->root_bytes,
 		.heap_bytes = r->heap_bytes, .unreadable_bytes = r->unreadable_bytes,

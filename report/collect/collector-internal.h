@@ -94,6 +94,8 @@ struct run_snapshot {
 	struct pytypes *types;		/* a Python program's: the objects in the blocks, or NULL */
 	uint64_t scan_stop_ns;		/* how long the program was stopped */
 	uint32_t scan_image;		/* the image the scan saw */
+	struct profile_rss_parts rss_parts;	/* scanned, not sampled: the resident set */
+	int has_rss_parts;
 	struct site_count *allocated;	/* what each site allocated since the
 					 * snapshot kept before (none: nothing) */
 	size_t nallocated;

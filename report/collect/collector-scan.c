@@ -28,6 +28,7 @@
 #include "../util/addrsort.h"
 #include "../util/clock.h"
 #include "collector-internal.h"
+#include "rssparts.h"
 #include "world.h"
 
 #define CATCH_UP_TRIES	10
@@ -140,6 +141,20 @@ static void python_gc_heads(const struct collector *c, uint64_t *lo, uint64_t *h
 	}
 }
 
+/* The Python objects in s's blocks, when the program runs Python now
+ * (then 1; the types stay NULL if they cannot be read). */
+static int read_types(struct collector *c, struct run_snapshot *s)
+{
+	if (__atomic_load_n(&c->hdr->python_state, __ATOMIC_ACQUIRE) != WIRE_PYTHON_ON)
+		return 0;
+	if ((s->types = calloc(1, sizeof(*s->types))) &&
+	    pytypes_read(c->pid, c->hdr, s->blocks, s->nblocks, s->types) < 0) {
+		free(s->types);
+		s->types = NULL;
+	}
+	return 1;
+}
+
 /* Cut the live table into a snapshot sorted by address, and scan it (the
  * heap graph when graph is set; a Python program's objects either way). */
 static struct run_snapshot *cut_and_scan(struct collector *c, const struct world *w, const char *name,
@@ -151,7 +166,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 	uint8_t *loader = NULL;
 	size_t n, nmods = 0;
 	char err[SCAN_ERRLEN];
-	int ret = -ENOMEM;
+	int ret = -ENOMEM, python;
 
 	if (!s)
 		goto out;
@@ -166,11 +181,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 	if (sort_by_addr(s->blocks, n, sizeof(*s->blocks)) < 0)
 		goto out;
 	/* a Python program's objects first: the heap graph reads them so */
-	if (__atomic_load_n(&c->hdr->python_state, __ATOMIC_ACQUIRE) == WIRE_PYTHON_ON &&
-	    (s->types = calloc(1, sizeof(*s->types))) && pytypes_read(c->pid, c->hdr, s->blocks, n, s->types) < 0) {
-		free(s->types);
-		s->types = NULL;
-	}
+	python = read_types(c, s);
 	if (!graph) {
 		ret = 0;
 		goto out;
@@ -204,6 +215,10 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 		ret = scan_program(&in, s->scan, err);
 		if (ret < 0)
 			snprintf(c->scan_error, sizeof(c->scan_error), "%s", err);
+		/* what the resident set holds, while it is still the heap's: not
+		 * for a sample, whose blocks are a few of the heap's */
+		if (ret == 0 && !in.sampled)
+			s->has_rss_parts = rssparts_read(c->pid, s->blocks, n, python, &s->rss_parts) == 0;
 	}
 out:
 	if (ret == -ENOMEM)

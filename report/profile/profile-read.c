@@ -335,7 +335,7 @@ static const char *section_name(uint32_t type)
 	static const char *const names[] = {
 		"?", "meta", "totals", "strings", "modules", "frames",
 		"stacks", "sites", "timeline", "snapshot", "sizes", "scan", "types",
-		"snapshot delta", "frame sources", "allocated",
+		"snapshot delta", "frame sources", "allocated", "resident set",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -347,7 +347,7 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 {
 	/* every section but snapshots appears once; a second copy is damage */
 	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SNAPSHOT_DELTA && type != SEC_SCAN &&
-	    type != SEC_TYPES && type != SEC_ALLOCATED) {
+	    type != SEC_TYPES && type != SEC_ALLOCATED && type != SEC_RSS_PARTS) {
 		if (*seen & (1u << type))
 			return -1;
 		*seen |= 1u << type;
@@ -477,6 +477,21 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 			return -1;
 		s->nallocated = n;
 		s->allocated_kind = kind;
+		break;
+	}
+	case SEC_RSS_PARTS: {
+		uint64_t at = take64(c);
+		struct profile_rss_parts r;
+
+		if (take(c, &r, sizeof(r)) < 0 || at >= p->nsnapshots || p->snapshots[at].has_rss_parts)
+			return -1;
+		/* the parts add up to the whole, each bounded */
+		if (r.rss > PROFILE_MAX_BYTES || r.live_heap > r.rss || r.pymalloc_free > r.rss - r.live_heap ||
+		    r.allocator_free > r.rss - r.live_heap - r.pymalloc_free ||
+		    r.other != r.rss - r.live_heap - r.pymalloc_free - r.allocator_free)
+			return -1;
+		p->snapshots[at].rss_parts = r;
+		p->snapshots[at].has_rss_parts = 1;
 		break;
 	}
 	case SEC_TYPES: {

@@ -461,6 +461,12 @@ static void write_snapshots(struct writer *w, const struct profile *p)
 			put(w, s->allocated, s->nallocated * sizeof(*s->allocated));
 			end_section(w, SEC_ALLOCATED);
 		}
+		if (s->has_rss_parts) {
+			begin_section(w);
+			put64(w, i);
+			put(w, &s->rss_parts, sizeof(s->rss_parts));
+			end_section(w, SEC_RSS_PARTS);
+		}
 	}
 	if (loaded)
 		profile_unload_snapshot((struct profile *)p, loaded);
@@ -560,12 +566,13 @@ static int write_to(const struct profile *p, int fd)
 	size_t table_len;
 
 	/* nine fixed sections and the frames' sources when there are any, then
-	 * one per snapshot, one per scan, one per typing and one per count of
-	 * what was allocated */
+	 * one per snapshot, one per scan, one per typing, one per count of
+	 * what was allocated and one per resident set in parts */
 	w.capacity = 9 + (p->frame_sources != NULL) + p->nsnapshots;
 	for (size_t i = 0; i < p->nsnapshots; i++)
 		w.capacity += (p->snapshots[i].scan != NULL) + (p->snapshots[i].types != NULL) +
-			      (p->snapshots[i].allocated_kind != PROFILE_ALLOCATED_UNKNOWN);
+			      (p->snapshots[i].allocated_kind != PROFILE_ALLOCATED_UNKNOWN) +
+			      (p->snapshots[i].has_rss_parts != 0);
 	table_len = w.capacity * sizeof(*w.table);
 	w.table = calloc(w.capacity, sizeof(*w.table));
 	w.buf = malloc(WRITE_BUFFER);

@@ -181,6 +181,16 @@ enum profile_allocated_kind {
 	PROFILE_ALLOCATED_AFTER = 2,	/* after this snapshot, to the end (the peak) */
 };
 
+/* What the resident set was made of when a snapshot was scanned, in
+ * bytes; the parts add up to rss. */
+struct profile_rss_parts {
+	uint64_t rss;
+	uint64_t live_heap;		/* the live blocks (their resident part) */
+	uint64_t pymalloc_free;		/* free space in pymalloc's arenas */
+	uint64_t allocator_free;	/* free space malloc holds in its heaps */
+	uint64_t other;			/* code, stacks, other mappings */
+};
+
 struct profile_snapshot {
 	uint32_t name;		/* string offset: "exit", "peak", a label */
 	uint32_t flags;
@@ -197,6 +207,8 @@ struct profile_snapshot {
 				 * what each block counts for, profile_block_weight */
 	int unread;		/* read lazily: blocks is NULL until profile_load_snapshot;
 				 * nblocks and bytes are known */
+	int has_rss_parts;	/* scanned, not sampled: rss_parts holds its resident set */
+	struct profile_rss_parts rss_parts;
 	uint32_t allocated_kind;	/* PROFILE_ALLOCATED_*: what allocated holds */
 	struct profile_alloc_count *allocated;	/* by stack, those that allocated */
 	uint64_t nallocated;

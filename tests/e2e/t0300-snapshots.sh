@@ -91,6 +91,17 @@ expect "stats json: rss against heap" \
 stats_json "$T/frag.hws" > "$T/f.json"
 expect "rss against heap: the kept 50 MiB show, the live heap is 500 KB" \
 	"$(json "$T/f.json" '(j["rss_vs_heap"]["max_gap_bytes"] > 45 << 20, j["rss_vs_heap"]["heap_at_max_gap"])')" "(True, 512000)"
+# and the resident set at exit in parts: the free space in malloc's heaps is glibc's own
+# count of its free bytes (mallinfo2's fordblks, written by the program) within 2%
+fordblks=$("$HW" run -q -o "$T/frag2.hws" -- "$P/fragment" info | sed -n 's/^fordblks //p')
+stats_json "$T/frag2.hws" > "$T/f2.json"
+expect "resident set at exit in parts: live heap 500 KB, malloc's free space as glibc counts it" \
+	"$(json "$T/f2.json" '(lambda r: (r["snapshot"], r["live_heap"], abs(r["allocator_free"] - '"$fordblks"') <= 0.02 * '"$fordblks"', r["pymalloc_free"], r["live_heap"] + r["allocator_free"] + r["other"] == r["rss"]))(j["rss_breakdown"])')" \
+	"('exit', 512000, True, 0, True)"
+expect_match "stats: the resident set at exit in parts" "$("$HW" stats "$T/frag2.hws")" \
+	"^resident set at exit: [0-9.]+ MiB = live heap 500\.0 KiB \+ free in malloc's heaps 5[0-9]\.[0-9] MiB \+ other [0-9.]+ MiB$"
+expect "a sampled run has no parts: its blocks are a few of the heap's" \
+	"$("$HW" run -q --sample-rate 64KiB -o "$T/frag3.hws" -- "$P/fragment" > /dev/null; stats_json "$T/frag3.hws" | json /dev/stdin 'j["rss_breakdown"]')" "None"
 
 # the timeline at the program's time, not replay's: bigheap builds 2M blocks faster than replay
 # keeps up, says "ready" and holds them until told to go. A snapshot taken then holds the

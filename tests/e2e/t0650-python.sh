@@ -98,6 +98,21 @@ else
 	not_ok "go is not installed: pprof of a Python run not checked" "make test-deps installs golang-go"
 fi
 
+# the memory Python keeps (del, and RSS does not shrink): at py-exit the resident set in parts,
+# pymalloc's free space held against pymalloc's own account of its arenas in an untraced run
+# of the same program (arenas less the bytes in allocated blocks), within 10%
+for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3" "$HOME/.pyenv/versions/3.13.0/bin/python3"; do
+	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+	arena_free=$("$py" "$PY/fragment.py" 2>&1 | awk -F= '/bytes\/arena/ { gsub(/[ ,]/, "", $2); t = $2 } /bytes in allocated blocks/ { gsub(/[ ,]/, "", $2); u = $2 } END { print t - u }')
+	"$HW" run -q -o "$T/frag-$v.hws" -- "$py" "$PY/fragment.py" 2> /dev/null
+	stats_json "$T/frag-$v.hws" > "$T/frag-$v.json"
+	expect "$v: py-exit's resident set in parts: pymalloc's free space as its own count, the live heap far less" \
+		"$(json "$T/frag-$v.json" '(lambda r: (r["snapshot"], abs(r["pymalloc_free"] - '"$arena_free"') <= 0.1 * '"$arena_free"', r["live_heap"] < r["pymalloc_free"] / 5, r["live_heap"] + r["pymalloc_free"] + r["allocator_free"] + r["other"] == r["rss"]))(j["rss_breakdown"])')" \
+		"('py-exit', True, True, True)"
+done
+expect_match "stats: the resident set at py-exit in parts" "$("$HW" stats "$T/frag-$v.hws")" \
+	"^resident set at py-exit: [0-9.]+ MiB = live heap [0-9.]+ [KM]iB \+ free in malloc's heaps [0-9.]+ [KM]?i?B \+ free in pymalloc's arenas 5[0-9]\.[0-9] MiB \+ other [0-9.]+ MiB$"
+
 # a C program embedding pyenv's libpython3.11
 pyc=$HOME/.pyenv/versions/3.11.7/bin/python3-config
 gcc $($pyc --cflags) -o "$T/embed" tests/py/embed.c $($pyc --embed --ldflags) -Wl,-rpath,"$($pyc --prefix)/lib"

@@ -232,6 +232,31 @@ static void huge_estimates_are_rejected(void **state)
 	profile_release(&p);
 }
 
+/* A scanned snapshot's resident set in parts comes back; parts that do
+ * not add up to the whole are refused. */
+static void rss_parts_round_trip(void **state)
+{
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+
+	(void)state;
+	build(&p);
+	p.snapshots[0].rss_parts = (struct profile_rss_parts){ 100 << 20, 5 << 20, 60 << 20, 1 << 20, 34 << 20 };
+	p.snapshots[0].has_rss_parts = 1;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	if (profile_read(&q, path, err) < 0)
+		fail_msg("%s", err);
+	assert_true(q.snapshots[0].has_rss_parts);
+	assert_int_equal(q.snapshots[0].rss_parts.pymalloc_free, 60 << 20);
+	assert_int_equal(q.snapshots[0].rss_parts.other, 34 << 20);
+	profile_release(&q);
+	p.snapshots[0].rss_parts.other++;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "(resident set) is malformed"));
+	profile_release(&p);
+}
+
 /* Checksums right, contents wrong: an edge to a block that is not there. */
 static void bad_scan_is_rejected(void **state)
 {
@@ -875,6 +900,7 @@ int main(void)
 		cmocka_unit_test(sources_count_must_match),
 		cmocka_unit_test(allocated_round_trip),
 		cmocka_unit_test(huge_estimates_are_rejected),
+		cmocka_unit_test(rss_parts_round_trip),
 		cmocka_unit_test(damage_is_rejected),
 		cmocka_unit_test(huge_sizes_are_rejected),
 		cmocka_unit_test(control_characters_are_not_kept),

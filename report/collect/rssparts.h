@@ -1,0 +1,24 @@
+/*
+ * rssparts.h - a stopped program's resident set in parts: live heap
+ * blocks, free space malloc holds, free space in pymalloc's arenas, other.
+ */
+#ifndef HEAPWISE_RSSPARTS_H
+#define HEAPWISE_RSSPARTS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "../profile/profile.h"
+#include "livetable.h"
+
+/*
+ * The parts of pid's resident set, with blocks (the live set, sorted by
+ * address) as its heap. An anonymous mapping that holds blocks but is
+ * none of malloc's heaps is pymalloc's arenas when python is set, else
+ * some allocator's (counted as malloc's). Returns 0 or -errno (the
+ * process is gone, out of memory).
+ */
+int rssparts_read(pid_t pid, const struct live_block *blocks, size_t nblocks, int python,
+		  struct profile_rss_parts *out);
+
+#endif
