@@ -39,51 +39,6 @@ static const struct option stats_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void print_memory(const struct profile *p)
-{
-	const struct profile_totals *t = &p->totals;
-	char a[32], b[32], c[32], when[32], count[32], bytes[40];
-	const char *est = profile_sample_rate(p) ? "~" : "";	/* sampled: the heap's numbers are estimates */
-	struct rss_gap g;
-
-	format_bytes(t->live_bytes, a, sizeof(a));
-	format_bytes(t->peak_bytes, b, sizeof(b));
-	printf("traced memory: current %s%s (at exit), peak %s%s\n", est, a, est, b);
-	timeline_rss_gap(p, &g);
-	if (g.known) {
-		format_bytes(rss_gap_bytes(g.rss, g.heap), a, sizeof(a));
-		format_bytes(g.rss, b, sizeof(b));
-		format_bytes(g.heap, c, sizeof(c));
-		format_duration(g.t_ns, when, sizeof(when));
-		printf("resident beyond the live heap: at most %s%s, at %s (RSS %s, live heap %s%s)\n", est, a, when,
-		       b, est, c);
-		format_bytes(rss_gap_bytes(g.end_rss, g.end_heap), a, sizeof(a));
-		format_bytes(g.end_rss, b, sizeof(b));
-		format_bytes(g.end_heap, c, sizeof(c));
-		printf("resident beyond the live heap at the last sample: %s%s (RSS %s, live heap %s%s)\n", est, a,
-		       b, est, c);
-	}
-	if (!p->has_sizes)
-		return;
-	printf("allocation sizes over the run:\n");
-	for (unsigned k = 0; k < PROFILE_SIZE_BUCKETS; k++) {
-		const struct profile_size_bucket *s = &p->sizes[k];
-		uint64_t lo = k ? 1ull << (k - 1) : 0, hi = k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0;
-
-		if (!s->count)
-			continue;
-		format_bytes(lo, a, sizeof(a));
-		format_bytes(hi, b, sizeof(b));
-		format_bytes(s->bytes, c, sizeof(c));
-		snprintf(count, sizeof(count), "%s%llu", est, (unsigned long long)s->count);
-		snprintf(bytes, sizeof(bytes), "%s%s", est, c);
-		if (lo == hi)
-			printf("  %10s   %-10s %10s allocations  %10s\n", a, "", count, bytes);
-		else
-			printf("  %10s - %-10s %10s allocations  %10s\n", a, b, count, bytes);
-	}
-}
-
 /* The resident set of each scanned snapshot, in parts. */
 static void print_rss_parts(const struct profile *p)
 {
@@ -108,6 +63,52 @@ static void print_rss_parts(const struct profile *p)
 	}
 }
 
+static void print_memory(const struct profile *p)
+{
+	const struct profile_totals *t = &p->totals;
+	char a[32], b[32], c[32], when[32], count[32], bytes[40];
+	const char *est = profile_sample_rate(p) ? "~" : "";	/* sampled: the heap's numbers are estimates */
+	struct rss_gap g;
+
+	format_bytes(t->live_bytes, a, sizeof(a));
+	format_bytes(t->peak_bytes, b, sizeof(b));
+	printf("traced memory: current %s%s (at exit), peak %s%s\n", est, a, est, b);
+	timeline_rss_gap(p, &g);
+	if (g.known) {
+		format_bytes(rss_gap_bytes(g.rss, g.heap), a, sizeof(a));
+		format_bytes(g.rss, b, sizeof(b));
+		format_bytes(g.heap, c, sizeof(c));
+		format_duration(g.t_ns, when, sizeof(when));
+		printf("resident beyond the live heap: at most %s%s, at %s (RSS %s, live heap %s%s)\n", est, a, when,
+		       b, est, c);
+		format_bytes(rss_gap_bytes(g.end_rss, g.end_heap), a, sizeof(a));
+		format_bytes(g.end_rss, b, sizeof(b));
+		format_bytes(g.end_heap, c, sizeof(c));
+		printf("resident beyond the live heap at the last sample: %s%s (RSS %s, live heap %s%s)\n", est, a,
+		       b, est, c);
+	}
+	print_rss_parts(p);
+	if (!p->has_sizes)
+		return;
+	printf("allocation sizes over the run:\n");
+	for (unsigned k = 0; k < PROFILE_SIZE_BUCKETS; k++) {
+		const struct profile_size_bucket *s = &p->sizes[k];
+		uint64_t lo = k ? 1ull << (k - 1) : 0, hi = k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0;
+
+		if (!s->count)
+			continue;
+		format_bytes(lo, a, sizeof(a));
+		format_bytes(hi, b, sizeof(b));
+		format_bytes(s->bytes, c, sizeof(c));
+		snprintf(count, sizeof(count), "%s%llu", est, (unsigned long long)s->count);
+		snprintf(bytes, sizeof(bytes), "%s%s", est, c);
+		if (lo == hi)
+			printf("  %10s   %-10s %10s allocations  %10s\n", a, "", count, bytes);
+		else
+			printf("  %10s - %-10s %10s allocations  %10s\n", a, b, count, bytes);
+	}
+}
+
 static void print_text(const struct profile *p, unsigned top)
 {
 	char size[64], when[64];
@@ -116,7 +117,6 @@ static void print_text(const struct profile *p, unsigned top)
 
 	summary_print(stdout, p, "", top);
 	print_memory(p);
-	print_rss_parts(p);
 	printf("snapshots:\n");
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		const struct profile_snapshot *s = &p->snapshots[i];
