@@ -124,10 +124,23 @@ static void json_root(struct json *j, const struct refs *r, const struct profile
 	json_i64(j, (int64_t)root->offset);
 }
 
-/* One referrer: the edge's source, where in it the pointer is. */
+/* The pointer's Python name as a JSON key, when it has one. */
+static void json_python_name(struct json *j, const struct refs *r, const struct profile_edge *e)
+{
+	char name[160];
+
+	referrers_python_name(r->p, r->s, e, name, sizeof(name));
+	if (!*name)
+		return;
+	json_key(j, "python");
+	json_string(j, name);
+}
+
+/* One referrer: the edge's source, where in it the pointer is (and what
+ * Python calls it). */
 static void print_referrer(const struct refs *r, const struct profile_edge *e, struct json *j)
 {
-	char what[1280], site[1024];
+	char what[1280], site[1024], name[160];
 
 	if (j) {
 		json_open(j, '{');
@@ -139,6 +152,7 @@ static void print_referrer(const struct refs *r, const struct profile_edge *e, s
 			json_block(j, r, e->from);
 			json_key(j, "offset");
 			json_u64(j, e->offset);
+			json_python_name(j, r, e);
 		}
 		json_key(j, "target_offset");
 		json_u64(j, e->target);
@@ -151,8 +165,9 @@ static void print_referrer(const struct refs *r, const struct profile_edge *e, s
 		const struct profile_block *b = &r->s->blocks[e->from];
 
 		block_site(r->p, b, site, sizeof(site));
-		snprintf(what, sizeof(what), "block 0x%" PRIx64 " (%" PRIu64 " bytes, %s, from %s), at +%u", b->addr,
-			 b->size, leak_kind_name(r->a.kind[e->from]), site, e->offset);
+		referrers_python_name(r->p, r->s, e, name, sizeof(name));
+		snprintf(what, sizeof(what), "%s%sblock 0x%" PRIx64 " (%" PRIu64 " bytes, %s, from %s), at +%u", name,
+			 *name ? " in " : "", b->addr, b->size, leak_kind_name(r->a.kind[e->from]), site, e->offset);
 	}
 	printf("    %s", what);
 	if (e->target)
@@ -164,7 +179,7 @@ static void print_chain(const struct refs *r, uint32_t b, struct json *j)
 {
 	uint32_t *chain;
 	long n = referrers_chain(r->s, &r->a, b, &chain);
-	char what[1024], site[4096];
+	char what[1024], site[4096], name[160];
 	const struct profile_edge *e;
 
 	if (j) {
@@ -201,16 +216,18 @@ static void print_chain(const struct refs *r, uint32_t b, struct json *j)
 			json_block(j, r, e->to);
 			json_key(j, "offset");
 			json_u64(j, e->offset);
+			json_python_name(j, r, e);
 			json_key(j, "target_offset");
 			json_u64(j, e->target);
 			json_close(j, '}');
 			continue;
 		}
 		block_site(r->p, blk, site, sizeof(site));
+		referrers_python_name(r->p, r->s, e, name, sizeof(name));
 		if (e->from & PROFILE_EDGE_ROOT)
 			printf("    -> 0x%" PRIx64, blk->addr);
 		else
-			printf("    at +%u -> 0x%" PRIx64, e->offset, blk->addr);
+			printf("    at +%u%s%s -> 0x%" PRIx64, e->offset, *name ? " " : "", name, blk->addr);
 		if (e->target)
 			printf(" (%u bytes in)", e->target);
 		printf(": %" PRIu64 " bytes from %s\n", blk->size, site);

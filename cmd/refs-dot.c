@@ -26,7 +26,7 @@ int refs_print_dot(const struct profile *p, const struct profile_snapshot *s, co
 	const struct profile_scan *sc = s->scan;
 	struct refs_graph g;
 	uint8_t *root_done = calloc(sc->nroots + 1, 1);
-	char what[1024], site[4096];
+	char what[1024], site[4096], name[160];
 
 	if (!root_done || referrers_graph(s, a, chosen, nchosen, depth, fan_in, &g) < 0) {
 		free(root_done);
@@ -59,9 +59,16 @@ int refs_print_dot(const struct profile *p, const struct profile_snapshot *s, co
 				}
 				printf("  r%u -> b%u", root, b);
 			} else {
-				/* the pointer's place in the referrer at the middle, how far
-				 * into the target it points at the target's end */
-				printf("  b%u -> b%u [label=\"+%u\"", e->from, b, e->offset);
+				/* the pointer's place in the referrer (and its Python name)
+				 * at the middle, how far into the target it points at the
+				 * target's end */
+				referrers_python_name(p, s, e, name, sizeof(name));
+				printf("  b%u -> b%u [label=\"+%u", e->from, b, e->offset);
+				if (*name) {
+					printf("\\n");
+					dot_escape(name);
+				}
+				printf("\"");
 				if (e->target)
 					printf(", style=dashed, headlabel=\"%u in\"", e->target);
 				printf("]");

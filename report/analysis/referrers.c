@@ -196,3 +196,55 @@ void refs_graph_release(struct refs_graph *g)
 	g->nodes = NULL;
 	g->n = 0;
 }
+
+/* A tuple's items follow its PyGC_Head (16 bytes) and its head (24). */
+#define TUPLE_ITEMS	40
+
+void referrers_python_name(const struct profile *p, const struct profile_snapshot *s, const struct profile_edge *e,
+			   char *buf, size_t len)
+{
+	const struct profile_scan *sc = s->scan;
+	const struct profile_edge_name *n, *block;
+	const char *text;
+
+	buf[0] = '\0';
+	if (e->from & PROFILE_EDGE_ROOT || !sc)
+		return;
+	n = profile_edge_name_of(sc, e->from, e->offset);
+	block = profile_edge_name_of(sc, e->from, 0);
+	if (block && block->kind == PROFILE_NAME_LIST) {
+		snprintf(buf, len, "list[%u]", e->offset / 8);
+		return;
+	}
+	if (!n) {
+		/* a tuple's items are where its type puts them */
+		if (s->types && e->from < s->nblocks && strcmp(profile_str(p, s->types[e->from]), "tuple") == 0 &&
+		    e->offset >= TUPLE_ITEMS && e->offset % 8 == 0)
+			snprintf(buf, len, "tuple[%u]", (e->offset - TUPLE_ITEMS) / 8);
+		return;
+	}
+	text = profile_str(p, n->text);
+	switch (n->kind) {
+	case PROFILE_NAME_STR_KEY: {
+		size_t at = (size_t)snprintf(buf, len, "dict['");
+
+		/* the key as Python writes it: ' and \ escaped */
+		for (; *text && at + 4 < len; text++) {
+			if (*text == '\'' || *text == '\\')
+				buf[at++] = '\\';
+			buf[at++] = *text;
+		}
+		snprintf(buf + at, len - at, "']");
+		break;
+	}
+	case PROFILE_NAME_INT_KEY:
+		snprintf(buf, len, "dict[%" PRId64 "]", n->number);
+		break;
+	case PROFILE_NAME_OTHER_KEY:
+		snprintf(buf, len, *text ? "dict[<a %s>]" : "dict[<a key>]", text);
+		break;
+	case PROFILE_NAME_KEY:
+		snprintf(buf, len, "a dict's key");
+		break;
+	}
+}

@@ -22,6 +22,12 @@ const char *referrers_root_type(uint32_t kind);
 /* "global g_keep+8 in reach", "register r12 of thread 42", ... */
 void referrers_describe_root(const struct profile *p, const struct profile_root *r, char *buf, size_t len);
 
+/* The edge's pointer as Python names it ("dict['user']", "dict[42]",
+ * "list[3]", "tuple[0]", "a dict's key") into buf, from the scan's names
+ * and the snapshot's types; "" when it has none. */
+void referrers_python_name(const struct profile *p, const struct profile_snapshot *s, const struct profile_edge *e,
+			   char *buf, size_t len);
+
 /* The index of the block of s that holds addr (its start or inside it), or -1. */
 long referrers_block_at(const struct profile_snapshot *s, uint64_t addr);
 

@@ -779,6 +779,31 @@ static void map_blocks(const struct profile_snapshot *ps, const struct run_snaps
 	}
 }
 
+/* A Python scan's pointer names, by the profile's block numbers. */
+static int attach_names(struct builder *b, struct profile_scan *sc, const struct run_snapshot *rs,
+			const uint32_t *map)
+{
+	const struct py_names *names = &rs->names;
+
+	if (!names->n)
+		return 0;
+	sc->names = malloc(names->n * sizeof(*sc->names));
+	if (!sc->names)
+		return -ENOMEM;
+	for (size_t k = 0; k < names->n; k++) {
+		const struct py_name *n = &names->items[k];
+
+		if (n->from >= rs->nblocks || map[n->from] == PROFILE_NONE)
+			continue;
+		sc->names[sc->nnames++] = (struct profile_edge_name){
+			.from = map[n->from], .offset = n->offset, .kind = n->kind,
+			.text = profile_intern(b->p, n->text), .number = n->number,
+		};
+	}
+	/* the block numbers keep their order: both snapshots are by address */
+	return 0;
+}
+
 /* A Python program's objects: each block's type name, through map (run
  * snapshot block -> profile block, PROFILE_NONE for none). */
 static int attach_types(struct builder *b, struct profile_snapshot *ps, const struct run_snapshot *rs,
@@ -852,7 +877,7 @@ static int attach_scan(struct builder *b, struct profile_snapshot *ps, struct ru
 	for (size_t k = 0; k < ps->nblocks; k++)
 		if (!seen[k])
 			sc->unscanned[sc->nunscanned++] = (uint32_t)k;
-	if (rs->types && attach_types(b, ps, rs, map) < 0)
+	if ((rs->types && attach_types(b, ps, rs, map) < 0) || attach_names(b, sc, rs, map) < 0)
 		goto out;
 	ps->scan = sc;
 	sc = NULL;

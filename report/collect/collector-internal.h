@@ -16,6 +16,7 @@
 #include "../../tracer/wire.h"
 #include "collector.h"
 #include "livetable.h"
+#include "pynames.h"
 #include "pytypes.h"
 #include "scan.h"
 #include "wiretables.h"
@@ -94,6 +95,7 @@ struct run_snapshot {
 	struct pytypes *types;		/* a Python program's: the objects in the blocks, or NULL */
 	uint64_t scan_stop_ns;		/* how long the program was stopped */
 	uint32_t scan_image;		/* the image the scan saw */
+	struct py_names names;		/* scanned, Python: its pointers in Python's words */
 	struct profile_rss_parts rss_parts;	/* scanned, not sampled: the resident set */
 	int has_rss_parts;
 	struct site_count *allocated;	/* what each site allocated since the

@@ -155,6 +155,18 @@ static int read_types(struct collector *c, struct run_snapshot *s)
 	return 1;
 }
 
+/* After the scan, what only the stopped program can tell: what its
+ * resident set holds (not for a sample, whose blocks are a few of the
+ * heap's), and its pointers in Python's words while the keys are there. */
+static void read_while_stopped(struct collector *c, struct run_snapshot *s, int python, int python_rules)
+{
+	if (!c->opt.sample_rate)
+		s->has_rss_parts = rssparts_read(c->pid, s->blocks, s->nblocks, python, &s->rss_parts) == 0;
+	if (python_rules)
+		pynames_read(c->pid, __atomic_load_n(&c->hdr->python_version, __ATOMIC_ACQUIRE), s->blocks,
+			     s->nblocks, s->types, s->scan, &s->names);
+}
+
 /* Cut the live table into a snapshot sorted by address, and scan it (the
  * heap graph when graph is set; a Python program's objects either way). */
 static struct run_snapshot *cut_and_scan(struct collector *c, const struct world *w, const char *name,
@@ -215,10 +227,8 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 		ret = scan_program(&in, s->scan, err);
 		if (ret < 0)
 			snprintf(c->scan_error, sizeof(c->scan_error), "%s", err);
-		/* what the resident set holds, while it is still the heap's: not
-		 * for a sample, whose blocks are a few of the heap's */
-		if (ret == 0 && !in.sampled)
-			s->has_rss_parts = rssparts_read(c->pid, s->blocks, n, python, &s->rss_parts) == 0;
+		else
+			read_while_stopped(c, s, python, in.py_layout != NULL);
 	}
 out:
 	if (ret == -ENOMEM)

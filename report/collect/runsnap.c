@@ -182,6 +182,7 @@ void run_snapshot_release(struct run_snapshot *s)
 	free(s->allocated);
 	s->allocated = NULL;
 	s->nallocated = 0;
+	pynames_release(&s->names);
 	if (s->scan) {
 		scan_result_release(s->scan);
 		free(s->scan);

@@ -335,7 +335,7 @@ static const char *section_name(uint32_t type)
 	static const char *const names[] = {
 		"?", "meta", "totals", "strings", "modules", "frames",
 		"stacks", "sites", "timeline", "snapshot", "sizes", "scan", "types",
-		"snapshot delta", "frame sources", "allocated", "resident set",
+		"snapshot delta", "frame sources", "allocated", "resident set", "Python names",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -347,7 +347,7 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 {
 	/* every section but snapshots appears once; a second copy is damage */
 	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SNAPSHOT_DELTA && type != SEC_SCAN &&
-	    type != SEC_TYPES && type != SEC_ALLOCATED && type != SEC_RSS_PARTS) {
+	    type != SEC_TYPES && type != SEC_ALLOCATED && type != SEC_RSS_PARTS && type != SEC_EDGE_NAMES) {
 		if (*seen & (1u << type))
 			return -1;
 		*seen |= 1u << type;
@@ -479,6 +479,22 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		s->allocated_kind = kind;
 		break;
 	}
+	case SEC_EDGE_NAMES: {
+		uint64_t at = take64(c), n = take64(c);
+		struct profile_scan *sc;
+
+		/* after its scan; read without the scans, it is left too */
+		if (c->bad || at >= p->nsnapshots)
+			return -1;
+		if (!(sc = p->snapshots[at].scan)) {
+			c->pos = c->len;
+			break;
+		}
+		if (sc->names || !(sc->names = take_array(c, n, sizeof(*sc->names))))
+			return -1;
+		sc->nnames = n;
+		break;
+	}
 	case SEC_RSS_PARTS: {
 		uint64_t at = take64(c);
 		struct profile_rss_parts r;
@@ -538,6 +554,16 @@ static const char *check_scan(const struct profile *p, const struct profile_snap
 	for (uint64_t i = 0; i < sc->nunscanned; i++)
 		if (sc->unscanned[i] >= s->nblocks)
 			return "a scan names a block that does not exist";
+	for (uint64_t i = 0; i < sc->nnames; i++) {
+		const struct profile_edge_name *n = &sc->names[i];
+
+		if (n->from >= s->nblocks || n->kind == 0 || n->kind >= PROFILE_NAME_KINDS ||
+		    n->text >= p->strings_len)
+			return "a Python name is malformed";
+		if (i && (n->from < sc->names[i - 1].from ||
+			  (n->from == sc->names[i - 1].from && n->offset <= sc->names[i - 1].offset)))
+			return "the Python names are out of order";
+	}
 	return NULL;
 }
 
@@ -817,7 +843,7 @@ static int read_profile(struct profile *p, int fd, const char *path, int lazy, i
 			goto out;
 		}
 		expected = (e->offset + e->size + 7) & ~7ull;
-		if (no_scans && e->type == SEC_SCAN)
+		if (no_scans && (e->type == SEC_SCAN || e->type == SEC_EDGE_NAMES))
 			continue;	/* its bytes are not even read: no checksum to check */
 		src->entry = *e;
 		src->section = i;

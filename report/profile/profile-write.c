@@ -444,6 +444,13 @@ static void write_snapshots(struct writer *w, const struct profile *p)
 			put(w, sc->edges, sc->nedges * sizeof(*sc->edges));
 			put(w, sc->unscanned, sc->nunscanned * sizeof(*sc->unscanned));
 			end_section(w, SEC_SCAN);
+			if (sc->names) {
+				begin_section(w);
+				put64(w, i);
+				put64(w, sc->nnames);
+				put(w, sc->names, sc->nnames * sizeof(*sc->names));
+				end_section(w, SEC_EDGE_NAMES);
+			}
 		}
 		if (s->types) {
 			begin_section(w);
@@ -566,11 +573,12 @@ static int write_to(const struct profile *p, int fd)
 	size_t table_len;
 
 	/* nine fixed sections and the frames' sources when there are any, then
-	 * one per snapshot, one per scan, one per typing, one per count of
-	 * what was allocated and one per resident set in parts */
+	 * one per snapshot, one per scan and its Python names, one per typing,
+	 * one per count of what was allocated and one per resident set in parts */
 	w.capacity = 9 + (p->frame_sources != NULL) + p->nsnapshots;
 	for (size_t i = 0; i < p->nsnapshots; i++)
 		w.capacity += (p->snapshots[i].scan != NULL) + (p->snapshots[i].types != NULL) +
+			      (p->snapshots[i].scan && p->snapshots[i].scan->names) +
 			      (p->snapshots[i].allocated_kind != PROFILE_ALLOCATED_UNKNOWN) +
 			      (p->snapshots[i].has_rss_parts != 0);
 	table_len = w.capacity * sizeof(*w.table);

@@ -81,7 +81,27 @@ void profile_scan_free(struct profile_scan *scan)
 	free(scan->roots);
 	free(scan->edges);
 	free(scan->unscanned);
+	free(scan->names);
 	free(scan);
+}
+
+const struct profile_edge_name *profile_edge_name_of(const struct profile_scan *sc, uint32_t from,
+						     uint32_t offset)
+{
+	size_t lo = 0, hi = sc ? sc->nnames : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct profile_edge_name *n = &sc->names[mid];
+
+		if (n->from == from && n->offset == offset)
+			return n;
+		if (n->from < from || (n->from == from && n->offset < offset))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 static uint64_t str_hash(const char *s)

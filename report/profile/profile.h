@@ -152,6 +152,26 @@ struct profile_edge {
 	uint32_t heuristic : 4;	/* enum profile_heuristic, for an interior pointer */
 };
 
+/* What a pointer is in Python's words (a Python program's scan). */
+enum profile_name_kind {
+	PROFILE_NAME_STR_KEY = 1,	/* a dict's value, its key a str: dict['text'] */
+	PROFILE_NAME_INT_KEY = 2,	/* a dict's value, its key an int: dict[number] */
+	PROFILE_NAME_OTHER_KEY = 3,	/* a dict's value, its key of type text (0: unknown) */
+	PROFILE_NAME_KEY = 4,		/* a dict's key */
+	PROFILE_NAME_LIST = 5,		/* at offset 0, for all of block from: a list's
+					 * items, the pointer at offset o item o / 8 */
+	PROFILE_NAME_KINDS
+};
+
+/* The name of the pointer at offset in block from (an edge's from and offset). */
+struct profile_edge_name {
+	uint32_t from;
+	uint32_t offset;
+	uint32_t kind;		/* enum profile_name_kind */
+	uint32_t text;		/* string offset: a str key, a key's type name; 0: none */
+	int64_t number;		/* an int key */
+};
+
 struct profile_scan {
 	uint64_t stop_ns;		/* how long the program was stopped */
 	uint64_t threads;		/* threads stopped and scanned */
@@ -162,7 +182,14 @@ struct profile_scan {
 	struct profile_root *roots;
 	struct profile_edge *edges;	/* sorted by to, then from */
 	uint32_t *unscanned;		/* blocks born after the scan (not in the graph) */
+	struct profile_edge_name *names;	/* sorted by from, then offset; NULL: none */
+	uint64_t nnames;
 };
+
+/* The Python name recorded for the pointer at offset in block from, or
+ * NULL (a list's items have one name, at offset 0). */
+const struct profile_edge_name *profile_edge_name_of(const struct profile_scan *sc, uint32_t from,
+						     uint32_t offset);
 
 /* What one stack allocated between two moments of the run (a snapshot's
  * and another, as the snapshot's allocated_kind says). */

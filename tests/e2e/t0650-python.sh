@@ -98,6 +98,32 @@ else
 	not_ok "go is not installed: pprof of a Python run not checked" "make test-deps installs golang-go"
 fi
 
+# referrers in Python's words: each of tests/py/names.py's 2,807 Sessions is named by the
+# pointer that holds it, as the program itself names them (written with their id()s): the
+# value of an int-keyed and of a str-keyed dict by its key, a list's and a tuple's item by its
+# index; and the chain from a root to one ends in that name
+for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3" "$HOME/.pyenv/versions/3.13.0/bin/python3"; do
+	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+	"$HW" run -q -o "$T/names-$v.hws" -- "$py" "$PY/names.py" "$T/names-$v.ids" > /dev/null 2>&1
+	"$HW" refs -n 0 -f json "$T/names-$v.hws@py-exit" type:Session > "$T/names-$v.json"
+	expect "$v: refs type:Session: every Session named as Python names it" "$(python3 - "$T/names-$v.ids" "$T/names-$v.json" <<'PYEOF'
+import collections, json, sys
+ids = {int(a): n for a, n in json.load(open(sys.argv[1])).items()}
+named = collections.Counter()
+for b in json.load(open(sys.argv[2]))["blocks"]:
+    want = [ids[b["address"] + off] for off in (0, 16, 32) if b["address"] + off in ids]
+    got = {r.get("python") for r in b["referrers"]}
+    named[want[0].split("[")[0] + (" named" if want[0] in got else " not named") if want else "no id"] += 1
+print(sorted(named.items()))
+PYEOF
+)" "[('dict named', 2500), ('list named', 300), ('tuple named', 7)]"
+	addr=$(python3 -c 'import json, sys; print(hex(min(int(a) for a, n in json.load(open(sys.argv[1])).items() if n == "dict['"'"'user7'"'"']")))' "$T/names-$v.ids")
+	expect "$v: refs --chain: the last hop is dict['user7']" \
+		"$("$HW" refs --chain -f json "$T/names-$v.hws@py-exit" "$addr" | json /dev/stdin 'j["blocks"][0]["chain"][-1].get("python")')" "dict['user7']"
+done
+expect_match "refs: a referrer's Python name in the text" \
+	"$("$HW" refs "$T/names-$v.hws@py-exit" "$addr")" "^    dict\['user7'\] in block 0x[0-9a-f]+ \([0-9]+ bytes, still reachable, from"
+
 # the memory Python keeps (del, and RSS does not shrink): at py-exit the resident set in parts,
 # pymalloc's free space held against pymalloc's own account of its arenas in an untraced run
 # of the same program (arenas less the bytes in allocated blocks), within 10%

@@ -257,6 +257,38 @@ static void rss_parts_round_trip(void **state)
 	profile_release(&p);
 }
 
+/* A scan's Python names come back, found by block and offset; a name of
+ * a block that does not exist is refused. */
+static void python_names_round_trip(void **state)
+{
+	struct profile p, q;
+	char err[PROFILE_ERRLEN];
+	struct profile_edge_name *n = calloc(2, sizeof(*n));
+
+	(void)state;
+	build(&p);
+	n[0] = (struct profile_edge_name){ 0, 8, PROFILE_NAME_STR_KEY, profile_intern(&p, "user7"), 0 };
+	n[1] = (struct profile_edge_name){ 1, 0, PROFILE_NAME_LIST, 0, 0 };
+	p.snapshots[0].scan->names = n;
+	p.snapshots[0].scan->nnames = 2;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	if (profile_read(&q, path, err) < 0)
+		fail_msg("%s", err);
+	assert_non_null(profile_edge_name_of(q.snapshots[0].scan, 0, 8));
+	assert_string_equal(profile_str(&q, profile_edge_name_of(q.snapshots[0].scan, 0, 8)->text), "user7");
+	assert_int_equal(profile_edge_name_of(q.snapshots[0].scan, 1, 0)->kind, PROFILE_NAME_LIST);
+	assert_null(profile_edge_name_of(q.snapshots[0].scan, 0, 16));
+	profile_release(&q);
+	assert_int_equal(profile_read_lazy_unscanned(&q, path, err), 0);	/* left with the scan */
+	assert_null(q.snapshots[0].scan);
+	profile_release(&q);
+	n[1].from = 2;
+	assert_int_equal(profile_write(&p, path, err), 0);
+	assert_int_not_equal(profile_read(&q, path, err), 0);
+	assert_non_null(strstr(err, "a Python name is malformed"));
+	profile_release(&p);
+}
+
 /* Checksums right, contents wrong: an edge to a block that is not there. */
 static void bad_scan_is_rejected(void **state)
 {
@@ -901,6 +933,7 @@ int main(void)
 		cmocka_unit_test(allocated_round_trip),
 		cmocka_unit_test(huge_estimates_are_rejected),
 		cmocka_unit_test(rss_parts_round_trip),
+		cmocka_unit_test(python_names_round_trip),
 		cmocka_unit_test(damage_is_rejected),
 		cmocka_unit_test(huge_sizes_are_rejected),
 		cmocka_unit_test(control_characters_are_not_kept),

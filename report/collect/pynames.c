@@ -1,0 +1,489 @@
+/*
+ * pynames.c - the heap graph's pointers in Python's words, read from the
+ * stopped program right after its scan (collector-scan.c calls it).
+ *
+ * A dict object's ma_keys (32 bytes into it) points at its keys table, a
+ * block of its own: a 32-byte head (dk_log2_index_bytes at 9, dk_kind at
+ * 10, dk_nentries at 24), the indices, then the entries, {hash, key,
+ * value} for a general table and {key, value} for a str-keyed one. A
+ * pointer from an entry's value slot is named by the entry's key, read
+ * from the program: a compact ASCII str (its characters 48 bytes in on
+ * 3.11, 40 on 3.12 and later) or an int (one or two 30-bit digits, the
+ * sign in ob_size on 3.11 and in lv_tag on 3.12 and later). A list's
+ * ob_item (24 bytes in) points at its items, whose pointer k is item k
+ * (one name says so for the block). Everything read is checked
+ * against the block it came from: the program's memory is not trusted.
+ * Reads go 256 pieces to a process_vm_readv.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "../util/addrsort.h"
+#include "../util/array.h"
+#include "pynames.h"
+
+#define BATCH		256
+#define KEY_HEAD	96	/* what is read of a key object: its head and a short str */
+#define TEXT_MAX	40	/* a key's characters kept */
+#define KEYS_MAX	(64u << 20)	/* a keys table read at most */
+
+enum role { ROLE_NONE, ROLE_DICT_KEYS, ROLE_LIST_ITEMS };
+
+struct piece {
+	uint64_t addr;
+	size_t len;
+	uint8_t *buf;
+	int ok;
+};
+
+/* Read every piece that can be read; the others stay !ok. */
+static void read_pieces(pid_t pid, struct piece *p, size_t n)
+{
+	struct iovec local[BATCH], remote[BATCH];
+
+	for (size_t i = 0; i < n;) {
+		size_t k = 0, total = 0;
+		ssize_t got;
+
+		for (; i + k < n && k < BATCH; k++) {
+			local[k] = (struct iovec){ p[i + k].buf, p[i + k].len };
+			remote[k] = (struct iovec){ (void *)(uintptr_t)p[i + k].addr, p[i + k].len };
+			total += p[i + k].len;
+		}
+		got = process_vm_readv(pid, local, k, remote, k, 0);
+		if (got < 0 && errno == ESRCH)
+			return;
+		if (got == (ssize_t)total) {
+			for (size_t j = 0; j < k; j++)
+				p[i + j].ok = 1;
+			i += k;
+			continue;
+		}
+		/* the pieces whole before the one that failed, then go on after it */
+		for (size_t j = 0; j < k; j++) {
+			if (got < (ssize_t)p[i + j].len) {
+				i += j + 1;
+				break;
+			}
+			p[i + j].ok = 1;
+			got -= (ssize_t)p[i + j].len;
+		}
+	}
+}
+
+struct namer {
+	pid_t pid;
+	uint32_t version;
+	const struct live_block *blocks;
+	size_t n;
+	const struct pytypes *t;
+	uint32_t dict, list;	/* 1 + index in t->names, 0: none */
+	uint64_t str_type, int_type;	/* their addresses, as keys that are blocks show */
+	uint8_t *role;
+	struct py_names *out;
+	size_t cap;
+};
+
+static uint32_t type_named(const struct pytypes *t, const char *name)
+{
+	for (size_t k = 0; k < t->nnames; k++)
+		if (t->names[k] && strcmp(t->names[k], name) == 0)
+			return (uint32_t)k + 1;
+	return 0;
+}
+
+/* Block i's object's offset in it, if it holds one of type (1 + index). */
+static int object_of(const struct namer *m, size_t i, uint32_t type, uint64_t *off)
+{
+	if (!type || m->t->of_block[i] != type)
+		return 0;
+	*off = PYTYPES_OFFSET(m->t->layout[i]);
+	return 1;
+}
+
+static int add_name(struct namer *m, const struct py_name *name)
+{
+	if (array_grow((void **)&m->out->items, &m->cap, m->out->n + 1, sizeof(*m->out->items)) < 0)
+		return -ENOMEM;
+	m->out->items[m->out->n++] = *name;
+	return 0;
+}
+
+/* dk_log2_index_bytes for a table of 2^log2_size slots: 1-byte indices
+ * up to 2^7 slots, 2-byte to 2^15, 4-byte to 2^31, else 8. */
+static unsigned index_bits(unsigned log2_size)
+{
+	return log2_size < 8 ? log2_size : log2_size < 16 ? log2_size + 1 : log2_size < 32 ? log2_size + 2
+											    : log2_size + 3;
+}
+
+/* The size CPython allocates a keys table with: the head, the indices and
+ * two thirds of the slots' entries (USABLE_FRACTION). */
+static uint64_t keys_size(unsigned log2_size, unsigned entry)
+{
+	return 32 + (1ull << index_bits(log2_size)) + entry * ((2ull << log2_size) / 3);
+}
+
+/* Could a block of this size be a keys table (a dict's own object may be
+ * no block: dicts are reused from a free list made before the tracer)? */
+static int keys_sized(uint64_t size)
+{
+	for (unsigned l = 3; l < 31; l++)
+		if (size == keys_size(l, 16) || size == keys_size(l, 24))
+			return 1;
+	return 0;
+}
+
+/* The blocks dicts keep their keys in and lists their items: from the
+ * edges out of dict and list objects at ma_keys and ob_item, and for a
+ * keys table whose dict is no block, by its size (its head is checked
+ * when it is read). */
+static void find_roles(struct namer *m, const struct scan_result *r)
+{
+	for (size_t k = 0; k < r->nedges; k++) {
+		const struct profile_edge *e = &r->edges[k];
+		uint64_t off;
+
+		if (e->from & PROFILE_EDGE_ROOT || e->target || e->to >= m->n)
+			continue;
+		if (object_of(m, e->from, m->dict, &off) && e->offset == off + 32)
+			m->role[e->to] = ROLE_DICT_KEYS;
+		else if (object_of(m, e->from, m->list, &off) && e->offset == off + 24)
+			m->role[e->to] = ROLE_LIST_ITEMS;
+	}
+	for (size_t k = 0; k < r->nedges; k++) {
+		const struct profile_edge *e = &r->edges[k];
+
+		if (!(e->from & PROFILE_EDGE_ROOT) && e->from < m->n && !m->role[e->from] &&
+		    !m->t->of_block[e->from] && keys_sized(m->blocks[e->from].size))
+			m->role[e->from] = ROLE_DICT_KEYS;
+	}
+}
+
+/*
+ * Lists whose object is no block (3.12 reuses them from a free list made
+ * before the tracer): a pointer from outside the heap to the start of a
+ * block, 24 bytes into something whose type word (8 bytes before it is
+ * ob_size, 16 before the type) is list's, as a list block shows it.
+ */
+static int find_free_list_lists(struct namer *m, const struct scan_result *r)
+{
+	struct piece *p;
+	uint64_t *words, list_type = 0;
+	size_t *to, n = 0, first = SIZE_MAX;
+
+	for (size_t i = 0; i < m->n && first == SIZE_MAX; i++)
+		if (m->list && m->t->of_block[i] == m->list)
+			first = i;
+	if (first == SIZE_MAX)
+		return 0;	/* no list to learn list's type from */
+	p = calloc(r->nedges + 2, sizeof(*p));
+	words = calloc(r->nedges + 2, sizeof(*words));
+	to = calloc(r->nedges + 2, sizeof(*to));
+	if (!p || !words || !to) {
+		free(p);
+		free(words);
+		free(to);
+		return -ENOMEM;
+	}
+	p[n++] = (struct piece){ m->blocks[first].addr + PYTYPES_OFFSET(m->t->layout[first]) + 8, 8, (uint8_t *)&words[0], 0 };
+	for (size_t k = 0; k < r->nedges; k++) {
+		const struct profile_edge *e = &r->edges[k];
+		const struct scan_root *root;
+
+		if (!(e->from & PROFILE_EDGE_ROOT) || e->target || e->to >= m->n || m->role[e->to] ||
+		    m->t->of_block[e->to] || (e->from & ~PROFILE_EDGE_ROOT) >= r->nroots)
+			continue;
+		root = &r->roots[e->from & ~PROFILE_EDGE_ROOT];
+		if (root->kind != PROFILE_ROOT_MAPPING || root->addr < 16)
+			continue;
+		to[n] = e->to;
+		p[n] = (struct piece){ root->addr - 16, 8, (uint8_t *)&words[n], 0 };
+		n++;
+	}
+	read_pieces(m->pid, p, n);
+	if (p[0].ok)
+		list_type = words[0];
+	for (size_t k = 1; list_type && k < n; k++)
+		if (p[k].ok && words[k] == list_type)
+			m->role[to[k]] = ROLE_LIST_ITEMS;
+	free(p);
+	free(words);
+	free(to);
+	return 0;
+}
+
+/* A list's items: one name for the whole block (pointer k is item k). A
+ * tuple's items need none: its type says it (referrers.c). */
+static int name_lists(struct namer *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->role[i] == ROLE_LIST_ITEMS &&
+		    add_name(m, &(struct py_name){ 0, (uint32_t)i, PROFILE_NAME_LIST, NULL, 0 }) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* A dict entry's value edge, waiting for its key to be read. */
+struct pending_key {
+	uint32_t from, offset;
+	uint64_t key;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct pending_key *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* The edges out of every keys table: values by their key's address, keys
+ * as keys. Each table is read whole (its entries hold the keys). */
+static int find_entries(struct namer *m, const struct scan_result *r, struct pending_key **pending, size_t *np)
+{
+	struct piece *p = NULL;
+	size_t npieces = 0, cap = 0, *table = calloc(m->n + 1, sizeof(size_t));
+	int ret = -ENOMEM;
+
+	if (!table)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->role[i] != ROLE_DICT_KEYS || m->blocks[i].size < 32 || m->blocks[i].size > KEYS_MAX)
+			continue;
+		if (array_grow((void **)&p, &cap, npieces + 1, sizeof(*p)) < 0)
+			goto out;
+		p[npieces] = (struct piece){ m->blocks[i].addr, m->blocks[i].size, malloc(m->blocks[i].size), 0 };
+		if (!p[npieces].buf)
+			goto out;
+		table[i] = ++npieces;
+	}
+	read_pieces(m->pid, p, npieces);
+	cap = 0;
+	for (size_t k = 0; k < r->nedges; k++) {
+		const struct profile_edge *e = &r->edges[k];
+		const struct piece *q;
+		uint64_t start, size, count, at, key;
+
+		if (e->from & PROFILE_EDGE_ROOT || e->from >= m->n || !table[e->from] ||
+		    !(q = &p[table[e->from] - 1])->ok)
+			continue;
+		/* a keys table's head: its sizes as CPython makes them, its kind
+		 * general (0), str-keyed (1) or split (2), its entries in it */
+		size = q->buf[10] == 0 ? 24 : 16;
+		if (q->buf[8] < 3 || q->buf[8] > 30 || q->buf[9] != index_bits(q->buf[8]) || q->buf[10] > 2 ||
+		    q->len != keys_size(q->buf[8], (unsigned)size))
+			continue;
+		start = 32 + (1ull << q->buf[9]);
+		memcpy(&count, q->buf + 24, sizeof(count));
+		if (e->offset < start || count > (q->len - start) / size || e->offset >= start + count * size)
+			continue;
+		at = (e->offset - start) % size;
+		if (at == size - 16) {
+			if (add_name(m, &(struct py_name){ e->offset, e->from, PROFILE_NAME_KEY, NULL, 0 }) < 0)
+				goto out;
+			continue;
+		}
+		if (at != size - 8)
+			continue;
+		memcpy(&key, q->buf + e->offset - 8, sizeof(key));
+		if (array_grow((void **)pending, &cap, *np + 1, sizeof(**pending)) < 0)
+			goto out;
+		(*pending)[(*np)++] = (struct pending_key){ e->from, e->offset, key };
+	}
+	ret = 0;
+out:
+	for (size_t k = 0; k < npieces; k++)
+		free(p[k].buf);
+	free(p);
+	free(table);
+	return ret;
+}
+
+/* A text kept until pynames_release. */
+static const char *keep_text(struct namer *m, const char *s, size_t len)
+{
+	char **texts = realloc(m->out->texts, (m->out->ntexts + 1) * sizeof(*texts));
+	char *copy = malloc(len + 1);
+
+	if (!texts || !copy) {
+		if (texts)
+			m->out->texts = texts;
+		free(copy);
+		return NULL;
+	}
+	m->out->texts = texts;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)copy[i] < 0x20 || copy[i] == 0x7f)
+			copy[i] = '?';	/* no terminal escapes from the program */
+	texts[m->out->ntexts++] = copy;
+	return copy;
+}
+
+/* The type of the object at addr, as t names its block's; NULL if it is
+ * no typed block. */
+static const char *block_type(const struct namer *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->blocks[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || !m->t->of_block[lo - 1] ||
+	    m->blocks[lo - 1].addr + PYTYPES_OFFSET(m->t->layout[lo - 1]) != addr)
+		return NULL;
+	return m->t->names[m->t->of_block[lo - 1] - 1];
+}
+
+/* Name the value edge of one key object from what was read of it. */
+static struct py_name key_name(struct namer *m, const struct pending_key *k, const uint8_t *head, int ok)
+{
+	struct py_name name = { k->offset, k->from, PROFILE_NAME_OTHER_KEY, NULL, 0 };
+	const char *type = block_type(m, k->key);
+	int modern = m->version >= 0x030c0000;	/* 3.12: no wstr, lv_tag */
+	uint64_t len, word, ob_type;
+	uint32_t state, digits[2];
+
+	if (!ok)
+		return name;
+	memcpy(&ob_type, head + 8, sizeof(ob_type));
+	if (!type && ob_type && ob_type == m->str_type)
+		type = "str";	/* a key that is no block (made before the tracer, or static) */
+	else if (!type && ob_type && ob_type == m->int_type)
+		type = "int";	/* a small int, one of CPython's own */
+	if (!type)
+		return name;
+	if (strcmp(type, "str") == 0) {
+		memcpy(&len, head + 16, sizeof(len));
+		memcpy(&state, head + 32, sizeof(state));
+		if (((state >> 5) & 3) == 3 && len <= KEY_HEAD - (modern ? 40 : 48)) {
+			name.kind = PROFILE_NAME_STR_KEY;
+			name.text = keep_text(m, (const char *)head + (modern ? 40 : 48), len > TEXT_MAX ? TEXT_MAX : len);
+			return name;
+		}
+	} else if (strcmp(type, "int") == 0) {
+		int64_t size;
+		int negative;
+
+		memcpy(&word, head + 16, sizeof(word));
+		memcpy(digits, head + 24, sizeof(digits));
+		size = modern ? (int64_t)(word >> 3) : (int64_t)word;
+		negative = modern ? (word & 3) == 2 : size < 0;
+		if (size < 0)
+			size = -size;
+		if (size <= 2 && digits[0] < (1u << 30) && (size < 2 || digits[1] < (1u << 30))) {
+			int64_t v = size == 0 ? 0 : size == 1 ? digits[0] : (int64_t)digits[0] | (int64_t)digits[1] << 30;
+
+			name.kind = PROFILE_NAME_INT_KEY;
+			name.number = negative ? -v : v;
+			return name;
+		}
+	}
+	name.text = keep_text(m, type, strlen(type));
+	return name;
+}
+
+/* Read each distinct key once and name the edges waiting for it. */
+static int name_keys(struct namer *m, struct pending_key *pending, size_t np)
+{
+	struct piece *p = calloc(np + 1, sizeof(*p));
+	uint8_t *heads = malloc(np * KEY_HEAD + 1);
+	size_t nkeys = 0;
+	int ret = -ENOMEM;
+
+	if (!p || !heads)
+		goto out;
+	qsort(pending, np, sizeof(*pending), by_key);
+	for (size_t k = 0; k < np; k++)
+		if (!k || pending[k].key != pending[k - 1].key) {
+			p[nkeys] = (struct piece){ pending[k].key, KEY_HEAD, heads + nkeys * KEY_HEAD, 0 };
+			nkeys++;
+		}
+	read_pieces(m->pid, p, nkeys);
+	/* str's and int's type objects, from keys that are blocks of theirs */
+	for (size_t k = 0; k < nkeys; k++) {
+		const char *type = p[k].ok ? block_type(m, p[k].addr) : NULL;
+		uint64_t *at = !type ? NULL : strcmp(type, "str") == 0 ? &m->str_type
+					   : strcmp(type, "int") == 0 ? &m->int_type : NULL;
+
+		if (at && !*at)
+			memcpy(at, p[k].buf + 8, sizeof(*at));
+	}
+	for (size_t k = 0, key = 0; k < np; k++) {
+		struct py_name name = { 0 };
+
+		if (k && pending[k].key != pending[k - 1].key)
+			key++;
+		if (k && pending[k].key == pending[k - 1].key) {
+			/* the same key object (an interned name in many dicts): its name again */
+			name = m->out->items[m->out->n - 1];
+			name.from = pending[k].from;
+			name.offset = pending[k].offset;
+		} else {
+			name = key_name(m, &pending[k], p[key].buf, p[key].ok);
+		}
+		if (add_name(m, &name) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(p);
+	free(heads);
+	return ret;
+}
+
+int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, size_t n,
+		 const struct pytypes *t, const struct scan_result *r, struct py_names *out)
+{
+	struct namer m = { .pid = pid, .version = version, .blocks = blocks, .n = n, .t = t, .out = out };
+	struct pending_key *pending = NULL;
+	size_t np = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!t->of_block || !t->layout)
+		return 0;
+	m.dict = type_named(t, "dict");
+	m.list = type_named(t, "list");
+	m.role = calloc(n + 1, 1);
+	if (!m.role)
+		return -ENOMEM;
+	find_roles(&m, r);
+	ret = find_free_list_lists(&m, r);
+	if (ret == 0)
+		ret = name_lists(&m);
+	if (ret == 0)
+		ret = find_entries(&m, r, &pending, &np);
+	if (ret == 0)
+		ret = name_keys(&m, pending, np);
+	free(pending);
+	free(m.role);
+	if (ret < 0) {
+		pynames_release(out);
+		return ret;
+	}
+	if (sort_by_addr(out->items, out->n, sizeof(*out->items)) < 0) {
+		pynames_release(out);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void pynames_release(struct py_names *names)
+{
+	for (size_t i = 0; i < names->ntexts; i++)
+		free(names->texts[i]);
+	free(names->texts);
+	free(names->items);
+	memset(names, 0, sizeof(*names));
+}

@@ -1,0 +1,26 @@
+# names.py - objects whose place Python names: Session instances as the
+# values of an int-keyed and a str-keyed dict, the items of a list and of
+# a tuple. Writes, to the file argv[1], each Session's id() (its address)
+# with the name Python would give the pointer that holds it.
+import json
+import sys
+
+
+class Session:
+    def __init__(self, i):
+        self.i = i
+        self.data = bytearray(100)
+
+
+by_id = {}
+for i in range(2000):
+    by_id[i] = Session(i)
+by_name = {"user%d" % i: Session(i) for i in range(500)}
+items = [Session(i) for i in range(300)]
+pair = tuple(Session(i) for i in range(7))
+names = {id(s): "dict[%d]" % k for k, s in by_id.items()}
+names.update({id(s): "dict['%s']" % k for k, s in by_name.items()})
+names.update({id(s): "list[%d]" % k for k, s in enumerate(items)})
+names.update({id(s): "tuple[%d]" % k for k, s in enumerate(pair)})
+with open(sys.argv[1], "w") as f:
+    json.dump({str(a): n for a, n in names.items()}, f)
