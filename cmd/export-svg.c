@@ -338,6 +338,20 @@ static void marker(FILE *out, double x, unsigned top, unsigned base, const char 
 	fprintf(out, "</g>\n");
 }
 
+/* "; resident 57.6 MiB: live heap ..., ..." for a scanned snapshot's marker. */
+static void rss_parts_text(const struct profile_rss_parts *r, char *buf, size_t len)
+{
+	char rss[32], live[32], heap[32], pool[32], other[32];
+
+	format_bytes(r->rss, rss, sizeof(rss));
+	format_bytes(r->live_heap, live, sizeof(live));
+	format_bytes(r->allocator_free, heap, sizeof(heap));
+	format_bytes(r->pymalloc_free, pool, sizeof(pool));
+	format_bytes(r->other, other, sizeof(other));
+	snprintf(buf, len, "; resident %s: live heap %s, free in malloc's heaps %s, free in pymalloc's arenas %s, other %s",
+		 rss, live, heap, pool, other);
+}
+
 int export_timeline(const struct export_ctx *x, const char *title)
 {
 	const struct profile *p = x->p;
@@ -345,7 +359,7 @@ int export_timeline(const struct export_ctx *x, const char *title)
 	uint64_t tmax = p->totals.duration_ns, ymax = 1;
 	double tscale, yscale, labelled = 0;
 	int peak_drawn = 0;
-	char a[32], b[32], detail[128];
+	char a[32], b[32], detail[512];
 
 	for (size_t i = 0; i < p->nsamples; i++) {
 		if (p->samples[i].heap_bytes > ymax)
@@ -398,6 +412,8 @@ int export_timeline(const struct export_ctx *x, const char *title)
 		format_duration(s->t_ns, b, sizeof(b));
 		snprintf(detail, sizeof(detail), "snapshot %s at %s: %s in %llu blocks", name, b, a,
 			 (unsigned long long)s->nblocks);
+		if (s->has_rss_parts)
+			rss_parts_text(&s->rss_parts, detail + strlen(detail), sizeof(detail) - strlen(detail));
 		marker(x->out, 60 + (double)s->t_ns * tscale, top, base, "#117a65", name, detail, &labelled);
 	}
 	fprintf(x->out, "</svg>\n");

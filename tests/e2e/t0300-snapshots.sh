@@ -100,6 +100,10 @@ expect "resident set at exit in parts: live heap 500 KB, malloc's free space as 
 	"('exit', 512000, True, 0, True)"
 expect_match "stats: the resident set at exit in parts" "$("$HW" stats "$T/frag2.hws")" \
 	"^resident set at exit: [0-9.]+ MiB = live heap 500\.0 KiB \+ free in malloc's heaps 5[0-9]\.[0-9] MiB \+ other [0-9.]+ MiB$"
+"$HW" export -f svg --timeline -o "$T/frag2.svg" "$T/frag2.hws"
+expect_match "the timeline's exit marker tells the resident set in parts" \
+	"$(grep -o '<title>snapshot exit[^<]*' "$T/frag2.svg")" \
+	"; resident [0-9.]+ MiB: live heap 500\.0 KiB, free in malloc's heaps 5[0-9]\.[0-9] MiB, free in pymalloc's arenas 0 B, other [0-9.]+ MiB$"
 expect "a sampled run has no parts: its blocks are a few of the heap's" \
 	"$("$HW" run -q --sample-rate 64KiB -o "$T/frag3.hws" -- "$P/fragment" > /dev/null; stats_json "$T/frag3.hws" | json /dev/stdin 'j["rss_breakdown"]')" "None"
 
