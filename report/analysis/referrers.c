@@ -246,5 +246,8 @@ void referrers_python_name(const struct profile *p, const struct profile_snapsho
 	case PROFILE_NAME_KEY:
 		snprintf(buf, len, "a dict's key");
 		break;
+	case PROFILE_NAME_ATTRIBUTE:
+		snprintf(buf, len, ".%s", text);
+		break;
 	}
 }

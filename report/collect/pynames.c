@@ -30,6 +30,7 @@
 #define KEY_HEAD	96	/* what is read of a key object: its head and a short str */
 #define TEXT_MAX	40	/* a key's characters kept */
 #define KEYS_MAX	(64u << 20)	/* a keys table read at most */
+#define SPLIT_UNKNOWN	UINT32_MAX	/* a type whose shared keys are not found yet */
 
 enum role { ROLE_NONE, ROLE_DICT_KEYS, ROLE_LIST_ITEMS };
 
@@ -84,6 +85,10 @@ struct namer {
 	uint32_t dict, list;	/* 1 + index in t->names, 0: none */
 	uint64_t str_type, int_type;	/* their addresses, as keys that are blocks show */
 	uint8_t *role;
+	uint32_t *values_of;	/* per values block: 1 + the instance whose attributes it holds */
+	uint8_t *prefix;	/* ... and how far into it they start */
+	uint32_t *type_of;	/* per instance: 1 + its type's block */
+	uint32_t *inline_at;	/* 3.13: where in an instance's block its values are, 0: none */
 	struct py_names *out;
 	size_t cap;
 };
@@ -162,6 +167,31 @@ static void find_roles(struct namer *m, const struct scan_result *r)
 		    !m->t->of_block[e->from] && keys_sized(m->blocks[e->from].size))
 			m->role[e->from] = ROLE_DICT_KEYS;
 	}
+	/* an instance's attributes (3.11, 3.12): its values, past their prefix
+	 * (the scan's PYVALUES pointers, tagged on 3.12), named by its type's
+	 * shared keys table, which the type's block points at */
+	for (size_t k = 0; k < r->nedges; k++) {
+		const struct profile_edge *e = &r->edges[k];
+		uint64_t off, prefix = (e->target & 7) == 7 ? e->target + 1 : e->target;
+
+		if (e->from & PROFILE_EDGE_ROOT || e->from >= m->n || e->to >= m->n || !m->t->of_block[e->from])
+			continue;
+		off = PYTYPES_OFFSET(m->t->layout[e->from]);
+		if (e->heuristic == PROFILE_HEUR_PYVALUES && prefix < 256) {
+			m->values_of[e->to] = e->from + 1;
+			m->prefix[e->to] = (uint8_t)prefix;
+		} else if (e->offset == off + 8 && m->t->of_block[e->to] &&
+			   e->target == PYTYPES_OFFSET(m->t->layout[e->to])) {
+			m->type_of[e->from] = e->to + 1;	/* ob_type: a heap type, a block */
+		}
+	}
+	for (size_t k = 0; k < r->nedges; k++) {
+		const struct profile_edge *e = &r->edges[k];
+
+		if (!(e->from & PROFILE_EDGE_ROOT) && e->from < m->n && e->to < m->n && !e->target &&
+		    m->t->of_block[e->from] && !m->t->of_block[e->to] && keys_sized(m->blocks[e->to].size))
+			m->role[e->to] = ROLE_DICT_KEYS;	/* perhaps a type's ht_cached_keys */
+	}
 }
 
 /*
@@ -217,6 +247,46 @@ static int find_free_list_lists(struct namer *m, const struct scan_result *r)
 	return 0;
 }
 
+/*
+ * 3.13 keeps an instance's attribute values inside it, after its type's
+ * tp_basicsize (32 into the type) and the values' 8-byte head: where, for
+ * every instance whose type is a block, each type read once.
+ */
+static void find_inline_values(struct namer *m)
+{
+	struct piece *p;
+	uint64_t *basic;
+	size_t n = 0;
+	uint32_t *slot = calloc(m->n + 1, sizeof(*slot));
+
+	p = calloc(m->n + 1, sizeof(*p));
+	basic = calloc(m->n + 1, sizeof(*basic));
+	if (!slot || !p || !basic)
+		goto out;
+	for (size_t i = 0; i < m->n; i++) {
+		uint32_t t = m->type_of[i];
+
+		if (!t || slot[t - 1])
+			continue;
+		p[n] = (struct piece){ m->blocks[t - 1].addr + PYTYPES_OFFSET(m->t->layout[t - 1]) + 32, 8,
+				       (uint8_t *)&basic[n], 0 };
+		slot[t - 1] = (uint32_t)++n;
+	}
+	read_pieces(m->pid, p, n);
+	for (size_t i = 0; i < m->n; i++) {
+		uint32_t t = m->type_of[i];
+		const struct piece *q = t ? &p[slot[t - 1] - 1] : NULL;
+		uint64_t at = q && q->ok ? PYTYPES_OFFSET(m->t->layout[i]) + basic[slot[t - 1] - 1] + 8 : 0;
+
+		if (at && at < m->blocks[i].size && at <= UINT32_MAX)
+			m->inline_at[i] = (uint32_t)at;
+	}
+out:
+	free(slot);
+	free(p);
+	free(basic);
+}
+
 /* A list's items: one name for the whole block (pointer k is item k). A
  * tuple's items need none: its type says it (referrers.c). */
 static int name_lists(struct namer *m)
@@ -232,6 +302,7 @@ static int name_lists(struct namer *m)
 struct pending_key {
 	uint32_t from, offset;
 	uint64_t key;
+	int attribute;		/* an instance's attribute: named by a str key only */
 };
 
 static int by_key(const void *a, const void *b)
@@ -243,43 +314,107 @@ static int by_key(const void *a, const void *b)
 
 /* The edges out of every keys table: values by their key's address, keys
  * as keys. Each table is read whole (its entries hold the keys). */
+/* A keys table read whole, if its head is one CPython makes: its entry
+ * size and where its entries start, and how many there are. */
+static int keys_table(const struct piece *q, uint64_t *start, uint64_t *size, uint64_t *count)
+{
+	int64_t refs;
+
+	if (!q->ok || q->len < 32)
+		return 0;
+	/* in use: one on CPython's free list of tables has dk_refcnt 0 and
+	 * its old entries, pointers to what is gone */
+	memcpy(&refs, q->buf, sizeof(refs));
+	if (refs <= 0)
+		return 0;
+	/* its sizes as CPython makes them, its kind general (0), str-keyed (1)
+	 * or split (2), its entries in it */
+	*size = q->buf[10] == 0 ? 24 : 16;
+	if (q->buf[8] < 3 || q->buf[8] > 30 || q->buf[9] != index_bits(q->buf[8]) || q->buf[10] > 2 ||
+	    q->len != keys_size(q->buf[8], (unsigned)*size))
+		return 0;
+	*start = 32 + (1ull << q->buf[9]);
+	memcpy(count, q->buf + 24, sizeof(*count));
+	return *count <= (q->len - *start) / *size;
+}
+
+/* Every block that may be a keys table, read whole: table[i] is 1 + its
+ * piece in *p. */
+static int read_tables(struct namer *m, struct piece **p, size_t *npieces, size_t *table)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->role[i] != ROLE_DICT_KEYS || m->blocks[i].size < 32 || m->blocks[i].size > KEYS_MAX)
+			continue;
+		if (array_grow((void **)p, &cap, *npieces + 1, sizeof(**p)) < 0)
+			return -ENOMEM;
+		(*p)[*npieces] = (struct piece){ m->blocks[i].addr, m->blocks[i].size, malloc(m->blocks[i].size), 0 };
+		if (!(*p)[*npieces].buf)
+			return -ENOMEM;
+		table[i] = ++*npieces;
+	}
+	read_pieces(m->pid, *p, *npieces);
+	return 0;
+}
+
+/* Each instance's type's split keys table, the one its block points at. */
+static void find_split_tables(const struct namer *m, const struct scan_result *r, const struct piece *p,
+			      const size_t *table, uint32_t *split_of)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->type_of[i])
+			split_of[m->type_of[i] - 1] = SPLIT_UNKNOWN;
+	for (size_t k = 0; k < r->nedges; k++) {
+		const struct profile_edge *e = &r->edges[k];
+		uint64_t start, size, count;
+
+		if (!(e->from & PROFILE_EDGE_ROOT) && e->from < m->n && split_of[e->from] == SPLIT_UNKNOWN &&
+		    e->to < m->n && table[e->to] && keys_table(&p[table[e->to] - 1], &start, &size, &count) &&
+		    p[table[e->to] - 1].buf[10] == 2)
+			split_of[e->from] = (uint32_t)table[e->to];
+	}
+}
+
 static int find_entries(struct namer *m, const struct scan_result *r, struct pending_key **pending, size_t *np)
 {
 	struct piece *p = NULL;
 	size_t npieces = 0, cap = 0, *table = calloc(m->n + 1, sizeof(size_t));
+	/* per type block: SPLIT_UNKNOWN, or 1 + the piece of its split keys table
+	 * (ht_cached_keys: what names its instances' attributes) */
+	uint32_t *split_of = calloc(m->n + 1, sizeof(uint32_t));
 	int ret = -ENOMEM;
 
-	if (!table)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->n; i++) {
-		if (m->role[i] != ROLE_DICT_KEYS || m->blocks[i].size < 32 || m->blocks[i].size > KEYS_MAX)
-			continue;
-		if (array_grow((void **)&p, &cap, npieces + 1, sizeof(*p)) < 0)
-			goto out;
-		p[npieces] = (struct piece){ m->blocks[i].addr, m->blocks[i].size, malloc(m->blocks[i].size), 0 };
-		if (!p[npieces].buf)
-			goto out;
-		table[i] = ++npieces;
-	}
-	read_pieces(m->pid, p, npieces);
-	cap = 0;
+	if (!table || !split_of || read_tables(m, &p, &npieces, table) < 0)
+		goto out;
+	find_split_tables(m, r, p, table, split_of);
 	for (size_t k = 0; k < r->nedges; k++) {
 		const struct profile_edge *e = &r->edges[k];
 		const struct piece *q;
 		uint64_t start, size, count, at, key;
 
-		if (e->from & PROFILE_EDGE_ROOT || e->from >= m->n || !table[e->from] ||
-		    !(q = &p[table[e->from] - 1])->ok)
+		if (e->from & PROFILE_EDGE_ROOT || e->from >= m->n)
 			continue;
-		/* a keys table's head: its sizes as CPython makes them, its kind
-		 * general (0), str-keyed (1) or split (2), its entries in it */
-		size = q->buf[10] == 0 ? 24 : 16;
-		if (q->buf[8] < 3 || q->buf[8] > 30 || q->buf[9] != index_bits(q->buf[8]) || q->buf[10] > 2 ||
-		    q->len != keys_size(q->buf[8], (unsigned)size))
+		if (m->values_of[e->from] || (m->inline_at[e->from] && e->offset >= m->inline_at[e->from])) {
+			/* an attribute: its number in the values, its name the type's key */
+			int inline_values = m->values_of[e->from] == 0;
+			uint64_t i, prefix = inline_values ? m->inline_at[e->from] : m->prefix[e->from];
+			uint32_t type = m->type_of[inline_values ? e->from : m->values_of[e->from] - 1];
+			uint32_t split = type ? split_of[type - 1] : 0;
+			const struct piece *keys = split && split != SPLIT_UNKNOWN ? &p[split - 1] : NULL;
+
+			if (!keys || e->offset < prefix || (e->offset - prefix) % 8 ||
+			    !keys_table(keys, &start, &size, &count) || (i = (e->offset - prefix) / 8) >= count)
+				continue;
+			memcpy(&key, keys->buf + start + i * size, sizeof(key));
+			if (array_grow((void **)pending, &cap, *np + 1, sizeof(**pending)) < 0)
+				goto out;
+			(*pending)[(*np)++] = (struct pending_key){ e->from, e->offset, key, 1 };
 			continue;
-		start = 32 + (1ull << q->buf[9]);
-		memcpy(&count, q->buf + 24, sizeof(count));
-		if (e->offset < start || count > (q->len - start) / size || e->offset >= start + count * size)
+		}
+		if (!table[e->from] || !keys_table(q = &p[table[e->from] - 1], &start, &size, &count))
+			continue;
+		if (e->offset < start || e->offset >= start + count * size)
 			continue;
 		at = (e->offset - start) % size;
 		if (at == size - 16) {
@@ -292,7 +427,7 @@ static int find_entries(struct namer *m, const struct scan_result *r, struct pen
 		memcpy(&key, q->buf + e->offset - 8, sizeof(key));
 		if (array_grow((void **)pending, &cap, *np + 1, sizeof(**pending)) < 0)
 			goto out;
-		(*pending)[(*np)++] = (struct pending_key){ e->from, e->offset, key };
+		(*pending)[(*np)++] = (struct pending_key){ e->from, e->offset, key, 0 };
 	}
 	ret = 0;
 out:
@@ -300,6 +435,7 @@ out:
 		free(p[k].buf);
 	free(p);
 	free(table);
+	free(split_of);
 	return ret;
 }
 
@@ -319,8 +455,8 @@ static const char *keep_text(struct namer *m, const char *s, size_t len)
 	memcpy(copy, s, len);
 	copy[len] = '\0';
 	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)copy[i] < 0x20 || copy[i] == 0x7f)
-			copy[i] = '?';	/* no terminal escapes from the program */
+		if ((unsigned char)copy[i] < 0x20 || (unsigned char)copy[i] >= 0x7f)
+			copy[i] = '?';	/* ASCII, as the str said: no escapes, no broken UTF-8 */
 	texts[m->out->ntexts++] = copy;
 	return copy;
 }
@@ -398,6 +534,7 @@ static int name_keys(struct namer *m, struct pending_key *pending, size_t np)
 {
 	struct piece *p = calloc(np + 1, sizeof(*p));
 	uint8_t *heads = malloc(np * KEY_HEAD + 1);
+	struct py_name base = { 0 };
 	size_t nkeys = 0;
 	int ret = -ENOMEM;
 
@@ -420,17 +557,20 @@ static int name_keys(struct namer *m, struct pending_key *pending, size_t np)
 			memcpy(at, p[k].buf + 8, sizeof(*at));
 	}
 	for (size_t k = 0, key = 0; k < np; k++) {
-		struct py_name name = { 0 };
+		struct py_name name;
 
 		if (k && pending[k].key != pending[k - 1].key)
 			key++;
-		if (k && pending[k].key == pending[k - 1].key) {
-			/* the same key object (an interned name in many dicts): its name again */
-			name = m->out->items[m->out->n - 1];
-			name.from = pending[k].from;
-			name.offset = pending[k].offset;
-		} else {
-			name = key_name(m, &pending[k], p[key].buf, p[key].ok);
+		if (!k || pending[k].key != pending[k - 1].key)
+			base = key_name(m, &pending[k], p[key].buf, p[key].ok);
+		/* the same key object (an interned name in many dicts): its name again */
+		name = base;
+		name.from = pending[k].from;
+		name.offset = pending[k].offset;
+		if (pending[k].attribute) {
+			if (name.kind != PROFILE_NAME_STR_KEY)
+				continue;	/* an attribute is named by a str */
+			name.kind = PROFILE_NAME_ATTRIBUTE;
 		}
 		if (add_name(m, &name) < 0)
 			goto out;
@@ -456,9 +596,21 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 	m.dict = type_named(t, "dict");
 	m.list = type_named(t, "list");
 	m.role = calloc(n + 1, 1);
-	if (!m.role)
+	m.values_of = calloc(n + 1, sizeof(*m.values_of));
+	m.prefix = calloc(n + 1, 1);
+	m.type_of = calloc(n + 1, sizeof(*m.type_of));
+	m.inline_at = calloc(n + 1, sizeof(*m.inline_at));
+	if (!m.role || !m.values_of || !m.prefix || !m.type_of || !m.inline_at) {
+		free(m.role);
+		free(m.values_of);
+		free(m.prefix);
+		free(m.type_of);
+		free(m.inline_at);
 		return -ENOMEM;
+	}
 	find_roles(&m, r);
+	if (version >= 0x030d0000)
+		find_inline_values(&m);
 	ret = find_free_list_lists(&m, r);
 	if (ret == 0)
 		ret = name_lists(&m);
@@ -468,6 +620,10 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 		ret = name_keys(&m, pending, np);
 	free(pending);
 	free(m.role);
+	free(m.values_of);
+	free(m.prefix);
+	free(m.type_of);
+	free(m.inline_at);
 	if (ret < 0) {
 		pynames_release(out);
 		return ret;

@@ -160,6 +160,7 @@ enum profile_name_kind {
 	PROFILE_NAME_KEY = 4,		/* a dict's key */
 	PROFILE_NAME_LIST = 5,		/* at offset 0, for all of block from: a list's
 					 * items, the pointer at offset o item o / 8 */
+	PROFILE_NAME_ATTRIBUTE = 6,	/* an instance's attribute named text */
 	PROFILE_NAME_KINDS
 };
 

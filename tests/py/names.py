@@ -1,7 +1,8 @@
 # names.py - objects whose place Python names: Session instances as the
 # values of an int-keyed and a str-keyed dict, the items of a list and of
-# a tuple. Writes, to the file argv[1], each Session's id() (its address)
-# with the name Python would give the pointer that holds it.
+# a tuple, each holding a bytearray in its attribute .data. Writes, to the
+# file argv[1], each Session's id() (its address) with the name Python
+# would give the pointer that holds it.
 import json
 import sys
 
