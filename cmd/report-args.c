@@ -217,8 +217,12 @@ void report_json_snapshot_object(struct json *j, const struct profile *p, const 
 	json_string(j, profile_str(p, s->name));
 	json_key(j, "time_ns");
 	json_u64(j, s->t_ns);
+	/* sampled: blocks and bytes are what the recorded blocks stand for */
 	json_key(j, "blocks");
-	json_u64(j, s->nblocks);
+	if (rate && !s->est_known)
+		json_null(j);	/* an older file's snapshot, not read */
+	else
+		json_u64(j, rate ? s->est_blocks : s->nblocks);
 	json_key(j, "bytes");
 	json_u64(j, s->bytes);
 	if (rate) {
@@ -226,6 +230,7 @@ void report_json_snapshot_object(struct json *j, const struct profile *p, const 
 		json_key(j, "sampled");
 		json_bool(j, 1);
 		json_key_u64(j, "sample_rate", rate);
+		json_key_u64(j, "recorded_blocks", s->nblocks);
 	}
 	if (s->has_rss_parts) {
 		json_key(j, "rss_breakdown");

@@ -30,6 +30,7 @@ enum section_type {
 	SEC_ALLOCATED = 15,	/* what each stack allocated up to a snapshot */
 	SEC_RSS_PARTS = 16,	/* a scanned snapshot's resident set in parts */
 	SEC_EDGE_NAMES = 17,	/* a scan's pointers in Python's words */
+	SEC_ESTIMATE = 18,	/* a sampled snapshot's estimated block count */
 };
 
 /* A section's flags (version 3): stored as one zstd frame, then a u64 of its

@@ -336,6 +336,7 @@ static const char *section_name(uint32_t type)
 		"?", "meta", "totals", "strings", "modules", "frames",
 		"stacks", "sites", "timeline", "snapshot", "sizes", "scan", "types",
 		"snapshot delta", "frame sources", "allocated", "resident set", "Python names",
+		"estimate",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -347,7 +348,8 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 {
 	/* every section but snapshots appears once; a second copy is damage */
 	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SNAPSHOT_DELTA && type != SEC_SCAN &&
-	    type != SEC_TYPES && type != SEC_ALLOCATED && type != SEC_RSS_PARTS && type != SEC_EDGE_NAMES) {
+	    type != SEC_TYPES && type != SEC_ALLOCATED && type != SEC_RSS_PARTS && type != SEC_EDGE_NAMES &&
+	    type != SEC_ESTIMATE) {
 		if (*seen & (1u << type))
 			return -1;
 		*seen |= 1u << type;
@@ -493,6 +495,15 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		if (sc->names || !(sc->names = take_array(c, n, sizeof(*sc->names))))
 			return -1;
 		sc->nnames = n;
+		break;
+	}
+	case SEC_ESTIMATE: {
+		uint64_t at = take64(c), blocks = take64(c);
+
+		if (c->bad || at >= p->nsnapshots || blocks > PROFILE_MAX_BYTES)
+			return -1;
+		p->snapshots[at].est_blocks = blocks;
+		p->snapshots[at].est_known = 1;
 		break;
 	}
 	case SEC_RSS_PARTS: {

@@ -393,12 +393,16 @@ static void write_snapshot(struct writer *w, const struct profile *p, size_t i)
 {
 	const struct profile_snapshot *s = &p->snapshots[i];
 	struct snapshot_head h = { s->name, s->flags, s->t_ns, s->stamp, s->nblocks, 0 };
-	uint64_t rate = profile_sample_rate(p);
+	uint64_t rate = profile_sample_rate(p), blocks = 0;
 	struct delta d;
 
 	/* its bytes as a reader will count them, from the blocks themselves */
-	for (uint64_t k = 0; k < s->nblocks; k++)
-		h.bytes += profile_block_weight(rate, &s->blocks[k]).bytes;
+	for (uint64_t k = 0; k < s->nblocks; k++) {
+		struct profile_weight wt = profile_block_weight(rate, &s->blocks[k]);
+
+		h.bytes += wt.bytes;
+		blocks += wt.blocks;
+	}
 
 	begin_section(w);
 	put(w, &h, sizeof(h));
@@ -410,6 +414,13 @@ static void write_snapshot(struct writer *w, const struct profile *p, size_t i)
 		put_packed_blocks(w, s->blocks, s->nblocks);
 		end_section(w, SEC_SNAPSHOT);
 		w->chain = 0;
+	}
+	if (rate) {
+		/* what its blocks stand for, so a reader need not read them to say */
+		begin_section(w);
+		put64(w, i);
+		put64(w, blocks);
+		end_section(w, SEC_ESTIMATE);
 	}
 }
 
@@ -573,9 +584,10 @@ static int write_to(const struct profile *p, int fd)
 	size_t table_len;
 
 	/* nine fixed sections and the frames' sources when there are any, then
-	 * one per snapshot, one per scan and its Python names, one per typing,
+	 * one per snapshot (two when sampled: its estimate), one per scan and
+	 * its Python names, one per typing,
 	 * one per count of what was allocated and one per resident set in parts */
-	w.capacity = 9 + (p->frame_sources != NULL) + p->nsnapshots;
+	w.capacity = 9 + (p->frame_sources != NULL) + p->nsnapshots * (profile_sample_rate(p) ? 2 : 1);
 	for (size_t i = 0; i < p->nsnapshots; i++)
 		w.capacity += (p->snapshots[i].scan != NULL) + (p->snapshots[i].types != NULL) +
 			      (p->snapshots[i].scan && p->snapshots[i].scan->names) +

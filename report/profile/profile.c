@@ -271,14 +271,19 @@ const char *profile_weigh_snapshots(struct profile *p)
 {
 	uint64_t rate = profile_sample_rate(p);
 
-	for (size_t k = 0; k < p->nsnapshots; k++)
+	for (size_t k = 0; k < p->nsnapshots; k++) {
 		p->snapshots[k].sample_rate = rate;
+		if (!rate) {
+			p->snapshots[k].est_blocks = p->snapshots[k].nblocks;
+			p->snapshots[k].est_known = 1;
+		}
+	}
 	for (size_t k = 0; rate && k < p->nsnapshots; k++) {
 		struct profile_snapshot *s = &p->snapshots[k];
 		uint64_t blocks = 0;
 
 		if (s->unread)
-			continue;	/* its head has its estimate */
+			continue;	/* its head has its estimate, the file its blocks' */
 		s->bytes = 0;
 		for (uint64_t i = 0; i < s->nblocks; i++) {
 			struct profile_weight w = profile_block_weight(rate, &s->blocks[i]);
@@ -291,6 +296,8 @@ const char *profile_weigh_snapshots(struct profile *p)
 				return "a sampled snapshot's estimates add up to more than 2^62";
 			}
 		}
+		s->est_blocks = blocks;
+		s->est_known = 1;
 	}
 	return NULL;
 }

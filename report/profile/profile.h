@@ -235,6 +235,8 @@ struct profile_snapshot {
 				 * what each block counts for, profile_block_weight */
 	int unread;		/* read lazily: blocks is NULL until profile_load_snapshot;
 				 * nblocks and bytes are known */
+	uint64_t est_blocks;	/* sampled: the blocks its recorded ones stand for; else nblocks */
+	int est_known;		/* est_blocks is known (not for an older file's unread snapshot) */
 	int has_rss_parts;	/* scanned, not sampled: rss_parts holds its resident set */
 	struct profile_rss_parts rss_parts;
 	uint32_t allocated_kind;	/* PROFILE_ALLOCATED_*: what allocated holds */

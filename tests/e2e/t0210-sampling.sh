@@ -116,3 +116,10 @@ expect "a bad rate: usage error" "$?" 2
 expect_match "a bad rate: says which" "$(cat "$T/err")" "sample-rate takes bytes from 0 to 1 TiB"
 "$HW" run --sample-rate 2TiB -- /bin/true 2> /dev/null
 expect "a rate over 1 TiB: usage error" "$?" 2
+
+# each snapshot's JSON counts what its recorded blocks stand for, as its bytes do, without
+# reading them (stats reads heads only): steadyheap holds 20,000 blocks throughout
+"$HW" run -q --sample-rate 4KiB -s 0.05 -o "$T/steady.hws" -- "$P/steadyheap" 20000 10 > /dev/null 2>&1
+expect "sampled snapshots: blocks are estimates near the true 20,000, recorded_blocks the few recorded" \
+	"$(stats_json "$T/steady.hws" | json /dev/stdin '(lambda a: (len(a) >= 3, all(16000 <= s["blocks"] <= 24000 and s["recorded_blocks"] < s["blocks"] / 10 for s in a)))([s for s in j["snapshots"] if s["name"].startswith("auto-")])')" \
+	"(True, True)"

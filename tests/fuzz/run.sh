@@ -14,6 +14,13 @@ if [ ! -s "$seeds/leaky.hws" ]; then
 	./heapwise run -q -o "$seeds/reach.hws" -- "$B/progs/reach" > /dev/null 2>&1
 	./heapwise run -q --no-scan -o "$seeds/forker.hws" -- "$B/progs/forker" > /dev/null 2>&1
 fi
+if [ ! -s "$seeds/python.hws" ]; then
+	# a small Python heap: types, Python names, py-exit's resident set in parts
+	./heapwise run -q -o "$seeds/python.hws" -- /usr/bin/python3.11 -S -I -c \
+		'class S:
+    def __init__(s): s.a = [1]
+d = {"k": S(), 7: (S(),)}' > /dev/null 2>&1
+fi
 status=0
 for f in $B/fuzz/fuzz-*; do
 	[ -f "$f" ] && [ -x "$f" ] || continue
