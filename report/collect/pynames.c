@@ -502,9 +502,16 @@ static struct py_name key_name(struct namer *m, const struct pending_key *k, con
 	if (strcmp(type, "str") == 0) {
 		memcpy(&len, head + 16, sizeof(len));
 		memcpy(&state, head + 32, sizeof(state));
-		if (((state >> 5) & 3) == 3 && len <= KEY_HEAD - (modern ? 40 : 48)) {
+		if (((state >> 5) & 3) == 3) {
+			/* compact ASCII: its first TEXT_MAX characters, "..." for the rest */
+			char text[TEXT_MAX + 4];
+			size_t n = len > TEXT_MAX ? TEXT_MAX : (size_t)len;
+
+			memcpy(text, head + (modern ? 40 : 48), n);
+			if (len > TEXT_MAX)
+				memcpy(text + n, "...", 3);
 			name.kind = PROFILE_NAME_STR_KEY;
-			name.text = keep_text(m, (const char *)head + (modern ? 40 : 48), len > TEXT_MAX ? TEXT_MAX : len);
+			name.text = keep_text(m, text, len > TEXT_MAX ? n + 3 : n);
 			return name;
 		}
 	} else if (strcmp(type, "int") == 0) {
@@ -529,6 +536,25 @@ static struct py_name key_name(struct namer *m, const struct pending_key *k, con
 	return name;
 }
 
+/* The address of the type named name, from a block that holds one of
+ * its objects, unless *at knows it already. */
+static void learn_type(struct namer *m, const char *name, uint64_t *at)
+{
+	uint32_t type = type_named(m->t, name);
+	uint64_t word = 0;
+
+	for (size_t i = 0; !*at && type && i < m->n; i++) {
+		struct piece p = { m->blocks[i].addr + PYTYPES_OFFSET(m->t->layout[i]) + 8, 8, (uint8_t *)&word, 0 };
+
+		if (m->t->of_block[i] != type)
+			continue;
+		read_pieces(m->pid, &p, 1);
+		if (p.ok)
+			*at = word;
+		return;
+	}
+}
+
 /* Read each distinct key once and name the edges waiting for it. */
 static int name_keys(struct namer *m, struct pending_key *pending, size_t np)
 {
@@ -547,7 +573,8 @@ static int name_keys(struct namer *m, struct pending_key *pending, size_t np)
 			nkeys++;
 		}
 	read_pieces(m->pid, p, nkeys);
-	/* str's and int's type objects, from keys that are blocks of theirs */
+	/* str's and int's type objects, from keys that are blocks of theirs,
+	 * else from any block of theirs (every key a small int, say) */
 	for (size_t k = 0; k < nkeys; k++) {
 		const char *type = p[k].ok ? block_type(m, p[k].addr) : NULL;
 		uint64_t *at = !type ? NULL : strcmp(type, "str") == 0 ? &m->str_type
@@ -556,6 +583,8 @@ static int name_keys(struct namer *m, struct pending_key *pending, size_t np)
 		if (at && !*at)
 			memcpy(at, p[k].buf + 8, sizeof(*at));
 	}
+	learn_type(m, "str", &m->str_type);
+	learn_type(m, "int", &m->int_type);
 	for (size_t k = 0, key = 0; k < np; k++) {
 		struct py_name name;
 
