@@ -3,12 +3,14 @@
  * and its top sites by bytes not freed, as text or JSON.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../report/analysis/images.h"
 #include "../report/analysis/group.h"
+#include "../report/analysis/site-names.h"
 #include "../report/analysis/timeline.h"
 #include "../report/profile/profile.h"
 #include "../report/util/format.h"
@@ -39,6 +41,22 @@ static const struct option stats_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* pymalloc's arenas, and the sites whose blocks keep the mostly free ones. */
+static void print_pins(const struct profile *p, const struct profile_pins *pins)
+{
+	struct report_pin by_site[PROFILE_PINS_MAX];
+	size_t n = report_pins_by_site(p, pins, by_site);
+	char site[1024], bytes[32];
+
+	printf("  pymalloc arenas: %" PRIu64 ", %" PRIu64 " mostly free (under a quarter of their pools live)%s\n",
+	       pins->arenas, pins->mostly_free, n ? ", kept by:" : "");
+	for (size_t k = 0; k < n; k++) {
+		site_name(p, by_site[k].frame, site, sizeof(site));
+		format_bytes(by_site[k].bytes, bytes, sizeof(bytes));
+		printf("    %s: %" PRIu64 " blocks, %s\n", site, by_site[k].blocks, bytes);
+	}
+}
+
 /* The resident set of each scanned snapshot, in parts. */
 static void print_rss_parts(const struct profile *p)
 {
@@ -60,6 +78,8 @@ static void print_rss_parts(const struct profile *p)
 		if (r->pymalloc_free)
 			printf(" + free in pymalloc's arenas %s", pool);
 		printf(" + other %s\n", other);
+		if (s->has_pins)
+			print_pins(p, &s->pins);
 	}
 }
 
@@ -321,7 +341,7 @@ static void json_rss_parts(struct json *j, const struct profile *p)
 	json_open(j, '{');
 	json_key(j, "snapshot");
 	json_string(j, profile_str(p, last->name));
-	report_json_rss_parts(j, &last->rss_parts);
+	report_json_rss_parts(j, p, last);
 	json_close(j, '}');
 }
 

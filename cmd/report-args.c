@@ -235,17 +235,69 @@ void report_json_snapshot_object(struct json *j, const struct profile *p, const 
 	if (s->has_rss_parts) {
 		json_key(j, "rss_breakdown");
 		json_open(j, '{');
-		report_json_rss_parts(j, &s->rss_parts);
+		report_json_rss_parts(j, p, s);
 		json_close(j, '}');
 	}
 	json_close(j, '}');
 }
 
-void report_json_rss_parts(struct json *j, const struct profile_rss_parts *r)
+size_t report_pins_by_site(const struct profile *p, const struct profile_pins *pins,
+			   struct report_pin out[PROFILE_PINS_MAX])
 {
+	char names[PROFILE_PINS_MAX][512];
+	size_t n = 0;
+
+	for (uint64_t k = 0; k < pins->n && k < PROFILE_PINS_MAX; k++) {
+		uint32_t frame = site_frame(p, pins->top[k].stack);
+		size_t i = 0;
+
+		/* by name: one line's frames differ by the instruction that ran */
+		site_name(p, frame, names[n], sizeof(names[n]));
+		while (i < n && strcmp(names[i], names[n]) != 0)
+			i++;
+		if (i == n)
+			out[n++] = (struct report_pin){ frame, 0, 0 };
+		out[i].blocks += pins->top[k].blocks;
+		out[i].bytes += pins->top[k].bytes;
+	}
+	/* most blocks first, again, now that stacks of one place are one */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && out[k].blocks > out[k - 1].blocks; k--) {
+			struct report_pin t = out[k];
+
+			out[k] = out[k - 1];
+			out[k - 1] = t;
+		}
+	return n;
+}
+
+void report_json_rss_parts(struct json *j, const struct profile *p, const struct profile_snapshot *s)
+{
+	struct report_pin pins[PROFILE_PINS_MAX];
+	size_t npins;
+	const struct profile_rss_parts *r = &s->rss_parts;
+
 	json_key_u64(j, "rss", r->rss);
 	json_key_u64(j, "live_heap", r->live_heap);
 	json_key_u64(j, "pymalloc_free", r->pymalloc_free);
 	json_key_u64(j, "allocator_free", r->allocator_free);
 	json_key_u64(j, "other", r->other);
+	if (!s->has_pins)
+		return;
+	json_key(j, "pymalloc_arenas");
+	json_open(j, '{');
+	json_key_u64(j, "count", s->pins.arenas);
+	json_key_u64(j, "mostly_free", s->pins.mostly_free);
+	json_key(j, "kept_by");
+	json_open(j, '[');
+	npins = report_pins_by_site(p, &s->pins, pins);
+	for (size_t k = 0; k < npins; k++) {
+		json_open(j, '{');
+		report_json_place(j, p, pins[k].frame, GROUP_LINENO);
+		json_key_u64(j, "blocks", pins[k].blocks);
+		json_key_u64(j, "bytes", pins[k].bytes);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+	json_close(j, '}');
 }

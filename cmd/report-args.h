@@ -102,8 +102,20 @@ void report_json_snapshot(struct json *j, const struct profile *p, const struct 
 
 /* The same object alone, as a value (of an array). */
 void report_json_snapshot_object(struct json *j, const struct profile *p, const struct profile_snapshot *s);
-/* A resident set's parts as keys of the open object: rss, live_heap,
- * pymalloc_free, allocator_free, other (bytes). */
-void report_json_rss_parts(struct json *j, const struct profile_rss_parts *r);
+/* A site keeping mostly free pymalloc arenas: its frame, its blocks in them. */
+struct report_pin {
+	uint32_t frame;
+	uint64_t blocks, bytes;
+};
+
+/* pins' stacks merged by the place they are named after (site_name),
+ * most blocks first, into out; returns how many. */
+size_t report_pins_by_site(const struct profile *p, const struct profile_pins *pins,
+			   struct report_pin out[PROFILE_PINS_MAX]);
+
+/* A scanned snapshot's resident set parts as keys of the open object: rss,
+ * live_heap, pymalloc_free, allocator_free, other (bytes), and for Python
+ * pymalloc_arenas (count, mostly_free, kept_by: the sites). */
+void report_json_rss_parts(struct json *j, const struct profile *p, const struct profile_snapshot *s);
 
 #endif

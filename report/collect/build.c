@@ -844,6 +844,10 @@ static int attach_scan(struct builder *b, struct profile_snapshot *ps, struct ru
 	map_blocks(ps, rs, map, seen);
 	ps->rss_parts = rs->rss_parts;
 	ps->has_rss_parts = rs->has_rss_parts;
+	ps->pins = rs->pins;
+	ps->has_pins = rs->has_rss_parts && rs->pins.arenas;
+	for (uint64_t k = 0; k < ps->pins.n; k++)
+		ps->pins.top[k].stack = b->stack_map[rs->pins.top[k].stack];
 	*sc = (struct profile_scan){
 		.stop_ns = rs->scan_stop_ns, .threads = r->threads, .root_bytes = r->root_bytes,
 		.heap_bytes = r->heap_bytes, .unreadable_bytes = r->unreadable_bytes,

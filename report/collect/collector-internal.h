@@ -98,6 +98,7 @@ struct run_snapshot {
 	struct py_names names;		/* scanned, Python: its pointers in Python's words */
 	struct profile_rss_parts rss_parts;	/* scanned, not sampled: the resident set */
 	int has_rss_parts;
+	struct profile_pins pins;	/* ... and a Python program's arenas (stacks: wire ids) */
 	struct site_count *allocated;	/* what each site allocated since the
 					 * snapshot kept before (none: nothing) */
 	size_t nallocated;

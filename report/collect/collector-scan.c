@@ -161,7 +161,8 @@ static int read_types(struct collector *c, struct run_snapshot *s)
 static void read_while_stopped(struct collector *c, struct run_snapshot *s, int python, int python_rules)
 {
 	if (!c->opt.sample_rate)
-		s->has_rss_parts = rssparts_read(c->pid, s->blocks, s->nblocks, python, &s->rss_parts) == 0;
+		s->has_rss_parts = rssparts_read(c->pid, s->blocks, s->nblocks, python, &s->rss_parts,
+						 python ? &s->pins : NULL) == 0;
 	if (python_rules)
 		pynames_read(c->pid, __atomic_load_n(&c->hdr->python_version, __ATOMIC_ACQUIRE), s->blocks,
 			     s->nblocks, s->types, s->scan, &s->names);

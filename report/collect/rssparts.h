@@ -15,10 +15,11 @@
  * The parts of pid's resident set, with blocks (the live set, sorted by
  * address) as its heap. An anonymous mapping that holds blocks but is
  * none of malloc's heaps is pymalloc's arenas when python is set, else
- * some allocator's (counted as malloc's). Returns 0 or -errno (the
- * process is gone, out of memory).
+ * some allocator's (counted as malloc's). For Python, *pins gets its
+ * arenas (their stacks as live_block.stack); pins->arenas stays 0 when
+ * none are found. Returns 0 or -errno (the process is gone, out of memory).
  */
 int rssparts_read(pid_t pid, const struct live_block *blocks, size_t nblocks, int python,
-		  struct profile_rss_parts *out);
+		  struct profile_rss_parts *out, struct profile_pins *pins);
 
 #endif

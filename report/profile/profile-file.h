@@ -31,6 +31,7 @@ enum section_type {
 	SEC_RSS_PARTS = 16,	/* a scanned snapshot's resident set in parts */
 	SEC_EDGE_NAMES = 17,	/* a scan's pointers in Python's words */
 	SEC_ESTIMATE = 18,	/* a sampled snapshot's estimated block count */
+	SEC_PINS = 19,		/* a Python scan's pymalloc arenas and what pins them */
 };
 
 /* A section's flags (version 3): stored as one zstd frame, then a u64 of its
@@ -92,6 +93,7 @@ _Static_assert(sizeof(struct profile_frame_source) == 8, "frame source record is
 _Static_assert(sizeof(struct profile_alloc_count) == 24, "allocation count record is 24 bytes");
 _Static_assert(sizeof(struct profile_rss_parts) == 40, "resident set parts are 40 bytes");
 _Static_assert(sizeof(struct profile_edge_name) == 24, "edge name record is 24 bytes");
+_Static_assert(sizeof(struct profile_pin) == 24, "pin record is 24 bytes");
 _Static_assert(sizeof(struct profile_site) == 72, "site record is 72 bytes");
 _Static_assert(sizeof(struct profile_block) == 32, "block record is 32 bytes");
 _Static_assert(sizeof(struct profile_module) == 40, "module record is 40 bytes");

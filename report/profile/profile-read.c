@@ -336,7 +336,7 @@ static const char *section_name(uint32_t type)
 		"?", "meta", "totals", "strings", "modules", "frames",
 		"stacks", "sites", "timeline", "snapshot", "sizes", "scan", "types",
 		"snapshot delta", "frame sources", "allocated", "resident set", "Python names",
-		"estimate",
+		"estimate", "arenas",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -349,7 +349,7 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 	/* every section but snapshots appears once; a second copy is damage */
 	if (type < 32 && type != SEC_SNAPSHOT && type != SEC_SNAPSHOT_DELTA && type != SEC_SCAN &&
 	    type != SEC_TYPES && type != SEC_ALLOCATED && type != SEC_RSS_PARTS && type != SEC_EDGE_NAMES &&
-	    type != SEC_ESTIMATE) {
+	    type != SEC_ESTIMATE && type != SEC_PINS) {
 		if (*seen & (1u << type))
 			return -1;
 		*seen |= 1u << type;
@@ -497,6 +497,23 @@ static int load_section(struct profile *p, uint32_t version, uint32_t type, stru
 		sc->nnames = n;
 		break;
 	}
+	case SEC_PINS: {
+		uint64_t at = take64(c);
+		struct profile_pins pins = { 0 };
+
+		pins.arenas = take64(c);
+		pins.mostly_free = take64(c);
+		pins.n = take64(c);
+		if (c->bad || at >= p->nsnapshots || p->snapshots[at].has_pins || pins.n > PROFILE_PINS_MAX ||
+		    pins.mostly_free > pins.arenas || take(c, pins.top, pins.n * sizeof(*pins.top)) < 0)
+			return -1;
+		for (uint64_t k = 0; k < pins.n; k++)
+			if (pins.top[k].blocks > PROFILE_MAX_BYTES || pins.top[k].bytes > PROFILE_MAX_BYTES)
+				return -1;
+		p->snapshots[at].pins = pins;
+		p->snapshots[at].has_pins = 1;
+		break;
+	}
 	case SEC_ESTIMATE: {
 		uint64_t at = take64(c), blocks = take64(c);
 
@@ -619,10 +636,14 @@ static const char *check_references(const struct profile *p)
 	for (size_t i = 0; i < p->nsites; i++)
 		if (p->sites[i].stack >= p->nstacks)
 			return "a site names a stack that does not exist";
-	for (size_t i = 0; i < p->nsnapshots; i++)
+	for (size_t i = 0; i < p->nsnapshots; i++) {
 		for (uint64_t k = 0; k < p->snapshots[i].nallocated; k++)
 			if (p->snapshots[i].allocated[k].stack >= p->nstacks)
 				return "a snapshot's allocation count names a stack that does not exist";
+		for (uint64_t k = 0; p->snapshots[i].has_pins && k < p->snapshots[i].pins.n; k++)
+			if (p->snapshots[i].pins.top[k].stack >= p->nstacks)
+				return "an arena's pinning site names a stack that does not exist";
+	}
 	for (size_t i = 0; i < p->nsnapshots; i++) {
 		const struct profile_snapshot *s = &p->snapshots[i];
 

@@ -485,6 +485,15 @@ static void write_snapshots(struct writer *w, const struct profile *p)
 			put(w, &s->rss_parts, sizeof(s->rss_parts));
 			end_section(w, SEC_RSS_PARTS);
 		}
+		if (s->has_pins) {
+			begin_section(w);
+			put64(w, i);
+			put64(w, s->pins.arenas);
+			put64(w, s->pins.mostly_free);
+			put64(w, s->pins.n);
+			put(w, s->pins.top, s->pins.n * sizeof(*s->pins.top));
+			end_section(w, SEC_PINS);
+		}
 	}
 	if (loaded)
 		profile_unload_snapshot((struct profile *)p, loaded);
@@ -592,7 +601,7 @@ static int write_to(const struct profile *p, int fd)
 		w.capacity += (p->snapshots[i].scan != NULL) + (p->snapshots[i].types != NULL) +
 			      (p->snapshots[i].scan && p->snapshots[i].scan->names) +
 			      (p->snapshots[i].allocated_kind != PROFILE_ALLOCATED_UNKNOWN) +
-			      (p->snapshots[i].has_rss_parts != 0);
+			      (p->snapshots[i].has_rss_parts != 0) + (p->snapshots[i].has_pins != 0);
 	table_len = w.capacity * sizeof(*w.table);
 	w.table = calloc(w.capacity, sizeof(*w.table));
 	w.buf = malloc(WRITE_BUFFER);

@@ -219,6 +219,20 @@ struct profile_rss_parts {
 	uint64_t other;			/* code, stacks, other mappings */
 };
 
+/* pymalloc's arenas where a Python program was scanned: how many, how many
+ * mostly free (under a quarter of their pools' bytes live), and the sites
+ * of the blocks that keep those from going back, most blocks first. */
+#define PROFILE_PINS_MAX	5
+struct profile_pin {
+	uint32_t stack;
+	uint32_t pad;
+	uint64_t blocks, bytes;
+};
+struct profile_pins {
+	uint64_t arenas, mostly_free, n;
+	struct profile_pin top[PROFILE_PINS_MAX];
+};
+
 struct profile_snapshot {
 	uint32_t name;		/* string offset: "exit", "peak", a label */
 	uint32_t flags;
@@ -239,6 +253,8 @@ struct profile_snapshot {
 	int est_known;		/* est_blocks is known (not for an older file's unread snapshot) */
 	int has_rss_parts;	/* scanned, not sampled: rss_parts holds its resident set */
 	struct profile_rss_parts rss_parts;
+	int has_pins;		/* a Python program's: pins holds its arenas */
+	struct profile_pins pins;
 	uint32_t allocated_kind;	/* PROFILE_ALLOCATED_*: what allocated holds */
 	struct profile_alloc_count *allocated;	/* by stack, those that allocated */
 	uint64_t nallocated;

@@ -133,13 +133,22 @@ expect_match "refs: a referrer's Python name in the text" \
 # of the same program (arenas less the bytes in allocated blocks), within 10%
 for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3" "$HOME/.pyenv/versions/3.13.0/bin/python3"; do
 	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
-	arena_free=$("$py" "$PY/fragment.py" 2>&1 | awk -F= '/bytes\/arena/ { gsub(/[ ,]/, "", $2); t = $2 } /bytes in allocated blocks/ { gsub(/[ ,]/, "", $2); u = $2 } END { print t - u }')
+	"$py" "$PY/fragment.py" 2> "$T/frag-$v.stats"
+	arena_free=$(awk -F= '/bytes\/arena/ { gsub(/[ ,]/, "", $2); t = $2 } /bytes in allocated blocks/ { gsub(/[ ,]/, "", $2); u = $2 } END { print t - u }' "$T/frag-$v.stats")
+	arenas=$(awk -F= '/arenas allocated current/ { gsub(/ /, "", $2); print $2 }' "$T/frag-$v.stats")
 	"$HW" run -q -o "$T/frag-$v.hws" -- "$py" "$PY/fragment.py" 2> /dev/null
 	stats_json "$T/frag-$v.hws" > "$T/frag-$v.json"
 	expect "$v: py-exit's resident set in parts: pymalloc's free space as its own count, the live heap far less" \
 		"$(json "$T/frag-$v.json" '(lambda r: (r["snapshot"], abs(r["pymalloc_free"] - '"$arena_free"') <= 0.1 * '"$arena_free"', r["live_heap"] < r["pymalloc_free"] / 5, r["live_heap"] + r["pymalloc_free"] + r["allocator_free"] + r["other"] == r["rss"]))(j["rss_breakdown"])')" \
 		"('py-exit', True, True, True)"
+	# its arenas as pymalloc counts them (within 10%), nearly all mostly free, kept by the line
+	# that made the objects it keeps one in a hundred of
+	expect "$v: pymalloc's arenas counted, the mostly free kept by the line that made what is kept" \
+		"$(json "$T/frag-$v.json" '(lambda a: (abs(a["count"] - '"$arenas"') <= 0.1 * '"$arenas"', a["mostly_free"] >= 0.9 * a["count"], (a["kept_by"][0]["file"].endswith("fragment.py"), a["kept_by"][0]["line"])))(j["rss_breakdown"]["pymalloc_arenas"])')" \
+		"(True, True, (True, $(grep -n '^objs = ' "$PY/fragment.py" | cut -d: -f1)))"
 done
+expect_match "stats: pymalloc's arenas and what keeps them" "$("$HW" stats "$T/frag-$v.hws")" \
+	"^    [^ ]+ .*fragment\.py:$(grep -n '^objs = ' "$PY/fragment.py" | cut -d: -f1): [0-9]+ blocks, [0-9.]+ KiB$"
 expect_match "stats: the resident set at py-exit in parts" "$("$HW" stats "$T/frag-$v.hws")" \
 	"^resident set at py-exit: [0-9.]+ MiB = live heap [0-9.]+ [KM]iB \+ free in malloc's heaps [0-9.]+ [KM]?i?B \+ free in pymalloc's arenas 5[0-9]\.[0-9] MiB \+ other [0-9.]+ MiB$"
 

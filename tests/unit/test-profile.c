@@ -246,8 +246,9 @@ static void huge_estimates_are_rejected(void **state)
 	profile_release(&p);
 }
 
-/* A scanned snapshot's resident set in parts comes back; parts that do
- * not add up to the whole are refused. */
+/* A scanned snapshot's resident set in parts and its pymalloc arenas come
+ * back; parts that do not add up to the whole, a pinning site that names
+ * no stack and more mostly free arenas than arenas are refused. */
 static void rss_parts_round_trip(void **state)
 {
 	struct profile p, q;
@@ -261,6 +262,19 @@ static void rss_parts_round_trip(void **state)
 	assert_int_equal(q.snapshots[0].rss_parts.pymalloc_free, 60 << 20);
 	assert_int_equal(q.snapshots[0].rss_parts.other, 34 << 20);
 	profile_release(&q);
+	p.snapshots[0].pins = (struct profile_pins){ 66, 62, 1, { { 1, 0, 13938, 680000 } } };
+	p.snapshots[0].has_pins = 1;
+	write_and_read(&p, &q);
+	assert_true(q.snapshots[0].has_pins);
+	assert_int_equal(q.snapshots[0].pins.mostly_free, 62);
+	assert_int_equal(q.snapshots[0].pins.top[0].blocks, 13938);
+	profile_release(&q);
+	p.snapshots[0].pins.top[0].stack = 2;
+	expect_refused(&p, "an arena's pinning site names a stack that does not exist");
+	p.snapshots[0].pins.top[0].stack = 1;
+	p.snapshots[0].pins.mostly_free = 67;	/* more mostly free arenas than arenas */
+	expect_refused(&p, "(arenas) is malformed");
+	p.snapshots[0].pins.mostly_free = 62;
 	p.snapshots[0].rss_parts.other++;
 	expect_refused(&p, "(resident set) is malformed");
 	profile_release(&p);
