@@ -162,12 +162,10 @@ static void expect_refused(struct profile *p, const char *why)
 static void frame_sources_round_trip(void **state)
 {
 	struct profile p, q;
-	char err[PROFILE_ERRLEN];
 
 	(void)state;
 	build(&p);
-	assert_int_equal(profile_write(&p, path, err), 0);
-	assert_int_equal(profile_read(&q, path, err), 0);
+	write_and_read(&p, &q);
 	assert_null(q.frame_sources);
 	profile_release(&q);
 
