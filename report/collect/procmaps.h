@@ -23,6 +23,7 @@ struct proc_mapping {
 	uint64_t inode;
 	unsigned perms;		/* MAP_PERM_* */
 	char *path;		/* "" for anonymous memory, "[stack]", "[heap]", a file */
+	uint64_t rss;		/* resident bytes (procmaps_read_resident only, else 0) */
 };
 
 struct proc_maps {
@@ -32,6 +33,15 @@ struct proc_maps {
 
 /* Read the map of pid. Returns 0 or -errno (-ESRCH: the process is gone). */
 int procmaps_read(struct proc_maps *m, pid_t pid);
+
+/* The same from /proc/PID/smaps, each mapping with its resident bytes. */
+int procmaps_read_resident(struct proc_maps *m, pid_t pid);
+
+#define PROCMAPS_ARENA_HEAP	(64ull << 20)	/* glibc's HEAP_MAX_SIZE on 64-bit */
+
+/* Has mapping i the shape of one of malloc's arena heaps: anonymous,
+ * PROCMAPS_ARENA_HEAP-aligned, its PROT_NONE reserve right after it? */
+int procmaps_arena_heap_shape(const struct proc_maps *m, size_t i);
 void procmaps_release(struct proc_maps *m);
 
 /* The mapping holding addr, or NULL. */

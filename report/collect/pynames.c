@@ -13,68 +13,25 @@
  * ob_item (24 bytes in) points at its items, whose pointer k is item k
  * (one name says so for the block). Everything read is checked
  * against the block it came from: the program's memory is not trusted.
- * Reads go 256 pieces to a process_vm_readv.
+ * Reads go in batches (remoteread.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "../util/addrsort.h"
 #include "../util/array.h"
 #include "pynames.h"
+#include "remoteread.h"
 
-#define BATCH		256
 #define KEY_HEAD	96	/* what is read of a key object: its head and a short str */
 #define TEXT_MAX	40	/* a key's characters kept */
 #define KEYS_MAX	(64u << 20)	/* a keys table read at most */
 #define SPLIT_UNKNOWN	UINT32_MAX	/* a type whose shared keys are not found yet */
 
 enum role { ROLE_NONE, ROLE_DICT_KEYS, ROLE_LIST_ITEMS };
-
-struct piece {
-	uint64_t addr;
-	size_t len;
-	uint8_t *buf;
-	int ok;
-};
-
-/* Read every piece that can be read; the others stay !ok. */
-static void read_pieces(pid_t pid, struct piece *p, size_t n)
-{
-	struct iovec local[BATCH], remote[BATCH];
-
-	for (size_t i = 0; i < n;) {
-		size_t k = 0, total = 0;
-		ssize_t got;
-
-		for (; i + k < n && k < BATCH; k++) {
-			local[k] = (struct iovec){ p[i + k].buf, p[i + k].len };
-			remote[k] = (struct iovec){ (void *)(uintptr_t)p[i + k].addr, p[i + k].len };
-			total += p[i + k].len;
-		}
-		got = process_vm_readv(pid, local, k, remote, k, 0);
-		if (got < 0 && errno == ESRCH)
-			return;
-		if (got == (ssize_t)total) {
-			for (size_t j = 0; j < k; j++)
-				p[i + j].ok = 1;
-			i += k;
-			continue;
-		}
-		/* the pieces whole before the one that failed, then go on after it */
-		for (size_t j = 0; j < k; j++) {
-			if (got < (ssize_t)p[i + j].len) {
-				i += j + 1;
-				break;
-			}
-			p[i + j].ok = 1;
-			got -= (ssize_t)p[i + j].len;
-		}
-	}
-}
 
 struct namer {
 	pid_t pid;
@@ -202,7 +159,7 @@ static void find_roles(struct namer *m, const struct scan_result *r)
  */
 static int find_free_list_lists(struct namer *m, const struct scan_result *r)
 {
-	struct piece *p;
+	struct remote_piece *p;
 	uint64_t *words, list_type = 0;
 	size_t *to, n = 0, first = SIZE_MAX;
 
@@ -220,7 +177,7 @@ static int find_free_list_lists(struct namer *m, const struct scan_result *r)
 		free(to);
 		return -ENOMEM;
 	}
-	p[n++] = (struct piece){ m->blocks[first].addr + PYTYPES_OFFSET(m->t->layout[first]) + 8, 8, (uint8_t *)&words[0], 0 };
+	p[n++] = (struct remote_piece){ m->blocks[first].addr + PYTYPES_OFFSET(m->t->layout[first]) + 8, 8, (uint8_t *)&words[0], 0 };
 	for (size_t k = 0; k < r->nedges; k++) {
 		const struct profile_edge *e = &r->edges[k];
 		const struct scan_root *root;
@@ -232,10 +189,10 @@ static int find_free_list_lists(struct namer *m, const struct scan_result *r)
 		if (root->kind != PROFILE_ROOT_MAPPING || root->addr < 16)
 			continue;
 		to[n] = e->to;
-		p[n] = (struct piece){ root->addr - 16, 8, (uint8_t *)&words[n], 0 };
+		p[n] = (struct remote_piece){ root->addr - 16, 8, (uint8_t *)&words[n], 0 };
 		n++;
 	}
-	read_pieces(m->pid, p, n);
+	remote_read(m->pid, p, n);
 	if (p[0].ok)
 		list_type = words[0];
 	for (size_t k = 1; list_type && k < n; k++)
@@ -254,7 +211,7 @@ static int find_free_list_lists(struct namer *m, const struct scan_result *r)
  */
 static void find_inline_values(struct namer *m)
 {
-	struct piece *p;
+	struct remote_piece *p;
 	uint64_t *basic;
 	size_t n = 0;
 	uint32_t *slot = calloc(m->n + 1, sizeof(*slot));
@@ -268,14 +225,14 @@ static void find_inline_values(struct namer *m)
 
 		if (!t || slot[t - 1])
 			continue;
-		p[n] = (struct piece){ m->blocks[t - 1].addr + PYTYPES_OFFSET(m->t->layout[t - 1]) + 32, 8,
+		p[n] = (struct remote_piece){ m->blocks[t - 1].addr + PYTYPES_OFFSET(m->t->layout[t - 1]) + 32, 8,
 				       (uint8_t *)&basic[n], 0 };
 		slot[t - 1] = (uint32_t)++n;
 	}
-	read_pieces(m->pid, p, n);
+	remote_read(m->pid, p, n);
 	for (size_t i = 0; i < m->n; i++) {
 		uint32_t t = m->type_of[i];
-		const struct piece *q = t ? &p[slot[t - 1] - 1] : NULL;
+		const struct remote_piece *q = t ? &p[slot[t - 1] - 1] : NULL;
 		uint64_t at = q && q->ok ? PYTYPES_OFFSET(m->t->layout[i]) + basic[slot[t - 1] - 1] + 8 : 0;
 
 		if (at && at < m->blocks[i].size && at <= UINT32_MAX)
@@ -316,7 +273,7 @@ static int by_key(const void *a, const void *b)
  * as keys. Each table is read whole (its entries hold the keys). */
 /* A keys table read whole, if its head is one CPython makes: its entry
  * size and where its entries start, and how many there are. */
-static int keys_table(const struct piece *q, uint64_t *start, uint64_t *size, uint64_t *count)
+static int keys_table(const struct remote_piece *q, uint64_t *start, uint64_t *size, uint64_t *count)
 {
 	int64_t refs;
 
@@ -340,7 +297,7 @@ static int keys_table(const struct piece *q, uint64_t *start, uint64_t *size, ui
 
 /* Every block that may be a keys table, read whole: table[i] is 1 + its
  * piece in *p. */
-static int read_tables(struct namer *m, struct piece **p, size_t *npieces, size_t *table)
+static int read_tables(struct namer *m, struct remote_piece **p, size_t *npieces, size_t *table)
 {
 	size_t cap = 0;
 
@@ -349,17 +306,17 @@ static int read_tables(struct namer *m, struct piece **p, size_t *npieces, size_
 			continue;
 		if (array_grow((void **)p, &cap, *npieces + 1, sizeof(**p)) < 0)
 			return -ENOMEM;
-		(*p)[*npieces] = (struct piece){ m->blocks[i].addr, m->blocks[i].size, malloc(m->blocks[i].size), 0 };
+		(*p)[*npieces] = (struct remote_piece){ m->blocks[i].addr, m->blocks[i].size, malloc(m->blocks[i].size), 0 };
 		if (!(*p)[*npieces].buf)
 			return -ENOMEM;
 		table[i] = ++*npieces;
 	}
-	read_pieces(m->pid, *p, *npieces);
+	remote_read(m->pid, *p, *npieces);
 	return 0;
 }
 
 /* Each instance's type's split keys table, the one its block points at. */
-static void find_split_tables(const struct namer *m, const struct scan_result *r, const struct piece *p,
+static void find_split_tables(const struct namer *m, const struct scan_result *r, const struct remote_piece *p,
 			      const size_t *table, uint32_t *split_of)
 {
 	for (size_t i = 0; i < m->n; i++)
@@ -378,7 +335,7 @@ static void find_split_tables(const struct namer *m, const struct scan_result *r
 
 static int find_entries(struct namer *m, const struct scan_result *r, struct pending_key **pending, size_t *np)
 {
-	struct piece *p = NULL;
+	struct remote_piece *p = NULL;
 	size_t npieces = 0, cap = 0, *table = calloc(m->n + 1, sizeof(size_t));
 	/* per type block: SPLIT_UNKNOWN, or 1 + the piece of its split keys table
 	 * (ht_cached_keys: what names its instances' attributes) */
@@ -390,7 +347,7 @@ static int find_entries(struct namer *m, const struct scan_result *r, struct pen
 	find_split_tables(m, r, p, table, split_of);
 	for (size_t k = 0; k < r->nedges; k++) {
 		const struct profile_edge *e = &r->edges[k];
-		const struct piece *q;
+		const struct remote_piece *q;
 		uint64_t start, size, count, at, key;
 
 		if (e->from & PROFILE_EDGE_ROOT || e->from >= m->n)
@@ -401,7 +358,7 @@ static int find_entries(struct namer *m, const struct scan_result *r, struct pen
 			uint64_t i, prefix = inline_values ? m->inline_at[e->from] : m->prefix[e->from];
 			uint32_t type = m->type_of[inline_values ? e->from : m->values_of[e->from] - 1];
 			uint32_t split = type ? split_of[type - 1] : 0;
-			const struct piece *keys = split && split != SPLIT_UNKNOWN ? &p[split - 1] : NULL;
+			const struct remote_piece *keys = split && split != SPLIT_UNKNOWN ? &p[split - 1] : NULL;
 
 			if (!keys || e->offset < prefix || (e->offset - prefix) % 8 ||
 			    !keys_table(keys, &start, &size, &count) || (i = (e->offset - prefix) / 8) >= count)
@@ -544,11 +501,11 @@ static void learn_type(struct namer *m, const char *name, uint64_t *at)
 	uint64_t word = 0;
 
 	for (size_t i = 0; !*at && type && i < m->n; i++) {
-		struct piece p = { m->blocks[i].addr + PYTYPES_OFFSET(m->t->layout[i]) + 8, 8, (uint8_t *)&word, 0 };
+		struct remote_piece p = { m->blocks[i].addr + PYTYPES_OFFSET(m->t->layout[i]) + 8, 8, (uint8_t *)&word, 0 };
 
 		if (m->t->of_block[i] != type)
 			continue;
-		read_pieces(m->pid, &p, 1);
+		remote_read(m->pid, &p, 1);
 		if (p.ok)
 			*at = word;
 		return;
@@ -558,7 +515,7 @@ static void learn_type(struct namer *m, const char *name, uint64_t *at)
 /* Read each distinct key once and name the edges waiting for it. */
 static int name_keys(struct namer *m, struct pending_key *pending, size_t np)
 {
-	struct piece *p = calloc(np + 1, sizeof(*p));
+	struct remote_piece *p = calloc(np + 1, sizeof(*p));
 	uint8_t *heads = malloc(np * KEY_HEAD + 1);
 	struct py_name base = { 0 };
 	size_t nkeys = 0;
@@ -569,10 +526,10 @@ static int name_keys(struct namer *m, struct pending_key *pending, size_t np)
 	qsort(pending, np, sizeof(*pending), by_key);
 	for (size_t k = 0; k < np; k++)
 		if (!k || pending[k].key != pending[k - 1].key) {
-			p[nkeys] = (struct piece){ pending[k].key, KEY_HEAD, heads + nkeys * KEY_HEAD, 0 };
+			p[nkeys] = (struct remote_piece){ pending[k].key, KEY_HEAD, heads + nkeys * KEY_HEAD, 0 };
 			nkeys++;
 		}
-	read_pieces(m->pid, p, nkeys);
+	remote_read(m->pid, p, nkeys);
 	/* str's and int's type objects, from keys that are blocks of theirs,
 	 * else from any block of theirs (every key a small int, say) */
 	for (size_t k = 0; k < nkeys; k++) {

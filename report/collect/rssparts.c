@@ -7,74 +7,17 @@
  * snapshot being scanned; called by collector-scan.c while the program is
  * stopped, so the two agree.
  */
-#define _GNU_SOURCE
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
+#include "procmaps.h"
+#include "remoteread.h"
 #include "rssparts.h"
 
-#define ARENA_HEAP	(64ull << 20)	/* glibc's HEAP_MAX_SIZE on 64-bit */
 #define MMAP_CHUNK_HEAD	16		/* glibc's header before an mmap'd block */
 
 enum region { REGION_OTHER, REGION_MALLOC, REGION_POOL };
-
-struct mapping {
-	uint64_t start, end, rss;
-	int heap;		/* [heap], or a 64 MiB-aligned arena heap */
-	int noaccess;		/* ---p: an arena heap's reserve after it */
-	int anonymous;
-};
-
-/* The rw-p and ---p mappings of pid with their resident bytes, in address order. */
-static int read_smaps(pid_t pid, struct mapping **out, size_t *n)
-{
-	char path[64], line[4096];
-	struct mapping *m = NULL, *grown;
-	size_t cap = 0;
-	FILE *f;
-
-	*n = 0;
-	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, kb;
-		char perms[8] = "", name[4096] = "";
-
-		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %4095[^\n]", &start, &end, perms, name) >= 3) {
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 256;
-				grown = realloc(m, cap * sizeof(*m));
-				if (!grown) {
-					fclose(f);
-					free(m);
-					return -ENOMEM;
-				}
-				m = grown;
-			}
-			m[(*n)++] = (struct mapping){
-				.start = start, .end = end,
-				.heap = strcmp(name, "[heap]") == 0,
-				.noaccess = strncmp(perms, "---", 3) == 0,
-				.anonymous = name[0] == '\0',
-			};
-		} else if (*n && sscanf(line, "Rss: %llu kB", &kb) == 1) {
-			m[*n - 1].rss = kb * 1024;
-		}
-	}
-	fclose(f);
-	/* an arena heap: anonymous, 64 MiB-aligned, its reserve right after */
-	for (size_t i = 0; i + 1 < *n; i++)
-		if (m[i].anonymous && !m[i].noaccess && !(m[i].start & (ARENA_HEAP - 1)) &&
-		    m[i + 1].start == m[i].end && m[i + 1].noaccess)
-			m[i].heap = 1;
-	*out = m;
-	return 0;
-}
 
 /*
  * pymalloc's pools are 16 KiB, aligned, each starting with its header:
@@ -84,7 +27,6 @@ static int read_smaps(pid_t pid, struct mapping **out, size_t *n)
  */
 #define POOL_SIZE	16384
 #define POOL_HEAD	48
-#define POOL_BATCH	256
 
 struct pool {
 	uint64_t addr;
@@ -107,37 +49,41 @@ static int by_arena_index(const void *a, const void *b)
 /* The pools in [start, end) whose headers read as pymalloc's. */
 static int read_pools(pid_t pid, uint64_t start, uint64_t end, struct pool **pools, size_t *n, size_t *cap)
 {
-	uint32_t heads[POOL_BATCH][POOL_HEAD / 4];
-	struct iovec local[POOL_BATCH], remote[POOL_BATCH];
+	uint64_t first = (start + POOL_SIZE - 1) & ~(uint64_t)(POOL_SIZE - 1);
+	size_t count = first + POOL_SIZE <= end ? (end - first) / POOL_SIZE : 0;
+	struct remote_piece *p = calloc(count + 1, sizeof(*p));
+	uint32_t (*heads)[POOL_HEAD / 4] = calloc(count + 1, sizeof(*heads));
+	int ret = -ENOMEM;
 
-	for (uint64_t a = (start + POOL_SIZE - 1) & ~(uint64_t)(POOL_SIZE - 1); a + POOL_SIZE <= end;) {
-		size_t k = 0;
-		ssize_t got;
+	if (!p || !heads)
+		goto out;
+	for (size_t k = 0; k < count; k++)
+		p[k] = (struct remote_piece){ first + k * POOL_SIZE, POOL_HEAD, (uint8_t *)heads[k], 0 };
+	if ((ret = remote_read(pid, p, count)) < 0)
+		goto out;
+	for (size_t k = 0; k < count; k++) {
+		const uint32_t *h = heads[k];
 
-		for (; k < POOL_BATCH && a + POOL_SIZE <= end; k++, a += POOL_SIZE) {
-			local[k] = (struct iovec){ heads[k], POOL_HEAD };
-			remote[k] = (struct iovec){ (void *)(uintptr_t)a, POOL_HEAD };
-		}
-		got = process_vm_readv(pid, local, k, remote, k, 0);
-		if (got < 0)
-			return errno == ESRCH ? -ESRCH : 0;
-		for (size_t j = 0; j < k && (size_t)got >= (j + 1) * POOL_HEAD; j++) {
-			const uint32_t *h = heads[j];
+		/* a header pymalloc wrote: its size class, its offsets in the pool */
+		if (!p[k].ok || h[9] >= 64 || h[10] < POOL_HEAD || h[10] > POOL_SIZE || h[11] > POOL_SIZE ||
+		    h[0] > POOL_SIZE / 8)
+			continue;
+		if (*n == *cap) {
+			struct pool *grown = realloc(*pools, (*cap = *cap ? *cap * 2 : 1024) * sizeof(**pools));
 
-			/* a header pymalloc wrote: its size class, its offsets in the pool */
-			if (h[9] >= 64 || h[10] < POOL_HEAD || h[10] > POOL_SIZE || h[11] > POOL_SIZE || h[0] > POOL_SIZE / 8)
-				continue;
-			if (*n == *cap) {
-				struct pool *grown = realloc(*pools, (*cap = *cap ? *cap * 2 : 1024) * sizeof(**pools));
-
-				if (!grown)
-					return -ENOMEM;
-				*pools = grown;
+			if (!grown) {
+				ret = -ENOMEM;
+				goto out;
 			}
-			(*pools)[(*n)++] = (struct pool){ a - (k - j) * POOL_SIZE, h[8], 0 };
+			*pools = grown;
 		}
+		(*pools)[(*n)++] = (struct pool){ p[k].addr, h[8], 0 };
 	}
-	return 0;
+	ret = 0;
+out:
+	free(p);
+	free(heads);
+	return ret;
 }
 
 struct pin_count {
@@ -235,44 +181,46 @@ int rssparts_read(pid_t pid, const struct live_block *blocks, size_t nblocks, in
 		  struct profile_rss_parts *out, struct profile_pins *pins)
 {
 	struct pool *pools = NULL;
-	size_t npools = 0, pools_cap = 0;
-	struct mapping *m;
-	size_t n, b = 0;
-	int ret = read_smaps(pid, &m, &n);
+	size_t npools = 0, pools_cap = 0, b = 0;
+	struct proc_maps maps;
+	int ret = procmaps_read_resident(&maps, pid);
 
 	memset(out, 0, sizeof(*out));
 	if (ret < 0)
 		return ret;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < maps.n; i++) {
+		const struct proc_mapping *m = &maps.items[i];
 		uint64_t live = 0, count = 0, first = 0;
 		enum region kind = REGION_OTHER;
 
-		out->rss += m[i].rss;
-		while (b < nblocks && blocks[b].addr < m[i].start)
+		out->rss += m->rss;
+		while (b < nblocks && blocks[b].addr < m->start)
 			b++;
-		for (; b < nblocks && blocks[b].addr < m[i].end; b++) {
+		for (; b < nblocks && blocks[b].addr < m->end; b++) {
 			if (!count++)
 				first = blocks[b].addr;
 			live += blocks[b].size;
 		}
-		if (m[i].heap)
+		/* [heap], or an arena heap (a ---p one has nothing resident) */
+		if (strcmp(m->path, "[heap]") == 0 ||
+		    ((m->perms & (MAP_PERM_READ | MAP_PERM_WRITE | MAP_PERM_EXEC)) && procmaps_arena_heap_shape(&maps, i)))
 			kind = REGION_MALLOC;
-		else if (count == 1 && first == m[i].start + MMAP_CHUNK_HEAD)
+		else if (count == 1 && first == m->start + MMAP_CHUNK_HEAD)
 			kind = REGION_MALLOC;	/* one block malloc mapped on its own */
-		else if (count && m[i].anonymous)
+		else if (count && !m->path[0])
 			kind = python ? REGION_POOL : REGION_MALLOC;	/* an allocator's arenas */
 		if (kind == REGION_OTHER)
 			continue;
 		/* a block's untouched pages are not resident: at most the mapping's */
-		if (live > m[i].rss)
-			live = m[i].rss;
+		if (live > m->rss)
+			live = m->rss;
 		out->live_heap += live;
 		if (kind == REGION_POOL)
-			out->pymalloc_free += m[i].rss - live;
+			out->pymalloc_free += m->rss - live;
 		else
-			out->allocator_free += m[i].rss - live;
-		if (kind == REGION_POOL && pins && (ret = read_pools(pid, m[i].start, m[i].end, &pools, &npools,
-								   &pools_cap)) < 0)
+			out->allocator_free += m->rss - live;
+		if (kind == REGION_POOL && pins &&
+		    (ret = read_pools(pid, m->start, m->end, &pools, &npools, &pools_cap)) < 0)
 			break;
 	}
 	out->other = out->rss - out->live_heap - out->pymalloc_free - out->allocator_free;
@@ -282,6 +230,6 @@ int rssparts_read(pid_t pid, const struct live_block *blocks, size_t nblocks, in
 			ret = count_pins(pools, npools, blocks, nblocks, pins);
 	}
 	free(pools);
-	free(m);
+	procmaps_release(&maps);
 	return ret;
 }

@@ -627,20 +627,20 @@ static int read_word(struct scan *s, uint64_t addr, uint64_t *v);
 /* The most a thread stack's guard takes; a PROT_NONE mapping larger than
  * this before memory is a reservation (a GC's, a JIT's), not a guard. */
 #define GUARD_MAX	(1ull << 20)
-#define ARENA_HEAP	(64ull << 20)	/* glibc's HEAP_MAX_SIZE on 64-bit */
 
 /*
- * Is m one of malloc's arena heaps? 64 MiB-aligned, its reserve PROT_NONE
- * after it, and starting with glibc's heap_info, whose fourth word
- * (mprotect_size) is the size of the writable part, and whose third (size)
- * is no more. A program's own 64 MiB-aligned reservation (a GC's) fails
- * the last test and is scanned.
+ * Is mapping i one of malloc's arena heaps? Their shape (procmaps.h), and
+ * starting with glibc's heap_info, whose fourth word (mprotect_size) is
+ * the size of the writable part, and whose third (size) is no more. A
+ * program's own 64 MiB-aligned reservation (a GC's) fails the last test
+ * and is scanned.
  */
-static int is_arena_heap(struct scan *s, const struct proc_mapping *m, const struct proc_mapping *next)
+static int is_arena_heap(struct scan *s, size_t i)
 {
+	const struct proc_mapping *m = &s->maps.items[i];
 	uint64_t size, mprotect_size;
 
-	if (m->path[0] || (m->start & (ARENA_HEAP - 1)) || !next || next->start != m->end || !no_access(next))
+	if (!procmaps_arena_heap_shape(&s->maps, i))
 		return 0;
 	if (read_word(s, m->start + 16, &size) < 0 || read_word(s, m->start + 24, &mprotect_size) < 0)
 		return 1;	/* unreadable: as before, not scanned */
@@ -660,12 +660,11 @@ static int is_program_mapping(struct scan *s, size_t i)
 {
 	const struct proc_mapping *m = &s->maps.items[i];
 	const struct proc_mapping *prev = i ? &s->maps.items[i - 1] : NULL;
-	const struct proc_mapping *next = i + 1 < s->maps.n ? &s->maps.items[i + 1] : NULL;
 	const char *p = m->path;
 
 	if ((m->perms & (MAP_PERM_READ | MAP_PERM_WRITE)) != (MAP_PERM_READ | MAP_PERM_WRITE))
 		return 0;
-	if (s->in->sampled && (strcmp(p, "[heap]") == 0 || is_arena_heap(s, m, next)))
+	if (s->in->sampled && (strcmp(p, "[heap]") == 0 || is_arena_heap(s, i)))
 		return 1;	/* unrecorded blocks live there: see scan_input.sampled */
 	if (strcmp(p, "[heap]") == 0 || strcmp(p, "[stack]") == 0 || strcmp(p, "[vvar]") == 0 ||
 	    strcmp(p, "[vdso]") == 0 || strcmp(p, "[vsyscall]") == 0 || strncmp(p, "/memfd:heapwise", 15) == 0)
@@ -674,7 +673,7 @@ static int is_program_mapping(struct scan *s, size_t i)
 		return 0;
 	if (!p[0] && prev && prev->end == m->start && no_access(prev) && prev->end - prev->start <= GUARD_MAX)
 		return 0;	/* behind a guard page: a thread stack */
-	if (is_arena_heap(s, m, next))
+	if (is_arena_heap(s, i))
 		return 0;
 	if (holds_stack_pointer(s, m))
 		return 0;
