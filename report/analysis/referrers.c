@@ -213,7 +213,8 @@ void referrers_python_name(const struct profile *p, const struct profile_snapsho
 	n = profile_edge_name_of(sc, e->from, e->offset);
 	block = profile_edge_name_of(sc, e->from, 0);
 	if (block && block->kind == PROFILE_NAME_LIST) {
-		snprintf(buf, len, "list[%u]", e->offset / 8);
+		if (e->offset / 8 < block->number)	/* past the length: a stale slot */
+			snprintf(buf, len, "list[%u]", e->offset / 8);
 		return;
 	}
 	if (!n) {

@@ -11,7 +11,9 @@
  * 3.11, 40 on 3.12 and later) or an int (one or two 30-bit digits, the
  * sign in ob_size on 3.11 and in lv_tag on 3.12 and later). A list's
  * ob_item (24 bytes in) points at its items, whose pointer k is item k
- * (one name says so for the block). Everything read is checked
+ * for k below its ob_size (16 in); the slots past it, spare room from
+ * growing, hold stale pointers (one name says so for the block, with the
+ * length read from the list). Everything read is checked
  * against the block it came from: the program's memory is not trusted.
  * Reads go in batches (remoteread.h).
  */
@@ -46,6 +48,7 @@ struct namer {
 	uint8_t *prefix;	/* ... and how far into it they start */
 	uint32_t *type_of;	/* per instance: 1 + its type's block */
 	uint32_t *inline_at;	/* 3.13: where in an instance's block its values are, 0: none */
+	uint64_t *size_at;	/* per list items block: where its list's ob_size is */
 	struct py_names *out;
 	size_t cap;
 };
@@ -114,8 +117,10 @@ static void find_roles(struct namer *m, const struct scan_result *r)
 			continue;
 		if (object_of(m, e->from, m->dict, &off) && e->offset == off + 32)
 			m->role[e->to] = ROLE_DICT_KEYS;
-		else if (object_of(m, e->from, m->list, &off) && e->offset == off + 24)
+		else if (object_of(m, e->from, m->list, &off) && e->offset == off + 24) {
 			m->role[e->to] = ROLE_LIST_ITEMS;
+			m->size_at[e->to] = m->blocks[e->from].addr + off + 16;
+		}
 	}
 	for (size_t k = 0; k < r->nedges; k++) {
 		const struct profile_edge *e = &r->edges[k];
@@ -196,8 +201,10 @@ static int find_free_list_lists(struct namer *m, const struct scan_result *r)
 	if (p[0].ok)
 		list_type = words[0];
 	for (size_t k = 1; list_type && k < n; k++)
-		if (p[k].ok && words[k] == list_type)
+		if (p[k].ok && words[k] == list_type) {
 			m->role[to[k]] = ROLE_LIST_ITEMS;
+			m->size_at[to[k]] = p[k].addr + 8;
+		}
 	free(p);
 	free(words);
 	free(to);
@@ -244,15 +251,37 @@ out:
 	free(basic);
 }
 
-/* A list's items: one name for the whole block (pointer k is item k). A
- * tuple's items need none: its type says it (referrers.c). */
+/* A list's items: one name for the whole block, with the list's length
+ * (pointer k is item k below it), read from each list in one batch. A
+ * length the block cannot hold is no list's: no name. A tuple's items
+ * need none: its type says it (referrers.c). */
 static int name_lists(struct namer *m)
 {
+	struct remote_piece *p = calloc(m->n + 1, sizeof(*p));
+	int64_t *length = calloc(m->n + 1, sizeof(*length));
+	uint32_t *of = calloc(m->n + 1, sizeof(*of));
+	size_t n = 0;
+	int ret = -ENOMEM;
+
+	if (!p || !length || !of)
+		goto out;
 	for (size_t i = 0; i < m->n; i++)
-		if (m->role[i] == ROLE_LIST_ITEMS &&
-		    add_name(m, &(struct py_name){ 0, (uint32_t)i, PROFILE_NAME_LIST, NULL, 0 }) < 0)
-			return -ENOMEM;
-	return 0;
+		if (m->role[i] == ROLE_LIST_ITEMS && m->size_at[i]) {
+			of[n] = (uint32_t)i;
+			p[n] = (struct remote_piece){ m->size_at[i], 8, (uint8_t *)&length[n], 0 };
+			n++;
+		}
+	remote_read(m->pid, p, n);
+	for (size_t k = 0; k < n; k++)
+		if (p[k].ok && length[k] > 0 && (uint64_t)length[k] <= m->blocks[of[k]].size / 8 &&
+		    add_name(m, &(struct py_name){ 0, of[k], PROFILE_NAME_LIST, NULL, length[k] }) < 0)
+			goto out;
+	ret = 0;
+out:
+	free(p);
+	free(length);
+	free(of);
+	return ret;
 }
 
 /* A dict entry's value edge, waiting for its key to be read. */
@@ -586,12 +615,14 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 	m.prefix = calloc(n + 1, 1);
 	m.type_of = calloc(n + 1, sizeof(*m.type_of));
 	m.inline_at = calloc(n + 1, sizeof(*m.inline_at));
-	if (!m.role || !m.values_of || !m.prefix || !m.type_of || !m.inline_at) {
+	m.size_at = calloc(n + 1, sizeof(*m.size_at));
+	if (!m.role || !m.values_of || !m.prefix || !m.type_of || !m.inline_at || !m.size_at) {
 		free(m.role);
 		free(m.values_of);
 		free(m.prefix);
 		free(m.type_of);
 		free(m.inline_at);
+		free(m.size_at);
 		return -ENOMEM;
 	}
 	find_roles(&m, r);
@@ -610,6 +641,7 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 	free(m.prefix);
 	free(m.type_of);
 	free(m.inline_at);
+	free(m.size_at);
 	if (ret < 0) {
 		pynames_release(out);
 		return ret;

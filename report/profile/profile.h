@@ -159,7 +159,9 @@ enum profile_name_kind {
 	PROFILE_NAME_OTHER_KEY = 3,	/* a dict's value, its key of type text (0: unknown) */
 	PROFILE_NAME_KEY = 4,		/* a dict's key */
 	PROFILE_NAME_LIST = 5,		/* at offset 0, for all of block from: a list's
-					 * items, the pointer at offset o item o / 8 */
+					 * items, the pointer at offset o item o / 8 if
+					 * below number, the list's length (past it:
+					 * spare room, no item) */
 	PROFILE_NAME_ATTRIBUTE = 6,	/* an instance's attribute named text */
 	PROFILE_NAME_KINDS
 };

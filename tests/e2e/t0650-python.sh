@@ -118,15 +118,29 @@ for b in json.load(open(sys.argv[2]))["blocks"]:
 print(sorted(named.items()))
 PYEOF
 )" "[('dict named', 2520), ('list named', 300), ('tuple named', 7)]"
+	expect "$v: a list's spare room past its 300 items holds stale pointers, named as no item" \
+		"$(json "$T/names-$v.json" 'sorted({r["python"] for b in j["blocks"] for r in b["referrers"] if r.get("python", "").startswith("list[") and int(r["python"][5:-1]) >= 300})')" "[]"
 	expect "$v: each Session's bytearray named by its attribute, .data" \
 		"$("$HW" refs -n 0 -f json "$T/names-$v.hws@py-exit" type:bytearray | json /dev/stdin '(len(j["blocks"]), sum(any(r.get("python") == ".data" for r in b["referrers"]) for b in j["blocks"]))')" \
 		"(2827, 2827)"
-	addr=$(python3 -c 'import json, sys; print(hex(min(int(a) for a, n in json.load(open(sys.argv[1])).items() if n == "dict['"'"'user7'"'"']")))' "$T/names-$v.ids")
-	expect "$v: refs --chain: the last hop is dict['user7']" \
-		"$("$HW" refs --chain -f json "$T/names-$v.hws@py-exit" "$addr" | json /dev/stdin 'j["blocks"][0]["chain"][-1].get("python")')" "dict['user7']"
+	# the chain's Session: a str-keyed dict's value that nothing else points at (a stale
+	# pointer left in a free slot would be a second, shorter way in), and its key
+	set -- $(python3 - "$T/names-$v.ids" "$T/names-$v.json" <<'PYEOF'
+import json, sys
+ids = {int(a): n for a, n in json.load(open(sys.argv[1])).items()}
+for b in sorted(json.load(open(sys.argv[2]))["blocks"], key=lambda b: b["address"]):
+    name = next((ids[b["address"] + off] for off in (0, 16, 32) if b["address"] + off in ids), "")
+    if name.startswith("dict['user") and [r.get("python") for r in b["referrers"]] == [name]:
+        print(hex(b["address"]), name)
+        break
+PYEOF
+)
+	addr=$1 key=$2
+	expect "$v: refs --chain: the last hop is the dict's key, $key" \
+		"$("$HW" refs --chain -f json "$T/names-$v.hws@py-exit" "${addr:-none}" | json /dev/stdin 'j["blocks"][0]["chain"][-1].get("python")')" "${key:-no Session held by its dict alone}"
 done
 expect_match "refs: a referrer's Python name in the text" \
-	"$("$HW" refs "$T/names-$v.hws@py-exit" "$addr")" "^    dict\['user7'\] in block 0x[0-9a-f]+ \([0-9]+ bytes, still reachable, from"
+	"$("$HW" refs "$T/names-$v.hws@py-exit" "$addr")" "^    dict\['user[0-9]+'\] in block 0x[0-9a-f]+ \([0-9]+ bytes, still reachable, from"
 
 # the memory Python keeps (del, and RSS does not shrink): at py-exit the resident set in parts,
 # pymalloc's free space held against pymalloc's own account of its arenas in an untraced run
