@@ -1,18 +1,23 @@
 /*
  * measure.c - run a command, print "WALL_SECONDS PEAK_RSS_KIB": wall time,
- * and the peak of the summed resident set of the command and all its
- * descendants (sampled every 5 ms), so a profiler's helper processes count.
+ * from fork to the moment wait returns (a blocking wait, so the time is
+ * exact, not rounded to the sampling tick), and the peak of the summed
+ * resident set of the command and all its descendants, sampled every 5 ms
+ * by a thread of its own, so a profiler's helper processes count (and at
+ * least the largest one's own peak, for a command too short to sample).
  * The command's standard output goes to /dev/null: ours is the result.
  *   measure COMMAND [ARGS...]
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 /* Sum of RSS (KiB) of root and its descendants. */
@@ -69,18 +74,40 @@ static long tree_rss(pid_t root)
 	return total;
 }
 
+struct sampler {
+	pid_t pid;
+	long peak;
+	int done;
+};
+
+static void *sample(void *arg)
+{
+	struct sampler *s = arg;
+	struct timespec tick = { 0, 5000000 };
+
+	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
+		long r = tree_rss(s->pid);
+
+		if (r > s->peak)
+			s->peak = r;
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	struct timespec a, b, tick = { 0, 5000000 };
-	long peak = 0;
-	int status;
-	pid_t pid;
+	struct timespec a, b;
+	struct sampler s = { 0 };
+	struct rusage usage;
+	pthread_t thread;
+	int status, sampling;
 
 	if (argc < 2)
 		return 2;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	pid = fork();
-	if (pid == 0) {
+	s.pid = fork();
+	if (s.pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 
 		if (null >= 0)
@@ -88,14 +115,17 @@ int main(int argc, char **argv)
 		execvp(argv[1], argv + 1);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		long r = tree_rss(pid);
-
-		if (r > peak)
-			peak = r;
-		nanosleep(&tick, NULL);
-	}
+	if (s.pid < 0)
+		return 2;
+	sampling = pthread_create(&thread, NULL, sample, &s) == 0;
+	while (wait4(s.pid, &status, 0, &usage) < 0)
+		;
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	printf("%.4f %ld\n", (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, peak);
+	__atomic_store_n(&s.done, 1, __ATOMIC_RELEASE);
+	if (sampling)
+		pthread_join(thread, NULL);
+	if (usage.ru_maxrss > s.peak)
+		s.peak = usage.ru_maxrss;
+	printf("%.4f %ld\n", (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, s.peak);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
