@@ -50,7 +50,7 @@ static int bootstrapping;	/* inside dlsym: allocations come from the pool */
 static uintptr_t own_start, own_end;	/* libheapwise.so's mapped range */
 
 /* Memory handed out while dlsym itself allocates, before hw_real exists. */
-static char bootstrap_pool[64 * 1024] __attribute__((aligned(64)));
+char hw_bootstrap_pool[HW_BOOTSTRAP_POOL] __attribute__((aligned(64)));
 static size_t bootstrap_used;
 
 /* ------------------------------------------------------------------ */
@@ -61,18 +61,13 @@ void *hw_bootstrap_alloc(size_t size)
 {
 	size_t at = __atomic_fetch_add(&bootstrap_used, (size + 63) & ~(size_t)63, __ATOMIC_RELAXED);
 
-	if (at + size > sizeof(bootstrap_pool)) {
+	if (at + size > sizeof(hw_bootstrap_pool)) {
 		static const char msg[] = "heapwise: bootstrap pool exhausted before the real allocator was found\n";
 		ssize_t ignored = write(2, msg, sizeof(msg) - 1);
 		(void)ignored;
 		abort();
 	}
-	return bootstrap_pool + at;
-}
-
-int hw_in_bootstrap_pool(const void *p)
-{
-	return (const char *)p >= bootstrap_pool && (const char *)p < bootstrap_pool + sizeof(bootstrap_pool);
+	return hw_bootstrap_pool + at;
 }
 
 static void *must_find(const char *name)

@@ -680,13 +680,13 @@ static inline int recorded_free(void *p)
 	return __builtin_expect(!hw_layout.sample_rate, 1) || hw_sample_forget((uintptr_t)p);
 }
 
-void hw_emit_alloc(void *p, size_t size, int fn)
+void hw_emit_recorded_alloc(void *p, size_t size, int fn)
 {
 	struct thread_state *t = &hw_thread;
 	int saved;
 
-	if (!recorded_alloc(t, p, size))
-		return;
+	if (hw_layout.sample_rate)
+		hw_sample_keep((uintptr_t)p);	/* picked (hw_emit_alloc): its free is to be sent */
 	saved = errno;
 	t->guard = 1;
 	if (unlikely(hw_modules_dirty))
@@ -696,7 +696,7 @@ void hw_emit_alloc(void *p, size_t size, int fn)
 	errno = saved;
 }
 
-void hw_emit_free(void *p, int fn)
+void hw_emit_recorded_free(void *p, int fn)
 {
 	struct thread_state *t = &hw_thread;
 	int saved;

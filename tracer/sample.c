@@ -5,7 +5,7 @@
  * Each thread counts down the bytes it allocates; the allocation that
  * takes the count to zero or below is recorded, and a new count is drawn
  * from an exponential distribution of mean sample_rate. Bytes are then
- * sampled as a Poisson process, as tcmalloc's and jemalloc's heap
+ * hw_sampled as a Poisson process, as tcmalloc's and jemalloc's heap
  * profilers do: a block of size s is recorded with probability
  * 1 - exp(-s / rate), whatever came before it, so a large block is nearly
  * always caught and a report can weigh each block by the inverse of that
@@ -31,25 +31,23 @@
 
 #include "tracer.h"
 
-#define SAMPLED_BITS	18			/* 2 MiB of slots, mapped lazily */
-#define SAMPLED_SLOTS	(1u << SAMPLED_BITS)
+#define SAMPLED_SLOTS	(1u << HW_SAMPLED_BITS)	/* 2 MiB of slots */
 #define SAMPLED_PROBES	64
 #define SLOT_EMPTY	0
 #define SLOT_GONE	1			/* a removed address: probes go on past it */
 
-static uint64_t *sampled;	/* the table; NULL when it could not be made */
-static int sampled_full;	/* 1: a block found no slot; every free is sent */
+uint64_t *hw_sampled;		/* the table; NULL when it could not be made */
+int hw_sampled_full;		/* 1: a block found no slot; every free is sent */
 
 /*
  * In front of the table, small enough to stay in L1: how many recorded
- * blocks live in each stretch of 2^(SAMPLED_BITS - FILTER_BITS) slots. A
+ * blocks live in each stretch of 2^(HW_SAMPLED_BITS - HW_FILTER_BITS) slots. A
  * free whose stretch counts none (nearly every free, when recorded blocks
  * are few) never touches the table, whose lines would miss the cache
- * (20% of a sampled run's time on bench (b) before this). A block is
+ * (20% of a hw_sampled run's time on bench (b) before this). A block is
  * counted before it enters the table and uncounted after it leaves.
  */
-#define FILTER_BITS	11
-static uint32_t filter[1u << FILTER_BITS];
+uint32_t hw_sample_filter[1u << HW_FILTER_BITS];
 
 /* A slot holds an address inverted: the exit scan reads this memory too,
  * and a table of plain addresses would make every recorded block
@@ -57,11 +55,6 @@ static uint32_t filter[1u << FILTER_BITS];
 static inline uint64_t hidden(uint64_t addr)
 {
 	return ~addr;
-}
-
-static inline uint32_t slot_of(uint64_t addr)
-{
-	return (uint32_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - SAMPLED_BITS));
 }
 
 static uint64_t next_random(struct thread_state *t)
@@ -127,57 +120,60 @@ int hw_sample_cross(struct thread_state *t, size_t size)
 
 void hw_sample_keep(uint64_t addr)
 {
-	uint32_t i = slot_of(addr);
+	uint32_t i = hw_sample_slot(addr);
 	uint64_t key = hidden(addr);
 
-	if (!sampled || sampled_full)
+	if (!hw_sampled || hw_sampled_full)
 		return;
-	__atomic_fetch_add(&filter[i >> (SAMPLED_BITS - FILTER_BITS)], 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&hw_sample_filter[i >> (HW_SAMPLED_BITS - HW_FILTER_BITS)], 1, __ATOMIC_RELEASE);
 	for (unsigned n = 0; n < SAMPLED_PROBES; n++, i = (i + 1) & (SAMPLED_SLOTS - 1)) {
-		uint64_t seen = __atomic_load_n(&sampled[i], __ATOMIC_RELAXED);
+		uint64_t seen = __atomic_load_n(&hw_sampled[i], __ATOMIC_RELAXED);
 
 		while (seen == SLOT_EMPTY || seen == SLOT_GONE) {
-			if (__atomic_compare_exchange_n(&sampled[i], &seen, key, 0,
+			if (__atomic_compare_exchange_n(&hw_sampled[i], &seen, key, 0,
 							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 				return;
 		}
 	}
-	__atomic_store_n(&sampled_full, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&hw_sampled_full, 1, __ATOMIC_RELEASE);
 }
 
 int hw_sample_forget(uint64_t addr)
 {
-	uint32_t home = slot_of(addr), i = home;
+	uint32_t home = hw_sample_slot(addr), i = home;
 	uint64_t key = hidden(addr);
 
-	if (!sampled || __atomic_load_n(&sampled_full, __ATOMIC_ACQUIRE))
+	if (!hw_sampled || __atomic_load_n(&hw_sampled_full, __ATOMIC_ACQUIRE))
 		return 1;
-	if (!__atomic_load_n(&filter[i >> (SAMPLED_BITS - FILTER_BITS)], __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&hw_sample_filter[i >> (HW_SAMPLED_BITS - HW_FILTER_BITS)], __ATOMIC_ACQUIRE))
 		return 0;
 	for (unsigned n = 0; n < SAMPLED_PROBES; n++, i = (i + 1) & (SAMPLED_SLOTS - 1)) {
-		uint64_t seen = __atomic_load_n(&sampled[i], __ATOMIC_ACQUIRE);
+		uint64_t seen = __atomic_load_n(&hw_sampled[i], __ATOMIC_ACQUIRE);
 
 		if (seen == SLOT_EMPTY)
 			return 0;
 		/* only this thread frees addr now: nobody else moves its slot */
-		if (seen == key && __atomic_compare_exchange_n(&sampled[i], &seen, SLOT_GONE, 0,
+		if (seen == key && __atomic_compare_exchange_n(&hw_sampled[i], &seen, SLOT_GONE, 0,
 								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-			__atomic_fetch_sub(&filter[home >> (SAMPLED_BITS - FILTER_BITS)], 1, __ATOMIC_RELEASE);
+			__atomic_fetch_sub(&hw_sample_filter[home >> (HW_SAMPLED_BITS - HW_FILTER_BITS)], 1, __ATOMIC_RELEASE);
 			return 1;
 		}
 	}
 	/* not within the probes: never kept, unless the table gave up meanwhile */
-	return __atomic_load_n(&sampled_full, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&hw_sampled_full, __ATOMIC_ACQUIRE);
 }
 
 void hw_sample_init(void)
 {
 	void *m;
 
-	if (!hw_layout.sample_rate || sampled)
+	if (!hw_layout.sample_rate || hw_sampled)
 		return;		/* a forked child keeps its parent's table: its blocks too */
-	m = mmap(NULL, SAMPLED_SLOTS * sizeof(*sampled), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* populated now, while the program may have one thread: a page read
+	 * (the zero page) and then written costs a TLB shootdown of every
+	 * other CPU the program runs on, 8% of bench (b)'s time sampled */
+	m = mmap(NULL, SAMPLED_SLOTS * sizeof(*hw_sampled), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
 	if (m != MAP_FAILED)
-		sampled = m;	/* else every free is sent */
+		hw_sampled = m;	/* else every free is sent */
 }

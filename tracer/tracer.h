@@ -99,7 +99,12 @@ void hw_bootstrap(void);		/* resolve hw_real; safe to call repeatedly */
  * which other libraries' constructors make before ours runs, or from our
  * constructor. Called with the guard clear. */
 void hw_attach_once(void);
-int hw_in_bootstrap_pool(const void *p);	/* memory handed out before hw_real existed */
+#define HW_BOOTSTRAP_POOL	(64 * 1024)
+extern char hw_bootstrap_pool[HW_BOOTSTRAP_POOL];	/* memory handed out before hw_real existed */
+static inline int hw_in_bootstrap_pool(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)hw_bootstrap_pool < HW_BOOTSTRAP_POOL;
+}
 void *hw_bootstrap_alloc(size_t size);
 void hw_log_modules(void);		/* append new objects to the module log */
 /* A new stack: if one of its frames lies in no object logged yet and the
@@ -144,8 +149,8 @@ void hw_emit_forget_ring(void);
  * it sets the guard, preserves errno, and never fails visibly: an event that
  * cannot be delivered is counted in hdr->lost_events.
  */
-void hw_emit_alloc(void *p, size_t size, int fn);
-void hw_emit_free(void *p, int fn);
+void hw_emit_recorded_alloc(void *p, size_t size, int fn);	/* chosen to be recorded (or all are) */
+void hw_emit_recorded_free(void *p, int fn);	/* of a block perhaps recorded */
 /* The same for a thread that shares another's TLS (hw_foreign_thread):
  * through ring 0, under its lock, without a stack; nothing of the shared
  * state is touched. */
@@ -160,8 +165,11 @@ int hw_foreign_thread(void);
 /* Is this thread off the stack of the thread whose state it reads? */
 static inline int hw_off_own_stack(void)
 {
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t sp;
 
+	/* the stack pointer itself: __builtin_frame_address would make every
+	 * hook set up a frame pointer */
+	__asm__("mov %%rsp, %0" : "=r"(sp));
 	return sp - hw_thread.stack_lo >= hw_thread.stack_span;
 }
 /*
@@ -199,6 +207,46 @@ static inline int hw_sample_pick(struct thread_state *t, size_t size)
 void hw_sample_keep(uint64_t addr);	/* a recorded block: its free is to be sent */
 int hw_sample_forget(uint64_t addr);	/* is the block being freed one to send? */
 void hw_sample_init(void);		/* at attach, when sampling */
+
+/* What sample.c lets the hooks see, so that the common case (an
+ * allocation not recorded, a free of a block never recorded) is decided
+ * inline: the table (NULL: none, every free sent), whether it gave up,
+ * and the count of recorded blocks per stretch of it. */
+#define HW_SAMPLED_BITS	18
+#define HW_FILTER_BITS	11
+extern uint64_t *hw_sampled;
+extern int hw_sampled_full;
+extern uint32_t hw_sample_filter[1u << HW_FILTER_BITS];
+
+static inline uint32_t hw_sample_slot(uint64_t addr)
+{
+	return (uint32_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - HW_SAMPLED_BITS));
+}
+
+/* Is this free surely of a block never recorded? (No recorded block in
+ * its stretch of the table.) */
+static inline int hw_sample_surely_unrecorded(uint64_t addr)
+{
+	return hw_sampled && !__atomic_load_n(&hw_sampled_full, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&hw_sample_filter[hw_sample_slot(addr) >> (HW_SAMPLED_BITS - HW_FILTER_BITS)],
+				__ATOMIC_ACQUIRE);
+}
+
+/* A block came into being, or goes: with --sample-rate, most are decided
+ * here, without a call; the rest are emit.c's. */
+static inline void hw_emit_alloc(void *p, size_t size, int fn)
+{
+	if (__builtin_expect(hw_layout.sample_rate != 0, 0) && !hw_sample_pick(&hw_thread, size))
+		return;
+	hw_emit_recorded_alloc(p, size, fn);
+}
+
+static inline void hw_emit_free(void *p, int fn)
+{
+	if (__builtin_expect(hw_layout.sample_rate != 0, 0) && hw_sample_surely_unrecorded((uintptr_t)p))
+		return;
+	hw_emit_recorded_free(p, fn);
+}
 
 void hw_thread_exit(void *ring);	/* pthread key destructor */
 void hw_emit_init(void);		/* once, at attach: key, unwinder priming */
