@@ -122,6 +122,10 @@ static void json_root(struct json *j, const struct refs *r, const struct profile
 	json_u64(j, root->addr);
 	json_key(j, "offset");
 	json_i64(j, (int64_t)root->offset);
+	if (root->python) {
+		json_key(j, "python");
+		json_string(j, profile_str(r->p, root->python));
+	}
 }
 
 /* The pointer's Python name as a JSON key, when it has one. */

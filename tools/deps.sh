@@ -7,7 +7,7 @@ set -eu
 
 build_pkgs="gcc make pkg-config libunwind-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev libncurses-dev"
 test_pkgs="libcmocka-dev groff-base python3 valgrind graphviz golang-go tmux g++ nodejs fontconfig fonts-dejavu-core chromium
-	   sqlite3 jq git gawk cmake clang redis-server redis-tools python3-greenlet"
+	   sqlite3 jq git gawk cmake clang redis-server redis-tools python3-greenlet python3.11-dev"
 
 want=$build_pkgs
 [ "${1:-build}" = test ] && want="$build_pkgs $test_pkgs"

@@ -65,6 +65,14 @@ struct py_layout {
 	int interp_gc;		/* the interpreter state's cycle collector state, whose
 				 * enabled, generations and generation_stats are at
 				 * 12, 24 and 128 in every version read here */
+	/* the interpreter state's free lists of WIRE_PY_FREELIST_SLOTS objects
+	 * (lists, dicts, dicts' keys tables, async generators' values and
+	 * asends): where each one's items and its count (an int) are */
+	int list_freelist, list_numfree, dict_freelist, dict_numfree, keys_freelist, keys_numfree;
+	int agen_value_freelist, agen_value_numfree, agen_asend_freelist, agen_asend_numfree;
+	/* the interpreter's threads (its list's head), each one's next, and
+	 * its stack of frames: the chunk in use and the top of it */
+	int interp_threads, tstate_next, tstate_datastack_chunk, tstate_datastack_top;
 };
 
 static const struct py_layout layout_311 = {
@@ -76,6 +84,10 @@ static const struct py_layout layout_311 = {
 	.str_ascii_data = 48, .str_compact_data = 72,
 	.type_name = 24, .type_basicsize = 32, .type_flags = 168, .preheader_flags = 16,
 	.interp_gc = 648,
+	.list_freelist = 3872, .list_numfree = 4512, .dict_freelist = 4520, .dict_numfree = 5160,
+	.keys_freelist = 5168, .keys_numfree = 5808,
+	.agen_value_freelist = 5816, .agen_value_numfree = 6456, .agen_asend_freelist = 6464, .agen_asend_numfree = 7104,
+	.interp_threads = 16, .tstate_next = 8, .tstate_datastack_chunk = 296, .tstate_datastack_top = 304,
 };
 
 static const struct py_layout layout_312 = {
@@ -87,6 +99,11 @@ static const struct py_layout layout_312 = {
 	.str_ascii_data = 40, .str_compact_data = 56,
 	.type_name = 24, .type_basicsize = 32, .type_flags = 168, .preheader_flags = 24,
 	.interp_gc = 112,
+	.list_freelist = 270072, .list_numfree = 270712, .dict_freelist = 270736, .dict_numfree = 272016,
+	.keys_freelist = 271376, .keys_numfree = 272020,
+	.agen_value_freelist = 272088, .agen_value_numfree = 272728, .agen_asend_freelist = 272736,
+	.agen_asend_numfree = 273376,
+	.interp_threads = 72, .tstate_next = 8, .tstate_datastack_chunk = 232, .tstate_datastack_top = 240,
 };
 
 static const struct py_layout layout_313 = {
@@ -98,6 +115,11 @@ static const struct py_layout layout_313 = {
 	.str_ascii_data = 40, .str_compact_data = 56,
 	.type_name = 24, .type_basicsize = 32, .type_flags = 168, .preheader_flags = 24,
 	.interp_gc = 7400,
+	.list_freelist = 11208, .list_numfree = 11848, .dict_freelist = 11856, .dict_numfree = 12496,
+	.keys_freelist = 12504, .keys_numfree = 13144,
+	.agen_value_freelist = 13176, .agen_value_numfree = 13816, .agen_asend_freelist = 13824,
+	.agen_asend_numfree = 14464,
+	.interp_threads = 7344, .tstate_next = 8, .tstate_datastack_chunk = 232, .tstate_datastack_top = 240,
 };
 
 /* What we call of the interpreter, found with dlsym. */
@@ -122,6 +144,7 @@ static struct {
 	void (*incref)(void *obj);
 	void (*decref)(void *obj);
 	void *none;
+	void *(*module_dict)(void);	/* sys.modules, for the collector to name globals */
 } py;
 
 static const struct py_layout *layout;
@@ -342,6 +365,7 @@ void hw_py_find(void)
 	py.incref = (void (*)(void *))sym("Py_IncRef", NULL);
 	py.decref = (void (*)(void *))sym("Py_DecRef", NULL);
 	py.none = sym("_Py_NoneStruct", NULL);
+	py.module_dict = (void *(*)(void))sym("PyImport_GetModuleDict", NULL);
 	if (!layout || !py.gil_check || !py.this_thread_state || !py.interpreter_of ||
 	    !py.main_interpreter || !py.get_allocator || !py.set_allocator || !py.request_extra ||
 	    !py.set_extra || !py.err_fetch || !py.err_restore || !py.code_type) {
@@ -503,6 +527,8 @@ static int register_at_exit(void *arg)
 	return 0;
 }
 
+static void *sys_modules;	/* the interpreter's, asked for once with its lock held */
+
 static void code_gone(void *extra)
 {
 	(void)extra;	/* the entry stays in the log; nothing points at it any more */
@@ -512,7 +538,13 @@ static void code_gone(void *extra)
  * needs to tell objects and their types (wire.h). */
 static void publish_gc(void)
 {
-	uint64_t gc = (uint64_t)(uintptr_t)py.main_interpreter() + (uint64_t)layout->interp_gc;
+	uint64_t interp = (uint64_t)(uintptr_t)py.main_interpreter(), gc = interp + (uint64_t)layout->interp_gc;
+	const int lists[WIRE_PY_FREELISTS][2] = {
+		{ layout->list_freelist, layout->list_numfree }, { layout->dict_freelist, layout->dict_numfree },
+		{ layout->keys_freelist, layout->keys_numfree },
+		{ layout->agen_value_freelist, layout->agen_value_numfree },
+		{ layout->agen_asend_freelist, layout->agen_asend_numfree },
+	};
 
 	hw_hdr->python_gc_enabled = gc + 12;
 	hw_hdr->python_gc_generations = gc + 24;
@@ -522,6 +554,15 @@ static void publish_gc(void)
 	hw_hdr->python_tp_flags = (uint32_t)layout->type_flags;
 	hw_hdr->python_preheader_flags = (uint32_t)layout->preheader_flags;
 	hw_hdr->python_type_type = (uint64_t)(uintptr_t)find("PyType_Type");
+	hw_hdr->python_modules = (uint64_t)(uintptr_t)sys_modules;
+	for (int i = 0; i < WIRE_PY_FREELISTS; i++) {
+		hw_hdr->python_freelists[i].items = interp + (uint64_t)lists[i][0];
+		hw_hdr->python_freelists[i].count = interp + (uint64_t)lists[i][1];
+	}
+	hw_hdr->python_threads = interp + (uint64_t)layout->interp_threads;
+	hw_hdr->python_tstate_next = (uint32_t)layout->tstate_next;
+	hw_hdr->python_tstate_chunk = (uint32_t)layout->tstate_datastack_chunk;
+	hw_hdr->python_tstate_top = (uint32_t)layout->tstate_datastack_top;
 }
 
 void hw_py_install(void)
@@ -549,6 +590,7 @@ void hw_py_install(void)
 	__atomic_store_n(&hw_py_on, 1, __ATOMIC_RELEASE);
 	layout_version = hw_hdr->python_version;
 	say(WIRE_PYTHON_ON, layout_version, (void *)py.is_initialized);
+	sys_modules = py.module_dict ? py.module_dict() : NULL;	/* a borrowed reference */
 	publish_gc();
 	if (__atomic_load_n(&hw_hdr->scan_at_exit, __ATOMIC_ACQUIRE) && py.add_pending_call &&
 	    py.import_module && py.call_method && py.new_cfunction && py.incref && py.decref && py.none)

@@ -147,6 +147,9 @@ struct wire_module {
 	char path[WIRE_PATH_MAX];
 };
 
+#define WIRE_PY_FREELISTS	5	/* lists, dicts, keys tables, async generators' values and asends */
+#define WIRE_PY_FREELIST_SLOTS	80
+
 struct wire_header {
 	uint64_t magic;		/* WIRE_MAGIC */
 	uint32_t version;	/* WIRE_VERSION */
@@ -270,6 +273,21 @@ struct wire_header {
 	uint64_t python_type_type;
 	uint32_t python_tp_name, python_tp_basicsize, python_tp_flags;
 	uint32_t python_preheader_flags;
+	uint64_t python_modules;	/* sys.modules, a dict (0: unknown), whose modules' globals name roots */
+	/* The interpreter's free lists of objects to reuse, each an array of
+	 * WIRE_PY_FREELIST_SLOTS pointers and the count (an int) of those in
+	 * use: the slots past it hold what was reused since, no references
+	 * (0: unknown). */
+	struct {
+		uint64_t items, count;
+	} python_freelists[WIRE_PY_FREELISTS];
+	/* The interpreter's threads: where the head of their list is (0:
+	 * unknown), where a thread state keeps the next, its stack of frames'
+	 * chunk in use ({previous, size, ...}) and that stack's top. Above
+	 * the top are frames gone, stale, no roots. */
+	uint64_t python_threads;
+	uint32_t python_tstate_next, python_tstate_chunk, python_tstate_top;
+	uint32_t pad7;
 	uint64_t codes_offset;		/* the code log: code_capacity bytes */
 	uint64_t code_capacity;
 	uint64_t codes_used;		/* bytes reserved (atomic) */

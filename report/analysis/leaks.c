@@ -39,11 +39,6 @@ static void push(struct marker *m, uint32_t b)
 	}
 }
 
-static int starts(const struct profile_edge *e)
-{
-	return e->target == 0 || e->heuristic != PROFILE_HEUR_NONE;
-}
-
 /* memcheck's lc_push_without_clique_if_a_chunk_ptr */
 static void reach(struct marker *m, const struct profile_edge *e, int prior_definite)
 {
@@ -51,7 +46,7 @@ static void reach(struct marker *m, const struct profile_edge *e, int prior_defi
 
 	if (*st == REACHABLE)
 		return;
-	if (starts(e) && prior_definite) {
+	if (profile_edge_starts(e) && prior_definite) {
 		*st = REACHABLE;
 		push(m, e->to);
 	} else if (*st == UNREACHED) {

@@ -23,6 +23,16 @@ void referrers_describe_root(const struct profile *p, const struct profile_root 
 {
 	const char *name = profile_str(p, r->name);
 	int64_t off = (int64_t)r->offset;
+	size_t at = 0;
+
+	if (r->python) {
+		/* Python's words first: the module's global that holds it */
+		at = (size_t)snprintf(buf, len, "%s, in ", profile_str(p, r->python));
+		if (at >= len)
+			return;
+		buf += at;
+		len -= at;
+	}
 
 	switch (r->kind) {
 	case PROFILE_ROOT_GLOBAL:
@@ -90,8 +100,15 @@ size_t referrers_blocks_at(const struct profile *p, const struct profile_snapsho
 	return n;
 }
 
-long referrers_chain(const struct profile_snapshot *s, const struct leak_analysis *a, uint32_t target,
-		     uint32_t **chain)
+/*
+ * The shortest chain from a root to target, backwards from it (breadth
+ * first over the edges into each block), of start pointers only when
+ * starts_only: the chain that makes a block still reachable is one of
+ * start pointers, and a shorter one through an interior pointer (a stale
+ * word in malloc's own state, say) would explain nothing.
+ */
+static long shortest_chain(const struct profile_snapshot *s, const struct leak_analysis *a, uint32_t target,
+			   int starts_only, uint32_t **chain)
 {
 	const struct profile_scan *sc = s->scan;
 	size_t n = s->nblocks, head = 0, tail = 0;
@@ -114,6 +131,8 @@ long referrers_chain(const struct profile_snapshot *s, const struct leak_analysi
 		for (uint32_t k = a->in_first[b]; k < a->in_first[b + 1]; k++) {
 			const struct profile_edge *e = &sc->edges[k];
 
+			if (starts_only && !profile_edge_starts(e))
+				continue;
 			if (e->from & PROFILE_EDGE_ROOT) {
 				found = (long)k;
 				break;
@@ -144,6 +163,14 @@ out:
 	free(queue);
 	free(via);
 	return len;
+}
+
+long referrers_chain(const struct profile_snapshot *s, const struct leak_analysis *a, uint32_t target,
+		     uint32_t **chain)
+{
+	long len = shortest_chain(s, a, target, 1, chain);
+
+	return len == 0 ? shortest_chain(s, a, target, 0, chain) : len;
 }
 
 int referrers_graph(const struct profile_snapshot *s, const struct leak_analysis *a, const uint32_t *chosen,
@@ -208,8 +235,10 @@ void referrers_python_name(const struct profile *p, const struct profile_snapsho
 	const char *text;
 
 	buf[0] = '\0';
-	if (e->from & PROFILE_EDGE_ROOT || !sc)
+	if (!sc)
 		return;
+	if (e->from & PROFILE_EDGE_ROOT)
+		return;	/* a root says its Python name itself (referrers_describe_root) */
 	n = profile_edge_name_of(sc, e->from, e->offset);
 	block = profile_edge_name_of(sc, e->from, 0);
 	if (block && block->kind == PROFILE_NAME_LIST) {
@@ -249,6 +278,9 @@ void referrers_python_name(const struct profile *p, const struct profile_snapsho
 		break;
 	case PROFILE_NAME_ATTRIBUTE:
 		snprintf(buf, len, ".%s", text);
+		break;
+	case PROFILE_NAME_GLOBAL:
+		snprintf(buf, len, "%s", text);
 		break;
 	}
 }

@@ -38,9 +38,10 @@ size_t referrers_blocks_at(const struct profile *p, const struct profile_snapsho
 
 /*
  * The shortest chain of pointers from a root to block target (breadth first
- * over a's edges): the indices in s->scan->edges of its edges, the root's
- * first and the one into target last, into *chain (malloc'ed; free it).
- * Returns the length, 0 when no root reaches the block, -ENOMEM.
+ * over a's edges), of start pointers if there is one, else of any: the
+ * indices in s->scan->edges of its edges, the root's first and the one
+ * into target last, into *chain (malloc'ed; free it). Returns the length,
+ * 0 when no root reaches the block, -ENOMEM.
  */
 long referrers_chain(const struct profile_snapshot *s, const struct leak_analysis *a, uint32_t target,
 		     uint32_t **chain);

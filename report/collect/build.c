@@ -654,9 +654,14 @@ out:
 /* ------------------------------------------------------------------ */
 
 /* Name a root: the symbol, frame function, register or mapping. */
-static struct profile_root name_root(struct builder *b, const struct scan_result *r,
+static struct profile_root name_root(struct builder *b, const struct run_snapshot *rs,
 				     const struct scan_root *sr, uint32_t image)
 {
+	const struct scan_result *r = rs->scan;
+	/* memory that is no block, holding a pointer: perhaps a Python
+	 * object made before the tracer, that a module's global holds */
+	const char *global = sr->kind == PROFILE_ROOT_GLOBAL || sr->kind == PROFILE_ROOT_MAPPING
+				     ? pyglobals_root(&rs->globals, sr->addr) : NULL;
 	struct profile *p = b->p;
 	struct profile_root out = { .kind = sr->kind, .tid = (uint32_t)sr->tid, .addr = sr->addr,
 				    .module = PROFILE_NONE };
@@ -705,6 +710,8 @@ static struct profile_root name_root(struct builder *b, const struct scan_result
 	default:
 		break;
 	}
+	if (global)
+		out.python = profile_intern(p, global);
 	return out;
 }
 
@@ -858,7 +865,7 @@ static int attach_scan(struct builder *b, struct profile_snapshot *ps, struct ru
 	if (!sc->roots || !sc->edges || !sc->unscanned)
 		goto out;
 	for (size_t k = 0; k < r->nroots; k++)
-		sc->roots[sc->nroots++] = name_root(b, r, &r->roots[k], rs->scan_image);
+		sc->roots[sc->nroots++] = name_root(b, rs, &r->roots[k], rs->scan_image);
 	for (size_t k = 0; k < r->nedges; k++) {
 		struct profile_edge e = r->edges[k];
 

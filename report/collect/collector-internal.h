@@ -16,6 +16,7 @@
 #include "../../tracer/wire.h"
 #include "collector.h"
 #include "livetable.h"
+#include "pyglobals.h"
 #include "pynames.h"
 #include "pytypes.h"
 #include "scan.h"
@@ -96,6 +97,7 @@ struct run_snapshot {
 	uint64_t scan_stop_ns;		/* how long the program was stopped */
 	uint32_t scan_image;		/* the image the scan saw */
 	struct py_names names;		/* scanned, Python: its pointers in Python's words */
+	struct py_globals globals;	/* ... and its modules' globals, that name roots */
 	struct profile_rss_parts rss_parts;	/* scanned, not sampled: the resident set */
 	int has_rss_parts;
 	struct profile_pins pins;	/* ... and a Python program's arenas (stacks: wire ids) */

@@ -28,6 +28,7 @@
 #include "../util/addrsort.h"
 #include "../util/clock.h"
 #include "collector-internal.h"
+#include "remoteread.h"
 #include "rssparts.h"
 #include "world.h"
 
@@ -141,6 +142,77 @@ static void python_gc_heads(const struct collector *c, uint64_t *lo, uint64_t *h
 	}
 }
 
+/*
+ * What is stale in the interpreter's memory, read now, as it is while the
+ * program is stopped (wire.h): the slots of its free lists past their
+ * counts, and each thread's stack of frames from its top to the end of
+ * the chunk in use. The header and all this are the program's to write:
+ * what does not hold together is no range, and the list of threads is
+ * followed THREADS_MAX steps at most. out holds WIRE_PY_FREELISTS +
+ * THREADS_MAX ranges; returns how many.
+ */
+#define THREADS_MAX	4096
+#define CHUNK_MAX	(64u << 20)
+
+static int read_word(pid_t pid, uint64_t addr, uint64_t *out)
+{
+	struct remote_piece p = { addr, sizeof(*out), (uint8_t *)out, 0 };
+
+	remote_read(pid, &p, 1);
+	return p.ok ? 0 : -1;
+}
+
+static size_t python_stale(const struct collector *c, struct scan_range *out)
+{
+	const struct wire_header *h = c->hdr;
+	struct remote_piece p[WIRE_PY_FREELISTS];
+	int32_t count[WIRE_PY_FREELISTS];
+	uint64_t items[WIRE_PY_FREELISTS], tstate = 0;
+	uint32_t next = __atomic_load_n(&h->python_tstate_next, __ATOMIC_ACQUIRE);
+	uint32_t chunk_at = __atomic_load_n(&h->python_tstate_chunk, __ATOMIC_ACQUIRE);
+	uint32_t top_at = __atomic_load_n(&h->python_tstate_top, __ATOMIC_ACQUIRE);
+	size_t n = 0;
+
+	for (int i = 0; i < WIRE_PY_FREELISTS; i++) {
+		items[i] = __atomic_load_n(&h->python_freelists[i].items, __ATOMIC_ACQUIRE);
+		p[i] = (struct remote_piece){ __atomic_load_n(&h->python_freelists[i].count, __ATOMIC_ACQUIRE),
+					      sizeof(count[i]), (uint8_t *)&count[i], 0 };
+	}
+	remote_read(c->pid, p, WIRE_PY_FREELISTS);
+	for (int i = 0; i < WIRE_PY_FREELISTS; i++)
+		if (p[i].ok && items[i] && count[i] >= 0 && count[i] <= WIRE_PY_FREELIST_SLOTS)
+			out[n++] = (struct scan_range){ items[i] + 8 * (uint64_t)count[i],
+							items[i] + 8 * WIRE_PY_FREELIST_SLOTS };
+	if (!h->python_threads || next >= 4096 || chunk_at >= 4096 || top_at >= 4096 ||
+	    read_word(c->pid, h->python_threads, &tstate) < 0)
+		return n;
+	for (unsigned k = 0; tstate && k < THREADS_MAX; k++) {
+		uint64_t chunk = 0, top = 0, size = 0;
+
+		if (read_word(c->pid, tstate + chunk_at, &chunk) < 0 || read_word(c->pid, tstate + top_at, &top) < 0)
+			break;
+		if (chunk && read_word(c->pid, chunk + 8, &size) == 0 && size <= CHUNK_MAX && top >= chunk &&
+		    top <= chunk + size)
+			out[n++] = (struct scan_range){ top, chunk + size };
+		if (read_word(c->pid, tstate + next, &tstate) < 0)
+			break;
+	}
+	return n;
+}
+
+/* What a Python program's scan needs of it besides its objects: where gc's
+ * heads are and what is stale (in->py_stale, malloc'ed, returned). */
+static struct scan_range *python_rules(const struct collector *c, struct scan_input *in)
+{
+	struct scan_range *stale = malloc((WIRE_PY_FREELISTS + THREADS_MAX) * sizeof(*stale));
+
+	python_gc_heads(c, &in->py_gc_lo, &in->py_gc_hi);
+	if (stale)
+		in->npy_stale = python_stale(c, stale);
+	in->py_stale = stale;
+	return stale;
+}
+
 /* The Python objects in s's blocks, when the program runs Python now
  * (then 1; the types stay NULL if they cannot be read). */
 static int read_types(struct collector *c, struct run_snapshot *s)
@@ -155,6 +227,22 @@ static int read_types(struct collector *c, struct run_snapshot *s)
 	return 1;
 }
 
+/* A dict's value that a module's globals table holds is that module's
+ * global: module M .__dict__['K'], not dict['K']. */
+static void name_globals(struct run_snapshot *s)
+{
+	for (size_t k = 0; k < s->names.n; k++) {
+		struct py_name *n = &s->names.items[k];
+		const char *global;
+
+		if (n->kind == PROFILE_NAME_STR_KEY && n->from < s->nblocks &&
+		    (global = pyglobals_slot(&s->globals, s->blocks[n->from].addr + n->offset))) {
+			n->kind = PROFILE_NAME_GLOBAL;
+			n->text = global;	/* s->globals lives as long as s->names */
+		}
+	}
+}
+
 /* After the scan, what only the stopped program can tell: what its
  * resident set holds (not for a sample, whose blocks are a few of the
  * heap's), and its pointers in Python's words while the keys are there. */
@@ -163,9 +251,14 @@ static void read_while_stopped(struct collector *c, struct run_snapshot *s, int 
 	if (!c->opt.sample_rate)
 		s->has_rss_parts = rssparts_read(c->pid, s->blocks, s->nblocks, python, &s->rss_parts,
 						 python ? &s->pins : NULL) == 0;
-	if (python_rules)
-		pynames_read(c->pid, __atomic_load_n(&c->hdr->python_version, __ATOMIC_ACQUIRE), s->blocks,
-			     s->nblocks, s->types, s->scan, &s->names);
+	if (python_rules) {
+		uint32_t version = __atomic_load_n(&c->hdr->python_version, __ATOMIC_ACQUIRE);
+
+		pynames_read(c->pid, version, s->blocks, s->nblocks, s->types, s->scan, &s->names);
+		pyglobals_read(c->pid, version, __atomic_load_n(&c->hdr->python_modules, __ATOMIC_ACQUIRE),
+			       &s->globals);
+		name_globals(s);
+	}
 }
 
 /* Cut the live table into a snapshot sorted by address, and scan it (the
@@ -175,6 +268,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 {
 	struct run_snapshot *s = calloc(1, sizeof(*s));
 	struct scan_block *blocks = NULL;
+	struct scan_range *stale = NULL;
 	struct scan_module *mods = NULL;
 	uint8_t *loader = NULL;
 	size_t n, nmods = 0;
@@ -223,7 +317,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 		};
 
 		if (in.py_layout)
-			python_gc_heads(c, &in.py_gc_lo, &in.py_gc_hi);
+			stale = python_rules(c, &in);
 
 		ret = scan_program(&in, s->scan, err);
 		if (ret < 0)
@@ -236,6 +330,7 @@ out:
 		snprintf(c->scan_error, sizeof(c->scan_error), "out of memory for the scan");
 	free(blocks);
 	free(loader);
+	free(stale);
 	free_scan_modules(mods, nmods);
 	if (ret < 0 && s) {
 		free(s->blocks);

@@ -25,11 +25,10 @@
 
 #include "../util/addrsort.h"
 #include "../util/array.h"
+#include "pydict.h"
 #include "pynames.h"
 #include "remoteread.h"
 
-#define KEY_HEAD	96	/* what is read of a key object: its head and a short str */
-#define TEXT_MAX	40	/* a key's characters kept */
 #define KEYS_MAX	(64u << 20)	/* a keys table read at most */
 #define SPLIT_UNKNOWN	UINT32_MAX	/* a type whose shared keys are not found yet */
 
@@ -41,7 +40,7 @@ struct namer {
 	const struct live_block *blocks;
 	size_t n;
 	const struct pytypes *t;
-	uint32_t dict, list;	/* 1 + index in t->names, 0: none */
+	uint32_t dict, list, module;	/* 1 + index in t->names, 0: none */
 	uint64_t str_type, int_type;	/* their addresses, as keys that are blocks show */
 	uint8_t *role;
 	uint32_t *values_of;	/* per values block: 1 + the instance whose attributes it holds */
@@ -78,31 +77,6 @@ static int add_name(struct namer *m, const struct py_name *name)
 	return 0;
 }
 
-/* dk_log2_index_bytes for a table of 2^log2_size slots: 1-byte indices
- * up to 2^7 slots, 2-byte to 2^15, 4-byte to 2^31, else 8. */
-static unsigned index_bits(unsigned log2_size)
-{
-	return log2_size < 8 ? log2_size : log2_size < 16 ? log2_size + 1 : log2_size < 32 ? log2_size + 2
-											    : log2_size + 3;
-}
-
-/* The size CPython allocates a keys table with: the head, the indices and
- * two thirds of the slots' entries (USABLE_FRACTION). */
-static uint64_t keys_size(unsigned log2_size, unsigned entry)
-{
-	return 32 + (1ull << index_bits(log2_size)) + entry * ((2ull << log2_size) / 3);
-}
-
-/* Could a block of this size be a keys table (a dict's own object may be
- * no block: dicts are reused from a free list made before the tracer)? */
-static int keys_sized(uint64_t size)
-{
-	for (unsigned l = 3; l < 31; l++)
-		if (size == keys_size(l, 16) || size == keys_size(l, 24))
-			return 1;
-	return 0;
-}
-
 /* The blocks dicts keep their keys in and lists their items: from the
  * edges out of dict and list objects at ma_keys and ob_item, and for a
  * keys table whose dict is no block, by its size (its head is checked
@@ -126,7 +100,7 @@ static void find_roles(struct namer *m, const struct scan_result *r)
 		const struct profile_edge *e = &r->edges[k];
 
 		if (!(e->from & PROFILE_EDGE_ROOT) && e->from < m->n && !m->role[e->from] &&
-		    !m->t->of_block[e->from] && keys_sized(m->blocks[e->from].size))
+		    !m->t->of_block[e->from] && pydict_keys_sized(m->blocks[e->from].size))
 			m->role[e->from] = ROLE_DICT_KEYS;
 	}
 	/* an instance's attributes (3.11, 3.12): its values, past their prefix
@@ -151,7 +125,7 @@ static void find_roles(struct namer *m, const struct scan_result *r)
 		const struct profile_edge *e = &r->edges[k];
 
 		if (!(e->from & PROFILE_EDGE_ROOT) && e->from < m->n && e->to < m->n && !e->target &&
-		    m->t->of_block[e->from] && !m->t->of_block[e->to] && keys_sized(m->blocks[e->to].size))
+		    m->t->of_block[e->from] && !m->t->of_block[e->to] && pydict_keys_sized(m->blocks[e->to].size))
 			m->role[e->to] = ROLE_DICT_KEYS;	/* perhaps a type's ht_cached_keys */
 	}
 }
@@ -284,6 +258,28 @@ out:
 	return ret;
 }
 
+static const char *keep_text(struct namer *m, const char *s, size_t len);
+
+/* A module's dict: its attribute __dict__ (md_dict, 16 bytes into it). */
+static int name_module_dicts(struct namer *m, const struct scan_result *r)
+{
+	const char *text = NULL;
+
+	for (size_t k = 0; k < r->nedges; k++) {
+		const struct profile_edge *e = &r->edges[k];
+		uint64_t off;
+
+		if (e->from & PROFILE_EDGE_ROOT || e->from >= m->n || !object_of(m, e->from, m->module, &off) ||
+		    e->offset != off + 16)
+			continue;
+		if (!text && !(text = keep_text(m, "__dict__", 8)))
+			return -ENOMEM;
+		if (add_name(m, &(struct py_name){ e->offset, e->from, PROFILE_NAME_ATTRIBUTE, text, 0 }) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* A dict entry's value edge, waiting for its key to be read. */
 struct pending_key {
 	uint32_t from, offset;
@@ -298,30 +294,11 @@ static int by_key(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-/* The edges out of every keys table: values by their key's address, keys
- * as keys. Each table is read whole (its entries hold the keys). */
-/* A keys table read whole, if its head is one CPython makes: its entry
- * size and where its entries start, and how many there are. */
+/* A keys table read whole, if its head is one CPython makes: where its
+ * entries start, their size, and how many there are. */
 static int keys_table(const struct remote_piece *q, uint64_t *start, uint64_t *size, uint64_t *count)
 {
-	int64_t refs;
-
-	if (!q->ok || q->len < 32)
-		return 0;
-	/* in use: one on CPython's free list of tables has dk_refcnt 0 and
-	 * its old entries, pointers to what is gone */
-	memcpy(&refs, q->buf, sizeof(refs));
-	if (refs <= 0)
-		return 0;
-	/* its sizes as CPython makes them, its kind general (0), str-keyed (1)
-	 * or split (2), its entries in it */
-	*size = q->buf[10] == 0 ? 24 : 16;
-	if (q->buf[8] < 3 || q->buf[8] > 30 || q->buf[9] != index_bits(q->buf[8]) || q->buf[10] > 2 ||
-	    q->len != keys_size(q->buf[8], (unsigned)*size))
-		return 0;
-	*start = 32 + (1ull << q->buf[9]);
-	memcpy(count, q->buf + 24, sizeof(*count));
-	return *count <= (q->len - *start) / *size;
+	return q->ok && pydict_keys_table(q->buf, q->len, start, size, count);
 }
 
 /* Every block that may be a keys table, read whole: table[i] is 1 + its
@@ -473,8 +450,8 @@ static struct py_name key_name(struct namer *m, const struct pending_key *k, con
 	struct py_name name = { k->offset, k->from, PROFILE_NAME_OTHER_KEY, NULL, 0 };
 	const char *type = block_type(m, k->key);
 	int modern = m->version >= 0x030c0000;	/* 3.12: no wstr, lv_tag */
-	uint64_t len, word, ob_type;
-	uint32_t state, digits[2];
+	uint64_t word, ob_type;
+	uint32_t digits[2];
 
 	if (!ok)
 		return name;
@@ -486,18 +463,12 @@ static struct py_name key_name(struct namer *m, const struct pending_key *k, con
 	if (!type)
 		return name;
 	if (strcmp(type, "str") == 0) {
-		memcpy(&len, head + 16, sizeof(len));
-		memcpy(&state, head + 32, sizeof(state));
-		if (((state >> 5) & 3) == 3) {
-			/* compact ASCII: its first TEXT_MAX characters, "..." for the rest */
-			char text[TEXT_MAX + 4];
-			size_t n = len > TEXT_MAX ? TEXT_MAX : (size_t)len;
+		char text[PYDICT_TEXT_MAX + 4];
+		int n = pydict_ascii(head, m->version, text);
 
-			memcpy(text, head + (modern ? 40 : 48), n);
-			if (len > TEXT_MAX)
-				memcpy(text + n, "...", 3);
+		if (n >= 0) {
 			name.kind = PROFILE_NAME_STR_KEY;
-			name.text = keep_text(m, text, len > TEXT_MAX ? n + 3 : n);
+			name.text = keep_text(m, text, (size_t)n);
 			return name;
 		}
 	} else if (strcmp(type, "int") == 0) {
@@ -545,7 +516,7 @@ static void learn_type(struct namer *m, const char *name, uint64_t *at)
 static int name_keys(struct namer *m, struct pending_key *pending, size_t np)
 {
 	struct remote_piece *p = calloc(np + 1, sizeof(*p));
-	uint8_t *heads = malloc(np * KEY_HEAD + 1);
+	uint8_t *heads = malloc(np * PYSTR_HEAD + 1);
 	struct py_name base = { 0 };
 	size_t nkeys = 0;
 	int ret = -ENOMEM;
@@ -555,7 +526,7 @@ static int name_keys(struct namer *m, struct pending_key *pending, size_t np)
 	qsort(pending, np, sizeof(*pending), by_key);
 	for (size_t k = 0; k < np; k++)
 		if (!k || pending[k].key != pending[k - 1].key) {
-			p[nkeys] = (struct remote_piece){ pending[k].key, KEY_HEAD, heads + nkeys * KEY_HEAD, 0 };
+			p[nkeys] = (struct remote_piece){ pending[k].key, PYSTR_HEAD, heads + nkeys * PYSTR_HEAD, 0 };
 			nkeys++;
 		}
 	remote_read(m->pid, p, nkeys);
@@ -610,6 +581,7 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 		return 0;
 	m.dict = type_named(t, "dict");
 	m.list = type_named(t, "list");
+	m.module = type_named(t, "module");
 	m.role = calloc(n + 1, 1);
 	m.values_of = calloc(n + 1, sizeof(*m.values_of));
 	m.prefix = calloc(n + 1, 1);
@@ -631,6 +603,8 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 	ret = find_free_list_lists(&m, r);
 	if (ret == 0)
 		ret = name_lists(&m);
+	if (ret == 0)
+		ret = name_module_dicts(&m, r);
 	if (ret == 0)
 		ret = find_entries(&m, r, &pending, &np);
 	if (ret == 0)

@@ -183,6 +183,7 @@ void run_snapshot_release(struct run_snapshot *s)
 	s->allocated = NULL;
 	s->nallocated = 0;
 	pynames_release(&s->names);
+	pyglobals_release(&s->globals);
 	if (s->scan) {
 		scan_result_release(s->scan);
 		free(s->scan);

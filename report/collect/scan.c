@@ -54,6 +54,10 @@
 #define CLUSTER_GAP	(1ull << 20)	/* blocks further apart start a new cluster */
 #define LINES_MAX	(1ull << 24)	/* table entries per cluster at most */
 #define READ_CHUNK	(4u << 20)	/* bytes read at once */
+/* pymalloc's pools (see pool_free_slots) */
+#define PYPOOL_SIZE	16384
+#define PYPOOL_HEAD	48
+#define PYPOOL_UNIT	16	/* pymalloc's alignment: the grain of scan.dead */
 #define BATCH_BLOCKS	1024		/* IOV_MAX */
 #define SPAN_GAP	256		/* blocks this close are read as one piece */
 #define RED_ZONE	128		/* below the stack pointer, x86-64 ABI */
@@ -111,6 +115,7 @@ struct scan {
 	size_t nclaimed, claimed_cap;
 	struct thread_frames *frames;	/* per thread of the world */
 	uint8_t *buf;			/* READ_CHUNK bytes */
+	uint8_t *dead;			/* per 16 bytes of buf: a pymalloc slot that is free */
 	int pagemap_fd;
 	int error;			/* -ENOMEM or -ESRCH: stop */
 	struct vtable_seen {		/* is_vtable's answers, by address (a few hundred in a program) */
@@ -688,6 +693,8 @@ static int is_program_mapping(struct scan *s, size_t i)
 struct window {
 	uint64_t lo, hi;
 	uint8_t present[READ_CHUNK / 4096];
+	const uint8_t *buf_at;	/* what was read of it: s->buf */
+	const uint8_t *dead;	/* NULL, or s->dead for this window (free_slots) */
 };
 
 static void read_window(struct scan *s, struct window *w, int present_only)
@@ -734,6 +741,8 @@ static void window_words(struct scan *s, const struct root_kind *k, const struct
 			a = ((a - w->lo) / 4096 + 1) * 4096 + w->lo - 8;	/* the next page */
 			continue;
 		}
+		if (w->dead && w->dead[(a - w->lo) / PYPOOL_UNIT])
+			continue;	/* a free pymalloc slot: what it holds is stale */
 		memcpy(&v, s->buf + (a - w->lo), 8);
 		s->out->root_bytes += 8;
 		if (v - s->lo < s->hi - s->lo)
@@ -761,12 +770,78 @@ static void window_gap(struct scan *s, const struct root_kind *k, const struct w
 }
 
 /*
+ * A Python program's pymalloc arenas: their 16 KiB pools, each with its
+ * 48-byte header (ref.count u32 at 0, freeblock at 8, szidx u32 at 36,
+ * nextoffset u32 at 40, maxnextoffset u32 at 44), hold objects of one
+ * size, (szidx + 1) * 16 bytes. What is free in a pool held an object
+ * once and still holds its pointers: the slots on the freeblock list, the
+ * slots from nextoffset on (never carved since the pool took this size, or
+ * of a size it had before), all of an empty pool (count 0). Those are no
+ * roots. The objects pymalloc made before the tracer are in neither, and
+ * stay roots. A header is taken for one only if it is exactly what
+ * pymalloc writes, and the list is followed only inside its pool.
+ */
+
+static void mark_dead(uint8_t *dead, const struct window *w, uint64_t lo, uint64_t hi)
+{
+	memset(dead + (lo - w->lo) / PYPOOL_UNIT, 1, (size_t)((hi - lo) / PYPOOL_UNIT));
+}
+
+static int pool_free_slots(const struct window *w, uint64_t pool, uint8_t *dead)
+{
+	const uint8_t *h = w->buf_at + (pool - w->lo);
+	uint32_t count, szidx, next, maxnext, size;
+	uint64_t f;
+
+	memcpy(&count, h, 4);
+	memcpy(&szidx, h + 36, 4);
+	memcpy(&next, h + 40, 4);
+	memcpy(&maxnext, h + 44, 4);
+	size = (szidx + 1) * PYPOOL_UNIT;
+	if (szidx >= 64 || maxnext != PYPOOL_SIZE - size || next < PYPOOL_HEAD || (next - PYPOOL_HEAD) % size ||
+	    next > maxnext + size || count > (next - PYPOOL_HEAD) / size)
+		return 0;
+	if (!count) {
+		mark_dead(dead, w, pool + PYPOOL_HEAD, pool + PYPOOL_SIZE);
+		return 1;
+	}
+	mark_dead(dead, w, pool + next, pool + PYPOOL_SIZE);
+	memcpy(&f, h + 8, 8);
+	for (unsigned n = 0; f && n < PYPOOL_SIZE / PYPOOL_UNIT; n++) {
+		if (f < pool + PYPOOL_HEAD || f >= pool + next || (f - pool - PYPOOL_HEAD) % size ||
+		    !w->present[(f - w->lo) / 4096] || dead[(f - w->lo) / PYPOOL_UNIT])
+			break;	/* not pymalloc's list, or round again */
+		mark_dead(dead, w, f, f + size);
+		memcpy(&f, w->buf_at + (f - w->lo), 8);
+	}
+	return 1;
+}
+
+/* Mark the free slots of every pool wholly in w; 1 if w holds a pool. */
+static int free_slots(struct scan *s, struct window *w)
+{
+	int any = 0;
+
+	if (!s->dead && !(s->dead = malloc(READ_CHUNK / PYPOOL_UNIT))) {
+		s->error = -ENOMEM;
+		return 0;
+	}
+	memset(s->dead, 0, (size_t)((w->hi - w->lo + PYPOOL_UNIT - 1) / PYPOOL_UNIT));
+	for (uint64_t pool = (w->lo + PYPOOL_SIZE - 1) & ~(uint64_t)(PYPOOL_SIZE - 1); pool + PYPOOL_SIZE <= w->hi;
+	     pool += PYPOOL_SIZE)
+		if (w->present[(pool - w->lo) / 4096])
+			any |= pool_free_slots(w, pool, s->dead);
+	return any;
+}
+
+/*
  * Scan [lo, hi) of a mapping as roots, but not the live blocks in it. It
  * is read READ_CHUNK at a time, not gap by gap: a pymalloc arena's gaps
  * between objects are a few bytes each, and a million of them would be a
  * million system calls. Then the whole range is claimed.
  */
-static void scan_around_blocks(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi, int present_only)
+static void scan_around_blocks(struct scan *s, const struct root_kind *k, uint64_t lo, uint64_t hi, int present_only,
+			       int arenas)
 {
 	const struct scan_block *b = s->in->blocks;
 	size_t a = 0, z = s->in->nblocks;
@@ -786,6 +861,8 @@ static void scan_around_blocks(struct scan *s, const struct root_kind *k, uint64
 
 		w.hi = w.lo + READ_CHUNK < hi ? w.lo + READ_CHUNK : hi;
 		read_window(s, &w, present_only);
+		w.buf_at = s->buf;
+		w.dead = arenas && free_slots(s, &w) ? s->dead : NULL;
 		/* the gaps before each block that starts in this window */
 		for (; a < s->in->nblocks && b[a].addr < w.hi && !s->error; a++) {
 			if (b[a].addr > at)
@@ -832,7 +909,9 @@ static void scan_mappings(struct scan *s)
 		if (path < 0)
 			return;
 		k.index = (uint32_t)path;
-		scan_around_blocks(s, &k, m->start, m->end, m->end - m->start > PRESENT_SCAN_MIN && !m->path[0]);
+		/* anonymous memory of a Python program: perhaps pymalloc's arenas */
+		scan_around_blocks(s, &k, m->start, m->end, m->end - m->start > PRESENT_SCAN_MIN && !m->path[0],
+				   s->in->py_layout && !m->path[0]);
 	}
 }
 
@@ -853,7 +932,7 @@ static void scan_inherited(struct scan *s)
 		const struct scan_block *b = &s->in->inherited[i];
 
 		k.base = b->addr;
-		scan_around_blocks(s, &k, b->addr, b->addr + b->size, 0);
+		scan_around_blocks(s, &k, b->addr, b->addr + b->size, 0, 0);
 	}
 }
 
@@ -1289,6 +1368,11 @@ int scan_program(const struct scan_input *in, struct scan_result *out, char err[
 		add_loader_roots(&s);
 	if (!s.error)
 		scan_threads(&s);
+	/* what is stale in a Python program: claimed before the interpreter's
+	 * data and the mappings are scanned, it is skipped */
+	for (size_t i = 0; i < in->npy_stale && !s.error; i++)
+		if (in->py_stale[i].lo < in->py_stale[i].hi)
+			claim(&s, in->py_stale[i].lo, in->py_stale[i].hi);
 	for (size_t i = 0; i < in->nmodules && !s.error; i++)
 		if (!in->modules[i].skip)
 			scan_module(&s, &in->modules[i]);
@@ -1316,6 +1400,7 @@ int scan_program(const struct scan_input *in, struct scan_result *out, char err[
 	free(s.frames);
 	free(s.claimed);
 	free(s.buf);
+	free(s.dead);
 	if (s.pagemap_fd >= 0)
 		close(s.pagemap_fd);
 	procmaps_release(&s.maps);

@@ -34,6 +34,10 @@ struct scan_module {
 	int skip;		/* not the program's (heapwise's tracer): no roots */
 };
 
+struct scan_range {
+	uint64_t lo, hi;
+};
+
 struct scan_input {
 	const struct world *world;
 	const struct scan_block *blocks;	/* sorted by address, disjoint */
@@ -55,6 +59,11 @@ struct scan_input {
 	 * to an object past its pre-header is a start pointer. */
 	const uint8_t *py_layout;
 	uint64_t py_gc_lo, py_gc_hi;
+	/* ... and what in its memory that is no block is stale, no roots:
+	 * its free lists' slots past their counts, its threads' stacks of
+	 * frames above their tops; [lo, hi) each */
+	const struct scan_range *py_stale;
+	size_t npy_stale;
 	/* Only some blocks were recorded (run --sample-rate): the others live
 	 * unseen in malloc's own heaps, which are then scanned as roots around
 	 * the recorded blocks, so that a block held through unrecorded ones

@@ -565,6 +565,7 @@ static const char *check_scan(const struct profile *p, const struct profile_snap
 		const struct profile_root *r = &sc->roots[i];
 
 		if (r->kind == 0 || r->kind >= PROFILE_ROOT_KINDS || r->name >= p->strings_len ||
+		    r->python >= p->strings_len ||
 		    (r->module != PROFILE_NONE && r->module >= p->nmodules))
 			return "a scan root is malformed";
 	}

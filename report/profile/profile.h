@@ -126,7 +126,9 @@ struct profile_root {
 	uint32_t name;		/* string offset, 0 when unknown */
 	uint32_t module;	/* global: the module, else PROFILE_NONE */
 	uint32_t frame;		/* stack: frame number, 0 innermost */
-	uint32_t pad;
+	uint32_t python;	/* string offset: in Python's words, the module's
+				 * global that holds it ("module M .__dict__['K']"),
+				 * 0 when none (and in profiles before it) */
 };
 
 /* memcheck's heuristics: an interior pointer that counts as a start pointer. */
@@ -152,6 +154,13 @@ struct profile_edge {
 	uint32_t heuristic : 4;	/* enum profile_heuristic, for an interior pointer */
 };
 
+/* Does e count as a start pointer (memcheck's rule: at the block's start,
+ * or inside it where a heuristic accepts it)? */
+static inline int profile_edge_starts(const struct profile_edge *e)
+{
+	return e->target == 0 || e->heuristic != PROFILE_HEUR_NONE;
+}
+
 /* What a pointer is in Python's words (a Python program's scan). */
 enum profile_name_kind {
 	PROFILE_NAME_STR_KEY = 1,	/* a dict's value, its key a str: dict['text'] */
@@ -163,6 +172,8 @@ enum profile_name_kind {
 					 * below number, the list's length (past it:
 					 * spare room, no item) */
 	PROFILE_NAME_ATTRIBUTE = 6,	/* an instance's attribute named text */
+	PROFILE_NAME_GLOBAL = 7,	/* a module's global: text is its whole name,
+					 * "module M .__dict__['K']" */
 	PROFILE_NAME_KINDS
 };
 

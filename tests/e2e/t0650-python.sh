@@ -142,6 +142,33 @@ done
 expect_match "refs: a referrer's Python name in the text" \
 	"$("$HW" refs "$T/names-$v.hws@py-exit" "$addr")" "^    dict\['user[0-9]+'\] in block 0x[0-9a-f]+ \([0-9]+ bytes, still reachable, from"
 
+# a chain from a module global checked hop by hop (tests/py/globals.py): each object's
+# referrers named as Python names them, and its chain's named hops ending in the global
+# and then the container's key, index or attribute (the hops before it are the module's
+# own, sys.modules or none, as its objects are blocks or not), on every interpreter. What CPython
+# holds but does not use is no referrer: free slots of pymalloc's pools, the free lists'
+# slots past their counts, the frames' stack above its top (each a second way in before)
+for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3" "$HOME/.pyenv/versions/3.13.0/bin/python3"; do
+	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+	"$HW" run -q -o "$T/globals-$v.hws" -- "$py" "$PY/globals.py" "$T/globals-$v.ids" > /dev/null 2>&1
+	for k in _cache one one.data hw_probe items; do
+		addr=$(json "$T/globals-$v.ids" "hex(j['$k'])")
+		"$HW" refs --chain -f json "$T/globals-$v.hws@py-exit" "$addr" > "$T/globals-$v-$k.json"
+	done
+	expect "$v: globals: each object's referrers, in Python's words" "$(for k in _cache one one.data hw_probe items; do
+		json "$T/globals-$v-$k.json" '[r.get("python") for r in j["blocks"][0]["referrers"]]'; done | tr '\n' ' ')" \
+		"['dict[7]'] [\"module __main__ .__dict__['one']\"] ['.data'] [\"module json .__dict__['hw_probe']\"] ['list[3]'] "
+	expect "$v: globals: each chain's named hops end in the global, then the container's" "$(for k in _cache one one.data hw_probe items; do
+		json "$T/globals-$v-$k.json" '(lambda n: n[max(i for i, x in enumerate(n) if x.startswith("module ")):])([h["python"] for h in j["blocks"][0]["chain"] if h.get("python")])'; done | tr '\n' ' ')" \
+		"[\"module __main__ .__dict__['_cache']\", 'dict[7]'] [\"module __main__ .__dict__['one']\"] [\"module __main__ .__dict__['one']\", '.data'] [\"module json .__dict__['hw_probe']\"] [\"module __main__ .__dict__['items']\", 'list[3]'] "
+done
+# pyenv's 3.11 grew __main__'s table after the tracer came: a block, and the global its hop
+expect_match "refs --chain: a global in the text" \
+	"$("$HW" refs --chain "$T/globals-3.11.7.hws@py-exit" "$(json "$T/globals-3.11.7.ids" "hex(j['items'])")")" \
+	"^    at \+[0-9]+ module __main__ \.__dict__\['items'\] -> 0x[0-9a-f]+ \(16 bytes in\): 56 bytes from"
+"$HW" refs --format dot "$T/globals-$v.hws@py-exit" "$(json "$T/globals-$v.ids" "hex(j['one'])")" > "$T/globals.dot"
+expect_match "refs --format dot: a global's name on its edge" "$(cat "$T/globals.dot")" "module __main__ \.__dict__\[.one.\]"
+
 # the memory Python keeps (del, and RSS does not shrink): at py-exit the resident set in parts,
 # pymalloc's free space held against pymalloc's own account of its arenas in an untraced run
 # of the same program (arenas less the bytes in allocated blocks), within 10%
@@ -384,16 +411,22 @@ expect "live by type: Session's bytes and count while it ran are the scan's" \
 expect "live by type: 20,000 of them" "$("$HW" top --by type -n 0 -f json "$T/live.hws@census" | python3 -c 'import json, sys; print([g["count"] for g in json.load(sys.stdin)["groups"] if g["type"] == "Session"])')" "[20000]"
 
 # the tracer's table for each version holds what that version's headers say
-for v in 3.11.7:311 3.12.1:312 3.13.0:313; do
-	dir=$HOME/.pyenv/versions/${v%:*}/include/python${v%.*:*}
+# (Debian's 3.11.2 shares 3.11.7's table: its headers, python3.11-dev's, say so too)
+for v in 3.11.7:311 3.12.1:312 3.13.0:313 debian3.11.2:311; do
+	case $v in
+	debian*) dir=/usr/include/python3.11 ;;
+	*) dir=$HOME/.pyenv/versions/${v%:*}/include/python${v%.*:*} ;;
+	esac
 	gcc -I "$dir" -o "$T/layout" tests/py/layout.c 2> "$T/layout.err"
 	"$T/layout" > "$T/layout.$v" 2>&1
 	expect "${v%:*}: the cycle collector's state as wire.h says" "$(grep '^gc ' "$T/layout.$v")" "gc 12 24 24 16 20 128 24"
-	sed -i '/^gc /d' "$T/layout.$v"
+	expect "${v%:*}: the free lists' slots and a stack chunk's size as wire.h says" \
+		"$(grep '^slots \|^chunk ' "$T/layout.$v" | tr '\n' ' ')" "slots 80 80 80 80 80 chunk 8 "
+	sed -i '/^gc \|^slots \|^chunk /d' "$T/layout.$v"
 	sed -n "/^static const struct py_layout layout_${v#*:} = {/,/^};/p" tracer/python.c | tr ',' '\n' |
 		sed 's/^[[:space:]]*//; /^$/d' > "$T/table.$v"
 	expect "${v%:*}: the tracer's offsets are the headers'" \
-		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "23 0"
+		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "37 0"
 done
 
 mkdir -p "$T/off-mod"

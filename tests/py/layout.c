@@ -55,6 +55,46 @@ int main(void)
 	SHOW(preheader_flags, Py_TPFLAGS_MANAGED_DICT);
 #endif
 	SHOW(interp_gc, offsetof(PyInterpreterState, gc));
+#if PY_VERSION_HEX < 0x030d0000
+	SHOW(list_freelist, offsetof(PyInterpreterState, list.free_list));
+	SHOW(list_numfree, offsetof(PyInterpreterState, list.numfree));
+	SHOW(dict_freelist, offsetof(PyInterpreterState, dict_state.free_list));
+	SHOW(dict_numfree, offsetof(PyInterpreterState, dict_state.numfree));
+	SHOW(keys_freelist, offsetof(PyInterpreterState, dict_state.keys_free_list));
+	SHOW(keys_numfree, offsetof(PyInterpreterState, dict_state.keys_numfree));
+	SHOW(agen_value_freelist, offsetof(PyInterpreterState, async_gen.value_freelist));
+	SHOW(agen_value_numfree, offsetof(PyInterpreterState, async_gen.value_numfree));
+	SHOW(agen_asend_freelist, offsetof(PyInterpreterState, async_gen.asend_freelist));
+	SHOW(agen_asend_numfree, offsetof(PyInterpreterState, async_gen.asend_numfree));
+#else
+#define FREELIST(name) offsetof(PyInterpreterState, object_state.freelists.name)
+	SHOW(list_freelist, FREELIST(lists.items));
+	SHOW(list_numfree, FREELIST(lists.numfree));
+	SHOW(dict_freelist, FREELIST(dicts.items));
+	SHOW(dict_numfree, FREELIST(dicts.numfree));
+	SHOW(keys_freelist, FREELIST(dictkeys.items));
+	SHOW(keys_numfree, FREELIST(dictkeys.numfree));
+	SHOW(agen_value_freelist, FREELIST(async_gens.items));
+	SHOW(agen_value_numfree, FREELIST(async_gens.numfree));
+	SHOW(agen_asend_freelist, FREELIST(async_gen_asends.items));
+	SHOW(agen_asend_numfree, FREELIST(async_gen_asends.numfree));
+#endif
+	SHOW(interp_threads, offsetof(PyInterpreterState, threads.head));
+	SHOW(tstate_next, offsetof(PyThreadState, next));
+	SHOW(tstate_datastack_chunk, offsetof(PyThreadState, datastack_chunk));
+	SHOW(tstate_datastack_top, offsetof(PyThreadState, datastack_top));
+	/* what wire.h says of the free lists (their slots) and of a stack
+	 * chunk (its size, 8 bytes in) */
+#define SLOTS(field) (int)(sizeof(((PyInterpreterState *)0)->field) / sizeof(void *))
+#if PY_VERSION_HEX < 0x030d0000
+	printf("slots %d %d %d %d %d\n", SLOTS(list.free_list), SLOTS(dict_state.free_list),
+	       SLOTS(dict_state.keys_free_list), SLOTS(async_gen.value_freelist), SLOTS(async_gen.asend_freelist));
+#else
+	printf("slots %d %d %d %d %d\n", SLOTS(object_state.freelists.lists.items),
+	       SLOTS(object_state.freelists.dicts.items), SLOTS(object_state.freelists.dictkeys.items),
+	       SLOTS(object_state.freelists.async_gens.items), SLOTS(object_state.freelists.async_gen_asends.items));
+#endif
+	printf("chunk %d\n", (int)offsetof(_PyStackChunk, size));
 	/* what wire.h says of the state inside, for every version */
 	printf("gc %d %d %d %d %d %d %d\n", (int)(offsetof(PyInterpreterState, gc.enabled) - offsetof(PyInterpreterState, gc)),
 	       (int)(offsetof(PyInterpreterState, gc.generations) - offsetof(PyInterpreterState, gc)),
