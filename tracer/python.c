@@ -70,6 +70,8 @@ struct py_layout {
 	 * asends): where each one's items and its count (an int) are */
 	int list_freelist, list_numfree, dict_freelist, dict_numfree, keys_freelist, keys_numfree;
 	int agen_value_freelist, agen_value_numfree, agen_asend_freelist, agen_asend_numfree;
+	/* its free lists of tuples, one per size: their heads and counts (ints) */
+	int tuple_freelist, tuple_numfree;
 	/* the interpreter's threads (its list's head), each one's next, and
 	 * its stack of frames: the chunk in use and the top of it */
 	int interp_threads, tstate_next, tstate_datastack_chunk, tstate_datastack_top;
@@ -87,6 +89,7 @@ static const struct py_layout layout_311 = {
 	.list_freelist = 3872, .list_numfree = 4512, .dict_freelist = 4520, .dict_numfree = 5160,
 	.keys_freelist = 5168, .keys_numfree = 5808,
 	.agen_value_freelist = 5816, .agen_value_numfree = 6456, .agen_asend_freelist = 6464, .agen_asend_numfree = 7104,
+	.tuple_freelist = 3632, .tuple_numfree = 3792,
 	.interp_threads = 16, .tstate_next = 8, .tstate_datastack_chunk = 296, .tstate_datastack_top = 304,
 };
 
@@ -103,6 +106,7 @@ static const struct py_layout layout_312 = {
 	.keys_freelist = 271376, .keys_numfree = 272020,
 	.agen_value_freelist = 272088, .agen_value_numfree = 272728, .agen_asend_freelist = 272736,
 	.agen_asend_numfree = 273376,
+	.tuple_freelist = 269832, .tuple_numfree = 269992,
 	.interp_threads = 72, .tstate_next = 8, .tstate_datastack_chunk = 232, .tstate_datastack_top = 240,
 };
 
@@ -119,6 +123,7 @@ static const struct py_layout layout_313 = {
 	.keys_freelist = 12504, .keys_numfree = 13144,
 	.agen_value_freelist = 13176, .agen_value_numfree = 13816, .agen_asend_freelist = 13824,
 	.agen_asend_numfree = 14464,
+	.tuple_freelist = 10968, .tuple_numfree = 11128,
 	.interp_threads = 7344, .tstate_next = 8, .tstate_datastack_chunk = 232, .tstate_datastack_top = 240,
 };
 
@@ -559,6 +564,8 @@ static void publish_gc(void)
 		hw_hdr->python_freelists[i].items = interp + (uint64_t)lists[i][0];
 		hw_hdr->python_freelists[i].count = interp + (uint64_t)lists[i][1];
 	}
+	hw_hdr->python_tuples.heads = interp + (uint64_t)layout->tuple_freelist;
+	hw_hdr->python_tuples.counts = interp + (uint64_t)layout->tuple_numfree;
 	hw_hdr->python_threads = interp + (uint64_t)layout->interp_threads;
 	hw_hdr->python_tstate_next = (uint32_t)layout->tstate_next;
 	hw_hdr->python_tstate_chunk = (uint32_t)layout->tstate_datastack_chunk;

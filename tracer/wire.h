@@ -149,6 +149,8 @@ struct wire_module {
 
 #define WIRE_PY_FREELISTS	5	/* lists, dicts, keys tables, async generators' values and asends */
 #define WIRE_PY_FREELIST_SLOTS	80
+#define WIRE_PY_TUPLE_SIZES	20	/* free lists of tuples, one per size */
+#define WIRE_PY_TUPLE_MAX	2000	/* tuples on each at most */
 
 struct wire_header {
 	uint64_t magic;		/* WIRE_MAGIC */
@@ -281,6 +283,13 @@ struct wire_header {
 	struct {
 		uint64_t items, count;
 	} python_freelists[WIRE_PY_FREELISTS];
+	/* Its free lists of tuples, one for each size below
+	 * WIRE_PY_TUPLE_SIZES: an array of heads, each tuple's first item the
+	 * next, and an array of their counts (ints). The objects on all these
+	 * lists are dead: what they hold is stale, no references. */
+	struct {
+		uint64_t heads, counts;
+	} python_tuples;
 	/* The interpreter's threads: where the head of their list is (0:
 	 * unknown), where a thread state keeps the next, its stack of frames'
 	 * chunk in use ({previous, size, ...}) and that stack's top. Above

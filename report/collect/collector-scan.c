@@ -28,7 +28,7 @@
 #include "../util/addrsort.h"
 #include "../util/clock.h"
 #include "collector-internal.h"
-#include "remoteread.h"
+#include "pystale.h"
 #include "rssparts.h"
 #include "world.h"
 
@@ -142,75 +142,17 @@ static void python_gc_heads(const struct collector *c, uint64_t *lo, uint64_t *h
 	}
 }
 
-/*
- * What is stale in the interpreter's memory, read now, as it is while the
- * program is stopped (wire.h): the slots of its free lists past their
- * counts, and each thread's stack of frames from its top to the end of
- * the chunk in use. The header and all this are the program's to write:
- * what does not hold together is no range, and the list of threads is
- * followed THREADS_MAX steps at most. out holds WIRE_PY_FREELISTS +
- * THREADS_MAX ranges; returns how many.
- */
-#define THREADS_MAX	4096
-#define CHUNK_MAX	(64u << 20)
-
-static int read_word(pid_t pid, uint64_t addr, uint64_t *out)
-{
-	struct remote_piece p = { addr, sizeof(*out), (uint8_t *)out, 0 };
-
-	remote_read(pid, &p, 1);
-	return p.ok ? 0 : -1;
-}
-
-static size_t python_stale(const struct collector *c, struct scan_range *out)
-{
-	const struct wire_header *h = c->hdr;
-	struct remote_piece p[WIRE_PY_FREELISTS];
-	int32_t count[WIRE_PY_FREELISTS];
-	uint64_t items[WIRE_PY_FREELISTS], tstate = 0;
-	uint32_t next = __atomic_load_n(&h->python_tstate_next, __ATOMIC_ACQUIRE);
-	uint32_t chunk_at = __atomic_load_n(&h->python_tstate_chunk, __ATOMIC_ACQUIRE);
-	uint32_t top_at = __atomic_load_n(&h->python_tstate_top, __ATOMIC_ACQUIRE);
-	size_t n = 0;
-
-	for (int i = 0; i < WIRE_PY_FREELISTS; i++) {
-		items[i] = __atomic_load_n(&h->python_freelists[i].items, __ATOMIC_ACQUIRE);
-		p[i] = (struct remote_piece){ __atomic_load_n(&h->python_freelists[i].count, __ATOMIC_ACQUIRE),
-					      sizeof(count[i]), (uint8_t *)&count[i], 0 };
-	}
-	remote_read(c->pid, p, WIRE_PY_FREELISTS);
-	for (int i = 0; i < WIRE_PY_FREELISTS; i++)
-		if (p[i].ok && items[i] && count[i] >= 0 && count[i] <= WIRE_PY_FREELIST_SLOTS)
-			out[n++] = (struct scan_range){ items[i] + 8 * (uint64_t)count[i],
-							items[i] + 8 * WIRE_PY_FREELIST_SLOTS };
-	if (!h->python_threads || next >= 4096 || chunk_at >= 4096 || top_at >= 4096 ||
-	    read_word(c->pid, h->python_threads, &tstate) < 0)
-		return n;
-	for (unsigned k = 0; tstate && k < THREADS_MAX; k++) {
-		uint64_t chunk = 0, top = 0, size = 0;
-
-		if (read_word(c->pid, tstate + chunk_at, &chunk) < 0 || read_word(c->pid, tstate + top_at, &top) < 0)
-			break;
-		if (chunk && read_word(c->pid, chunk + 8, &size) == 0 && size <= CHUNK_MAX && top >= chunk &&
-		    top <= chunk + size)
-			out[n++] = (struct scan_range){ top, chunk + size };
-		if (read_word(c->pid, tstate + next, &tstate) < 0)
-			break;
-	}
-	return n;
-}
-
 /* What a Python program's scan needs of it besides its objects: where gc's
- * heads are and what is stale (in->py_stale, malloc'ed, returned). */
-static struct scan_range *python_rules(const struct collector *c, struct scan_input *in)
+ * heads are, what is stale and what is dead (pystale.h; *st to release). */
+static void python_rules(const struct collector *c, struct scan_input *in, struct py_stale *st)
 {
-	struct scan_range *stale = malloc((WIRE_PY_FREELISTS + THREADS_MAX) * sizeof(*stale));
-
 	python_gc_heads(c, &in->py_gc_lo, &in->py_gc_hi);
-	if (stale)
-		in->npy_stale = python_stale(c, stale);
-	in->py_stale = stale;
-	return stale;
+	if (pystale_read(c->pid, c->hdr, st) == 0) {
+		in->py_stale = st->stale;
+		in->npy_stale = st->nstale;
+		in->py_dead = st->dead;
+		in->npy_dead = st->ndead;
+	}
 }
 
 /* The Python objects in s's blocks, when the program runs Python now
@@ -268,7 +210,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 {
 	struct run_snapshot *s = calloc(1, sizeof(*s));
 	struct scan_block *blocks = NULL;
-	struct scan_range *stale = NULL;
+	struct py_stale stale = { 0 };
 	struct scan_module *mods = NULL;
 	uint8_t *loader = NULL;
 	size_t n, nmods = 0;
@@ -317,7 +259,7 @@ static struct run_snapshot *cut_and_scan(struct collector *c, const struct world
 		};
 
 		if (in.py_layout)
-			stale = python_rules(c, &in);
+			python_rules(c, &in, &stale);
 
 		ret = scan_program(&in, s->scan, err);
 		if (ret < 0)
@@ -330,7 +272,7 @@ out:
 		snprintf(c->scan_error, sizeof(c->scan_error), "out of memory for the scan");
 	free(blocks);
 	free(loader);
-	free(stale);
+	pystale_release(&stale);
 	free_scan_modules(mods, nmods);
 	if (ret < 0 && s) {
 		free(s->blocks);

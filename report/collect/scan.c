@@ -116,6 +116,9 @@ struct scan {
 	struct thread_frames *frames;	/* per thread of the world */
 	uint8_t *buf;			/* READ_CHUNK bytes */
 	uint8_t *dead;			/* per 16 bytes of buf: a pymalloc slot that is free */
+	uint32_t *dead_block;		/* per block, NULL if none: 0 alive, else it holds a
+					 * dead object (scan_dead): 1 + the offset of the one
+					 * word to read, DEAD_ALL for none */
 	int pagemap_fd;
 	int error;			/* -ENOMEM or -ESRCH: stop */
 	struct vtable_seen {		/* is_vtable's answers, by address (a few hundred in a program) */
@@ -990,12 +993,15 @@ static void scan_block_words(struct scan *s, size_t i, uint64_t addr, const uint
 	const struct scan_block *b = &s->in->blocks[i];
 	uint64_t first = (addr + 7) & ~7ull;
 	uint64_t end = b->addr + b->size, gc_lo, gc_hi, weak;
+	uint32_t dead = s->dead_block ? s->dead_block[i] : 0;
 
 	python_skips(s, i, &gc_lo, &gc_hi, &weak);
 	for (uint64_t a = first; a + 8 <= addr + len && a + 8 <= end; a += 8) {
 		uint64_t v, off = a - b->addr;
 		long to;
 
+		if (dead && off + 1 != dead)
+			continue;	/* a dead object's stale word */
 		memcpy(&v, data + (a - addr), sizeof(v));
 		if (v - s->lo >= s->hi - s->lo || (off >= gc_lo && off < gc_hi) || off == weak ||
 		    (to = find_block(s, v)) < 0)
@@ -1051,6 +1057,56 @@ static size_t plan_read(const struct scan *s, size_t i, struct iovec *remote, si
 	*npieces = pieces;
 	*total = bytes;
 	return count;
+}
+
+/*
+ * What is stale in a Python program (scan_input.py_stale, py_dead): memory
+ * that is no block claimed before the interpreter's data and the mappings
+ * are scanned, so that it is skipped; each block that holds a dead object
+ * marked, to be read for its one live word at most.
+ */
+#define DEAD_ALL	UINT32_MAX
+
+static int by_lo(const void *a, const void *b)
+{
+	const struct scan_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void python_stale(struct scan *s)
+{
+	const struct scan_input *in = s->in;
+	struct scan_range *claims = malloc((in->npy_stale + in->npy_dead + 1) * sizeof(*claims));
+	size_t n = 0;
+
+	if (!claims || (in->npy_dead && !(s->dead_block = calloc(in->nblocks + 1, sizeof(*s->dead_block))))) {
+		free(claims);
+		s->error = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < in->npy_stale; i++)
+		claims[n++] = in->py_stale[i];
+	for (size_t i = 0; i < in->npy_dead; i++) {
+		const struct scan_dead *d = &in->py_dead[i];
+		long b = d->object - s->lo < s->hi - s->lo ? find_block(s, d->object) : -1;
+		uint64_t keep;
+
+		if (b < 0) {
+			if (d->hi - d->lo <= 1u << 20)
+				claims[n++] = (struct scan_range){ d->lo, d->hi };
+		} else if (!s->dead_block[b]) {
+			keep = d->keep - in->blocks[b].addr;
+			s->dead_block[b] = d->keep && keep < in->blocks[b].size && keep < DEAD_ALL - 1 ? (uint32_t)keep + 1
+												      : DEAD_ALL;
+		}
+	}
+	/* in order: each claim then goes at the end, or before a few stacks */
+	qsort(claims, n, sizeof(*claims), by_lo);
+	for (size_t i = 0; i < n && !s->error; i++)
+		if (claims[i].lo < claims[i].hi)
+			claim(s, claims[i].lo, claims[i].hi);
+	free(claims);
 }
 
 static void scan_blocks(struct scan *s)
@@ -1338,6 +1394,43 @@ static void review_interior(struct scan *s)
 	free(heads);
 }
 
+/*
+ * A managed dict's values (CPython 3.11, 3.12) follow a prefix of which
+ * CPython writes only the last byte, its length: the rest is what the
+ * memory held before, stale. A pointer from there is no reference. The
+ * prefix is known from the pointers to the values (PROFILE_HEUR_PYVALUES,
+ * tagged on 3.12: pointing one byte short).
+ */
+static void drop_values_prefixes(struct scan *s)
+{
+	struct scan_result *r = s->out;
+	uint8_t *prefix;
+	size_t kept = 0;
+
+	if (!s->in->py_layout || !r->nedges)
+		return;
+	if (!(prefix = calloc(s->in->nblocks + 1, 1))) {
+		s->error = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < r->nedges; i++) {
+		const struct profile_edge *e = &r->edges[i];
+		uint64_t p = (e->target & 7) == 7 ? e->target + 1 : e->target;
+
+		if (e->heuristic == PROFILE_HEUR_PYVALUES && p < 256 && p > prefix[e->to])
+			prefix[e->to] = (uint8_t)p;
+	}
+	for (size_t i = 0; i < r->nedges; i++) {
+		const struct profile_edge *e = &r->edges[i];
+
+		if (!(e->from & PROFILE_EDGE_ROOT) && e->offset < prefix[e->from])
+			continue;	/* stale, in the prefix */
+		r->edges[kept++] = *e;
+	}
+	r->nedges = kept;
+	free(prefix);
+}
+
 /* ------------------------------------------------------------------ */
 /* The scan                                                            */
 /* ------------------------------------------------------------------ */
@@ -1368,11 +1461,8 @@ int scan_program(const struct scan_input *in, struct scan_result *out, char err[
 		add_loader_roots(&s);
 	if (!s.error)
 		scan_threads(&s);
-	/* what is stale in a Python program: claimed before the interpreter's
-	 * data and the mappings are scanned, it is skipped */
-	for (size_t i = 0; i < in->npy_stale && !s.error; i++)
-		if (in->py_stale[i].lo < in->py_stale[i].hi)
-			claim(&s, in->py_stale[i].lo, in->py_stale[i].hi);
+	if (!s.error)
+		python_stale(&s);
 	for (size_t i = 0; i < in->nmodules && !s.error; i++)
 		if (!in->modules[i].skip)
 			scan_module(&s, &in->modules[i]);
@@ -1384,6 +1474,8 @@ int scan_program(const struct scan_input *in, struct scan_result *out, char err[
 		scan_blocks(&s);
 	if (!s.error)
 		review_interior(&s);
+	if (!s.error)
+		drop_values_prefixes(&s);
 
 	ret = s.error;
 	if (ret == -ESRCH)
@@ -1401,6 +1493,7 @@ int scan_program(const struct scan_input *in, struct scan_result *out, char err[
 	free(s.claimed);
 	free(s.buf);
 	free(s.dead);
+	free(s.dead_block);
 	if (s.pagemap_fd >= 0)
 		close(s.pagemap_fd);
 	procmaps_release(&s.maps);

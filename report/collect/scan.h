@@ -38,6 +38,15 @@ struct scan_range {
 	uint64_t lo, hi;
 };
 
+/* A dead object (pystale.h): the block that holds it is read for nothing
+ * but the one word at keep (if keep is not 0); if no block holds it,
+ * [lo, hi) is stale memory (none if equal). */
+struct scan_dead {
+	uint64_t object;
+	uint64_t keep;
+	uint64_t lo, hi;
+};
+
 struct scan_input {
 	const struct world *world;
 	const struct scan_block *blocks;	/* sorted by address, disjoint */
@@ -64,6 +73,9 @@ struct scan_input {
 	 * frames above their tops; [lo, hi) each */
 	const struct scan_range *py_stale;
 	size_t npy_stale;
+	/* ... and the objects it keeps to reuse, whose blocks hold no reference */
+	const struct scan_dead *py_dead;
+	size_t npy_dead;
 	/* Only some blocks were recorded (run --sample-rate): the others live
 	 * unseen in malloc's own heaps, which are then scanned as roots around
 	 * the recorded blocks, so that a block held through unrecorded ones

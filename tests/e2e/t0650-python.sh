@@ -335,19 +335,21 @@ expect_match "types: a snapshot without them says why" "$("$HW" top --by type "$
 	"^heapwise: error: snapshot 'peak' has no Python types: they are read when a Python program is scanned"
 
 # Python-aware leak kinds: gc's own links and weak references keep nothing alive, a pointer
-# past an object's pre-header is a start pointer: pairs dropped with gc disabled are lost
-# (most of their blocks; a few stay "possibly lost", reached from pymalloc's free slots),
+# past an object's pre-header is a start pointer, and what CPython keeps unused (pymalloc's
+# free slots, its free lists and what is on them, the frames' stack above its top, a dict's
+# values' prefix) holds no reference: pairs dropped with gc disabled are lost (99% of their
+# blocks; a pair may stay "possibly lost" where a str's bytes read as a pointer into it),
 # the live Nodes reachable, and after gc.collect() the pairs are gone (tests/py/cycles.py)
 for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3" "$HOME/.pyenv/versions/3.13.0/bin/python3"; do
 	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
 	"$HW" run -q -o "$T/cycles.hws" -- "$py" "$PY/cycles.py" "$HW" "$T/gc.json"
 	"$HW" leaks -f json -k all "$T/cycles.hws@cycles" > "$T/cycles.json"
 	"$HW" leaks -f json -k all "$T/cycles.hws@collected" > "$T/collected.json"
-	# the uncollected cycles are what gc.collect() then found unreachable (95% of it at least:
-	# a few pairs are reached from stale copies), 500 pairs, Node objects and their lists
+	# the uncollected cycles are what gc.collect() then found unreachable (99% of it at least),
+	# 500 pairs, Node objects and their lists
 	found=$(json "$T/gc.json" 'j["unreachable"]')
 	expect "leaks ($v): its uncollected cycles hold the objects gc.collect() then freed" \
-		"$(json "$T/cycles.json" '(lambda c: "yes" if 0.95 * '"${found:-0}"' <= c["objects"] <= '"${found:-0}"' and 475 <= c["count"] <= 500 and set(c["types"]) == {"Node", "list"} else c)(j["python"]["uncollected_cycles"])')" yes
+		"$(json "$T/cycles.json" '(lambda c: "yes" if 0.99 * '"${found:-0}"' <= c["objects"] <= '"${found:-0}"' and 495 <= c["count"] <= 500 and set(c["types"]) == {"Node", "list"} else c)(j["python"]["uncollected_cycles"])')" yes
 	expect "leaks ($v): no leaked reference among them" "$(json "$T/cycles.json" 'j["python"]["leaked_references"]["objects"]')" 0
 	expect "leaks ($v): after gc.collect(), no uncollected cycle" "$(json "$T/collected.json" 'j["python"]["uncollected_cycles"]["count"]')" 0
 	if [ "$py" = python3 ]; then
@@ -364,8 +366,8 @@ for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3"
 	set -- $(python3 "$PY/cycleparts.py" "$T/cycles.json") 0 0 0 0
 	expect "leaks ($v): the pairs' blocks (about 3 or 4 per Node, 1,000 Nodes) are there" \
 		"$([ "$2" -ge 2900 ] && echo yes || echo "no: $2")" yes
-	expect "leaks ($v): 95% of them lost, though a weak reference to each pair lives" \
-		"$([ $(($1 * 100)) -ge $(($2 * 95)) ] && echo yes || echo "no: $1 of $2")" yes
+	expect "leaks ($v): 99% of them lost, though a weak reference to each pair lives" \
+		"$([ $(($1 * 100)) -ge $(($2 * 99)) ] && echo yes || echo "no: $1 of $2")" yes
 	expect "leaks ($v): the 300 live Nodes' blocks all reachable" "$4 of $3" "$3 of $3"
 	expect "leaks ($v): 300 live Nodes, 3 or 4 blocks each" "$([ "$3" -ge 900 ] && echo yes || echo "no: $3")" yes
 	set -- $(python3 "$PY/cycleparts.py" "$T/collected.json") 0 0 0 0
@@ -383,7 +385,7 @@ if gcc -shared -fPIC -O1 -I"$inc" -o "$T/ext/leakext$(python3 -c 'import sysconf
 	"$HW" leaks -f json -k all -d 0 "$T/ext.hws@cycles" > "$T/ext.json"
 	# (the last one or two may stay reachable from a stale copy in a register or the C stack)
 	expect "leaked references: the 100 dicts the extension dropped" \
-		"$(json "$T/ext.json" '(lambda r: "yes" if 95 <= r["count"] <= 100 and r["types"] == {"dict": r["count"]} else r)(j["python"]["leaked_references"])')" yes
+		"$(json "$T/ext.json" '(lambda r: "yes" if 98 <= r["count"] <= 100 and r["types"] == {"dict": r["count"]} else r)(j["python"]["leaked_references"])')" yes
 	line=$(grep -n 'leakext.leak(100)' "$PY/cycles.py" | cut -d: -f1)
 	expect "leaked references: allocated at the line that called the extension" \
 		"$(json "$T/ext.json" '[r["kind"] for r in j["records"] if r["frames"] and r["frames"][0]["file"].endswith("cycles.py") and r["frames"][0]["line"] == '"${line:-0}"' and r["blocks"] >= 95]')" \
@@ -421,12 +423,12 @@ for v in 3.11.7:311 3.12.1:312 3.13.0:313 debian3.11.2:311; do
 	"$T/layout" > "$T/layout.$v" 2>&1
 	expect "${v%:*}: the cycle collector's state as wire.h says" "$(grep '^gc ' "$T/layout.$v")" "gc 12 24 24 16 20 128 24"
 	expect "${v%:*}: the free lists' slots and a stack chunk's size as wire.h says" \
-		"$(grep '^slots \|^chunk ' "$T/layout.$v" | tr '\n' ' ')" "slots 80 80 80 80 80 chunk 8 "
+		"$(grep '^slots \|^chunk ' "$T/layout.$v" | tr '\n' ' ')" "slots 80 80 80 80 80 20 2000 chunk 8 "
 	sed -i '/^gc \|^slots \|^chunk /d' "$T/layout.$v"
 	sed -n "/^static const struct py_layout layout_${v#*:} = {/,/^};/p" tracer/python.c | tr ',' '\n' |
 		sed 's/^[[:space:]]*//; /^$/d' > "$T/table.$v"
 	expect "${v%:*}: the tracer's offsets are the headers'" \
-		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "37 0"
+		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "39 0"
 done
 
 mkdir -p "$T/off-mod"

@@ -79,6 +79,13 @@ int main(void)
 	SHOW(agen_asend_freelist, FREELIST(async_gen_asends.items));
 	SHOW(agen_asend_numfree, FREELIST(async_gen_asends.numfree));
 #endif
+#if PY_VERSION_HEX < 0x030d0000
+	SHOW(tuple_freelist, offsetof(PyInterpreterState, tuple.free_list));
+	SHOW(tuple_numfree, offsetof(PyInterpreterState, tuple.numfree));
+#else
+	SHOW(tuple_freelist, FREELIST(tuples.items));
+	SHOW(tuple_numfree, FREELIST(tuples.numfree));
+#endif
 	SHOW(interp_threads, offsetof(PyInterpreterState, threads.head));
 	SHOW(tstate_next, offsetof(PyThreadState, next));
 	SHOW(tstate_datastack_chunk, offsetof(PyThreadState, datastack_chunk));
@@ -87,12 +94,14 @@ int main(void)
 	 * chunk (its size, 8 bytes in) */
 #define SLOTS(field) (int)(sizeof(((PyInterpreterState *)0)->field) / sizeof(void *))
 #if PY_VERSION_HEX < 0x030d0000
-	printf("slots %d %d %d %d %d\n", SLOTS(list.free_list), SLOTS(dict_state.free_list),
-	       SLOTS(dict_state.keys_free_list), SLOTS(async_gen.value_freelist), SLOTS(async_gen.asend_freelist));
+	printf("slots %d %d %d %d %d %d %d\n", SLOTS(list.free_list), SLOTS(dict_state.free_list),
+	       SLOTS(dict_state.keys_free_list), SLOTS(async_gen.value_freelist), SLOTS(async_gen.asend_freelist),
+	       SLOTS(tuple.free_list), PyTuple_MAXFREELIST);
 #else
-	printf("slots %d %d %d %d %d\n", SLOTS(object_state.freelists.lists.items),
+	printf("slots %d %d %d %d %d %d %d\n", SLOTS(object_state.freelists.lists.items),
 	       SLOTS(object_state.freelists.dicts.items), SLOTS(object_state.freelists.dictkeys.items),
-	       SLOTS(object_state.freelists.async_gens.items), SLOTS(object_state.freelists.async_gen_asends.items));
+	       SLOTS(object_state.freelists.async_gens.items), SLOTS(object_state.freelists.async_gen_asends.items),
+	       SLOTS(object_state.freelists.tuples.items), PyTuple_MAXFREELIST);
 #endif
 	printf("chunk %d\n", (int)offsetof(_PyStackChunk, size));
 	/* what wire.h says of the state inside, for every version */
