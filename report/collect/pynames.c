@@ -40,7 +40,7 @@ struct namer {
 	const struct live_block *blocks;
 	size_t n;
 	const struct pytypes *t;
-	uint32_t dict, list, module;	/* 1 + index in t->names, 0: none */
+	uint32_t dict, list;	/* 1 + index in t->names, 0: none */
 	uint64_t str_type, int_type;	/* their addresses, as keys that are blocks show */
 	uint8_t *role;
 	uint32_t *values_of;	/* per values block: 1 + the instance whose attributes it holds */
@@ -260,22 +260,49 @@ out:
 
 static const char *keep_text(struct namer *m, const char *s, size_t len);
 
-/* A module's dict: its attribute __dict__ (md_dict, 16 bytes into it). */
-static int name_module_dicts(struct namer *m, const struct scan_result *r)
+/* The fields of CPython's own objects that Python names as attributes, the
+ * same from 3.11 to 3.13 (tests/py/layout.c checks them): bytes from the
+ * object's start. */
+static const struct {
+	const char *type;
+	uint64_t field;
+	const char *attribute;
+} fields[] = {
+	{ "module", 16, "__dict__" },		/* md_dict */
+	{ "cell", 16, "cell_contents" },	/* ob_ref */
+	{ "function", 16, "__globals__" },	/* func_globals */
+	{ "function", 32, "__name__" },
+	{ "function", 40, "__qualname__" },
+	{ "function", 48, "__code__" },
+	{ "function", 56, "__defaults__" },
+	{ "function", 64, "__kwdefaults__" },
+	{ "function", 72, "__closure__" },
+};
+#define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
+
+/* Every pointer from one of those fields, named by its attribute. */
+static int name_fields(struct namer *m, const struct scan_result *r)
 {
-	const char *text = NULL;
+	uint32_t type[NFIELDS];
+	const char *text[NFIELDS] = { NULL };
+	int any = 0;
 
-	for (size_t k = 0; k < r->nedges; k++) {
+	for (size_t f = 0; f < NFIELDS; f++)
+		any |= (type[f] = type_named(m->t, fields[f].type)) != 0;
+	for (size_t k = 0; any && k < r->nedges; k++) {
 		const struct profile_edge *e = &r->edges[k];
-		uint64_t off;
+		uint32_t t;
 
-		if (e->from & PROFILE_EDGE_ROOT || e->from >= m->n || !object_of(m, e->from, m->module, &off) ||
-		    e->offset != off + 16)
+		if (e->from & PROFILE_EDGE_ROOT || e->from >= m->n || !(t = m->t->of_block[e->from]))
 			continue;
-		if (!text && !(text = keep_text(m, "__dict__", 8)))
-			return -ENOMEM;
-		if (add_name(m, &(struct py_name){ e->offset, e->from, PROFILE_NAME_ATTRIBUTE, text, 0 }) < 0)
-			return -ENOMEM;
+		for (size_t f = 0; f < NFIELDS; f++) {
+			if (type[f] != t || e->offset != PYTYPES_OFFSET(m->t->layout[e->from]) + fields[f].field)
+				continue;
+			if (!text[f] && !(text[f] = keep_text(m, fields[f].attribute, strlen(fields[f].attribute))))
+				return -ENOMEM;
+			if (add_name(m, &(struct py_name){ e->offset, e->from, PROFILE_NAME_ATTRIBUTE, text[f], 0 }) < 0)
+				return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -581,7 +608,7 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 		return 0;
 	m.dict = type_named(t, "dict");
 	m.list = type_named(t, "list");
-	m.module = type_named(t, "module");
+
 	m.role = calloc(n + 1, 1);
 	m.values_of = calloc(n + 1, sizeof(*m.values_of));
 	m.prefix = calloc(n + 1, 1);
@@ -604,7 +631,7 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 	if (ret == 0)
 		ret = name_lists(&m);
 	if (ret == 0)
-		ret = name_module_dicts(&m, r);
+		ret = name_fields(&m, r);
 	if (ret == 0)
 		ret = find_entries(&m, r, &pending, &np);
 	if (ret == 0)

@@ -151,13 +151,17 @@ expect_match "refs: a referrer's Python name in the text" \
 for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3" "$HOME/.pyenv/versions/3.13.0/bin/python3"; do
 	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
 	"$HW" run -q -o "$T/globals-$v.hws" -- "$py" "$PY/globals.py" "$T/globals-$v.ids" > /dev/null 2>&1
-	for k in _cache one one.data hw_probe items; do
+	for k in _cache one one.data hw_probe items closure; do
 		addr=$(json "$T/globals-$v.ids" "hex(j['$k'])")
 		"$HW" refs --chain -f json "$T/globals-$v.hws@py-exit" "$addr" > "$T/globals-$v-$k.json"
 	done
-	expect "$v: globals: each object's referrers, in Python's words" "$(for k in _cache one one.data hw_probe items; do
+	expect "$v: globals: each object's referrers, in Python's words" "$(for k in _cache one one.data hw_probe items closure; do
 		json "$T/globals-$v-$k.json" '[r.get("python") for r in j["blocks"][0]["referrers"]]'; done | tr '\n' ' ')" \
-		"['dict[7]'] [\"module __main__ .__dict__['one']\"] ['.data'] [\"module json .__dict__['hw_probe']\"] ['list[3]'] "
+		"['dict[7]'] [\"module __main__ .__dict__['one']\"] ['.data'] [\"module json .__dict__['hw_probe']\"] ['list[3]'] ['.cell_contents'] "
+	# a closure's: its function's __closure__, the tuple's item, the cell's contents
+	expect "$v: globals: a closure's chain, hop by hop" \
+		"$(json "$T/globals-$v-closure.json" '[h["python"] for h in j["blocks"][0]["chain"] if h.get("python")][-3:]')" \
+		"['.__closure__', 'tuple[0]', '.cell_contents']"
 	expect "$v: globals: each chain's named hops end in the global, then the container's" "$(for k in _cache one one.data hw_probe items; do
 		json "$T/globals-$v-$k.json" '(lambda n: n[max(i for i, x in enumerate(n) if x.startswith("module ")):])([h["python"] for h in j["blocks"][0]["chain"] if h.get("python")])'; done | tr '\n' ' ')" \
 		"[\"module __main__ .__dict__['_cache']\", 'dict[7]'] [\"module __main__ .__dict__['one']\"] [\"module __main__ .__dict__['one']\", '.data'] [\"module json .__dict__['hw_probe']\"] [\"module __main__ .__dict__['items']\", 'list[3]'] "
@@ -424,7 +428,9 @@ for v in 3.11.7:311 3.12.1:312 3.13.0:313 debian3.11.2:311; do
 	expect "${v%:*}: the cycle collector's state as wire.h says" "$(grep '^gc ' "$T/layout.$v")" "gc 12 24 24 16 20 128 24"
 	expect "${v%:*}: the free lists' slots and a stack chunk's size as wire.h says" \
 		"$(grep '^slots \|^chunk ' "$T/layout.$v" | tr '\n' ' ')" "slots 80 80 80 80 80 20 2000 chunk 8 "
-	sed -i '/^gc \|^slots \|^chunk /d' "$T/layout.$v"
+	expect "${v%:*}: the fields refs names: a function's, a cell's, a module's dict" \
+		"$(grep '^fields ' "$T/layout.$v")" "fields 16 32 40 48 56 64 72 16 16"
+	sed -i '/^gc \|^slots \|^chunk \|^fields /d' "$T/layout.$v"
 	sed -n "/^static const struct py_layout layout_${v#*:} = {/,/^};/p" tracer/python.c | tr ',' '\n' |
 		sed 's/^[[:space:]]*//; /^$/d' > "$T/table.$v"
 	expect "${v%:*}: the tracer's offsets are the headers'" \

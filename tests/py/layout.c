@@ -11,6 +11,7 @@
 #include "internal/pycore_frame.h"
 #include "internal/pycore_code.h"
 #include "internal/pycore_interp.h"
+#include "internal/pycore_moduleobject.h"
 
 #define SHOW(field, value) printf("." #field " = %d\n", (int)(value))
 
@@ -104,6 +105,12 @@ int main(void)
 	       SLOTS(object_state.freelists.tuples.items), PyTuple_MAXFREELIST);
 #endif
 	printf("chunk %d\n", (int)offsetof(_PyStackChunk, size));
+	/* the fields pynames.c names as attributes */
+	printf("fields %d %d %d %d %d %d %d %d %d\n", (int)offsetof(PyFunctionObject, func_globals),
+	       (int)offsetof(PyFunctionObject, func_name), (int)offsetof(PyFunctionObject, func_qualname),
+	       (int)offsetof(PyFunctionObject, func_code), (int)offsetof(PyFunctionObject, func_defaults),
+	       (int)offsetof(PyFunctionObject, func_kwdefaults), (int)offsetof(PyFunctionObject, func_closure),
+	       (int)offsetof(PyCellObject, ob_ref), (int)offsetof(PyModuleObject, md_dict));
 	/* what wire.h says of the state inside, for every version */
 	printf("gc %d %d %d %d %d %d %d\n", (int)(offsetof(PyInterpreterState, gc.enabled) - offsetof(PyInterpreterState, gc)),
 	       (int)(offsetof(PyInterpreterState, gc.generations) - offsetof(PyInterpreterState, gc)),
