@@ -51,7 +51,7 @@ TRACER_SRC = tracer/attach.c tracer/deepbind.c tracer/emit.c tracer/hooks.c trac
 COLLECT_SRC = report/collect/collector.c report/collect/build.c report/collect/pymeta.c report/collect/collector-scan.c \
 	      report/collect/livetable.c report/collect/procmaps.c report/collect/world.c \
 	      report/collect/scan.c report/collect/live-server.c report/collect/wiretables.c \
-	      report/collect/replay.c report/collect/samples.c report/collect/rssparts.c report/collect/pynames.c report/collect/pydict.c report/collect/pyglobals.c report/collect/pystale.c report/collect/remoteread.c report/collect/runsnap.c report/collect/runload.c report/collect/follow.c \
+	      report/collect/replay.c report/collect/samples.c report/collect/rssparts.c report/collect/pynames.c report/collect/pydict.c report/collect/pyglobals.c report/collect/pystale.c report/collect/pyframes.c report/collect/remoteread.c report/collect/runsnap.c report/collect/runload.c report/collect/follow.c \
 	      report/collect/pytypes.c
 SYMBOLS_SRC = report/symbols/symbols.c report/symbols/scopes.c report/symbols/debugcache.c \
 	      report/symbols/symwarm.c report/symbols/pylines.c

@@ -75,6 +75,9 @@ struct py_layout {
 	/* the interpreter's threads (its list's head), each one's next, and
 	 * its stack of frames: the chunk in use and the top of it */
 	int interp_threads, tstate_next, tstate_datastack_chunk, tstate_datastack_top;
+	/* a frame's locals (cells and free variables after them), and where a
+	 * code object keeps how many there are and their names (a tuple) */
+	int frame_localsplus, code_nlocalsplus, code_localsplusnames;
 };
 
 static const struct py_layout layout_311 = {
@@ -91,6 +94,7 @@ static const struct py_layout layout_311 = {
 	.agen_value_freelist = 5816, .agen_value_numfree = 6456, .agen_asend_freelist = 6464, .agen_asend_numfree = 7104,
 	.tuple_freelist = 3632, .tuple_numfree = 3792,
 	.interp_threads = 16, .tstate_next = 8, .tstate_datastack_chunk = 296, .tstate_datastack_top = 304,
+	.frame_localsplus = 72, .code_nlocalsplus = 76, .code_localsplusnames = 96,
 };
 
 static const struct py_layout layout_312 = {
@@ -108,6 +112,7 @@ static const struct py_layout layout_312 = {
 	.agen_asend_numfree = 273376,
 	.tuple_freelist = 269832, .tuple_numfree = 269992,
 	.interp_threads = 72, .tstate_next = 8, .tstate_datastack_chunk = 232, .tstate_datastack_top = 240,
+	.frame_localsplus = 72, .code_nlocalsplus = 72, .code_localsplusnames = 96,
 };
 
 static const struct py_layout layout_313 = {
@@ -125,6 +130,7 @@ static const struct py_layout layout_313 = {
 	.agen_asend_numfree = 14464,
 	.tuple_freelist = 10968, .tuple_numfree = 11128,
 	.interp_threads = 7344, .tstate_next = 8, .tstate_datastack_chunk = 232, .tstate_datastack_top = 240,
+	.frame_localsplus = 72, .code_nlocalsplus = 72, .code_localsplusnames = 96,
 };
 
 /* What we call of the interpreter, found with dlsym. */
@@ -570,6 +576,14 @@ static void publish_gc(void)
 	hw_hdr->python_tstate_next = (uint32_t)layout->tstate_next;
 	hw_hdr->python_tstate_chunk = (uint32_t)layout->tstate_datastack_chunk;
 	hw_hdr->python_tstate_top = (uint32_t)layout->tstate_datastack_top;
+	hw_hdr->python_frames = (struct wire_py_frames){
+		.code_type = (uint64_t)(uintptr_t)py.code_type,
+		.tstate_cframe = layout->cframe, .current_frame = (uint32_t)layout->current_frame,
+		.previous = (uint32_t)layout->frame_previous, .code = (uint32_t)layout->frame_code,
+		.owner = (uint32_t)layout->frame_owner, .owner_cstack = layout->owner_cstack,
+		.localsplus = (uint32_t)layout->frame_localsplus, .nlocalsplus = (uint32_t)layout->code_nlocalsplus,
+		.localsplusnames = (uint32_t)layout->code_localsplusnames, .qualname = (uint32_t)layout->code_qualname,
+	};
 }
 
 void hw_py_install(void)

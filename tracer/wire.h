@@ -297,6 +297,19 @@ struct wire_header {
 	uint64_t python_threads;
 	uint32_t python_tstate_next, python_tstate_chunk, python_tstate_top;
 	uint32_t pad7;
+	/* And each thread's frames, for a scan while the program runs: from a
+	 * thread state (through its _PyCFrame at tstate_cframe, -1 for none) to
+	 * the innermost frame, each frame's previous, code object (of type
+	 * code_type: its locals' count, their names' tuple, its qualname) and
+	 * owner (owner_cstack, -1 for none: a frame of no code), and its locals'
+	 * values, each pointer a root named by its local. Offsets in bytes. */
+	struct wire_py_frames {
+		uint64_t code_type;
+		int32_t tstate_cframe;
+		uint32_t current_frame, previous, code, owner;
+		int32_t owner_cstack;
+		uint32_t localsplus, nlocalsplus, localsplusnames, qualname;
+	} python_frames;
 	uint64_t codes_offset;		/* the code log: code_capacity bytes */
 	uint64_t code_capacity;
 	uint64_t codes_used;		/* bytes reserved (atomic) */

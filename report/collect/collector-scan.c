@@ -28,6 +28,7 @@
 #include "../util/addrsort.h"
 #include "../util/clock.h"
 #include "collector-internal.h"
+#include "pyframes.h"
 #include "pystale.h"
 #include "rssparts.h"
 #include "world.h"
@@ -197,8 +198,9 @@ static void read_while_stopped(struct collector *c, struct run_snapshot *s, int 
 		uint32_t version = __atomic_load_n(&c->hdr->python_version, __ATOMIC_ACQUIRE);
 
 		pynames_read(c->pid, version, s->blocks, s->nblocks, s->types, s->scan, &s->names);
-		pyglobals_read(c->pid, version, __atomic_load_n(&c->hdr->python_modules, __ATOMIC_ACQUIRE),
-			       &s->globals);
+		if (pyglobals_read(c->pid, version, __atomic_load_n(&c->hdr->python_modules, __ATOMIC_ACQUIRE),
+				   &s->globals) == 0)
+			pyframes_read(c->pid, version, c->hdr, &s->globals);
 		name_globals(s);
 	}
 }

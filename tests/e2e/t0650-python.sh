@@ -173,6 +173,18 @@ expect_match "refs --chain: a global in the text" \
 "$HW" refs --format dot "$T/globals-$v.hws@py-exit" "$(json "$T/globals-$v.ids" "hex(j['one'])")" > "$T/globals.dot"
 expect_match "refs --format dot: a global's name on its edge" "$(cat "$T/globals.dot")" "module __main__ \.__dict__\[.one.\]"
 
+# a running function's locals (tests/py/frames.py scans itself from inside work()): what
+# only a local holds is named by it, the frame's function and the local's name
+for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3" "$HOME/.pyenv/versions/3.13.0/bin/python3"; do
+	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+	"$HW" run -q -o "$T/frames-$v.hws" -- "$py" "$PY/frames.py" "$HW" "$T/frames-$v.ids" > /dev/null 2>&1
+	set -- $(cat "$T/frames-$v.ids" 2> /dev/null) 0 0
+	expect "$v: frames: a local's object named by its frame and name, the other local's too" "$(for a in "$1" "$2"; do
+		"$HW" refs -f json "$T/frames-$v.hws@inside" "$(printf '0x%x' "$a")" |
+			json /dev/stdin '[r.get("python") for r in j["blocks"][0]["referrers"] if r["type"] != "block"]'; done | tr '\n' ' ')" \
+		"[\"frame work, local 'session'\"] [\"frame work, local 'buffer'\"] "
+done
+
 # the memory Python keeps (del, and RSS does not shrink): at py-exit the resident set in parts,
 # pymalloc's free space held against pymalloc's own account of its arenas in an untraced run
 # of the same program (arenas less the bytes in allocated blocks), within 10%
@@ -434,7 +446,7 @@ for v in 3.11.7:311 3.12.1:312 3.13.0:313 debian3.11.2:311; do
 	sed -n "/^static const struct py_layout layout_${v#*:} = {/,/^};/p" tracer/python.c | tr ',' '\n' |
 		sed 's/^[[:space:]]*//; /^$/d' > "$T/table.$v"
 	expect "${v%:*}: the tracer's offsets are the headers'" \
-		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "39 0"
+		"$(grep -c . "$T/layout.$v") $(grep -cvxFf "$T/table.$v" "$T/layout.$v")" "42 0"
 done
 
 mkdir -p "$T/off-mod"

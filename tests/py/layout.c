@@ -91,6 +91,9 @@ int main(void)
 	SHOW(tstate_next, offsetof(PyThreadState, next));
 	SHOW(tstate_datastack_chunk, offsetof(PyThreadState, datastack_chunk));
 	SHOW(tstate_datastack_top, offsetof(PyThreadState, datastack_top));
+	SHOW(frame_localsplus, offsetof(_PyInterpreterFrame, localsplus));
+	SHOW(code_nlocalsplus, offsetof(PyCodeObject, co_nlocalsplus));
+	SHOW(code_localsplusnames, offsetof(PyCodeObject, co_localsplusnames));
 	/* what wire.h says of the free lists (their slots) and of a stack
 	 * chunk (its size, 8 bytes in) */
 #define SLOTS(field) (int)(sizeof(((PyInterpreterState *)0)->field) / sizeof(void *))

@@ -1,0 +1,167 @@
+/*
+ * pyframes.c - a running Python program's frames, read from the stopped
+ * program for its scan (see pyframes.h): each thread's chain of frames,
+ * each frame's code object, its locals' names, and where each local's
+ * value is, so that a root there is named "frame work, local 'session'".
+ * Read in batches (remoteread.h); what does not hold together (a code
+ * object of another type, a name that is no str) is left out, and every
+ * chain is bounded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/addrsort.h"
+#include "../util/array.h"
+#include "pydict.h"
+#include "pyframes.h"
+#include "remoteread.h"
+
+#define THREADS_MAX	4096	/* thread states followed at most */
+#define FRAMES_MAX	10000	/* frames of one thread at most */
+#define LOCALS_MAX	256	/* a code object's locals named at most */
+#define FRAME_HEAD	80	/* what is read of a frame, its locals past it */
+#define CODE_HEAD	160	/* ... and of its code object */
+#define TUPLE_ITEMS	24	/* a tuple's items */
+
+static int read_word(pid_t pid, uint64_t addr, uint64_t *out)
+{
+	struct remote_piece p = { addr, sizeof(*out), (uint8_t *)out, 0 };
+
+	remote_read(pid, &p, 1);
+	return p.ok ? 0 : -1;
+}
+
+/* A str's text (pydict.h), malloc'd; NULL if it is no compact ASCII str. */
+static char *read_str(pid_t pid, uint32_t version, uint64_t addr)
+{
+	uint8_t head[PYSTR_HEAD];
+	char text[PYDICT_TEXT_MAX + 4];
+	struct remote_piece p = { addr, sizeof(head), head, 0 };
+	int n;
+
+	remote_read(pid, &p, 1);
+	if (!p.ok || (n = pydict_ascii(head, version, text)) < 0)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] >= 0x7f)
+			return NULL;
+	return strndup(text, (size_t)n);
+}
+
+static int add_text(struct py_globals *g, char *text, size_t *cap)
+{
+	if (!text)
+		return -1;
+	if (array_grow((void **)&g->texts, cap, g->ntexts + 1, sizeof(*g->texts)) < 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	g->texts[g->ntexts++] = text;
+	return 0;
+}
+
+/* Name the locals of the frame at frame, of code object code. */
+static int name_locals(pid_t pid, uint32_t version, const struct wire_py_frames *f, uint64_t frame, uint64_t code,
+		       struct py_globals *g, size_t *items_cap, size_t *texts_cap)
+{
+	uint8_t head[CODE_HEAD];
+	struct remote_piece p = { code, sizeof(head), head, 0 };
+	uint64_t names, qualname, items[LOCALS_MAX];
+	int32_t n;
+	char *function;
+
+	if (f->nlocalsplus + 4 > CODE_HEAD || f->localsplusnames + 8 > CODE_HEAD || f->qualname + 8 > CODE_HEAD)
+		return 0;
+	remote_read(pid, &p, 1);
+	if (!p.ok)
+		return 0;
+	memcpy(&n, head + f->nlocalsplus, 4);
+	memcpy(&names, head + f->localsplusnames, 8);
+	memcpy(&qualname, head + f->qualname, 8);
+	if (n <= 0 || !names)
+		return 0;
+	if (n > LOCALS_MAX)
+		n = LOCALS_MAX;
+	p = (struct remote_piece){ names + TUPLE_ITEMS, 8 * (size_t)n, (uint8_t *)items, 0 };
+	remote_read(pid, &p, 1);
+	if (!p.ok || !(function = read_str(pid, version, qualname)))
+		return 0;
+	for (int32_t i = 0; i < n; i++) {
+		char *local = read_str(pid, version, items[i]), *text = NULL;
+		int ret;
+
+		if (!local)
+			continue;
+		if (asprintf(&text, "frame %s, local '%s'", function, local) < 0)
+			text = NULL;
+		free(local);
+		if ((ret = add_text(g, text, texts_cap)) == -ENOMEM) {
+			free(function);
+			return -ENOMEM;
+		}
+		if (ret < 0)
+			continue;
+		if (array_grow((void **)&g->items, items_cap, g->n + 1, sizeof(*g->items)) < 0) {
+			free(function);
+			return -ENOMEM;
+		}
+		g->items[g->n++] = (struct py_global){ frame + f->localsplus + 8 * (uint64_t)i, 1,
+						       (uint32_t)(g->ntexts - 1) };
+	}
+	free(function);
+	return 0;
+}
+
+/* One thread's frames, innermost first. */
+static int thread_frames(pid_t pid, uint32_t version, const struct wire_py_frames *f, uint64_t tstate,
+			 struct py_globals *g, size_t *items_cap, size_t *texts_cap)
+{
+	uint64_t frame = 0, at = tstate;
+
+	if (f->tstate_cframe >= 0 && read_word(pid, tstate + (uint64_t)f->tstate_cframe, &at) < 0)
+		return 0;
+	if (!at || read_word(pid, at + f->current_frame, &frame) < 0)
+		return 0;
+	for (unsigned k = 0; frame && k < FRAMES_MAX; k++) {
+		uint8_t head[FRAME_HEAD];
+		struct remote_piece p = { frame, sizeof(head), head, 0 };
+		uint64_t code, type = 0, previous;
+		int ret;
+
+		remote_read(pid, &p, 1);
+		if (!p.ok)
+			break;
+		memcpy(&code, head + f->code, 8);
+		memcpy(&previous, head + f->previous, 8);
+		if (head[f->owner] != (uint8_t)f->owner_cstack && code && read_word(pid, code + 8, &type) == 0 &&
+		    type == f->code_type && (ret = name_locals(pid, version, f, frame, code, g, items_cap, texts_cap)) < 0)
+			return ret;
+		frame = previous;
+	}
+	return 0;
+}
+
+int pyframes_read(pid_t pid, uint32_t version, const struct wire_header *h, struct py_globals *g)
+{
+	struct wire_py_frames f;
+	uint64_t tstate = 0;
+	size_t items_cap = g->n, texts_cap = g->ntexts;
+	int ret = 0;
+
+	memcpy(&f, &h->python_frames, sizeof(f));	/* the program's to write: read once */
+	if (!f.code_type || !h->python_threads || f.current_frame >= 4096 || f.previous + 8 > FRAME_HEAD ||
+	    f.code + 8 > FRAME_HEAD || f.owner >= FRAME_HEAD || f.localsplus > 4096 || f.tstate_cframe >= 4096 ||
+	    h->python_tstate_next >= 4096 || read_word(pid, h->python_threads, &tstate) < 0)
+		return 0;
+	for (unsigned k = 0; tstate && k < THREADS_MAX && ret == 0; k++) {
+		ret = thread_frames(pid, version, &f, tstate, g, &items_cap, &texts_cap);
+		if (read_word(pid, tstate + h->python_tstate_next, &tstate) < 0)
+			break;
+	}
+	if (ret == 0)
+		ret = sort_by_addr(g->items, g->n, sizeof(*g->items));
+	return ret;
+}
