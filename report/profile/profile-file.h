@@ -39,6 +39,7 @@ enum section_type {
 #define SECTION_ZSTD	1u
 #define COMPRESS_FROM	4096
 #define COMPRESS_LEVEL	1	/* zstd's fastest: the run is waiting for its profile */
+#define COMPRESS_THREADS	2	/* zstd's workers for a big section */
 /* A reader takes a frame that claims at most this many times its bytes (and
  * a MiB): a crafted one cannot make it allocate what no real profile needs. */
 #define UNPACK_RATIO	1024

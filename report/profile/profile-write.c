@@ -613,6 +613,9 @@ static int write_to(const struct profile *p, int fd)
 		w.error = -ENOMEM;
 		goto out;
 	}
+	/* big sections on two threads when libzstd has them (an error says
+	 * it has none: then on this one) */
+	(void)ZSTD_CCtx_setParameter(w.zstd, ZSTD_c_nbWorkers, COMPRESS_THREADS);
 	w.offset = sizeof(struct file_header) + table_len;
 	if (lseek(w.fd, (off_t)w.offset, SEEK_SET) < 0) {
 		w.error = -errno;
