@@ -26,14 +26,6 @@
 #define CODE_HEAD	160	/* ... and of its code object */
 #define TUPLE_ITEMS	24	/* a tuple's items */
 
-static int read_word(pid_t pid, uint64_t addr, uint64_t *out)
-{
-	struct remote_piece p = { addr, sizeof(*out), (uint8_t *)out, 0 };
-
-	remote_read(pid, &p, 1);
-	return p.ok ? 0 : -1;
-}
-
 /* A str's text (pydict.h), malloc'd; NULL if it is no compact ASCII str. */
 static char *read_str(pid_t pid, uint32_t version, uint64_t addr)
 {
@@ -121,9 +113,9 @@ static int thread_frames(pid_t pid, uint32_t version, const struct wire_py_frame
 {
 	uint64_t frame = 0, at = tstate;
 
-	if (f->tstate_cframe >= 0 && read_word(pid, tstate + (uint64_t)f->tstate_cframe, &at) < 0)
+	if (f->tstate_cframe >= 0 && remote_read_word(pid, tstate + (uint64_t)f->tstate_cframe, &at) < 0)
 		return 0;
-	if (!at || read_word(pid, at + f->current_frame, &frame) < 0)
+	if (!at || remote_read_word(pid, at + f->current_frame, &frame) < 0)
 		return 0;
 	for (unsigned k = 0; frame && k < FRAMES_MAX; k++) {
 		uint8_t head[FRAME_HEAD];
@@ -136,7 +128,7 @@ static int thread_frames(pid_t pid, uint32_t version, const struct wire_py_frame
 			break;
 		memcpy(&code, head + f->code, 8);
 		memcpy(&previous, head + f->previous, 8);
-		if (head[f->owner] != (uint8_t)f->owner_cstack && code && read_word(pid, code + 8, &type) == 0 &&
+		if (head[f->owner] != (uint8_t)f->owner_cstack && code && remote_read_word(pid, code + 8, &type) == 0 &&
 		    type == f->code_type && (ret = name_locals(pid, version, f, frame, code, g, items_cap, texts_cap)) < 0)
 			return ret;
 		frame = previous;
@@ -154,11 +146,11 @@ int pyframes_read(pid_t pid, uint32_t version, const struct wire_header *h, stru
 	memcpy(&f, &h->python_frames, sizeof(f));	/* the program's to write: read once */
 	if (!f.code_type || !h->python_threads || f.current_frame >= 4096 || f.previous + 8 > FRAME_HEAD ||
 	    f.code + 8 > FRAME_HEAD || f.owner >= FRAME_HEAD || f.localsplus > 4096 || f.tstate_cframe >= 4096 ||
-	    h->python_tstate_next >= 4096 || read_word(pid, h->python_threads, &tstate) < 0)
+	    h->python_tstate_next >= 4096 || remote_read_word(pid, h->python_threads, &tstate) < 0)
 		return 0;
 	for (unsigned k = 0; tstate && k < THREADS_MAX && ret == 0; k++) {
 		ret = thread_frames(pid, version, &f, tstate, g, &items_cap, &texts_cap);
-		if (read_word(pid, tstate + h->python_tstate_next, &tstate) < 0)
+		if (remote_read_word(pid, tstate + h->python_tstate_next, &tstate) < 0)
 			break;
 	}
 	if (ret == 0)

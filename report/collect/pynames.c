@@ -595,6 +595,17 @@ out:
 	return ret;
 }
 
+/* What a namer holds of its own, per block. */
+static void release_namer(struct namer *m)
+{
+	free(m->role);
+	free(m->values_of);
+	free(m->prefix);
+	free(m->type_of);
+	free(m->inline_at);
+	free(m->size_at);
+}
+
 int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, size_t n,
 		 const struct pytypes *t, const struct scan_result *r, struct py_names *out)
 {
@@ -616,12 +627,7 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 	m.inline_at = calloc(n + 1, sizeof(*m.inline_at));
 	m.size_at = calloc(n + 1, sizeof(*m.size_at));
 	if (!m.role || !m.values_of || !m.prefix || !m.type_of || !m.inline_at || !m.size_at) {
-		free(m.role);
-		free(m.values_of);
-		free(m.prefix);
-		free(m.type_of);
-		free(m.inline_at);
-		free(m.size_at);
+		release_namer(&m);
 		return -ENOMEM;
 	}
 	find_roles(&m, r);
@@ -637,12 +643,7 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 	if (ret == 0)
 		ret = name_keys(&m, pending, np);
 	free(pending);
-	free(m.role);
-	free(m.values_of);
-	free(m.prefix);
-	free(m.type_of);
-	free(m.inline_at);
-	free(m.size_at);
+	release_namer(&m);
 	if (ret < 0) {
 		pynames_release(out);
 		return ret;

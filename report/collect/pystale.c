@@ -18,14 +18,6 @@
 #define DICT_OBJECT	48		/* one is when it is no block */
 #define TUPLE_ITEMS	24		/* a tuple's items, the first one the link */
 
-static int read_word(pid_t pid, uint64_t addr, uint64_t *out)
-{
-	struct remote_piece p = { addr, sizeof(*out), (uint8_t *)out, 0 };
-
-	remote_read(pid, &p, 1);
-	return p.ok ? 0 : -1;
-}
-
 static int add_stale(struct py_stale *s, uint64_t lo, uint64_t hi)
 {
 	if (lo >= hi)
@@ -127,17 +119,17 @@ static int frame_stacks(pid_t pid, const struct wire_header *h, struct py_stale 
 	uint32_t top_at = __atomic_load_n(&h->python_tstate_top, __ATOMIC_ACQUIRE);
 	uint64_t threads = __atomic_load_n(&h->python_threads, __ATOMIC_ACQUIRE), tstate = 0;
 
-	if (!threads || next >= 4096 || chunk_at >= 4096 || top_at >= 4096 || read_word(pid, threads, &tstate) < 0)
+	if (!threads || next >= 4096 || chunk_at >= 4096 || top_at >= 4096 || remote_read_word(pid, threads, &tstate) < 0)
 		return 0;
 	for (unsigned k = 0; tstate && k < THREADS_MAX; k++) {
 		uint64_t chunk = 0, top = 0, size = 0;
 
-		if (read_word(pid, tstate + chunk_at, &chunk) < 0 || read_word(pid, tstate + top_at, &top) < 0)
+		if (remote_read_word(pid, tstate + chunk_at, &chunk) < 0 || remote_read_word(pid, tstate + top_at, &top) < 0)
 			break;
-		if (chunk && read_word(pid, chunk + 8, &size) == 0 && size <= CHUNK_MAX && top >= chunk &&
+		if (chunk && remote_read_word(pid, chunk + 8, &size) == 0 && size <= CHUNK_MAX && top >= chunk &&
 		    top <= chunk + size && add_stale(s, top, chunk + size) < 0)
 			return -ENOMEM;
-		if (read_word(pid, tstate + next, &tstate) < 0)
+		if (remote_read_word(pid, tstate + next, &tstate) < 0)
 			break;
 	}
 	return 0;

@@ -46,3 +46,11 @@ int remote_read(pid_t pid, struct remote_piece *p, size_t n)
 	}
 	return 0;
 }
+
+int remote_read_word(pid_t pid, uint64_t addr, uint64_t *out)
+{
+	struct remote_piece p = { addr, sizeof(*out), (uint8_t *)out, 0 };
+
+	remote_read(pid, &p, 1);
+	return p.ok ? 0 : -1;
+}

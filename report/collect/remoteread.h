@@ -21,4 +21,7 @@ struct remote_piece {
  * 0, or -ESRCH when the program is gone. */
 int remote_read(pid_t pid, struct remote_piece *p, size_t n);
 
+/* One word of pid's memory at addr into *out: 0, or -1 if it cannot be read. */
+int remote_read_word(pid_t pid, uint64_t addr, uint64_t *out);
+
 #endif
