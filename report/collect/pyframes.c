@@ -20,7 +20,8 @@
 #include "remoteread.h"
 
 #define THREADS_MAX	4096	/* thread states followed at most */
-#define FRAMES_MAX	10000	/* frames of one thread at most */
+#define FRAMES_MAX	10000	/* frames read at most, of all the threads: each
+				 * costs reads while the program is stopped */
 #define LOCALS_MAX	256	/* a code object's locals named at most */
 #define FRAME_HEAD	80	/* what is read of a frame, its locals past it */
 #define CODE_HEAD	160	/* ... and of its code object */
@@ -109,7 +110,7 @@ static int name_locals(pid_t pid, uint32_t version, const struct wire_py_frames 
 
 /* One thread's frames, innermost first. */
 static int thread_frames(pid_t pid, uint32_t version, const struct wire_py_frames *f, uint64_t tstate,
-			 struct py_globals *g, size_t *items_cap, size_t *texts_cap)
+			 struct py_globals *g, size_t *items_cap, size_t *texts_cap, unsigned *budget)
 {
 	uint64_t frame = 0, at = tstate;
 
@@ -117,7 +118,7 @@ static int thread_frames(pid_t pid, uint32_t version, const struct wire_py_frame
 		return 0;
 	if (!at || remote_read_word(pid, at + f->current_frame, &frame) < 0)
 		return 0;
-	for (unsigned k = 0; frame && k < FRAMES_MAX; k++) {
+	for (; frame && *budget; --*budget) {
 		uint8_t head[FRAME_HEAD];
 		struct remote_piece p = { frame, sizeof(head), head, 0 };
 		uint64_t code, type = 0, previous;
@@ -141,6 +142,7 @@ int pyframes_read(pid_t pid, uint32_t version, const struct wire_header *h, stru
 	struct wire_py_frames f;
 	uint64_t tstate = 0;
 	size_t items_cap = g->n, texts_cap = g->ntexts;
+	unsigned budget = FRAMES_MAX;
 	int ret = 0;
 
 	memcpy(&f, &h->python_frames, sizeof(f));	/* the program's to write: read once */
@@ -148,8 +150,8 @@ int pyframes_read(pid_t pid, uint32_t version, const struct wire_header *h, stru
 	    f.code + 8 > FRAME_HEAD || f.owner >= FRAME_HEAD || f.localsplus > 4096 || f.tstate_cframe >= 4096 ||
 	    h->python_tstate_next >= 4096 || remote_read_word(pid, h->python_threads, &tstate) < 0)
 		return 0;
-	for (unsigned k = 0; tstate && k < THREADS_MAX && ret == 0; k++) {
-		ret = thread_frames(pid, version, &f, tstate, g, &items_cap, &texts_cap);
+	for (unsigned k = 0; tstate && k < THREADS_MAX && budget && ret == 0; k++) {
+		ret = thread_frames(pid, version, &f, tstate, g, &items_cap, &texts_cap, &budget);
 		if (remote_read_word(pid, tstate + h->python_tstate_next, &tstate) < 0)
 			break;
 	}

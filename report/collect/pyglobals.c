@@ -20,7 +20,10 @@
 #include "remoteread.h"
 
 #define MODULES_MAX	100000		/* modules read at most */
+#define GLOBALS_MAX	(1u << 20)	/* globals named at most, in all the modules */
 #define TABLE_MAX	(16u << 20)	/* a keys table read at most */
+#define TABLES_MAX	(256u << 20)	/* ... and all of them: the program's memory says
+					 * how big they are, ours holds them */
 #define DICT_OBJECT	48		/* a dict object: refcnt, type, used, version, keys, values */
 #define MODULE_HEAD	24		/* a module object: refcnt, type, md_dict */
 /* Where a container that is no block keeps what it holds: a list its
@@ -42,6 +45,7 @@ struct dict_read {
 static int read_dicts(pid_t pid, struct dict_read *d, size_t n, uint64_t *dict_type)
 {
 	struct remote_piece *p = calloc(n + 1, sizeof(*p));
+	uint64_t budget = TABLES_MAX;
 	size_t k;
 
 	if (!p)
@@ -65,7 +69,10 @@ static int read_dicts(pid_t pid, struct dict_read *d, size_t n, uint64_t *dict_t
 		uint64_t keys;
 
 		d[k].size = p[k].ok && d[k].ok ? pydict_table_size(d[k].head) : 0;
-		if (!d[k].size || d[k].size > TABLE_MAX || !(d[k].table = malloc(d[k].size))) {
+		if (d[k].size > TABLE_MAX || d[k].size > budget)
+			d[k].size = 0;
+		budget -= d[k].size;
+		if (!d[k].size || !(d[k].table = malloc(d[k].size))) {
 			d[k].ok = 0;
 			p[k] = (struct remote_piece){ 0 };
 			continue;
@@ -95,7 +102,7 @@ static size_t entries_of(const struct dict_read *d, struct entry **out, size_t *
 	if (!d->ok || !pydict_keys_table(d->table, d->size, &start, &size, &count))
 		return at;
 	memcpy(&keys, d->object + PYDICT_MA_KEYS, 8);
-	for (uint64_t i = 0; i < count; i++) {
+	for (uint64_t i = 0; i < count && n < GLOBALS_MAX; i++) {
 		const uint8_t *e = d->table + start + i * size;
 		struct entry x;
 

@@ -11,7 +11,7 @@
 # attack HOW: run it; "STATUS OUTPUT SECONDS" and the profile in $T/HOW.hws
 attack() {
 	t0=$(date +%s%N)
-	timeout 60 "$HW" run -q -o "$T/$1.hws" -- "$P/hostile" "$1" > "$T/$1.out" 2> "$T/$1.err"
+	timeout 60 "$HW" run -q -o "$T/$1.hws" -- "$P/hostile" "$1" "$HW" > "$T/$1.out" 2> "$T/$1.err"
 	echo "$? $(cat "$T/$1.out") $((($(date +%s%N) - t0) / 1000000000))"
 }
 
@@ -31,6 +31,13 @@ for how in header ringcount tail; do
 	expect "$how overwritten: heapwise did not use them, the numbers are exact" "$(numbers "$T/$how.hws")" "$want"
 	expect "$how overwritten: nothing to say" "$(grep -c corrupted "$T/$how.err")" 0
 done
+
+# a Python interpreter that is none, its structures in loops and its sizes lies: the scan
+# the program asks for reads them, bounded, and the program goes on
+expect "python lies: the program's status and output, in a second" "$(attack python)" "7 survived 0"
+expect "python lies: the scan was taken, the numbers exact" \
+	"$("$HW" stats -f json "$T/python.hws" | json /dev/stdin '"lies" in [s["name"] for s in j["snapshots"]]') $(numbers "$T/python.hws")" \
+	"True $want"
 
 # a ring's head past what it holds, a record stamped ahead of the counter, a stamp twice: said once,
 # tracing stops, the first round is kept, the program runs on
