@@ -87,14 +87,16 @@ static int read_dicts(pid_t pid, struct dict_read *d, size_t n, uint64_t *dict_t
 	return 0;
 }
 
-/* A dict's entry: its key and value, and where the value is kept. */
+/* A dict's entry: its key and value, where the value is kept, and which
+ * module's dict it is of. */
 struct entry {
 	uint64_t key, value, slot;
+	uint32_t module;
 };
 
-/* Append the entries of a dict read whole to *out (at of them so far, cap
- * its room); returns the new count. */
-static size_t entries_of(const struct dict_read *d, struct entry **out, size_t *cap, size_t at)
+/* Append the entries of a dict read whole, module's, to *out (at of them
+ * so far, cap its room); returns the new count. */
+static size_t entries_of(const struct dict_read *d, uint32_t module, struct entry **out, size_t *cap, size_t at)
 {
 	uint64_t start, size, count, keys;
 	size_t n = at;
@@ -109,6 +111,7 @@ static size_t entries_of(const struct dict_read *d, struct entry **out, size_t *
 		memcpy(&x.key, e + size - 16, 8);
 		memcpy(&x.value, e + size - 8, 8);
 		x.slot = keys + start + i * size + size - 8;
+		x.module = module;
 		if (!x.key || !x.value)
 			continue;	/* deleted */
 		if (array_grow((void **)out, cap, n + 1, sizeof(**out)) < 0)
@@ -176,43 +179,17 @@ static int name_globals(pid_t pid, uint32_t version, struct dict_read *d, char *
 			struct py_globals *out)
 {
 	struct entry *e = NULL;
-	size_t ne = 0, cap = 0, nkeys = 0, gcap = 0;
-	uint32_t *of = NULL;
+	size_t ne = 0, cap = 0, nkeys = 0;
 	uint64_t *keys = NULL;
 	char **key_text = NULL;
 	int ret = -ENOMEM;
 
-	/* every entry, with the module it is of, sorted by key to read each key once */
-	for (size_t m = 0; m < nmod; m++) {
-		size_t before = ne;
-
-		ne = entries_of(&d[m], &e, &cap, ne);
-		if (array_grow((void **)&of, &gcap, ne + 1, sizeof(*of)) < 0)
-			goto out;
-		for (size_t k = before; k < ne; k++)
-			of[k] = (uint32_t)m;
-	}
-	if (!ne) {
-		ret = 0;
-		goto out;
-	}
-	/* the module each entry is of rides along in slot order: sort pairs */
-	{
-		struct { struct entry e; uint32_t m; } *pairs = malloc(ne * sizeof(*pairs));
-
-		if (!pairs)
-			goto out;
-		for (size_t k = 0; k < ne; k++) {
-			pairs[k].e = e[k];
-			pairs[k].m = of[k];
-		}
-		qsort(pairs, ne, sizeof(*pairs), by_key);
-		for (size_t k = 0; k < ne; k++) {
-			e[k] = pairs[k].e;
-			of[k] = pairs[k].m;
-		}
-		free(pairs);
-	}
+	/* every entry, sorted by key to read each key once */
+	for (size_t m = 0; m < nmod; m++)
+		ne = entries_of(&d[m], (uint32_t)m, &e, &cap, ne);
+	if (!ne)
+		return 0;
+	qsort(e, ne, sizeof(*e), by_key);
 	keys = malloc(ne * sizeof(*keys));
 	key_text = calloc(ne, sizeof(*key_text));
 	if (!keys || !key_text)
@@ -231,7 +208,7 @@ static int name_globals(pid_t pid, uint32_t version, struct dict_read *d, char *
 
 		if (k && e[k].key != e[k - 1].key)
 			key++;
-		if (!key_text[key] || !(text = global_text(module[of[k]], key_text[key])))
+		if (!key_text[key] || !(text = global_text(module[e[k].module], key_text[key])))
 			continue;
 		out->items[out->n++] = (struct py_global){ e[k].slot, 1, (uint32_t)out->ntexts };
 		out->items[out->n++] = (struct py_global){ e[k].value, 0, (uint32_t)out->ntexts };
@@ -243,7 +220,6 @@ out:
 		free(key_text[k]);
 	free(key_text);
 	free(keys);
-	free(of);
 	free(e);
 	return ret;
 }
@@ -264,7 +240,7 @@ int pyglobals_read(pid_t pid, uint32_t version, uint64_t modules, struct py_glob
 		return 0;
 	if (read_dicts(pid, &sys, 1, &dict_type) < 0)
 		return -ENOMEM;
-	ne = entries_of(&sys, &e, &cap, 0);
+	ne = entries_of(&sys, 0, &e, &cap, 0);
 	if (ne > MODULES_MAX)
 		ne = MODULES_MAX;
 	p = calloc(ne + 1, sizeof(*p));
