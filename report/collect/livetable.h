@@ -4,12 +4,14 @@
  * Open addressing with linear probing and backward-shift deletion, so
  * removals leave no tombstones and the table stays fast under the
  * malloc/free churn of a real program. Slots are found by multiply-shift
- * hashing onto any capacity, so a table grows by half at 70% load instead
- * of doubling: a heap of millions of blocks costs about 24 bytes per block
- * over 0.5-0.7 of load. The table is 64 segments, picked by the hash's top
- * bits and grown one at a time, so a growth never holds the old and the
- * new copy of the whole table at once (that was 2.5 times the table). A
- * segment below 20% load shrinks back to 50%.
+ * hashing onto any capacity, so a large table grows by half at 70% load
+ * instead of doubling: a heap of millions of blocks costs about 24 bytes
+ * per block over 0.5-0.7 of load; a small one (a segment under 1 MiB) is
+ * kept at most half full, doubling, for short probes. The table is 64
+ * segments, picked by the hash's top bits and grown one at a time, so a
+ * growth never holds the old and the new copy of the whole table at once
+ * (that was 2.5 times the table). A segment below a fifth of its load
+ * shrinks back to half of it (10% to 25% small, 20% to 50% large).
  */
 #ifndef HEAPWISE_LIVETABLE_H
 #define HEAPWISE_LIVETABLE_H

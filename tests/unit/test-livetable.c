@@ -130,6 +130,39 @@ static void shrinks_when_emptied(void **state)
 	livetable_release(&t);
 }
 
+/* Small segments are kept at most half full, large ones (1 MiB and more)
+ * at most 70%: 2,000,000 blocks cross from one to the other, each block
+ * found, and the memory stays under 24 bytes / 0.35 a block. */
+static void load_by_size(void **state)
+{
+	enum { N = 2000000 };
+	const size_t small = (1u << 20) / sizeof(struct live_block);
+	struct livetable t = LIVETABLE_INIT;
+	int large = 0;
+
+	(void)state;
+	for (uint64_t a = 1; a <= N; a++) {
+		struct live_block x = { .addr = a * 48, .size = a };
+
+		assert_int_equal(livetable_insert(&t, &x), 0);
+		if (a == N / 64 || a == N) {
+			for (int i = 0; i < LIVETABLE_SEGMENTS; i++) {
+				const struct livetable_segment *g = &t.segments[i];
+
+				if (g->capacity < small)
+					assert_true(g->count * 2 <= g->capacity);
+				else
+					assert_true(g->count * 10 <= g->capacity * 7), large++;
+			}
+		}
+	}
+	assert_true(large > 0);
+	assert_true(total_capacity(&t) * 35 <= (size_t)N * 100);
+	for (uint64_t a = 1; a <= N; a += 997)
+		assert_int_equal(livetable_find(&t, a * 48)->size, a);
+	livetable_release(&t);
+}
+
 static void iterate_and_clear(void **state)
 {
 	struct livetable t = LIVETABLE_INIT;
@@ -161,6 +194,7 @@ int main(void)
 		cmocka_unit_test(insert_find_remove),
 		cmocka_unit_test(random_against_model),
 		cmocka_unit_test(shrinks_when_emptied),
+		cmocka_unit_test(load_by_size),
 		cmocka_unit_test(iterate_and_clear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
