@@ -57,7 +57,7 @@ static void print_pins(const struct profile *p, const struct profile_pins *pins)
 	}
 }
 
-/* The resident set of each scanned snapshot, in parts. */
+/* The resident set in parts at each snapshot that has them. */
 static void print_rss_parts(const struct profile *p)
 {
 	char rss[32], live[32], pool[32], heap[32], other[32];

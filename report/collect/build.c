@@ -481,6 +481,7 @@ static int add_kept_snapshot(struct builder *b, uint32_t name, uint64_t t_ns, ui
 	s[p->nsnapshots++] = (struct profile_snapshot){
 		.name = name, .t_ns = t_ns, .stamp = stamp,
 		.nblocks = rs->nblocks, .bytes = rs->bytes, .unread = 1,
+		.rss_parts = rs->rss_parts, .has_rss_parts = rs->has_rss_parts,
 	};
 	return 0;
 }

@@ -177,6 +177,36 @@ out:
 	return ret;
 }
 
+/* One mapping's part, from the live bytes and blocks in it (count, the
+ * lowest at first): which region it is, what of it is live and free. */
+static enum region add_mapping(const struct proc_maps *maps, size_t i, uint64_t live, uint64_t count, uint64_t first,
+			       int python, struct profile_rss_parts *out)
+{
+	const struct proc_mapping *m = &maps->items[i];
+	enum region kind = REGION_OTHER;
+
+	out->rss += m->rss;
+	/* [heap], or an arena heap (a ---p one has nothing resident) */
+	if (strcmp(m->path, "[heap]") == 0 ||
+	    ((m->perms & (MAP_PERM_READ | MAP_PERM_WRITE | MAP_PERM_EXEC)) && procmaps_arena_heap_shape(maps, i)))
+		kind = REGION_MALLOC;
+	else if (count == 1 && first == m->start + MMAP_CHUNK_HEAD)
+		kind = REGION_MALLOC;	/* one block malloc mapped on its own */
+	else if (count && !m->path[0])
+		kind = python ? REGION_POOL : REGION_MALLOC;	/* an allocator's arenas */
+	if (kind == REGION_OTHER)
+		return kind;
+	/* a block's untouched pages are not resident: at most the mapping's */
+	if (live > m->rss)
+		live = m->rss;
+	out->live_heap += live;
+	if (kind == REGION_POOL)
+		out->pymalloc_free += m->rss - live;
+	else
+		out->allocator_free += m->rss - live;
+	return kind;
+}
+
 int rssparts_read(pid_t pid, const struct live_block *blocks, size_t nblocks, int python,
 		  struct profile_rss_parts *out, struct profile_pins *pins)
 {
@@ -191,9 +221,7 @@ int rssparts_read(pid_t pid, const struct live_block *blocks, size_t nblocks, in
 	for (size_t i = 0; i < maps.n; i++) {
 		const struct proc_mapping *m = &maps.items[i];
 		uint64_t live = 0, count = 0, first = 0;
-		enum region kind = REGION_OTHER;
 
-		out->rss += m->rss;
 		while (b < nblocks && blocks[b].addr < m->start)
 			b++;
 		for (; b < nblocks && blocks[b].addr < m->end; b++) {
@@ -201,25 +229,7 @@ int rssparts_read(pid_t pid, const struct live_block *blocks, size_t nblocks, in
 				first = blocks[b].addr;
 			live += blocks[b].size;
 		}
-		/* [heap], or an arena heap (a ---p one has nothing resident) */
-		if (strcmp(m->path, "[heap]") == 0 ||
-		    ((m->perms & (MAP_PERM_READ | MAP_PERM_WRITE | MAP_PERM_EXEC)) && procmaps_arena_heap_shape(&maps, i)))
-			kind = REGION_MALLOC;
-		else if (count == 1 && first == m->start + MMAP_CHUNK_HEAD)
-			kind = REGION_MALLOC;	/* one block malloc mapped on its own */
-		else if (count && !m->path[0])
-			kind = python ? REGION_POOL : REGION_MALLOC;	/* an allocator's arenas */
-		if (kind == REGION_OTHER)
-			continue;
-		/* a block's untouched pages are not resident: at most the mapping's */
-		if (live > m->rss)
-			live = m->rss;
-		out->live_heap += live;
-		if (kind == REGION_POOL)
-			out->pymalloc_free += m->rss - live;
-		else
-			out->allocator_free += m->rss - live;
-		if (kind == REGION_POOL && pins &&
+		if (add_mapping(&maps, i, live, count, first, python, out) == REGION_POOL && pins &&
 		    (ret = read_pools(pid, m->start, m->end, &pools, &npools, &pools_cap)) < 0)
 			break;
 	}
@@ -232,4 +242,50 @@ int rssparts_read(pid_t pid, const struct live_block *blocks, size_t nblocks, in
 	free(pools);
 	procmaps_release(&maps);
 	return ret;
+}
+
+/* The mapping addr is in, or maps->n. */
+static size_t mapping_of(const struct proc_maps *maps, uint64_t addr)
+{
+	size_t lo = 0, hi = maps->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (maps->items[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < maps->n && maps->items[lo].start <= addr ? lo : maps->n;
+}
+
+int rssparts_read_live(pid_t pid, struct livetable *t, int python, struct profile_rss_parts *out)
+{
+	struct proc_maps maps;
+	struct { uint64_t live, count, first; } *per;
+	struct live_block *b;
+	size_t pos = 0;
+	int ret = procmaps_read_resident(&maps, pid);
+
+	memset(out, 0, sizeof(*out));
+	if (ret < 0)
+		return ret;
+	if (!(per = calloc(maps.n + 1, sizeof(*per)))) {
+		procmaps_release(&maps);
+		return -ENOMEM;
+	}
+	while ((b = livetable_next(t, &pos))) {
+		size_t i = mapping_of(&maps, b->addr);
+
+		if (!per[i].count++ || b->addr < per[i].first)
+			per[i].first = b->addr;
+		per[i].live += b->size;
+	}
+	for (size_t i = 0; i < maps.n; i++)
+		add_mapping(&maps, i, per[i].live, per[i].count, per[i].first, python, out);
+	out->other = out->rss - out->live_heap - out->pymalloc_free - out->allocator_free;
+	free(per);
+	procmaps_release(&maps);
+	return 0;
 }

@@ -1,6 +1,7 @@
 /*
- * rssparts.h - a stopped program's resident set in parts: live heap
- * blocks, free space malloc holds, free space in pymalloc's arenas, other.
+ * rssparts.h - a program's resident set in parts: live heap blocks, free
+ * space malloc holds, free space in pymalloc's arenas, other; read while
+ * it is stopped (a scan) or as it runs (any other snapshot).
  */
 #ifndef HEAPWISE_RSSPARTS_H
 #define HEAPWISE_RSSPARTS_H
@@ -21,5 +22,10 @@
  */
 int rssparts_read(pid_t pid, const struct live_block *blocks, size_t nblocks, int python,
 		  struct profile_rss_parts *out, struct profile_pins *pins);
+
+/* The same, while the program runs, with t's blocks as its heap (in no
+ * order; nothing of pymalloc's arenas read but their resident pages, so
+ * no pins): the parts as they are now, for a snapshot cut now. */
+int rssparts_read_live(pid_t pid, struct livetable *t, int python, struct profile_rss_parts *out);
 
 #endif

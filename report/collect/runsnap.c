@@ -13,6 +13,7 @@
 #include "../util/clock.h"
 #include "collector-internal.h"
 #include "collector.h"
+#include "rssparts.h"
 
 /* What each site allocated since the last snapshot kept, into s; the
  * sites learn it only when s is kept (collector_keep_snapshot), so a
@@ -125,6 +126,13 @@ static void cut_snapshot(struct collector *c)
 	struct run_snapshot snap = { .t_ns = c->pending_ns, .stamp = c->pending_stamp }, *kept = NULL;
 
 	memcpy(snap.name, c->pending_name, sizeof(snap.name));
+	/* the resident set in parts, as it is now (not for a sample, whose
+	 * blocks are a few of the heap's); replay is at the snapshot's stamp,
+	 * the program a little past it */
+	if (!c->opt.sample_rate && !c->program_reaped)
+		snap.has_rss_parts = rssparts_read_live(c->pid, &c->live,
+							__atomic_load_n(&c->hdr->python_state, __ATOMIC_ACQUIRE) ==
+								WIRE_PYTHON_ON, &snap.rss_parts) == 0;
 	if (copy_changes(c, &snap) == 0 && !(kept = collector_keep_snapshot(c, &snap))) {
 		free(snap.born);
 		free(snap.gone);

@@ -104,6 +104,13 @@ expect_match "stats: the resident set at exit in parts" "$("$HW" stats "$T/frag2
 expect_match "the timeline's exit marker tells the resident set in parts" \
 	"$(grep -o '<title>snapshot exit[^<]*' "$T/frag2.svg")" \
 	"; resident [0-9.]+ MiB: live heap 500\.0 KiB, free in malloc's heaps 5[0-9]\.[0-9] MiB, free in pymalloc's arenas 0 B, other [0-9.]+ MiB$"
+# ... and at every snapshot, read as the program runs: the periodic ones taken while it
+# sleeps with its 500 KB kept tell the same parts as the exit's
+fordblks=$("$HW" run -q -s 0.1 -o "$T/frag4.hws" -- "$P/fragment" info | sed -n 's/^fordblks //p')
+stats_json "$T/frag4.hws" > "$T/f4.json"
+expect "resident set at each periodic snapshot in the sleep: live heap 500 KB, malloc's free space as glibc counts it" \
+	"$(json "$T/f4.json" 'sorted({(r["live_heap"], abs(r["allocator_free"] - '"${fordblks:-0}"') <= 0.02 * '"${fordblks:-0}"', r["live_heap"] + r["allocator_free"] + r["other"] == r["rss"]) for s in j["snapshots"] if s["name"].startswith("auto-") and s["bytes"] == 512000 for r in [s["rss_breakdown"]]}) + [sum(s["name"].startswith("auto-") and s["bytes"] == 512000 for s in j["snapshots"]) >= 2]')" \
+	"[(512000, True, True), True]"
 expect "a sampled run has no parts: its blocks are a few of the heap's" \
 	"$("$HW" run -q --sample-rate 64KiB -o "$T/frag3.hws" -- "$P/fragment" > /dev/null; stats_json "$T/frag3.hws" | json /dev/stdin 'j["rss_breakdown"]')" "None"
 
