@@ -197,7 +197,8 @@ static void read_while_stopped(struct collector *c, struct run_snapshot *s, int 
 	if (python_rules) {
 		uint32_t version = __atomic_load_n(&c->hdr->python_version, __ATOMIC_ACQUIRE);
 
-		pynames_read(c->pid, version, s->blocks, s->nblocks, s->types, s->scan, &s->names);
+		if (pynames_read(c->pid, version, s->blocks, s->nblocks, s->types, s->scan, &s->names) == 0)
+			pynames_drop_stale(&s->names, s->scan);
 		if (pyglobals_read(c->pid, version, __atomic_load_n(&c->hdr->python_modules, __ATOMIC_ACQUIRE),
 				   &s->globals) == 0)
 			pyframes_read(c->pid, version, c->hdr, &s->globals);

@@ -246,10 +246,15 @@ static int name_lists(struct namer *m)
 			n++;
 		}
 	remote_read(m->pid, p, n);
-	for (size_t k = 0; k < n; k++)
-		if (p[k].ok && length[k] > 0 && (uint64_t)length[k] <= m->blocks[of[k]].size / 8 &&
+	for (size_t k = 0; k < n; k++) {
+		if (!p[k].ok || length[k] < 0 || (uint64_t)length[k] > m->blocks[of[k]].size / 8)
+			continue;	/* no list's length */
+		if (8 * (uint64_t)length[k] < m->blocks[of[k]].size && 8 * (uint64_t)length[k] < UINT32_MAX - 1)
+			m->out->stale_from[of[k]] = (uint32_t)(8 * length[k]) + 1;
+		if (length[k] > 0 &&
 		    add_name(m, &(struct py_name){ 0, of[k], PROFILE_NAME_LIST, NULL, length[k] }) < 0)
 			goto out;
+	}
 	ret = 0;
 out:
 	free(p);
@@ -630,6 +635,10 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 		release_namer(&m);
 		return -ENOMEM;
 	}
+	if (!(out->stale_from = calloc(n + 1, sizeof(*out->stale_from)))) {
+		release_namer(&m);
+		return -ENOMEM;
+	}
 	find_roles(&m, r);
 	if (version >= 0x030d0000)
 		find_inline_values(&m);
@@ -655,8 +664,25 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 	return 0;
 }
 
+void pynames_drop_stale(const struct py_names *names, struct scan_result *r)
+{
+	size_t kept = 0;
+
+	if (!names->stale_from)
+		return;
+	for (size_t k = 0; k < r->nedges; k++) {
+		const struct profile_edge *e = &r->edges[k];
+
+		if (!(e->from & PROFILE_EDGE_ROOT) && names->stale_from[e->from] && e->offset + 1 >= names->stale_from[e->from])
+			continue;	/* a stale word, no reference */
+		r->edges[kept++] = *e;
+	}
+	r->nedges = kept;
+}
+
 void pynames_release(struct py_names *names)
 {
+	free(names->stale_from);
 	for (size_t i = 0; i < names->ntexts; i++)
 		free(names->texts[i]);
 	free(names->texts);

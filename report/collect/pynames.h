@@ -29,6 +29,10 @@ struct py_names {
 	size_t n;
 	char **texts;		/* what the texts point into */
 	size_t ntexts;
+	/* per block, NULL if none: 0, or 1 + the offset from which its words
+	 * are stale (a list's slots past its length, spare room that held
+	 * what was popped or what realloc left) */
+	uint32_t *stale_from;
 };
 
 /* Name the edges of scan r over the n blocks (sorted by address) of the
@@ -36,6 +40,9 @@ struct py_names {
  * (Py_Version). 0, or -ENOMEM; what cannot be read stays unnamed. */
 int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, size_t n,
 		 const struct pytypes *t, const struct scan_result *r, struct py_names *out);
+
+/* Drop the edges of r that start in a stale part of their block. */
+void pynames_drop_stale(const struct py_names *names, struct scan_result *r);
 
 void pynames_release(struct py_names *names);
 

@@ -391,6 +391,16 @@ for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3"
 		"$1 $2 $4" "0 0 $3"
 done
 
+# a dropped pair whose last pointer is a list's slot past its length (pop() keeps the room,
+# and the pointer): an uncollected cycle all the same (tests/py/stale.py)
+for py in python3 /usr/bin/python3.11 "$HOME/.pyenv/versions/3.12.1/bin/python3" "$HOME/.pyenv/versions/3.13.0/bin/python3"; do
+	v=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+	"$HW" run -q -o "$T/stale-$v.hws" -- "$py" "$PY/stale.py" "$HW" > /dev/null 2>&1
+	expect "$v: a list's spare slot keeps nothing alive: the pair it points at is an uncollected cycle" \
+		"$("$HW" leaks -f json -k all "$T/stale-$v.hws@dropped" | json /dev/stdin '(j["python"]["uncollected_cycles"]["count"], j["python"]["uncollected_cycles"]["types"])')" \
+		"(1, {'Node': 2})"
+done
+
 # a C extension's missing Py_DECREF: 100 dicts nothing points at, leaked references, charged
 # to the Python line that called it (tests/py/leakext.c, built with the interpreter's headers)
 inc=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
