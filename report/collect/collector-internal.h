@@ -254,6 +254,7 @@ struct collector {
 	struct python_gc py_gc;		/* the cycle collector's state at py-exit */
 	char scan_error[PROFILE_ERRLEN];	/* why the last scan failed, "" if none */
 	int program_reaped;		/* the program ended while stopped: we have its status */
+	uint64_t rss_parts_after_ns;	/* a running program's parts read again from then on */
 	int program_status;
 
 	struct live_build *live_build;	/* build.c: the live profile's symbols, kept between calls */
