@@ -244,22 +244,6 @@ int rssparts_read(pid_t pid, const struct live_block *blocks, size_t nblocks, in
 	return ret;
 }
 
-/* The mapping addr is in, or maps->n. */
-static size_t mapping_of(const struct proc_maps *maps, uint64_t addr)
-{
-	size_t lo = 0, hi = maps->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (maps->items[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < maps->n && maps->items[lo].start <= addr ? lo : maps->n;
-}
-
 int rssparts_read_live(pid_t pid, struct livetable *t, int python, struct profile_rss_parts *out)
 {
 	struct proc_maps maps;
@@ -276,7 +260,8 @@ int rssparts_read_live(pid_t pid, struct livetable *t, int python, struct profil
 		return -ENOMEM;
 	}
 	while ((b = livetable_next(t, &pos))) {
-		size_t i = mapping_of(&maps, b->addr);
+		const struct proc_mapping *m = procmaps_find(&maps, b->addr);
+		size_t i = m ? (size_t)(m - maps.items) : maps.n;	/* per[maps.n]: in none */
 
 		if (!per[i].count++ || b->addr < per[i].first)
 			per[i].first = b->addr;
