@@ -696,7 +696,6 @@ static int is_program_mapping(struct scan *s, size_t i)
 struct window {
 	uint64_t lo, hi;
 	uint8_t present[READ_CHUNK / 4096];
-	const uint8_t *buf_at;	/* what was read of it: s->buf */
 	const uint8_t *dead;	/* NULL, or s->dead for this window (free_slots) */
 };
 
@@ -790,9 +789,9 @@ static void mark_dead(uint8_t *dead, const struct window *w, uint64_t lo, uint64
 	memset(dead + (lo - w->lo) / PYPOOL_UNIT, 1, (size_t)((hi - lo) / PYPOOL_UNIT));
 }
 
-static int pool_free_slots(const struct window *w, uint64_t pool, uint8_t *dead)
+static int pool_free_slots(const struct window *w, const uint8_t *buf, uint64_t pool, uint8_t *dead)
 {
-	const uint8_t *h = w->buf_at + (pool - w->lo);
+	const uint8_t *h = buf + (pool - w->lo);
 	uint32_t count, szidx, next, maxnext, size;
 	uint64_t f;
 
@@ -815,7 +814,7 @@ static int pool_free_slots(const struct window *w, uint64_t pool, uint8_t *dead)
 		    !w->present[(f - w->lo) / 4096] || dead[(f - w->lo) / PYPOOL_UNIT])
 			break;	/* not pymalloc's list, or round again */
 		mark_dead(dead, w, f, f + size);
-		memcpy(&f, w->buf_at + (f - w->lo), 8);
+		memcpy(&f, buf + (f - w->lo), 8);
 	}
 	return 1;
 }
@@ -833,7 +832,7 @@ static int free_slots(struct scan *s, struct window *w)
 	for (uint64_t pool = (w->lo + PYPOOL_SIZE - 1) & ~(uint64_t)(PYPOOL_SIZE - 1); pool + PYPOOL_SIZE <= w->hi;
 	     pool += PYPOOL_SIZE)
 		if (w->present[(pool - w->lo) / 4096])
-			any |= pool_free_slots(w, pool, s->dead);
+			any |= pool_free_slots(w, s->buf, pool, s->dead);
 	return any;
 }
 
@@ -864,7 +863,6 @@ static void scan_around_blocks(struct scan *s, const struct root_kind *k, uint64
 
 		w.hi = w.lo + READ_CHUNK < hi ? w.lo + READ_CHUNK : hi;
 		read_window(s, &w, present_only);
-		w.buf_at = s->buf;
 		w.dead = arenas && free_slots(s, &w) ? s->dead : NULL;
 		/* the gaps before each block that starts in this window */
 		for (; a < s->in->nblocks && b[a].addr < w.hi && !s->error; a++) {
