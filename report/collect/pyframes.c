@@ -19,7 +19,6 @@
 #include "pyframes.h"
 #include "remoteread.h"
 
-#define THREADS_MAX	4096	/* thread states followed at most */
 #define FRAMES_MAX	10000	/* frames read at most, of all the threads: each
 				 * costs reads while the program is stopped */
 #define LOCALS_MAX	256	/* a code object's locals named at most */
@@ -137,24 +136,40 @@ static int thread_frames(pid_t pid, uint32_t version, const struct wire_py_frame
 	return 0;
 }
 
+size_t pyframes_threads(pid_t pid, const struct wire_header *h, uint64_t out[PYTHREADS_MAX])
+{
+	uint64_t head = __atomic_load_n(&h->python_threads, __ATOMIC_ACQUIRE), tstate = 0;
+	uint32_t next = __atomic_load_n(&h->python_tstate_next, __ATOMIC_ACQUIRE);
+	size_t n = 0;
+
+	if (!head || next >= 4096 || remote_read_word(pid, head, &tstate) < 0)
+		return 0;
+	while (tstate && n < PYTHREADS_MAX) {
+		out[n++] = tstate;
+		if (remote_read_word(pid, tstate + next, &tstate) < 0)
+			break;
+	}
+	return n;
+}
+
 int pyframes_read(pid_t pid, uint32_t version, const struct wire_header *h, struct py_globals *g)
 {
 	struct wire_py_frames f;
-	uint64_t tstate = 0;
-	size_t items_cap = g->n, texts_cap = g->ntexts;
+	uint64_t *tstates;
+	size_t items_cap = g->n, texts_cap = g->ntexts, n;
 	unsigned budget = FRAMES_MAX;
 	int ret = 0;
 
 	memcpy(&f, &h->python_frames, sizeof(f));	/* the program's to write: read once */
-	if (!f.code_type || !h->python_threads || f.current_frame >= 4096 || f.previous + 8 > FRAME_HEAD ||
-	    f.code + 8 > FRAME_HEAD || f.owner >= FRAME_HEAD || f.localsplus > 4096 || f.tstate_cframe >= 4096 ||
-	    h->python_tstate_next >= 4096 || remote_read_word(pid, h->python_threads, &tstate) < 0)
+	if (!f.code_type || f.current_frame >= 4096 || f.previous + 8 > FRAME_HEAD || f.code + 8 > FRAME_HEAD ||
+	    f.owner >= FRAME_HEAD || f.localsplus > 4096 || f.tstate_cframe >= 4096)
 		return 0;
-	for (unsigned k = 0; tstate && k < THREADS_MAX && budget && ret == 0; k++) {
-		ret = thread_frames(pid, version, &f, tstate, g, &items_cap, &texts_cap, &budget);
-		if (remote_read_word(pid, tstate + h->python_tstate_next, &tstate) < 0)
-			break;
-	}
+	if (!(tstates = malloc(PYTHREADS_MAX * sizeof(*tstates))))
+		return -ENOMEM;
+	n = pyframes_threads(pid, h, tstates);
+	for (size_t k = 0; k < n && budget && ret == 0; k++)
+		ret = thread_frames(pid, version, &f, tstates[k], g, &items_cap, &texts_cap, &budget);
+	free(tstates);
 	if (ret == 0)
 		ret = sort_by_addr(g->items, g->n, sizeof(*g->items));
 	return ret;

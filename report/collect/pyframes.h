@@ -14,6 +14,12 @@
 #include "../../tracer/wire.h"
 #include "pyglobals.h"
 
+#define PYTHREADS_MAX	4096	/* thread states followed at most */
+
+/* The interpreter's thread states, from the head of their list through
+ * each one's next, PYTHREADS_MAX at most, into out: how many. */
+size_t pyframes_threads(pid_t pid, const struct wire_header *h, uint64_t out[PYTHREADS_MAX]);
+
 /* Add each local's place and name to g (as its value slots: see
  * pyglobals_root), kept sorted. 0, or -ENOMEM. */
 int pyframes_read(pid_t pid, uint32_t version, const struct wire_header *h, struct py_globals *g);

@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "../util/array.h"
+#include "pyframes.h"
 #include "pystale.h"
 #include "remoteread.h"
 
-#define THREADS_MAX	4096		/* thread states followed at most */
 #define CHUNK_MAX	(64u << 20)	/* a stack of frames' chunk at most */
 #define GC_HEAD		16		/* a PyGC_Head before each object of these */
 #define LIST_OBJECT	40		/* a list object, and a dict object: what */
@@ -114,25 +114,29 @@ static int tuple_lists(pid_t pid, const struct wire_header *h, struct py_stale *
 /* Each thread's stack of frames, from its top to the end of its chunk. */
 static int frame_stacks(pid_t pid, const struct wire_header *h, struct py_stale *s)
 {
-	uint32_t next = __atomic_load_n(&h->python_tstate_next, __ATOMIC_ACQUIRE);
 	uint32_t chunk_at = __atomic_load_n(&h->python_tstate_chunk, __ATOMIC_ACQUIRE);
 	uint32_t top_at = __atomic_load_n(&h->python_tstate_top, __ATOMIC_ACQUIRE);
-	uint64_t threads = __atomic_load_n(&h->python_threads, __ATOMIC_ACQUIRE), tstate = 0;
+	uint64_t *tstates;
+	size_t n;
+	int ret = 0;
 
-	if (!threads || next >= 4096 || chunk_at >= 4096 || top_at >= 4096 || remote_read_word(pid, threads, &tstate) < 0)
+	if (chunk_at >= 4096 || top_at >= 4096)
 		return 0;
-	for (unsigned k = 0; tstate && k < THREADS_MAX; k++) {
+	if (!(tstates = malloc(PYTHREADS_MAX * sizeof(*tstates))))
+		return -ENOMEM;
+	n = pyframes_threads(pid, h, tstates);
+	for (size_t k = 0; k < n && ret == 0; k++) {
 		uint64_t chunk = 0, top = 0, size = 0;
 
-		if (remote_read_word(pid, tstate + chunk_at, &chunk) < 0 || remote_read_word(pid, tstate + top_at, &top) < 0)
-			break;
+		if (remote_read_word(pid, tstates[k] + chunk_at, &chunk) < 0 ||
+		    remote_read_word(pid, tstates[k] + top_at, &top) < 0)
+			continue;
 		if (chunk && remote_read_word(pid, chunk + 8, &size) == 0 && size <= CHUNK_MAX && top >= chunk &&
-		    top <= chunk + size && add_stale(s, top, chunk + size) < 0)
-			return -ENOMEM;
-		if (remote_read_word(pid, tstate + next, &tstate) < 0)
-			break;
+		    top <= chunk + size)
+			ret = add_stale(s, top, chunk + size);
 	}
-	return 0;
+	free(tstates);
+	return ret;
 }
 
 int pystale_read(pid_t pid, const struct wire_header *h, struct py_stale *out)
