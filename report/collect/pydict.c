@@ -1,9 +1,13 @@
 /*
  * pydict.c - CPython's keys tables and strs from outside (see pydict.h).
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pydict.h"
+#include "remoteread.h"
 
 /* dk_log2_index_bytes for a table of 2^log2_size slots: 1-byte indices
  * up to 2^7 slots, 2-byte to 2^15, 4-byte to 2^31, else 8. */
@@ -71,4 +75,33 @@ int pydict_ascii(const uint8_t *head, uint32_t version, char *text)
 		n += 3;
 	}
 	return (int)n;
+}
+
+int pydict_read_strs(pid_t pid, uint32_t version, const uint64_t *keys, size_t n, char **texts)
+{
+	struct remote_piece *p = calloc(n + 1, sizeof(*p));
+	uint8_t *heads = malloc(n * PYSTR_HEAD + 1);
+
+	if (!p || !heads) {
+		free(p);
+		free(heads);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++)
+		p[k] = (struct remote_piece){ keys[k], PYSTR_HEAD, heads + k * PYSTR_HEAD, 0 };
+	remote_read(pid, p, n);
+	for (size_t k = 0; k < n; k++) {
+		char text[PYDICT_TEXT_MAX + 4];
+		int len = p[k].ok ? pydict_ascii(p[k].buf, version, text) : -1;
+
+		texts[k] = NULL;
+		for (int i = 0; i < len; i++)
+			if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] >= 0x7f)
+				len = -1;	/* ASCII, as the str said */
+		if (len >= 0)
+			texts[k] = strndup(text, (size_t)len);
+	}
+	free(p);
+	free(heads);
+	return 0;
 }

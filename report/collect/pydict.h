@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define PYDICT_MA_KEYS	32	/* where a dict object keeps its keys table */
 #define PYDICT_HEAD	32	/* a keys table's head */
@@ -42,5 +43,10 @@ int pydict_keys_table(const uint8_t *buf, size_t len, uint64_t *start, uint64_t 
  * PYDICT_TEXT_MAX characters with "..."; its length, or -1. The version
  * is Py_Version (3.12 moved the characters). */
 int pydict_ascii(const uint8_t *head, uint32_t version, char *text);
+
+/* The text of each str at keys[k] of the stopped program pid, read in one
+ * batch, into texts[k] (malloc'd; NULL where it is no compact ASCII str,
+ * or holds other than printable ASCII). 0, or -ENOMEM. */
+int pydict_read_strs(pid_t pid, uint32_t version, const uint64_t *keys, size_t n, char **texts);
 
 #endif

@@ -26,23 +26,6 @@
 #define CODE_HEAD	160	/* ... and of its code object */
 #define TUPLE_ITEMS	24	/* a tuple's items */
 
-/* A str's text (pydict.h), malloc'd; NULL if it is no compact ASCII str. */
-static char *read_str(pid_t pid, uint32_t version, uint64_t addr)
-{
-	uint8_t head[PYSTR_HEAD];
-	char text[PYDICT_TEXT_MAX + 4];
-	struct remote_piece p = { addr, sizeof(head), head, 0 };
-	int n;
-
-	remote_read(pid, &p, 1);
-	if (!p.ok || (n = pydict_ascii(head, version, text)) < 0)
-		return NULL;
-	for (int i = 0; i < n; i++)
-		if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] >= 0x7f)
-			return NULL;
-	return strndup(text, (size_t)n);
-}
-
 static int add_text(struct py_globals *g, char *text, size_t *cap)
 {
 	if (!text)
@@ -61,9 +44,10 @@ static int name_locals(pid_t pid, uint32_t version, const struct wire_py_frames 
 {
 	uint8_t head[CODE_HEAD];
 	struct remote_piece p = { code, sizeof(head), head, 0 };
-	uint64_t names, qualname, items[LOCALS_MAX];
+	uint64_t names, strs[1 + LOCALS_MAX];	/* its qualname, then its locals' names */
+	char *text[1 + LOCALS_MAX] = { NULL };
 	int32_t n;
-	char *function;
+	int ret = 0;
 
 	if (f->nlocalsplus + 4 > CODE_HEAD || f->localsplusnames + 8 > CODE_HEAD || f->qualname + 8 > CODE_HEAD)
 		return 0;
@@ -72,39 +56,33 @@ static int name_locals(pid_t pid, uint32_t version, const struct wire_py_frames 
 		return 0;
 	memcpy(&n, head + f->nlocalsplus, 4);
 	memcpy(&names, head + f->localsplusnames, 8);
-	memcpy(&qualname, head + f->qualname, 8);
+	memcpy(&strs[0], head + f->qualname, 8);
 	if (n <= 0 || !names)
 		return 0;
 	if (n > LOCALS_MAX)
 		n = LOCALS_MAX;
-	p = (struct remote_piece){ names + TUPLE_ITEMS, 8 * (size_t)n, (uint8_t *)items, 0 };
+	p = (struct remote_piece){ names + TUPLE_ITEMS, 8 * (size_t)n, (uint8_t *)(strs + 1), 0 };
 	remote_read(pid, &p, 1);
-	if (!p.ok || !(function = read_str(pid, version, qualname)))
-		return 0;
-	for (int32_t i = 0; i < n; i++) {
-		char *local = read_str(pid, version, items[i]), *text = NULL;
-		int ret;
+	if (!p.ok || pydict_read_strs(pid, version, strs, 1 + (size_t)n, text) < 0)
+		return p.ok ? -ENOMEM : 0;
+	for (int32_t i = 0; text[0] && i < n && ret != -ENOMEM; i++) {
+		char *local = NULL;
 
-		if (!local)
+		if (!text[1 + i])
 			continue;
-		if (asprintf(&text, "frame %s, local '%s'", function, local) < 0)
-			text = NULL;
-		free(local);
-		if ((ret = add_text(g, text, texts_cap)) == -ENOMEM) {
-			free(function);
-			return -ENOMEM;
-		}
-		if (ret < 0)
+		if (asprintf(&local, "frame %s, local '%s'", text[0], text[1 + i]) < 0)
+			local = NULL;
+		if ((ret = add_text(g, local, texts_cap)) < 0)
 			continue;
-		if (array_grow((void **)&g->items, items_cap, g->n + 1, sizeof(*g->items)) < 0) {
-			free(function);
-			return -ENOMEM;
-		}
-		g->items[g->n++] = (struct py_global){ frame + f->localsplus + 8 * (uint64_t)i, 1,
-						       (uint32_t)(g->ntexts - 1) };
+		if (array_grow((void **)&g->items, items_cap, g->n + 1, sizeof(*g->items)) < 0)
+			ret = -ENOMEM;
+		else
+			g->items[g->n++] = (struct py_global){ frame + f->localsplus + 8 * (uint64_t)i, 1,
+							       (uint32_t)(g->ntexts - 1) };
 	}
-	free(function);
-	return 0;
+	for (int32_t i = 0; i <= n; i++)
+		free(text[i]);
+	return ret == -ENOMEM ? ret : 0;
 }
 
 /* One thread's frames, innermost first. */

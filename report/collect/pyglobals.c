@@ -121,37 +121,6 @@ static size_t entries_of(const struct dict_read *d, uint32_t module, struct entr
 	return n;
 }
 
-/* The text of each str at keys[k] (PYSTR_HEAD read of it), NULL where it
- * is no compact ASCII str; texts[k] malloc'd. */
-static int read_strs(pid_t pid, uint32_t version, const uint64_t *keys, size_t n, char **texts)
-{
-	struct remote_piece *p = calloc(n + 1, sizeof(*p));
-	uint8_t *heads = malloc(n * PYSTR_HEAD + 1);
-
-	if (!p || !heads) {
-		free(p);
-		free(heads);
-		return -ENOMEM;
-	}
-	for (size_t k = 0; k < n; k++)
-		p[k] = (struct remote_piece){ keys[k], PYSTR_HEAD, heads + k * PYSTR_HEAD, 0 };
-	remote_read(pid, p, n);
-	for (size_t k = 0; k < n; k++) {
-		char text[PYDICT_TEXT_MAX + 4];
-		int len = p[k].ok ? pydict_ascii(p[k].buf, version, text) : -1;
-
-		texts[k] = NULL;
-		for (int i = 0; i < len; i++)
-			if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] >= 0x7f)
-				len = -1;	/* ASCII, as the str said */
-		if (len >= 0)
-			texts[k] = strndup(text, (size_t)len);
-	}
-	free(p);
-	free(heads);
-	return 0;
-}
-
 static int by_key(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
@@ -197,7 +166,7 @@ static int name_globals(pid_t pid, uint32_t version, struct dict_read *d, char *
 	for (size_t k = 0; k < ne; k++)
 		if (!k || e[k].key != e[k - 1].key)
 			keys[nkeys++] = e[k].key;
-	if (read_strs(pid, version, keys, nkeys, key_text) < 0)
+	if (pydict_read_strs(pid, version, keys, nkeys, key_text) < 0)
 		goto out;
 	out->items = malloc(2 * ne * sizeof(*out->items));
 	out->texts = malloc(ne * sizeof(*out->texts));
@@ -256,7 +225,7 @@ int pyglobals_read(pid_t pid, uint32_t version, uint64_t modules, struct py_glob
 		p[k] = (struct remote_piece){ e[k].value, MODULE_HEAD, heads[k], 0 };
 	}
 	remote_read(pid, p, ne);
-	if (read_strs(pid, version, names, ne, module) < 0)
+	if (pydict_read_strs(pid, version, names, ne, module) < 0)
 		goto out;
 	for (size_t k = 0; k < ne; k++) {
 		uint64_t md_dict;
