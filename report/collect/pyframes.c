@@ -61,11 +61,18 @@ static int name_locals(pid_t pid, uint32_t version, const struct wire_py_frames 
 		return 0;
 	if (n > LOCALS_MAX)
 		n = LOCALS_MAX;
+	/* its qualname first: a code object whose qualname is no str names nothing */
+	if (pydict_read_strs(pid, version, strs, 1, text) < 0)
+		return -ENOMEM;
+	if (!text[0])
+		return 0;
 	p = (struct remote_piece){ names + TUPLE_ITEMS, 8 * (size_t)n, (uint8_t *)(strs + 1), 0 };
 	remote_read(pid, &p, 1);
-	if (!p.ok || pydict_read_strs(pid, version, strs, 1 + (size_t)n, text) < 0)
+	if (!p.ok || pydict_read_strs(pid, version, strs + 1, (size_t)n, text + 1) < 0) {
+		free(text[0]);
 		return p.ok ? -ENOMEM : 0;
-	for (int32_t i = 0; text[0] && i < n && ret != -ENOMEM; i++) {
+	}
+	for (int32_t i = 0; i < n && ret != -ENOMEM; i++) {
 		char *local = NULL;
 
 		if (!text[1 + i])
