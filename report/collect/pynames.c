@@ -77,6 +77,19 @@ static int add_name(struct namer *m, const struct py_name *name)
 	return 0;
 }
 
+/* How far each managed dict's values' prefix goes (py_names.stale_to),
+ * from every pointer to the values. */
+static void find_stale_heads(struct namer *m, const struct scan_result *r)
+{
+	for (size_t k = 0; k < r->nedges; k++) {
+		const struct profile_edge *e = &r->edges[k];
+		uint64_t p = (e->target & 7) == 7 ? e->target + 1 : e->target;
+
+		if (e->heuristic == PROFILE_HEUR_PYVALUES && e->to < m->n && p < 256 && p > m->out->stale_to[e->to])
+			m->out->stale_to[e->to] = (uint8_t)p;
+	}
+}
+
 /* The blocks dicts keep their keys in and lists their items: from the
  * edges out of dict and list objects at ma_keys and ob_item, and for a
  * keys table whose dict is no block, by its size (its head is checked
@@ -635,10 +648,14 @@ int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, s
 		release_namer(&m);
 		return -ENOMEM;
 	}
-	if (!(out->stale_from = calloc(n + 1, sizeof(*out->stale_from)))) {
+	out->stale_from = calloc(n + 1, sizeof(*out->stale_from));
+	out->stale_to = calloc(n + 1, sizeof(*out->stale_to));
+	if (!out->stale_from || !out->stale_to) {
+		pynames_release(out);
 		release_namer(&m);
 		return -ENOMEM;
 	}
+	find_stale_heads(&m, r);
 	find_roles(&m, r);
 	if (version >= 0x030d0000)
 		find_inline_values(&m);
@@ -668,12 +685,14 @@ void pynames_drop_stale(const struct py_names *names, struct scan_result *r)
 {
 	size_t kept = 0;
 
-	if (!names->stale_from)
+	if (!names->stale_from || !names->stale_to)
 		return;
 	for (size_t k = 0; k < r->nedges; k++) {
 		const struct profile_edge *e = &r->edges[k];
 
-		if (!(e->from & PROFILE_EDGE_ROOT) && names->stale_from[e->from] && e->offset + 1 >= names->stale_from[e->from])
+		if (!(e->from & PROFILE_EDGE_ROOT) &&
+		    ((names->stale_from[e->from] && e->offset + 1 >= names->stale_from[e->from]) ||
+		     e->offset < names->stale_to[e->from]))
 			continue;	/* a stale word, no reference */
 		r->edges[kept++] = *e;
 	}
@@ -683,6 +702,7 @@ void pynames_drop_stale(const struct py_names *names, struct scan_result *r)
 void pynames_release(struct py_names *names)
 {
 	free(names->stale_from);
+	free(names->stale_to);
 	for (size_t i = 0; i < names->ntexts; i++)
 		free(names->texts[i]);
 	free(names->texts);

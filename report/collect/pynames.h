@@ -33,6 +33,11 @@ struct py_names {
 	 * are stale (a list's slots past its length, spare room that held
 	 * what was popped or what realloc left) */
 	uint32_t *stale_from;
+	/* ... and how far its first words are (a managed dict's values'
+	 * prefix, 3.11 and 3.12, of which CPython writes only the last byte,
+	 * known from the pointers to the values, PROFILE_HEUR_PYVALUES,
+	 * tagged on 3.12: pointing one byte short) */
+	uint8_t *stale_to;
 };
 
 /* Name the edges of scan r over the n blocks (sorted by address) of the
@@ -41,7 +46,8 @@ struct py_names {
 int pynames_read(pid_t pid, uint32_t version, const struct live_block *blocks, size_t n,
 		 const struct pytypes *t, const struct scan_result *r, struct py_names *out);
 
-/* Drop the edges of r that start in a stale part of their block. */
+/* Drop the edges of r that start in a stale part of their block, at its
+ * head or its tail. */
 void pynames_drop_stale(const struct py_names *names, struct scan_result *r);
 
 void pynames_release(struct py_names *names);

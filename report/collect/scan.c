@@ -1392,43 +1392,6 @@ static void review_interior(struct scan *s)
 	free(heads);
 }
 
-/*
- * A managed dict's values (CPython 3.11, 3.12) follow a prefix of which
- * CPython writes only the last byte, its length: the rest is what the
- * memory held before, stale. A pointer from there is no reference. The
- * prefix is known from the pointers to the values (PROFILE_HEUR_PYVALUES,
- * tagged on 3.12: pointing one byte short).
- */
-static void drop_values_prefixes(struct scan *s)
-{
-	struct scan_result *r = s->out;
-	uint8_t *prefix;
-	size_t kept = 0;
-
-	if (!s->in->py_layout || !r->nedges)
-		return;
-	if (!(prefix = calloc(s->in->nblocks + 1, 1))) {
-		s->error = -ENOMEM;
-		return;
-	}
-	for (size_t i = 0; i < r->nedges; i++) {
-		const struct profile_edge *e = &r->edges[i];
-		uint64_t p = (e->target & 7) == 7 ? e->target + 1 : e->target;
-
-		if (e->heuristic == PROFILE_HEUR_PYVALUES && p < 256 && p > prefix[e->to])
-			prefix[e->to] = (uint8_t)p;
-	}
-	for (size_t i = 0; i < r->nedges; i++) {
-		const struct profile_edge *e = &r->edges[i];
-
-		if (!(e->from & PROFILE_EDGE_ROOT) && e->offset < prefix[e->from])
-			continue;	/* stale, in the prefix */
-		r->edges[kept++] = *e;
-	}
-	r->nedges = kept;
-	free(prefix);
-}
-
 /* ------------------------------------------------------------------ */
 /* The scan                                                            */
 /* ------------------------------------------------------------------ */
@@ -1472,8 +1435,6 @@ int scan_program(const struct scan_input *in, struct scan_result *out, char err[
 		scan_blocks(&s);
 	if (!s.error)
 		review_interior(&s);
-	if (!s.error)
-		drop_values_prefixes(&s);
 
 	ret = s.error;
 	if (ret == -ESRCH)
